@@ -1,0 +1,59 @@
+#include "helper/sys.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace aj::sys {
+
+void UniqueFd::reset(int fd) noexcept {
+    if (fd_ >= 0) {
+        // close() must not be retried on EINTR on Linux: the fd is gone either way.
+        ::close(fd_);
+    }
+    fd_ = fd;
+}
+
+UniqueFd open_fd(const std::string& path, int flags, std::string_view what, int mode) {
+    int fd = retry_eintr([&] { return ::open(path.c_str(), flags | O_CLOEXEC, mode); });
+    if (fd < 0) throw_errno(std::string(what) + ": " + path);
+    return UniqueFd(fd);
+}
+
+void write_all(int fd, std::string_view data, std::string_view what) {
+    while (!data.empty()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
+        if (n < 0) throw_errno(what);
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+std::string read_all(int fd, std::size_t max, std::string_view what) {
+    std::string out;
+    char buf[8192];
+    while (out.size() < max) {
+        std::size_t want = std::min(sizeof buf, max - out.size());
+        ssize_t n = retry_eintr([&] { return ::read(fd, buf, want); });
+        if (n < 0) throw_errno(what);
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+std::string read_file(const std::string& path, std::size_t max) {
+    UniqueFd fd = open_fd(path, O_RDONLY, "open");
+    return read_all(fd.get(), max, "read " + path);
+}
+
+void write_file(const std::string& path, std::string_view data) {
+    UniqueFd fd = open_fd(path, O_WRONLY, "open");
+    write_all(fd.get(), data, "write " + path);
+}
+
+Pipe make_pipe(std::string_view what) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno(what);
+    return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+}  // namespace aj::sys

@@ -1,0 +1,17 @@
+// Each sub-command lives in its own file (runner/cmd_NAME.cpp) and registers itself
+// on the CLI11 app; the callback it stores in `action` runs after parsing succeeds
+// and returns the process exit status.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace aj::runner {
+
+using Action = std::function<int()>;
+
+void register_policy_command(CLI::App& app, Action& action);
+void register_run_command(CLI::App& app, Action& action);
+
+}  // namespace aj::runner
