@@ -1,9 +1,80 @@
-// PLACEHOLDER: replaced by the real sub-command in this same change series.
+// `aurora-jail run`: load and check the policy, compile its seccomp program, then hand
+// everything to the launcher; nothing is started when any of that fails.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "helper/launch.hpp"
+#include "policy/default_policy.hpp"
 #include "policy/error.hpp"
+#include "policy/parse.hpp"
+#include "policy/seccomp_compile.hpp"
 #include "runner/commands.hpp"
+#include "runner/report.hpp"
+
 namespace aj::runner {
-void register_run_command(CLI::App& app, Action& action) {
-    auto* sub = app.add_subcommand("run", "not yet built");
-    sub->callback([&action] { action = [] () -> int { throw Error("run: not implemented yet"); }; });
+
+namespace {
+
+struct RunOptions {
+    std::string policy;  // empty: the built-in default
+    std::string workdir;
+    std::uint64_t timeout_sec = 0;  // 0: the policy's
+    bool json = false;
+    std::string report_file;
+    std::vector<std::string> command;
+};
+
+policy::Policy load_run_policy(const std::string& spec) {
+    if (spec.empty()) return policy::default_policy();
+    if (spec.find('/') == std::string::npos && ::access(spec.c_str(), F_OK) != 0)
+        throw Error("policy " + spec + ": no such policy file (named policies need the policy store)");
+    return policy::load_policy_file(spec);
 }
+
+int run(const RunOptions& o) {
+    if (o.command.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
+    const policy::Policy policy = load_run_policy(o.policy);
+    helper::LaunchRequest request{policy, policy::compile_seccomp(policy), o.command};
+    if (!o.workdir.empty()) request.workdir = o.workdir;
+    if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
+
+    const std::string started_at = utc_timestamp();
+    helper::LaunchResult result = helper::launch(request);
+
+    if (o.json || !o.report_file.empty()) {
+        nlohmann::json report = make_run_report(result, policy, o.command, started_at);
+        if (!o.report_file.empty()) write_report_file(o.report_file, report);
+        if (o.json) {
+            std::cout << report.dump() << std::endl;
+        }
+    }
+    if (result.timed_out)
+        std::fprintf(stderr, "aurora-jail: timed out after %llu s; sandbox killed\n",
+                     static_cast<unsigned long long>(request.timeout_sec ? *request.timeout_sec
+                                                                         : policy.limits.timeout_sec.value_or(0)));
+    return result.exit_code;
+}
+
+}  // namespace
+
+void register_run_command(CLI::App& app, Action& action) {
+    auto opts = std::make_shared<RunOptions>();
+    auto* sub = app.add_subcommand("run", "Run CMD ARGS... in a sandbox under a jail policy");
+    sub->add_option("--policy", opts->policy, "Policy file (default: the built-in policy)");
+    sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
+    sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
+    sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
+    sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
+    sub->add_option("command", opts->command, "The command and its arguments")->required();
+    // Everything from the command on belongs to it, options included (run -- sh -c ...).
+    sub->prefix_command();
+    sub->callback([opts, &action, sub] {
+        for (const auto& extra : sub->remaining()) opts->command.push_back(extra);
+        action = [opts] { return run(*opts); };
+    });
+}
+
 }  // namespace aj::runner

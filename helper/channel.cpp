@@ -1,0 +1,49 @@
+#include "helper/channel.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+namespace aj::helper {
+
+namespace {
+// Record: kind (1 byte), value (4 bytes), text length (2 bytes), text.
+constexpr std::size_t kHeader = 7;
+constexpr std::size_t kMaxText = 3000;  // header + text stays below PIPE_BUF (4096)
+}  // namespace
+
+void send_message(int fd, MessageKind kind, int value, const std::string& text) noexcept {
+    char buf[kHeader + kMaxText];
+    std::size_t len = text.size() < kMaxText ? text.size() : kMaxText;
+    auto v = static_cast<std::uint32_t>(value);
+    auto l = static_cast<std::uint16_t>(len);
+    buf[0] = static_cast<char>(kind);
+    std::memcpy(buf + 1, &v, 4);
+    std::memcpy(buf + 5, &l, 2);
+    std::memcpy(buf + kHeader, text.data(), len);
+    ssize_t rc;
+    do {
+        rc = ::write(fd, buf, kHeader + len);
+    } while (rc < 0 && errno == EINTR);
+}
+
+std::vector<Message> take_messages(std::string& buffer) {
+    std::vector<Message> out;
+    std::size_t pos = 0;
+    while (buffer.size() - pos >= kHeader) {
+        std::uint32_t v;
+        std::uint16_t l;
+        std::memcpy(&v, buffer.data() + pos + 1, 4);
+        std::memcpy(&l, buffer.data() + pos + 5, 2);
+        if (buffer.size() - pos < kHeader + l) break;
+        out.push_back(Message{static_cast<MessageKind>(buffer[pos]), static_cast<int>(v),
+                              buffer.substr(pos + kHeader, l)});
+        pos += kHeader + l;
+    }
+    buffer.erase(0, pos);
+    return out;
+}
+
+}  // namespace aj::helper

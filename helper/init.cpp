@@ -1,0 +1,55 @@
+#include "helper/init.hpp"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "helper/caps.hpp"
+#include "helper/channel.hpp"
+#include "helper/sys.hpp"
+
+namespace aj::helper {
+
+sigset_t forwarded_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+    return set;
+}
+
+void harden_init() {
+    drop_all_capabilities();
+    sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "init: PR_SET_NO_NEW_PRIVS");
+    sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "init: PR_SET_DUMPABLE 0");
+}
+
+void run_init(pid_t command, int report_fd) {
+    sigset_t wait_set = forwarded_signals();
+    sigaddset(&wait_set, SIGCHLD);
+    // Blocked signals are queued even for a pid-namespace init (which the kernel otherwise
+    // shields from signals it has no handler for); sigwaitinfo then takes them one by one.
+    // SIGCHLD must not be ignored, or children would be auto-reaped without a status.
+    ::signal(SIGCHLD, SIG_DFL);
+    ::sigprocmask(SIG_BLOCK, &wait_set, nullptr);
+
+    for (;;) {
+        // Reap first: the command may already have exited before we got here.
+        for (;;) {
+            int status = 0;
+            pid_t pid = ::waitpid(-1, &status, WNOHANG);
+            if (pid == command) {
+                send_message(report_fd, MessageKind::Status, status, "");
+                ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            }
+            if (pid <= 0) break;  // 0: children left but none exited; -1 ECHILD: none left
+        }
+        siginfo_t info{};
+        int sig = ::sigwaitinfo(&wait_set, &info);
+        if (sig < 0) continue;  // EINTR
+        if (sig != SIGCHLD) ::kill(command, sig);
+    }
+}
+
+}  // namespace aj::helper

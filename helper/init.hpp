@@ -1,0 +1,24 @@
+// PID 1 of the sandbox's pid namespace: after the setup it forks the command, then only
+// reaps and forwards signals until the command exits.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+namespace aj::helper {
+
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT: what the runner forwards to PID 1 and PID 1 to the
+// command. The runner blocks them before cloning, so PID 1 starts with them blocked and
+// none can be lost between clone and run_init.
+sigset_t forwarded_signals();
+
+// Makes PID 1 harmless for the rest of its life: no capabilities, no_new_privs, and not
+// dumpable (the command, same uid, can neither ptrace it nor open /proc/1/fd).
+void harden_init();
+
+// Never returns. Forwards the forwarded signals to `command`, reaps every child (orphans
+// of the sandbox are reparented here), and when `command` exits sends its wait status over
+// `report_fd` and exits; the kernel then kills whatever is left in the pid namespace.
+[[noreturn]] void run_init(pid_t command, int report_fd);
+
+}  // namespace aj::helper

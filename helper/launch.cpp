@@ -1,0 +1,207 @@
+// The launch sequence of DESIGN.md, namespaces mode. Each step is a call into the file
+// named after its facility; the order is the security argument, so it lives here alone.
+#include "helper/launch.hpp"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "helper/caps.hpp"
+#include "helper/channel.hpp"
+#include "helper/env.hpp"
+#include "helper/exec.hpp"
+#include "helper/fds.hpp"
+#include "helper/init.hpp"
+#include "helper/mount_plan.hpp"
+#include "helper/mounts.hpp"
+#include "helper/net.hpp"
+#include "helper/report_enforced.hpp"
+#include "helper/rlimits.hpp"
+#include "helper/seccomp_load.hpp"
+#include "helper/supervisor.hpp"
+#include "helper/sys.hpp"
+#include "helper/userns.hpp"
+
+extern char** environ;
+
+namespace aj::helper {
+
+namespace {
+
+// Everything the sandbox needs, computed in the runner before cloning: the child only
+// executes decisions, it makes none that could fail late for a reason known early.
+struct Prepared {
+    const LaunchRequest& request;
+    MountPlan mounts;
+    std::vector<RlimitSetting> rlimits;
+    std::vector<std::string> env;
+    Identity identity;
+    int ns_flags = 0;
+    std::string cwd;
+    std::optional<std::uint64_t> timeout_sec;
+};
+
+// Kills and reaps the cloned child if the runner fails before supervising it, so an
+// error on the runner's side never leaves a half-built sandbox behind.
+class ChildGuard {
+public:
+    explicit ChildGuard(pid_t pid) : pid_(pid) {}
+    ~ChildGuard() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status;
+        sys::retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
+    }
+    ChildGuard(const ChildGuard&) = delete;
+    ChildGuard& operator=(const ChildGuard&) = delete;
+    void release() { pid_ = -1; }
+
+private:
+    pid_t pid_;
+};
+
+// The command, forked by PID 1: steps 6 of DESIGN.md, seccomp last, then execve.
+[[noreturn]] void command_main(const Prepared& p, int report_fd) {
+    try {
+        sigset_t none;
+        sigemptyset(&none);
+        sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
+        for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine
+        // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
+        sys::check(::setsid(), "setsid");
+        sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
+        apply_rlimits(p.rlimits);
+        drop_all_capabilities();
+        sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        // Anything above 2 still open (only our report channel) closes at execve.
+        sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
+        load_seccomp(p.request.seccomp);
+        int err = exec_command(p.request.argv, p.env);
+        send_message(report_fd, MessageKind::ExecError, err, p.request.argv.at(0));
+        ::_exit(exit_code_for_exec_errno(err));
+    } catch (const std::exception& e) {
+        send_message(report_fd, MessageKind::SetupError, 0, e.what());
+    }
+    ::_exit(kExitInternal);
+}
+
+// The cloned child, PID 1 of the new pid namespace: steps 3 (child side) to 7.
+[[noreturn]] void sandbox_main(const Prepared& p, sys::Pipe& sync, sys::Pipe& report) {
+    try {
+        // Die with the runner. Its death before this line is caught below: the release
+        // read then sees EOF (getppid() cannot tell, it is 0 across the pid namespace).
+        sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
+        sync.write.reset();
+        report.read.reset();
+        install_stdio(p.request.stdio);
+        close_fds_except({sync.read.get(), report.write.get()});
+
+        char go = 0;
+        ssize_t n = sys::retry_eintr([&] { return ::read(sync.read.get(), &go, 1); });
+        if (n != 1) ::_exit(kExitInternal);  // the runner failed or died: it reports, not us
+        sync.read.reset();
+
+        become_sandbox_user(p.identity);
+        build_root(p.mounts);
+        if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
+        sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
+                   "sethostname " + p.request.policy.hostname);
+
+        pid_t command = ::fork();
+        if (command < 0) throw_errno("forking the command");
+        if (command == 0) command_main(p, report.write.get());
+        harden_init();
+        run_init(command, report.write.get());
+    } catch (const std::exception& e) {
+        send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
+    }
+    ::_exit(kExitInternal);
+}
+
+LaunchResult to_result(const SandboxOutcome& o) {
+    if (o.setup_error) throw Error("sandbox setup: " + *o.setup_error);
+    if (o.exec_errno) {
+        int code = exit_code_for_exec_errno(*o.exec_errno);
+        if (code == kExitNotFound) throw Error(o.exec_command + ": not found", code, *o.exec_errno);
+        throw Error(o.exec_command + ": cannot execute: " + errno_text(*o.exec_errno), code, *o.exec_errno);
+    }
+    LaunchResult r;
+    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+    r.user_cpu_sec = seconds(o.usage.ru_utime);
+    r.sys_cpu_sec = seconds(o.usage.ru_stime);
+    if (o.command_status) {
+        int st = *o.command_status;
+        if (WIFSIGNALED(st)) {
+            r.signal = WTERMSIG(st);
+            r.exit_code = 128 + WTERMSIG(st);
+        } else {
+            r.exit_code = WEXITSTATUS(st);
+        }
+        return r;
+    }
+    if (o.timed_out) {
+        r.timed_out = true;
+        r.exit_code = kExitTimeout;
+        return r;
+    }
+    const int st = o.init_status;
+    throw Error("sandbox init ended without a report (" +
+                (WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
+                                 : "exit " + std::to_string(WEXITSTATUS(st))) + ")");
+}
+
+}  // namespace
+
+LaunchResult launch(const LaunchRequest& request) {
+    using Clock = std::chrono::steady_clock;
+    if (request.argv.empty()) throw Error("run: no command given");
+    if (request.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
+
+    // 1. Decide everything that can be decided (and can fail) before any namespace exists.
+    const policy::Policy& policy = request.policy;
+    Prepared p{request,
+               build_mount_plan(policy, request.extra_binds, request.workdir),
+               plan_rlimits(policy),
+               build_environment(policy.env, environ),
+               choose_identity(),
+               namespace_flags(policy),
+               request.cwd.value_or(request.workdir.value_or("/")),
+               request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
+
+    // 2. This process is the fresh single-threaded helper: clone needs that.
+    drop_supplementary_groups_if_root();
+    BlockedSignals signals(forwarded_signals());
+    sys::Pipe sync = sys::make_pipe("creating the sync pipe");
+    sys::Pipe report = sys::make_pipe("creating the report pipe");
+    const auto started = Clock::now();
+
+    // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
+    pid_t child = clone_into_namespaces(p.ns_flags);
+    if (child == 0) sandbox_main(p, sync, report);
+    ChildGuard guard(child);
+    sync.read.reset();
+    report.write.reset();
+    try {
+        write_id_maps(child, p.identity);
+    } catch (const Error& e) {
+        throw e.wrap("writing the sandbox's uid/gid maps");
+    }
+    // (cgroup placement goes here: after the maps, before the release.)
+    sys::write_all(sync.write.get(), "g", "releasing the sandbox");
+    sync.write.reset();
+
+    // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
+    SandboxOutcome outcome = supervise(child, std::move(report.read), signals.fd(), p.timeout_sec);
+    guard.release();
+
+    LaunchResult result = to_result(outcome);
+    result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
+    result.mode = "namespaces";
+    result.enforced = describe_enforcement(policy, request.seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+    return result;
+}
+
+}  // namespace aj::helper

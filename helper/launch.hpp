@@ -1,0 +1,54 @@
+// The setuid-free launcher's public API: run one command in a fresh sandbox built from a
+// Policy (namespaces mode) and report how it ended. launch.cpp is the recipe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/policy.hpp"
+#include "policy/seccomp_compile.hpp"
+
+namespace aj::helper {
+
+// A host path made visible inside the sandbox in addition to the policy's allowed paths
+// (the plugin runner binds the staged package read-only and the run directory rw).
+struct ExtraBind {
+    std::string host;    // absolute host path
+    std::string inside;  // absolute path inside the sandbox
+    policy::PathMode mode = policy::PathMode::ReadOnly;
+};
+
+struct LaunchRequest {
+    const policy::Policy& policy;
+    // Compiled in the runner before any namespace exists; the sandbox only loads it.
+    policy::SeccompProgram seccomp;
+    std::vector<std::string> argv;  // argv[0] is resolved via PATH inside the sandbox
+    // Bound read-write at the same path; the default cwd when `cwd` is not set.
+    std::optional<std::string> workdir = std::nullopt;
+    std::vector<ExtraBind> extra_binds = {};
+    std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
+    std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
+    // Caller fds that become the sandbox's 0, 1, 2.
+    int stdio[3] = {0, 1, 2};
+};
+
+struct LaunchResult {
+    int exit_code = 0;           // command's status; 128+N for signal N; 124 on timeout
+    std::optional<int> signal;   // the signal that killed the command, if any
+    bool timed_out = false;
+    double wall_sec = 0, user_cpu_sec = 0, sys_cpu_sec = 0;
+    std::string mode = "namespaces";
+    nlohmann::json enforced;     // what this run really enforced (the report's "enforced")
+};
+
+// Builds the sandbox, runs argv in it, waits for it. Throws aj::Error for setup
+// failures (exit code 125), a command that cannot be found (127) or executed (126).
+// Must be called from a single-threaded process: it clones a new user namespace.
+// Blocks SIGINT/SIGTERM/SIGHUP/SIGQUIT while it runs and forwards them to the sandbox.
+LaunchResult launch(const LaunchRequest& request);
+
+}  // namespace aj::helper

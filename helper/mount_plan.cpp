@@ -1,0 +1,175 @@
+#include "helper/mount_plan.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "policy/error.hpp"
+
+namespace aj::helper {
+
+namespace {
+
+std::size_t depth(const std::string& path) {
+    return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
+void require_absolute(const std::string& path, const std::string& what) {
+    if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
+        path.ends_with("/..") || path.find('\0') != std::string::npos)
+        throw Error(what + " " + path + ": not an absolute normal path");
+}
+
+// The host's view of `path` without following a final symlink.
+struct stat lstat_or_throw(const std::string& path, const std::string& what) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) throw_errno(what + " " + path + " on the host");
+    return st;
+}
+
+std::string read_link(const std::string& path) {
+    std::string buf(4096, '\0');
+    ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+    if (n < 0) throw_errno("reading symlink " + path);
+    buf.resize(static_cast<std::size_t>(n));
+    return buf;
+}
+
+MountOp tmpfs(std::string target, unsigned mode, std::uint64_t size_mb = 0) {
+    MountOp op;
+    op.kind = MountKind::Tmpfs;
+    op.target = std::move(target);
+    op.mode = mode;
+    op.size_mb = size_mb;
+    return op;
+}
+
+MountOp bind(std::string source, std::string target, BindAccess access) {
+    MountOp op;
+    op.kind = MountKind::Bind;
+    op.source = std::move(source);
+    op.target = std::move(target);
+    op.access = access;
+    return op;
+}
+
+MountOp symlink(std::string text, std::string target) {
+    MountOp op;
+    op.kind = MountKind::Symlink;
+    op.source = std::move(text);
+    op.target = std::move(target);
+    return op;
+}
+
+MountOp remount_ro(std::string target) {
+    MountOp op;
+    op.kind = MountKind::RemountReadOnly;
+    op.target = std::move(target);
+    return op;
+}
+
+// The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
+// policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
+void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
+    ops.push_back(tmpfs("/", 0755));
+    MountOp proc;
+    proc.kind = MountKind::Proc;
+    proc.target = "/proc";
+    ops.push_back(proc);
+
+    ops.push_back(tmpfs("/dev", 0755));
+    for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"})
+        ops.push_back(bind(std::string("/dev/") + dev, std::string("/dev/") + dev, BindAccess::Device));
+    ops.push_back(symlink("/proc/self/fd", "/dev/fd"));
+    ops.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
+    ops.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
+    ops.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
+    std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
+    ops.push_back(tmpfs("/dev/shm", 01777, tmp_mb));
+    ops.push_back(remount_ro("/dev"));
+
+    ops.push_back(tmpfs("/tmp", 01777, tmp_mb));
+}
+
+}  // namespace
+
+MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
+                           const std::optional<std::string>& workdir) {
+    MountPlan plan;
+    add_skeleton(policy, plan.ops);
+
+    std::vector<MountOp> binds;
+    for (const auto& rule : policy.allowed_paths) {
+        require_absolute(rule.path, "allowed path");
+        struct stat st = lstat_or_throw(rule.path, "allowed path");
+        if (S_ISLNK(st.st_mode)) {
+            // Recreate the link (/lib -> usr/lib on merged-/usr) instead of binding what it
+            // points to: only what the policy names becomes visible, and the link resolves
+            // inside the sandbox exactly as it does on the host when its target is allowed.
+            binds.push_back(symlink(read_link(rule.path), rule.path));
+            continue;
+        }
+        binds.push_back(bind(rule.path, rule.path,
+                             rule.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
+                                                                      : BindAccess::ReadOnly));
+    }
+    for (const auto& b : extra) {
+        require_absolute(b.host, "extra bind");
+        require_absolute(b.inside, "extra bind target");
+        lstat_or_throw(b.host, "extra bind");
+        binds.push_back(bind(b.host, b.inside,
+                             b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
+                                                                   : BindAccess::ReadOnly));
+    }
+    if (workdir) {
+        require_absolute(*workdir, "work directory");
+        struct stat st = lstat_or_throw(*workdir, "work directory");
+        if (!S_ISDIR(st.st_mode)) throw Error("work directory " + *workdir + ": not a directory");
+        binds.push_back(bind(*workdir, *workdir, BindAccess::ReadWrite));
+    }
+    // Parents before children: a shallower mount would otherwise hide a deeper one.
+    std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
+        return depth(a.target) < depth(b.target);
+    });
+    plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
+
+    // Last: nothing may be created in the root itself once the mount points exist.
+    plan.ops.push_back(remount_ro("/"));
+    return plan;
+}
+
+std::string describe(const MountOp& op) {
+    switch (op.kind) {
+        case MountKind::Tmpfs: {
+            char mode[16];
+            std::snprintf(mode, sizeof mode, "%04o", op.mode);
+            return "tmpfs " + op.target + " mode=" + mode +
+                   (op.size_mb ? " size=" + std::to_string(op.size_mb) + "M" : "") +
+                   " nosuid,nodev";
+        }
+        case MountKind::Proc:
+            return "proc " + op.target + " nosuid,nodev,noexec";
+        case MountKind::Bind: {
+            const char* access = op.access == BindAccess::ReadOnly    ? "ro,nosuid,nodev"
+                                 : op.access == BindAccess::ReadWrite ? "rw,nosuid,nodev"
+                                                                      : "dev,nosuid,noexec";
+            return "bind " + op.target + " <- " + op.source + " " + access;
+        }
+        case MountKind::Symlink:
+            return "symlink " + op.target + " -> " + op.source;
+        case MountKind::RemountReadOnly:
+            return "remount-ro " + op.target;
+    }
+    return "?";
+}
+
+std::string describe(const MountPlan& plan) {
+    std::string out;
+    for (const auto& op : plan.ops) out += describe(op) + "\n";
+    return out;
+}
+
+}  // namespace aj::helper

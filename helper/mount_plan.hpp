@@ -1,0 +1,53 @@
+// The sandbox's filesystem as data: Policy + request -> an ordered list of plain mount
+// operations. Building the plan only reads the host (lstat/readlink); it never mounts, so
+// it can be printed, reviewed and unit-tested without privileges. mounts.cpp executes it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "helper/launch.hpp"
+#include "policy/policy.hpp"
+
+namespace aj::helper {
+
+enum class MountKind {
+    Tmpfs,           // a fresh tmpfs at target (target "/" is the new root itself)
+    Proc,            // a fresh procfs for the new pid namespace
+    Bind,            // host `source` (recursively) at target
+    Symlink,         // a symlink at target whose text is `source`
+    RemountReadOnly  // make the mount at target read-only (that mount only)
+};
+
+enum class BindAccess {
+    ReadOnly,   // ro, nosuid, nodev (recursively, sub-mounts included)
+    ReadWrite,  // nosuid, nodev
+    Device      // a device node: nosuid, noexec; it must keep working, so no nodev
+};
+
+struct MountOp {
+    MountKind kind = MountKind::Bind;
+    std::string target;  // absolute path inside the sandbox
+    std::string source;  // Bind: absolute host path; Symlink: the link text
+    BindAccess access = BindAccess::ReadOnly;
+    std::uint64_t size_mb = 0;  // Tmpfs: 0 means the kernel default
+    unsigned mode = 0755;       // Tmpfs: mode of its root directory
+    bool operator==(const MountOp&) const = default;
+};
+
+struct MountPlan {
+    std::vector<MountOp> ops;
+};
+
+// Throws aj::Error (exit 125) naming the path when an allowed path, extra bind or the
+// work directory does not exist on the host, or a path is not absolute.
+MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
+                           const std::optional<std::string>& workdir);
+
+// One line per operation, e.g. "bind ro /usr <- /usr".
+std::string describe(const MountOp& op);
+std::string describe(const MountPlan& plan);
+
+}  // namespace aj::helper

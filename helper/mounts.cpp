@@ -1,0 +1,186 @@
+#include "helper/mounts.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+
+#include "helper/sys.hpp"
+
+namespace aj::helper {
+
+namespace {
+
+using sys::UniqueFd;
+
+// Where the new root is assembled: a tmpfs over the host's /tmp, visible only in this
+// private mount namespace. Bind sources are captured before it is mounted, so hiding the
+// host's /tmp here hides nothing the plan needs.
+constexpr const char* kStaging = "/tmp";
+
+// Opens `path` below the new root with every symlink resolved as if `root` were "/":
+// a link planted in a bound tree can never lead mount-point creation onto the host.
+UniqueFd open_in_root(int root, const std::string& path, std::uint64_t flags, const std::string& what) {
+    open_how how{};
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string rel = path == "/" ? "." : path.substr(1);
+    int fd = sys::retry_eintr(
+        [&] { return static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)); });
+    if (fd < 0) throw_errno(what + " " + path);
+    return UniqueFd(fd);
+}
+
+std::string parent_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// mkdir -p inside the new root; returns an O_PATH fd on the directory.
+UniqueFd make_dirs(int root, const std::string& path) {
+    if (path == "/") return open_in_root(root, "/", O_PATH | O_DIRECTORY, "opening new root");
+    UniqueFd parent = make_dirs(root, parent_of(path));
+    std::string name = name_of(path);
+    if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+        throw_errno("creating mount point " + path);
+    return open_in_root(root, path, O_PATH | O_DIRECTORY, "opening mount point");
+}
+
+// Creates the mount point for a bind of `tree` at `path` (a directory or an empty file,
+// matching the source) and returns an O_PATH fd on it.
+UniqueFd make_mount_point(int root, const std::string& path, int tree) {
+    struct stat st {};
+    sys::check(::fstat(tree, &st), "inspecting bind source for " + path);
+    if (S_ISDIR(st.st_mode)) return make_dirs(root, path);
+    UniqueFd parent = make_dirs(root, parent_of(path));
+    std::string name = name_of(path);
+    int fd = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST && errno != EISDIR) throw_errno("creating mount point " + path);
+    if (fd >= 0) ::close(fd);
+    return open_in_root(root, path, O_PATH, "opening mount point");
+}
+
+void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& what) {
+    mount_attr attr{};
+    attr.attr_set = attrs;
+    // Only setting flags, never clearing: a flag the host locked on the source (ro,
+    // nosuid, nodev, noexec, atime) stays as it is, so a user namespace gets no EPERM.
+    sys::check(::mount_setattr(fd, "", AT_EMPTY_PATH | flags, &attr, sizeof attr), what);
+}
+
+// Captures a host path as a detached recursive clone with the access the plan asks for.
+UniqueFd capture_bind(const MountOp& op) {
+    int fd = ::open_tree(AT_FDCWD, op.source.c_str(),
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) throw_errno("binding " + op.source + " (open_tree)");
+    UniqueFd tree(fd);
+    std::uint64_t attrs = MOUNT_ATTR_NOSUID;
+    switch (op.access) {
+        case BindAccess::ReadOnly: attrs |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV; break;
+        case BindAccess::ReadWrite: attrs |= MOUNT_ATTR_NODEV; break;
+        case BindAccess::Device: attrs |= MOUNT_ATTR_NOEXEC; break;
+    }
+    // AT_RECURSIVE: sub-mounts of a read-only path are read-only too.
+    set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + op.source + " (mount_setattr)");
+    return tree;
+}
+
+void attach(int mount_fd, int target, const std::string& what) {
+    sys::check(::move_mount(mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+               what + " (move_mount)");
+}
+
+// A new filesystem instance (tmpfs, proc) as a detached mount, configured by key=value.
+UniqueFd new_filesystem(const char* type, const std::map<std::string, std::string>& options,
+                        unsigned attrs, const std::string& what) {
+    UniqueFd ctx(::fsopen(type, FSOPEN_CLOEXEC));
+    if (!ctx) throw_errno(what + " (fsopen " + type + ")");
+    for (const auto& [key, value] : options)
+        sys::check(::fsconfig(ctx.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0),
+                   what + " (" + key + "=" + value + ")");
+    sys::check(::fsconfig(ctx.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), what + " (create)");
+    UniqueFd mnt(::fsmount(ctx.get(), FSMOUNT_CLOEXEC, attrs));
+    if (!mnt) throw_errno(what + " (fsmount)");
+    return mnt;
+}
+
+UniqueFd new_tmpfs(const MountOp& op) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%o", op.mode);
+    std::map<std::string, std::string> options{{"mode", mode}};
+    if (op.size_mb) options["size"] = std::to_string(op.size_mb) + "m";
+    return new_filesystem("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                          "mounting tmpfs at " + op.target);
+}
+
+}  // namespace
+
+void build_root(const MountPlan& plan) {
+    if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
+        throw Error("mount plan: must start with the root tmpfs");
+
+    // Nothing we mount may propagate back to the host's mount namespace.
+    sys::check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
+               "making / private (mount --make-rprivate /)");
+
+    std::map<std::size_t, UniqueFd> trees;
+    for (std::size_t i = 0; i < plan.ops.size(); ++i)
+        if (plan.ops[i].kind == MountKind::Bind) trees[i] = capture_bind(plan.ops[i]);
+
+    UniqueFd staging_mount = new_tmpfs(plan.ops.front());
+    {
+        UniqueFd staging_dir = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening staging directory");
+        attach(staging_mount.get(), staging_dir.get(), "mounting the new root tmpfs");
+    }
+    UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
+
+    for (std::size_t i = 1; i < plan.ops.size(); ++i) {
+        const MountOp& op = plan.ops[i];
+        switch (op.kind) {
+            case MountKind::Tmpfs: {
+                UniqueFd target = make_dirs(root.get(), op.target);
+                attach(new_tmpfs(op).get(), target.get(), "mounting tmpfs at " + op.target);
+                break;
+            }
+            case MountKind::Proc: {
+                UniqueFd target = make_dirs(root.get(), op.target);
+                UniqueFd proc = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                               "mounting proc at " + op.target);
+                attach(proc.get(), target.get(), "mounting proc at " + op.target);
+                break;
+            }
+            case MountKind::Bind: {
+                UniqueFd target = make_mount_point(root.get(), op.target, trees[i].get());
+                attach(trees[i].get(), target.get(), "binding " + op.source + " at " + op.target);
+                break;
+            }
+            case MountKind::Symlink: {
+                UniqueFd parent = make_dirs(root.get(), parent_of(op.target));
+                std::string name = name_of(op.target);
+                if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0)
+                    throw_errno("creating symlink " + op.target + " -> " + op.source);
+                break;
+            }
+            case MountKind::RemountReadOnly: {
+                UniqueFd target = open_in_root(root.get(), op.target, O_PATH | O_DIRECTORY, "remounting read-only");
+                set_attrs(target.get(), 0, MOUNT_ATTR_RDONLY, "remounting " + op.target + " read-only (mount_setattr)");
+                break;
+            }
+        }
+    }
+
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then
+    // drops the whole host tree from this namespace (MNT_DETACH: busy mounts included).
+    sys::check(::fchdir(root.get()), "entering the new root");
+    sys::check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root into the new root");
+    sys::check(::umount2(".", MNT_DETACH), "detaching the old root");
+    sys::check(::chdir("/"), "chdir / in the new root");
+}
+
+}  // namespace aj::helper

@@ -1,0 +1,20 @@
+// What a namespaces-mode run really enforced, as the run report's "enforced" object.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "helper/mount_plan.hpp"
+#include "helper/rlimits.hpp"
+#include "helper/userns.hpp"
+#include "policy/policy.hpp"
+#include "policy/seccomp_compile.hpp"
+
+namespace aj::helper {
+
+nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
+                                    int ns_flags, const std::vector<RlimitSetting>& rlimits,
+                                    const Identity& identity, const MountPlan& mounts);
+
+}  // namespace aj::helper

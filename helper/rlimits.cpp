@@ -1,0 +1,65 @@
+#include "helper/rlimits.hpp"
+
+#include <algorithm>
+
+#include "helper/sys.hpp"
+
+namespace aj::helper {
+
+namespace {
+
+struct RlimitRule {
+    int resource;
+    const char* name;
+    std::optional<std::uint64_t> policy::Limits::*field;
+    std::uint64_t unit;     // kernel units per policy unit
+    rlim_t hard_headroom;   // hard = soft + this (RLIMIT_CPU: SIGXCPU first, SIGKILL 1 s later)
+};
+
+// RLIMIT_AS is only a safety net for memory (it counts address space, not use); the
+// cgroup memory controller, where available, is the real limit.
+constexpr RlimitRule kRules[] = {
+    {RLIMIT_AS, "memory_mb", &policy::Limits::memory_mb, 1024 * 1024, 0},
+    {RLIMIT_CPU, "cpu_sec", &policy::Limits::cpu_sec, 1, 1},
+    {RLIMIT_NOFILE, "open_files", &policy::Limits::open_files, 1, 0},
+    {RLIMIT_FSIZE, "file_size_mb", &policy::Limits::file_size_mb, 1024 * 1024, 0},
+};
+
+RlimitSetting clamp(int resource, std::string name, std::uint64_t requested, rlim_t want, rlim_t headroom) {
+    rlimit current{};
+    sys::check(::getrlimit(resource, &current), "getrlimit " + name);
+    RlimitSetting s;
+    s.resource = resource;
+    s.name = std::move(name);
+    s.requested = requested;
+    s.hard = std::min<rlim_t>(want + headroom, current.rlim_max);
+    s.soft = std::min<rlim_t>(want, s.hard);
+    s.clamped = want > current.rlim_max;
+    return s;
+}
+
+}  // namespace
+
+std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy) {
+    std::vector<RlimitSetting> out;
+    for (const auto& rule : kRules) {
+        const auto& value = policy.limits.*rule.field;
+        if (!value) continue;
+        // Saturate instead of overflowing on absurd values.
+        rlim_t want = *value > RLIM_INFINITY / rule.unit ? RLIM_INFINITY - 1 : *value * rule.unit;
+        out.push_back(clamp(rule.resource, rule.name, *value, want, rule.hard_headroom));
+    }
+    // No core dumps: they would write the sandbox's memory into its cwd.
+    out.push_back(clamp(RLIMIT_CORE, "core", 0, 0, 0));
+    return out;
+}
+
+void apply_rlimits(const std::vector<RlimitSetting>& settings) {
+    for (const auto& s : settings) {
+        rlimit limit{s.soft, s.hard};
+        sys::check(::setrlimit(s.resource, &limit),
+                   "setrlimit " + s.name + " " + std::to_string(s.soft) + "/" + std::to_string(s.hard));
+    }
+}
+
+}  // namespace aj::helper

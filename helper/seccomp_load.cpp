@@ -1,0 +1,26 @@
+#include "helper/seccomp_load.hpp"
+
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <limits>
+
+#include "policy/error.hpp"
+
+namespace aj::helper {
+
+void load_seccomp(const policy::SeccompProgram& program) {
+    if (program.instructions.empty()) throw Error("loading seccomp filter: the compiled program is empty");
+    if (program.instructions.size() > std::numeric_limits<unsigned short>::max())
+        throw Error("loading seccomp filter: program too long");
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(program.instructions.size());
+    // The kernel copies the program; it never writes through this pointer.
+    prog.filter = const_cast<sock_filter*>(program.instructions.data());
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+        throw_errno("loading seccomp filter (" + std::to_string(prog.len) + " instructions)");
+}
+
+}  // namespace aj::helper

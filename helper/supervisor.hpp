@@ -1,0 +1,49 @@
+// Runner side, once the sandbox is released: forward signals, enforce the wall timeout,
+// collect what the sandbox reports, reap PID 1 with its resource usage.
+#pragma once
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "helper/sys.hpp"
+
+namespace aj::helper {
+
+// Blocks a set of signals for its lifetime and exposes them as a signalfd; on destruction
+// drains what is still pending (already forwarded or too late to matter) and restores the
+// previous mask, so a late Ctrl-C cannot replace the command's exit status.
+class BlockedSignals {
+public:
+    explicit BlockedSignals(const sigset_t& set);
+    ~BlockedSignals();
+    BlockedSignals(const BlockedSignals&) = delete;
+    BlockedSignals& operator=(const BlockedSignals&) = delete;
+    int fd() const { return fd_.get(); }
+
+private:
+    sigset_t old_{};
+    sys::UniqueFd fd_;
+};
+
+struct SandboxOutcome {
+    std::optional<int> command_status;  // wait status reported by PID 1
+    std::optional<int> exec_errno;      // the command could not be executed
+    std::string exec_command;
+    std::optional<std::string> setup_error;  // "step: ENAME (...)" from inside
+    bool timed_out = false;
+    int init_status = 0;  // PID 1's own wait status
+    rusage usage{};       // PID 1 and everything it reaped
+};
+
+// Returns once PID 1 has been reaped. `report` is the read end of the report channel;
+// its EOF means nobody inside can speak any more.
+SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
+                         std::optional<std::uint64_t> timeout_sec);
+
+}  // namespace aj::helper

@@ -1,0 +1,46 @@
+// User namespace and identity: which namespaces a run gets, who the sandbox is inside and
+// outside, the uid/gid maps the runner writes, and the child's switch to that identity.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+
+namespace aj::helper {
+
+// The sandbox always runs as 65534/65534 inside. Outside it is the caller's own ids, or
+// host 65534/65534 when the caller is root, so that a root caller's sandbox can never use
+// root's owner or group permission bits on host files.
+struct Identity {
+    uid_t inside_uid = 65534;
+    gid_t inside_gid = 65534;
+    uid_t outside_uid = 0;
+    gid_t outside_gid = 0;
+};
+Identity choose_identity();
+
+// CLONE_NEW* flags for this policy (no CLONE_NEWNET when the network is "host").
+int namespace_flags(const policy::Policy& policy);
+// Names for the report: ["user", "mount", "pid", ...].
+std::vector<std::string> namespace_names(int flags);
+
+// A root caller drops its supplementary groups before cloning: with setgroups denied the
+// sandbox could never drop them itself, and they would keep granting host group access.
+void drop_supplementary_groups_if_root();
+
+// fork(2)-like clone into new namespaces: returns 0 in the child, its pid in the parent.
+// The caller must be single-threaded.
+pid_t clone_into_namespaces(int flags);
+
+// Runner side, before releasing the child: setgroups "deny", uid_map, gid_map.
+void write_id_maps(pid_t child, const Identity& id);
+
+// Child side, right after being released: really switch kuid/kgid to the mapped ids
+// (the map alone leaves a root caller's child at kuid 0). No uid 0 is mapped inside, so
+// the kernel keeps the child's namespace capabilities for the setup that follows.
+void become_sandbox_user(const Identity& id);
+
+}  // namespace aj::helper
