@@ -8,6 +8,7 @@ pkgs=(
   clang clang-tidy libclang-rt-14-dev
   util-linux iproute2 python3
   qemu-system-x86 busybox-static cpio gzip xz-utils binutils
+  dpkg-dev file lintian systemd libcap2-bin man-db bash-completion
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(bubblewrap firejail crun hyperfine)

@@ -1,0 +1,120 @@
+# bash completion for aurora-jail(1)
+
+_aurora_jail_state_dir() {
+    if [ "$EUID" -eq 0 ]; then
+        printf '%s\n' /var/lib/aurora-jail
+    else
+        printf '%s\n' "${XDG_STATE_HOME:-$HOME/.local/state}/aurora-jail"
+    fi
+}
+
+# Named policies: the files in the policy directories, without .json.
+_aurora_jail_policy_names() {
+    local d f
+    for d in ${AURORA_JAIL_POLICY_DIR:+"$AURORA_JAIL_POLICY_DIR"} /etc/aurora-jail/policies; do
+        for f in "$d"/*.json; do
+            [ -e "$f" ] || continue
+            f=${f##*/}
+            printf '%s\n' "${f%.json}"
+        done
+    done
+}
+
+# Staged plugin ids: the directory names in the plugin store (no command is run).
+_aurora_jail_plugin_ids() {
+    local f
+    for f in "$(_aurora_jail_state_dir)"/plugins/*/; do
+        [ -d "$f" ] || continue
+        f=${f%/}
+        f=${f##*/}
+        case $f in .*) continue ;; esac
+        printf '%s\n' "$f"
+    done
+}
+
+_aurora_jail() {
+    local cur prev words cword
+    _init_completion || return
+
+    local commands="run check policy stage plugins unstage status stop host submit"
+    local i cmd="" sub=""
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --) return 0 ;;  # after --, the sandboxed command: complete nothing of ours
+            -*) ;;
+            *)
+                if [ -z "$cmd" ]; then
+                    cmd=${words[i]}
+                elif [ "$cmd" = policy ] && [ -z "$sub" ]; then
+                    sub=${words[i]}
+                fi
+                ;;
+        esac
+    done
+
+    case $prev in
+        --policy)
+            COMPREPLY=($(compgen -W "$(_aurora_jail_policy_names)" -- "$cur"))
+            _filedir json  # or a policy file (appends)
+            return 0
+            ;;
+        --plugin)
+            COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur"))
+            return 0
+            ;;
+        --state-dir | --workdir | --policy-dir)
+            _filedir -d
+            return 0
+            ;;
+        --report | --bpf)
+            _filedir
+            return 0
+            ;;
+        --timeout | --workers | --grace)
+            return 0
+            ;;
+    esac
+
+    if [ -z "$cmd" ]; then
+        COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+        return 0
+    fi
+
+    local opts="--help"
+    case $cmd in
+        run) opts+=" --policy --plugin --workdir --timeout --json --report --detach --require-isolation --state-dir --" ;;
+        check) opts+=" --json" ;;
+        policy)
+            if [ -z "$sub" ]; then
+                COMPREPLY=($(compgen -W "validate show compile write list --help" -- "$cur"))
+                return 0
+            fi
+            case $sub in
+                validate) _filedir json; return 0 ;;
+                show | compile)
+                    opts+=" --bpf --policy-dir"
+                    if [[ $cur != -* ]]; then
+                        COMPREPLY=($(compgen -W "$(_aurora_jail_policy_names)" -- "$cur"))
+                        _filedir json
+                        return 0
+                    fi
+                    ;;
+                write) opts+=" --policy-dir"
+                    [[ $cur != -* ]] && { _filedir json; return 0; } ;;
+                list) opts+=" --policy-dir" ;;
+            esac
+            ;;
+        stage) opts+=" --state-dir"
+            [[ $cur != -* ]] && { _filedir -d; return 0; } ;;
+        plugins) opts+=" --json --state-dir" ;;
+        unstage) opts+=" --state-dir"
+            [[ $cur != -* ]] && { COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur")); return 0; } ;;
+        status) opts+=" --json --state-dir" ;;
+        stop) opts+=" --grace --state-dir" ;;
+        host) opts+=" --workers --state-dir" ;;
+        submit) opts+=" --plugin --timeout --wait --state-dir --" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    return 0
+} &&
+    complete -F _aurora_jail aurora-jail

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Health of an aurora-jail installation:
+#  1. `aurora-jail check`: can this host give full isolation (namespaces mode)?
+#  2. the host daemon's unit is active (when systemd runs this system);
+#  3. the daemon is alive and serving: it refreshes STATE_DIR/host.heartbeat from its
+#     main loop, so a heartbeat older than --max-age means a dead or stuck daemon.
+# Usage: health-check.sh [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon]
+#                        [--quiet]
+#   --allow-degraded  isolation problems (check exit 1) are warnings, not failures
+#   --no-daemon       only step 1 (a host that runs `aurora-jail run` but no daemon)
+# Exit 0 healthy, 1 unhealthy. $AJ_BIN overrides the aurora-jail binary.
+set -euo pipefail
+
+aj=${AJ_BIN:-aurora-jail}
+unit=aurora-jail-host.service
+state_dir=/var/lib/aurora-jail
+max_age=30
+allow_degraded=0
+daemon=1
+quiet=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --state-dir) state_dir=${2:?--state-dir needs a directory}; shift 2 ;;
+        --max-age) max_age=${2:?--max-age needs seconds}; shift 2 ;;
+        --allow-degraded) allow_degraded=1; shift ;;
+        --no-daemon) daemon=0; shift ;;
+        --quiet) quiet=1; shift ;;
+        *) echo "usage: $0 [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon] [--quiet]" >&2
+           exit 2 ;;
+    esac
+done
+
+status=0
+ok() { [ "$quiet" = 1 ] || printf 'aurora-jail health: ok: %s\n' "$*"; }
+warn() { [ "$quiet" = 1 ] || printf 'aurora-jail health: warning: %s\n' "$*" >&2; }
+bad() { [ "$quiet" = 1 ] || printf 'aurora-jail health: FAIL: %s\n' "$*" >&2; status=1; }
+
+set +e
+check_out=$("$aj" check 2>&1)
+check_rc=$?
+set -e
+case $check_rc in
+    0) ok "full isolation available (aurora-jail check)" ;;
+    1) if [ "$allow_degraded" = 1 ]; then
+           warn "no full isolation on this host; runs would be rlimit-only or refused"
+       else
+           bad "no full isolation on this host (aurora-jail check):"
+           [ "$quiet" = 1 ] || printf '%s\n' "$check_out" | sed 's/^/  /' >&2
+       fi ;;
+    *) bad "aurora-jail check failed (exit $check_rc): $check_out" ;;
+esac
+
+if [ "$daemon" = 1 ]; then
+    if [ -d /run/systemd/system ]; then
+        if systemctl is-active --quiet "$unit"; then
+            ok "$unit active"
+        else
+            bad "$unit not active"
+        fi
+    fi
+    hb=$state_dir/host.heartbeat
+    if [ ! -e "$hb" ]; then
+        bad "no heartbeat at $hb: the daemon never served from this state dir"
+    else
+        age=$(( $(date +%s) - $(stat -c %Y "$hb") ))
+        if [ "$age" -le "$max_age" ]; then
+            ok "daemon serving (heartbeat ${age}s old)"
+        else
+            bad "heartbeat $hb is ${age}s old (limit ${max_age}s): daemon dead or stuck"
+        fi
+    fi
+fi
+exit $status
