@@ -1,0 +1,45 @@
+#include "policy/default_deny.hpp"
+
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+
+namespace aj::policy {
+
+const std::vector<std::string_view>& default_deny_entries() {
+    static const std::vector<std::string_view> entries = {
+        // whole groups
+        "@mount", "@module", "@reboot", "@swap", "@raw-io", "@obsolete", "@keyring",
+        "@clock", "@namespaces",
+        // kernel attack surface an unprivileged process can still reach
+        "bpf", "perf_event_open", "userfaultfd", "lookup_dcookie",
+        // escaping the file system view
+        "open_by_handle_at", "name_to_handle_at", "pivot_root", "chroot",
+        // other processes' memory
+        "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
+        // host-wide administration
+        "kexec_load", "kexec_file_load", "acct", "quotactl", "quotactl_fd", "nfsservctl",
+        "syslog", "vhangup", "iopl", "ioperm",
+    };
+    return entries;
+}
+
+const std::vector<ArgRule>& default_arg_rules() {
+    static const std::vector<ArgRule> rules = {
+        // Faking terminal input (TIOCSTI) and the Linux console's selection/paste
+        // (TIOCLINUX) let a sandboxed process type commands into the caller's shell.
+        {"ioctl", 1, ArgRule::Kind::BlockValues,
+         {static_cast<std::uint32_t>(TIOCSTI), static_cast<std::uint32_t>(TIOCLINUX)}},
+        // Execution domains other than the default (and the 0xffffffff query) re-enable
+        // legacy behaviour such as READ_IMPLIES_EXEC or a fixed address layout.
+        {"personality", 0, ArgRule::Kind::AllowOnlyValues, {PER_LINUX, 0xffffffffu}},
+        // New namespaces: the kernel's largest attack surface for unprivileged users.
+        // (CLONE_NEWTIME shares its bit with CSIGNAL in clone(); unshare is blocked.)
+        {"clone", 0, ArgRule::Kind::BlockAnyBit, {},
+         CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+             CLONE_NEWPID | CLONE_NEWNET},
+    };
+    return rules;
+}
+
+}  // namespace aj::policy

@@ -1,0 +1,226 @@
+// Policy -> seccomp BPF via libseccomp. The rule set is decided first as plain data
+// (which call gets which verdict under which argument condition), then handed to
+// libseccomp in one place, so both modes share the same argument rules.
+#include "policy/seccomp_compile.hpp"
+
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "policy/default_deny.hpp"
+#include "policy/error.hpp"
+#include "policy/syscall_names.hpp"
+
+namespace aj::policy {
+namespace {
+
+// The kernel refuses longer programs (BPF_MAXINSNS).
+constexpr std::size_t kMaxInstructions = 4096;
+
+using Ctx = std::unique_ptr<void, decltype(&seccomp_release)>;
+
+std::string syscall_label(int nr) {
+    std::unique_ptr<char, decltype(&std::free)> name(
+        seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr), &std::free);
+    return name ? std::string(name.get()) : "syscall " + std::to_string(nr);
+}
+
+void check_seccomp(int rc, const std::string& what) {
+    if (rc < 0) throw Error("compiling seccomp filter: " + what + ": " + errno_text(-rc), kExitInternal, -rc);
+}
+
+std::uint32_t blocked_action(const SyscallAction& a) {
+    switch (a.kind) {
+    case BlockedAction::Kill: return SCMP_ACT_KILL_PROCESS;
+    case BlockedAction::Log: return SCMP_ACT_LOG;
+    case BlockedAction::Errno: break;
+    }
+    return SCMP_ACT_ERRNO(static_cast<std::uint32_t>(a.errno_value));
+}
+
+scmp_arg_cmp low32_eq(unsigned arg, std::uint32_t mask, std::uint32_t value) {
+    return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
+// Alternatives (OR of single comparisons) matching exactly the low-32-bit values NOT in
+// `values`: walk the binary trie of the values from the top bit, and emit every prefix
+// that leaves the set. At most 32 * |values| comparisons.
+void complement_prefixes(unsigned arg, const std::set<std::uint32_t>& values, std::uint32_t prefix,
+                         int depth, std::vector<scmp_arg_cmp>& out) {
+    if (values.empty()) {
+        std::uint32_t mask = depth == 0 ? 0 : ~std::uint32_t{0} << (32 - depth);
+        out.push_back(low32_eq(arg, mask, prefix));
+        return;
+    }
+    if (depth == 32) return;
+    const std::uint32_t bit = std::uint32_t{1} << (31 - depth);
+    std::set<std::uint32_t> zero, one;
+    for (auto v : values) (v & bit ? one : zero).insert(v);
+    complement_prefixes(arg, zero, prefix, depth + 1, out);
+    complement_prefixes(arg, one, prefix | bit, depth + 1, out);
+}
+
+std::vector<scmp_arg_cmp> values_of(const ArgRule& r) {
+    std::vector<scmp_arg_cmp> out;
+    for (auto v : r.values) out.push_back(low32_eq(r.arg, 0xffffffffu, v));
+    return out;
+}
+std::vector<scmp_arg_cmp> values_not_of(const ArgRule& r) {
+    std::vector<scmp_arg_cmp> out;
+    complement_prefixes(r.arg, std::set<std::uint32_t>(r.values.begin(), r.values.end()), 0, 0, out);
+    return out;
+}
+
+// When the rule's call must be refused: one comparison per alternative.
+std::vector<scmp_arg_cmp> refuse_when(const ArgRule& r) {
+    switch (r.kind) {
+    case ArgRule::Kind::BlockValues: return values_of(r);
+    case ArgRule::Kind::AllowOnlyValues: return values_not_of(r);
+    case ArgRule::Kind::BlockAnyBit: break;
+    }
+    std::vector<scmp_arg_cmp> out;
+    for (int b = 0; b < 32; ++b)
+        if (r.bits & (std::uint32_t{1} << b)) out.push_back(low32_eq(r.arg, 1u << b, 1u << b));
+    return out;
+}
+// The exact complement: when the call may pass.
+std::vector<scmp_arg_cmp> permit_when(const ArgRule& r) {
+    switch (r.kind) {
+    case ArgRule::Kind::BlockValues: return values_not_of(r);
+    case ArgRule::Kind::AllowOnlyValues: return values_of(r);
+    case ArgRule::Kind::BlockAnyBit: break;
+    }
+    return {low32_eq(r.arg, r.bits, 0)};
+}
+
+// One syscall's verdict: unconditional, or under any of the argument alternatives.
+struct Rule {
+    std::uint32_t action;
+    std::vector<scmp_arg_cmp> any_of;   // empty: always
+};
+
+struct Plan {
+    std::uint32_t default_action;
+    std::map<int, Rule> rules;
+};
+
+Plan plan_for(const Policy& p) {
+    const std::uint32_t block = blocked_action(p.action);
+    const int enosys_nr = resolve_syscall(kEnosysSyscall);
+    std::map<int, const ArgRule*> arg_rules;
+    if (p.default_deny)
+        for (const auto& r : default_arg_rules()) arg_rules[resolve_syscall(r.syscall)] = &r;
+
+    Plan plan;
+    if (p.allowed_syscalls) {
+        // Allow-list: everything unlisted gets the blocked action; listed calls with an
+        // argument rule pass only for harmless arguments.
+        plan.default_action = block;
+        for (int nr : expand_syscalls(*p.allowed_syscalls)) {
+            auto it = arg_rules.find(nr);
+            plan.rules[nr] = it == arg_rules.end() ? Rule{SCMP_ACT_ALLOW, {}}
+                                                   : Rule{SCMP_ACT_ALLOW, permit_when(*it->second)};
+        }
+    } else {
+        plan.default_action = SCMP_ACT_ALLOW;
+        std::set<int> blocked = expand_syscalls(p.blocked_syscalls);
+        if (p.default_deny) {
+            std::vector<std::string> entries(default_deny_entries().begin(), default_deny_entries().end());
+            blocked.merge(expand_syscalls(entries));
+            blocked.insert(enosys_nr);
+            for (const auto& [nr, rule] : arg_rules)
+                if (!blocked.contains(nr)) plan.rules[nr] = Rule{block, refuse_when(*rule)};
+        }
+        for (int nr : blocked) plan.rules[nr] = Rule{block, {}};
+    }
+    // clone3, when refused, always gets ENOSYS so glibc falls back to clone (see
+    // default_deny.hpp). The "log" action refuses nothing, so it is left alone there.
+    if (enosys_nr >= 0 && p.action.kind != BlockedAction::Log) {
+        auto it = plan.rules.find(enosys_nr);
+        std::uint32_t current = it == plan.rules.end() ? plan.default_action : it->second.action;
+        if (current != SCMP_ACT_ALLOW) plan.rules[enosys_nr] = Rule{SCMP_ACT_ERRNO(ENOSYS), {}};
+    }
+    return plan;
+}
+
+Ctx build_filter(const Policy& p) {
+    const Plan plan = plan_for(p);
+    Ctx ctx(seccomp_init(plan.default_action), &seccomp_release);
+    if (!ctx) throw Error("compiling seccomp filter: seccomp_init failed (unsupported default action?)");
+
+    // Only the native ABI is in the filter; i386 (int 0x80) and x32 (nr | 0x40000000)
+    // calls do not match it and are killed, so they cannot bypass the rules.
+    check_seccomp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+                  "setting the foreign-architecture action");
+    // The sandbox sets no_new_privs itself, as its own step, before loading.
+    check_seccomp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "clearing the NNP attribute");
+    // Binary-tree dispatch: O(log n) syscall lookup instead of a linear scan.
+    int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (rc < 0 && rc != -EOPNOTSUPP && rc != -EINVAL) check_seccomp(rc, "enabling the binary tree");
+
+    for (const auto& [nr, rule] : plan.rules) {
+        if (rule.action == plan.default_action) continue;
+        if (rule.any_of.empty()) {
+            check_seccomp(seccomp_rule_add_exact(ctx.get(), rule.action, nr, 0),
+                          "adding a rule for " + syscall_label(nr));
+            continue;
+        }
+        for (const auto& cmp : rule.any_of)
+            check_seccomp(seccomp_rule_add_exact_array(ctx.get(), rule.action, nr, 1, &cmp),
+                          "adding an argument rule for " + syscall_label(nr));
+    }
+    return ctx;
+}
+
+// libseccomp exports only to a file descriptor: use an anonymous memory file.
+std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_ctx, int),
+                             const char* what) {
+    int fd = memfd_create("aurora-jail-seccomp", MFD_CLOEXEC);
+    if (fd < 0) throw_errno(std::string("compiling seccomp filter: memfd_create for ") + what);
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{fd};
+    check_seccomp(exporter(ctx.get(), fd), std::string("exporting the ") + what);
+    if (lseek(fd, 0, SEEK_SET) < 0) throw_errno(std::string("compiling seccomp filter: rewinding the ") + what);
+    std::string out;
+    char buf[16384];
+    while (true) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno(std::string("compiling seccomp filter: reading the ") + what);
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+}  // namespace
+
+SeccompProgram compile_seccomp(const Policy& policy) {
+    Ctx ctx = build_filter(policy);
+    std::string raw = export_to_memory(ctx, &seccomp_export_bpf, "BPF program");
+    if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
+        throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
+                    " bytes, not a whole number of instructions");
+    SeccompProgram prog;
+    prog.instructions.resize(raw.size() / sizeof(sock_filter));
+    if (prog.instructions.size() > kMaxInstructions)
+        throw Error("compiling seccomp filter: " + std::to_string(prog.instructions.size()) +
+                    " instructions, more than the kernel's limit of " + std::to_string(kMaxInstructions));
+    std::memcpy(prog.instructions.data(), raw.data(), raw.size());
+    return prog;
+}
+
+std::string seccomp_pseudo_code(const Policy& policy) {
+    Ctx ctx = build_filter(policy);
+    return export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+}
+
+}  // namespace aj::policy

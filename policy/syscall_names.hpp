@@ -1,0 +1,26 @@
+// System call names as libseccomp knows them on the native architecture (x86_64),
+// and the expansion of policy entries (names and @groups) into syscall numbers.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aj::policy {
+
+// The syscall number on the native architecture; -1 when libseccomp does not know
+// the name or it does not exist on this architecture.
+int resolve_syscall(std::string_view name);
+// Every name that resolves on the native architecture (for suggestions).
+const std::vector<std::string>& native_syscall_names();
+
+// Checks one policy entry: a syscall name or a known "@group". Returns an empty string
+// when valid, else the problem ("unknown system call \"ptrce\" (did you mean ptrace?)").
+std::string check_syscall_entry(std::string_view entry);
+
+// The syscall numbers that validated entries stand for (groups expanded recursively,
+// members unknown to this libseccomp or absent on this architecture skipped).
+std::set<int> expand_syscalls(const std::vector<std::string>& entries);
+
+}  // namespace aj::policy
