@@ -13,5 +13,7 @@ using Action = std::function<int()>;
 
 void register_policy_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
+void register_stage_command(CLI::App& app, Action& action);
+void register_plugins_command(CLI::App& app, Action& action);  // plugins, unstage
 
 }  // namespace aj::runner

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
     aj::runner::Action action;
     aj::runner::register_policy_command(app, action);
     aj::runner::register_run_command(app, action);
+    aj::runner::register_stage_command(app, action);
+    aj::runner::register_plugins_command(app, action);
 
     try {
         app.parse(argc, argv);

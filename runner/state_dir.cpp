@@ -1,0 +1,94 @@
+#include "runner/state_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+#include "helper/sys.hpp"
+#include "policy/error.hpp"
+
+namespace aj::runner {
+
+namespace {
+
+// Creates every missing parent of `path` with mode 0700 (an ordinary user's
+// ~/.local/state may not exist yet).
+void ensure_parents(const std::filesystem::path& path) {
+    std::filesystem::path parent = path.parent_path();
+    if (parent.empty() || parent == path) return;
+    struct stat st{};
+    if (::lstat(parent.c_str(), &st) == 0) return;
+    ensure_parents(parent);
+    if (::mkdir(parent.c_str(), 0700) < 0 && errno != EEXIST)
+        throw_errno("creating state directory parent " + parent.string());
+}
+
+}  // namespace
+
+void ensure_dir(const std::string& path, unsigned mode) {
+    if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
+        throw_errno("creating directory " + path);
+    // O_NOFOLLOW|O_DIRECTORY: a symlink planted at a state path is refused, never followed.
+    sys::UniqueFd fd(sys::retry_eintr(
+        [&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }));
+    if (!fd) throw_errno("opening directory " + path + " (must be a real directory)");
+    struct stat st{};
+    sys::check(::fstat(fd.get(), &st), "stat " + path);
+    if (st.st_uid != ::geteuid())
+        throw Error("state directory " + path + " belongs to uid " + std::to_string(st.st_uid) +
+                    ", not to us (uid " + std::to_string(::geteuid()) + "): refusing to use it");
+    // mkdir applies the umask; set the exact mode so the sandbox uid can traverse
+    // where it must and nobody else can write.
+    if ((st.st_mode & 07777) != mode) sys::check(::fchmod(fd.get(), mode), "chmod " + path);
+}
+
+StateDir::StateDir(std::string root) : root_(std::move(root)) {
+    ensure_parents(root_);
+    // 0711/0755 where a root caller's sandbox (host uid 65534) must reach a bind source:
+    // the root and plugins/ (staged packages are world-readable), runs/ (each run's work
+    // dir is chowned to the sandbox uid). Everything else is ours alone.
+    ensure_dir(root_, 0711);
+    ensure_dir(plugins(), 0711);
+    ensure_dir(runs(), 0711);
+    ensure_dir(policies(), 0700);
+    ensure_dir(logs(), 0700);
+    ensure_dir(queue(), 0700);
+    ensure_dir(queue() + "/requests", 0700);
+    ensure_dir(queue() + "/claimed", 0700);
+    ensure_dir(queue() + "/responses", 0700);
+    ensure_dir(queue() + "/tmp", 0700);
+}
+
+std::string default_state_dir() {
+    if (::geteuid() == 0) return "/var/lib/aurora-jail";
+    const char* xdg = std::getenv("XDG_STATE_HOME");
+    // The XDG spec says a relative value is invalid and must be ignored.
+    if (xdg && xdg[0] == '/') return std::string(xdg) + "/aurora-jail";
+    const char* home = std::getenv("HOME");
+    if (!home || home[0] != '/')
+        throw Error("cannot find a state directory: HOME is not set; pass --state-dir DIR");
+    return std::string(home) + "/.local/state/aurora-jail";
+}
+
+std::string resolve_state_dir(const std::string& override_dir) {
+    if (override_dir.empty()) return default_state_dir();
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(override_dir, ec);
+    if (ec) throw Error("--state-dir " + override_dir + ": " + ec.message());
+    std::string out = abs.lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+void add_state_dir_option(CLI::App& sub, std::string& dir) {
+    sub.add_option("--state-dir", dir,
+                   "state directory (default: /var/lib/aurora-jail for root, else "
+                   "$XDG_STATE_HOME/aurora-jail)");
+}
+
+}  // namespace aj::runner

@@ -1,0 +1,211 @@
+// The request queue as a library, on a real directory: parsing, claim by rename,
+// responses written before unclaiming, and the crash rule.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "policy/error.hpp"
+#include "runner/queue.hpp"
+#include "runner/state_dir.hpp"
+#include "tests/support/process.hpp"
+
+namespace fs = std::filesystem;
+using aj::runner::parse_request;
+using aj::runner::Queue;
+using aj::runner::Request;
+using aj::runner::StateDir;
+using aj::test::TempDir;
+
+namespace {
+
+struct Fixture {
+    TempDir tmp;
+    StateDir state{tmp.path() + "/state"};
+    Queue queue{state.queue()};
+    std::string req_dir = state.queue() + "/requests";
+    std::string claimed_dir = state.queue() + "/claimed";
+    std::string resp_dir = state.queue() + "/responses";
+
+    std::size_t count(const std::string& dir) const {
+        std::size_t n = 0;
+        for (const auto& e : fs::directory_iterator(dir)) {
+            (void)e;
+            ++n;
+        }
+        return n;
+    }
+};
+
+std::string parse_error(const std::string& text) {
+    try {
+        parse_request(text);
+    } catch (const aj::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(QueueTest, ParsesThePrototypeFormat) {
+    Request r = parse_request(R"({"plugin":"acme.testpkg","cmd":"sh run.sh","timeout":5})");
+    EXPECT_EQ(r.plugin, "acme.testpkg");
+    EXPECT_EQ(r.argv, (std::vector<std::string>{"/bin/sh", "-c", "sh run.sh"}));
+    EXPECT_EQ(r.timeout_sec, 5u);
+    Request a = parse_request(R"({"plugin":"p","cmd":["/bin/echo","x"]})");
+    EXPECT_EQ(a.argv, (std::vector<std::string>{"/bin/echo", "x"}));
+    EXPECT_EQ(a.timeout_sec, aj::runner::kDefaultRequestTimeoutSec);
+    Request e = parse_request(R"({"plugin":"p","timeout":0.5})");
+    EXPECT_FALSE(e.argv);
+    EXPECT_EQ(e.timeout_sec, 1u);
+    EXPECT_EQ(parse_request(aj::runner::to_json(r).dump()).argv, r.argv);
+}
+
+TEST(QueueTest, RefusesMalformedRequests) {
+    EXPECT_NE(parse_error("garbage\x01\x02").find("not valid JSON"), std::string::npos);
+    EXPECT_NE(parse_error("[]").find("expected a JSON object"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"cmd":"x"})").find("missing \"plugin\""), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"../x","cmd":"x"})").find("safe plugin id"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":7})").find("must be a string"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","cmd":""})").find("must not be empty"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","cmd":[]})").find("must not be empty"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","cmd":[1]})").find("must be strings"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","cmd":{}})").find("string or an array"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","timeout":-1})").find("timeout"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","timeout":"5"})").find("timeout"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","timeout":1e12})").find("timeout"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","extra":1})").find("unknown field \"extra\""), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","cmd":"a\u0000b"})").find("NUL"), std::string::npos);
+    EXPECT_NE(parse_error(std::string(70000, ' ')).find("too large"), std::string::npos);
+}
+
+TEST(QueueTest, SubmitClaimAnswerExactlyOnce) {
+    Fixture f;
+    Request r = parse_request(R"({"plugin":"p","cmd":"true"})");
+    std::set<std::string> names;
+    for (int i = 0; i < 20; ++i) names.insert(f.queue.submit(r));
+    ASSERT_EQ(names.size(), 20u);  // unique names
+    EXPECT_EQ(f.count(f.req_dir), 20u);  // no temp files left behind
+
+    auto scanned = f.queue.scan(8);
+    ASSERT_EQ(scanned.size(), 8u);
+    EXPECT_TRUE(std::is_sorted(scanned.begin(), scanned.end()));
+    for (const auto& name : f.queue.scan(100)) {
+        ASSERT_EQ(f.queue.claim(name), Queue::Claim::Claimed);
+        // A second claimer finds nothing: only the renamer owns it.
+        EXPECT_EQ(f.queue.claim(name), Queue::Claim::Gone);
+        EXPECT_EQ(parse_request(f.queue.read_claimed(name)).plugin, "p");
+        f.queue.answer_result(name, {{"rc", 0}, {"stdout", "x"}});
+        EXPECT_EQ(f.queue.claim(name), Queue::Claim::Gone);
+    }
+    EXPECT_EQ(f.count(f.req_dir), 0u);
+    EXPECT_EQ(f.count(f.claimed_dir), 0u);
+    EXPECT_EQ(f.count(f.resp_dir), 20u);
+    for (const auto& name : names) {
+        auto resp = f.queue.find_response(name);
+        ASSERT_TRUE(resp);
+        EXPECT_FALSE(resp->is_error);
+        EXPECT_EQ(resp->body["request"], name);
+        EXPECT_EQ(resp->body["rc"], 0);
+    }
+}
+
+TEST(QueueTest, ReusedNameIsNotAnsweredTwice) {
+    Fixture f;
+    std::string name = f.queue.submit(parse_request(R"({"plugin":"p"})"));
+    ASSERT_EQ(f.queue.claim(name), Queue::Claim::Claimed);
+    // The same name submitted again while the first is in progress: it must not clobber
+    // the claimed one, and once the first is answered it is dropped, not answered again.
+    fs::copy_file(f.claimed_dir + "/" + name + ".json", f.req_dir + "/" + name + ".json");
+    EXPECT_EQ(f.queue.claim(name), Queue::Claim::Gone);
+    EXPECT_TRUE(fs::exists(f.req_dir + "/" + name + ".json"));
+    f.queue.answer_error(name, "unknown plugin p");
+    EXPECT_EQ(f.queue.claim(name), Queue::Claim::AlreadyAnswered);
+    EXPECT_EQ(f.count(f.req_dir), 0u);
+    EXPECT_EQ(f.count(f.resp_dir), 1u);
+}
+
+TEST(QueueTest, CrashRuleAnswersInterruptedAndRemovesAnswered) {
+    Fixture f;
+    Request r = parse_request(R"({"plugin":"p","cmd":"true"})");
+    std::string running = f.queue.submit(r);   // claimed, daemon died mid-run
+    std::string answered = f.queue.submit(r);  // response written, died before unclaiming
+    std::string waiting = f.queue.submit(r);   // never claimed
+    ASSERT_EQ(f.queue.claim(running), Queue::Claim::Claimed);
+    ASSERT_EQ(f.queue.claim(answered), Queue::Claim::Claimed);
+    fs::copy_file(f.claimed_dir + "/" + answered + ".json", f.tmp.path() + "/saved.json");
+    f.queue.answer_result(answered, {{"rc", 3}});
+    fs::copy_file(f.tmp.path() + "/saved.json", f.claimed_dir + "/" + answered + ".json");
+    // A temp response file of a write interrupted before its rename.
+    f.tmp.write("state/queue/responses/." + running + ".result.json.tmp-abc", "{partial");
+
+    auto rec = f.queue.recover();
+    EXPECT_EQ(rec.interrupted, 1u);
+    EXPECT_EQ(rec.already_answered, 1u);
+    EXPECT_EQ(f.count(f.claimed_dir), 0u);
+    auto r1 = f.queue.find_response(running);
+    ASSERT_TRUE(r1);
+    EXPECT_TRUE(r1->is_error);
+    EXPECT_EQ(r1->body["error"], aj::runner::kInterruptedReason);
+    auto r2 = f.queue.find_response(answered);
+    ASSERT_TRUE(r2);
+    EXPECT_FALSE(r2->is_error);
+    EXPECT_EQ(r2->body["rc"], 3);  // the real answer stands
+    EXPECT_FALSE(f.queue.find_response(waiting));
+    EXPECT_EQ(f.queue.scan(10), std::vector<std::string>{waiting});
+    EXPECT_EQ(f.count(f.resp_dir), 2u);  // temp file gone
+    // Recovery again is a no-op.
+    rec = f.queue.recover();
+    EXPECT_EQ(rec.interrupted + rec.already_answered, 0u);
+}
+
+TEST(QueueTest, ReadClaimedRefusesOddFiles) {
+    Fixture f;
+    f.tmp.write("state/queue/requests/big.json", std::string(aj::runner::kMaxRequestBytes + 1, ' '));
+    ::symlink("/etc/passwd", (f.req_dir + "/link.json").c_str());
+    ::mkfifo((f.req_dir + "/fifo.json").c_str(), 0600);
+    fs::create_directory(f.req_dir + "/dir.json");
+    f.tmp.write("state/queue/requests/bad name.json", "{}");
+    f.tmp.write("state/queue/requests/.hidden.json", "{}");
+    f.tmp.write("state/queue/requests/notes.txt", "{}");
+    f.tmp.write("state/queue/requests/" + std::string(220, 'x') + ".json", "{}");
+    auto names = f.queue.scan(100);
+    EXPECT_EQ(names.size(), 6u);  // not the dot file, not the .txt
+    for (const auto& name : names) {
+        auto claim = f.queue.claim(name);
+        if (name.size() > 200) {
+            EXPECT_EQ(claim, Queue::Claim::Gone);  // unanswerable: removed
+            continue;
+        }
+        ASSERT_EQ(claim, Queue::Claim::Claimed) << name;
+        std::string reason;
+        try {
+            f.queue.read_claimed(name);
+        } catch (const aj::Error& e) {
+            reason = e.what();
+        }
+        EXPECT_FALSE(reason.empty()) << name;
+        f.queue.answer_error(name, reason);
+    }
+    EXPECT_EQ(f.count(f.claimed_dir), 0u);
+    EXPECT_EQ(f.count(f.resp_dir), 5u);
+    EXPECT_NE(f.queue.find_response("big")->body["error"].get<std::string>().find("too large"), std::string::npos);
+    EXPECT_NE(f.queue.find_response("link")->body["error"].get<std::string>().find("symlink"), std::string::npos);
+    EXPECT_NE(f.queue.find_response("fifo")->body["error"].get<std::string>().find("regular"), std::string::npos);
+    EXPECT_TRUE(fs::exists("/etc/passwd"));
+}
+
+TEST(QueueTest, InvalidUtf8OutputStillMakesValidJson) {
+    Fixture f;
+    std::string name = f.queue.submit(parse_request(R"({"plugin":"p"})"));
+    ASSERT_EQ(f.queue.claim(name), Queue::Claim::Claimed);
+    f.queue.answer_result(name, {{"stdout", std::string("bad \xff\xfe utf8")}});
+    auto resp = f.queue.find_response(name);
+    ASSERT_TRUE(resp);
+    EXPECT_NE(resp->body["stdout"].get<std::string>().find("bad "), std::string::npos);
+}
