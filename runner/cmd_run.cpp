@@ -24,6 +24,7 @@ struct RunOptions {
     std::uint64_t timeout_sec = 0;  // 0: the policy's
     bool json = false;
     std::string report_file;
+    std::string command_name;
     std::vector<std::string> command;
 };
 
@@ -68,11 +69,27 @@ void register_run_command(CLI::App& app, Action& action) {
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
     sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
-    sub->add_option("command", opts->command, "The command and its arguments")->required();
-    // Everything from the command on belongs to it, options included (run -- sh -c ...).
+    // Everything from CMD on belongs to the command, options included: the first
+    // positional is CMD, and prefix_command() hands every later word over unparsed.
+    auto* cmd = sub->add_option("CMD", opts->command_name, "The command, resolved via PATH inside the sandbox");
+    cmd->required();
     sub->prefix_command();
-    sub->callback([opts, &action, sub] {
-        for (const auto& extra : sub->remaining()) opts->command.push_back(extra);
+    sub->footer("Usage: aurora-jail run [OPTIONS] [--] CMD ARGS...");
+    sub->callback([opts, &action, sub, cmd] {
+        // CLI11 still parses our own options between CMD and its first plain argument
+        // (run sh --json): refuse that instead of silently taking them from the command.
+        bool after_cmd = false;
+        for (const CLI::Option* o : sub->parse_order()) {
+            if (o == cmd) after_cmd = true;
+            else if (after_cmd)
+                throw CLI::ValidationError("run: option " + o->get_name() +
+                                           " after CMD is ambiguous; write: aurora-jail run [OPTIONS] -- CMD ARGS...");
+        }
+        // A "--" before CMD is the first word CLI11 set aside; every later one is the command's.
+        std::vector<std::string> rest = sub->remaining();
+        if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
+        opts->command = {opts->command_name};
+        opts->command.insert(opts->command.end(), rest.begin(), rest.end());
         action = [opts] { return run(*opts); };
     });
 }
