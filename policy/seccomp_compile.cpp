@@ -48,14 +48,17 @@ scmp_arg_cmp low32_eq(unsigned arg, std::uint32_t mask, std::uint32_t value) {
     return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
 }
 
-// Alternatives (OR of single comparisons) matching exactly the low-32-bit values NOT in
-// `values`: walk the binary trie of the values from the top bit, and emit every prefix
-// that leaves the set. At most 32 * |values| comparisons.
+// A condition: comparisons that must all hold. A rule matches when any condition does.
+using Condition = std::vector<scmp_arg_cmp>;
+
+// Alternatives matching exactly the low-32-bit values NOT in `values`: walk the binary
+// trie of the values from the top bit and emit every prefix that leaves the set
+// (at most 32 * |values| conditions; two values close together need about 35).
 void complement_prefixes(unsigned arg, const std::set<std::uint32_t>& values, std::uint32_t prefix,
-                         int depth, std::vector<scmp_arg_cmp>& out) {
+                         int depth, std::vector<Condition>& out) {
     if (values.empty()) {
         std::uint32_t mask = depth == 0 ? 0 : ~std::uint32_t{0} << (32 - depth);
-        out.push_back(low32_eq(arg, mask, prefix));
+        out.push_back({low32_eq(arg, mask, prefix)});
         return;
     }
     if (depth == 32) return;
@@ -66,43 +69,54 @@ void complement_prefixes(unsigned arg, const std::set<std::uint32_t>& values, st
     complement_prefixes(arg, one, prefix | bit, depth + 1, out);
 }
 
-std::vector<scmp_arg_cmp> values_of(const ArgRule& r) {
-    std::vector<scmp_arg_cmp> out;
-    for (auto v : r.values) out.push_back(low32_eq(r.arg, 0xffffffffu, v));
-    return out;
-}
-std::vector<scmp_arg_cmp> values_not_of(const ArgRule& r) {
-    std::vector<scmp_arg_cmp> out;
-    complement_prefixes(r.arg, std::set<std::uint32_t>(r.values.begin(), r.values.end()), 0, 0, out);
+// When the rule's call must be refused.
+std::vector<Condition> refuse_when(const ArgRule& r) {
+    std::vector<Condition> out;
+    switch (r.kind) {
+    case ArgRule::Kind::BlockValues:
+        for (auto v : r.values) out.push_back({low32_eq(r.arg, 0xffffffffu, v)});
+        break;
+    case ArgRule::Kind::AllowOnlyValues:
+        if (r.values.size() == 1) {
+            // One comparison of all 64 bits: it can only refuse more than the kernel's
+            // 32-bit view would (high bits set is refused too), never less.
+            out.push_back({scmp_arg_cmp{r.arg, SCMP_CMP_NE, r.values.front(), 0}});
+        } else {
+            // libseccomp takes one comparison per argument and rule: use the exact
+            // low-32-bit complement instead.
+            complement_prefixes(r.arg, std::set<std::uint32_t>(r.values.begin(), r.values.end()), 0, 0, out);
+        }
+        break;
+    case ArgRule::Kind::BlockAnyBit:
+        for (int b = 0; b < 32; ++b)
+            if (r.bits & (std::uint32_t{1} << b)) out.push_back({low32_eq(r.arg, 1u << b, 1u << b)});
+        break;
+    }
     return out;
 }
 
-// When the rule's call must be refused: one comparison per alternative.
-std::vector<scmp_arg_cmp> refuse_when(const ArgRule& r) {
+// When the call may pass: the complement of refuse_when (or a subset of it: passing
+// less is safe).
+std::vector<Condition> permit_when(const ArgRule& r) {
+    std::vector<Condition> out;
     switch (r.kind) {
-    case ArgRule::Kind::BlockValues: return values_of(r);
-    case ArgRule::Kind::AllowOnlyValues: return values_not_of(r);
-    case ArgRule::Kind::BlockAnyBit: break;
+    case ArgRule::Kind::BlockValues:
+        complement_prefixes(r.arg, std::set<std::uint32_t>(r.values.begin(), r.values.end()), 0, 0, out);
+        break;
+    case ArgRule::Kind::AllowOnlyValues:
+        for (auto v : r.values) out.push_back({scmp_arg_cmp{r.arg, SCMP_CMP_EQ, v, 0}});
+        break;
+    case ArgRule::Kind::BlockAnyBit:
+        out.push_back({low32_eq(r.arg, r.bits, 0)});
+        break;
     }
-    std::vector<scmp_arg_cmp> out;
-    for (int b = 0; b < 32; ++b)
-        if (r.bits & (std::uint32_t{1} << b)) out.push_back(low32_eq(r.arg, 1u << b, 1u << b));
     return out;
-}
-// The exact complement: when the call may pass.
-std::vector<scmp_arg_cmp> permit_when(const ArgRule& r) {
-    switch (r.kind) {
-    case ArgRule::Kind::BlockValues: return values_not_of(r);
-    case ArgRule::Kind::AllowOnlyValues: return values_of(r);
-    case ArgRule::Kind::BlockAnyBit: break;
-    }
-    return {low32_eq(r.arg, r.bits, 0)};
 }
 
 // One syscall's verdict: unconditional, or under any of the argument alternatives.
 struct Rule {
     std::uint32_t action;
-    std::vector<scmp_arg_cmp> any_of;   // empty: always
+    std::vector<Condition> any_of;   // empty: always
 };
 
 struct Plan {
@@ -171,8 +185,9 @@ Ctx build_filter(const Policy& p) {
                           "adding a rule for " + syscall_label(nr));
             continue;
         }
-        for (const auto& cmp : rule.any_of)
-            check_seccomp(seccomp_rule_add_exact_array(ctx.get(), rule.action, nr, 1, &cmp),
+        for (const auto& cond : rule.any_of)
+            check_seccomp(seccomp_rule_add_exact_array(ctx.get(), rule.action, nr,
+                                                       static_cast<unsigned>(cond.size()), cond.data()),
                           "adding an argument rule for " + syscall_label(nr));
     }
     return ctx;
