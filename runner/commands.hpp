@@ -15,5 +15,8 @@ void register_policy_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
 void register_stage_command(CLI::App& app, Action& action);
 void register_plugins_command(CLI::App& app, Action& action);  // plugins, unstage
+void register_host_command(CLI::App& app, Action& action);
+void register_submit_command(CLI::App& app, Action& action);
+void register_status_command(CLI::App& app, Action& action);   // status, stop
 
 }  // namespace aj::runner

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
     aj::runner::register_run_command(app, action);
     aj::runner::register_stage_command(app, action);
     aj::runner::register_plugins_command(app, action);
+    aj::runner::register_host_command(app, action);
+    aj::runner::register_submit_command(app, action);
+    aj::runner::register_status_command(app, action);
 
     try {
         app.parse(argc, argv);

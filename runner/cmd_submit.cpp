@@ -1,0 +1,97 @@
+// `aurora-jail submit`: put a request in the queue; --wait for its answer.
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "helper/sys.hpp"
+#include "policy/error.hpp"
+#include "runner/commands.hpp"
+#include "runner/queue.hpp"
+#include "runner/state_dir.hpp"
+
+namespace aj::runner {
+
+namespace {
+
+// Blocks until NAME's response exists (inotify on responses/, re-checking every second
+// as a net) or `timeout_sec` passes (0 = forever).
+Queue::Response wait_for_response(const Queue& queue, const std::string& name, unsigned timeout_sec) {
+    sys::UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!ino) throw_errno("inotify_init1");
+    // Watch before the first check, so a response written in between is not missed.
+    if (::inotify_add_watch(ino.get(), queue.responses_dir().c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+        throw_errno("inotify watch on " + queue.responses_dir());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_sec);
+    for (;;) {
+        if (auto resp = queue.find_response(name)) return *resp;
+        if (timeout_sec && std::chrono::steady_clock::now() >= deadline)
+            throw Error("no response to request " + name + " after " + std::to_string(timeout_sec) +
+                        "s (is `aurora-jail host` running?); it stays queued");
+        pollfd p{ino.get(), POLLIN, 0};
+        if (::poll(&p, 1, 1000) > 0) {
+            char buf[4096];
+            while (::read(ino.get(), buf, sizeof buf) > 0) {}
+        }
+    }
+}
+
+}  // namespace
+
+void register_submit_command(CLI::App& app, Action& action) {
+    struct Options {
+        std::string plugin;
+        unsigned timeout = kDefaultRequestTimeoutSec;
+        bool wait = false;
+        unsigned wait_timeout = 0;
+        std::string state_dir;
+        std::vector<std::string> cmd;
+    };
+    auto opts = std::make_shared<Options>();
+    auto* sub = app.add_subcommand(
+        "submit",
+        "Queue a request for `aurora-jail host` and print its NAME. With --wait, print the "
+        "response instead: the sandbox's stdout and stderr, exiting with its status (125 for "
+        "an error response; NAME then goes to stderr). Without CMD the plugin's entrypoint runs.");
+    sub->add_option("--plugin", opts->plugin, "staged plugin id")->required();
+    sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10)")
+        ->check(CLI::Range(1u, static_cast<unsigned>(kMaxRequestTimeoutSec)));
+    sub->add_flag("--wait", opts->wait, "wait for the response and print it");
+    sub->add_option("--wait-timeout", opts->wait_timeout, "give up waiting after S seconds (default: never)");
+    add_state_dir_option(*sub, opts->state_dir);
+    sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
+    sub->callback([opts, &action] {
+        action = [opts]() -> int {
+            StateDir state(resolve_state_dir(opts->state_dir));
+            Queue queue(state.queue());
+            Request req;
+            req.plugin = opts->plugin;
+            req.timeout_sec = opts->timeout;
+            if (!opts->cmd.empty()) {
+                req.argv = opts->cmd;
+                req.cmd = opts->cmd;
+            }
+            std::string name = queue.submit(req);
+            if (!opts->wait) {
+                std::printf("%s\n", name.c_str());
+                return 0;
+            }
+            std::fprintf(stderr, "aurora-jail: submitted %s\n", name.c_str());
+            Queue::Response resp = wait_for_response(queue, name, opts->wait_timeout);
+            if (resp.is_error) {
+                std::string why = resp.body.value("error", std::string("unknown error"));
+                throw Error("request " + name + ": " + why);
+            }
+            std::string out = resp.body.value("stdout", std::string());
+            std::string err = resp.body.value("stderr", std::string());
+            sys::write_all(1, out, "writing stdout");
+            sys::write_all(2, err, "writing stderr");
+            int rc = resp.body.value("rc", kExitInternal);
+            return rc >= 0 && rc <= 255 ? rc : kExitInternal;
+        };
+    });
+}
+
+}  // namespace aj::runner

@@ -1,0 +1,323 @@
+#include "runner/host_daemon.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "helper/sys.hpp"
+#include "policy/error.hpp"
+#include "runner/child_process.hpp"
+#include "runner/plugin_store.hpp"
+#include "runner/queue.hpp"
+#include "runner/state_dir.hpp"
+#include "runner/tree_copy.hpp"
+
+namespace aj::runner {
+
+namespace {
+
+using nlohmann::json;
+using sys::UniqueFd;
+
+// Extra time the daemon allows a run beyond its own --timeout before killing it: the run
+// enforces the timeout itself and needs a moment to tear down and write its report.
+constexpr auto kRunGrace = std::chrono::seconds(30);
+constexpr std::size_t kMaxReportBytes = 1 << 20;
+
+void log_line(const std::string& line) {
+    // One write per line: lines from worker threads never interleave.
+    std::string text = "aurora-jail host: " + line + "\n";
+    (void)!::write(2, text.data(), text.size());
+}
+
+UniqueFd take_daemon_lock(const std::string& queue_dir) {
+    std::string path = queue_dir + "/daemon.lock";
+    UniqueFd fd = sys::open_fd(path, O_RDWR | O_CREAT | O_NOFOLLOW, "opening daemon lock", 0600);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            throw Error("another host daemon is already serving " + queue_dir + " (lock " + path + ")");
+        throw_errno("locking " + path);
+    }
+    return fd;
+}
+
+std::string last_line(const std::string& text) {
+    std::size_t end = text.find_last_not_of("\n");
+    if (end == std::string::npos) return "";
+    std::size_t start = text.rfind('\n', end);
+    start = start == std::string::npos ? 0 : start + 1;
+    return text.substr(start, std::min<std::size_t>(end + 1 - start, 1000));
+}
+
+class Host {
+public:
+    Host(const HostOptions& options, const StateDir& state)
+        : opts_(options), state_(state), queue_(state.queue()), store_(state),
+          tmp_dir_(state.queue() + "/tmp") {}
+
+    void start_workers(int wake_fd) {
+        wake_fd_ = wake_fd;
+        for (unsigned i = 0; i < opts_.workers; ++i) workers_.emplace_back([this] { worker(); });
+    }
+
+    // Queues names found in requests/ that are not pending or in flight yet. Skipped
+    // while the pending list can keep every worker busy: the scan cost then tracks the
+    // rate requests are served, whatever is dumped into the directory.
+    void scan() {
+        {
+            std::lock_guard lock(mu_);
+            if (pending_.size() >= opts_.workers) {
+                scan_deferred_ = true;
+                return;
+            }
+            scan_deferred_ = false;
+        }
+        std::vector<std::string> names = queue_.scan(opts_.max_scan);
+        std::lock_guard lock(mu_);
+        for (auto& name : names) {
+            if (known_.insert(name).second) pending_.push_back(std::move(name));
+        }
+        cv_.notify_all();
+    }
+
+    // Drain: nothing new is claimed; each worker finishes the request it holds.
+    void stop() {
+        {
+            std::lock_guard lock(mu_);
+            stopping_ = true;
+            pending_.clear();
+        }
+        cv_.notify_all();
+        for (auto& t : workers_) t.join();
+    }
+
+private:
+    void worker() {
+        for (;;) {
+            std::string name;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+                if (stopping_) return;
+                name = std::move(pending_.front());
+                pending_.pop_front();
+            }
+            serve(name);
+            bool ask_for_more;
+            {
+                std::lock_guard lock(mu_);
+                known_.erase(name);
+                ask_for_more = pending_.size() < opts_.workers;
+            }
+            if (ask_for_more) {
+                std::uint64_t one = 1;
+                (void)!::write(wake_fd_, &one, sizeof one);
+            }
+        }
+    }
+
+    void serve(const std::string& name) {
+        try {
+            switch (queue_.claim(name)) {
+                case Queue::Claim::Gone: return;
+                case Queue::Claim::AlreadyAnswered:
+                    log_line(name + ": duplicate of an answered request name; removed");
+                    return;
+                case Queue::Claim::Claimed: break;
+            }
+        } catch (const std::exception& e) {
+            log_line(name + ": cannot claim: " + e.what());
+            return;
+        }
+        auto started = std::chrono::steady_clock::now();
+        // Build the answer first, write it once: a failure while writing must never be
+        // followed by a second (error) response for the same request.
+        std::string outcome;
+        json body;
+        std::optional<std::string> error;
+        try {
+            body = run_request(name, outcome);
+        } catch (const std::exception& e) {
+            error = e.what();
+            outcome = "error: " + *error;
+        }
+        try {
+            if (error) queue_.answer_error(name, *error);
+            else queue_.answer_result(name, std::move(body));
+        } catch (const std::exception& e) {
+            // The claim stays in claimed/: the next start answers it as interrupted.
+            log_line(name + ": cannot write response: " + e.what());
+            return;
+        }
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        char took[32];
+        std::snprintf(took, sizeof took, " (%.3fs)", secs);
+        log_line(name + ": " + outcome + took);
+    }
+
+    // Runs one claimed request and returns its result body; throws for an error response.
+    json run_request(const std::string& name, std::string& outcome) {
+        Request req = parse_request(queue_.read_claimed(name));
+        store_.find(req.plugin);  // "unknown plugin ID" before any process starts
+
+        std::string report_path = tmp_dir_ + "/" + name + ".report.json";
+        UniqueFd tmp = sys::open_fd(tmp_dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue tmp");
+        remove_tree(tmp.get(), name + ".report.json");
+        std::vector<std::string> argv{opts_.self_exe, "run", "--state-dir", state_.root(),
+                                      "--plugin", req.plugin, "--rm", "--report", report_path,
+                                      "--timeout", std::to_string(req.timeout_sec)};
+        if (req.argv) {
+            argv.push_back("--");
+            argv.insert(argv.end(), req.argv->begin(), req.argv->end());
+        }
+        CaptureLimits limits;
+        limits.max_stdout = limits.max_stderr = opts_.max_output;
+        limits.deadline = std::chrono::seconds(req.timeout_sec) + kRunGrace;
+        CapturedRun run = run_captured(argv, limits);
+
+        json report;
+        {
+            UniqueFd fd(sys::retry_eintr([&] {
+                return ::openat(tmp.get(), (name + ".report.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            }));
+            if (fd) {
+                report = json::parse(sys::read_all(fd.get(), kMaxReportBytes, "reading run report"), nullptr, false);
+                if (report.is_discarded()) report = nullptr;
+            }
+            remove_tree(tmp.get(), name + ".report.json");
+        }
+        if (report.is_null() && (run.exit_code == kExitInternal || run.killed_at_deadline)) {
+            // No report: the sandbox never ran (policy refused, setup failed...).
+            std::string why = run.killed_at_deadline ? "run did not finish in time and was killed"
+                                                     : last_line(run.err);
+            const std::string prefix = "aurora-jail: ";
+            if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+            throw Error("sandbox did not start: " + (why.empty() ? "unknown error" : why));
+        }
+        bool timed_out = report.is_object() && report.value("timed_out", false);
+        if (report.is_object() && report.contains("timeout") && report["timeout"].is_boolean())
+            timed_out = timed_out || report["timeout"].get<bool>();
+        json body{{"plugin", req.plugin},
+                  {"rc", run.exit_code},
+                  {"stdout", run.out},
+                  {"stderr", run.err},
+                  {"timeout", timed_out},
+                  {"truncated", run.out_truncated || run.err_truncated},
+                  {"stdout_truncated", run.out_truncated},
+                  {"stderr_truncated", run.err_truncated},
+                  {"report", report}};
+        outcome = "plugin " + req.plugin + " rc=" + std::to_string(run.exit_code) + (timed_out ? " (timeout)" : "");
+        return body;
+    }
+
+    const HostOptions& opts_;
+    const StateDir& state_;
+    Queue queue_;
+    PluginStore store_;
+    std::string tmp_dir_;
+    int wake_fd_ = -1;
+    std::vector<std::thread> workers_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::string> pending_;
+    std::set<std::string> known_;  // pending or being served
+    bool stopping_ = false;
+    bool scan_deferred_ = false;
+};
+
+}  // namespace
+
+int run_host(const HostOptions& options) {
+    if (options.workers < 1 || options.workers > 64) throw Error("--workers must be 1..64");
+    StateDir state(options.state_dir);
+    UniqueFd lock = take_daemon_lock(state.queue());
+
+    // Signals become events on a signalfd; blocked before any thread exists so that
+    // every worker inherits the mask and none of them takes SIGTERM. Children get the
+    // default mask back (child_process.cpp).
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+    if (int rc = pthread_sigmask(SIG_BLOCK, &mask, nullptr)) throw_errno("blocking signals", rc);
+    ::signal(SIGPIPE, SIG_IGN);
+    UniqueFd sig_fd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!sig_fd) throw_errno("signalfd");
+    UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!ino) throw_errno("inotify_init1");
+    std::string requests = state.queue() + "/requests";
+    if (::inotify_add_watch(ino.get(), requests.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0)
+        throw_errno("inotify watch on " + requests);
+    UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake) throw_errno("eventfd");
+
+    // The crash rule, before anything new is claimed.
+    Queue::Recovery rec = Queue(state.queue()).recover();
+    {
+        // Reports of runs a killed daemon never read; only the lock holder uses tmp/.
+        UniqueFd queue_fd = sys::open_fd(state.queue(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue");
+        remove_tree(queue_fd.get(), "tmp");
+        ensure_dir(state.queue() + "/tmp", 0700);
+    }
+    log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers; recovered " +
+             std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
+             " already answered");
+
+    Host host(options, state);
+    host.start_workers(wake.get());
+    bool need_scan = true;
+    for (;;) {
+        if (need_scan) {
+            try {
+                host.scan();
+            } catch (const std::exception& e) {
+                log_line(std::string("scan failed: ") + e.what());
+            }
+            need_scan = false;
+        }
+        pollfd fds[3] = {{sig_fd.get(), POLLIN, 0}, {ino.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+        int n = ::poll(fds, 3, static_cast<int>(options.rescan.count()));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("poll");
+        }
+        if (n == 0) {
+            need_scan = true;
+            continue;
+        }
+        if (fds[0].revents) {
+            signalfd_siginfo info{};
+            (void)!::read(sig_fd.get(), &info, sizeof info);
+            log_line("signal " + std::to_string(info.ssi_signo) + ": draining (no new claims)");
+            break;
+        }
+        if (fds[1].revents) {
+            char buf[8192];
+            while (::read(ino.get(), buf, sizeof buf) > 0) {}
+            need_scan = true;  // also covers IN_Q_OVERFLOW
+        }
+        if (fds[2].revents) {
+            std::uint64_t v;
+            (void)!::read(wake.get(), &v, sizeof v);
+            need_scan = true;
+        }
+    }
+    host.stop();
+    log_line("drained; exiting");
+    return 0;
+}
+
+}  // namespace aj::runner

@@ -1,0 +1,26 @@
+// The host daemon: serves STATE/queue/requests with N workers, each request in a fresh
+// `aurora-jail run --plugin ...` child, and answers each exactly once (see queue.hpp for
+// the protocol and the crash rule).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace aj::runner {
+
+struct HostOptions {
+    std::string state_dir;                  // resolved, absolute
+    unsigned workers = 2;
+    std::size_t max_output = 1 << 20;       // per stream, per request
+    std::size_t max_scan = 256;             // request names taken per directory scan
+    std::chrono::milliseconds rescan{2000}; // periodic rescan, the net under inotify
+    std::string self_exe = "/proc/self/exe";
+};
+
+// Runs until SIGTERM or SIGINT, then drains (no new claims; running sandboxes finish,
+// bounded by their timeouts; their responses are written) and returns 0. Throws aj::Error
+// when another daemon holds the state directory's lock.
+int run_host(const HostOptions& options);
+
+}  // namespace aj::runner

@@ -1,0 +1,304 @@
+#include "runner/run_registry.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "helper/sys.hpp"
+#include "policy/error.hpp"
+#include "runner/atomic_file.hpp"
+#include "runner/manifest.hpp"
+#include "runner/tree_copy.hpp"
+
+namespace aj::runner {
+
+namespace {
+
+using nlohmann::json;
+using sys::UniqueFd;
+
+constexpr uid_t kSandboxUidForRoot = 65534;  // helper/userns.cpp maps a root caller's sandbox here
+constexpr const char* kStopFlag = "stop-requested";
+
+std::string utc_now() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string new_run_id() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    unsigned char rnd[4];
+    if (::getrandom(rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) throw_errno("getrandom");
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    return std::string("run-") + stamp + "-" + hex;
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_send_signal(int pidfd, int sig) {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// True when the pidfd's process exited within `ms`.
+bool wait_exit(int pidfd, int ms) {
+    pollfd p{pidfd, POLLIN, 0};
+    int n = sys::retry_eintr([&] { return ::poll(&p, 1, ms); });
+    return n > 0;
+}
+
+bool alive(pid_t pid, unsigned long long start) {
+    if (pid <= 0) return false;
+    auto now = process_start_time(pid);
+    return now && *now == start;
+}
+
+void redirect(int target, const std::string& path, int flags) {
+    UniqueFd fd = sys::open_fd(path, flags | O_NOFOLLOW, "opening " + path, 0600);
+    sys::check(::dup2(fd.get(), target), "dup2 " + path);
+}
+
+}  // namespace
+
+std::optional<unsigned long long> process_start_time(pid_t pid) {
+    std::string text;
+    try {
+        text = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    // Field 2 (comm) may hold spaces and parentheses: parse after its last ')'.
+    std::size_t close = text.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::size_t pos = close + 2;  // field 3 starts here
+    for (int field = 3; field < 22; ++field) {
+        pos = text.find(' ', pos);
+        if (pos == std::string::npos) return std::nullopt;
+        ++pos;
+    }
+    return std::strtoull(text.c_str() + pos, nullptr, 10);
+}
+
+json to_json(const RunRecord& r) {
+    return json{{"id", r.id},
+                {"plugin", r.plugin},
+                {"argv", r.argv},
+                {"state", r.state},
+                {"pid", r.pid},
+                {"pid_start", r.pid_start},
+                {"started_at", r.started_at},
+                {"ended_at", r.ended_at},
+                {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
+                {"error", r.error},
+                {"stop_requested", r.stop_requested}};
+}
+
+RunRecord run_record_from_json(const json& j) {
+    RunRecord r;
+    r.id = j.value("id", "");
+    r.plugin = j.value("plugin", "");
+    r.argv = j.value("argv", std::vector<std::string>{});
+    r.state = j.value("state", "unknown");
+    r.pid = j.value("pid", 0);
+    r.pid_start = j.value("pid_start", 0ull);
+    r.started_at = j.value("started_at", "");
+    r.ended_at = j.value("ended_at", "");
+    if (j.contains("exit_code") && j["exit_code"].is_number_integer()) r.exit_code = j["exit_code"].get<int>();
+    r.error = j.value("error", "");
+    r.stop_requested = j.value("stop_requested", false);
+    return r;
+}
+
+std::string RunRegistry::run_dir(const std::string& id) const {
+    check_safe_name(id, "run id");
+    return runs_ + "/" + id;
+}
+
+std::string RunRegistry::create_run() {
+    UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        std::string id = new_run_id();
+        if (::mkdirat(runs.get(), id.c_str(), 0700) < 0) {
+            if (errno == EEXIST) continue;
+            throw_errno("creating run directory " + runs_ + "/" + id);
+        }
+        UniqueFd dir(sys::retry_eintr([&] {
+            return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }));
+        if (!dir) throw_errno("opening run directory " + id);
+        // 0711: the sandbox's uid may pass through to work/, not list the logs.
+        sys::check(::fchmod(dir.get(), 0711), "chmod run directory " + id);
+        sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
+        if (::geteuid() == 0)
+            sys::check(::fchownat(dir.get(), "work", kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
+                       "chown " + id + "/work to the sandbox uid");
+        return id;
+    }
+    throw Error("creating a run directory in " + runs_ + ": no free run id");
+}
+
+void RunRegistry::write(const RunRecord& record) const {
+    write_file_atomic(run_dir(record.id) + "/record.json", to_json(record).dump(2) + "\n", 0644);
+}
+
+RunRecord RunRegistry::read(const std::string& id) const {
+    std::string dir = run_dir(id);
+    for (int attempt = 0;; ++attempt) {
+        UniqueFd fd(sys::retry_eintr([&] {
+            return ::open((dir + "/record.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        }));
+        if (!fd) {
+            if (errno == ENOENT) throw Error("unknown run " + id);
+            throw_errno("reading record of run " + id);
+        }
+        json j = json::parse(sys::read_all(fd.get(), 1 << 20, "reading record of run " + id), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) throw Error("run " + id + ": record.json is damaged");
+        RunRecord r = run_record_from_json(j);
+        if ((r.state == "running" || r.state == "starting") && !alive(r.pid, r.pid_start)) {
+            // The supervisor may have just written its final record: look once more.
+            if (attempt == 0) continue;
+            r.state = "lost";
+            r.error = "supervisor (pid " + std::to_string(r.pid) + ") is gone without a final record";
+        }
+        return r;
+    }
+}
+
+std::vector<RunRecord> RunRegistry::list() const {
+    std::vector<RunRecord> out;
+    DIR* d = ::opendir(runs_.c_str());
+    if (!d) throw_errno("listing " + runs_);
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d))
+        if (is_safe_name(e->d_name)) names.emplace_back(e->d_name);
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        try {
+            out.push_back(read(name));
+        } catch (const Error&) {
+            // A run dir without a record (a foreground run) is not a background run.
+        }
+    }
+    return out;
+}
+
+RunRecord RunRegistry::stop(const std::string& id, double grace_sec) const {
+    RunRecord r = read(id);
+    if (r.state != "running" && r.state != "starting") return r;
+    UniqueFd pidfd(pidfd_open(r.pid));
+    if (!pidfd) return read(id);  // exited meanwhile
+    // Checked after the pidfd is open: the pidfd pins this very process, so if the start
+    // time matches now, every signal below reaches the supervisor and nothing else.
+    if (!alive(r.pid, r.pid_start)) return read(id);
+    UniqueFd flag = sys::open_fd(run_dir(id) + "/" + kStopFlag, O_WRONLY | O_CREAT | O_NOFOLLOW, "marking stop", 0600);
+    flag.reset();
+    sys::check(pidfd_send_signal(pidfd.get(), SIGTERM), "SIGTERM to run " + id);
+    if (!wait_exit(pidfd.get(), static_cast<int>(grace_sec * 1000))) {
+        sys::check(pidfd_send_signal(pidfd.get(), SIGKILL), "SIGKILL to run " + id);
+        wait_exit(pidfd.get(), 10000);
+        // The supervisor could not write its final record; the sandbox died with it
+        // (its PID 1 has SIGKILL as parent-death signal).
+        RunRecord last = r;
+        last.state = "stopped";
+        last.stop_requested = true;
+        last.exit_code = 128 + SIGKILL;
+        last.ended_at = utc_now();
+        last.error = "killed after a grace of " + std::to_string(grace_sec) + "s";
+        write(last);
+    }
+    for (int i = 0; i < 50; ++i) {
+        RunRecord now = read(id);
+        if (now.state != "running" && now.state != "starting") return now;
+        ::usleep(20000);
+    }
+    return read(id);
+}
+
+void RunRegistry::remove(const std::string& id) const {
+    std::string dir = run_dir(id);
+    UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    remove_tree(runs.get(), id);
+}
+
+void RunRegistry::start_detached(RunRecord record, const std::function<int()>& body) const {
+    std::string dir = run_dir(record.id);
+    sys::Pipe ready = sys::make_pipe("creating the supervisor's ready pipe");
+    std::fflush(nullptr);
+    pid_t child = ::fork();
+    if (child < 0) throw_errno("fork for the background run");
+    if (child == 0) {
+        // First child: a new session, then fork again so the supervisor is not a session
+        // leader (it can never regain a controlling terminal) and is reparented away.
+        ready.read.reset();
+        if (::setsid() < 0) ::_exit(kExitInternal);
+        pid_t supervisor = ::fork();
+        if (supervisor != 0) ::_exit(supervisor < 0 ? kExitInternal : 0);
+        int code = kExitInternal;
+        try {
+            // `stop` sends SIGTERM: launch() forwards it into the sandbox; outside launch
+            // it stays pending instead of killing us before the record is final.
+            sigset_t mask;
+            sigemptyset(&mask);
+            for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+            sigprocmask(SIG_BLOCK, &mask, nullptr);
+            redirect(0, "/dev/null", O_RDONLY);
+            redirect(1, dir + "/stdout.log", O_WRONLY | O_CREAT | O_APPEND);
+            redirect(2, dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND);
+            record.pid = ::getpid();
+            record.pid_start = process_start_time(record.pid).value_or(0);
+            record.state = "running";
+            record.started_at = utc_now();
+            write(record);
+            (void)!::write(ready.write.get(), "r", 1);
+            ready.write.reset();
+            try {
+                code = body();
+                record.state = "exited";
+                record.exit_code = code;
+            } catch (const Error& e) {
+                std::fprintf(stderr, "aurora-jail: %s\n", e.what());
+                record.state = "failed";
+                record.error = e.what();
+                code = e.exit_code();
+                record.exit_code = code;
+            }
+            struct stat st{};
+            if (::stat((dir + "/" + kStopFlag).c_str(), &st) == 0) {
+                record.stop_requested = true;
+                if (record.state == "exited") record.state = "stopped";
+            }
+            record.ended_at = utc_now();
+            write(record);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "aurora-jail: background run supervisor: %s\n", e.what());
+        }
+        std::fflush(nullptr);
+        ::_exit(code);
+    }
+    ready.write.reset();
+    int status = 0;
+    sys::retry_eintr([&] { return ::waitpid(child, &status, 0); });
+    char byte = 0;
+    ssize_t n = sys::retry_eintr([&] { return ::read(ready.read.get(), &byte, 1); });
+    if (n != 1) throw Error("background run " + record.id + ": the supervisor failed to start (see " + dir + "/stderr.log)");
+}
+
+}  // namespace aj::runner

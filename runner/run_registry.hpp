@@ -1,0 +1,74 @@
+// Run directories and background runs. Each run owns STATE/runs/RUN_ID/:
+//   record.json   what `status` shows; rewritten atomically at each state change
+//   work/         the sandbox's writable directory (its cwd, /work inside); owned by the
+//                 sandbox's host uid (65534 for a root caller)
+//   stdout.log, stderr.log, report.json   for background runs
+// A background run is supervised by a detached process (double fork, setsid) whose pid
+// is recorded with its start time (/proc/PID/stat field 22); `stop` signals through a
+// pidfd only after checking that start time, so a recycled pid is never signalled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runner/state_dir.hpp"
+
+namespace aj::runner {
+
+struct RunRecord {
+    std::string id;
+    std::string plugin;  // empty for a plain `run --detach`
+    std::vector<std::string> argv;
+    std::string state = "starting";  // starting, running, exited, stopped, failed, lost
+    pid_t pid = 0;                   // the supervisor
+    unsigned long long pid_start = 0;
+    std::string started_at, ended_at;
+    std::optional<int> exit_code;
+    std::string error;
+    bool stop_requested = false;
+};
+
+nlohmann::json to_json(const RunRecord& r);
+RunRecord run_record_from_json(const nlohmann::json& j);
+
+// Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22), nullopt when
+// there is no such process.
+std::optional<unsigned long long> process_start_time(pid_t pid);
+
+class RunRegistry {
+public:
+    explicit RunRegistry(const StateDir& state) : runs_(state.runs()) {}
+
+    // A fresh run id and its directory with an empty work/ the sandbox may write.
+    std::string create_run();
+    std::string run_dir(const std::string& id) const;
+    std::string work_dir(const std::string& id) const { return run_dir(id) + "/work"; }
+
+    void write(const RunRecord& record) const;
+    // Throws "unknown run ID" when there is none. A record saying running whose
+    // supervisor is gone (pid dead or recycled) is returned with state "lost".
+    RunRecord read(const std::string& id) const;
+    // Every run with a record, oldest first.
+    std::vector<RunRecord> list() const;
+    // SIGTERM to the supervisor (forwarded into the sandbox), SIGKILL after `grace_sec`
+    // (the sandbox dies with its supervisor). Returns the final record.
+    RunRecord stop(const std::string& id, double grace_sec) const;
+    // Removes the whole run directory.
+    void remove(const std::string& id) const;
+
+    // Starts `body` in a detached supervisor and returns once its record says running.
+    // The supervisor: own session, stdin /dev/null, stdout/stderr to the run's logs;
+    // `body` returns the exit status and may throw aj::Error (state "failed").
+    void start_detached(RunRecord record, const std::function<int()>& body) const;
+
+private:
+    std::string runs_;
+};
+
+}  // namespace aj::runner
