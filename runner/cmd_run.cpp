@@ -12,6 +12,7 @@
 #include "policy/parse.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "runner/commands.hpp"
+#include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
 
 namespace aj::runner {
@@ -26,6 +27,12 @@ struct RunOptions {
     std::string report_file;
     std::string command_name;
     std::vector<std::string> command;
+    // --plugin / --detach / --rm (runner/plugin_run.hpp)
+    std::string plugin;
+    bool detach = false;
+    bool remove_run_dir = false;
+    std::string state_dir;
+    std::string run_id;  // set for a background run
 };
 
 policy::Policy load_run_policy(const std::string& spec) {
@@ -36,9 +43,12 @@ policy::Policy load_run_policy(const std::string& spec) {
 }
 
 int run(const RunOptions& o) {
-    if (o.command.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
-    const policy::Policy policy = load_run_policy(o.policy);
-    helper::LaunchRequest request{policy, policy::compile_seccomp(policy), o.command};
+    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir);
+    const std::vector<std::string> argv = plugin.argv(o.command);
+    if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
+    const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy));
+    helper::LaunchRequest request{policy, policy::compile_seccomp(policy), argv};
+    plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
 
@@ -46,7 +56,8 @@ int run(const RunOptions& o) {
     helper::LaunchResult result = helper::launch(request);
 
     if (o.json || !o.report_file.empty()) {
-        nlohmann::json report = make_run_report(result, policy, o.command, started_at);
+        nlohmann::json report = make_run_report(result, policy, argv, started_at);
+        plugin.annotate(report);
         if (!o.report_file.empty()) write_report_file(o.report_file, report);
         if (o.json) {
             std::cout << report.dump() << std::endl;
@@ -69,10 +80,16 @@ void register_run_command(CLI::App& app, Action& action) {
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
     sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
+    sub->add_option("--plugin", opts->plugin,
+                    "Run staged plugin ID: its entrypoint (or CMD) in a fresh run directory "
+                    "(rw, the cwd, at /work), the package read-only at /plugin, under its policy");
+    sub->add_flag("--detach", opts->detach,
+                  "Run in the background: print a run id at once; see `status` and `stop`");
+    sub->add_flag("--rm", opts->remove_run_dir, "Remove the plugin run's directory afterwards");
+    add_state_dir_option(*sub, opts->state_dir);
     // Everything from CMD on belongs to the command, options included: the first
     // positional is CMD, and prefix_command() hands every later word over unparsed.
     auto* cmd = sub->add_option("CMD", opts->command_name, "The command, resolved via PATH inside the sandbox");
-    cmd->required();
     sub->prefix_command();
     sub->footer("Usage: aurora-jail run [OPTIONS] [--] CMD ARGS...");
     sub->callback([opts, &action, sub, cmd] {
@@ -88,9 +105,19 @@ void register_run_command(CLI::App& app, Action& action) {
         // A "--" before CMD is the first word CLI11 set aside; every later one is the command's.
         std::vector<std::string> rest = sub->remaining();
         if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-        opts->command = {opts->command_name};
+        if (opts->command_name.empty() && opts->plugin.empty())
+            throw CLI::RequiredError("CMD (or --plugin ID)");
+        if (!opts->command_name.empty()) opts->command = {opts->command_name};
         opts->command.insert(opts->command.end(), rest.begin(), rest.end());
-        action = [opts] { return run(*opts); };
+        action = [opts] {
+            if (!opts->detach) return run(*opts);
+            return run_detached(opts->state_dir, opts->plugin, opts->command,
+                                [opts](const std::string& run_id, const std::string& report) {
+                                    opts->run_id = run_id;
+                                    opts->report_file = report;
+                                    return run(*opts);
+                                });
+        };
     });
 }
 

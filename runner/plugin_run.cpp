@@ -1,0 +1,83 @@
+#include "runner/plugin_run.hpp"
+
+#include <fcntl.h>
+
+#include <cstdio>
+
+#include "helper/sys.hpp"
+#include "policy/error.hpp"
+#include "policy/store.hpp"
+#include "runner/tree_copy.hpp"
+
+namespace aj::runner {
+
+PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
+                               const std::string& run_id, bool remove_after) {
+    if (plugin_id.empty()) return;
+    state_.emplace(resolve_state_dir(state_dir));
+    plugin_ = PluginStore(*state_).find(plugin_id);
+    RunRegistry runs(*state_);
+    // A background run's directory exists already (its supervisor made the record).
+    run_id_ = run_id.empty() ? runs.create_run() : run_id;
+    run_dir_ = runs.run_dir(run_id_);
+    remove_after_ = remove_after;
+}
+
+PluginRunScope::~PluginRunScope() {
+    if (!remove_after_ || run_id_.empty()) return;
+    try {
+        RunRegistry(*state_).remove(run_id_);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "aurora-jail: removing run directory %s: %s\n", run_dir_.c_str(), e.what());
+    }
+}
+
+std::vector<std::string> PluginRunScope::argv(const std::vector<std::string>& cmd) const {
+    if (!cmd.empty() || !plugin_) return cmd;
+    return entry_command(plugin_->manifest);
+}
+
+std::string PluginRunScope::policy_spec(const std::string& explicit_policy) const {
+    if (!explicit_policy.empty() || !plugin_ || !plugin_->manifest.policy) return explicit_policy;
+    std::vector<std::string> dirs{state_->policies()};
+    for (auto& d : policy::policy_search_dirs("")) dirs.push_back(d);
+    try {
+        return policy::resolve_policy(*plugin_->manifest.policy, dirs).path;
+    } catch (const Error& e) {
+        throw e.wrap("plugin " + plugin_->manifest.id + " names policy " + *plugin_->manifest.policy);
+    }
+}
+
+void PluginRunScope::apply(helper::LaunchRequest& request) const {
+    if (!plugin_) return;
+    request.extra_binds.push_back({plugin_->path, kPluginMount, policy::PathMode::ReadOnly});
+    request.extra_binds.push_back({run_dir_ + "/work", kWorkMount, policy::PathMode::ReadWrite});
+    request.cwd = kWorkMount;
+}
+
+void PluginRunScope::annotate(nlohmann::json& report) const {
+    if (!plugin_) return;
+    report["plugin"] = plugin_->manifest.id;
+    report["plugin_version"] = plugin_->manifest.version;
+    report["run_id"] = run_id_;
+    if (!remove_after_) report["run_dir"] = run_dir_;
+}
+
+int run_detached(const std::string& state_dir, const std::string& plugin_id,
+                 const std::vector<std::string>& argv,
+                 const std::function<int(const std::string&, const std::string&)>& body) {
+    StateDir state(resolve_state_dir(state_dir));
+    if (!plugin_id.empty()) PluginStore(state).find(plugin_id);  // fail here, not in the log
+    RunRegistry runs(state);
+    RunRecord record;
+    record.id = runs.create_run();
+    record.plugin = plugin_id;
+    record.argv = argv;
+    std::string report = runs.run_dir(record.id) + "/report.json";
+    std::string id = record.id;
+    runs.start_detached(std::move(record), [&] { return body(id, report); });
+    std::printf("%s\n", id.c_str());
+    return 0;
+}
+
+}  // namespace aj::runner
