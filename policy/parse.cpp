@@ -342,7 +342,7 @@ Policy parse_policy(std::string_view json_text, const std::string& source) {
     return p;
 }
 
-Policy load_policy_file(const std::string& path) {
+std::string read_policy_text(const std::string& path) {
     // O_NONBLOCK: a FIFO planted where a policy is expected must not hang the runner.
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) throw_errno("reading policy " + path);
@@ -353,9 +353,6 @@ Policy load_policy_file(const std::string& path) {
     struct stat st {};
     if (fstat(fd, &st) != 0) throw_errno("reading policy " + path);
     if (!S_ISREG(st.st_mode)) throw Error("reading policy " + path + ": not a regular file");
-    if (static_cast<std::uint64_t>(st.st_size) > kMaxPolicyBytes)
-        throw Error(path + ": policy is " + std::to_string(st.st_size) +
-                    " bytes, more than the limit of " + std::to_string(kMaxPolicyBytes));
     std::string text;
     char buf[65536];
     while (true) {
@@ -367,7 +364,11 @@ Policy load_policy_file(const std::string& path) {
         if (text.size() > kMaxPolicyBytes)
             throw Error(path + ": policy is more than the limit of " + std::to_string(kMaxPolicyBytes) + " bytes");
     }
-    return parse_policy(text, path);
+    return text;
+}
+
+Policy load_policy_file(const std::string& path) {
+    return parse_policy(read_policy_text(path), path);
 }
 
 }  // namespace aj::policy

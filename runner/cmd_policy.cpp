@@ -59,7 +59,7 @@ int compile(const PolicyOptions& o) {
 }
 
 int write(const PolicyOptions& o) {
-    const std::string text = sys::read_file(o.file);
+    const std::string text = policy::read_policy_text(o.file);
     const std::string path = policy::write_policy(policy::primary_policy_dir(o.policy_dir), o.name, text, o.file);
     std::cout << path << "\n";
     return 0;
