@@ -1,0 +1,146 @@
+// Background runs: `run --detach` returns at once; `status` and `stop` work from other
+// processes (each CLI call here is one); processes are identified by pid + start time.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+
+#include "runner/run_registry.hpp"
+#include "tests/integration/plugin_support.hpp"
+
+using aj::test::PluginEnv;
+using nlohmann::json;
+
+namespace {
+
+json status_of(const PluginEnv& env, const std::string& id) {
+    auto r = env.aj({"status", "--json", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+}
+
+std::string detach(const PluginEnv& env, std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", "--detach"});
+    auto started = std::chrono::steady_clock::now();
+    auto r = env.aj(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // "At once": well before the command inside could have finished.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    std::string id = r.out.substr(0, r.out.find('\n'));
+    EXPECT_EQ(id.rfind("run-", 0), 0u) << r.out;
+    return id;
+}
+
+// Exited (possibly still a zombie until its new parent reaps it).
+bool process_gone(pid_t pid) {
+    std::string stat = aj::test::slurp("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.empty()) return true;
+    std::size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+}  // namespace
+
+TEST(BackgroundRun, StatusThenStopFromAnotherProcess) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    std::string id = detach(env, {"--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "echo started; exec sleep 60"});
+    json st = status_of(env, id);
+    EXPECT_EQ(st["state"], "running") << st.dump();
+    EXPECT_GT(st["pid"].get<int>(), 0);
+    EXPECT_EQ(st["plugin"], "acme.testpkg");
+    ASSERT_TRUE(aj::test::eventually(
+        [&] { return aj::test::slurp(st["run_dir"].get<std::string>() + "/stdout.log") == "started\n"; },
+        std::chrono::seconds(10)));
+
+    auto started = std::chrono::steady_clock::now();
+    auto r = env.aj({"stop", "--grace", "5", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // SIGTERM reached the sandbox (forwarded by the supervisor): no need for the grace.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+    st = status_of(env, id);
+    EXPECT_EQ(st["state"], "stopped") << st.dump();
+    EXPECT_EQ(st["exit_code"], 128 + SIGTERM);
+    EXPECT_TRUE(st["report"].is_object());
+    // The supervisor is gone, and so is its sandbox.
+    EXPECT_TRUE(aj::test::eventually([&] { return process_gone(st["pid"].get<int>()); }, std::chrono::seconds(5)));
+}
+
+TEST(BackgroundRun, StopEscalatesToSigkillAfterGrace) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    // The command ignores SIGTERM: only SIGKILL after the grace ends it.
+    std::string id = detach(env, {"--", "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"});
+    json st = status_of(env, id);
+    ASSERT_EQ(st["state"], "running") << st.dump();
+    ASSERT_TRUE(aj::test::eventually(
+        [&] { return aj::test::slurp(st["run_dir"].get<std::string>() + "/stdout.log") == "ready\n"; },
+        std::chrono::seconds(10)));
+    auto started = std::chrono::steady_clock::now();
+    auto r = env.aj({"stop", "--grace", "1", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
+    st = status_of(env, id);
+    EXPECT_EQ(st["state"], "stopped") << st.dump();
+    EXPECT_TRUE(aj::test::eventually([&] { return process_gone(st["pid"].get<int>()); }, std::chrono::seconds(5)));
+}
+
+TEST(BackgroundRun, FinishedRunReportsExitAndReport) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    std::string id = detach(env, {"--", "/bin/sh", "-c", "echo bye; exit 4"});
+    ASSERT_TRUE(aj::test::eventually([&] { return status_of(env, id)["state"] == "exited"; },
+                                     std::chrono::seconds(20)));
+    json st = status_of(env, id);
+    EXPECT_EQ(st["exit_code"], 4);
+    ASSERT_TRUE(st["report"].is_object()) << st.dump();
+    EXPECT_EQ(st["report"]["exit_code"], 4);
+    EXPECT_EQ(aj::test::slurp(st["run_dir"].get<std::string>() + "/stdout.log"), "bye\n");
+    // Listing shows it; stopping a finished run changes nothing.
+    auto r = env.aj({"status"});
+    EXPECT_NE(r.out.find(id), std::string::npos);
+    r = env.aj({"stop", id});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(status_of(env, id)["state"], "exited");
+}
+
+TEST(BackgroundRun, RecycledPidIsNeverSignalled) {
+    // A record whose pid now belongs to another process (different start time) must be
+    // reported lost, and `stop` must leave that process alone.
+    PluginEnv env;
+    pid_t victim = -1;
+    char sleep_path[] = "/bin/sleep";
+    char arg[] = "60";
+    char* argv[] = {sleep_path, arg, nullptr};
+    ASSERT_EQ(posix_spawn(&victim, argv[0], nullptr, nullptr, argv, environ), 0);
+    aj::runner::StateDir state(env.state);
+    aj::runner::RunRegistry reg(state);
+    aj::runner::RunRecord rec;
+    rec.id = reg.create_run();
+    rec.state = "running";
+    rec.pid = victim;
+    rec.pid_start = aj::runner::process_start_time(victim).value() + 1;  // not this process
+    reg.write(rec);
+
+    EXPECT_EQ(status_of(env, rec.id)["state"], "lost");
+    auto r = env.aj({"stop", "--grace", "0", rec.id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(::kill(victim, 0), 0) << "stop signalled a process that was not the run's";
+    ::kill(victim, SIGKILL);
+    int status;
+    ::waitpid(victim, &status, 0);
+}
+
+TEST(BackgroundRun, UnknownRunIsAnError) {
+    PluginEnv env;
+    auto r = env.aj({"status", "run-nope"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("unknown run"), std::string::npos);
+    r = env.aj({"stop", "../../x"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("not a safe name"), std::string::npos) << r.err;
+}

@@ -1,0 +1,138 @@
+// Shared by the plugin, background and host integration tests: a temp state directory
+// with a staged test plugin, and a host daemon process the test can signal.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+
+extern char** environ;
+
+namespace aj::test {
+
+// True when this host gives aurora-jail its sandbox (namespaces) for this user.
+inline bool sandbox_works(std::string* why = nullptr) {
+    ProcessResult r = run_aj({"run", "--", "/bin/true"});
+    if (why) *why = r.err;
+    return r.exit_code == 0;
+}
+
+#define AJ_REQUIRE_SANDBOX()                                                         \
+    do {                                                                             \
+        std::string why_;                                                            \
+        if (!::aj::test::sandbox_works(&why_))                                       \
+            GTEST_SKIP() << "aurora-jail run -- /bin/true fails here: " << why_;     \
+    } while (0)
+
+struct PluginEnv {
+    TempDir tmp;
+    std::string state = tmp.path() + "/state";
+    std::string pkg = tmp.path() + "/pkg";
+
+    ProcessResult aj(std::vector<std::string> args, int timeout_sec = 60) const {
+        // --state-dir goes right after the sub-command (before any "-- CMD").
+        args.insert(args.begin() + 1, {"--state-dir", state});
+        return run_aj(args, "", timeout_sec);
+    }
+
+    // Writes a package with `manifest` and run.sh, stages it, and checks that it worked.
+    void stage(const std::string& id, const std::string& entry = "\"run.sh\"",
+               const std::string& extra = "") {
+        std::filesystem::remove_all(pkg);
+        tmp.write("pkg/manifest.json", R"({"id":")" + id + R"(","name":"Test","version":"1.0","entrypoint":)" +
+                                           entry + extra + "}");
+        tmp.write("pkg/run.sh", "#!/bin/sh\necho hello-sandbox\necho \"cwd=$(pwd)\"\n", 0755);
+        ProcessResult r = aj({"stage", pkg});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+
+    std::string queue(const std::string& sub) const { return state + "/queue/" + sub; }
+
+    std::vector<std::string> files(const std::string& dir) const {
+        std::vector<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename());
+        return out;
+    }
+};
+
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `aurora-jail host` as a child process; stderr goes to a log file for diagnostics.
+class Daemon {
+public:
+    Daemon(const PluginEnv& env, unsigned workers = 2) : log_(env.tmp.path() + "/host.log") {
+        std::vector<std::string> args{aj_bin(), "host", "--state-dir", env.state,
+                                      "--workers", std::to_string(workers)};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) throw std::runtime_error("spawning aurora-jail host failed");
+    }
+    ~Daemon() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            wait();
+        }
+    }
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    void signal(int sig) const { ::kill(pid_, sig); }
+    // Exit status (128+N for a signal); -1 when it did not exit within `timeout`.
+    int wait(std::chrono::seconds timeout = std::chrono::seconds(120)) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (pid_ > 0) {
+            int status = 0;
+            pid_t w = ::waitpid(pid_, &status, WNOHANG);
+            if (w == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            if (std::chrono::steady_clock::now() > deadline) return -1;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return -1;
+    }
+    std::string log() const { return slurp(log_); }
+
+private:
+    pid_t pid_ = -1;
+    std::string log_;
+};
+
+// Waits until `pred()` or the timeout; returns pred().
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+}
+
+}  // namespace aj::test
