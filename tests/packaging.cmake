@@ -10,3 +10,9 @@ if(NOT AJ_SANITIZE AND NOT AJ_FUZZ)
     SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL TRUE
     ENVIRONMENT "AJ_SOURCE_DIR=${PROJECT_SOURCE_DIR};CMAKE_COMMAND=${CMAKE_COMMAND}")
 endif()
+
+# ctest `packaging.docs`: docs, man pages and completion agree with the code; the
+# shipped policies validate. No root needed.
+add_test(NAME packaging.docs
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/packaging/docs_test.py ${PROJECT_SOURCE_DIR}
+          $<TARGET_FILE:aurora-jail>)
