@@ -1,0 +1,294 @@
+// The host daemon end to end: real sandboxes, real queue directory, real signals.
+// Every request must be answered exactly once, whatever is thrown at the daemon.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "runner/queue.hpp"
+#include "tests/integration/plugin_support.hpp"
+
+namespace fs = std::filesystem;
+using aj::test::Daemon;
+using aj::test::PluginEnv;
+using nlohmann::json;
+
+namespace {
+
+// A plugin whose policy binds a shared "ledger" directory read-write, so every request
+// can leave a trace proving how many times it really ran.
+struct LedgerEnv : PluginEnv {
+    std::string ledger = tmp.path() + "/ledger";
+
+    LedgerEnv() {
+        fs::create_directory(ledger);
+        ::chmod(ledger.c_str(), 0777);
+        fs::create_directories(state + "/policies");
+        tmp.write("state/policies/ledger.json",
+                  R"({"allowed_paths": ["/usr", "/bin", "/lib", "/lib64", {"path": ")" + ledger + R"(", "mode": "rw"}]})");
+        stage("ledger", "\"run.sh\"", R"(, "policy": "ledger")");
+    }
+
+    // Submits a request that appends `token` to the ledger; returns the request name.
+    std::string submit_token(const std::string& token) const {
+        auto r = aj({"submit", "--plugin", "ledger", "--", "/bin/sh", "-c", "echo " + token + " >> " + ledger + "/log"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out.substr(0, r.out.find('\n'));
+    }
+
+    std::map<std::string, int> ledger_counts() const {
+        std::map<std::string, int> counts;
+        std::istringstream in(aj::test::slurp(ledger + "/log"));
+        for (std::string line; std::getline(in, line);) ++counts[line];
+        return counts;
+    }
+
+    std::size_t response_count() const { return files(queue("responses")).size(); }
+};
+
+// Reads NAME's responses: exactly one must exist.
+json the_response(const PluginEnv& env, const std::string& name, bool* is_error) {
+    bool result = fs::exists(env.queue("responses") + "/" + name + ".result.json");
+    bool error = fs::exists(env.queue("responses") + "/" + name + ".error.json");
+    EXPECT_NE(result, error) << name << ": result=" << result << " error=" << error;
+    *is_error = error;
+    return json::parse(aj::test::slurp(env.queue("responses") + "/" + name + (error ? ".error.json" : ".result.json")));
+}
+
+}  // namespace
+
+TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    Daemon daemon(env);
+    auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--wait", "--wait-timeout", "60", "--",
+                     "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+    EXPECT_EQ(r.exit_code, 3) << r.err << daemon.log();
+    EXPECT_EQ(r.out, "out\n");
+    EXPECT_NE(r.err.find("err\n"), std::string::npos);
+    // No CMD: the entrypoint.
+    r = env.aj({"submit", "--plugin", "acme.testpkg", "--wait", "--wait-timeout", "60"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "hello-sandbox\ncwd=/work\n");
+    // Unknown plugin: an error response, 125.
+    r = env.aj({"submit", "--plugin", "nope", "--wait", "--wait-timeout", "60", "--", "/bin/true"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("unknown plugin nope"), std::string::npos) << r.err;
+    // Timeout: the sandbox is killed, the response says so.
+    r = env.aj({"submit", "--plugin", "acme.testpkg", "--timeout", "1", "--", "/bin/sleep", "30"});
+    std::string name = r.out.substr(0, r.out.find('\n'));
+    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); },
+                                     std::chrono::seconds(30)));
+    bool is_error = false;
+    json resp = the_response(env, name, &is_error);
+    EXPECT_EQ(resp["rc"], 124);
+    EXPECT_EQ(resp["timeout"], true);
+    EXPECT_EQ(resp["request"], name);
+    EXPECT_TRUE(resp["report"].is_object());
+    EXPECT_TRUE(resp.contains("ts"));
+    // Run directories of daemon runs are removed once answered.
+    EXPECT_TRUE(env.files(env.state + "/runs").empty());
+}
+
+TEST(HostQueue, OutputIsBounded) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    Daemon daemon(env);
+    auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"});
+    std::string name = r.out.substr(0, r.out.find('\n'));
+    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); },
+                                     std::chrono::seconds(60)))
+        << daemon.log();
+    bool is_error = false;
+    json resp = the_response(env, name, &is_error);
+    EXPECT_EQ(resp["stdout"].get<std::string>().size(), 1u << 20);
+    EXPECT_EQ(resp["truncated"], true);
+    EXPECT_EQ(resp["rc"], 0);
+}
+
+TEST(HostQueue, MalformedOversizedAndGarbageFilesEachGetAnError) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    std::string req = env.queue("requests") + "/";
+    std::map<std::string, std::string> expect{
+        {"garbage", "not valid JSON"},         {"binary", "not valid JSON"},
+        {"array", "expected a JSON object"},   {"noplugin", "missing \"plugin\""},
+        {"badid", "safe plugin id"},           {"extra", "unknown field"},
+        {"badcmd", "string or an array"},      {"badtimeout", "timeout"},
+        {"oversized", "too large"},            {"link", "symlink"},
+        {"fifo", "regular file"},              {"dir", "regular file"},
+        {"empty", "not valid JSON"},           {"unknown", "unknown plugin"},
+    };
+    env.tmp.write("state/queue/requests/garbage.json", "this is { not json");
+    env.tmp.write("state/queue/requests/binary.json", std::string("\x00\xff\xfe\x01", 4));
+    env.tmp.write("state/queue/requests/array.json", "[1,2,3]");
+    env.tmp.write("state/queue/requests/noplugin.json", R"({"cmd":"true"})");
+    env.tmp.write("state/queue/requests/badid.json", R"({"plugin":"../../etc","cmd":"true"})");
+    env.tmp.write("state/queue/requests/extra.json", R"({"plugin":"acme.testpkg","cmd":"true","uid":0})");
+    env.tmp.write("state/queue/requests/badcmd.json", R"({"plugin":"acme.testpkg","cmd":{"x":1}})");
+    env.tmp.write("state/queue/requests/badtimeout.json", R"({"plugin":"acme.testpkg","timeout":-5})");
+    env.tmp.write("state/queue/requests/oversized.json",
+                  R"({"plugin":"acme.testpkg","cmd":")" + std::string(100 * 1024, 'a') + "\"}");
+    fs::create_symlink("/etc/passwd", req + "link.json");
+    ASSERT_EQ(::mkfifo((req + "fifo.json").c_str(), 0600), 0);
+    fs::create_directory(req + "dir.json");
+    env.tmp.write("state/queue/requests/empty.json", "");
+    env.tmp.write("state/queue/requests/unknown.json", R"({"plugin":"not.staged","cmd":"true"})");
+    // And one good request in the middle of the flood.
+    env.tmp.write("state/queue/requests/good.json", R"({"plugin":"acme.testpkg","cmd":["/bin/echo","fine"]})");
+
+    Daemon daemon(env);
+    ASSERT_TRUE(aj::test::eventually([&] { return env.files(env.queue("responses")).size() == expect.size() + 1; },
+                                     std::chrono::seconds(60)))
+        << daemon.log();
+    for (const auto& [name, why] : expect) {
+        bool is_error = false;
+        json resp = the_response(env, name, &is_error);
+        EXPECT_TRUE(is_error) << name;
+        EXPECT_NE(resp.value("error", "").find(why), std::string::npos) << name << ": " << resp.dump();
+    }
+    bool is_error = true;
+    json good = the_response(env, "good", &is_error);
+    EXPECT_FALSE(is_error);
+    EXPECT_EQ(good["stdout"], "fine\n");
+    EXPECT_TRUE(env.files(env.queue("requests")).empty());
+    EXPECT_TRUE(env.files(env.queue("claimed")).empty());
+    EXPECT_TRUE(fs::exists("/etc/passwd"));
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(), 0) << daemon.log();
+}
+
+TEST(HostQueue, OneDaemonPerStateDirectory) {
+    PluginEnv env;
+    Daemon first(env);
+    ASSERT_TRUE(aj::test::eventually([&] { return first.log().find("serving") != std::string::npos; },
+                                     std::chrono::seconds(10)));
+    auto r = env.aj({"host"}, 10);
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("another host daemon"), std::string::npos) << r.err;
+}
+
+TEST(HostQueue, SigtermDrainsRunningRequests) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    Daemon daemon(env, 1);
+    auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "sleep 2; echo finished"});
+    std::string running = r.out.substr(0, r.out.find('\n'));
+    ASSERT_TRUE(aj::test::eventually([&] { return !env.files(env.queue("claimed")).empty(); }, std::chrono::seconds(20)));
+    r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/echo", "later"});
+    std::string waiting = r.out.substr(0, r.out.find('\n'));
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(std::chrono::seconds(30)), 0) << daemon.log();
+    bool is_error = true;
+    json resp = the_response(env, running, &is_error);
+    EXPECT_FALSE(is_error) << resp.dump();
+    EXPECT_EQ(resp["stdout"], "finished\n");
+    // Not claimed during the drain: still queued for the next daemon.
+    EXPECT_FALSE(fs::exists(env.queue("responses") + "/" + waiting + ".result.json"));
+    EXPECT_TRUE(fs::exists(env.queue("requests") + "/" + waiting + ".json"));
+}
+
+// The heavy one (about 15 s of sandboxes on 2 cores): 500 requests, 4 submitters at once.
+TEST(HostQueue, Heavy500RequestsFrom4SubmittersAnsweredExactlyOnce) {
+    AJ_REQUIRE_SANDBOX();
+    LedgerEnv env;
+    Daemon daemon(env, 2);
+    constexpr int kSubmitters = 4, kEach = 125;
+    std::mutex mu;
+    std::map<std::string, std::string> token_of;  // request name -> token
+    std::vector<std::thread> submitters;
+    for (int s = 0; s < kSubmitters; ++s) {
+        submitters.emplace_back([&, s] {
+            for (int i = 0; i < kEach; ++i) {
+                std::string token = "s" + std::to_string(s) + "-" + std::to_string(i);
+                std::string name = env.submit_token(token);
+                std::lock_guard lock(mu);
+                token_of[name] = token;
+            }
+        });
+    }
+    for (auto& t : submitters) t.join();
+    ASSERT_EQ(token_of.size(), static_cast<std::size_t>(kSubmitters * kEach));  // unique names
+    ASSERT_TRUE(aj::test::eventually([&] { return env.response_count() >= token_of.size(); },
+                                     std::chrono::seconds(170)))
+        << env.response_count() << " responses\n" << daemon.log().substr(0, 4000);
+    auto counts = env.ledger_counts();
+    for (const auto& [name, token] : token_of) {
+        bool is_error = true;
+        json resp = the_response(env, name, &is_error);
+        EXPECT_FALSE(is_error) << resp.dump();
+        EXPECT_EQ(resp["rc"], 0) << resp.dump();
+        EXPECT_EQ(counts[token], 1) << token << " ran " << counts[token] << " times";
+    }
+    EXPECT_EQ(env.response_count(), token_of.size());
+    EXPECT_EQ(counts.size(), token_of.size());
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(), 0);
+}
+
+TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
+    AJ_REQUIRE_SANDBOX();
+    LedgerEnv env;
+    constexpr int kRequests = 80;
+    std::map<std::string, std::string> token_of;
+    std::atomic<bool> submitting{true};
+    // Submissions keep arriving while the daemon is being killed and restarted.
+    std::thread submitter([&] {
+        for (int i = 0; i < kRequests; ++i) {
+            std::string token = "t" + std::to_string(i);
+            token_of[env.submit_token(token)] = token;
+        }
+        submitting = false;
+    });
+    std::mt19937 rng(std::random_device{}());
+    std::string logs;
+    for (int round = 0; round < 6; ++round) {
+        Daemon daemon(env, 2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 700)(rng)));
+        daemon.signal(SIGKILL);
+        EXPECT_EQ(daemon.wait(), 128 + SIGKILL);
+        logs += daemon.log();
+    }
+    submitter.join();
+    // A last daemon serves what is left, then drains.
+    Daemon last(env, 2);
+    ASSERT_TRUE(aj::test::eventually([&] { return env.response_count() >= token_of.size(); },
+                                     std::chrono::seconds(120)))
+        << env.response_count() << " of " << token_of.size() << "\n" << last.log();
+    last.signal(SIGTERM);
+    EXPECT_EQ(last.wait(), 0);
+
+    auto counts = env.ledger_counts();
+    int interrupted = 0;
+    for (const auto& [name, token] : token_of) {
+        bool is_error = false;
+        json resp = the_response(env, name, &is_error);
+        if (is_error) {
+            // The only error allowed here is the crash rule's; such a request ran at most once.
+            EXPECT_EQ(resp["error"], aj::runner::kInterruptedReason) << resp.dump();
+            EXPECT_LE(counts[token], 1) << token;
+            ++interrupted;
+        } else {
+            EXPECT_EQ(resp["rc"], 0) << resp.dump();
+            EXPECT_EQ(counts[token], 1) << token << " ran " << counts[token] << " times";
+        }
+    }
+    EXPECT_EQ(env.response_count(), token_of.size()) << "a response for an unknown request?";
+    EXPECT_TRUE(env.files(env.queue("requests")).empty());
+    EXPECT_TRUE(env.files(env.queue("claimed")).empty());
+    std::cerr << "[ INFO ] " << interrupted << " of " << token_of.size()
+              << " requests answered as interrupted across 6 SIGKILLs\n";
+}
