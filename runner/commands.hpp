@@ -18,5 +18,6 @@ void register_plugins_command(CLI::App& app, Action& action);  // plugins, unsta
 void register_host_command(CLI::App& app, Action& action);
 void register_submit_command(CLI::App& app, Action& action);
 void register_status_command(CLI::App& app, Action& action);   // status, stop
+void register_check_command(CLI::App& app, Action& action);    // host feature probe
 
 }  // namespace aj::runner

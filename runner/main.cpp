@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     aj::runner::register_host_command(app, action);
     aj::runner::register_submit_command(app, action);
     aj::runner::register_status_command(app, action);
+    aj::runner::register_check_command(app, action);
 
     try {
         app.parse(argc, argv);
