@@ -44,10 +44,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# True when sub-command $1 exists and is not a placeholder.
+# True when the sub-command path exists and is not a placeholder: each word must be
+# listed under "Subcommands:" in its parent's --help (CLI11 answers `X --help` for an
+# unknown X with the parent's help, so a plain --help probe proves nothing).
 have_cmd() {
-    local out
-    out=$("$@" --help 2>&1) || return 1
+    local bin=$1 out
+    shift
+    local parent=("$bin")
+    for word in "$@"; do
+        out=$("${parent[@]}" --help 2>&1) || return 1
+        sed -n '/^Subcommands:/,/^$/p' <<<"$out" | grep -Eq "^  $word( |$)" || return 1
+        parent+=("$word")
+    done
+    out=$("${parent[@]}" --help 2>&1) || return 1
     ! grep -q "not yet built" <<<"$out"
 }
 
@@ -177,8 +186,17 @@ if have_cmd "$aj" run && "$aj" run -- /bin/true 2>"$work/run.err"; then
         note "/etc/shadow not visible in the sandbox"
     fi
     for p in default strict network-host; do
-        "$aj" run --policy "$p" -- /bin/true || fail "run --policy $p -- /bin/true failed"
-        note "run --policy $p: ok"
+        if "$aj" run --policy "$p" -- /bin/true 2>"$work/run.err"; then
+            note "run --policy $p: ok"
+        elif grep -q "no such policy" "$work/run.err"; then
+            # Named-policy lookup is run's business; the shipped file must work anyway.
+            note "NOT VERIFIED: run --policy $p (by name): $(cat "$work/run.err")"
+            "$aj" run --policy "/etc/aurora-jail/policies/$p.json" -- /bin/true \
+                || fail "run --policy /etc/aurora-jail/policies/$p.json -- /bin/true failed"
+            note "run --policy /etc/aurora-jail/policies/$p.json: ok"
+        else
+            fail "run --policy $p -- /bin/true failed: $(cat "$work/run.err")"
+        fi
     done
     # The unit's capability bounding set must be enough for a sandbox (systemd is not
     # PID 1 here, so emulate that part of the unit with setpriv).

@@ -87,8 +87,10 @@ note(f"sub-commands of the binary: {' '.join(commands)}")
 
 # --- shipped policies -------------------------------------------------------------
 policies = sorted(str(p) for p in (src / "packaging/policies").glob("*.json"))
-probe = subprocess.run([aj, "policy", "validate", "--help"], capture_output=True, text=True)
-if probe.returncode != 0 or "not yet built" in probe.stdout + probe.stderr:
+# CLI11 answers `policy X --help` with the parent's help for an unknown X: look for
+# `validate` in the list of `policy`'s sub-commands instead.
+probe = subprocess.run([aj, "policy", "--help"], capture_output=True, text=True)
+if probe.returncode != 0 or not re.search(r'^  validate\b', probe.stdout, re.M):
     note("SKIP step: `aurora-jail policy validate` not built yet")
 else:
     res = subprocess.run([aj, "policy", "validate", *policies], capture_output=True, text=True)
