@@ -160,6 +160,7 @@ CgroupProbe probe_cgroups() {
             if (const char* parent = std::getenv("AURORA_JAIL_CGROUP_PARENT"); parent && *parent) req.v2_parent = parent;
             Cgroup cg = Cgroup::create(req);
             nlohmann::json d = cg.describe();
+            d.erase("directories");  // removed again right below
             cg.remove();
             out = d.dump();
         } catch (const std::exception& e) {
