@@ -70,7 +70,7 @@ _aurora_jail() {
             _filedir
             return 0
             ;;
-        --timeout | --workers | --grace)
+        --timeout | --workers | --grace | --max-output | --wait-timeout)
             return 0
             ;;
     esac
@@ -82,7 +82,7 @@ _aurora_jail() {
 
     local opts="--help"
     case $cmd in
-        run) opts+=" --policy --plugin --workdir --timeout --json --report --detach --require-isolation --state-dir --" ;;
+        run) opts+=" --policy --plugin --workdir --timeout --json --report --detach --rm --require-isolation --state-dir --" ;;
         check) opts+=" --json" ;;
         policy)
             if [ -z "$sub" ]; then
@@ -111,8 +111,8 @@ _aurora_jail() {
             [[ $cur != -* ]] && { COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur")); return 0; } ;;
         status) opts+=" --json --state-dir" ;;
         stop) opts+=" --grace --state-dir" ;;
-        host) opts+=" --workers --state-dir" ;;
-        submit) opts+=" --plugin --timeout --wait --state-dir --" ;;
+        host) opts+=" --workers --max-output --state-dir" ;;
+        submit) opts+=" --plugin --timeout --wait --wait-timeout --state-dir --" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     return 0

@@ -85,6 +85,33 @@ for c in commands:
         problems.append(f"bash completion does not offer sub-command {c}")
 note(f"sub-commands of the binary: {' '.join(commands)}")
 
+
+def subcommands(argv):
+    text = subprocess.run(argv + ["--help"], capture_output=True, text=True).stdout
+    block = re.search(r'^Subcommands:\n((?: .*\n?)+)', text, re.M)
+    return sorted(set(re.findall(r'^  (\S+)', block.group(1), re.M))) if block else []
+
+
+def options(argv):
+    text = subprocess.run(argv + ["--help"], capture_output=True, text=True).stdout
+    block = re.search(r'^Options:\n((?: .*\n?)+)', text, re.M)
+    found = re.findall(r'^\s+(?:-\w,)?(--[a-z][a-z-]*)', block.group(1), re.M) if block else []
+    return sorted(set(found) - {"--help"})
+
+
+# Every option of every sub-command is in the man page and offered by the completion.
+checked = 0
+for c in commands:
+    paths = [[c]] + [[c, s] for s in subcommands([aj, c])]
+    for path in paths:
+        for opt in options([aj, *path]):
+            checked += 1
+            if opt not in man1:
+                problems.append(f"aurora-jail.1: option {opt} of `{' '.join(path)}` not documented")
+            if opt not in completion:
+                problems.append(f"bash completion: option {opt} of `{' '.join(path)}` not offered")
+note(f"{checked} sub-command options checked")
+
 # --- shipped policies -------------------------------------------------------------
 policies = sorted(str(p) for p in (src / "packaging/policies").glob("*.json"))
 # CLI11 answers `policy X --help` with the parent's help for an unknown X: look for
