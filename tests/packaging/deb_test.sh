@@ -129,7 +129,7 @@ note "aurora-jail --version: $out"
 if [ -e /etc/systemd/system/multi-user.target.wants/$unit ]; then
     fail "$unit was enabled by the installation (it must be installed disabled)"
 fi
-[ "$(stat -c '%a %U' /var/lib/aurora-jail)" = "755 root" ] || fail "/var/lib/aurora-jail: $(stat -c '%a %U' /var/lib/aurora-jail)"
+[ "$(stat -c '%a %U' /var/lib/aurora-jail)" = "711 root" ] || fail "/var/lib/aurora-jail: $(stat -c '%a %U' /var/lib/aurora-jail)"
 
 step "no installed file is setuid/setgid or carries file capabilities"
 while read -r f; do
@@ -209,6 +209,18 @@ elif have_cmd "$aj" run; then
     fail "aurora-jail run -- /bin/true failed: $(cat "$work/run.err")"
 else
     skip_step "'aurora-jail run' not built yet"
+fi
+
+step "the host daemon under the unit's confinement (emulated without systemd)"
+if have_cmd "$aj" host && have_cmd "$aj" submit && have_cmd "$aj" stage && [ "$check_rc" = 0 ]; then
+    mkdir "$work/unit-scratch"
+    unshare --mount --propagation private \
+        "$src/tests/packaging/unit_emulation.sh" "$unit_dir/$unit" "$work/unit-scratch" \
+        || fail "aurora-jail does not work under the unit's confinement"
+elif [ "$check_rc" != 0 ]; then
+    skip_step "no full isolation on this host (aurora-jail check): unit emulation not meaningful"
+else
+    skip_step "'aurora-jail host', 'submit' or 'stage' not built yet"
 fi
 
 step "systemd-analyze verify $unit"
