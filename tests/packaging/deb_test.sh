@@ -131,6 +131,18 @@ if [ -e /etc/systemd/system/multi-user.target.wants/$unit ]; then
 fi
 [ "$(stat -c '%a %U' /var/lib/aurora-jail)" = "711 root" ] || fail "/var/lib/aurora-jail: $(stat -c '%a %U' /var/lib/aurora-jail)"
 
+step "AppArmor profile: in /etc/apparmor.d exactly where AppArmor 4 can parse it"
+if [ -e /etc/apparmor.d/abi/4.0 ]; then
+    [ -f /etc/apparmor.d/aurora-jail ] || fail "AppArmor 4 present but /etc/apparmor.d/aurora-jail not installed"
+    if command -v apparmor_parser >/dev/null; then
+        apparmor_parser -Q -K /etc/apparmor.d/aurora-jail || fail "apparmor_parser rejects the profile"
+        note "profile installed and parses"
+    fi
+else
+    [ ! -e /etc/apparmor.d/aurora-jail ] || fail "profile installed where AppArmor cannot parse it"
+    skip_step "no AppArmor 4 here: profile correctly not installed; its syntax is not checked"
+fi
+
 step "no installed file is setuid/setgid or carries file capabilities"
 while read -r f; do
     if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
