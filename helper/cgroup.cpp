@@ -153,7 +153,16 @@ Cgroup Cgroup::create(const CgroupRequest& request, const std::vector<CgroupHier
     return cg;
 }
 
-void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& h, const std::string& name) {
+void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& where, const std::string& name) {
+    CgroupHierarchy h = where;
+    // Already moved into our supervisor leaf by an earlier sandbox of this process: its
+    // parent is still the cgroup we were given.
+    std::string leaf = std::string("/") + kCgroupPrefix + std::to_string(::getpid()) + "-supervisor";
+    if (h.own_dir.size() > leaf.size() && h.own_dir.compare(h.own_dir.size() - leaf.size(), leaf.size(), leaf) == 0) {
+        h.own_dir.erase(h.own_dir.size() - leaf.size());
+        h.own_path.erase(h.own_path.size() - std::min(h.own_path.size(), leaf.size()));
+        h.own_is_root = h.own_path.empty() || h.own_path == "/";
+    }
     std::string parent = request.v2_parent ? *request.v2_parent : h.own_dir;
     if (request.v2_parent) check_v2_parent(parent, h);
     sweep_stale_cgroups(parent, notes_);
@@ -171,17 +180,29 @@ void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& h, c
     want("pids", request.pids.has_value());
 
     std::set<std::string> enabled = words(cgroupfs::read_control(pfd.get(), parent, "cgroup.subtree_control").value_or(""));
-    bool moved = false;
-    for (auto it = wanted.begin(); it != wanted.end();) {
-        if (enabled.count(*it)) { ++it; continue; }
-        int err = cgroupfs::try_write_control(pfd.get(), "cgroup.subtree_control", "+" + *it);
-        if (err == EBUSY && !moved && parent == h.own_dir && !h.own_is_root) {
-            moved = move_self_to_leaf(parent, notes_).has_value();
-            if (moved) err = cgroupfs::try_write_control(pfd.get(), "cgroup.subtree_control", "+" + *it);
+    // "No internal processes": a non-root parent that has members and enabled controllers
+    // cannot take a domain child (memory refuses with EBUSY; cpu and pids turn the parent
+    // into a threaded root, and placing a process below it then fails with EOPNOTSUPP).
+    // When the only member is us, we step into a leaf of our own first.
+    bool missing = false;
+    for (const auto& c : wanted) missing |= !enabled.count(c);
+    if (!h.own_is_root || parent != h.own_dir) {
+        bool busy = !cgroupfs::read_procs(pfd.get(), parent).empty();
+        if (busy && missing && parent == h.own_dir && move_self_to_leaf(parent, notes_))
+            busy = !cgroupfs::read_procs(pfd.get(), parent).empty();
+        if (busy && (missing || !enabled.empty())) {
+            notes_.push_back("cgroup v2: other processes live in " + parent +
+                             ", so it cannot hold sandbox cgroups with controllers (no internal processes rule)");
+            return;
         }
-        if (err) {
-            notes_.push_back("cgroup v2 " + *it + ": enabling it in " + parent + "/cgroup.subtree_control: " +
-                             errno_text(err) + (err == EBUSY ? " (other processes live in that cgroup)" : ""));
+    }
+    for (auto it = wanted.begin(); it != wanted.end();) {
+        if (enabled.count(*it)) {
+            ++it;
+            continue;
+        }
+        if (int err = cgroupfs::try_write_control(pfd.get(), "cgroup.subtree_control", "+" + *it)) {
+            notes_.push_back("cgroup v2 " + *it + ": enabling it in " + parent + "/cgroup.subtree_control: " + errno_text(err));
             it = wanted.erase(it);
         } else {
             ++it;

@@ -144,44 +144,22 @@ CgroupProbe probe_cgroups() {
     for (const auto& h : hs) (h.version == CgroupVersion::V1 ? v1 : v2) = true;
     probe.layout = v1 && v2 ? "hybrid" : v1 ? "v1" : v2 ? "v2" : "none";
 
-    // In a child, because on v2 creating a sandbox cgroup may move the creator into a
-    // leaf of its own; the child's leaf is swept below once the child is gone.
-    sys::Pipe pipe = sys::make_pipe("cgroup probe pipe");
-    pid_t pid = ::fork();
-    if (pid < 0) throw_errno("cgroup probe: fork");
-    if (pid == 0) {
-        pipe.read.reset();
-        std::string out;
-        try {
-            CgroupRequest req;
-            req.memory_bytes = 256u << 20;
-            req.cpus = 1.0;
-            req.pids = 1024;
-            if (const char* parent = std::getenv("AURORA_JAIL_CGROUP_PARENT"); parent && *parent) req.v2_parent = parent;
-            Cgroup cg = Cgroup::create(req);
-            nlohmann::json d = cg.describe();
-            d.erase("directories");  // removed again right below
-            cg.remove();
-            out = d.dump();
-        } catch (const std::exception& e) {
-            out = nlohmann::json{{"error", e.what()}}.dump();
-        }
-        try {
-            sys::write_all(pipe.write.get(), out, "cgroup probe: writing");
-        } catch (...) {
-            ::_exit(1);
-        }
-        ::_exit(0);
+    // In this process, not a child: on v2 the creator may have to step into a leaf of its
+    // own, which a child could not do while we stay in the parent. That leaf outlives this
+    // short-lived process and is swept by the next start.
+    try {
+        CgroupRequest req;
+        req.memory_bytes = 256u << 20;
+        req.cpus = 1.0;
+        req.pids = 1024;
+        if (const char* parent = std::getenv("AURORA_JAIL_CGROUP_PARENT"); parent && *parent) req.v2_parent = parent;
+        Cgroup cg = Cgroup::create(req);
+        probe.backends = cg.describe();
+        probe.backends.erase("directories");  // removed again right below
+        cg.remove();
+    } catch (const Error& e) {
+        probe.backends = {{"error", e.what()}};
     }
-    pipe.write.reset();
-    std::string data = sys::read_all(pipe.read.get(), 1 << 20, "cgroup probe: reading");
-    int status = 0;
-    sys::retry_eintr([&] { return ::waitpid(pid, &status, 0); });
-    probe.backends = nlohmann::json::parse(data, nullptr, false);
-    if (probe.backends.is_discarded()) probe.backends = {{"error", "the cgroup probe child died"}};
-    std::vector<std::string> ignored;
-    for (const auto& h : hs)
-        if (h.version == CgroupVersion::V2) sweep_stale_cgroups(h.own_dir, ignored);
     return probe;
 }
 

@@ -1,0 +1,11 @@
+# ctest vm.cgroup2: the cgroup v2 limit tests on Debian's kernel under qemu (tests/vm/),
+# as root and as an unprivileged user with a delegated subtree. Skipped (exit 77) when
+# qemu, a static busybox or the kernel image cannot be had.
+add_executable(aj_vm_runas ${CMAKE_CURRENT_SOURCE_DIR}/vm/runas.c)
+target_link_options(aj_vm_runas PRIVATE -static)
+add_test(NAME vm.cgroup2
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vm/vmtest.sh -o ${CMAKE_BINARY_DIR}/vm
+    -r ${CMAKE_CURRENT_SOURCE_DIR}/vm/run-cgroup2.sh
+    -b $<TARGET_FILE:aurora-jail> -b $<TARGET_FILE:cgroup_limits_test>
+    -b $<TARGET_FILE:landlock_rules_test> -b $<TARGET_FILE:aj_vm_runas>)
+set_tests_properties(vm.cgroup2 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
