@@ -2,6 +2,7 @@
 // named after its facility; the order is the security argument, so it lives here alone.
 #include "helper/launch.hpp"
 
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,12 @@ private:
     pid_t pid_;
 };
 
+// True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
+bool runner_is_gone(int sync_read) {
+    pollfd p{sync_read, POLLIN, 0};
+    return sys::retry_eintr([&] { return ::poll(&p, 1, 0); }) != 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
 // The command, forked by PID 1: steps 6 of DESIGN.md, seccomp last, then execve.
 [[noreturn]] void command_main(const Prepared& p, int report_fd) {
     try {
@@ -102,9 +109,13 @@ private:
         char go = 0;
         ssize_t n = sys::retry_eintr([&] { return ::read(sync.read.get(), &go, 1); });
         if (n != 1) ::_exit(kExitInternal);  // the runner failed or died: it reports, not us
-        sync.read.reset();
 
         become_sandbox_user(p.identity);
+        // A credential change clears the parent-death signal: arm it again, then make sure
+        // the runner did not die in between (it holds the sync pipe open while it lives).
+        sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
+        if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
+        sync.read.reset();
         build_root(p.mounts);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
@@ -191,7 +202,7 @@ LaunchResult launch(const LaunchRequest& request) {
     }
     // (cgroup placement goes here: after the maps, before the release.)
     sys::write_all(sync.write.get(), "g", "releasing the sandbox");
-    sync.write.reset();
+    // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
     SandboxOutcome outcome = supervise(child, std::move(report.read), signals.fd(), p.timeout_sec);

@@ -1,0 +1,154 @@
+// How a sandboxed run starts and ends: exit statuses, signals, timeouts, reaping, the
+// sandbox dying with aurora-jail, refusing bad policies, and the run report.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/jail.hpp"
+
+namespace aj::test {
+namespace {
+
+TEST(RunLifecycle, ExitCodePassesThrough) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    EXPECT_EQ(run_aj(sh_args(policy, "exit 3")).exit_code, 3);
+    EXPECT_EQ(run_aj(sh_args(policy, "exit 0")).exit_code, 0);
+    EXPECT_EQ(run_aj(sh_args(policy, "kill -SEGV $$")).exit_code, 128 + SIGSEGV);
+}
+
+TEST(RunLifecycle, MissingCommandIs127) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    auto r = run_aj({"run", "--policy", policy, "--", "/no/such/command"});
+    EXPECT_EQ(r.exit_code, 127);
+    EXPECT_EQ(r.err, "aurora-jail: /no/such/command: not found\n");
+    auto p = run_aj({"run", "--policy", policy, "--", "no-such-command-in-path"});
+    EXPECT_EQ(p.exit_code, 127) << p.err;
+}
+
+TEST(RunLifecycle, NonExecutableIs126) {
+    TempDir dir;
+    std::string file = dir.write("data.txt", "not a program\n", 0644);
+    auto policy = write_policy(dir, {{"allowed_paths", {dir.path()}}});
+    auto r = run_aj({"run", "--policy", policy, "--", file});
+    EXPECT_EQ(r.exit_code, 126);
+    EXPECT_EQ(r.err.rfind("aurora-jail: " + file + ": cannot execute: EACCES", 0), 0u) << r.err;
+}
+
+TEST(RunLifecycle, BadPolicyIs125AndStartsNothing) {
+    TempDir dir, work;
+    std::filesystem::permissions(work.path(), std::filesystem::perms::all);
+    std::string bad = dir.write("bad.json", R"({"allowed_paths": ["/usr"], "max_memory_mb": "lots"})");
+    auto r = run_aj(sh_args(bad, "touch started", {"--workdir", work.path()}));
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("max_memory_mb"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(work.path() + "/started"));
+
+    auto missing = write_policy(dir, {{"allowed_paths", {"/no/such/dir"}}}, "missing.json");
+    auto m = run_aj(sh_args(missing, "touch started", {"--workdir", work.path()}));
+    EXPECT_EQ(m.exit_code, 125);
+    EXPECT_NE(m.err.find("/no/such/dir"), std::string::npos) << m.err;
+    EXPECT_FALSE(std::filesystem::exists(work.path() + "/started"));
+}
+
+TEST(RunLifecycle, TimeoutKillsQuicklyWith124) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    auto start = std::chrono::steady_clock::now();
+    auto r = run_aj(sh_args(policy, "sleep 30", {"--timeout", "1"}));
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_code, 124) << r.err;
+    EXPECT_LT(took, 5.0);
+}
+
+TEST(RunLifecycle, OrphansAreReaped) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    // The subshell exits at once; its background child becomes PID 1's orphan and exits.
+    auto r = run_aj(sh_args(policy,
+                            "(/bin/sleep 0.2 &); sleep 1; "
+                            "for s in /proc/[0-9]*/stat; do cut -d' ' -f3 $s; done | grep -c Z"));
+    EXPECT_EQ(r.out, "0\n") << r.err;
+}
+
+TEST(RunLifecycle, SigtermIsForwardedToTheCommand) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    Spawned aj(sh_args(policy, "trap 'echo got-term; exit 143' TERM; echo ready; while :; do sleep 0.1; done"));
+    ASSERT_TRUE(aj.wait_for("ready")) << aj.output();
+    ::kill(aj.pid(), SIGTERM);
+    EXPECT_EQ(aj.wait(), 143) << aj.output();
+    EXPECT_NE(aj.output().find("got-term"), std::string::npos) << aj.output();
+}
+
+TEST(RunLifecycle, KillingAuroraJailKillsTheSandbox) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    std::string marker = "987." + std::to_string(::getpid());
+    Spawned aj(sh_args(policy, "echo ready; exec /bin/sleep " + marker));
+    ASSERT_TRUE(aj.wait_for("ready")) << aj.output();
+    std::vector<pid_t> inside;
+    for (int i = 0; i < 50 && inside.size() < 2; ++i) {  // aurora-jail itself + the sleep
+        inside = pids_with_cmdline("sleep " + marker);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GE(inside.size(), 2u) << "the sandboxed sleep never showed up";
+    ::kill(aj.pid(), SIGKILL);
+    EXPECT_EQ(aj.wait(), 128 + SIGKILL);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = pids_with_cmdline("sleep " + marker).empty();
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(gone) << "the sandbox outlived aurora-jail";
+}
+
+TEST(RunLifecycle, JsonReportFields) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_open_files", 77}});
+    auto r = run_aj(sh_args(policy, "echo out; exit 5", {"--json"}));
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    ASSERT_EQ(r.out.rfind("out\n", 0), 0u) << r.out;  // the command's output comes first
+    auto line = r.out.substr(4);
+    ASSERT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["exit_code"], 5);
+    EXPECT_TRUE(j["signal"].is_null());
+    EXPECT_EQ(j["timed_out"], false);
+    EXPECT_EQ(j["mode"], "namespaces");
+    EXPECT_GT(j["wall_sec"].get<double>(), 0.0);
+    EXPECT_TRUE(j["cpu"].contains("user_sec") && j["cpu"].contains("sys_sec"));
+    EXPECT_EQ(j["policy_sha256"].get<std::string>().size(), 64u);
+    EXPECT_EQ(j["argv"][0], "/bin/sh");
+    EXPECT_TRUE(j.contains("started_at"));
+    const auto& e = j["enforced"];
+    EXPECT_EQ(e["capabilities"], "all dropped");
+    EXPECT_EQ(e["no_new_privs"], true);
+    EXPECT_EQ(e["limits"]["open_files"]["value"], 77);
+    EXPECT_EQ(e["limits"]["open_files"]["backend"], "rlimit");
+    EXPECT_EQ(e["identity"]["inside_uid"], 65534);
+    EXPECT_EQ(e["identity"]["outside_uid"], ::geteuid() == 0 ? 65534u : ::geteuid());
+    EXPECT_NE(std::find(e["namespaces"].begin(), e["namespaces"].end(), "net"), e["namespaces"].end());
+    EXPECT_TRUE(e["seccomp"].contains("mode") && e["seccomp"].contains("action"));
+
+    // --report writes the same object to a file; the file appears whole.
+    std::string report = dir.path() + "/report.json";
+    auto f = run_aj(sh_args(policy, "kill -TERM $$", {"--report", report}));
+    EXPECT_EQ(f.exit_code, 128 + SIGTERM);
+    std::ifstream in(report);
+    auto fj = nlohmann::json::parse(in);
+    EXPECT_EQ(fj["signal"], SIGTERM);
+    EXPECT_EQ(fj["exit_code"], 128 + SIGTERM);
+}
+
+}  // namespace
+}  // namespace aj::test
