@@ -39,8 +39,12 @@ constexpr auto kRunGrace = std::chrono::seconds(30);
 constexpr std::size_t kMaxReportBytes = 1 << 20;
 
 void log_line(const std::string& line) {
+    // Request names and reasons come from files anyone with queue access wrote: no
+    // control characters (a newline would forge a log line).
+    std::string clean;
+    for (char c : line) clean += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
     // One write per line: lines from worker threads never interleave.
-    std::string text = "aurora-jail host: " + line + "\n";
+    std::string text = "aurora-jail host: " + clean + "\n";
     (void)!::write(2, text.data(), text.size());
 }
 

@@ -30,7 +30,10 @@ UniqueFd open_subdir(const std::string& path) {
     return sys::open_fd(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue directory");
 }
 
-std::vector<std::string> list_dir(int dir_fd, const std::string& what) {
+constexpr std::size_t kMaxListedPerScan = 65536;
+
+std::vector<std::string> list_dir(int dir_fd, const std::string& what,
+                                  std::size_t max_entries = static_cast<std::size_t>(-1)) {
     int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0) throw_errno("dup " + what);
     DIR* d = ::fdopendir(dup);
@@ -41,7 +44,9 @@ std::vector<std::string> list_dir(int dir_fd, const std::string& what) {
     ::rewinddir(d);
     std::vector<std::string> names;
     errno = 0;
-    while (dirent* e = ::readdir(d)) {
+    while (names.size() < max_entries) {
+        dirent* e = ::readdir(d);
+        if (!e) break;
         std::string n = e->d_name;
         if (n != "." && n != "..") names.push_back(std::move(n));
         errno = 0;
@@ -181,7 +186,9 @@ std::optional<Queue::Response> Queue::find_response(const std::string& name) con
 
 std::vector<std::string> Queue::scan(std::size_t max) const {
     std::vector<std::string> names;
-    for (std::string& entry : list_dir(requests_.get(), dir_ + "/requests")) {
+    // Memory per scan stays bounded however many files are dumped in requests/; the
+    // rest wait for later scans (order is then best effort).
+    for (std::string& entry : list_dir(requests_.get(), dir_ + "/requests", kMaxListedPerScan)) {
         if (entry.front() == '.' || !ends_with(entry, ".json")) continue;
         names.push_back(entry.substr(0, entry.size() - 5));
     }

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <vector>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +30,35 @@ void ensure_parents(const std::filesystem::path& path) {
         throw_errno("creating state directory parent " + parent.string());
 }
 
+// Every directory above the state directory must be one that nobody else can rearrange
+// (owned by root or us, not group/world-writable unless sticky): all later operations
+// resolve paths below it again, and a hostile ancestor could swap the tree between
+// them. The same rule as OpenSSH's StrictModes.
+void check_ancestors_trusted(const std::string& root) {
+    std::filesystem::path parent = std::filesystem::path(root).parent_path();
+    char* real = ::realpath(parent.c_str(), nullptr);
+    if (!real) throw_errno("resolving " + parent.string());
+    std::string canonical(real);
+    std::free(real);
+    std::filesystem::path walk = "/";
+    std::vector<std::filesystem::path> chain{walk};
+    for (const auto& part : std::filesystem::path(canonical).relative_path()) chain.push_back(walk /= part);
+    for (const auto& dir : chain) {
+        struct stat st{};
+        sys::check(::lstat(dir.c_str(), &st), "stat " + dir.string());
+        bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
+        bool writable_by_others = (st.st_mode & 022) && !(st.st_mode & S_ISVTX);
+        if (!owner_ok || writable_by_others)
+            throw Error("state directory " + root + ": ancestor " + dir.string() +
+                        " is writable by other users (uid " + std::to_string(st.st_uid) + ", mode " +
+                        [&] {
+                            char m[8];
+                            std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+                            return std::string(m);
+                        }() + "): refusing to use it");
+    }
+}
+
 }  // namespace
 
 void ensure_dir(const std::string& path, unsigned mode) {
@@ -49,6 +80,7 @@ void ensure_dir(const std::string& path, unsigned mode) {
 
 StateDir::StateDir(std::string root) : root_(std::move(root)) {
     ensure_parents(root_);
+    check_ancestors_trusted(root_);
     // 0711/0755 where a root caller's sandbox (host uid 65534) must reach a bind source:
     // the root and plugins/ (staged packages are world-readable), runs/ (each run's work
     // dir is chowned to the sandbox uid). Everything else is ours alone.

@@ -70,6 +70,16 @@ TEST(PluginRun, ExitStatusAndArgvEntrypoint) {
     EXPECT_EQ(r.out, "argv-entry\n");
 }
 
+TEST(PluginRun, WordsAfterDoubleDashAreNeverRunOptions) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    // What the host daemon passes after "--" comes from requests: it must stay the command.
+    auto r = env.aj({"run", "--plugin", "acme.testpkg", "--", "--workdir", "/", "/bin/echo", "hi"});
+    EXPECT_EQ(r.exit_code, 127) << r.out << r.err;
+    EXPECT_NE(r.err.find("--workdir"), std::string::npos) << r.err;
+}
+
 TEST(PluginRun, UnknownPluginIsAnError) {
     PluginEnv env;
     auto r = env.aj({"run", "--plugin", "nope", "--", "/bin/true"});

@@ -245,3 +245,18 @@ TEST(StageTest, RemoveTreeHandlesDeepTrees) {
     aj::runner::remove_tree(parent.get(), "deep");
     EXPECT_FALSE(fs::exists(base));
 }
+
+TEST(StateDirTest, RefusesAStateDirBelowAWorldWritableDirectory) {
+    TempDir tmp;
+    std::string open_dir = tmp.path() + "/open";
+    fs::create_directory(open_dir);
+    ::chmod(open_dir.c_str(), 0777);
+    EXPECT_THROW(StateDir(open_dir + "/state"), aj::Error);
+    // Sticky world-writable (like /tmp) is fine: others cannot rename our entries.
+    ::chmod(open_dir.c_str(), 01777);
+    EXPECT_NO_THROW(StateDir(open_dir + "/state"));
+    // A symlink planted as a state sub-directory is refused, never followed.
+    fs::remove(open_dir + "/state/logs");
+    fs::create_directory_symlink(tmp.path(), open_dir + "/state/logs");
+    EXPECT_THROW(StateDir(open_dir + "/state"), aj::Error);
+}
