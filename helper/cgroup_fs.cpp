@@ -122,12 +122,13 @@ std::vector<pid_t> read_procs(int dirfd, const std::string& dir) {
     return pids;
 }
 
-std::size_t kill_members(int dirfd, const std::string& dir) {
+std::size_t kill_members(int dirfd, const std::string& dir, pid_t spare) {
     std::size_t signalled = 0;
     std::vector<sys::UniqueFd> pinned;
     std::vector<pid_t> pids = read_procs(dirfd, dir);
     std::vector<pid_t> pinned_pids;
     for (pid_t pid : pids) {
+        if (pid == spare) continue;
         int fd = pidfd_open(pid);
         if (fd < 0) continue;  // already gone
         pinned.emplace_back(fd);

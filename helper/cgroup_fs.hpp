@@ -37,8 +37,9 @@ std::vector<pid_t> read_procs(int dirfd, const std::string& dir);
 
 // SIGKILLs every member of this one cgroup. A pid read from cgroup.procs may be reaped
 // and reused before we signal it, so each is pinned with a pidfd first and only signalled
-// if it is still listed afterwards. Returns how many were signalled.
-std::size_t kill_members(int dirfd, const std::string& dir);
+// if it is still listed afterwards. `spare` (when > 0) is left alone. Returns how many
+// were signalled.
+std::size_t kill_members(int dirfd, const std::string& dir, pid_t spare = 0);
 
 // Kills everything in DIR and beneath it (cgroup.kill on v2 when the kernel has it),
 // waits until the cgroups are empty and removes them deepest first. Throws when DIR

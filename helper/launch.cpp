@@ -11,6 +11,7 @@
 #include <csignal>
 
 #include "helper/caps.hpp"
+#include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
@@ -182,6 +183,9 @@ LaunchResult launch(const LaunchRequest& request) {
                request.cwd.value_or(request.workdir.value_or("/")),
                request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
 
+    // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
+    SandboxCgroup cgroup(policy, p.rlimits);
+
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
     BlockedSignals signals(forwarded_signals());
@@ -200,11 +204,13 @@ LaunchResult launch(const LaunchRequest& request) {
     } catch (const Error& e) {
         throw e.wrap("writing the sandbox's uid/gid maps");
     }
-    // (cgroup placement goes here: after the maps, before the release.)
+    // The child is still held: it runs nothing outside its cgroup.
+    cgroup.place(child);
     sys::write_all(sync.write.get(), "g", "releasing the sandbox");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
+    cgroup.watch_cpu_time(child);
     SandboxOutcome outcome = supervise(child, std::move(report.read), signals.fd(), p.timeout_sec);
     guard.release();
 
@@ -212,6 +218,7 @@ LaunchResult launch(const LaunchRequest& request) {
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
     result.enforced = describe_enforcement(policy, request.seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+    cgroup.finish(result.enforced);
     return result;
 }
 

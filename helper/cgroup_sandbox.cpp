@@ -1,0 +1,105 @@
+#include "helper/cgroup_sandbox.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "helper/cgroup_fs.hpp"
+
+namespace aj::helper {
+namespace {
+
+template <typename T>
+void set_backend(nlohmann::json& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
+    if (!value || backend == LimitBackend::None) return;
+    enforced["limits"][limit]["backend"] = backend_name(backend);
+    enforced["limits"][limit]["value"] = *value;
+}
+
+}  // namespace
+
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits) : policy_(policy) {
+    cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
+    if (cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None && policy.limits.memory_mb)
+        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
+                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_AS; }),
+                      rlimits.end());
+}
+
+SandboxCgroup::~SandboxCgroup() { stop_watch(); }
+
+void SandboxCgroup::place(pid_t child) const {
+    try {
+        cgroup_->add_process(child);
+    } catch (const Error& e) {
+        throw e.wrap("placing the sandbox in its cgroup");
+    }
+}
+
+void SandboxCgroup::watch_cpu_time(pid_t spare) {
+    const auto& limit = policy_.limits.cpu_sec;
+    if (!limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
+    const double max_sec = static_cast<double>(*limit);
+    const Cgroup& cg = *cgroup_;
+    watch_ = std::thread([this, &cg, max_sec, spare] {
+        while (!stop_.load()) {
+            try {
+                std::optional<double> used = cg.cpu_seconds();
+                if (used && *used > max_sec) {
+                    cpu_exceeded_ = true;
+                    for (const auto& dir : cg.directories()) {
+                        sys::UniqueFd fd = cgroupfs::open_dir(dir, "cpu watch");
+                        cgroupfs::kill_members(fd.get(), dir, spare);
+                    }
+                }
+            } catch (const std::exception&) {
+                // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+}
+
+void SandboxCgroup::stop_watch() {
+    stop_ = true;
+    if (watch_.joinable()) watch_.join();
+}
+
+void SandboxCgroup::finish(nlohmann::json& enforced) {
+    stop_watch();
+    const Cgroup& cg = *cgroup_;
+    const auto& l = policy_.limits;
+    set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));
+    set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
+    set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
+    if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None)
+        enforced["limits"]["cpu_sec"]["backend"] =
+            std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+
+    CgroupStats stats = cg.stats();
+    nlohmann::json j = cg.describe();
+    j.erase("directories");
+    if (stats.memory_peak_bytes) j["memory_peak_bytes"] = *stats.memory_peak_bytes;
+    bool oom = stats.oom_kills && *stats.oom_kills > 0;
+    j["oom_killed"] = oom;
+    if (stats.cpu_sec) j["cpu_sec"] = *stats.cpu_sec;
+    j["cpu_time_exceeded"] = cpu_exceeded_.load();
+    enforced["cgroup"] = j;
+    if (oom)
+        std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
+                     static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
+    if (cpu_exceeded_)
+        std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
+                     static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));
+
+    try {
+        cgroup_->remove();
+    } catch (const Error& e) {
+        std::fprintf(stderr, "aurora-jail: warning: %s (left for the next start to remove)\n", e.what());
+    }
+}
+
+}  // namespace aj::helper

@@ -1,0 +1,53 @@
+// The cgroup side of one launch, in the order the recipe needs it: create before the
+// clone, place the held child before its release, watch total CPU time while it runs,
+// then statistics into the report and removal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "helper/cgroup.hpp"
+#include "helper/rlimits.hpp"
+#include "policy/policy.hpp"
+
+namespace aj::helper {
+
+class SandboxCgroup {
+public:
+    // Creates the cgroup for the policy's limits. Where the cgroup enforces memory,
+    // RLIMIT_AS is dropped from `rlimits`: address space is not memory use (runtimes
+    // reserve far more than they touch), and the hog must meet the cgroup's OOM killer,
+    // which the report can name, rather than a malloc failure it cannot.
+    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits);
+    ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
+    SandboxCgroup(const SandboxCgroup&) = delete;
+    SandboxCgroup& operator=(const SandboxCgroup&) = delete;
+
+    // Parent side, while the child is held: from here on it and all it forks are inside.
+    void place(pid_t child) const;
+    // max_cpu_sec over the whole cgroup (threads and children included, which RLIMIT_CPU
+    // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
+    // member except `spare` (the sandbox's PID 1, which then reports the kill).
+    void watch_cpu_time(pid_t spare);
+    // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend and a
+    // "cgroup" object), prints one stderr line when the OOM killer or the CPU watch
+    // ended the command, kills what is left and removes the cgroup.
+    void finish(nlohmann::json& enforced);
+
+private:
+    void stop_watch();
+
+    const policy::Policy& policy_;
+    std::optional<Cgroup> cgroup_;
+    std::thread watch_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> cpu_exceeded_{false};
+};
+
+}  // namespace aj::helper
