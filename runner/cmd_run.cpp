@@ -11,6 +11,7 @@
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/store.hpp"
 #include "runner/commands.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
@@ -21,6 +22,7 @@ namespace {
 
 struct RunOptions {
     std::string policy;  // empty: the built-in default
+    std::string policy_dir;
     std::string workdir;
     std::uint64_t timeout_sec = 0;  // 0: the policy's
     bool json = false;
@@ -35,18 +37,18 @@ struct RunOptions {
     std::string run_id;  // set for a background run
 };
 
-policy::Policy load_run_policy(const std::string& spec) {
+// --policy FILE|NAME: a file, or a name looked up in --policy-dir,
+// $AURORA_JAIL_POLICY_DIR, /etc/aurora-jail/policies. None: the built-in default.
+policy::Policy load_run_policy(const std::string& spec, const std::string& policy_dir) {
     if (spec.empty()) return policy::default_policy();
-    if (spec.find('/') == std::string::npos && ::access(spec.c_str(), F_OK) != 0)
-        throw Error("policy " + spec + ": no such policy file (named policies need the policy store)");
-    return policy::load_policy_file(spec);
+    return policy::resolve_policy(spec, policy::policy_search_dirs(policy_dir)).policy;
 }
 
 int run(const RunOptions& o) {
     const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
-    const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy));
+    const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     helper::LaunchRequest request{policy, policy::compile_seccomp(policy), argv};
     plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
@@ -75,7 +77,8 @@ int run(const RunOptions& o) {
 void register_run_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<RunOptions>();
     auto* sub = app.add_subcommand("run", "Run CMD ARGS... in a sandbox under a jail policy");
-    sub->add_option("--policy", opts->policy, "Policy file (default: the built-in policy)");
+    sub->add_option("--policy", opts->policy, "Policy file or stored policy name (default: the built-in policy)");
+    sub->add_option("--policy-dir", opts->policy_dir, "Where named policies are looked up first");
     sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
