@@ -217,36 +217,41 @@ static void on_segv(int sig) {
     BLOCKED("int 0x80 raised SIGSEGV: this kernel runs no i386 syscalls");
 }
 
-/* i386 entry; arguments must be 32-bit addresses (the probe is static, non-PIE). */
-static long int80(long nr, long a, long b, long c) {
+/* i386 entry; arguments must be 32-bit addresses (the probe is static, non-PIE). All
+ * five argument registers are set so that no stale value reaches the kernel. */
+static long int80(long nr, long a, long b, long c, long d, long e) {
     long ret;
     signal(SIGSEGV, on_segv);
     __asm__ volatile("int $0x80"
                      : "=a"(ret)
-                     : "a"(nr), "b"(a), "c"(b), "d"(c)
+                     : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e)
                      : "memory", "r8", "r9", "r10", "r11");
     return ret;
 }
 
-static void judge_raw(const char *what, long ret) {
+static const int ERR_I386_NS[] = {EPERM, EACCES, ENOSYS, ENOSPC, EUSERS, 0};
+
+static void judge_raw(const char *what, long ret, const int *blocked) {
     /* Raw kernel return: -errno on failure. */
-    if (ret < 0 && ret > -4096) judge_call(what, -1, (int)-ret, ERR_DENIED);
+    if (ret < 0 && ret > -4096) judge_call(what, -1, (int)-ret, blocked);
     ESCAPED("%s succeeded (ret %ld)", what, ret);
 }
 
 void attack_i386_unshare_user(void) {
-    judge_raw("i386 unshare(CLONE_NEWUSER) via int 0x80 (nr 310)", int80(310, 0x10000000L, 0, 0));
+    judge_raw("i386 unshare(CLONE_NEWUSER) via int 0x80 (nr 310)", int80(310, 0x10000000L, 0, 0, 0, 0),
+              ERR_I386_NS);
 }
 
 void attack_i386_ptrace_traceme(void) {
-    judge_raw("i386 ptrace(PTRACE_TRACEME) via int 0x80 (nr 26)", int80(26, 0, 0, 0));
+    judge_raw("i386 ptrace(PTRACE_TRACEME) via int 0x80 (nr 26)", int80(26, 0, 0, 0, 0, 0), ERR_DENIED);
 }
 
 void attack_i386_mount(void) {
     static const char src[] = "none", dst[] = "/tmp", type[] = "tmpfs";
     if ((uintptr_t)src > 0xffffffffUL) SKIPPED("probe data above 4 GiB (built as PIE?)");
     judge_raw("i386 mount(tmpfs on /tmp) via int 0x80 (nr 21)",
-              int80(21, (long)(uintptr_t)src, (long)(uintptr_t)dst, (long)(uintptr_t)type));
+              int80(21, (long)(uintptr_t)src, (long)(uintptr_t)dst, (long)(uintptr_t)type, 0, 0),
+              ERR_DENIED);
 }
 
 void attack_x32_unshare_user(void) {
