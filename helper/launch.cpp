@@ -218,6 +218,9 @@ LaunchResult launch(const LaunchRequest& request) {
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
     result.enforced = describe_enforcement(policy, request.seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+    // The wall limit in force may come from the request (--timeout), not the policy.
+    result.enforced["limits"]["timeout_sec"]["value"] =
+        p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);
     cgroup.finish(result.enforced);
     return result;
 }

@@ -1,0 +1,162 @@
+// The launcher's pure parts, without privileges: the mount plan as data, rlimit clamping,
+// the environment, and the report channel's framing.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "helper/channel.hpp"
+#include "helper/env.hpp"
+#include "helper/mount_plan.hpp"
+#include "helper/rlimits.hpp"
+#include "helper/sys.hpp"
+#include "policy/default_policy.hpp"
+#include "policy/error.hpp"
+#include "tests/support/process.hpp"
+
+namespace aj::helper {
+namespace {
+
+using policy::PathMode;
+using policy::PathRule;
+
+std::vector<std::string> lines(const MountPlan& plan) {
+    std::vector<std::string> out;
+    for (const auto& op : plan.ops) out.push_back(describe(op));
+    return out;
+}
+
+std::size_t index_of(const MountPlan& plan, const std::string& target, MountKind kind) {
+    for (std::size_t i = 0; i < plan.ops.size(); ++i)
+        if (plan.ops[i].target == target && plan.ops[i].kind == kind) return i;
+    return std::string::npos;
+}
+
+TEST(MountPlan, SkeletonFirstReadOnlyRootLast) {
+    policy::Policy p;
+    p.limits.tmpfs_mb = 32;
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    ASSERT_GE(plan.ops.size(), 3u);
+    EXPECT_EQ(describe(plan.ops.front()), "tmpfs / mode=0755 nosuid,nodev");
+    EXPECT_EQ(describe(plan.ops.back()), "remount-ro /");
+    auto l = lines(plan);
+    for (const char* want : {"proc /proc nosuid,nodev,noexec", "bind /dev/null <- /dev/null dev,nosuid,noexec",
+                             "tmpfs /tmp mode=1777 size=32M nosuid,nodev", "remount-ro /dev",
+                             "symlink /dev/fd -> /proc/self/fd"})
+        EXPECT_NE(std::find(l.begin(), l.end(), want), l.end()) << want;
+    // /dev is made read-only after it is populated.
+    EXPECT_LT(index_of(plan, "/dev/urandom", MountKind::Bind), index_of(plan, "/dev", MountKind::RemountReadOnly));
+}
+
+TEST(MountPlan, AllowedPathsBoundWithTheirModeParentsFirst) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/a/b/c");
+    policy::Policy p;
+    p.allowed_paths = {PathRule{dir.path() + "/a/b/c", PathMode::ReadWrite}, PathRule{dir.path() + "/a", PathMode::ReadOnly}};
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    std::size_t deep = index_of(plan, dir.path() + "/a/b/c", MountKind::Bind);
+    std::size_t top = index_of(plan, dir.path() + "/a", MountKind::Bind);
+    ASSERT_NE(deep, std::string::npos);
+    ASSERT_NE(top, std::string::npos);
+    EXPECT_LT(top, deep);
+    EXPECT_EQ(plan.ops[top].access, BindAccess::ReadOnly);
+    EXPECT_EQ(plan.ops[deep].access, BindAccess::ReadWrite);
+    // Policy binds come after the skeleton, so a path below /tmp is not hidden by it.
+    EXPECT_GT(top, index_of(plan, "/tmp", MountKind::Tmpfs));
+}
+
+TEST(MountPlan, SymlinkedAllowedPathIsRecreatedNotFollowed) {
+    test::TempDir dir;
+    std::filesystem::create_directory(dir.path() + "/real");
+    std::filesystem::create_directory_symlink("real", dir.path() + "/link");
+    policy::Policy p;
+    p.allowed_paths = {PathRule{dir.path() + "/link", PathMode::ReadOnly}};
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    std::size_t i = index_of(plan, dir.path() + "/link", MountKind::Symlink);
+    ASSERT_NE(i, std::string::npos) << describe(plan);
+    EXPECT_EQ(plan.ops[i].source, "real");
+    EXPECT_EQ(index_of(plan, dir.path() + "/link", MountKind::Bind), std::string::npos);
+}
+
+TEST(MountPlan, MissingPathIsAClearError) {
+    policy::Policy p;
+    p.allowed_paths = {PathRule{"/no/such/path/for/aj", PathMode::ReadOnly}};
+    try {
+        build_mount_plan(p, {}, std::nullopt);
+        FAIL() << "no error for a missing path";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), kExitInternal);
+        EXPECT_NE(std::string(e.what()).find("/no/such/path/for/aj"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("ENOENT"), std::string::npos) << e.what();
+    }
+}
+
+TEST(MountPlan, WorkdirAndExtraBinds) {
+    test::TempDir work, pkg;
+    policy::Policy p;
+    MountPlan plan = build_mount_plan(p, {ExtraBind{pkg.path(), "/plugin", PathMode::ReadOnly}}, work.path());
+    std::size_t w = index_of(plan, work.path(), MountKind::Bind);
+    std::size_t e = index_of(plan, "/plugin", MountKind::Bind);
+    ASSERT_NE(w, std::string::npos);
+    ASSERT_NE(e, std::string::npos);
+    EXPECT_EQ(plan.ops[w].access, BindAccess::ReadWrite);
+    EXPECT_EQ(plan.ops[e].access, BindAccess::ReadOnly);
+    EXPECT_EQ(plan.ops[e].source, pkg.path());
+    EXPECT_THROW(build_mount_plan(p, {}, std::string("relative/dir")), Error);
+}
+
+TEST(Rlimits, TableAndClampToHardLimit) {
+    rlimit nofile{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    policy::Policy p;
+    p.limits.open_files = nofile.rlim_max == RLIM_INFINITY ? 1000 : nofile.rlim_max + 1000;
+    p.limits.memory_mb = 100;
+    auto settings = plan_rlimits(p);
+    auto find = [&](const std::string& name) {
+        return std::find_if(settings.begin(), settings.end(), [&](const RlimitSetting& s) { return s.name == name; });
+    };
+    ASSERT_NE(find("memory_mb"), settings.end());
+    EXPECT_EQ(find("memory_mb")->soft, 100u * 1024 * 1024);
+    ASSERT_NE(find("open_files"), settings.end());
+    EXPECT_LE(find("open_files")->hard, nofile.rlim_max);
+    EXPECT_EQ(find("open_files")->clamped, nofile.rlim_max != RLIM_INFINITY);
+    ASSERT_NE(find("core"), settings.end());
+    EXPECT_EQ(find("core")->hard, 0u);
+    EXPECT_EQ(find("cpu_sec"), settings.end());  // not in the policy: not set
+}
+
+TEST(Environment, OnlyPassedAndSet) {
+    policy::Environment env;
+    env.pass = {"LANG", "MISSING"};
+    env.set = {{"PATH", "/bin"}, {"LANG", "C"}};
+    const char* caller[] = {"LANG=de_DE", "SECRET=x", "LANGUAGE=y", nullptr};
+    auto out = build_environment(env, caller);
+    EXPECT_EQ(out, (std::vector<std::string>{"LANG=C", "PATH=/bin"}));
+    env.set.clear();
+    out = build_environment(env, caller);
+    EXPECT_EQ(out, (std::vector<std::string>{"LANG=de_DE"}));
+}
+
+TEST(Channel, MessagesSurviveFramingAndPartialReads) {
+    auto pipe = sys::make_pipe("pipe");
+    send_message(pipe.write.get(), MessageKind::SetupError, 0, "binding /x: ENOENT");
+    send_message(pipe.write.get(), MessageKind::Status, 0x8b00, "");
+    pipe.write.reset();
+    std::string bytes = sys::read_all(pipe.read.get(), 1 << 16, "read");
+    std::string buffer = bytes.substr(0, 5);
+    EXPECT_TRUE(take_messages(buffer).empty());  // incomplete: kept for later
+    buffer += bytes.substr(5);
+    auto msgs = take_messages(buffer);
+    ASSERT_EQ(msgs.size(), 2u);
+    EXPECT_EQ(msgs[0].kind, MessageKind::SetupError);
+    EXPECT_EQ(msgs[0].text, "binding /x: ENOENT");
+    EXPECT_EQ(msgs[1].kind, MessageKind::Status);
+    EXPECT_EQ(msgs[1].value, 0x8b00);
+    EXPECT_TRUE(buffer.empty());
+}
+
+}  // namespace
+}  // namespace aj::helper
