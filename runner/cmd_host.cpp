@@ -11,7 +11,8 @@ void register_host_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand(
         "host",
         "Serve the request queue (STATE/queue/requests/NAME.json: {\"plugin\": ID, \"cmd\": "
-        "\"shell command\" or [argv...], \"timeout\": S}), each request in its own sandbox, "
+        "\"shell command\" or [argv...], \"timeout\": S}; cmd may be left out to run the "
+        "plugin's entrypoint; any other field is an error), each request in its own sandbox, "
         "answering exactly once in STATE/queue/responses/NAME.result.json or NAME.error.json.\n"
         "Crash rule: at start, a request left claimed by a daemon that died is answered with the "
         "error \"interrupted: daemon stopped while running\" and never re-run (a request may not "

@@ -120,12 +120,14 @@ private:
                 name = std::move(pending_.front());
                 pending_.pop_front();
             }
-            serve(name);
+            bool served = serve(name);
             bool ask_for_more;
             {
                 std::lock_guard lock(mu_);
                 known_.erase(name);
-                ask_for_more = pending_.size() < opts_.workers;
+                // Only after real work: a name that was gone (or is a duplicate still in
+                // progress) must not turn into a scan/claim busy loop.
+                ask_for_more = served && pending_.size() < opts_.workers;
             }
             if (ask_for_more) {
                 std::uint64_t one = 1;
@@ -134,18 +136,19 @@ private:
         }
     }
 
-    void serve(const std::string& name) {
+    // Claims and answers one request; false when there was nothing to claim.
+    bool serve(const std::string& name) {
         try {
             switch (queue_.claim(name)) {
-                case Queue::Claim::Gone: return;
+                case Queue::Claim::Gone: return false;
                 case Queue::Claim::AlreadyAnswered:
                     log_line(name + ": duplicate of an answered request name; removed");
-                    return;
+                    return true;
                 case Queue::Claim::Claimed: break;
             }
         } catch (const std::exception& e) {
             log_line(name + ": cannot claim: " + e.what());
-            return;
+            return false;
         }
         auto started = std::chrono::steady_clock::now();
         // Build the answer first, write it once: a failure while writing must never be
@@ -165,12 +168,13 @@ private:
         } catch (const std::exception& e) {
             // The claim stays in claimed/: the next start answers it as interrupted.
             log_line(name + ": cannot write response: " + e.what());
-            return;
+            return true;
         }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char took[32];
         std::snprintf(took, sizeof took, " (%.3fs)", secs);
         log_line(name + ": " + outcome + took);
+        return true;
     }
 
     // Runs one claimed request and returns its result body; throws for an error response.
