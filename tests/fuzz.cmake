@@ -1,0 +1,28 @@
+# libFuzzer targets (-DAJ_FUZZ=ON, clang only). The policy library is compiled a second
+# time with -fsanitize=fuzzer-no-link so the fuzzer sees coverage inside the parser,
+# without forcing fuzzer instrumentation on every other target.
+if(AJ_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AJ_FUZZ=ON needs clang (CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  file(GLOB AJ_POLICY_FUZZ_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/policy/*.cpp)
+  add_library(aj_policy_fuzzcov STATIC ${AJ_POLICY_FUZZ_SOURCES})
+  target_compile_options(aj_policy_fuzzcov PRIVATE -fsanitize=fuzzer-no-link)
+  target_include_directories(aj_policy_fuzzcov PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(aj_policy_fuzzcov PUBLIC AJ_VERSION="${PROJECT_VERSION}")
+  target_link_libraries(aj_policy_fuzzcov PUBLIC nlohmann_json::nlohmann_json PkgConfig::SECCOMP PkgConfig::LIBMD)
+
+  add_executable(policy_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/policy_fuzz.cpp)
+  target_compile_options(policy_fuzz PRIVATE -fsanitize=fuzzer)
+  target_link_options(policy_fuzz PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(policy_fuzz PRIVATE aj_policy_fuzzcov)
+
+  set(AJ_FUZZ_RUN ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh $<TARGET_FILE:policy_fuzz>
+      ${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus/policy ${CMAKE_CURRENT_SOURCE_DIR}/data
+      ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/policy.dict)
+  add_test(NAME fuzz.policy_short COMMAND ${AJ_FUZZ_RUN} 30)
+  set_tests_properties(fuzz.policy_short PROPERTIES TIMEOUT 180)
+  # Longer runs on demand: cmake --build DIR --target fuzz-long (AJ_FUZZ_SECONDS=N).
+  set(AJ_FUZZ_SECONDS 1800 CACHE STRING "Duration of the fuzz-long target, in seconds")
+  add_custom_target(fuzz-long COMMAND ${AJ_FUZZ_RUN} ${AJ_FUZZ_SECONDS} DEPENDS policy_fuzz USES_TERMINAL)
+endif()
