@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "helper/fallback.hpp"
 #include "helper/launch.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
@@ -32,6 +33,7 @@ struct RunOptions {
     // --plugin / --detach / --rm (runner/plugin_run.hpp)
     std::string plugin;
     bool detach = false;
+    bool require_isolation = false;  // never fall back to rlimit-only mode
     bool remove_run_dir = false;
     std::string state_dir;
     std::string run_id;  // set for a background run
@@ -55,7 +57,7 @@ int run(const RunOptions& o) {
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
 
     const std::string started_at = utc_timestamp();
-    helper::LaunchResult result = helper::launch(request);
+    helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
 
     if (o.json || !o.report_file.empty()) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
@@ -82,6 +84,8 @@ void register_run_command(CLI::App& app, Action& action) {
     sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
+    sub->add_flag("--require-isolation", opts->require_isolation,
+                  "Refuse to run (exit 125) rather than fall back to rlimit-only mode when namespaces are unavailable");
     sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
     sub->add_option("--plugin", opts->plugin,
                     "Run staged plugin ID: its entrypoint (or CMD) in a fresh run directory "

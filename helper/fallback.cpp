@@ -1,0 +1,300 @@
+#include "helper/fallback.hpp"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "helper/cgroup_sandbox.hpp"
+#include "helper/env.hpp"
+#include "helper/exec.hpp"
+#include "helper/fds.hpp"
+#include "helper/init.hpp"
+#include "helper/landlock.hpp"
+#include "helper/rlimits.hpp"
+#include "helper/seccomp_load.hpp"
+#include "helper/supervisor.hpp"
+#include "helper/sys.hpp"
+
+extern char** environ;
+
+namespace aj::helper {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+
+// Device files a command commonly needs even when the policy names none (the
+// namespaces mode's minimal /dev offers the same).
+const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
+                                     {"/dev/zero", policy::PathMode::ReadOnly},
+                                     {"/dev/full", policy::PathMode::ReadWrite},
+                                     {"/dev/random", policy::PathMode::ReadOnly},
+                                     {"/dev/urandom", policy::PathMode::ReadOnly}};
+
+struct Plan {
+    std::vector<RlimitSetting> rlimits;
+    std::vector<std::string> env;
+    std::vector<LandlockRule> landlock;
+    LandlockOptions landlock_options;
+    std::string cwd;
+    bool drop_to_nobody = false;
+    std::optional<std::uint64_t> timeout_sec;
+};
+
+// Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
+enum : char { kExecFailed = 'E', kSetupFailed = 'S' };
+
+void send(int fd, char kind, int err, const std::string& text) {
+    std::string msg(1, kind);
+    msg.append(reinterpret_cast<const char*>(&err), sizeof err);
+    msg += text;
+    ssize_t ignored = ::write(fd, msg.data(), msg.size());  // nothing more we can do on failure
+    (void)ignored;
+}
+
+// A root caller without namespaces would run the command as real root: become nobody,
+// after emptying the bounding set (which needs the capabilities we are about to lose).
+void drop_privileges(bool to_nobody) {
+    if (to_nobody) {
+        for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
+        sys::check(::setgroups(0, nullptr), "setgroups(0)");
+        sys::check(::setresgid(kNobody, kNobody, kNobody), "setresgid 65534");
+        sys::check(::setresuid(kNobody, kNobody, kNobody), "setresuid 65534");
+        // A credential change clears the parent-death signal.
+        sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
+    }
+    sys::check(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities");
+}
+
+// The child: the rlimit-only counterpart of the namespaces recipe's step 6, same order:
+// session, privileges, rlimits, no_new_privs, Landlock, signals, fds, seccomp last.
+[[noreturn]] void child_main(const LaunchRequest& request, const Plan& plan, pid_t runner, int sync_fd, int report_fd) {
+    try {
+        sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
+        if (::getppid() != runner) ::_exit(kExitInternal);
+        install_stdio(request.stdio);
+        close_fds_except({sync_fd, report_fd});
+        char go = 0;
+        if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1) ::_exit(kExitInternal);
+        ::close(sync_fd);
+        // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
+        sys::check(::setsid(), "setsid");
+        drop_privileges(plan.drop_to_nobody);
+        if (::getppid() != runner) ::_exit(kExitInternal);
+        sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
+        apply_rlimits(plan.rlimits);
+        sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        apply_landlock(plan.landlock, plan.landlock_options);
+        sigset_t none;
+        sigemptyset(&none);
+        sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
+        for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+        sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
+        load_seccomp(request.seccomp);
+        int err = exec_command(request.argv, plan.env);
+        send(report_fd, kExecFailed, err, request.argv.at(0));
+        ::_exit(exit_code_for_exec_errno(err));
+    } catch (const std::exception& e) {
+        send(report_fd, kSetupFailed, 0, e.what());
+    }
+    ::_exit(kExitInternal);
+}
+
+Plan make_plan(const LaunchRequest& request) {
+    const policy::Policy& policy = request.policy;
+    Plan plan;
+    plan.rlimits = plan_rlimits(policy);
+    plan.env = build_environment(policy.env, environ);
+    plan.landlock = landlock_rules_for(policy);
+    for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
+    if (request.workdir) plan.landlock.push_back({*request.workdir, policy::PathMode::ReadWrite});
+    for (const auto& b : request.extra_binds) {
+        // Without a mount namespace a host path can only appear where it is.
+        if (b.host != b.inside)
+            throw Error("rlimit-only mode cannot show " + b.host + " at " + b.inside +
+                        " (no mount namespace); this run needs namespaces");
+        plan.landlock.push_back({b.host, b.mode});
+    }
+    plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
+    plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
+    plan.drop_to_nobody = ::geteuid() == 0;
+    plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
+    return plan;
+}
+
+nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
+                        const std::vector<std::string>& not_enforced) {
+    nlohmann::json limits = nlohmann::json::object();
+    for (const auto& r : plan.rlimits)
+        if (r.name != "core") limits[r.name] = {{"value", r.requested}, {"backend", "rlimit"}};
+    const auto& l = request.policy.limits;
+    if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
+    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
+        if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
+    if (l.pids) limits["pids"]["value"] = *l.pids;
+    if (l.cpus) limits["cpus"]["value"] = *l.cpus;
+    if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& r : plan.landlock)
+        rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
+    return {{"namespaces", nlohmann::json::array()},
+            {"no_new_privs", true},
+            {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
+            {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
+            {"seccomp", {{"instructions", request.seccomp.instructions.size()}}},
+            {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
+                          {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
+                          {"ipc_scoped", landlock.abi >= 6}}},
+            {"environment", "cleared; policy pass/set only"},
+            {"session", "setsid"},
+            {"limits", limits},
+            {"not_enforced", not_enforced}};
+}
+
+double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+
+}  // namespace
+
+std::string namespaces_unavailable_reason(const std::vector<NamespaceProbe>& probe) {
+    for (const auto& p : probe)
+        if (!p.ok && p.error)
+            return p.name + " namespace: " + errno_name(p.error) + ": " + p.reason;
+    return "namespaces unavailable";
+}
+
+LaunchResult launch_or_fall_back(const LaunchRequest& request, bool require_isolation) {
+    std::vector<NamespaceProbe> probe = probe_namespaces();
+    if (mode_for(probe) == "namespaces") return launch(request);
+    std::string why = namespaces_unavailable_reason(probe);
+    if (require_isolation)
+        throw Error("refusing to run without namespaces (--require-isolation): " + why, kExitInternal);
+    if (!request.policy.allow_fallback)
+        throw Error("refusing to run without namespaces (the policy sets allow_fallback: false): " + why, kExitInternal);
+    return launch_rlimit_only(request, probe);
+}
+
+LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<NamespaceProbe>& probe) {
+    using Clock = std::chrono::steady_clock;
+    if (request.argv.empty()) throw Error("run: no command given");
+    if (request.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
+    Plan plan = make_plan(request);
+    const policy::Policy& policy = request.policy;
+    LandlockSupport landlock = probe_landlock();
+    std::vector<std::string> not_enforced = {"private mount namespace: the host file system is visible where "
+                                             "Landlock allows",
+                                             "pid, ipc and uts isolation", "/tmp size (no private /tmp)"};
+    if (landlock.abi == 0) not_enforced[0] = "file system restrictions: no Landlock (" + landlock.reason + ")";
+    if (policy.network == policy::NetworkMode::None)
+        not_enforced.push_back(landlock.abi >= 4 ? "network isolation (only TCP bind/connect are denied, by Landlock)"
+                                                 : "network isolation");
+    std::string list;
+    for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;
+    std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
+                 namespaces_unavailable_reason(probe).c_str(), list.c_str());
+
+    SandboxCgroup cgroup(policy, plan.rlimits);
+    BlockedSignals signals(forwarded_signals());
+    sys::Pipe sync = sys::make_pipe("creating the sync pipe");
+    sys::Pipe report = sys::make_pipe("creating the report pipe");
+    const pid_t runner = ::getpid();
+    const auto started = Clock::now();
+    pid_t child = ::fork();
+    if (child < 0) throw_errno("forking the command");
+    if (child == 0) {
+        sync.write.reset();
+        report.read.reset();
+        child_main(request, plan, runner, sync.read.get(), report.write.get());
+    }
+    sync.read.reset();
+    report.write.reset();
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+    if (pidfd < 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+        throw_errno("pidfd_open for the command");
+    }
+    sys::UniqueFd child_fd(pidfd);
+    try {
+        cgroup.place(child);
+        sys::write_all(sync.write.get(), "g", "releasing the command");
+    } catch (...) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+        throw;
+    }
+    cgroup.watch_cpu_time(0);
+
+    // Supervise: forward signals to the command's session, enforce the wall timeout.
+    bool timed_out = false;
+    const auto deadline = plan.timeout_sec ? started + std::chrono::seconds(*plan.timeout_sec) : Clock::time_point::max();
+    while (true) {
+        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        int wait_ms = -1;
+        if (plan.timeout_sec) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            wait_ms = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 60000));
+        }
+        int n = ::poll(fds, 2, wait_ms);
+        if (n < 0 && errno != EINTR) throw_errno("waiting for the command");
+        if (fds[0].revents) break;
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo si{};
+            if (::read(signals.fd(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                ::kill(-child, static_cast<int>(si.ssi_signo));
+                ::kill(child, static_cast<int>(si.ssi_signo));
+            }
+        }
+        if (plan.timeout_sec && Clock::now() >= deadline && !timed_out) {
+            timed_out = true;
+            ::kill(-child, SIGKILL);
+            ::kill(child, SIGKILL);
+        }
+    }
+    int status = 0;
+    rusage usage{};
+    sys::retry_eintr([&] { return ::wait4(child, &status, 0, &usage); });
+    ::kill(-child, SIGKILL);  // whatever the command left in its session
+
+    LaunchResult result;
+    result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
+    result.user_cpu_sec = seconds(usage.ru_utime);
+    result.sys_cpu_sec = seconds(usage.ru_stime);
+    result.mode = "rlimit-only";
+
+    std::string msg = sys::read_all(report.read.get(), 8192, "reading the command's report");
+    if (msg.size() >= 1 + sizeof(int)) {
+        int err = 0;
+        std::memcpy(&err, msg.data() + 1, sizeof err);
+        std::string text = msg.substr(1 + sizeof err);
+        if (msg[0] == kSetupFailed) throw Error("sandbox setup (rlimit-only): " + text);
+        int code = exit_code_for_exec_errno(err);
+        if (code == kExitNotFound) throw Error(text + ": not found", code, err);
+        throw Error(text + ": cannot execute: " + errno_text(err), code, err);
+    }
+    if (timed_out) {
+        result.timed_out = true;
+        result.exit_code = kExitTimeout;
+    } else if (WIFSIGNALED(status)) {
+        result.signal = WTERMSIG(status);
+        result.exit_code = 128 + WTERMSIG(status);
+    } else {
+        result.exit_code = WEXITSTATUS(status);
+    }
+
+    result.enforced = describe(request, plan, landlock, not_enforced);
+    cgroup.finish(result.enforced);
+    return result;
+}
+
+}  // namespace aj::helper
