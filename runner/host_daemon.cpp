@@ -20,7 +20,10 @@
 
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
+#include "policy/default_policy.hpp"
+#include "policy/parse.hpp"
 #include "runner/child_process.hpp"
+#include "runner/plugin_run.hpp"
 #include "runner/plugin_store.hpp"
 #include "runner/queue.hpp"
 #include "runner/state_dir.hpp"
@@ -180,21 +183,29 @@ private:
     // Runs one claimed request and returns its result body; throws for an error response.
     json run_request(const std::string& name, std::string& outcome) {
         Request req = parse_request(queue_.read_claimed(name));
-        store_.find(req.plugin);  // "unknown plugin ID" before any process starts
+        // "unknown plugin ID" or a bad policy is an error response before any process starts.
+        StagedPlugin plugin = store_.find(req.plugin);
+        std::string policy_file = plugin_policy_file(state_, plugin.manifest);
+        const policy::Policy policy =
+            policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
+        // A request may shorten the plugin policy's wall-clock limit, never extend it:
+        // whoever can write the queue is not whoever wrote the policy.
+        std::uint64_t timeout = req.timeout_sec;
+        if (policy.limits.timeout_sec) timeout = std::min(timeout, *policy.limits.timeout_sec);
 
         std::string report_path = tmp_dir_ + "/" + name + ".report.json";
         UniqueFd tmp = sys::open_fd(tmp_dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue tmp");
         remove_tree(tmp.get(), name + ".report.json");
         std::vector<std::string> argv{opts_.self_exe, "run", "--state-dir", state_.root(),
                                       "--plugin", req.plugin, "--rm", "--report", report_path,
-                                      "--timeout", std::to_string(req.timeout_sec)};
+                                      "--timeout", std::to_string(timeout)};
         if (req.argv) {
             argv.push_back("--");
             argv.insert(argv.end(), req.argv->begin(), req.argv->end());
         }
         CaptureLimits limits;
         limits.max_stdout = limits.max_stderr = opts_.max_output;
-        limits.deadline = std::chrono::seconds(req.timeout_sec) + kRunGrace;
+        limits.deadline = std::chrono::seconds(timeout) + kRunGrace;
         CapturedRun run = run_captured(argv, limits);
 
         json report;

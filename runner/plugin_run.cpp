@@ -37,15 +37,20 @@ std::vector<std::string> PluginRunScope::argv(const std::vector<std::string>& cm
     return entry_command(plugin_->manifest);
 }
 
-std::string PluginRunScope::policy_spec(const std::string& explicit_policy) const {
-    if (!explicit_policy.empty() || !plugin_ || !plugin_->manifest.policy) return explicit_policy;
-    std::vector<std::string> dirs{state_->policies()};
+std::string plugin_policy_file(const StateDir& state, const Manifest& manifest) {
+    if (!manifest.policy) return "";
+    std::vector<std::string> dirs{state.policies()};
     for (auto& d : policy::policy_search_dirs("")) dirs.push_back(d);
     try {
-        return policy::resolve_policy(*plugin_->manifest.policy, dirs).path;
+        return policy::resolve_policy(*manifest.policy, dirs).path;
     } catch (const Error& e) {
-        throw e.wrap("plugin " + plugin_->manifest.id + " names policy " + *plugin_->manifest.policy);
+        throw e.wrap("plugin " + manifest.id + " names policy " + *manifest.policy);
     }
+}
+
+std::string PluginRunScope::policy_spec(const std::string& explicit_policy) const {
+    if (!explicit_policy.empty() || !plugin_) return explicit_policy;
+    return plugin_policy_file(*state_, plugin_->manifest);
 }
 
 void PluginRunScope::apply(helper::LaunchRequest& request) const {

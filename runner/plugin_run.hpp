@@ -51,6 +51,10 @@ private:
     bool remove_after_ = false;
 };
 
+// The policy file a plugin's manifest names (STATE/policies first, then the usual policy
+// directories), or "" when it names none (the built-in default applies).
+std::string plugin_policy_file(const StateDir& state, const Manifest& manifest);
+
 // `run --detach`: creates the run (record + directory), starts `body(run_id, report_path)`
 // in a detached supervisor, prints the run id on stdout and returns 0 at once.
 int run_detached(const std::string& state_dir, const std::string& plugin_id,

@@ -100,6 +100,27 @@ TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
     EXPECT_TRUE(env.files(env.state + "/runs").empty());
 }
 
+TEST(HostQueue, PolicyTimeoutCapsTheRequestAndBadPolicyIsAnError) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    fs::create_directories(env.state + "/policies");
+    env.tmp.write("state/policies/short.json",
+                  R"({"allowed_paths": ["/usr", "/bin", "/lib", "/lib64"], "timeout_sec": 1})");
+    env.tmp.write("state/policies/broken.json", R"({"allowed_paths": "not a list"})");
+    env.stage("short", "\"run.sh\"", R"(, "policy": "short")");
+    env.stage("broken", "\"run.sh\"", R"(, "policy": "broken")");
+    Daemon daemon(env);
+    auto started = std::chrono::steady_clock::now();
+    auto r = env.aj({"submit", "--plugin", "short", "--timeout", "60", "--wait", "--wait-timeout", "60", "--",
+                     "/bin/sleep", "20"});
+    EXPECT_EQ(r.exit_code, 124) << r.err << daemon.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+    r = env.aj({"submit", "--plugin", "broken", "--wait", "--wait-timeout", "60"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("broken"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("allowed_paths"), std::string::npos) << r.err;
+}
+
 TEST(HostQueue, OutputIsBounded) {
     AJ_REQUIRE_SANDBOX();
     PluginEnv env;
