@@ -32,11 +32,11 @@ if(AJ_FUZZ)
     ${PROJECT_SOURCE_DIR}/runner/manifest.cpp ${PROJECT_SOURCE_DIR}/runner/queue.cpp
     ${PROJECT_SOURCE_DIR}/runner/atomic_file.cpp ${PROJECT_SOURCE_DIR}/runner/tree_copy.cpp
     ${PROJECT_SOURCE_DIR}/helper/sys.cpp)
-  target_compile_options(aj_runner_fuzzcov PRIVATE -fsanitize=fuzzer-no-link)
+  target_compile_options(aj_runner_fuzzcov PRIVATE -fsanitize=fuzzer-no-link -O1)
   target_link_libraries(aj_runner_fuzzcov PUBLIC aj_policy_fuzzcov)
   foreach(target manifest request)
     add_executable(${target}_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${target}_fuzz.cpp)
-    target_compile_options(${target}_fuzz PRIVATE -fsanitize=fuzzer)
+    target_compile_options(${target}_fuzz PRIVATE -fsanitize=fuzzer -O1)
     target_link_options(${target}_fuzz PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${target}_fuzz PRIVATE aj_runner_fuzzcov)
     add_test(NAME fuzz.${target}_short
