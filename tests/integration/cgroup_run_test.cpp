@@ -1,0 +1,178 @@
+// The limits end to end through `aurora-jail run`, in namespaces mode and in rlimit-only
+// mode (a host whose seccomp filter refuses namespaces): a memory hog, a CPU spinner that
+// spreads over two processes, a fork bomb. Each prints "MEASURED ..." with the point at
+// which it was stopped and the backend that stopped it. Also runs in tests/vm (cgroup v2).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/integration/fallback_no_userns.hpp"
+#include "tests/support/process.hpp"
+
+namespace {
+
+// The test binary is also the hog that runs inside the sandbox: "--aj-hog KIND".
+void say(const std::string& s) { ssize_t ignored = ::write(1, s.data(), s.size()); (void)ignored; }
+
+int hog_main(const std::string& kind) {
+    if (kind == "memory") {
+        for (int mib = 1; mib <= 1024; ++mib) {
+            char* p = static_cast<char*>(std::malloc(1 << 20));
+            if (!p) {
+                say("malloc-failed\n");
+                return 3;
+            }
+            std::memset(p, 1, 1 << 20);
+            say("m");
+        }
+        return 0;
+    }
+    if (kind == "cpu") {  // two processes: RLIMIT_CPU alone would allow each its full share
+        ::fork();
+        volatile unsigned long x = 0;
+        while (true) x = x + 1;
+    }
+    if (kind == "forks") {
+        int n = 0;
+        for (; n < 10000; ++n) {
+            pid_t p = ::fork();
+            if (p == 0) {
+                ::pause();
+                ::_exit(0);
+            }
+            if (p < 0) break;
+        }
+        say("forks=" + std::to_string(n) + "\n");
+        return 0;
+    }
+    return 2;
+}
+
+// glibc passes argc/argv to ELF constructors; /proc may be out of reach in the sandbox.
+__attribute__((constructor)) void hog_hook(int argc, char** argv, char**) {
+    if (argc == 3 && std::strcmp(argv[1], "--aj-hog") == 0) ::_exit(hog_main(argv[2]));
+}
+
+struct HogRun {
+    aj::test::ProcessResult r;
+    nlohmann::json report;
+    double wall = 0;
+};
+
+HogRun run_hog(const std::string& kind, const std::string& limits, bool fallback) {
+    aj::test::TempDir dir;
+    std::string exe = aj::test::self_exe();
+    std::string exe_dir = exe.substr(0, exe.rfind('/'));
+    std::string policy = dir.write("policy.json",
+                                   R"({"allowed_paths": ["/usr", "/bin", "/lib", "/lib64", ")" + exe_dir +
+                                       R"("], "timeout_sec": 60, )" + limits + "}");
+    std::string report = dir.path() + "/report.json";
+    std::vector<std::string> argv = {aj::test::aj_bin(), "run", "--policy", policy, "--report", report,
+                                     "--", exe, "--aj-hog", kind};
+    if (fallback) argv = aj::test::without_namespaces(argv);
+    HogRun run;
+    auto start = std::chrono::steady_clock::now();
+    run.r = aj::test::run_process(argv, "", {}, 120);
+    run.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    try {
+        std::ifstream in(report);
+        run.report = nlohmann::json::parse(in);
+    } catch (const std::exception&) {
+        ADD_FAILURE() << "no report; exit " << run.r.exit_code << "\nstderr: " << run.r.err;
+    }
+    return run;
+}
+
+std::string backend(const nlohmann::json& report, const char* limit) {
+    try {
+        return report.at("enforced").at("limits").at(limit).at("backend");
+    } catch (const std::exception&) {
+        return "?";
+    }
+}
+
+void expect_no_cgroup_left(const nlohmann::json& report) {
+    if (!report.contains("enforced") || !report["enforced"].contains("cgroup")) return;
+    for (const auto& d : report["enforced"]["cgroup"].value("directories", nlohmann::json::array())) {
+        struct stat st;
+        EXPECT_NE(::stat(d.get<std::string>().c_str(), &st), 0) << d << " left behind";
+    }
+}
+
+class CgroupRun : public ::testing::TestWithParam<bool> {
+protected:
+    bool fallback() const { return GetParam(); }
+    const char* mode() const { return fallback() ? "rlimit-only" : "namespaces"; }
+};
+
+}  // namespace
+
+TEST_P(CgroupRun, MemoryHogStoppedAtMaxMemory) {
+    HogRun run = run_hog("memory", R"("max_memory_mb": 32)", fallback());
+    ASSERT_TRUE(run.report.is_object());
+    EXPECT_EQ(run.report["mode"], mode());
+    std::string b = backend(run.report, "memory_mb");
+    std::size_t touched = std::count(run.r.out.begin(), run.r.out.end(), 'm');
+    EXPECT_LT(touched, 40u) << "the hog touched " << touched << " MiB under a 32 MiB limit";
+    if (b.rfind("cgroup", 0) == 0) {
+        EXPECT_EQ(run.r.exit_code, 137) << run.r.err;
+        EXPECT_EQ(run.report["enforced"]["cgroup"]["oom_killed"], true);
+        EXPECT_NE(run.r.err.find("OOM-killed"), std::string::npos) << run.r.err;
+    } else {
+        EXPECT_EQ(b, "rlimit");  // RLIMIT_AS: the allocation fails instead
+        EXPECT_NE(run.r.out.find("malloc-failed"), std::string::npos) << run.r.out;
+    }
+    std::printf("MEASURED memory %s/%s: max_memory_mb 32, hog stopped after %zu MiB touched, peak %s bytes, exit %d\n",
+                mode(), b.c_str(), touched,
+                run.report["enforced"].value("cgroup", nlohmann::json::object()).value("memory_peak_bytes", nlohmann::json()).dump().c_str(),
+                run.r.exit_code);
+    expect_no_cgroup_left(run.report);
+}
+
+TEST_P(CgroupRun, CpuSpinnerStoppedAtMaxCpuSec) {
+    HogRun run = run_hog("cpu", R"("max_cpu_sec": 1)", fallback());
+    ASSERT_TRUE(run.report.is_object());
+    std::string b = backend(run.report, "cpu_sec");
+    // SIGKILL from the cgroup watch, or SIGXCPU/SIGKILL from RLIMIT_CPU.
+    EXPECT_TRUE(run.r.exit_code == 137 || run.r.exit_code == 128 + SIGXCPU) << run.r.exit_code << run.r.err;
+    EXPECT_LT(run.wall, 30.0);
+    double cpu = run.report["enforced"].value("cgroup", nlohmann::json::object()).value("cpu_sec", -1.0);
+    if (b.rfind("cgroup", 0) == 0) {
+        EXPECT_EQ(run.report["enforced"]["cgroup"]["cpu_time_exceeded"], true);
+        EXPECT_GE(cpu, 1.0);
+        EXPECT_LT(cpu, 1.6) << "the watch let two processes use " << cpu << " s of CPU";
+    }
+    std::printf("MEASURED cpu_sec %s/%s: max_cpu_sec 1, two spinning processes stopped at %.3f s CPU (cgroup), %.2f s wall, exit %d\n",
+                mode(), b.c_str(), cpu, run.wall, run.r.exit_code);
+    expect_no_cgroup_left(run.report);
+}
+
+TEST_P(CgroupRun, ForkBombStoppedAtMaxPids) {
+    HogRun run = run_hog("forks", R"("max_pids": 16)", fallback());
+    ASSERT_TRUE(run.report.is_object());
+    std::string b = backend(run.report, "pids");
+    if (b.rfind("cgroup", 0) != 0)
+        GTEST_SKIP() << "no pids cgroup here (backend " << b << "): max_pids is cgroup-only by design";
+    auto pos = run.r.out.find("forks=");
+    ASSERT_NE(pos, std::string::npos) << run.r.out << run.r.err;
+    int forks = std::atoi(run.r.out.c_str() + pos + 6);
+    // pids.max counts every task in the cgroup: the hog itself (and PID 1 in namespaces mode).
+    EXPECT_LE(forks, 15);
+    EXPECT_GE(forks, 10);
+    std::printf("MEASURED pids %s/%s: max_pids 16, bomb stopped after %d forks\n", mode(), b.c_str(), forks);
+    expect_no_cgroup_left(run.report);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, CgroupRun, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? std::string("RlimitOnly") : std::string("Namespaces"); });
