@@ -43,6 +43,24 @@ void append_bounded(std::string& buf, const char* data, std::size_t n, std::size
     buf.append(data, std::min(n, room));
 }
 
+// Kills and reaps the child if capturing fails half-way: no orphan run, no zombie.
+class ChildGuard {
+public:
+    explicit ChildGuard(pid_t pid) : pid_(pid) {}
+    ~ChildGuard() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status;
+        sys::retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
+    }
+    ChildGuard(const ChildGuard&) = delete;
+    ChildGuard& operator=(const ChildGuard&) = delete;
+    void release() { pid_ = -1; }
+
+private:
+    pid_t pid_;
+};
+
 }  // namespace
 
 CapturedRun run_captured(const std::vector<std::string>& argv, const CaptureLimits& limits) {
@@ -60,6 +78,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const CaptureLimi
     pid_t pid = ::fork();
     if (pid < 0) throw_errno("fork for " + argv[0]);
     if (pid == 0) exec_child(argp.data(), parent, devnull.get(), out.write.get(), err.write.get());
+    ChildGuard guard(pid);
     out.write.reset();
     err.write.reset();
 
@@ -111,7 +130,10 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const CaptureLimi
     int status = 0;
     for (;;) {
         pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
+        if (w == pid) {
+            guard.release();
+            break;
+        }
         if (w < 0) {
             if (errno == EINTR) continue;
             throw_errno("waitpid");

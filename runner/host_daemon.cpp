@@ -87,11 +87,7 @@ public:
     void scan() {
         {
             std::lock_guard lock(mu_);
-            if (pending_.size() >= opts_.workers) {
-                scan_deferred_ = true;
-                return;
-            }
-            scan_deferred_ = false;
+            if (pending_.size() >= opts_.workers) return;  // a worker's wake-up rescans
         }
         std::vector<std::string> names = queue_.scan(opts_.max_scan);
         std::lock_guard lock(mu_);
@@ -109,8 +105,13 @@ public:
             pending_.clear();
         }
         cv_.notify_all();
-        for (auto& t : workers_) t.join();
+        for (auto& t : workers_)
+            if (t.joinable()) t.join();
     }
+
+    ~Host() { stop(); }  // also on an error in the main loop: never abandon a worker
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
 
 private:
     void worker() {
@@ -255,7 +256,6 @@ private:
     std::deque<std::string> pending_;
     std::set<std::string> known_;  // pending or being served
     bool stopping_ = false;
-    bool scan_deferred_ = false;
 };
 
 }  // namespace
