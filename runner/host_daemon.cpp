@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include "policy/error.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/parse.hpp"
+#include "runner/atomic_file.hpp"
 #include "runner/child_process.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/plugin_store.hpp"
@@ -295,10 +297,23 @@ int run_host(const HostOptions& options) {
              std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
              " already answered");
 
+    // STATE/host.heartbeat: its mtime is refreshed from this loop (at least every rescan
+    // interval), so packaging/lifecycle/health-check.sh can tell a dead or stuck daemon.
+    std::string heartbeat = state.root() + "/host.heartbeat";
+    write_file_atomic(heartbeat,
+                      json{{"pid", ::getpid()}, {"workers", options.workers}, {"queue", state.queue()}}.dump() + "\n",
+                      0644);
+    UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");
+    auto last_beat = std::chrono::steady_clock::now();
+
     Host host(options, state);
     host.start_workers(wake.get());
     bool need_scan = true;
     for (;;) {
+        if (std::chrono::steady_clock::now() - last_beat >= std::chrono::seconds(1)) {
+            if (::futimens(beat.get(), nullptr) < 0) log_line("heartbeat: " + errno_text(errno));
+            last_beat = std::chrono::steady_clock::now();
+        }
         if (need_scan) {
             try {
                 host.scan();

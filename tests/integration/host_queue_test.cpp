@@ -199,6 +199,12 @@ TEST(HostQueue, OneDaemonPerStateDirectory) {
     auto r = env.aj({"host"}, 10);
     EXPECT_EQ(r.exit_code, 125);
     EXPECT_NE(r.err.find("another host daemon"), std::string::npos) << r.err;
+    // The heartbeat the health check reads is refreshed while the daemon is idle.
+    std::string hb = env.state + "/host.heartbeat";
+    ASSERT_TRUE(fs::exists(hb));
+    EXPECT_TRUE(json::parse(aj::test::slurp(hb)).contains("pid"));
+    auto first = fs::last_write_time(hb);
+    EXPECT_TRUE(aj::test::eventually([&] { return fs::last_write_time(hb) > first; }, std::chrono::seconds(5)));
 }
 
 TEST(HostQueue, SigtermDrainsRunningRequests) {
