@@ -293,10 +293,6 @@ int run_host(const HostOptions& options) {
         remove_tree(queue_fd.get(), "tmp");
         ensure_dir(state.queue() + "/tmp", 0700);
     }
-    log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers; recovered " +
-             std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
-             " already answered");
-
     // STATE/host.heartbeat: its mtime is refreshed from this loop (at least every rescan
     // interval), so packaging/lifecycle/health-check.sh can tell a dead or stuck daemon.
     std::string heartbeat = state.root() + "/host.heartbeat";
@@ -305,6 +301,10 @@ int run_host(const HostOptions& options) {
                       0644);
     UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");
     auto last_beat = std::chrono::steady_clock::now();
+
+    log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers; recovered " +
+             std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
+             " already answered");
 
     Host host(options, state);
     host.start_workers(wake.get());
