@@ -63,10 +63,14 @@ if [ "$daemon" = 1 ]; then
         bad "no heartbeat at $hb: the daemon never served from this state dir"
     else
         age=$(( $(date +%s) - $(stat -c %Y "$hb") ))
-        if [ "$age" -le "$max_age" ]; then
-            ok "daemon serving (heartbeat ${age}s old)"
-        else
+        # The daemon writes {"pid": N, ...} into it when it starts.
+        pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$hb" | head -1)
+        if [ "$age" -gt "$max_age" ]; then
             bad "heartbeat $hb is ${age}s old (limit ${max_age}s): daemon dead or stuck"
+        elif [ -n "$pid" ] && [ ! -d "/proc/$pid" ]; then
+            bad "heartbeat names pid $pid, which is not running: daemon dead"
+        else
+            ok "daemon serving (heartbeat ${age}s old${pid:+, pid $pid})"
         fi
     fi
 fi

@@ -259,11 +259,16 @@ if have_cmd "$aj" host; then
         kill -TERM "$daemon_pid"
         wait "$daemon_pid" || true
         daemon_pid=""
+        # A fresh heartbeat of a daemon that is gone, then a stale one: both unhealthy.
+        touch "$hb"
+        if "$src/packaging/lifecycle/health-check.sh" --state-dir "$state" --allow-degraded; then
+            fail "health check passed with a stopped daemon (fresh heartbeat, dead pid)"
+        fi
         touch -d '-10 minutes' "$hb"
         if "$src/packaging/lifecycle/health-check.sh" --state-dir "$state" --allow-degraded; then
             fail "health check passed with a stopped daemon and a stale heartbeat"
         fi
-        note "health check: passes with a live daemon, fails with a stale heartbeat"
+        note "health check: passes with a live daemon; fails for a dead pid or a stale heartbeat"
     else
         skip_step "daemon ran but wrote no $hb (heartbeat not built yet): $(head -c 300 "$work/host.log")"
     fi
