@@ -50,6 +50,20 @@ for g in sorted(set(code_groups) | set(doc_groups)):
                         f"code {code_groups[g]}, doc {doc_groups[g]}")
 note(f"{len(code_groups)} syscall groups compared")
 
+# --- default deny set -------------------------------------------------------------
+deny_code = read("policy/default_deny.cpp")
+entries = re.search(r'default_deny_entries\(\) \{.*?= \{(.*?)\};', deny_code, re.S)
+deny = re.findall(r'"([@a-z0-9_-]+)"', entries.group(1)) if entries else []
+if len(deny) < 10:
+    problems.append(f"could not read the default deny set from policy/default_deny.cpp (got {deny})")
+man5_text = read("packaging/man/aurora-jail-policy.5").replace("\\-", "-")
+for name in deny:
+    if f"`{name}`" not in doc:
+        problems.append(f"docs/policy.md: default deny entry {name} not listed")
+    if not re.search(rf'(?<![\w@-]){re.escape(name)}(?![\w-])', man5_text):
+        problems.append(f"aurora-jail-policy.5: default deny entry {name} not listed")
+note(f"{len(deny)} default deny entries checked")
+
 # --- policy keys ------------------------------------------------------------------
 parse = read("policy/parse.cpp")
 known = re.search(r'std::vector<std::string> known = \{([^}]*)\}', parse)
