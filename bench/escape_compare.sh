@@ -31,8 +31,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 scripts/deps.sh --bench
 build=${1:-build-bench}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target aurora-jail aj_escape_probe -j 2 >/dev/null
+build_log=$(mktemp)
+if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+       cmake --build "$build" --target aurora-jail aj_escape_probe -j 2; } >"$build_log" 2>&1; then
+  tail -n 30 "$build_log" >&2
+  rm -f "$build_log"
+  echo "escape_compare: build failed" >&2
+  exit 1
+fi
+rm -f "$build_log"
 aj_built=$(find "$build" -type f -name aurora-jail -perm -u+x | head -n1)
 probe_built="$build/tests/escape/aj-escape-probe"
 [ -x "$aj_built" ] && [ -x "$probe_built" ] || { echo "escape_compare: build failed" >&2; exit 1; }
@@ -197,8 +204,11 @@ out=bench/ESCAPES.md
   done
   echo
   echo
-  echo "Host listeners (loopback TCP, abstract unix) saw: $(sort "$work/listener.log" 2>/dev/null | uniq -c | tr '\n' ';' || true)"
-  [ -s "$work/listener.log" ] || echo "no connection."
+  if [ -s "$work/listener.log" ]; then
+    echo "Host listeners (loopback TCP, abstract unix) saw: $(sort "$work/listener.log" | uniq -c | tr '\n' ';')"
+  else
+    echo "Host listeners (loopback TCP, abstract unix) saw no connection from any tool."
+  fi
   echo
   echo "## Command lines"
   echo

@@ -174,6 +174,12 @@ static long now_ms(void) {
     return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A memory limit enforced by a cgroup shows up as the OOM killer's SIGKILL, not as a
+ * failed allocation: for the memory attack (and only there) that death is the block. */
+static bool killed_by_limit(const struct attack *a, int sig) {
+    return sig == SIGKILL && !strcmp(a->name, "memory_exhaustion");
+}
+
 /* Reaps everything we adopted as subreaper (fork-bomb leftovers). */
 static void reap_orphans(void) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
@@ -224,7 +230,9 @@ static int run_attack(const struct attack *a) {
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
         len += (size_t)r;
-        if (len == sizeof buf - 1) break;
+        /* One line is the whole verdict; do not wait for EOF, which never comes while
+         * a fork bomb's children still hold the pipe. */
+        if (memchr(buf, '\n', len) || len == sizeof buf - 1) break;
     }
     close(p[0]);
     /* The whole group goes: a fork bomb's children too. */
@@ -244,6 +252,10 @@ static int run_attack(const struct attack *a) {
     } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
         kind = V_BLOCKED;
         printf("ATTACK %s BLOCKED killed by SIGSYS (seccomp kill)\n", a->name);
+    } else if (!timed_out && WIFSIGNALED(status) && killed_by_limit(a, WTERMSIG(status))) {
+        kind = V_BLOCKED;
+        printf("ATTACK %s BLOCKED killed by SIGKILL while allocating (OOM killer: the memory limit held)\n",
+               a->name);
     } else if (timed_out) {
         kind = V_ESCAPED;
         printf("ATTACK %s ESCAPED undecided: no verdict within %us\n", a->name, a->timeout_sec + 3);
