@@ -7,5 +7,6 @@ add_test(NAME vm.cgroup2
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vm/vmtest.sh -o ${CMAKE_BINARY_DIR}/vm
     -r ${CMAKE_CURRENT_SOURCE_DIR}/vm/run-cgroup2.sh
     -b $<TARGET_FILE:aurora-jail> -b $<TARGET_FILE:cgroup_limits_test>
-    -b $<TARGET_FILE:landlock_rules_test> -b $<TARGET_FILE:aj_vm_runas>)
+    -b $<TARGET_FILE:landlock_rules_test> -b $<TARGET_FILE:cgroup_run_test>
+    -b $<TARGET_FILE:fallback_mode_test> -b $<TARGET_FILE:aj_vm_runas>)
 set_tests_properties(vm.cgroup2 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)

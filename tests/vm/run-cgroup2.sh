@@ -20,6 +20,8 @@ echo "== aurora-jail check (root)"
 aurora-jail check; result root.check_runs $(( $? > 1 ))
 cgroup_limits_test --gtest_brief=1; result root.cgroup_limits $?
 landlock_rules_test --gtest_brief=1; result root.landlock_rules $?
+cgroup_run_test --gtest_brief=1; result root.cgroup_run $?
+fallback_mode_test --gtest_brief=1; result root.fallback_mode $?
 
 # Delegation as systemd does it: the subtree and its procs/subtree_control/threads files
 # belong to the user, memory/cpu/pids are enabled for it, and the user's processes live
@@ -32,6 +34,16 @@ echo "== aurora-jail check (uid 1000, delegated /sys/fs/cgroup/deleg)"
 as_user aurora-jail check; result user.check_runs $(( $? > 1 ))
 as_user cgroup_limits_test --gtest_brief=1; result user.cgroup_limits $?
 as_user landlock_rules_test --gtest_brief=1; result user.landlock_rules $?
+# aurora-jail shares its session leaf with the test process, which may hold no sandbox
+# cgroups (no internal processes): as deployments should, point it at an empty delegated
+# parent instead.
+mkdir /sys/fs/cgroup/deleg/jails
+chown 1000:1000 /sys/fs/cgroup/deleg/jails /sys/fs/cgroup/deleg/jails/cgroup.procs \
+    /sys/fs/cgroup/deleg/jails/cgroup.subtree_control /sys/fs/cgroup/deleg/jails/cgroup.threads
+export AURORA_JAIL_CGROUP_PARENT=/sys/fs/cgroup/deleg/jails
+as_user cgroup_run_test --gtest_brief=1; result user.cgroup_run $?
+unset AURORA_JAIL_CGROUP_PARENT
+as_user fallback_mode_test --gtest_brief=1; result user.fallback_mode $?
 
 # Only the supervisors' own leaves (aurora-jail-PID-supervisor, swept at the next start
 # once their owner is dead) may remain; every sandbox cgroup must be gone.
