@@ -130,7 +130,9 @@ run_tool() {
   echo "$(q "$@")" >"$work/out/$name.cmd"
   local t0=$SECONDS
   script -qec "$cmd" /dev/null </dev/null >"$work/out/$name.raw" 2>&1 || true
-  tr -d '\r' <"$work/out/$name.raw" >"$work/out/$name"
+  # The pty echoes what TIOCSTI injected (spaces) and firejail sets the terminal title:
+  # strip both so every probe line starts with its keyword.
+  tr -d '\r' <"$work/out/$name.raw" | sed 's/\x1b\][^\x07]*\x07//g; s/^[[:space:]]*//' >"$work/out/$name"
   echo "   $(grep '^SUMMARY' "$work/out/$name" || echo 'no SUMMARY line'), $((SECONDS - t0)) s" >&2
   kill "$target" 2>/dev/null || true
 }
@@ -209,6 +211,21 @@ out=bench/ESCAPES.md
   else
     echo "Host listeners (loopback TCP, abstract unix) saw no connection from any tool."
   fi
+  echo
+  echo "## Notes"
+  echo
+  echo "- bwrap loads no seccomp filter unless handed a compiled BPF program (none here: its"
+  echo "  default), so the syscall-surface rows are the kernel's own answers; it has no resource"
+  echo "  limits, hence the exhaustion rows. It passes the caller's open fds through"
+  echo "  (inherited_fds lists what this shell had open)."
+  echo "- bwrap run by root maps the sandbox's uid 0 to host root: /etc/shadow is readable and"
+  echo "  /proc/1/exe (bwrap itself, on the host's writable /usr) is writable once it exits."
+  echo "  aurora-jail maps a root caller to host uid 65534."
+  echo "- firejail runs without --private (with it, 0.9.72 cannot exec a program outside the"
+  echo "  system paths), as a throwaway user; it does not start a new session (TIOCSTI) and"
+  echo "  passes the environment through."
+  echo "- Memory, pids and /tmp rows compare against the default policy's limits; a tool"
+  echo "  without such a limit shows ESCAPED at limit + 64 MB / + 64 processes / + 16 MB."
   echo
   echo "## Command lines"
   echo
