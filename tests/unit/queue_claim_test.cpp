@@ -167,7 +167,7 @@ TEST(QueueTest, CrashRuleAnswersInterruptedAndRemovesAnswered) {
 TEST(QueueTest, ReadClaimedRefusesOddFiles) {
     Fixture f;
     f.tmp.write("state/queue/requests/big.json", std::string(aj::runner::kMaxRequestBytes + 1, ' '));
-    ::symlink("/etc/passwd", (f.req_dir + "/link.json").c_str());
+    ASSERT_EQ(::symlink("/etc/passwd", (f.req_dir + "/link.json").c_str()), 0);
     ::mkfifo((f.req_dir + "/fifo.json").c_str(), 0600);
     fs::create_directory(f.req_dir + "/dir.json");
     f.tmp.write("state/queue/requests/bad name.json", "{}");
