@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -56,8 +55,14 @@ void log_line(const std::string& line) {
 UniqueFd take_daemon_lock(const std::string& queue_dir) {
     std::string path = queue_dir + "/daemon.lock";
     UniqueFd fd = sys::open_fd(path, O_RDWR | O_CREAT | O_NOFOLLOW, "opening daemon lock", 0600);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
+    // A POSIX record lock belongs to this process alone. flock() and OFD locks belong to
+    // the open file, which a child shares between fork and exec: a run being forked when
+    // the daemon was SIGKILLed would then keep a restarted daemon out.
+    struct flock lock{};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (::fcntl(fd.get(), F_SETLK, &lock) < 0) {
+        if (errno == EAGAIN || errno == EACCES)
             throw Error("another host daemon is already serving " + queue_dir + " (lock " + path + ")");
         throw_errno("locking " + path);
     }

@@ -286,7 +286,7 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
         Daemon daemon(env, 2);
         std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 700)(rng)));
         daemon.signal(SIGKILL);
-        EXPECT_EQ(daemon.wait(), 128 + SIGKILL);
+        EXPECT_EQ(daemon.wait(), 128 + SIGKILL) << daemon.log();
         logs += daemon.log();
     }
     submitter.join();
