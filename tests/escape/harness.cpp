@@ -52,8 +52,21 @@ ProbeOutput parse_probe_output(std::string_view out) {
             if (!v.detail.empty() && v.detail.front() == ' ') v.detail.erase(0, 1);
             r.attacks[name] = v;
         } else if (tag == "SUMMARY") {
-            r.summary_seen = std::sscanf(line.c_str(), "SUMMARY escaped=%d blocked=%d skipped=%d",
-                                         &r.escaped, &r.blocked, &r.skipped) == 3;
+            // SUMMARY escaped=N blocked=M skipped=K
+            std::string field;
+            int seen = 0;
+            while (words >> field) {
+                auto eq = field.find('=');
+                if (eq == std::string::npos) continue;
+                const std::string key = field.substr(0, eq), value = field.substr(eq + 1);
+                int* slot = key == "escaped" ? &r.escaped : key == "blocked" ? &r.blocked
+                          : key == "skipped" ? &r.skipped : nullptr;
+                if (!slot || value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+                    continue;
+                *slot = std::stoi(value);
+                ++seen;
+            }
+            r.summary_seen = seen == 3;
         }
     }
     return r;
@@ -207,7 +220,7 @@ test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
 
 void write_bytes(const std::string& path, std::string_view bytes, mode_t mode) {
     ::unlink(path.c_str());
-    auto fd = sys::open_fd(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, "create", mode);
+    auto fd = sys::open_fd(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, "create", static_cast<int>(mode & 07777));
     sys::write_all(fd.get(), std::string(bytes), "write " + path);
     if (::fchmod(fd.get(), mode) != 0) fail("fchmod " + path);
 }

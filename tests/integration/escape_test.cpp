@@ -349,7 +349,7 @@ TEST(EscapeProbe, LeavesNoTraceOnTheHost) {
     ASSERT_TRUE(run.setup_error.empty()) << run.setup_error;
     EXPECT_TRUE(run.host_problems.empty())
         << std::accumulate(run.host_problems.begin(), run.host_problems.end(), std::string(),
-                           [](std::string a, const std::string& b) { return a + b + "; "; });
+                           [](const std::string& a, const std::string& b) { return a + b + "; "; });
 }
 
 // ---- state the jail writes and the host later uses (firejail CVE-2022-31214) ----------
