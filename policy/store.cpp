@@ -78,7 +78,7 @@ std::string write_policy(const std::string& dir, const std::string& name,
     // Validate first: an invalid policy must never replace a valid one.
     parse_policy(policy_json, source);
 
-    const std::string final_path = dir + "/" + name + ".json";
+    std::string final_path = dir + "/" + name + ".json";
     Fd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dirfd.get() < 0) throw_errno("writing policy " + name + ": opening directory " + dir);
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: install what is needed, build (warnings are errors), run every
-# test as root and as uid 65534, then again under ASan+UBSan, then clang-tidy.
+# test as root and as uid 65534, then again under ASan+UBSan with clang (plus short
+# libFuzzer runs), then clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -11,8 +12,21 @@ scripts/build.sh build
 echo "== tests"
 (cd build && ctest --output-on-failure -j "$jobs")
 
-echo "== build (ASan + UBSan)"
-scripts/build.sh build-asan -DAJ_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-echo "== tests under ASan + UBSan"
+# The sanitizer tree is a clang build, which also checks the code compiles warning-free
+# with clang, and carries the libFuzzer targets (ctest runs fuzz.policy_short there).
+echo "== build (clang, ASan + UBSan, fuzzers)"
+CC=clang CXX=clang++ scripts/build.sh build-asan -DAJ_SANITIZE=ON -DAJ_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== tests under ASan + UBSan, short fuzz runs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs" -E '^nobody\.')
+
+# clang-tidy with the checked-in .clang-tidy over every project .cpp file in the release
+# tree's compile_commands.json (-j over the available cores). Any finding fails the run.
+echo "== clang-tidy"
+run-clang-tidy-14 -p build -j "$jobs" -quiet "^$(pwd)/(policy|helper|runner|tests|bench)/.*\.cpp\$" \
+  >build/clang-tidy.log 2>&1 || {
+  grep -E 'warning:|error:' -A3 build/clang-tidy.log || tail -20 build/clang-tidy.log
+  echo "clang-tidy: findings above (full log: build/clang-tidy.log)" >&2
+  exit 1
+}
+echo "== all tests passed"
