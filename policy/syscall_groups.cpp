@@ -32,7 +32,7 @@ const std::vector<SyscallGroup>& syscall_groups() {
           "sysfs", "tuxcall", "ulimit", "uselib", "ustat", "vserver"}},
         {"@privileged", "calls that need super-user capabilities",
          {"@chown", "@clock", "@module", "@raw-io", "@reboot", "@swap", "_sysctl", "acct",
-          "bpf", "capset", "chroot", "fanotify_init", "fchown", "nfsservctl",
+          "bpf", "capset", "chroot", "fanotify_init", "nfsservctl",
           "open_by_handle_at", "pivot_root", "quotactl", "quotactl_fd", "setdomainname",
           "setfsuid", "setfsuid32", "setgroups", "setgroups32", "sethostname", "setresuid",
           "setresuid32", "setreuid", "setreuid32", "setuid", "setuid32", "vhangup"}},
