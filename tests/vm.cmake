@@ -2,7 +2,9 @@
 # as root and as an unprivileged user with a delegated subtree. Skipped (exit 77) when
 # qemu, a static busybox or the kernel image cannot be had.
 add_executable(aj_vm_runas ${CMAKE_CURRENT_SOURCE_DIR}/vm/runas.c)
-target_link_options(aj_vm_runas PRIVATE -static)
+# Static, so it runs in the busybox guest; sanitizer runtimes cannot be linked statically.
+target_compile_options(aj_vm_runas PRIVATE -fno-sanitize=all)
+target_link_options(aj_vm_runas PRIVATE -static -fno-sanitize=all)
 add_test(NAME vm.cgroup2
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vm/vmtest.sh -o ${CMAKE_BINARY_DIR}/vm
     -r ${CMAKE_CURRENT_SOURCE_DIR}/vm/run-cgroup2.sh
