@@ -68,6 +68,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const CaptureLimi
         throw Error("run_captured: argv[0] must be an absolute path");
     std::vector<std::string> args = argv;
     std::vector<char*> argp;
+    argp.reserve(args.size() + 1);
     for (auto& a : args) argp.push_back(a.data());
     argp.push_back(nullptr);
 

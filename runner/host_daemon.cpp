@@ -70,7 +70,7 @@ UniqueFd take_daemon_lock(const std::string& queue_dir) {
 }
 
 std::string last_line(const std::string& text) {
-    std::size_t end = text.find_last_not_of("\n");
+    std::size_t end = text.find_last_not_of('\n');
     if (end == std::string::npos) return "";
     std::size_t start = text.rfind('\n', end);
     start = start == std::string::npos ? 0 : start + 1;

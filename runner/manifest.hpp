@@ -47,6 +47,6 @@ bool is_safe_relative_path(std::string_view path);
 Manifest parse_manifest(std::string_view json_text, const std::string& source);
 nlohmann::json to_json(const Manifest& m);
 
-inline constexpr std::size_t kMaxManifestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxManifestBytes = std::size_t{64} * 1024;
 
 }  // namespace aj::runner

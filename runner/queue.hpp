@@ -26,9 +26,9 @@
 
 namespace aj::runner {
 
-inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRequestBytes = std::size_t{64} * 1024;
 inline constexpr std::uint64_t kDefaultRequestTimeoutSec = 10;  // the prototype's default
-inline constexpr std::uint64_t kMaxRequestTimeoutSec = 24 * 3600;
+inline constexpr std::uint64_t kMaxRequestTimeoutSec = std::uint64_t{24} * 3600;
 inline constexpr std::size_t kMaxRequestNameLen = 128;
 inline constexpr const char* kInterruptedReason = "interrupted: daemon stopped while running";
 

@@ -237,6 +237,7 @@ TEST(HostQueue, Heavy500RequestsFrom4SubmittersAnsweredExactlyOnce) {
     std::mutex mu;
     std::map<std::string, std::string> token_of;  // request name -> token
     std::vector<std::thread> submitters;
+    submitters.reserve(kSubmitters);
     for (int s = 0; s < kSubmitters; ++s) {
         submitters.emplace_back([&, s] {
             for (int i = 0; i < kEach; ++i) {

@@ -22,9 +22,10 @@ TEST(PluginRun, PackageIsReadOnlyAndNothingComesBack) {
     AJ_REQUIRE_SANDBOX();
     PluginEnv env;
     env.stage("acme.testpkg");
-    auto r = env.aj({"run", "--plugin", "acme.testpkg", "--json", "--", "/bin/sh", "-c",
-                     "echo out > /work/result; echo evil > /plugin/run.sh && echo W\"\"ROTE; "
-                     "touch /plugin/new && echo C\"\"REATED; cat /plugin/manifest.json >/dev/null && echo R\"\"EAD"});
+    const std::string script =
+        "echo out > /work/result; echo evil > /plugin/run.sh && echo W\"\"ROTE; "
+        "touch /plugin/new && echo C\"\"REATED; cat /plugin/manifest.json >/dev/null && echo R\"\"EAD";
+    auto r = env.aj({"run", "--plugin", "acme.testpkg", "--json", "--", "/bin/sh", "-c", script});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out.find("WROTE"), std::string::npos);
     EXPECT_EQ(r.out.find("CREATED"), std::string::npos);
