@@ -23,6 +23,9 @@ void drop_all_capabilities() {
     // cap_max_bits(): what the running kernel knows, which may exceed this libcap's list.
     const auto max = static_cast<cap_value_t>(cap_max_bits());
     for (cap_value_t cap = 0; cap < max; ++cap) {
+        // Already gone (inherited from a hardened parent): dropping again would need
+        // CAP_SETPCAP, which may be gone too.
+        if (cap_get_bound(cap) == 0) continue;
         if (cap_drop_bound(cap) != 0)
             throw_errno("dropping capability " + std::to_string(cap) + " from the bounding set");
     }

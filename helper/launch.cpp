@@ -122,10 +122,12 @@ bool runner_is_gone(int sync_read) {
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
 
+        // PID 1 gives up everything before the command exists, so untrusted code never
+        // shares the namespace with a privileged process.
+        harden_init();
         pid_t command = ::fork();
         if (command < 0) throw_errno("forking the command");
         if (command == 0) command_main(p, report.write.get());
-        harden_init();
         run_init(command, report.write.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
