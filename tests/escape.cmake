@@ -26,6 +26,7 @@ if(TARGET escape_test)
   target_sources(escape_test PRIVATE ${AJ_PROBE_DIR}/probe_blob.cpp ${AJ_PROBE_DIR}/harness.cpp)
   set_source_files_properties(${AJ_PROBE_DIR}/probe_blob.cpp PROPERTIES
     COMPILE_DEFINITIONS "AJ_PROBE_PATH=\"${AJ_PROBE_BIN}\""
+    SKIP_PRECOMPILE_HEADERS ON
     OBJECT_DEPENDS ${AJ_PROBE_BIN})
   add_dependencies(escape_test aj_escape_probe)
 endif()
