@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "helper/fallback.hpp"
 #include "helper/launch.hpp"
@@ -56,13 +57,16 @@ int run(const RunOptions& o) {
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
 
+    std::optional<ReportTarget> report_target;
+    if (!o.report_file.empty()) report_target.emplace(o.report_file);
+
     const std::string started_at = utc_timestamp();
     helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
 
     if (o.json || !o.report_file.empty()) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
         plugin.annotate(report);
-        if (!o.report_file.empty()) write_report_file(o.report_file, report);
+        if (report_target) report_target->write(report);
         if (o.json) {
             std::cout << report.dump() << std::endl;
         }

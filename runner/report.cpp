@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "helper/sys.hpp"
+#include "runner/atomic_file.hpp"
 #include "policy/parse.hpp"
 
 namespace aj::runner {
@@ -36,21 +37,17 @@ nlohmann::json make_run_report(const helper::LaunchResult& result, const policy:
     };
 }
 
-void write_report_file(const std::string& path, const nlohmann::json& report) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    try {
-        sys::UniqueFd fd = sys::open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, "writing report", 0644);
-        sys::write_all(fd.get(), report.dump() + "\n", "writing report " + tmp);
-        sys::check(::fsync(fd.get()), "fsync report " + tmp);
-    } catch (...) {
-        ::unlink(tmp.c_str());
-        throw;
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw_errno("renaming report into place: " + path, err);
-    }
+ReportTarget::ReportTarget(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    name_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (name_.empty() || name_ == "." || name_ == "..")
+        throw Error("--report " + path + ": expected a file name");
+    dir_ = sys::open_fd(dir, O_RDONLY | O_DIRECTORY, "--report: opening directory");
+}
+
+void ReportTarget::write(const nlohmann::json& report) const {
+    write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0644);
 }
 
 }  // namespace aj::runner

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/launch.hpp"
+#include "helper/sys.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::runner {
@@ -18,8 +19,20 @@ std::string utc_timestamp();
 nlohmann::json make_run_report(const helper::LaunchResult& result, const policy::Policy& policy,
                                const std::vector<std::string>& argv, const std::string& started_at);
 
-// Writes FILE.tmp.PID, fsyncs it and renames it over FILE: a reader sees the old report
-// or the whole new one, never half of one.
-void write_report_file(const std::string& path, const nlohmann::json& report);
+// Where --report FILE goes. The directory is opened when the run starts, BEFORE the
+// sandbox exists: the report is then written relative to that handle, so a sandbox that
+// can write somewhere along FILE's path cannot redirect the report by planting a symlink
+// while it runs (the firejail CVE-2022-31214 lesson: never trust jail-writable state).
+class ReportTarget {
+public:
+    explicit ReportTarget(const std::string& path);
+    // Temp file (O_EXCL|O_NOFOLLOW), fsync, rename over the name, fsync the directory: a
+    // reader sees the old report or the whole new one, never half of one.
+    void write(const nlohmann::json& report) const;
+
+private:
+    sys::UniqueFd dir_;
+    std::string name_;
+};
 
 }  // namespace aj::runner
