@@ -49,6 +49,7 @@ struct Plan {
     std::string cwd;
     bool drop_to_nobody = false;
     std::optional<std::uint64_t> timeout_sec;
+    std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
 };
 
 // Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
@@ -94,6 +95,7 @@ void drop_privileges(bool to_nobody) {
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.rlimits);
+        if (plan.max_pids) apply_nproc_headroom(*plan.max_pids);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -114,7 +116,8 @@ void drop_privileges(bool to_nobody) {
 Plan make_plan(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Plan plan;
-    plan.rlimits = plan_rlimits(policy);
+    plan.rlimits = plan_rlimits(policy, RlimitScope::HostUserNamespace);
+    plan.max_pids = policy.limits.pids;
     plan.env = build_environment(policy.env, environ);
     plan.landlock = landlock_rules_for(policy);
     for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
@@ -142,7 +145,7 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
     if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
     for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
         if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
-    if (l.pids) limits["pids"]["value"] = *l.pids;
+    if (l.pids) limits["pids"] = {{"value", *l.pids}, {"backend", "rlimit (per-uid headroom, approximate)"}};
     if (l.cpus) limits["cpus"]["value"] = *l.cpus;
     if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
     nlohmann::json rules = nlohmann::json::array();

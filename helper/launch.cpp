@@ -178,7 +178,7 @@ LaunchResult launch(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir),
-               plan_rlimits(policy),
+               plan_rlimits(policy, RlimitScope::OwnUserNamespace),
                build_environment(policy.env, environ),
                choose_identity(),
                namespace_flags(policy),

@@ -37,8 +37,9 @@ nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::
     if (!limits.contains("memory_mb")) limits["memory_mb"] = {{"value", nullptr}, {"backend", "none"}};
     limits["tmpfs_mb"] = {{"value", value_or_null(policy.limits.tmpfs_mb)}, {"backend", "tmpfs size"}};
     limits["timeout_sec"] = {{"value", value_or_null(policy.limits.timeout_sec)}, {"backend", "supervisor"}};
-    // Not enforced in this mode without a cgroup: say so rather than pretend.
-    limits["pids"] = {{"value", value_or_null(policy.limits.pids)}, {"backend", "none"}};
+    // Without RLIMIT_NPROC (rlimit-only mode) and without a cgroup, max_pids is not
+    // enforced: say so rather than pretend.
+    if (!limits.contains("pids")) limits["pids"] = {{"value", value_or_null(policy.limits.pids)}, {"backend", "none"}};
     limits["cpus"] = {{"value", policy.limits.cpus ? json(*policy.limits.cpus) : json(nullptr)},
                       {"backend", "none"}};
 

@@ -1,6 +1,10 @@
 #include "helper/rlimits.hpp"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <memory>
 
 #include "helper/sys.hpp"
 
@@ -40,7 +44,7 @@ RlimitSetting clamp(int resource, std::string name, std::uint64_t requested, rli
 
 }  // namespace
 
-std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy) {
+std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope) {
     std::vector<RlimitSetting> out;
     for (const auto& rule : kRules) {
         const auto& value = policy.limits.*rule.field;
@@ -49,6 +53,8 @@ std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy) {
         rlim_t want = *value > RLIM_INFINITY / rule.unit ? RLIM_INFINITY - 1 : *value * rule.unit;
         out.push_back(clamp(rule.resource, rule.name, *value, want, rule.hard_headroom));
     }
+    if (scope == RlimitScope::OwnUserNamespace && policy.limits.pids)
+        out.push_back(clamp(RLIMIT_NPROC, "pids", *policy.limits.pids, *policy.limits.pids, 0));
     // No core dumps: they would write the sandbox's memory into its cwd.
     out.push_back(clamp(RLIMIT_CORE, "core", 0, 0, 0));
     return out;
@@ -60,6 +66,39 @@ void apply_rlimits(const std::vector<RlimitSetting>& settings) {
         sys::check(::setrlimit(s.resource, &limit),
                    "setrlimit " + s.name + " " + std::to_string(s.soft) + "/" + std::to_string(s.hard));
     }
+}
+
+namespace {
+
+// Tasks (threads included: RLIMIT_NPROC counts them) whose /proc entry belongs to `uid`.
+std::uint64_t count_tasks_of(uid_t uid) {
+    std::uint64_t n = 0;
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    if (!proc) throw_errno("opendir /proc");
+    while (const dirent* pid = ::readdir(proc.get())) {
+        if (pid->d_name[0] < '0' || pid->d_name[0] > '9') continue;
+        const std::string tasks = std::string("/proc/") + pid->d_name + "/task";
+        std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(tasks.c_str()), ::closedir);
+        if (!dir) continue;  // exited meanwhile
+        while (const dirent* task = ::readdir(dir.get())) {
+            if (task->d_name[0] < '0' || task->d_name[0] > '9') continue;
+            struct stat st{};
+            if (::fstatat(::dirfd(dir.get()), task->d_name, &st, 0) == 0 && st.st_uid == uid) ++n;
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
+rlim_t apply_nproc_headroom(std::uint64_t max_new_tasks) {
+    rlimit current{};
+    sys::check(::getrlimit(RLIMIT_NPROC, &current), "getrlimit RLIMIT_NPROC");
+    const std::uint64_t want = count_tasks_of(::getuid()) + max_new_tasks;
+    const rlim_t limit = std::min<rlim_t>(static_cast<rlim_t>(want), current.rlim_max);
+    rlimit lowered{limit, limit};
+    sys::check(::setrlimit(RLIMIT_NPROC, &lowered), "setrlimit RLIMIT_NPROC " + std::to_string(limit));
+    return limit;
 }
 
 }  // namespace aj::helper

@@ -114,7 +114,7 @@ TEST(Rlimits, TableAndClampToHardLimit) {
     policy::Policy p;
     p.limits.open_files = nofile.rlim_max == RLIM_INFINITY ? 1000 : nofile.rlim_max + 1000;
     p.limits.memory_mb = 100;
-    auto settings = plan_rlimits(p);
+    auto settings = plan_rlimits(p, RlimitScope::HostUserNamespace);
     auto find = [&](const std::string& name) {
         return std::find_if(settings.begin(), settings.end(), [&](const RlimitSetting& s) { return s.name == name; });
     };
@@ -126,6 +126,19 @@ TEST(Rlimits, TableAndClampToHardLimit) {
     ASSERT_NE(find("core"), settings.end());
     EXPECT_EQ(find("core")->hard, 0u);
     EXPECT_EQ(find("cpu_sec"), settings.end());  // not in the policy: not set
+}
+
+TEST(Rlimits, NprocCarriesMaxPidsOnlyInsideOwnUserNamespace) {
+    policy::Policy p;
+    p.limits.pids = 64;
+    auto has_pids = [](const std::vector<RlimitSetting>& settings) {
+        return std::any_of(settings.begin(), settings.end(), [](const RlimitSetting& s) {
+            return s.name == "pids" && s.resource == RLIMIT_NPROC && s.soft == 64;
+        });
+    };
+    EXPECT_TRUE(has_pids(plan_rlimits(p, RlimitScope::OwnUserNamespace)));
+    // Host-wide per-uid counting would limit unrelated processes of the same uid.
+    EXPECT_FALSE(has_pids(plan_rlimits(p, RlimitScope::HostUserNamespace)));
 }
 
 TEST(Environment, OnlyPassedAndSet) {
