@@ -189,6 +189,7 @@ TEST(HostQueue, MalformedOversizedAndGarbageFilesEachGetAnError) {
     EXPECT_TRUE(aj::test::eventually([&] { return env.files(env.queue("claimed")).empty(); },
                                      std::chrono::seconds(5)));
     EXPECT_TRUE(fs::exists("/etc/passwd"));
+    ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
     daemon.signal(SIGTERM);
     EXPECT_EQ(daemon.wait(), 0) << daemon.log();
 }
@@ -219,6 +220,7 @@ TEST(HostQueue, SigtermDrainsRunningRequests) {
     ASSERT_TRUE(aj::test::eventually([&] { return !env.files(env.queue("claimed")).empty(); }, std::chrono::seconds(20)));
     r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/echo", "later"});
     std::string waiting = r.out.substr(0, r.out.find('\n'));
+    ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
     daemon.signal(SIGTERM);
     EXPECT_EQ(daemon.wait(std::chrono::seconds(30)), 0) << daemon.log();
     bool is_error = true;
@@ -265,6 +267,7 @@ TEST(HostQueue, Heavy500RequestsFrom4SubmittersAnsweredExactlyOnce) {
     }
     EXPECT_EQ(env.response_count(), token_of.size());
     EXPECT_EQ(counts.size(), token_of.size());
+    ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
     daemon.signal(SIGTERM);
     EXPECT_EQ(daemon.wait(), 0);
 }
@@ -298,6 +301,7 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
     ASSERT_TRUE(aj::test::eventually([&] { return env.response_count() >= token_of.size(); },
                                      std::chrono::seconds(120)))
         << env.response_count() << " of " << token_of.size() << "\n" << last.log();
+    ASSERT_TRUE(last.wait_serving()) << last.log();
     last.signal(SIGTERM);
     EXPECT_EQ(last.wait(), 0);
 

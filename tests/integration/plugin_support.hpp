@@ -79,6 +79,7 @@ inline std::string slurp(const std::string& path) {
 class Daemon {
 public:
     Daemon(const PluginEnv& env, unsigned workers = 2) : log_(env.tmp.path() + "/host.log") {
+        log_start_ = slurp(log_).size();  // the log is shared by the daemons of one test
         std::vector<std::string> args{aj_bin(), "host", "--state-dir", env.state,
                                       "--workers", std::to_string(workers)};
         std::vector<char*> argv;
@@ -118,10 +119,21 @@ public:
         return -1;
     }
     std::string log() const { return slurp(log_); }
+    // True once this daemon logged that it serves, i.e. its signal handling is in place:
+    // a SIGTERM before that point ends it like any process (143), not by draining.
+    bool wait_serving(std::chrono::seconds timeout = std::chrono::seconds(30)) const {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (slurp(log_).find("serving ", log_start_) != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
 
 private:
     pid_t pid_ = -1;
     std::string log_;
+    std::size_t log_start_ = 0;
 };
 
 // Waits until `pred()` or the timeout; returns pred().
