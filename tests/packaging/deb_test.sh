@@ -81,8 +81,10 @@ dpkg-deb -x "$deb" "$work/x"
 depends=$(dpkg-deb --field "$deb" Depends)
 # Each library the binary needs must come from a package named in Depends.
 while read -r lib; do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ {print $NF; exit}')
-    [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+    # awk reads all of its input (no early exit): under pipefail, ldconfig killed by
+    # SIGPIPE would fail the step at random.
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ && p == "" {p = $NF} END {print p}')
+    [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l && p == "" {p = $NF} END {print p}')
     [ -n "$path" ] || fail "cannot resolve NEEDED $lib"
     real=$(readlink -f "$path")
     owner=$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1) \
