@@ -60,7 +60,8 @@ std::string inner_reason(int err) {
         sysctl_value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
         return "kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu 24.04+): the new user namespace has no "
                "capabilities; an AppArmor profile granting `userns` to aurora-jail is needed "
-               "(packaging/apparmor)";
+               "(the package installs it as /etc/apparmor.d/aurora-jail where AppArmor 4 is present; load it "
+               "with `apparmor_parser -r /etc/apparmor.d/aurora-jail`)";
     if (err == EPERM && under_seccomp_filter())
         return "refused by this process's seccomp filter (a container runtime that blocks namespace creation)";
     if (err == EINVAL) return "the kernel lacks this namespace type";
