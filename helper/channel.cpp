@@ -22,7 +22,8 @@ void send_message(int fd, MessageKind kind, int value, const std::string& text) 
     buf[0] = static_cast<char>(kind);
     std::memcpy(buf + 1, &v, 4);
     std::memcpy(buf + 5, &l, 2);
-    std::memcpy(buf + kHeader, text.data(), len);
+    // Length-prefixed, not a C string: no terminator wanted.
+    std::memcpy(buf + kHeader, text.data(), len);  // NOLINT(bugprone-not-null-terminated-result)
     ssize_t rc;
     do {
         rc = ::write(fd, buf, kHeader + len);

@@ -166,7 +166,7 @@ TEST_P(CgroupRun, ForkBombStoppedAtMaxPids) {
         GTEST_SKIP() << "no pids cgroup here (backend " << b << "): max_pids is cgroup-only by design";
     auto pos = run.r.out.find("forks=");
     ASSERT_NE(pos, std::string::npos) << run.r.out << run.r.err;
-    int forks = std::atoi(run.r.out.c_str() + pos + 6);
+    int forks = std::stoi(run.r.out.substr(pos + 6));  // throws (fails the test) on garbage
     // pids.max counts every task in the cgroup: the hog itself (and PID 1 in namespaces mode).
     EXPECT_LE(forks, 15);
     EXPECT_GE(forks, 10);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -91,7 +92,7 @@ TEST(RunIsolation, NoHostPidsVisible) {
     auto r = run_aj(sh_args(policy, "echo $$; ls /proc | grep -c '^[0-9]'"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     int self = -1, count = -1;
-    std::sscanf(r.out.c_str(), "%d %d", &self, &count);
+    std::istringstream(r.out) >> self >> count;
     EXPECT_EQ(self, 2) << r.out;  // PID 1 is the sandbox's init, the command is next
     EXPECT_GE(count, 2);
     EXPECT_LE(count, 4) << r.out;  // init, sh, ls (and perhaps grep): nothing of the host

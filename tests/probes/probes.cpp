@@ -75,14 +75,14 @@ int run_probe(const std::string& name, int argc, char** argv) {
         else std::printf("ok %ld\n", r);
         return 0;
     }
-    if (name == "kill" && argc > 0) return report(::kill(std::atoi(argv[0]), 0));
-    if (name == "connect" && argc > 1) return tcp_connect(argv[0], std::atoi(argv[1]));
+    if (name == "kill" && argc > 0) return report(::kill(std::stoi(argv[0]), 0));
+    if (name == "connect" && argc > 1) return tcp_connect(argv[0], std::stoi(argv[1]));
     if (name == "loopback") return loopback_self_connect();
     if (name == "tiocsti") {
         char c = '#';
         return report(::ioctl(0, TIOCSTI, &c));
     }
-    if (name == "fd" && argc > 0) return report(::fcntl(std::atoi(argv[0]), F_GETFD));
+    if (name == "fd" && argc > 0) return report(::fcntl(std::stoi(argv[0]), F_GETFD));
     if (name == "write" && argc > 0) {
         int fd = ::open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         return report(fd < 0 ? -1 : ::write(fd, "x", 1));
