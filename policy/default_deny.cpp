@@ -20,6 +20,10 @@ const std::vector<std::string_view>& default_deny_entries() {
         // host-wide administration
         "kexec_load", "kexec_file_load", "acct", "quotactl", "quotactl_fd", "nfsservctl",
         "syslog", "vhangup", "iopl", "ioperm",
+        // io_uring performs file and network operations without system calls, where no
+        // seccomp rule can see them (a policy blocking connect would be bypassed), and it
+        // has been a steady source of kernel privilege escalations.
+        "io_uring_setup", "io_uring_enter", "io_uring_register",
     };
     return entries;
 }

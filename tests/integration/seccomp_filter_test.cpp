@@ -240,7 +240,8 @@ TEST(SeccompFilter, OtherDefaultDenyCallsRefused) {
     for (long nr : {long{SYS_ptrace}, long{SYS_bpf}, long{SYS_perf_event_open}, long{SYS_userfaultfd},
                     long{SYS_keyctl}, long{SYS_add_key}, long{SYS_open_by_handle_at}, long{SYS_process_vm_readv},
                     long{SYS_kexec_load}, long{SYS_init_module}, long{SYS_chroot}, long{SYS_pivot_root},
-                    long{SYS_iopl}, long{SYS_settimeofday}, long{SYS_syslog}}) {
+                    long{SYS_iopl}, long{SYS_settimeofday}, long{SYS_syslog}, long{SYS_io_uring_setup},
+                    long{SYS_io_uring_enter}, long{SYS_io_uring_register}}) {
         EXPECT_EQ(in_child(kDenyEnoano, [nr] { return outcome(syscall(nr, 0, 0, 0, 0, 0, 0)); }), ENOANO)
             << "syscall " << nr;
     }
