@@ -17,8 +17,11 @@ echo "== tests"
 echo "== build (clang, ASan + UBSan, fuzzers)"
 CC=clang CXX=clang++ scripts/build.sh build-asan -DAJ_SANITIZE=ON -DAJ_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
 echo "== tests under ASan + UBSan, short fuzz runs"
+# Not here: the uid-65534 reruns (the release tree runs them) and the qemu VM test: in the
+# 1 GiB guest, ASan's shadow mappings fail under the sandbox's RLIMIT_AS ("Failed to
+# mmap") before the command is exec'd; the release tree runs the VM test.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j "$jobs" -E '^nobody\.')
+  ctest --output-on-failure -j "$jobs" -E '^(nobody|vm)\.')
 
 # clang-tidy with the checked-in .clang-tidy over every project .cpp file in the release
 # tree's compile_commands.json (-j over the available cores). Any finding fails the run.
