@@ -18,6 +18,7 @@
 #include "policy/error.hpp"
 #include "runner/atomic_file.hpp"
 #include "runner/manifest.hpp"
+#include "runner/report.hpp"
 #include "runner/tree_copy.hpp"
 
 namespace aj::runner {
@@ -30,14 +31,6 @@ using sys::UniqueFd;
 constexpr uid_t kSandboxUidForRoot = 65534;  // helper/userns.cpp maps a root caller's sandbox here
 constexpr const char* kStopFlag = "stop-requested";
 
-std::string utc_now() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 std::string new_run_id() {
     std::time_t now = std::time(nullptr);
@@ -220,7 +213,7 @@ RunRecord RunRegistry::stop(const std::string& id, double grace_sec) const {
         last.state = "stopped";
         last.stop_requested = true;
         last.exit_code = 128 + SIGKILL;
-        last.ended_at = utc_now();
+        last.ended_at = utc_timestamp();
         last.error = "killed after a grace of " + std::to_string(grace_sec) + "s";
         write(last);
     }
@@ -265,7 +258,7 @@ void RunRegistry::start_detached(RunRecord record, const std::function<int()>& b
             record.pid = ::getpid();
             record.pid_start = process_start_time(record.pid).value_or(0);
             record.state = "running";
-            record.started_at = utc_now();
+            record.started_at = utc_timestamp();
             write(record);
             (void)!::write(ready.write.get(), "r", 1);
             ready.write.reset();
@@ -285,7 +278,7 @@ void RunRegistry::start_detached(RunRecord record, const std::function<int()>& b
                 record.stop_requested = true;
                 if (record.state == "exited") record.state = "stopped";
             }
-            record.ended_at = utc_now();
+            record.ended_at = utc_timestamp();
             write(record);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "aurora-jail: background run supervisor: %s\n", e.what());
