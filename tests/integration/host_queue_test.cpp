@@ -24,6 +24,14 @@ using nlohmann::json;
 
 namespace {
 
+// Responses a client may read: the daemon writes each one to a hidden ".NAME.tmp-*" file
+// first and renames it into place, so a listing taken mid-write sees that temporary too.
+std::size_t answered(const PluginEnv& env) {
+    std::size_t n = 0;
+    for (const std::string& f : env.files(env.queue("responses"))) n += f.front() != '.';
+    return n;
+}
+
 // A plugin whose policy binds a shared "ledger" directory read-write, so every request
 // can leave a trace proving how many times it really ran.
 struct LedgerEnv : PluginEnv {
@@ -52,7 +60,7 @@ struct LedgerEnv : PluginEnv {
         return counts;
     }
 
-    std::size_t response_count() const { return files(queue("responses")).size(); }
+    std::size_t response_count() const { return answered(*this); }
 };
 
 // Reads NAME's responses: exactly one must exist.
@@ -171,7 +179,7 @@ TEST(HostQueue, MalformedOversizedAndGarbageFilesEachGetAnError) {
     env.tmp.write("state/queue/requests/good.json", R"({"plugin":"acme.testpkg","cmd":["/bin/echo","fine"]})");
 
     Daemon daemon(env);
-    ASSERT_TRUE(aj::test::eventually([&] { return env.files(env.queue("responses")).size() == expect.size() + 1; },
+    ASSERT_TRUE(aj::test::eventually([&] { return answered(env) == expect.size() + 1; },
                                      std::chrono::seconds(60)))
         << daemon.log();
     for (const auto& [name, why] : expect) {
