@@ -44,7 +44,7 @@ void SandboxCgroup::watch_cpu_time(pid_t spare) {
     const double max_sec = static_cast<double>(*limit);
     const Cgroup& cg = *cgroup_;
     watch_ = std::thread([this, &cg, max_sec, spare] {
-        while (!stop_.load()) {
+        while (true) {
             try {
                 std::optional<double> used = cg.cpu_seconds();
                 if (used && *used > max_sec) {
@@ -58,13 +58,18 @@ void SandboxCgroup::watch_cpu_time(pid_t spare) {
                 // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
                 return;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            std::unique_lock<std::mutex> lock(stop_mutex_);
+            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) return;
         }
     });
 }
 
 void SandboxCgroup::stop_watch() {
-    stop_ = true;
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        stop_ = true;
+    }
+    stop_cv_.notify_all();
     if (watch_.joinable()) watch_.join();
 }
 

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -46,7 +48,11 @@ private:
     const policy::Policy& policy_;
     std::optional<Cgroup> cgroup_;
     std::thread watch_;
-    std::atomic<bool> stop_{false};
+    // The watch sleeps on this between polls, so stopping it is immediate: a plain sleep
+    // made every run wait out up to one poll interval (50 ms) at the end.
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stop_ = false;  // guarded by stop_mutex_
     std::atomic<bool> cpu_exceeded_{false};
 };
 
