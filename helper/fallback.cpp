@@ -25,6 +25,7 @@
 #include "helper/seccomp_load.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
+#include "helper/userns.hpp"
 
 extern char** environ;
 
@@ -177,8 +178,18 @@ std::string namespaces_unavailable_reason(const std::vector<NamespaceProbe>& pro
 }
 
 LaunchResult launch_or_fall_back(const LaunchRequest& request, bool require_isolation) {
-    std::vector<NamespaceProbe> probe = probe_namespaces();
-    if (mode_for(probe) == "namespaces") return launch(request);
+    // Namespaces are tried for real first: a separate probe child on every run cost a
+    // fork and a throw-away network namespace. Only a refused clone (nothing has run yet)
+    // pays for the probe, which names the cause.
+    std::vector<NamespaceProbe> probe;
+    try {
+        return launch(request);
+    } catch (const NamespacesRefused&) {
+        probe = probe_namespaces();
+        // The probe disagrees (an optional namespace is missing, or the host changed in
+        // between): the refusal itself is the honest error.
+        if (mode_for(probe) == "namespaces") throw;
+    }
     std::string why = namespaces_unavailable_reason(probe);
     if (require_isolation)
         throw Error("refusing to run without namespaces (--require-isolation): " + why, kExitInternal);

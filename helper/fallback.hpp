@@ -13,8 +13,9 @@
 
 namespace aj::helper {
 
-// Probes the namespaces (one short-lived child) and runs in namespaces mode when they
-// can be had. Otherwise falls back to rlimit-only mode with a warning on stderr naming
+// Runs in namespaces mode when the kernel gives the namespaces. When it refuses the
+// clone itself (nothing has run yet), probes them (one short-lived child) to name the
+// cause and falls back to rlimit-only mode with a warning on stderr naming
 // what is not enforced, unless the policy (allow_fallback: false) or the caller
 // (require_isolation, i.e. --require-isolation) forbids it: then aj::Error, exit 125,
 // before anything runs.

@@ -71,6 +71,21 @@ bool runner_is_gone(int sync_read) {
     return sys::retry_eintr([&] { return ::poll(&p, 1, 0); }) != 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
+// The runner's two releases on the sync pipe. The first comes once the id maps exist;
+// the second once PID 1 is in the sandbox's cgroup. Between them the runner moves PID 1
+// into the cgroup (on cgroup v1 the first move of a process can wait out an RCU grace
+// period, ~10 ms here) while PID 1 builds the root: only trusted setup runs meanwhile.
+constexpr char kMapsWritten = 'g';
+constexpr char kPlacedInCgroup = 'c';
+
+// Blocks until the runner sends `expected`; any other outcome (EOF: the runner failed or
+// died and reports that itself) ends PID 1 quietly.
+void wait_for_runner(int sync_read, char expected) {
+    char got = 0;
+    ssize_t n = sys::retry_eintr([&] { return ::read(sync_read, &got, 1); });
+    if (n != 1 || got != expected) ::_exit(kExitInternal);
+}
+
 // The command, forked by PID 1: steps 6 of DESIGN.md, seccomp last, then execve.
 [[noreturn]] void command_main(const Prepared& p, int report_fd) {
     try {
@@ -107,16 +122,12 @@ bool runner_is_gone(int sync_read) {
         install_stdio(p.request.stdio);
         close_fds_except({sync.read.get(), report.write.get()});
 
-        char go = 0;
-        ssize_t n = sys::retry_eintr([&] { return ::read(sync.read.get(), &go, 1); });
-        if (n != 1) ::_exit(kExitInternal);  // the runner failed or died: it reports, not us
-
+        wait_for_runner(sync.read.get(), kMapsWritten);
         become_sandbox_user(p.identity);
         // A credential change clears the parent-death signal: arm it again, then make sure
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        sync.read.reset();
         build_root(p.mounts);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
@@ -125,6 +136,10 @@ bool runner_is_gone(int sync_read) {
         // PID 1 gives up everything before the command exists, so untrusted code never
         // shares the namespace with a privileged process.
         harden_init();
+        // Nothing forks before PID 1 is in the sandbox's cgroup: every process of the
+        // sandbox is born inside it.
+        wait_for_runner(sync.read.get(), kPlacedInCgroup);
+        sync.read.reset();
         pid_t command = ::fork();
         if (command < 0) throw_errno("forking the command");
         if (command == 0) command_main(p, report.write.get());
@@ -206,9 +221,22 @@ LaunchResult launch(const LaunchRequest& request) {
     } catch (const Error& e) {
         throw e.wrap("writing the sandbox's uid/gid maps");
     }
-    // The child is still held: it runs nothing outside its cgroup.
-    cgroup.place(child);
-    sys::write_all(sync.write.get(), "g", "releasing the sandbox");
+    // A PID 1 that died early (its report says why) makes a release find no reader:
+    // supervise() then collects that report instead of the runner failing on its own.
+    bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),
+                                               "releasing the sandbox");
+    // PID 1 builds the root meanwhile, and forks nothing until the second release.
+    if (alive) {
+        try {
+            cgroup.place(child);
+        } catch (const Error& e) {
+            if (e.error_number() != ESRCH) throw;
+            alive = false;
+        }
+    }
+    if (alive)
+        sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
+                                      "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.

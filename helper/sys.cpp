@@ -1,7 +1,11 @@
 #include "helper/sys.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <ctime>
 
 namespace aj::sys {
 
@@ -25,6 +29,35 @@ void write_all(int fd, std::string_view data, std::string_view what) {
         if (n < 0) throw_errno(what);
         data.remove_prefix(static_cast<std::size_t>(n));
     }
+}
+
+bool write_unless_reader_gone(int fd, std::string_view data, std::string_view what) {
+    // SIGPIPE is blocked in this thread for the write; a SIGPIPE the write itself raises
+    // is then taken off the pending set, one already pending is left alone.
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    check(::pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0 ? 0 : -1, "blocking SIGPIPE");
+    sigset_t pending;
+    sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    int err = 0;
+    while (!data.empty()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
+        if (n < 0) {
+            err = errno;
+            break;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (err == EPIPE && !was_pending) {
+        const timespec zero{};
+        retry_eintr([&] { return ::sigtimedwait(&pipe_only, nullptr, &zero); });
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (err == EPIPE) return false;
+    if (err != 0) throw_errno(what, err);
+    return true;
 }
 
 std::string read_all(int fd, std::size_t max, std::string_view what) {

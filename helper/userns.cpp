@@ -53,7 +53,16 @@ pid_t clone_into_namespaces(int flags) {
     // would need one. SIGCHLD so the runner can wait4() for it like any child.
     long rc = ::syscall(SYS_clone, static_cast<unsigned long>(flags) | SIGCHLD, nullptr,
                         nullptr, nullptr, nullptr);
-    if (rc < 0) throw_errno("clone (new user, mount, pid, net, ipc, uts, cgroup namespaces)");
+    if (rc < 0) {
+        const int err = errno;
+        const std::string what = "clone (new user, mount, pid, net, ipc, uts, cgroup namespaces): " + errno_text(err);
+        switch (err) {
+            case EPERM: case EACCES: case EINVAL: case ENOSPC: case EUSERS: case ENOSYS:
+                throw NamespacesRefused(what, kExitInternal, err);
+            default:
+                throw Error(what, kExitInternal, err);
+        }
+    }
     return static_cast<pid_t>(rc);
 }
 

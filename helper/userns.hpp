@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/error.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -31,8 +32,16 @@ std::vector<std::string> namespace_names(int flags);
 // sandbox could never drop them itself, and they would keep granting host group access.
 void drop_supplementary_groups_if_root();
 
+// The kernel refused the clone into new namespaces itself (EPERM, EACCES, EINVAL,
+// ENOSPC, EUSERS, ENOSYS): nothing has run, so a caller may fall back to rlimit-only mode.
+class NamespacesRefused : public Error {
+public:
+    using Error::Error;
+};
+
 // fork(2)-like clone into new namespaces: returns 0 in the child, its pid in the parent.
-// The caller must be single-threaded.
+// The caller must be single-threaded. Throws NamespacesRefused when the kernel (or an LSM,
+// or a container's seccomp profile) will not create them, Error for any other failure.
 pid_t clone_into_namespaces(int flags);
 
 // Runner side, before releasing the child: setgroups "deny", uid_map, gid_map.
