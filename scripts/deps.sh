@@ -11,7 +11,7 @@ pkgs=(
   dpkg-dev file lintian systemd libcap2-bin man-db bash-completion
 )
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(bubblewrap firejail crun hyperfine)
+  pkgs+=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
