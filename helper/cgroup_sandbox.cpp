@@ -18,9 +18,16 @@ void set_backend(nlohmann::json& enforced, const char* limit, const std::optiona
     enforced["limits"][limit]["value"] = *value;
 }
 
+bool wants_cgroup(const policy::Policy& policy) {
+    const auto& l = policy.limits;
+    return l.memory_mb || l.cpus || l.pids || l.cpu_sec;
+}
+
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits) : policy_(policy) {
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
+    : policy_(policy) {
+    if (use == CgroupUse::LimitsOnly && !wants_cgroup(policy)) return;
     cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
     if (cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None && policy.limits.memory_mb)
         rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
@@ -31,6 +38,7 @@ SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSet
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
 
 void SandboxCgroup::place(pid_t child) const {
+    if (!cgroup_) return;
     try {
         cgroup_->add_process(child);
     } catch (const Error& e) {
@@ -40,7 +48,7 @@ void SandboxCgroup::place(pid_t child) const {
 
 void SandboxCgroup::watch_cpu_time(pid_t spare) {
     const auto& limit = policy_.limits.cpu_sec;
-    if (!limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
+    if (!cgroup_ || !limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
     const double max_sec = static_cast<double>(*limit);
     const Cgroup& cg = *cgroup_;
     watch_ = std::thread([this, &cg, max_sec, spare] {
@@ -75,6 +83,10 @@ void SandboxCgroup::stop_watch() {
 
 void SandboxCgroup::finish(nlohmann::json& enforced) {
     stop_watch();
+    if (!cgroup_) {
+        enforced["cgroup"] = {{"created", false}, {"reason", "the policy sets no cgroup-backed limit"}};
+        return;
+    }
     const Cgroup& cg = *cgroup_;
     const auto& l = policy_.limits;
     set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));

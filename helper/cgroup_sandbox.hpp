@@ -1,5 +1,5 @@
 // The cgroup side of one launch, in the order the recipe needs it: create before the
-// clone, place the held child before its release, watch total CPU time while it runs,
+// clone, place the child before it may fork, watch total CPU time while it runs,
 // then statistics into the report and removal.
 #pragma once
 
@@ -20,13 +20,26 @@
 
 namespace aj::helper {
 
+// Why a launch wants a cgroup.
+enum class CgroupUse {
+    // Only for the policy's limits: namespaces mode, where the pid namespace already ends
+    // every process of the sandbox when its PID 1 exits.
+    LimitsOnly,
+    // Also to find and kill what the command left running (rlimit-only mode has no pid
+    // namespace to do it).
+    LimitsAndCleanup,
+};
+
 class SandboxCgroup {
 public:
-    // Creates the cgroup for the policy's limits. Where the cgroup enforces memory,
+    // Creates the cgroup for the policy's limits. With CgroupUse::LimitsOnly, none when
+    // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
+    // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
+    // period, 10-18 ms here). Where the cgroup enforces memory,
     // RLIMIT_AS is dropped from `rlimits`: address space is not memory use (runtimes
     // reserve far more than they touch), and the hog must meet the cgroup's OOM killer,
     // which the report can name, rather than a malloc failure it cannot.
-    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits);
+    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;

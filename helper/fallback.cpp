@@ -51,6 +51,7 @@ struct Plan {
     bool drop_to_nobody = false;
     std::optional<std::uint64_t> timeout_sec;
     std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
+    policy::SeccompProgram seccomp;
 };
 
 // Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
@@ -104,7 +105,7 @@ void drop_privileges(bool to_nobody) {
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
-        load_seccomp(request.seccomp);
+        load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
         send(report_fd, kExecFailed, err, request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
@@ -156,7 +157,7 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
             {"no_new_privs", true},
             {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
             {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
-            {"seccomp", {{"instructions", request.seccomp.instructions.size()}}},
+            {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
             {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
                           {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
                           {"ipc_scoped", landlock.abi >= 6}}},
@@ -201,8 +202,9 @@ LaunchResult launch_or_fall_back(const LaunchRequest& request, bool require_isol
 LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<NamespaceProbe>& probe) {
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
-    if (request.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     Plan plan = make_plan(request);
+    plan.seccomp = policy::compile_seccomp(request.policy);
+    if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     const policy::Policy& policy = request.policy;
     LandlockSupport landlock = probe_landlock();
     std::vector<std::string> not_enforced = {"private mount namespace: the host file system is visible where "
@@ -217,7 +219,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
                  namespaces_unavailable_reason(probe).c_str(), list.c_str());
 
-    SandboxCgroup cgroup(policy, plan.rlimits);
+    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = sys::make_pipe("creating the report pipe");

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 
 #include "helper/caps.hpp"
 #include "helper/cgroup_sandbox.hpp"
@@ -72,9 +73,10 @@ bool runner_is_gone(int sync_read) {
 }
 
 // The runner's two releases on the sync pipe. The first comes once the id maps exist;
-// the second once PID 1 is in the sandbox's cgroup. Between them the runner moves PID 1
-// into the cgroup (on cgroup v1 the first move of a process can wait out an RCU grace
-// period, ~10 ms here) while PID 1 builds the root: only trusted setup runs meanwhile.
+// the second, carrying the seccomp program, once PID 1 is in the sandbox's cgroup.
+// Between them, while PID 1 builds the root (only trusted setup runs meanwhile), the
+// runner compiles the program and moves PID 1 into the cgroup (on cgroup v1 the first
+// move of a process can wait out an RCU grace period, 10-18 ms here).
 constexpr char kMapsWritten = 'g';
 constexpr char kPlacedInCgroup = 'c';
 
@@ -86,8 +88,34 @@ void wait_for_runner(int sync_read, char expected) {
     if (n != 1 || got != expected) ::_exit(kExitInternal);
 }
 
+// The second release: kPlacedInCgroup, the instruction count, the instructions.
+std::string second_release(const policy::SeccompProgram& program) {
+    const std::uint32_t count = static_cast<std::uint32_t>(program.instructions.size());
+    std::string msg(1, kPlacedInCgroup);
+    msg.append(reinterpret_cast<const char*>(&count), sizeof count);
+    msg.append(reinterpret_cast<const char*>(program.instructions.data()), count * sizeof(sock_filter));
+    return msg;
+}
+
+// PID 1's side of second_release(). The runner is trusted, but a short or impossible
+// message still ends PID 1 rather than loading half a filter.
+policy::SeccompProgram receive_second_release(int sync_read) {
+    wait_for_runner(sync_read, kPlacedInCgroup);
+    std::uint32_t count = 0;
+    std::string bytes = sys::read_all(sync_read, sizeof count, "reading the seccomp program's size");
+    if (bytes.size() != sizeof count) ::_exit(kExitInternal);
+    std::memcpy(&count, bytes.data(), sizeof count);
+    if (count == 0 || count > BPF_MAXINSNS) ::_exit(kExitInternal);
+    bytes = sys::read_all(sync_read, count * sizeof(sock_filter), "reading the seccomp program");
+    if (bytes.size() != count * sizeof(sock_filter)) ::_exit(kExitInternal);
+    policy::SeccompProgram program;
+    program.instructions.resize(count);
+    std::memcpy(program.instructions.data(), bytes.data(), bytes.size());
+    return program;
+}
+
 // The command, forked by PID 1: steps 6 of DESIGN.md, seccomp last, then execve.
-[[noreturn]] void command_main(const Prepared& p, int report_fd) {
+[[noreturn]] void command_main(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd) {
     try {
         sigset_t none;
         sigemptyset(&none);
@@ -101,7 +129,7 @@ void wait_for_runner(int sync_read, char expected) {
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         // Anything above 2 still open (only our report channel) closes at execve.
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
-        load_seccomp(p.request.seccomp);
+        load_seccomp(seccomp);
         int err = exec_command(p.request.argv, p.env);
         send_message(report_fd, MessageKind::ExecError, err, p.request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
@@ -138,11 +166,11 @@ void wait_for_runner(int sync_read, char expected) {
         harden_init();
         // Nothing forks before PID 1 is in the sandbox's cgroup: every process of the
         // sandbox is born inside it.
-        wait_for_runner(sync.read.get(), kPlacedInCgroup);
+        const policy::SeccompProgram seccomp = receive_second_release(sync.read.get());
         sync.read.reset();
         pid_t command = ::fork();
         if (command < 0) throw_errno("forking the command");
-        if (command == 0) command_main(p, report.write.get());
+        if (command == 0) command_main(p, seccomp, report.write.get());
         run_init(command, report.write.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
@@ -187,7 +215,6 @@ LaunchResult to_result(const SandboxOutcome& o) {
 LaunchResult launch(const LaunchRequest& request) {
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
-    if (request.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
 
     // 1. Decide everything that can be decided (and can fail) before any namespace exists.
     const policy::Policy& policy = request.policy;
@@ -201,7 +228,7 @@ LaunchResult launch(const LaunchRequest& request) {
                request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
-    SandboxCgroup cgroup(policy, p.rlimits);
+    SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -226,6 +253,8 @@ LaunchResult launch(const LaunchRequest& request) {
     bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),
                                                "releasing the sandbox");
     // PID 1 builds the root meanwhile, and forks nothing until the second release.
+    const policy::SeccompProgram seccomp = policy::compile_seccomp(policy);
+    if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     if (alive) {
         try {
             cgroup.place(child);
@@ -234,9 +263,7 @@ LaunchResult launch(const LaunchRequest& request) {
             alive = false;
         }
     }
-    if (alive)
-        sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
-                                      "releasing the sandbox's command");
+    if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
@@ -247,7 +274,7 @@ LaunchResult launch(const LaunchRequest& request) {
     LaunchResult result = to_result(outcome);
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
-    result.enforced = describe_enforcement(policy, request.seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+    result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
     // The wall limit in force may come from the request (--timeout), not the policy.
     result.enforced["limits"]["timeout_sec"]["value"] =
         p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);

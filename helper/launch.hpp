@@ -23,9 +23,9 @@ struct ExtraBind {
 };
 
 struct LaunchRequest {
+    // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
+    // builds the root); the sandbox only loads the result.
     const policy::Policy& policy;
-    // Compiled in the runner before any namespace exists; the sandbox only loads it.
-    policy::SeccompProgram seccomp;
     std::vector<std::string> argv;  // argv[0] is resolved via PATH inside the sandbox
     // Bound read-write at the same path; the default cwd when `cwd` is not set.
     std::optional<std::string> workdir = std::nullopt;

@@ -1,5 +1,5 @@
-// `aurora-jail run`: load and check the policy, compile its seccomp program, then hand
-// everything to the launcher; nothing is started when any of that fails.
+// `aurora-jail run`: load and check the policy, then hand everything to the launcher
+// (which compiles the seccomp program); no command runs when any of that fails.
 #include <unistd.h>
 
 #include <cstdio>
@@ -52,7 +52,7 @@ int run(const RunOptions& o) {
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
     const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
-    helper::LaunchRequest request{policy, policy::compile_seccomp(policy), argv};
+    helper::LaunchRequest request{policy, argv};
     plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
