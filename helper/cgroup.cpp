@@ -210,16 +210,8 @@ void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& wher
     }
 
     std::string dir = parent + "/" + name;
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-        int err = errno;
-        if (!is_unavailable(err)) throw_errno("creating cgroup " + dir, err);
-        notes_.push_back("cgroup v2: creating " + dir + ": " + errno_text(err));
-        return;
-    }
-    nodes_.push_back(Node{CgroupVersion::V2, wanted, dir, sys::UniqueFd()});
-    Node& node = nodes_.back();
-    node.fd = cgroupfs::open_dir(dir, "opening cgroup");
-    int fd = node.fd.get();
+    int fd = add_node(CgroupVersion::V2, wanted, dir, "cgroup v2");
+    if (fd < 0) return;
     if (request.memory_bytes && wanted.count("memory")) {
         cgroupfs::write_control(fd, dir, "memory.max", std::to_string(*request.memory_bytes));
         // Without this the "limit" only moves the excess to swap.
@@ -233,22 +225,29 @@ void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& wher
         cgroupfs::write_control(fd, dir, "pids.max", std::to_string(*request.pids));
 }
 
+int Cgroup::add_node(CgroupVersion version, const std::set<std::string>& controllers, const std::string& dir,
+                     const std::string& what) {
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        int err = errno;
+        if (!is_unavailable(err)) throw_errno("creating cgroup " + dir, err);
+        notes_.push_back(what + ": creating " + dir + ": " + errno_text(err));
+        return -1;
+    }
+    // Recorded before it is opened, so that remove() deletes it even if opening fails.
+    nodes_.push_back(Node{version, controllers, dir, sys::UniqueFd()});
+    Node& node = nodes_.back();
+    node.fd = cgroupfs::open_dir(dir, "opening cgroup");
+    return node.fd.get();
+}
+
 void Cgroup::create_v1(const CgroupRequest& request, const CgroupHierarchy& h, const std::string& name,
                        const std::set<std::string>& use) {
     std::string what = "cgroup v1 ";
     for (const auto& c : h.controllers) what += (what.back() == ' ' ? "" : ",") + c;
     sweep_stale_cgroups(h.own_dir, notes_);
     std::string dir = h.own_dir + "/" + name;
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-        int err = errno;
-        if (!is_unavailable(err)) throw_errno("creating cgroup " + dir, err);
-        notes_.push_back(what + ": creating " + dir + ": " + errno_text(err));
-        return;
-    }
-    nodes_.push_back(Node{CgroupVersion::V1, use, dir, sys::UniqueFd()});
-    Node& node = nodes_.back();
-    node.fd = cgroupfs::open_dir(dir, "opening cgroup");
-    int fd = node.fd.get();
+    int fd = add_node(CgroupVersion::V1, use, dir, what);
+    if (fd < 0) return;
     if (request.memory_bytes && use.count("memory")) {
         cgroupfs::write_control(fd, dir, "memory.limit_in_bytes", std::to_string(*request.memory_bytes));
         // memory+swap must be capped too, or the excess goes to swap (the file exists

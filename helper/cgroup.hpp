@@ -102,6 +102,10 @@ private:
     void create_v2(const CgroupRequest& request, const CgroupHierarchy& h, const std::string& name);
     void create_v1(const CgroupRequest& request, const CgroupHierarchy& h, const std::string& name,
                    const std::set<std::string>& wanted);
+    // Makes the sandbox directory `dir` and records it; returns its fd, or -1 with a note
+    // ("WHAT: creating DIR: ...") when the hierarchy is not ours to use.
+    int add_node(CgroupVersion version, const std::set<std::string>& controllers, const std::string& dir,
+                 const std::string& what);
 
     std::vector<Node> nodes_;
     std::vector<std::string> notes_;

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <dirent.h>
 
 #include "helper/sys.hpp"
+#include "runner/dir_list.hpp"
 #include "policy/error.hpp"
 
 namespace aj::runner {
@@ -41,28 +41,6 @@ UniqueFd lock_store(int plugins_fd, const std::string& dir) {
     sys::check(sys::retry_eintr([&] { return ::flock(fd.get(), LOCK_EX); }),
                "locking plugin store " + dir);
     return fd;
-}
-
-std::vector<std::string> names_in(int dir_fd, const std::string& what) {
-    int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw_errno("dup " + what);
-    DIR* d = ::fdopendir(dup);
-    if (!d) {
-        ::close(dup);
-        throw_errno("opendir " + what);
-    }
-    ::rewinddir(d);
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-        errno = 0;
-    }
-    int err = errno;
-    ::closedir(d);
-    if (err) throw_errno("readdir " + what, err);
-    return names;
 }
 
 // A temp directory inside plugins/ removed unless committed.
@@ -155,7 +133,7 @@ StagedPlugin PluginStore::stage(const std::string& package_dir, const CopyLimits
 
     UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     UniqueFd lock = lock_store(plugins.get(), dir_);
-    for (const std::string& name : names_in(plugins.get(), dir_))
+    for (const std::string& name : list_dir(plugins.get(), dir_))
         if (name.rfind(kStagePrefix, 0) == 0) remove_tree(plugins.get(), name);
 
     std::string tmpl = dir_ + "/" + kStagePrefix + "XXXXXX";
@@ -194,7 +172,7 @@ StagedPlugin PluginStore::find(const std::string& id) const {
 std::vector<StagedPlugin> PluginStore::list() const {
     UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     std::vector<StagedPlugin> out;
-    for (const std::string& name : names_in(plugins.get(), dir_)) {
+    for (const std::string& name : list_dir(plugins.get(), dir_)) {
         if (!is_safe_name(name)) continue;  // .lock, .stage-*
         try {
             out.push_back(find(name));

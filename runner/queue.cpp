@@ -1,6 +1,5 @@
 #include "runner/queue.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -13,6 +12,7 @@
 
 #include "policy/error.hpp"
 #include "runner/atomic_file.hpp"
+#include "runner/dir_list.hpp"
 #include "runner/manifest.hpp"
 #include "runner/tree_copy.hpp"
 
@@ -31,31 +31,6 @@ UniqueFd open_subdir(const std::string& path) {
 }
 
 constexpr std::size_t kMaxListedPerScan = 65536;
-
-std::vector<std::string> list_dir(int dir_fd, const std::string& what,
-                                  std::size_t max_entries = static_cast<std::size_t>(-1)) {
-    int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw_errno("dup " + what);
-    DIR* d = ::fdopendir(dup);
-    if (!d) {
-        ::close(dup);
-        throw_errno("opendir " + what);
-    }
-    ::rewinddir(d);
-    std::vector<std::string> names;
-    errno = 0;
-    while (names.size() < max_entries) {
-        dirent* e = ::readdir(d);
-        if (!e) break;
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(std::move(n));
-        errno = 0;
-    }
-    int err = errno;
-    ::closedir(d);
-    if (err) throw_errno("readdir " + what, err);
-    return names;
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;

@@ -42,56 +42,63 @@ bool process_gone(pid_t pid) {
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
-}  // namespace
-
-TEST(BackgroundRun, StatusThenStopFromAnotherProcess) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
-    env.stage("acme.testpkg");
-    std::string id = detach(env, {"--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "echo started; exec sleep 60"});
+// Status of a detached run once its command has printed `first_output` (so it is
+// past its start and has its signal dispositions in place).
+json running_after_output(const PluginEnv& env, const std::string& id, const std::string& first_output) {
     json st = status_of(env, id);
     EXPECT_EQ(st["state"], "running") << st.dump();
+    EXPECT_TRUE(st["run_dir"].is_string()) << st.dump();
+    const std::string log = st.value("run_dir", std::string()) + "/stdout.log";
+    EXPECT_TRUE(aj::test::eventually([&] { return aj::test::slurp(log) == first_output; }, std::chrono::seconds(10)))
+        << log << " never read " << first_output;
+    return st;
+}
+
+// After `stop`: the run is recorded as stopped and its supervisor (pid in `st`) is gone.
+json expect_stopped(const PluginEnv& env, const std::string& id, const json& st_running) {
+    json st = status_of(env, id);
+    EXPECT_EQ(st["state"], "stopped") << st.dump();
+    EXPECT_TRUE(aj::test::eventually([&] { return process_gone(st_running["pid"].get<int>()); },
+                                     std::chrono::seconds(5)));
+    return st;
+}
+
+class BackgroundRun : public aj::test::SandboxedPluginTest {};
+
+}  // namespace
+
+TEST_F(BackgroundRun, StatusThenStopFromAnotherProcess) {
+    env.stage("acme.testpkg");
+    std::string id = detach(env, {"--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "echo started; exec sleep 60"});
+    json st = running_after_output(env, id, "started\n");
+    ASSERT_FALSE(HasFailure());
     EXPECT_GT(st["pid"].get<int>(), 0);
     EXPECT_EQ(st["plugin"], "acme.testpkg");
-    ASSERT_TRUE(aj::test::eventually(
-        [&] { return aj::test::slurp(st["run_dir"].get<std::string>() + "/stdout.log") == "started\n"; },
-        std::chrono::seconds(10)));
 
     auto started = std::chrono::steady_clock::now();
     auto r = env.aj({"stop", "--grace", "5", id});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     // SIGTERM reached the sandbox (forwarded by the supervisor): no need for the grace.
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
-    st = status_of(env, id);
-    EXPECT_EQ(st["state"], "stopped") << st.dump();
-    EXPECT_EQ(st["exit_code"], 128 + SIGTERM);
-    EXPECT_TRUE(st["report"].is_object());
-    // The supervisor is gone, and so is its sandbox.
-    EXPECT_TRUE(aj::test::eventually([&] { return process_gone(st["pid"].get<int>()); }, std::chrono::seconds(5)));
+    // Stopped, and the supervisor is gone, and so is its sandbox.
+    json stopped = expect_stopped(env, id, st);
+    EXPECT_EQ(stopped["exit_code"], 128 + SIGTERM);
+    EXPECT_TRUE(stopped["report"].is_object());
 }
 
-TEST(BackgroundRun, StopEscalatesToSigkillAfterGrace) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(BackgroundRun, StopEscalatesToSigkillAfterGrace) {
     // The command ignores SIGTERM: only SIGKILL after the grace ends it.
     std::string id = detach(env, {"--", "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"});
-    json st = status_of(env, id);
-    ASSERT_EQ(st["state"], "running") << st.dump();
-    ASSERT_TRUE(aj::test::eventually(
-        [&] { return aj::test::slurp(st["run_dir"].get<std::string>() + "/stdout.log") == "ready\n"; },
-        std::chrono::seconds(10)));
+    json st = running_after_output(env, id, "ready\n");
+    ASSERT_FALSE(HasFailure());
     auto started = std::chrono::steady_clock::now();
     auto r = env.aj({"stop", "--grace", "1", id});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
-    st = status_of(env, id);
-    EXPECT_EQ(st["state"], "stopped") << st.dump();
-    EXPECT_TRUE(aj::test::eventually([&] { return process_gone(st["pid"].get<int>()); }, std::chrono::seconds(5)));
+    expect_stopped(env, id, st);
 }
 
-TEST(BackgroundRun, FinishedRunReportsExitAndReport) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(BackgroundRun, FinishedRunReportsExitAndReport) {
     std::string id = detach(env, {"--", "/bin/sh", "-c", "echo bye; exit 4"});
     ASSERT_TRUE(aj::test::eventually([&] { return status_of(env, id)["state"] == "exited"; },
                                      std::chrono::seconds(20)));
@@ -108,7 +115,7 @@ TEST(BackgroundRun, FinishedRunReportsExitAndReport) {
     EXPECT_EQ(status_of(env, id)["state"], "exited");
 }
 
-TEST(BackgroundRun, RecycledPidIsNeverSignalled) {
+TEST(BackgroundCli, RecycledPidIsNeverSignalled) {
     // A record whose pid now belongs to another process (different start time) must be
     // reported lost, and `stop` must leave that process alone.
     PluginEnv env;
@@ -135,7 +142,7 @@ TEST(BackgroundRun, RecycledPidIsNeverSignalled) {
     ::waitpid(victim, &status, 0);
 }
 
-TEST(BackgroundRun, UnknownRunIsAnError) {
+TEST(BackgroundCli, UnknownRunIsAnError) {
     PluginEnv env;
     auto r = env.aj({"status", "run-nope"});
     EXPECT_EQ(r.exit_code, 125);

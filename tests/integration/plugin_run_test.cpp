@@ -9,18 +9,18 @@
 namespace fs = std::filesystem;
 using aj::test::PluginEnv;
 
-TEST(PluginRun, RunsTheEntrypointInItsOwnRunDirectory) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+namespace {
+class PluginRun : public aj::test::SandboxedPluginTest {};
+}  // namespace
+
+TEST_F(PluginRun, RunsTheEntrypointInItsOwnRunDirectory) {
     env.stage("acme.testpkg");
     auto r = env.aj({"run", "--plugin", "acme.testpkg"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "hello-sandbox\ncwd=/work\n");
 }
 
-TEST(PluginRun, PackageIsReadOnlyAndNothingComesBack) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, PackageIsReadOnlyAndNothingComesBack) {
     env.stage("acme.testpkg");
     const std::string script =
         "echo out > /work/result; echo evil > /plugin/run.sh && echo W\"\"ROTE; "
@@ -42,9 +42,7 @@ TEST(PluginRun, PackageIsReadOnlyAndNothingComesBack) {
     EXPECT_EQ(report["plugin"], "acme.testpkg");
 }
 
-TEST(PluginRun, EachRunGetsAFreshDirectory) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, EachRunGetsAFreshDirectory) {
     env.stage("acme.testpkg");
     for (int i = 0; i < 2; ++i) {
         auto r = env.aj({"run", "--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "ls -A /work; echo x > /work/f"});
@@ -53,27 +51,21 @@ TEST(PluginRun, EachRunGetsAFreshDirectory) {
     }
 }
 
-TEST(PluginRun, RmRemovesTheRunDirectory) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, RmRemovesTheRunDirectory) {
     env.stage("acme.testpkg");
     auto r = env.aj({"run", "--plugin", "acme.testpkg", "--rm", "--", "/bin/sh", "-c", "echo x > /work/f"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(env.files(env.state + "/runs").empty());
 }
 
-TEST(PluginRun, ExitStatusAndArgvEntrypoint) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, ExitStatusAndArgvEntrypoint) {
     env.stage("argvpkg", R"(["/bin/sh", "-c", "echo argv-entry; exit 7"])");
     auto r = env.aj({"run", "--plugin", "argvpkg"});
     EXPECT_EQ(r.exit_code, 7) << r.err;
     EXPECT_EQ(r.out, "argv-entry\n");
 }
 
-TEST(PluginRun, WordsAfterDoubleDashAreNeverRunOptions) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, WordsAfterDoubleDashAreNeverRunOptions) {
     env.stage("acme.testpkg");
     // What the host daemon passes after "--" comes from requests: it must stay the command.
     auto r = env.aj({"run", "--plugin", "acme.testpkg", "--", "--workdir", "/", "/bin/echo", "hi"});
@@ -81,7 +73,7 @@ TEST(PluginRun, WordsAfterDoubleDashAreNeverRunOptions) {
     EXPECT_NE(r.err.find("--workdir"), std::string::npos) << r.err;
 }
 
-TEST(PluginRun, UnknownPluginIsAnError) {
+TEST(PluginCli, UnknownPluginIsAnError) {
     PluginEnv env;
     auto r = env.aj({"run", "--plugin", "nope", "--", "/bin/true"});
     EXPECT_EQ(r.exit_code, 125);
@@ -91,9 +83,7 @@ TEST(PluginRun, UnknownPluginIsAnError) {
     EXPECT_NE(r.err.find("not a safe name"), std::string::npos) << r.err;
 }
 
-TEST(PluginRun, PluginPolicyIsApplied) {
-    AJ_REQUIRE_SANDBOX();
-    PluginEnv env;
+TEST_F(PluginRun, PluginPolicyIsApplied) {
     // A policy that binds an extra directory read-write: visible only under that policy.
     std::string shared = env.tmp.path() + "/shared";
     fs::create_directory(shared);

@@ -70,6 +70,14 @@ struct PluginEnv {
     }
 };
 
+// The fixture of the tests that run something: skipped where the host gives no sandbox;
+// a fresh state directory each.
+class SandboxedPluginTest : public testing::Test {
+protected:
+    void SetUp() override { AJ_REQUIRE_SANDBOX(); }
+    PluginEnv env;
+};
+
 inline std::string slurp(const std::string& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
