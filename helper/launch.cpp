@@ -125,7 +125,8 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::setsid(), "setsid");
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.rlimits);
-        drop_all_capabilities();
+        // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
+        verify_no_capabilities();
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         // Anything above 2 still open (only our report channel) closes at execve.
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
