@@ -10,6 +10,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 dir=$(mktemp -d /tmp/aj-nobody.XXXXXX)
+# Not `exec setpriv ...` below: exec would drop this trap and leave ~90 MB of binary
+# copies in /tmp per run. The shell waits for the test and then removes the directory.
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
 cp "$test_bin" "$dir/test"
@@ -17,6 +19,6 @@ cp "$aj_bin" "$dir/aurora-jail"
 chmod 755 "$dir/test" "$dir/aurora-jail"
 mkdir "$dir/work"; chown 65534:65534 "$dir/work"
 cd "$dir/work"
-exec setpriv --reuid 65534 --regid 65534 --clear-groups --reset-env \
+setpriv --reuid 65534 --regid 65534 --clear-groups --reset-env \
   env AJ_BIN="$dir/aurora-jail" AJ_SOURCE_DIR="${AJ_SOURCE_DIR:-}" AJ_AS_NOBODY=1 TMPDIR="$dir/work" \
   "$dir/test" "$@"
