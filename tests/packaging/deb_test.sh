@@ -254,7 +254,8 @@ if have_cmd "$aj" host; then
     "$aj" host --state-dir "$state" >"$work/host.log" 2>&1 &
     daemon_pid=$!
     hb=$state/host.heartbeat
-    for _ in $(seq 1 100); do [ -e "$hb" ] && break; sleep 0.1; done
+    # Up to 60 s: the daemon writes it at once, but a loaded CI machine may take a while.
+    for _ in $(seq 1 600); do [ -e "$hb" ] && break; sleep 0.1; done
     if [ -e "$hb" ]; then
         "$src/packaging/lifecycle/health-check.sh" --state-dir "$state" --allow-degraded \
             || fail "health check failed against a running daemon"

@@ -86,7 +86,12 @@ say "plugin run: $out"
 setpriv --no-new-privs --bounding-set "-all,$caps" -- "$aj" host --state-dir "$state" >/tmp/host.log 2>&1 &
 host_pid=$!
 trap 'kill -KILL "$host_pid" 2>/dev/null || true' EXIT
-[ "$(readlink "/proc/$host_pid/exe")" = "$aj" ] || sleep 0.2
+# setpriv execs aurora-jail a moment later; on a loaded machine that moment can be long
+# (a fixed 0.2 s wait failed there), so poll for up to 30 s.
+for _ in $(seq 1 300); do
+    [ "$(readlink "/proc/$host_pid/exe" 2>/dev/null)" = "$aj" ] && break
+    sleep 0.1
+done
 [ "$(readlink "/proc/$host_pid/exe")" = "$aj" ] || fail "daemon pid $host_pid is not $aj"
 out=$(timeout 60 "$aj" submit --state-dir "$state" --plugin aj.unit-test --wait -- /plugin/run.sh queued) \
     || fail "submit --wait: $out; daemon log: $(cat /tmp/host.log)"
