@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "helper/cgroup_sandbox.hpp"
+#include "helper/child_guard.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
@@ -232,23 +233,15 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
         report.read.reset();
         child_main(request, plan, runner, sync.read.get(), report.write.get());
     }
+    ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-    if (pidfd < 0) {
-        ::kill(child, SIGKILL);
-        ::waitpid(child, nullptr, 0);
-        throw_errno("pidfd_open for the command");
-    }
+    if (pidfd < 0) throw_errno("pidfd_open for the command");
     sys::UniqueFd child_fd(pidfd);
-    try {
-        cgroup.place(child);
-        sys::write_all(sync.write.get(), "g", "releasing the command");
-    } catch (...) {
-        ::kill(child, SIGKILL);
-        ::waitpid(child, nullptr, 0);
-        throw;
-    }
+    cgroup.place(child);
+    // A command that died before its release (its report says why) is collected below.
+    (void)sys::write_unless_reader_gone(sync.write.get(), "g", "releasing the command");
     cgroup.watch_cpu_time(0);
 
     // Supervise: forward signals to the command's session, enforce the wall timeout.
@@ -280,6 +273,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     int status = 0;
     rusage usage{};
     sys::retry_eintr([&] { return ::wait4(child, &status, 0, &usage); });
+    guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
 
     LaunchResult result;

@@ -14,6 +14,7 @@
 #include "helper/caps.hpp"
 #include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
+#include "helper/child_guard.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
@@ -45,25 +46,6 @@ struct Prepared {
     int ns_flags = 0;
     std::string cwd;
     std::optional<std::uint64_t> timeout_sec;
-};
-
-// Kills and reaps the cloned child if the runner fails before supervising it, so an
-// error on the runner's side never leaves a half-built sandbox behind.
-class ChildGuard {
-public:
-    explicit ChildGuard(pid_t pid) : pid_(pid) {}
-    ~ChildGuard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status;
-        sys::retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
-    }
-    ChildGuard(const ChildGuard&) = delete;
-    ChildGuard& operator=(const ChildGuard&) = delete;
-    void release() { pid_ = -1; }
-
-private:
-    pid_t pid_;
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.

@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "helper/child_guard.hpp"
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
 
@@ -19,6 +20,7 @@ namespace aj::runner {
 
 namespace {
 
+using helper::ChildGuard;
 using sys::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
@@ -42,24 +44,6 @@ void append_bounded(std::string& buf, const char* data, std::size_t n, std::size
     if (n > room) truncated = true;
     buf.append(data, std::min(n, room));
 }
-
-// Kills and reaps the child if capturing fails half-way: no orphan run, no zombie.
-class ChildGuard {
-public:
-    explicit ChildGuard(pid_t pid) : pid_(pid) {}
-    ~ChildGuard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status;
-        sys::retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
-    }
-    ChildGuard(const ChildGuard&) = delete;
-    ChildGuard& operator=(const ChildGuard&) = delete;
-    void release() { pid_ = -1; }
-
-private:
-    pid_t pid_;
-};
 
 }  // namespace
 
