@@ -12,6 +12,7 @@
 #   --daemon-requests N  requests for bench/daemon.sh (default 300)
 #   --only LIST        comma list of sections: startup,syscall,daemon,memory (default all)
 #   --aj BINARY        use this aurora-jail instead of building build-bench
+#   --escapes          also run bench/escape_compare.sh (rewrites bench/ESCAPES.md; slow)
 #
 # What it measures (the exact command lines end up in the results):
 #  1. startup of /bin/true: bare; aurora-jail (default policy, and a policy matching the
@@ -37,6 +38,7 @@ calls=2000000
 daemon_requests=300
 only=startup,syscall,daemon,memory
 aj_given=
+escapes=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) out=$2; shift 2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --daemon-requests) daemon_requests=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --aj) aj_given=$2; shift 2 ;;
+    --escapes) escapes=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -373,6 +376,16 @@ if [ "$profile" = 1 ]; then
     else
       skip profile "perf record failed: $(head -c 200 "$work/perf.err" | tr '\n' ' ')"
     fi
+  fi
+fi
+
+# ---- the escape probe, side by side (its own script and table) ---------------------------------
+if [ "$escapes" = 1 ]; then
+  say "escape probe (bench/escape_compare.sh)"
+  if [ -n "$aj_given" ]; then
+    skip escapes "escape_compare.sh builds its own tree: not with --aj"
+  elif ! bench/escape_compare.sh "$build" >"$work/escapes.out" 2>"$work/escapes.err"; then
+    skip escapes "bench/escape_compare.sh failed: $(tail -n 3 "$work/escapes.err" | tr '\n' ' ')"
   fi
 fi
 

@@ -234,6 +234,26 @@ if maxrss:
         emit(f"| {n} | {statistics.median(vals):.0f} | {desc} |")
     emit("")
 
+# ---- escapes ------------------------------------------------------------------------------
+try:
+    esc = open("bench/ESCAPES.md").read()
+except FileNotFoundError:
+    esc = ""
+m = re.search(r"^\| attack \|(.*)\|$", esc, re.M)
+t = re.search(r"^\| \*\*escaped / blocked / skipped\*\* \|(.*)\|$", esc, re.M)
+d = re.search(r"Produced by `bench/escape_compare.sh` on (\S+)", esc)
+if m and t:
+    emit("## 5. Escape probe (`bench/escape_compare.sh`, full table in [ESCAPES.md](ESCAPES.md))")
+    emit("")
+    emit(f"From its run of {d.group(1) if d else '?'}"
+         + (" (rerun by this script)" if "escapes" not in skipped and os.path.exists(os.path.join(work, "escapes.out")) else "")
+         + ": attacks escaped / blocked / skipped, per tool.")
+    emit("")
+    emit("|" + m.group(1) + "|")
+    emit("|" + "---|" * len(m.group(1).split("|")))
+    emit("|" + t.group(1) + "|")
+    emit("")
+
 # ---- profile ------------------------------------------------------------------------------
 def profile_and_notes():
     emit("## Where the time goes")
