@@ -108,6 +108,12 @@ std::string aj_bin() {
     return bin;
 }
 
+std::string source_path(const std::string& relative) {
+    const char* src = std::getenv("AJ_SOURCE_DIR");
+    if (!src || !*src) throw std::runtime_error("AJ_SOURCE_DIR is not set (run the tests through ctest)");
+    return std::string(src) + "/" + relative;
+}
+
 ProcessResult run_aj(const std::vector<std::string>& args, const std::string& input,
                      int timeout_sec) {
     std::vector<std::string> argv{aj_bin()};

@@ -22,6 +22,9 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 
 // The aurora-jail binary under test ($AJ_BIN).
 std::string aj_bin();
+// $AJ_SOURCE_DIR/relative: a file of the source tree (test data). Throws when ctest did
+// not set AJ_SOURCE_DIR.
+std::string source_path(const std::string& relative);
 // Runs aurora-jail with args.
 ProcessResult run_aj(const std::vector<std::string>& args, const std::string& input = "",
                      int timeout_sec = 60);

@@ -2,7 +2,6 @@
 // ones, to_json round-trips, and every kind of bad input is refused with its own line.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "policy/default_policy.hpp"
@@ -14,13 +13,7 @@
 namespace aj::policy {
 namespace {
 
-std::string data_file(const std::string& name) {
-    // This file is tests/unit/policy_parse_test.cpp; the fixtures are in tests/data.
-    std::string dir = __FILE__;
-    dir.resize(dir.rfind("/unit/"));
-    if (const char* src = std::getenv("AJ_SOURCE_DIR"); src && *src) dir = std::string(src) + "/tests";
-    return dir + "/data/" + name;
-}
+std::string data_file(const std::string& name) { return aj::test::source_path("tests/data/" + name); }
 
 // The error message for `text`, or "" when it parses.
 std::string error_of(const std::string& text) {
