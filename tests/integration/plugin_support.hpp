@@ -44,7 +44,8 @@ struct PluginEnv {
     std::string state = tmp.path() + "/state";
     std::string pkg = tmp.path() + "/pkg";
 
-    ProcessResult aj(std::vector<std::string> args, int timeout_sec = 60) const {
+    // timeout_sec: a hung CLI is killed then (generous: `submit --wait` waits up to 120 s).
+    ProcessResult aj(std::vector<std::string> args, int timeout_sec = 180) const {
         // --state-dir goes right after the sub-command (before any "-- CMD").
         args.insert(args.begin() + 1, {"--state-dir", state});
         return run_aj(args, "", timeout_sec);
@@ -129,7 +130,7 @@ public:
     std::string log() const { return slurp(log_); }
     // True once this daemon logged that it serves, i.e. its signal handling is in place:
     // a SIGTERM before that point ends it like any process (143), not by draining.
-    bool wait_serving(std::chrono::seconds timeout = std::chrono::seconds(30)) const {
+    bool wait_serving(std::chrono::seconds timeout = std::chrono::seconds(120)) const {
         auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {
             if (slurp(log_).find("serving ", log_start_) != std::string::npos) return true;
@@ -143,6 +144,12 @@ private:
     std::string log_;
     std::size_t log_start_ = 0;
 };
+
+// The ceiling for waits on something the product does by itself (a response, a sandbox
+// starting, a process going away). CI runs under ASan (about 3x slower) with two tests
+// at once on 2 cores: ceilings tuned on an idle machine fail there. eventually() returns
+// as soon as the condition holds, so a generous ceiling costs nothing when things work.
+inline constexpr std::chrono::seconds kSlowCeiling{180};
 
 // Waits until `pred()` or the timeout; returns pred().
 template <typename Pred>
