@@ -14,6 +14,7 @@
 
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
+#include "policy/host_binds.hpp"
 #include "policy/json_text.hpp"
 #include "policy/limits_table.hpp"
 #include "policy/syscall_names.hpp"
@@ -103,7 +104,7 @@ std::string check_path(const std::string& path) {
         // /proc/self/mountinfo and one-line diagnostics.
         if (c < 0x20 || c == 0x7f) return "path contains a control character: " + quote(path);
     }
-    if (path == "/") return {};
+    if (path == "/") return {};  // normal; refused_host_bind() says why it is refused
     if (path.back() == '/') return "path must not end in '/': " + quote(path);
     if (path.find("//") != std::string::npos) return "path must not contain \"//\": " + quote(path);
     std::size_t start = 1;
@@ -139,6 +140,7 @@ PathRule Reader::path_rule(const json& v, const std::string& ptr) const {
         fail(ptr, "expected a path string or {\"path\": ..., \"mode\": \"ro\"|\"rw\"}, got " + shown(v));
     }
     if (std::string problem = check_path(rule.path); !problem.empty()) fail(path_ptr, problem);
+    if (std::string problem = refused_host_bind(rule); !problem.empty()) fail(path_ptr, problem);
     return rule;
 }
 

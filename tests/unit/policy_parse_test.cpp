@@ -200,6 +200,42 @@ TEST(PolicyReject, NonNormalPath) {
               "p.json: /allowed_paths/0: path must be normal (no \".\" or \"..\" components): \"/x/..\"");
 }
 
+// Paths whose bind would undo the sandbox itself are refused, each with why.
+TEST(PolicyReject, RootOfTheHost) {
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/usr", "/"]})"),
+              "p.json: /allowed_paths/1: \"/\" would bind the whole host file system into the sandbox "
+              "(list the directories the command needs instead)");
+    EXPECT_EQ(error_of(R"({"allowed_paths": [{"path": "/", "mode": "rw"}]})").rfind(
+                  "p.json: /allowed_paths/0/path: \"/\" would bind the whole host", 0),
+              0u);
+}
+
+TEST(PolicyReject, HostProc) {
+    const std::string why = " is the host's /proc: it shows host processes and defeats the sandbox's pid "
+                            "namespace (the sandbox always has a /proc of its own)";
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/proc"]})"), "p.json: /allowed_paths/0: \"/proc\"" + why);
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/usr", {"path": "/proc/1/root"}]})"),
+              "p.json: /allowed_paths/1/path: \"/proc/1/root\"" + why);
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/proc/self/fd"]})"), "p.json: /allowed_paths/0: \"/proc/self/fd\"" + why);
+    // Only the component /proc: a name that merely begins with it is an ordinary path.
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/procedures", "/srv/proc"]})"), "");
+}
+
+TEST(PolicyReject, HostCgroupHierarchy) {
+    const std::string why = " is the host's cgroup hierarchy: the sandbox could read it and, where it is "
+                            "writable, move itself out of its limits";
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/sys/fs/cgroup"]})"),
+              "p.json: /allowed_paths/0: \"/sys/fs/cgroup\"" + why);
+    EXPECT_EQ(error_of(R"({"allowed_paths": [{"path": "/sys/fs/cgroup/user.slice", "mode": "rw"}]})"),
+              "p.json: /allowed_paths/0/path: \"/sys/fs/cgroup/user.slice\"" + why);
+    // A read-write /sys or /sys/fs would carry it along (the bind is recursive); read-only is allowed.
+    EXPECT_EQ(error_of(R"({"allowed_paths": [{"path": "/sys", "mode": "rw"}]})"),
+              "p.json: /allowed_paths/0/path: \"/sys\" read-write would carry the host's cgroup hierarchy "
+              "(/sys/fs/cgroup) along, writable (bind it read-only)");
+    EXPECT_NE(error_of(R"({"allowed_paths": [{"path": "/sys/fs", "mode": "rw"}]})"), "");
+    EXPECT_EQ(error_of(R"({"allowed_paths": ["/sys", {"path": "/sys/fs/cgroupx", "mode": "rw"}]})"), "");
+}
+
 TEST(PolicyReject, DuplicatePath) {
     EXPECT_EQ(error_of(R"({"allowed_paths": ["/usr", {"path": "/usr", "mode": "rw"}]})"),
               "p.json: /allowed_paths/1: duplicate path \"/usr\"");
