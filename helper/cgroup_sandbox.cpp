@@ -37,8 +37,13 @@ SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSet
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
 
+int SandboxCgroup::clone_into_fd() const {
+    if (!cgroup_ || cgroup_->directories().size() != 1) return -1;
+    return cgroup_->v2_fd();
+}
+
 void SandboxCgroup::place(pid_t child) const {
-    if (!cgroup_) return;
+    if (!cgroup_ || placed_by_clone_) return;
     try {
         cgroup_->add_process(child);
     } catch (const Error& e) {
@@ -103,6 +108,7 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     j["oom_killed"] = oom;
     if (stats.cpu_sec) j["cpu_sec"] = *stats.cpu_sec;
     j["cpu_time_exceeded"] = cpu_exceeded_.load();
+    j["placed_by"] = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     enforced["cgroup"] = j;
     if (oom)
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",

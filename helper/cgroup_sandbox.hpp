@@ -44,7 +44,12 @@ public:
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;
 
-    // Parent side, while the child is held: from here on it and all it forks are inside.
+    // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
+    // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
+    int clone_into_fd() const;
+    // The child was born in the cgroup (clone3 succeeded): place() has nothing to do.
+    void mark_placed_by_clone() { placed_by_clone_ = true; }
+    // Parent side, before the child may fork: from here on it and all it forks are inside.
     void place(pid_t child) const;
     // max_cpu_sec over the whole cgroup (threads and children included, which RLIMIT_CPU
     // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
@@ -67,6 +72,7 @@ private:
     std::condition_variable stop_cv_;
     bool stop_ = false;  // guarded by stop_mutex_
     std::atomic<bool> cpu_exceeded_{false};
+    bool placed_by_clone_ = false;
 };
 
 }  // namespace aj::helper

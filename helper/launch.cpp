@@ -221,8 +221,12 @@ LaunchResult launch(const LaunchRequest& request) {
     const auto started = Clock::now();
 
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
-    pid_t child = clone_into_namespaces(p.ns_flags);
+    // On a pure cgroup v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
+    // no migration, whose write lock waits out an RCU grace period.
+    bool born_in_cgroup = false;
+    pid_t child = clone_into_namespaces(p.ns_flags, cgroup.clone_into_fd(), &born_in_cgroup);
     if (child == 0) sandbox_main(p, sync, report);
+    if (born_in_cgroup) cgroup.mark_placed_by_clone();
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();

@@ -42,7 +42,10 @@ public:
 // fork(2)-like clone into new namespaces: returns 0 in the child, its pid in the parent.
 // The caller must be single-threaded. Throws NamespacesRefused when the kernel (or an LSM,
 // or a container's seccomp profile) will not create them, Error for any other failure.
-pid_t clone_into_namespaces(int flags);
+// With cgroup_fd >= 0 (a cgroup2 directory) clone3(CLONE_INTO_CGROUP) is tried first: the
+// child is born in that cgroup, no migration needed; *in_cgroup says whether that worked
+// (clone3 may be missing or filtered: then a plain clone, and the caller places the child).
+pid_t clone_into_namespaces(int flags, int cgroup_fd = -1, bool* in_cgroup = nullptr);
 
 // Runner side, before releasing the child: setgroups "deny", uid_map, gid_map.
 void write_id_maps(pid_t child, const Identity& id);

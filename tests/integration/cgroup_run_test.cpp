@@ -179,3 +179,20 @@ TEST_P(CgroupRun, ForkBombStoppedAtMaxPids) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, CgroupRun, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? std::string("RlimitOnly") : std::string("Namespaces"); });
+
+// Where one cgroup2 directory holds the whole sandbox cgroup (a pure v2 host, as in
+// tests/vm), the sandbox must be born in it with clone3(CLONE_INTO_CGROUP): no moment
+// outside it, and no migration (whose write lock waits out an RCU grace period). With v1
+// hierarchies (this CI host) PID 1 is moved through cgroup.procs before it may fork.
+TEST(CgroupPlacement, PureV2BirthsTheSandboxInItsCgroup) {
+    HogRun run = run_hog("memory", R"("max_memory_mb": 64, "max_pids": 32)", false);
+    ASSERT_TRUE(run.report.is_object());
+    const nlohmann::json cg = run.report["enforced"].value("cgroup", nlohmann::json::object());
+    const nlohmann::json dirs = cg.value("directories", nlohmann::json::array());
+    if (dirs.empty()) GTEST_SKIP() << "no cgroup could be created here: " << cg.dump();
+    const bool one_v2_dir = dirs.size() == 1 && backend(run.report, "memory_mb") == "cgroup-v2";
+    EXPECT_EQ(cg.value("placed_by", ""), one_v2_dir ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs") << cg.dump();
+    std::printf("MEASURED placement: %zu cgroup directories, placed by %s\n", dirs.size(),
+                cg.value("placed_by", "?").c_str());
+    expect_no_cgroup_left(run.report);
+}
