@@ -272,9 +272,9 @@ fi
 
 # ---- 2. per-syscall cost -------------------------------------------------------------------
 if want syscall; then
-  # Load from the other users of the machine only ever adds time: the best of 3 rounds in
-  # each of 3 passes over all environments (interleaved) is the least disturbed figure.
-  say "per-syscall cost ($calls calls each, best of 3 rounds, 3 interleaved passes)"
+  # Load from the other users of the machine only ever adds time: the best of the
+  # program's 200 short rounds, in each of 3 passes over all environments (interleaved).
+  say "per-syscall cost ($calls calls each, best of 200 rounds, 3 interleaved passes)"
   sc=$work/bin/syscall_cost
   if cc -static -O2 -std=gnu11 -Wall -Wextra -o "$sc" bench/syscall_cost.c 2>"$work/cc.log"; then
     echo "static" >"$res/syscall-build"

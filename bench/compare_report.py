@@ -147,7 +147,7 @@ if os.path.isdir(sdir):
         i += 1
     callnames = ["getppid", "read0", "ioctl"]
     npass = len([f for f in os.listdir(sdir) if re.fullmatch(r"1\.\d+", f)])
-    emit(f"## 2. Per-syscall cost ({int(calls):,} calls each; best of 3 rounds x {npass} passes)")
+    emit(f"## 2. Per-syscall cost ({int(calls):,} calls each; best of 200 rounds x {npass} passes)")
     emit("")
     emit(f"`bench/syscall_cost.c`, built {read('syscall-build').strip()}. ns per call, and the "
          "difference to bare:")
