@@ -72,7 +72,7 @@ command -v hyperfine >/dev/null || { echo "compare.sh: hyperfine is needed (scri
 if [ -n "$aj_given" ]; then
   aj=$(realpath "$aj_given")
 else
-  build=build-bench
+  build="build-bench"
   say "building aurora-jail (RelWithDebInfo) in $build"
   build_log=$(mktemp)
   if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
@@ -92,7 +92,7 @@ fi
 # root caller to uid 65534, and firejail runs as the throwaway user.
 work=$(mktemp -d /var/tmp/aj-compare.XXXXXX)
 chmod 755 "$work"
-fj_user=aj-bench-fj
+fj_user="aj-bench-fj"
 fj_home=/home/$fj_user
 fj_made=0
 cleanup() {
@@ -138,13 +138,16 @@ bw_s="${bw[*]}"
 # link), and no resource limits (bwrap has none): namespaces, seccomp default deny, caps,
 # no_new_privs, rlimits it cannot skip (open files, file size) remain.
 pol_bweq=$work/policy-bwrap-equivalent.json
+joined=$(printf '%s, ' "${bw_paths[@]}")
 printf '{"allowed_paths": [%s], "max_memory_mb": null, "max_cpu_sec": null, "max_pids": null}\n' \
-  "$(IFS=,; echo "${bw_paths[*]}" | sed 's/,/, /g')" >"$pol_bweq"
+  "${joined%, }" >"$pol_bweq"
 # The fewest filter rules the schema allows: no default deny set, no rules of our own;
 # what remains is the architecture check (other ABIs are killed whatever the policy says).
 pol_min=$work/policy-min-filter.json
 echo '{"default_deny": false}' >"$pol_min"
 chmod 644 "$pol_bweq" "$pol_min"
+record_cmd "\$W/policy-bwrap-equivalent.json" "$(cat "$pol_bweq")"
+record_cmd "\$W/policy-min-filter.json" "$(cat "$pol_min")"
 "$aj" policy validate "$pol_bweq" "$pol_min" >/dev/null
 bpf=$work/default.bpf
 bpf_min=$work/min-filter.bpf
