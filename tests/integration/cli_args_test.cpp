@@ -1,0 +1,68 @@
+// `aurora-jail run` argument handling: an option aurora-jail does not know, written
+// before CMD, is an error naming it (exit 125, one line) and nothing runs. CLI11's
+// prefix_command() only stops at the first unknown *positional*: an unknown option is
+// set aside and parsing goes on, so "run --bogus /bin/echo hi" used to run
+// "/bin/echo --bogus hi", and a misspelt "--polcy FILE" ran FILE under the default policy.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "tests/integration/plugin_support.hpp"
+#include "tests/support/process.hpp"
+
+namespace {
+
+using aj::test::ProcessResult;
+using aj::test::run_aj;
+
+constexpr const char* kMarker = "aj-cli-args-marker";
+
+// The run must be refused before anything starts: exit 125, one "aurora-jail:" line on
+// stderr that names `word`, and no trace of the command on stdout.
+void expect_refused(const std::vector<std::string>& args, const std::string& word) {
+    ProcessResult r = run_aj(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.exit_code, 125) << shown << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_EQ(r.out.find(kMarker), std::string::npos) << shown << ": the command ran: " << r.out;
+    EXPECT_EQ(r.err.rfind("aurora-jail: ", 0), 0u) << shown << ": " << r.err;
+    EXPECT_NE(r.err.find(word), std::string::npos) << shown << ": the message does not name " << word << ": " << r.err;
+    EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << ": more than one line: " << r.err;
+}
+
+TEST(RunArgs, UnknownLongOptionBeforeCmdIsAnError) {
+    expect_refused({"run", "--bogus", "/bin/echo", kMarker}, "--bogus");
+}
+
+TEST(RunArgs, UnknownLongOptionWithValueBeforeCmdIsAnError) {
+    expect_refused({"run", "--bogus=1", "/bin/echo", kMarker}, "--bogus");
+}
+
+TEST(RunArgs, UnknownShortOptionBeforeCmdIsAnError) {
+    expect_refused({"run", "-Z", "/bin/echo", kMarker}, "-Z");
+}
+
+TEST(RunArgs, UnknownOptionAmongKnownOnesIsAnError) {
+    expect_refused({"run", "--json", "--bogus", "--", "/bin/echo", kMarker}, "--bogus");
+}
+
+TEST(RunArgs, MisspeltPolicyOptionNeverRunsUnderTheDefaultPolicy) {
+    aj::test::TempDir dir;
+    const std::string policy = dir.write("strict.json", R"({"max_pids": 8})");
+    expect_refused({"run", "--polcy", policy, "/bin/echo", kMarker}, "--polcy");
+}
+
+// What must keep working: the command's own options after CMD or after "--".
+TEST(RunArgs, OptionsAfterCmdOrDoubleDashBelongToTheCommand) {
+    AJ_REQUIRE_SANDBOX();
+    ProcessResult r = run_aj({"run", "/bin/echo", "-n", kMarker});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, kMarker);
+    r = run_aj({"run", "--", "/bin/echo", "--bogus", kMarker});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "--bogus aj-cli-args-marker\n");
+}
+
+}  // namespace
