@@ -130,6 +130,13 @@ if startup or any(n in skipped for n in order):
         emit("")
         lines.extend(ratios)
         emit("")
+    mins = {n: min(t) * 1000 for n, t in startup.items()}
+    pairs = [("aurora-jail bwrap-equivalent", "bwrap"), ("aurora-jail bwrap-equivalent", "bwrap+seccomp via sh"),
+             ("aurora-jail default", "bwrap"), ("aurora-jail default", "crun")]
+    shown = [f"{a} / {b} **{mins[a] / mins[b]:.2f}**" for a, b in pairs if a in mins and b in mins]
+    if shown:
+        emit("Ratios of the fastest runs (what an idle machine would show, roughly): " + "; ".join(shown) + ".")
+        emit("")
 
 # ---- syscall cost -------------------------------------------------------------------------
 sdir = path("syscall")
