@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 #include "policy/error.hpp"
+#include "policy/host_binds.hpp"
 
 namespace aj::helper {
 
@@ -28,6 +31,17 @@ struct stat lstat_or_throw(const std::string& path, const std::string& what) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) throw_errno(what + " " + path + " on the host");
     return st;
+}
+
+// The policy refuses "/", the host's /proc and its cgroup hierarchy by name; a symlink on
+// the way (/srv/p -> /proc, then "/srv/p/1") must not bring them back. Checks the host
+// source as the kernel will resolve it.
+void refuse_undoing_bind(const std::string& path, policy::PathMode mode, const std::string& what) {
+    char resolved[PATH_MAX];
+    if (!::realpath(path.c_str(), resolved)) throw_errno(what + " " + path + ": resolving it on the host");
+    if (std::string why = policy::refused_host_bind(policy::PathRule{resolved, mode}); !why.empty())
+        throw Error(what + " " + path + (path == resolved ? "" : " (resolves to " + std::string(resolved) + ")") +
+                    ": " + why);
 }
 
 std::string read_link(const std::string& path) {
@@ -112,6 +126,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
             binds.push_back(symlink(read_link(rule.path), rule.path));
             continue;
         }
+        refuse_undoing_bind(rule.path, rule.mode, "allowed path");
         binds.push_back(bind(rule.path, rule.path,
                              rule.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
                                                                       : BindAccess::ReadOnly));
@@ -120,6 +135,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         require_absolute(b.host, "extra bind");
         require_absolute(b.inside, "extra bind target");
         lstat_or_throw(b.host, "extra bind");
+        refuse_undoing_bind(b.host, b.mode, "extra bind");
         binds.push_back(bind(b.host, b.inside,
                              b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
                                                                    : BindAccess::ReadOnly));
@@ -128,6 +144,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         require_absolute(*workdir, "work directory");
         struct stat st = lstat_or_throw(*workdir, "work directory");
         if (!S_ISDIR(st.st_mode)) throw Error("work directory " + *workdir + ": not a directory");
+        refuse_undoing_bind(*workdir, policy::PathMode::ReadWrite, "work directory");
         binds.push_back(bind(*workdir, *workdir, BindAccess::ReadWrite));
     }
     // Parents before children: a shallower mount would otherwise hide a deeper one.

@@ -94,6 +94,30 @@ TEST(MountPlan, MissingPathIsAClearError) {
     }
 }
 
+// What the policy refuses by name (tests/unit/policy_parse_test.cpp) is refused here once
+// resolved on the host, so a symlink on the way cannot bring the host's /proc back.
+TEST(MountPlan, BindThatUndoesTheSandboxIsRefusedAfterResolving) {
+    test::TempDir dir;
+    const std::string link = dir.path() + "/p";
+    ASSERT_EQ(::symlink("/proc", link.c_str()), 0);
+    policy::Policy p;
+    p.allowed_paths = {PathRule{link + "/1", PathMode::ReadOnly}};
+    try {
+        build_mount_plan(p, {}, std::nullopt);
+        FAIL() << "the host's /proc was bound through a symlink";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("(resolves to /proc/1)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("is the host's /proc"), std::string::npos) << e.what();
+    }
+    // The final component a symlink is recreated, not followed: allowed.
+    p.allowed_paths = {PathRule{link, PathMode::ReadOnly}};
+    EXPECT_NO_THROW(build_mount_plan(p, {}, std::nullopt));
+    // The work directory and extra binds are held to the same rule.
+    p.allowed_paths.clear();
+    EXPECT_THROW(build_mount_plan(p, {}, std::string("/")), Error);
+    EXPECT_THROW(build_mount_plan(p, {ExtraBind{link + "/self", "/plugin", PathMode::ReadOnly}}, std::nullopt), Error);
+}
+
 TEST(MountPlan, WorkdirAndExtraBinds) {
     test::TempDir work, pkg;
     policy::Policy p;
