@@ -361,9 +361,12 @@ if [ "$profile" = 1 ]; then
     loop="for i in \$(seq 100); do $aj run -- /bin/true || exit 1; done"
     record_cmd profile "perf record -g -- sh -c '$loop'"
     t0=$(date +%s.%N)
-    perf stat -x, -e task-clock,context-switches,cpu-migrations,page-faults -o "$res/perf-stat.csv" -- sh -c "$loop"
-    t1=$(date +%s.%N)
-    echo "$t0 $t1" >"$res/perf-stat.wall"
+    if perf stat -x, -e task-clock,context-switches,cpu-migrations,page-faults -o "$res/perf-stat.csv" -- sh -c "$loop" 2>"$work/perf.err"; then
+      t1=$(date +%s.%N)
+      echo "$t0 $t1" >"$res/perf-stat.wall"
+    else
+      skip "profile (perf stat)" "$(head -c 200 "$work/perf.err" | tr '\n' ' ')"
+    fi
     if perf record -q -g -o "$work/perf.data" -- sh -c "$loop" 2>"$work/perf.err"; then
       # (perf 6.1's --comms filter drops samples when sorting by dso: sort by comm instead;
       # the loop's own sh and seq are a percent or two.)
