@@ -277,9 +277,10 @@ TEST(HostQueue, Heavy500RequestsFrom4SubmittersAnsweredExactlyOnce) {
     }
     for (auto& t : submitters) t.join();
     ASSERT_EQ(token_of.size(), static_cast<std::size_t>(kSubmitters * kEach));  // unique names
-    // Bounded by ctest's 300 s for the whole test: the submissions came first.
+    // ~15 s in release on an idle machine, 142 s measured under ASan beside two CPU hogs.
+    // ctest gives this test 900 s (tests/slow_tests.cmake); the submissions came first.
     ASSERT_TRUE(aj::test::eventually([&] { return env.response_count() >= token_of.size(); },
-                                     std::chrono::seconds(240)))
+                                     std::chrono::seconds(600)))
         << env.response_count() << " responses\n" << daemon.log().substr(0, 4000);
     auto counts = env.ledger_counts();
     for (const auto& [name, token] : token_of) {
