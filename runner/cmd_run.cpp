@@ -102,8 +102,28 @@ void register_run_command(CLI::App& app, Action& action) {
     // positional is CMD, and prefix_command() hands every later word over unparsed.
     auto* cmd = sub->add_option("CMD", opts->command_name, "The command, resolved via PATH inside the sandbox");
     sub->prefix_command();
+    // prefix_command() (CLI11 2.1) stops only at an unknown *positional*: an unknown
+    // option before CMD is set aside and parsing goes on, so "--polcy FILE CMD" would run
+    // CMD under the default policy with "--polcy" in its argv. Record what was set aside
+    // when CMD is parsed (positional validators run at that moment) to refuse it below.
+    auto set_aside_before_cmd = std::make_shared<std::optional<std::vector<std::string>>>();
+    sub->validate_positionals();
+    cmd->check(CLI::Validator(
+        [sub, set_aside_before_cmd](std::string&) {
+            if (!*set_aside_before_cmd) *set_aside_before_cmd = sub->remaining();
+            return std::string();
+        },
+        "", "words set aside before CMD"));
     sub->footer("Usage: aurora-jail run [OPTIONS] [--] CMD ARGS...");
-    sub->callback([opts, &action, sub, cmd] {
+    sub->callback([opts, &action, sub, cmd, set_aside_before_cmd] {
+        // Before CMD (or anywhere, without CMD) only "--" may have been set aside; any
+        // other word there is an option aurora-jail does not know.
+        const std::vector<std::string> all_set_aside = sub->remaining();
+        for (const std::string& word : *set_aside_before_cmd ? **set_aside_before_cmd : all_set_aside) {
+            if (word == "--") break;
+            throw CLI::ValidationError("run: unknown option " + word +
+                                       " (the command's own options go after CMD, or after --)");
+        }
         // CLI11 still parses our own options between CMD and its first plain argument
         // (run sh --json): refuse that instead of silently taking them from the command.
         bool after_cmd = false;
