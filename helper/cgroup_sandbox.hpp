@@ -44,6 +44,8 @@ public:
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;
 
+    // Whether a cgroup exists for this launch (and so must be emptied before removal).
+    bool exists() const { return cgroup_.has_value(); }
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;

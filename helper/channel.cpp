@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace aj::helper {
@@ -28,6 +29,24 @@ void send_message(int fd, MessageKind kind, int value, const std::string& text) 
     do {
         rc = ::write(fd, buf, kHeader + len);
     } while (rc < 0 && errno == EINTR);
+}
+
+std::string encode_summary(const InitSummary& s) {
+    auto usec = [](const timeval& tv) { return std::to_string(static_cast<long long>(tv.tv_sec) * 1000000 + tv.tv_usec); };
+    return usec(s.usage.ru_utime) + " " + usec(s.usage.ru_stime) + " " + (s.last_one ? "1" : "0");
+}
+
+std::optional<InitSummary> decode_summary(const std::string& text) {
+    long long user = -1, sys = -1;
+    int last = -1, used = 0;
+    if (std::sscanf(text.c_str(), "%lld %lld %d%n", &user, &sys, &last, &used) != 3 ||
+        static_cast<std::size_t>(used) != text.size() || user < 0 || sys < 0 || (last != 0 && last != 1))
+        return std::nullopt;
+    InitSummary s;
+    s.usage.ru_utime = {static_cast<time_t>(user / 1000000), static_cast<suseconds_t>(user % 1000000)};
+    s.usage.ru_stime = {static_cast<time_t>(sys / 1000000), static_cast<suseconds_t>(sys % 1000000)};
+    s.last_one = last == 1;
+    return s;
 }
 
 std::vector<Message> take_messages(std::string& buffer) {

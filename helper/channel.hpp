@@ -4,6 +4,8 @@
 // and pipe EOF tells the runner that nothing inside is left to speak (never a hang).
 #pragma once
 
+#include <sys/resource.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,8 +15,19 @@ namespace aj::helper {
 enum class MessageKind : char {
     SetupError = 'E',  // text: "step: ENAME (...)"; the sandbox gave up before execve
     ExecError = 'X',   // value: errno of the failed execve; text: the command
-    Status = 'S',      // value: the command's wait status, sent by PID 1 as it exits
+    Status = 'S',      // value: the command's wait status; text: encode_usage() of all
+                       // PID 1 reaped. Sent by PID 1 as it exits, once nothing else is left.
 };
+
+// What PID 1 adds to the Status message: the CPU time of everything it reaped, and
+// whether it was the last process left in the sandbox when it sent the message.
+struct InitSummary {
+    rusage usage{};         // ru_utime and ru_stime only
+    bool last_one = false;  // every other process was killed and reaped
+};
+// "USER_USEC SYS_USEC LAST(0|1)"; decode_summary() is the reverse (nullopt for anything else).
+std::string encode_summary(const InitSummary& summary);
+std::optional<InitSummary> decode_summary(const std::string& text);
 
 struct Message {
     MessageKind kind;

@@ -1,10 +1,13 @@
 #include "helper/init.hpp"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <ctime>
 
 #include "helper/caps.hpp"
 #include "helper/channel.hpp"
@@ -25,6 +28,34 @@ void harden_init() {
     sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "init: PR_SET_DUMPABLE 0");
 }
 
+namespace {
+
+// Kills every other process of the pid namespace (kill(-1) from its init reaches all but
+// the init) and reaps them, so that the Status message means "the sandbox is over" and
+// the runner need not wait for PID 1's own, slower, exit. True once none is left;
+// bounded, because a process stuck in the kernel is the kernel's teardown's to end.
+bool end_everything_else() {
+    ::kill(-1, SIGKILL);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);  // blocked by run_init: sigtimedwait takes it
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (;;) {
+        pid_t pid = ::waitpid(-1, nullptr, WNOHANG);
+        if (pid > 0) continue;
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            return errno == ECHILD;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        const timespec wait{static_cast<time_t>(left.count() / 1000000000), static_cast<long>(left.count() % 1000000000)};
+        ::sigtimedwait(&chld, nullptr, &wait);
+    }
+}
+
+}  // namespace
+
 void run_init(pid_t command, int report_fd) {
     sigset_t wait_set = forwarded_signals();
     sigaddset(&wait_set, SIGCHLD);
@@ -40,7 +71,10 @@ void run_init(pid_t command, int report_fd) {
             int status = 0;
             pid_t pid = ::waitpid(-1, &status, WNOHANG);
             if (pid == command) {
-                send_message(report_fd, MessageKind::Status, status, "");
+                InitSummary summary;
+                summary.last_one = end_everything_else();
+                ::getrusage(RUSAGE_CHILDREN, &summary.usage);
+                send_message(report_fd, MessageKind::Status, status, encode_summary(summary));
                 ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
             }
             if (pid <= 0) break;  // 0: children left but none exited; -1 ECHILD: none left

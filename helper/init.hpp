@@ -17,8 +17,10 @@ sigset_t forwarded_signals();
 void harden_init();
 
 // Never returns. Forwards the forwarded signals to `command`, reaps every child (orphans
-// of the sandbox are reparented here), and when `command` exits sends its wait status over
-// `report_fd` and exits; the kernel then kills whatever is left in the pid namespace.
+// of the sandbox are reparented here), and when `command` exits kills and reaps whatever
+// else is left in the pid namespace, then sends the command's wait status and the CPU
+// time of everything it reaped over `report_fd` and exits. Once that message is sent,
+// no process of the sandbox but PID 1 itself exists any more.
 [[noreturn]] void run_init(pid_t command, int report_fd);
 
 }  // namespace aj::helper

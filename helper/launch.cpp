@@ -255,7 +255,8 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
     cgroup.watch_cpu_time(child);
-    SandboxOutcome outcome = supervise(child, std::move(report.read), signals.fd(), p.timeout_sec);
+    SandboxOutcome outcome =
+        supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
     guard.release();
 
     LaunchResult result = to_result(outcome);

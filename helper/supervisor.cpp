@@ -30,7 +30,7 @@ BlockedSignals::~BlockedSignals() {
 }
 
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec) {
+                         std::optional<std::uint64_t> timeout_sec, bool until_over) {
     using Clock = std::chrono::steady_clock;
     SandboxOutcome out;
     std::optional<Clock::time_point> deadline;
@@ -76,14 +76,23 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
                         out.exec_errno = m.value;
                         out.exec_command = m.text;
                         break;
-                    case MessageKind::Status: out.command_status = m.value; break;
+                    case MessageKind::Status:
+                        out.command_status = m.value;
+                        out.summary = decode_summary(m.text);
+                        break;
                 }
+            }
+            if (until_over && out.command_status && out.summary && out.summary->last_one && !out.timed_out) {
+                out.usage = out.summary->usage;
+                return out;
             }
         }
     }
 
     pid_t rc = sys::retry_eintr([&] { return ::wait4(init, &out.init_status, 0, &out.usage); });
     if (rc < 0) throw_errno("reaping the sandbox's init (wait4)");
+    out.init_reaped = true;
+    if (out.summary) out.usage = out.summary->usage;
     return out;
 }
 

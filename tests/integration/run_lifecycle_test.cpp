@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/jail.hpp"
 
@@ -97,6 +98,39 @@ TEST(RunLifecycle, SigtermIsForwardedToTheCommand) {
     ::kill(aj.pid(), SIGTERM);
     EXPECT_EQ(aj.wait(180), 143) << aj.output();
     EXPECT_NE(aj.output().find("got-term"), std::string::npos) << aj.output();
+}
+
+// When `aurora-jail run` returns, nothing of the sandbox may still run: PID 1 kills and
+// reaps what the command left behind before it reports, in both launch paths (no
+// cgroup-backed limit: the runner returns on that report without waiting for PID 1's own
+// exit; with limits: it empties and removes the cgroup first). Proof that the straggler
+// was reaped before the report rather than by the kernel's teardown after it: its CPU
+// time is in the report, which holds only what PID 1 had reaped when it reported.
+TEST(RunLifecycle, NothingOutlivesTheRun) {
+    for (const bool limits : {false, true}) {
+        TempDir dir;
+        // write_policy() adds the system paths and sets no memory limit.
+        nlohmann::json extra = limits ? nlohmann::json{{"max_memory_mb", 256}, {"max_pids", 64}}
+                                      : nlohmann::json{{"max_cpu_sec", nullptr}, {"max_pids", nullptr}};
+        const std::string policy = write_policy(dir, extra);
+        const std::string marker = "3141." + std::to_string(::getpid()) + (limits ? "1" : "0");
+        // The straggler spins (its $0 is the marker); the command leaves after a second.
+        auto args = sh_args(policy, "/bin/sh -c 'while :; do :; done' straggler-" + marker + " & /bin/sleep 1; echo left",
+                            {"--json"});
+        auto r = run_aj(args, "", 120);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_TRUE(pids_with_cmdline("straggler-" + marker).empty())
+            << "limits=" << limits << ": a sandbox process outlived the run";
+        const auto nl = r.out.find('\n');
+        ASSERT_NE(nl, std::string::npos) << r.out;
+        EXPECT_EQ(r.out.substr(0, nl), "left");
+        const nlohmann::json report = nlohmann::json::parse(r.out.substr(nl + 1));
+        const double cpu = report["cpu"].value("user_sec", 0.0) + report["cpu"].value("sys_sec", 0.0);
+        // A second of spinning, even with a small share of a loaded CPU, is far above what
+        // sh and sleep use (a few ms).
+        EXPECT_GE(cpu, 0.1) << "limits=" << limits << ": the straggler's CPU time is missing: " << report["cpu"];
+        std::printf("MEASURED straggler: limits=%d, cpu in report %.3f s\n", limits, cpu);
+    }
 }
 
 TEST(RunLifecycle, KillingAuroraJailKillsTheSandbox) {
