@@ -104,14 +104,19 @@ public:
         cv_.notify_all();
     }
 
-    // Drain: nothing new is claimed; each worker finishes the request it holds.
-    void stop() {
+    // From now on nothing new is claimed (pending names are dropped: they stay queued).
+    void stop_claiming() {
         {
             std::lock_guard lock(mu_);
             stopping_ = true;
             pending_.clear();
         }
         cv_.notify_all();
+    }
+
+    // Drain: stop_claiming(), then each worker finishes the request it holds.
+    void stop() {
+        stop_claiming();
         for (auto& t : workers_)
             if (t.joinable()) t.join();
     }
@@ -340,6 +345,9 @@ int run_host(const HostOptions& options) {
         if (fds[0].revents) {
             signalfd_siginfo info{};
             (void)!::read(sig_fd.get(), &info, sizeof info);
+            // Claims stop before the log line says so: a worker freed in between must not
+            // take one more request after the signal.
+            host.stop_claiming();
             log_line("signal " + std::to_string(info.ssi_signo) + ": draining (no new claims)");
             break;
         }
