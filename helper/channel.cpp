@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace aj::helper {
@@ -37,15 +37,24 @@ std::string encode_summary(const InitSummary& s) {
 }
 
 std::optional<InitSummary> decode_summary(const std::string& text) {
-    long long user = -1, sys = -1;
-    int last = -1, used = 0;
-    if (std::sscanf(text.c_str(), "%lld %lld %d%n", &user, &sys, &last, &used) != 3 ||
-        static_cast<std::size_t>(used) != text.size() || user < 0 || sys < 0 || (last != 0 && last != 1))
-        return std::nullopt;
+    // Exactly three space-separated decimal fields, nothing else: "USER SYS LAST".
+    long long field[3] = {-1, -1, -1};
+    const char* p = text.c_str();
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0 && *p++ != ' ') return std::nullopt;
+        if (*p < '0' || *p > '9') return std::nullopt;  // no sign, no blank, no empty field
+        char* end = nullptr;
+        errno = 0;
+        field[i] = std::strtoll(p, &end, 10);
+        if (errno != 0 || end == p) return std::nullopt;
+        p = end;
+    }
+    if (*p != '\0' || static_cast<std::size_t>(p - text.c_str()) != text.size()) return std::nullopt;
+    if (field[2] != 0 && field[2] != 1) return std::nullopt;
     InitSummary s;
-    s.usage.ru_utime = {static_cast<time_t>(user / 1000000), static_cast<suseconds_t>(user % 1000000)};
-    s.usage.ru_stime = {static_cast<time_t>(sys / 1000000), static_cast<suseconds_t>(sys % 1000000)};
-    s.last_one = last == 1;
+    s.usage.ru_utime = {static_cast<time_t>(field[0] / 1000000), static_cast<suseconds_t>(field[0] % 1000000)};
+    s.usage.ru_stime = {static_cast<time_t>(field[1] / 1000000), static_cast<suseconds_t>(field[1] % 1000000)};
+    s.last_one = field[2] == 1;
     return s;
 }
 
