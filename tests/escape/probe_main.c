@@ -206,7 +206,7 @@ static int run_attack(const struct attack *a) {
         g_verdict_fd = p[1];
         setpgid(0, 0);
         signal(SIGPIPE, SIG_IGN);
-        alarm(a->timeout_sec);
+        alarm(a->timeout_sec * AJ_ATTACK_SLOWNESS);
         a->fn();
         ESCAPED("undecided: probe bug, attack returned without a verdict");
     }
@@ -214,7 +214,7 @@ static int run_attack(const struct attack *a) {
     setpgid(pid, pid);
     char buf[1024];
     size_t len = 0;
-    long deadline = now_ms() + (long)a->timeout_sec * 1000 + 3000;
+    long deadline = now_ms() + (long)a->timeout_sec * AJ_ATTACK_SLOWNESS * 1000 + 3000;
     bool timed_out = false;
     for (;;) {
         long left = deadline - now_ms();
@@ -258,7 +258,8 @@ static int run_attack(const struct attack *a) {
                a->name);
     } else if (timed_out) {
         kind = V_ESCAPED;
-        printf("ATTACK %s ESCAPED undecided: no verdict within %us\n", a->name, a->timeout_sec + 3);
+        printf("ATTACK %s ESCAPED undecided: no verdict within %us\n", a->name,
+               a->timeout_sec * AJ_ATTACK_SLOWNESS + 3);
     } else if (WIFSIGNALED(status)) {
         kind = V_ESCAPED;
         printf("ATTACK %s ESCAPED undecided: attack process killed by %s\n", a->name,

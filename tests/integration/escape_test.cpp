@@ -208,7 +208,7 @@ SandboxRun do_run(Mode mode) {
         std::string only;
         for (const auto& a : all_attacks()) {
             if (!names.count(a.name)) continue;
-            timeout += a.timeout_sec + 3;
+            timeout += a.timeout_sec * AJ_ATTACK_SLOWNESS + 3;
             only += (only.empty() ? "" : ",") + a.name;
             ++r.attacks_requested;
         }
