@@ -48,14 +48,23 @@ def old_block(key):
     return m.group(1) if m else None
 
 
+def keep_old_block(key, placeholder):
+    """The block from the previous results file, or the placeholder line."""
+    prev = old_block(key)
+    if prev:
+        lines.append(prev.rstrip("\n"))
+    else:
+        emit(placeholder)
+
+
 skipped = dict(tsv("skipped.tsv"))
 lines = []
 emit = lines.append
 
 emit("# aurora-jail vs bubblewrap, firejail and crun")
 emit("")
-emit("Produced by `bash bench/compare.sh` in one run. Figures are **medians** from a shared, "
-     "noisy 2-core machine (other people were building while it ran): compare the ratios within "
+emit("Produced by `bash bench/compare.sh` in one run. Figures are **medians**; on a shared "
+     "machine the noise between runs can exceed the differences: compare the ratios within "
      "this run, not absolute numbers across runs.")
 emit("")
 emit("## Machine")
@@ -308,22 +317,14 @@ def profile_and_notes():
             add("")
         lines.extend(prof)
     else:
-        prev = old_block("profile")
-        if prev:
-            lines.append(prev.rstrip("\n"))
-        else:
-            emit("(no profile yet: run `bash bench/compare.sh --profile`)")
+        keep_old_block("profile", "(no profile yet: run `bash bench/compare.sh --profile`)")
     emit(end)
     emit("")
     emit("## Notes")
     emit("")
     begin, end = MARK["notes"]
     emit(begin)
-    prev = old_block("notes")
-    if prev:
-        lines.append(prev.rstrip("\n"))
-    else:
-        emit("(hand-written reading of the figures; kept across reruns)")
+    keep_old_block("notes", "(hand-written reading of the figures; kept across reruns)")
     emit(end)
     emit("")
 

@@ -253,7 +253,8 @@ LaunchResult launch(const LaunchRequest& request) {
     if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
-    // 4-6 run inside (sandbox_main); 7. supervise until PID 1 is gone.
+    // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
+    // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_cpu_time(child);
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());

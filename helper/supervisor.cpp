@@ -91,7 +91,6 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
 
     pid_t rc = sys::retry_eintr([&] { return ::wait4(init, &out.init_status, 0, &out.usage); });
     if (rc < 0) throw_errno("reaping the sandbox's init (wait4)");
-    out.init_reaped = true;
     if (out.summary) out.usage = out.summary->usage;
     return out;
 }

@@ -39,7 +39,6 @@ struct SandboxOutcome {
     std::optional<std::string> setup_error;  // "step: ENAME (...)" from inside
     bool timed_out = false;
     std::optional<InitSummary> summary;  // sent with the command's status
-    bool init_reaped = false;
     int init_status = 0;  // PID 1's own wait status, once reaped
     rusage usage{};       // CPU time of the sandbox: PID 1's summary, else its wait4
 };

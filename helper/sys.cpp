@@ -23,12 +23,22 @@ UniqueFd open_fd(const std::string& path, int flags, std::string_view what, int 
     return UniqueFd(fd);
 }
 
-void write_all(int fd, std::string_view data, std::string_view what) {
+namespace {
+
+// Writes all of `data`; 0, or the errno of the write that failed.
+int write_fully(int fd, std::string_view data) {
     while (!data.empty()) {
         ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
-        if (n < 0) throw_errno(what);
+        if (n < 0) return errno;
         data.remove_prefix(static_cast<std::size_t>(n));
     }
+    return 0;
+}
+
+}  // namespace
+
+void write_all(int fd, std::string_view data, std::string_view what) {
+    if (int err = write_fully(fd, data); err != 0) throw_errno(what, err);
 }
 
 bool write_unless_reader_gone(int fd, std::string_view data, std::string_view what) {
@@ -41,15 +51,7 @@ bool write_unless_reader_gone(int fd, std::string_view data, std::string_view wh
     sigset_t pending;
     sigpending(&pending);
     const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-    int err = 0;
-    while (!data.empty()) {
-        ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
-        if (n < 0) {
-            err = errno;
-            break;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
+    const int err = write_fully(fd, data);
     if (err == EPIPE && !was_pending) {
         const timespec zero{};
         retry_eintr([&] { return ::sigtimedwait(&pipe_only, nullptr, &zero); });
