@@ -24,6 +24,7 @@
 #include "helper/landlock.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
+#include "helper/seccomp_program.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -204,7 +205,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
     Plan plan = make_plan(request);
-    plan.seccomp = policy::compile_seccomp(request.policy);
+    plan.seccomp = seccomp_program_for(request.policy);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     const policy::Policy& policy = request.policy;
     LandlockSupport landlock = probe_landlock();

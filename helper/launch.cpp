@@ -25,6 +25,7 @@
 #include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
+#include "helper/seccomp_program.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -240,7 +241,7 @@ LaunchResult launch(const LaunchRequest& request) {
     bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),
                                                "releasing the sandbox");
     // PID 1 builds the root meanwhile, and forks nothing until the second release.
-    const policy::SeccompProgram seccomp = policy::compile_seccomp(policy);
+    const policy::SeccompProgram seccomp = seccomp_program_for(policy);
     if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     if (alive) {
         try {

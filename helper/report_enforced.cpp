@@ -54,7 +54,9 @@ nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::
           {"action", action_name(policy.action)},
           {"rules", allow_list ? policy.allowed_syscalls->size() : policy.blocked_syscalls.size()},
           {"default_deny", policy.default_deny},
-          {"instructions", seccomp.instructions.size()}}},
+          {"instructions", seccomp.instructions.size()},
+          // true: the program built in at build time (same rules, same libseccomp build)
+          {"precompiled", seccomp.precompiled}}},
         {"capabilities", "all dropped"},
         {"no_new_privs", true},
         {"limits", limits},

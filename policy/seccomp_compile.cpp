@@ -124,7 +124,7 @@ struct Plan {
     std::map<int, Rule> rules;
 };
 
-Plan plan_for(const Policy& p) {
+Plan plan_for(const SeccompInputs& p) {
     const std::uint32_t block = blocked_action(p.action);
     const int enosys_nr = resolve_syscall(kEnosysSyscall);
     std::map<int, const ArgRule*> arg_rules;
@@ -163,7 +163,9 @@ Plan plan_for(const Policy& p) {
     return plan;
 }
 
-Ctx build_filter(const Policy& p) {
+// Takes only the inputs, so that nothing else in a Policy can change the program (the
+// built-in default program relies on that).
+Ctx build_filter(const SeccompInputs& p) {
     const Plan plan = plan_for(p);
     Ctx ctx(seccomp_init(plan.default_action), &seccomp_release);
     if (!ctx) throw Error("compiling seccomp filter: seccomp_init failed (unsupported default action?)");
@@ -218,8 +220,12 @@ std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_c
 
 }  // namespace
 
+SeccompInputs seccomp_inputs(const Policy& policy) {
+    return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny};
+}
+
 SeccompProgram compile_seccomp(const Policy& policy) {
-    Ctx ctx = build_filter(policy);
+    Ctx ctx = build_filter(seccomp_inputs(policy));
     std::string raw = export_to_memory(ctx, &seccomp_export_bpf, "BPF program");
     if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
         throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
@@ -234,7 +240,7 @@ SeccompProgram compile_seccomp(const Policy& policy) {
 }
 
 std::string seccomp_pseudo_code(const Policy& policy) {
-    Ctx ctx = build_filter(policy);
+    Ctx ctx = build_filter(seccomp_inputs(policy));
     return export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
 }
 

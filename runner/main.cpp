@@ -14,14 +14,7 @@ int main(int argc, char** argv) {
     app.fallthrough(false);
 
     aj::runner::Action action;
-    aj::runner::register_policy_command(app, action);
-    aj::runner::register_run_command(app, action);
-    aj::runner::register_stage_command(app, action);
-    aj::runner::register_plugins_command(app, action);
-    aj::runner::register_host_command(app, action);
-    aj::runner::register_submit_command(app, action);
-    aj::runner::register_status_command(app, action);
-    aj::runner::register_check_command(app, action);
+    aj::runner::register_commands(app, action, argc > 1 ? argv[1] : "");
 
     try {
         app.parse(argc, argv);

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "helper/sys.hpp"
 #include "runner/atomic_file.hpp"
@@ -12,12 +12,19 @@
 
 namespace aj::runner {
 
-std::string utc_timestamp() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
+// Calendar arithmetic only: strftime and gmtime_r load the time zone database
+// (/etc/localtime) on first use, a file read every run would pay before its sandbox.
+std::string utc_timestamp(std::chrono::system_clock::time_point when) {
+    using namespace std::chrono;
+    const auto now = floor<seconds>(when);
+    const auto day = floor<days>(now);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> hms{now - day};
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
+                  static_cast<long long>(hms.seconds().count()));
     return buf;
 }
 

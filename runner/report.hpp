@@ -2,6 +2,7 @@
 // file atomically (--report FILE, what machines should use).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,8 @@
 
 namespace aj::runner {
 
-// "2026-11-28T01:02:03Z"
-std::string utc_timestamp();
+// "2026-11-28T01:02:03Z" for `when` (default: now).
+std::string utc_timestamp(std::chrono::system_clock::time_point when = std::chrono::system_clock::now());
 
 nlohmann::json make_run_report(const helper::LaunchResult& result, const policy::Policy& policy,
                                const std::vector<std::string>& argv, const std::string& started_at);

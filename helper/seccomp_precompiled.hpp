@@ -1,0 +1,17 @@
+// The default policy's seccomp program, compiled at build time by
+// helper/precompile/precompile_seccomp.cpp into the generated seccomp_precompiled.cpp.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstddef>
+
+namespace aj::helper::precompiled {
+
+// seccomp_compiler_build_id() of the libseccomp that compiled it ("" = none known: the
+// program is then never used).
+extern const char kDefaultProgramCompilerId[];
+extern const sock_filter kDefaultProgram[];
+extern const std::size_t kDefaultProgramLength;
+
+}  // namespace aj::helper::precompiled

@@ -1,0 +1,24 @@
+#include "helper/seccomp_program.hpp"
+
+#include <string_view>
+
+#include "helper/seccomp_precompiled.hpp"
+#include "policy/default_policy.hpp"
+
+namespace aj::helper {
+
+policy::SeccompProgram seccomp_program_for(const policy::Policy& policy) {
+    const std::string_view built_with = precompiled::kDefaultProgramCompilerId;
+    if (!built_with.empty() && precompiled::kDefaultProgramLength > 0 &&
+        policy::seccomp_inputs(policy) == policy::seccomp_inputs(policy::default_policy()) &&
+        policy::seccomp_compiler_build_id() == built_with) {
+        policy::SeccompProgram program;
+        program.instructions.assign(precompiled::kDefaultProgram,
+                                    precompiled::kDefaultProgram + precompiled::kDefaultProgramLength);
+        program.precompiled = true;
+        return program;
+    }
+    return policy::compile_seccomp(policy);
+}
+
+}  // namespace aj::helper

@@ -1,0 +1,100 @@
+// The seccomp program a run loads: the built-in one exactly when it is what libseccomp
+// would compile now, a fresh compile otherwise; never a different program.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "helper/seccomp_precompiled.hpp"
+#include "helper/seccomp_program.hpp"
+#include "policy/default_policy.hpp"
+#include "policy/parse.hpp"
+
+namespace aj::helper {
+namespace {
+
+using policy::Policy;
+using policy::SeccompProgram;
+
+bool same_instructions(const SeccompProgram& a, const SeccompProgram& b) {
+    return a.instructions.size() == b.instructions.size() &&
+           std::memcmp(a.instructions.data(), b.instructions.data(), a.instructions.size() * sizeof(sock_filter)) == 0;
+}
+
+// The build id of the libseccomp file this process mapped, as readelf reads it from disk.
+std::string libseccomp_build_id_on_disk() {
+    std::ifstream maps("/proc/self/maps");
+    std::string line, path;
+    while (std::getline(maps, line)) {
+        std::size_t at = line.find('/');
+        if (at != std::string::npos && line.find("libseccomp.so", at) != std::string::npos) {
+            path = line.substr(at);
+            break;
+        }
+    }
+    if (path.empty()) return "(libseccomp not mapped)";
+    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(("readelf -n '" + path + "' 2>&1").c_str(), "r"), &::pclose);
+    if (!p) return "(popen failed)";
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p.get())) {
+        std::string l(buf);
+        std::size_t at = l.find("Build ID: ");
+        if (at != std::string::npos) return l.substr(at + 10, l.find_last_not_of(" \n") - at - 9);
+    }
+    return "(no build id in readelf -n " + path + ")";
+}
+
+TEST(SeccompProgram, CompilerIdIsTheLoadedLibseccompFile) {
+    EXPECT_EQ(policy::seccomp_compiler_build_id(), libseccomp_build_id_on_disk());
+}
+
+TEST(SeccompProgram, DefaultRulesGetTheBuiltInProgramWhichIsWhatLibseccompCompilesNow) {
+    ASSERT_STREQ(precompiled::kDefaultProgramCompilerId, policy::seccomp_compiler_build_id().c_str())
+        << "this test binary runs with another libseccomp build than the one the build used";
+    const Policy p = policy::default_policy();
+    const SeccompProgram chosen = seccomp_program_for(p);
+    EXPECT_TRUE(chosen.precompiled);
+    const SeccompProgram fresh = policy::compile_seccomp(p);
+    EXPECT_FALSE(fresh.precompiled);
+    EXPECT_TRUE(same_instructions(chosen, fresh));
+    EXPECT_GT(chosen.instructions.size(), 50u);
+}
+
+TEST(SeccompProgram, SettingsOutsideTheSyscallRulesKeepTheBuiltInProgram) {
+    // The benchmark's bwrap-equivalent policy: other paths, no resource limits.
+    const Policy p = policy::parse_policy(
+        R"({"allowed_paths": ["/usr", "/etc"], "max_memory_mb": null, "max_cpu_sec": null, "max_pids": null,
+            "network": "host", "hostname": "elsewhere"})",
+        "test policy");
+    const SeccompProgram chosen = seccomp_program_for(p);
+    EXPECT_TRUE(chosen.precompiled);
+    EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p)));
+}
+
+TEST(SeccompProgram, AnyChangeToTheSyscallRulesCompilesAfresh) {
+    for (const char* json : {
+             R"({"blocked_syscalls": ["chmod"]})",
+             R"({"default_deny": false})",
+             R"({"blocked_action": "kill"})",
+             R"({"blocked_action": {"action": "errno", "errno": "EACCES"}})",
+             R"({"allowed_syscalls": ["execve", "read", "write", "exit_group"]})",
+         }) {
+        SCOPED_TRACE(json);
+        Policy p;
+        try {
+            p = policy::parse_policy(json, "test policy");
+        } catch (const std::exception& e) {
+            FAIL() << "test policy refused: " << e.what();
+        }
+        const SeccompProgram chosen = seccomp_program_for(p);
+        EXPECT_FALSE(chosen.precompiled);
+        EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p)));
+        EXPECT_FALSE(same_instructions(chosen, policy::compile_seccomp(policy::default_policy())));
+    }
+}
+
+}  // namespace
+}  // namespace aj::helper
