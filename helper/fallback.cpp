@@ -303,7 +303,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
         result.exit_code = WEXITSTATUS(status);
     }
 
-    result.enforced = describe(request, plan, landlock, not_enforced);
+    if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
     cgroup.finish(result.enforced);
     return result;
 }

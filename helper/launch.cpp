@@ -264,10 +264,12 @@ LaunchResult launch(const LaunchRequest& request) {
     LaunchResult result = to_result(outcome);
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
-    result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
-    // The wall limit in force may come from the request (--timeout), not the policy.
-    result.enforced["limits"]["timeout_sec"]["value"] =
-        p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);
+    if (request.describe_enforcement) {
+        result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+        // The wall limit in force may come from the request (--timeout), not the policy.
+        result.enforced["limits"]["timeout_sec"]["value"] =
+            p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);
+    }
     cgroup.finish(result.enforced);
     return result;
 }

@@ -56,14 +56,16 @@ int run(const RunOptions& o) {
     plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
+    const bool want_report = o.json || !o.report_file.empty();
+    request.describe_enforcement = want_report;
 
     std::optional<ReportTarget> report_target;
     if (!o.report_file.empty()) report_target.emplace(o.report_file);
 
-    const std::string started_at = utc_timestamp();
+    const std::string started_at = want_report ? utc_timestamp() : std::string();
     helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
 
-    if (o.json || !o.report_file.empty()) {
+    if (want_report) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
         plugin.annotate(report);
         if (report_target) report_target->write(report);
