@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 
+#include "helper/bind_source_check.hpp"
 #include "helper/sys.hpp"
 
 namespace aj::helper {
@@ -80,6 +81,8 @@ UniqueFd capture_bind(const MountOp& op) {
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0) throw_errno("binding " + op.source + " (open_tree)");
     UniqueFd tree(fd);
+    if (std::string why = undoing_bind_reason(tree.get(), op.access); !why.empty())
+        throw Error("binding " + op.source + ": refused: " + why);
     std::uint64_t attrs = MOUNT_ATTR_NOSUID;
     switch (op.access) {
         case BindAccess::ReadOnly: attrs |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV; break;
