@@ -382,6 +382,19 @@ if [ "$profile" = 1 ]; then
     else
       skip profile "perf record failed: $(head -c 200 "$work/perf.err" | tr '\n' ' ')"
     fi
+    # The wall time phase by phase, aurora-jail (bwrap-equivalent policy) against bwrap,
+    # from syscall tracepoints recorded system-wide (bench/phases.py says why not per task).
+    if command -v bwrap >/dev/null; then
+      phase_loop="for i in \$(seq 100); do $aj run --policy $pol_bweq -- /bin/true; $bw_s /bin/true; done"
+      record_cmd "profile (phases)" "perf record -a -e syscalls:sys_enter_execve,sys_enter_clone,sys_exit_clone,sys_enter_exit_group -- sh -c '$phase_loop'"
+      if perf record -a -q -o "$work/phases.data" -e syscalls:sys_enter_execve -e syscalls:sys_enter_clone \
+           -e syscalls:sys_exit_clone -e syscalls:sys_enter_exit_group -- sh -c "$phase_loop" >/dev/null 2>"$work/perf.err"; then
+        perf script -i "$work/phases.data" -F comm,pid,tid,cpu,time,event >"$work/phases.txt" 2>/dev/null
+        python3 bench/phases.py "$work/phases.txt" >"$res/phases.md"
+      else
+        skip "profile (phases)" "perf record -a failed: $(head -c 200 "$work/perf.err" | tr '\n' ' ')"
+      fi
+    fi
   fi
 fi
 

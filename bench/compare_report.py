@@ -304,6 +304,11 @@ def profile_and_notes():
                 "on the kernel's deferred work such as RCU, or for a CPU of this shared machine): "
                 "a CPU profile cannot show that part.")
             add("")
+        if read("phases.md").strip():
+            add("Wall time phase by phase (`bench/phases.py`):")
+            add("")
+            add(hide(read("phases.md")).rstrip())
+            add("")
         for title, f in (("Self time by process and binary (`--sort comm,dso`)", "perf-dso.txt"),
                          ("Inclusive time (`--children --sort sym`: a function with all it calls; "
                           "the first column is inclusive, the second self)", "perf-inclusive.txt"),
