@@ -15,7 +15,9 @@ PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& 
                                const std::string& run_id, bool remove_after) {
     if (plugin_id.empty()) return;
     state_.emplace(resolve_state_dir(state_dir));
-    plugin_ = PluginStore(*state_).find(plugin_id);
+    const PluginStore store(*state_);
+    hold_ = store.hold(plugin_id);
+    plugin_ = store.find(plugin_id);
     RunRegistry runs(*state_);
     // A background run's directory exists already (its supervisor made the record).
     run_id_ = run_id.empty() ? runs.create_run() : run_id;

@@ -45,6 +45,7 @@ public:
 
 private:
     std::optional<StateDir> state_;
+    sys::UniqueFd hold_;  // PluginStore::hold(): the staged tree stays as it is while we run
     std::optional<StagedPlugin> plugin_;
     std::string run_id_;
     std::string run_dir_;

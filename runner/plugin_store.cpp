@@ -22,6 +22,7 @@ using sys::UniqueFd;
 
 constexpr const char* kStagePrefix = ".stage-";
 constexpr const char* kLockName = ".lock";
+constexpr const char* kInUsePrefix = ".in-use-";
 
 UniqueFd open_dir_at(int dir_fd, const std::string& name, const std::string& what) {
     UniqueFd fd(sys::retry_eintr([&] {
@@ -40,6 +41,32 @@ UniqueFd lock_store(int plugins_fd, const std::string& dir) {
     if (!fd) throw_errno("opening lock " + dir + "/" + kLockName);
     sys::check(sys::retry_eintr([&] { return ::flock(fd.get(), LOCK_EX); }),
                "locking plugin store " + dir);
+    return fd;
+}
+
+// plugins/.in-use-ID: every run of ID holds a shared lock on it for its whole life, and
+// replacing or removing ID needs it exclusively, so a running sandbox never sees its
+// /plugin change or empty under it. The file outlives an unstage on purpose: a run that
+// opened it just before still locks the very file a later stage of ID checks.
+UniqueFd open_in_use(int plugins_fd, const std::string& dir, const std::string& id) {
+    const std::string name = kInUsePrefix + id;
+    UniqueFd fd(sys::retry_eintr([&] {
+        return ::openat(plugins_fd, name.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    }));
+    if (!fd && errno == EACCES)  // a caller who may not create it may still lock it
+        fd.reset(sys::retry_eintr([&] { return ::openat(plugins_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }));
+    if (!fd) throw_errno("opening " + dir + "/" + name);
+    return fd;
+}
+
+// The exclusive side: throws, without waiting, while any run holds `id`.
+UniqueFd claim_unused(int plugins_fd, const std::string& dir, const std::string& id, const std::string& doing) {
+    UniqueFd fd = open_in_use(plugins_fd, dir, id);
+    if (sys::retry_eintr([&] { return ::flock(fd.get(), LOCK_EX | LOCK_NB); }) != 0) {
+        if (errno == EWOULDBLOCK)
+            throw Error(doing + " " + id + ": a run of it is in progress (see `aurora-jail status`); try again once it has ended");
+        throw_errno("locking " + dir + "/" + kInUsePrefix + id);
+    }
     return fd;
 }
 
@@ -146,6 +173,8 @@ StagedPlugin PluginStore::stage(const std::string& package_dir, const CopyLimits
     Manifest manifest = read_staged_manifest(dst.get(), package_dir + "/manifest.json (as copied)");
     check_entrypoint(dst.get(), manifest);
 
+    // A version in use stays: refuse before touching it.
+    UniqueFd unused = claim_unused(plugins.get(), dir_, manifest.id, "staging a new version of");
     sys::check(::fchmod(dst.get(), 0755), "chmod staging directory");
     // Contents durable before the rename makes them visible under the id.
     sys::check(::syncfs(dst.get()), "syncing staged plugin");
@@ -189,6 +218,7 @@ void PluginStore::unstage(const std::string& id) const {
     check_safe_name(id, "plugin id");
     UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     UniqueFd lock = lock_store(plugins.get(), dir_);
+    UniqueFd unused = claim_unused(plugins.get(), dir_, id, "unstaging");
     // Rename aside first so the id disappears atomically, then remove at leisure (a crash
     // leaves a .stage- leftover, cleaned by the next stage).
     std::string aside = std::string(kStagePrefix) + "unstage-" + id;
@@ -199,6 +229,15 @@ void PluginStore::unstage(const std::string& id) const {
     }
     sys::check(::fsync(plugins.get()), "syncing plugin store directory");
     remove_tree(plugins.get(), aside);
+}
+
+sys::UniqueFd PluginStore::hold(const std::string& id) const {
+    check_safe_name(id, "plugin id");
+    UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
+    UniqueFd fd = open_in_use(plugins.get(), dir_, id);
+    // Waits only while a stage or unstage of `id` is under way (they never wait).
+    sys::check(sys::retry_eintr([&] { return ::flock(fd.get(), LOCK_SH); }), "locking plugin " + id + " for a run");
+    return fd;
 }
 
 }  // namespace aj::runner

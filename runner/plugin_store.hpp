@@ -1,12 +1,14 @@
 // The plugin store: staged packages under STATE/plugins/ID, each a private, validated,
 // world-readable copy that the sandbox mounts read-only. Staging is all-or-nothing and
-// replacing a staged version is atomic.
+// replacing a staged version is atomic; neither replacing nor removing touches a version
+// a run is using.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "helper/sys.hpp"
 #include "runner/manifest.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"
@@ -30,8 +32,12 @@ public:
     std::vector<StagedPlugin> list() const;
     // The staged plugin `id`; throws "unknown plugin ID" when there is none.
     StagedPlugin find(const std::string& id) const;
-    // Removes plugin `id`; throws when it is not staged.
+    // Removes plugin `id`; throws when it is not staged, or while a run holds it.
     void unstage(const std::string& id) const;
+    // A run's hold on `id`, released by closing the descriptor: until then neither
+    // unstage nor a new stage of `id` touches the staged tree (both refuse instead).
+    // Take it before find(), which then sees the version the run will use.
+    sys::UniqueFd hold(const std::string& id) const;
 
 private:
     std::string dir_;

@@ -162,3 +162,36 @@ TEST(BackgroundCli, UnknownRunIsAnError) {
     EXPECT_EQ(r.exit_code, 125);
     EXPECT_NE(r.err.find("not a safe name"), std::string::npos) << r.err;
 }
+
+// A staged plugin is not removed or replaced under a run of it: unstage and a new stage
+// of the same id refuse while the run lasts (the sandbox still reads its /plugin), and
+// work again once it has ended.
+TEST_F(BackgroundRun, UnstageAndRestageRefuseWhileAPluginRuns) {
+    env.stage("acme.busy");
+    std::string id = detach(env, {"--plugin", "acme.busy", "--", "/bin/sh", "-c",
+                                  "echo started; while sleep 0.2; do cat /plugin/run.sh > /dev/null || exit 9; done"});
+    json st = running_after_output(env, id, "started\n");
+    ASSERT_FALSE(HasFailure());
+
+    auto r = env.aj({"unstage", "acme.busy"});
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_NE(r.err.find("in progress"), std::string::npos) << r.err;
+    r = env.aj({"stage", env.pkg});
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_NE(r.err.find("in progress"), std::string::npos) << r.err;
+    r = env.aj({"plugins"});
+    EXPECT_NE(r.out.find("acme.busy"), std::string::npos) << r.out;
+    // Still running, its package intact (the loop exits 9 once /plugin/run.sh is gone).
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(status_of(env, id)["state"], "running");
+
+    r = env.aj({"stop", "--grace", "0", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    expect_stopped(env, id, st);
+    r = env.aj({"stage", env.pkg});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = env.aj({"unstage", "acme.busy"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = env.aj({"plugins"});
+    EXPECT_EQ(r.out.find("acme.busy"), std::string::npos) << r.out;
+}
