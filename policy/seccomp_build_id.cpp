@@ -32,7 +32,8 @@ std::string build_id_of(const dl_phdr_info& info) {
     for (int i = 0; i < info.dlpi_phnum; ++i) {
         const ElfW(Phdr)& ph = info.dlpi_phdr[i];
         if (ph.p_type != PT_NOTE) continue;
-        const auto* at = reinterpret_cast<const unsigned char*>(info.dlpi_addr + ph.p_vaddr);
+        // The loader hands out the load address as an integer; the notes are read in place.
+        const auto* at = reinterpret_cast<const unsigned char*>(info.dlpi_addr + ph.p_vaddr);  // NOLINT(performance-no-int-to-ptr)
         const unsigned char* end = at + ph.p_memsz;
         while (static_cast<std::size_t>(end - at) >= sizeof(ElfW(Nhdr))) {
             ElfW(Nhdr) note;

@@ -2,16 +2,15 @@
 // would compile now, a fresh compile otherwise; never a different program.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <string>
 
 #include "helper/seccomp_precompiled.hpp"
 #include "helper/seccomp_program.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/parse.hpp"
+#include "tests/support/process.hpp"
 
 namespace aj::helper {
 namespace {
@@ -36,15 +35,11 @@ std::string libseccomp_build_id_on_disk() {
         }
     }
     if (path.empty()) return "(libseccomp not mapped)";
-    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(("readelf -n '" + path + "' 2>&1").c_str(), "r"), &::pclose);
-    if (!p) return "(popen failed)";
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p.get())) {
-        std::string l(buf);
-        std::size_t at = l.find("Build ID: ");
-        if (at != std::string::npos) return l.substr(at + 10, l.find_last_not_of(" \n") - at - 9);
-    }
-    return "(no build id in readelf -n " + path + ")";
+    const aj::test::ProcessResult r = aj::test::run_process({"/usr/bin/readelf", "-n", path});
+    const std::size_t at = r.out.find("Build ID: ");
+    if (r.exit_code != 0 || at == std::string::npos) return "(no build id in readelf -n " + path + ": " + r.err + ")";
+    const std::size_t start = at + 10;
+    return r.out.substr(start, r.out.find_first_of(" \n", start) - start);
 }
 
 TEST(SeccompProgram, CompilerIdIsTheLoadedLibseccompFile) {
