@@ -82,7 +82,7 @@ int run(const RunOptions& o) {
 
 }  // namespace
 
-void register_run_command(CLI::App& app, Action& action) {
+void register_run_command(CLI::App& app, Action& action, const std::vector<std::string>* command_words) {
     auto opts = std::make_shared<RunOptions>();
     auto* sub = app.add_subcommand("run", "Run CMD ARGS... in a sandbox under a jail policy");
     sub->add_option("--policy", opts->policy, "Policy file or stored policy name (default: the built-in policy)");
@@ -101,7 +101,9 @@ void register_run_command(CLI::App& app, Action& action) {
     sub->add_flag("--rm", opts->remove_run_dir, "Remove the plugin run's directory afterwards");
     add_state_dir_option(*sub, opts->state_dir);
     // Everything from CMD on belongs to the command, options included: the first
-    // positional is CMD, and prefix_command() hands every later word over unparsed.
+    // positional is CMD; main gives CLI11 the line only up to CMD when it can tell where
+    // that is (register_commands), and otherwise prefix_command() hands every word after
+    // CMD over unparsed.
     auto* cmd = sub->add_option("CMD", opts->command_name, "The command, resolved via PATH inside the sandbox");
     sub->prefix_command();
     // prefix_command() (CLI11 2.1) stops only at an unknown *positional*: an unknown
@@ -117,7 +119,7 @@ void register_run_command(CLI::App& app, Action& action) {
         },
         "", "words set aside before CMD"));
     sub->footer("Usage: aurora-jail run [OPTIONS] [--] CMD ARGS...");
-    sub->callback([opts, &action, sub, cmd, set_aside_before_cmd] {
+    sub->callback([opts, &action, sub, cmd, set_aside_before_cmd, command_words] {
         // Before CMD (or anywhere, without CMD) only "--" may have been set aside; any
         // other word there is an option aurora-jail does not know.
         const std::vector<std::string> all_set_aside = sub->remaining();
@@ -142,6 +144,8 @@ void register_run_command(CLI::App& app, Action& action) {
             throw CLI::RequiredError("CMD (or --plugin ID)");
         if (!opts->command_name.empty()) opts->command = {opts->command_name};
         opts->command.insert(opts->command.end(), rest.begin(), rest.end());
+        // The words after CMD that CLI11 was not given (register_commands).
+        if (command_words) opts->command.insert(opts->command.end(), command_words->begin(), command_words->end());
         action = [opts] {
             if (!opts->detach) return run(*opts);
             return run_detached(opts->state_dir, opts->plugin, opts->command,

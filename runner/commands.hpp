@@ -4,7 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,7 +15,9 @@ namespace aj::runner {
 using Action = std::function<int()>;
 
 void register_policy_command(CLI::App& app, Action& action);
-void register_run_command(CLI::App& app, Action& action);
+// `command_words`, when given, is read when the line is parsed: the words after CMD,
+// which CLI11 never sees (register_commands fills it).
+void register_run_command(CLI::App& app, Action& action, const std::vector<std::string>* command_words = nullptr);
 void register_stage_command(CLI::App& app, Action& action);
 void register_plugins_command(CLI::App& app, Action& action);  // plugins, unstage
 void register_host_command(CLI::App& app, Action& action);
@@ -21,10 +25,16 @@ void register_submit_command(CLI::App& app, Action& action);
 void register_status_command(CLI::App& app, Action& action);   // status, stop
 void register_check_command(CLI::App& app, Action& action);    // host feature probe
 
-// Registers the sub-commands on `app`. When `first_arg` names one exactly, only the file
-// that defines it registers: the others could not take part in parsing that line, and
-// building all of them (a few hundred CLI11 objects) is a measurable part of every
-// sandbox's start. Anything else (--help, a typo, nothing) gets every sub-command.
-void register_commands(CLI::App& app, Action& action, std::string_view first_arg);
+// Registers the sub-commands on `app` and returns how many words of argv CLI11 is to
+// parse. When argv[1] names a sub-command exactly, only the file that defines it
+// registers: the others could not take part in parsing that line, and building all of
+// them (a few hundred CLI11 objects) is a measurable part of every sandbox's start.
+// Anything else (--help, a typo, nothing) gets every sub-command.
+// For `run`, CLI11 parses up to CMD only: every later word is the command's, verbatim
+// (CLI11 would take a "--" right after CMD as its own marker and lose it), and goes into
+// `command_words`. A line with an option `run` does not know before CMD is parsed whole,
+// so that CLI11 names the option.
+int register_commands(CLI::App& app, Action& action, int argc, char** argv,
+                      std::vector<std::string>& command_words);
 
 }  // namespace aj::runner

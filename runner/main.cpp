@@ -14,10 +14,11 @@ int main(int argc, char** argv) {
     app.fallthrough(false);
 
     aj::runner::Action action;
-    aj::runner::register_commands(app, action, argc > 1 ? argv[1] : "");
+    std::vector<std::string> command_words;  // `run`: the words after CMD, never parsed
+    const int parsed_words = aj::runner::register_commands(app, action, argc, argv, command_words);
 
     try {
-        app.parse(argc, argv);
+        app.parse(parsed_words, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -65,4 +65,28 @@ TEST(RunArgs, OptionsAfterCmdOrDoubleDashBelongToTheCommand) {
     EXPECT_EQ(r.out, "--bogus aj-cli-args-marker\n");
 }
 
+// Every word after CMD is the command's, verbatim: a "--" right after it (CLI11 took it
+// as its own marker, lost it and refused the next word), aurora-jail's own option names,
+// --help.
+TEST(RunArgs, EveryWordAfterCmdIsTheCommandsVerbatim) {
+    AJ_REQUIRE_SANDBOX();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"run", "/bin/echo", "--", kMarker}, "-- aj-cli-args-marker\n"},
+        {{"run", "--", "/bin/echo", "--", "--", kMarker}, "-- -- aj-cli-args-marker\n"},
+        {{"run", "/bin/echo", "--json", kMarker}, "--json aj-cli-args-marker\n"},
+        {{"run", "/bin/echo", "--policy", "x", kMarker}, "--policy x aj-cli-args-marker\n"},
+        {{"run", "/usr/bin/printf", "%s\\n", "--help"}, "--help\n"},
+        {{"run", "--timeout", "30", "--json", "--workdir=/tmp", "/bin/echo", "--timeout", kMarker},
+         "--timeout aj-cli-args-marker\n"},
+    };
+    for (const auto& [args, out] : cases) {
+        ProcessResult r = run_aj(args);
+        std::string shown;
+        for (const auto& a : args) shown += a + " ";
+        EXPECT_EQ(r.exit_code, 0) << shown << r.err;
+        // --json prints the report after the command's output.
+        EXPECT_EQ(r.out.substr(0, out.size()), out) << shown;
+    }
+}
+
 }  // namespace
