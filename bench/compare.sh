@@ -5,9 +5,9 @@
 #   -o FILE            write the Markdown results here (default bench/RESULTS.md; - = none)
 #   --profile          also perf-profile 100 aurora-jail runs ("where the time goes");
 #                      without it, that section is carried over from FILE's last profiled run
-#   --runs N           hyperfine runs per startup command and round (default 50, warmup 5)
-#   --rounds N         rounds of the startup measurement (default 3): every tool is measured
-#                      once per round, so a burst of load on the shared machine hits all alike
+#   --runs N           startup runs per command and round (default 50, warmup 5): each pass
+#                      runs every tool once (bench/interleave.py), so drift hits all alike
+#   --rounds N         rounds of the startup measurement (default 3)
 #   --calls N          system calls per measurement in the syscall benchmark (default 2000000)
 #   --daemon-requests N  requests for bench/daemon.sh (default 300)
 #   --only LIST        comma list of sections: startup,syscall,daemon,memory (default all)
@@ -15,7 +15,7 @@
 #   --escapes          also run bench/escape_compare.sh (rewrites bench/ESCAPES.md; slow)
 #
 # What it measures (the exact command lines end up in the results):
-#  1. startup of /bin/true: bare; aurora-jail (default policy, and a policy matching the
+#  1. startup of /bin/true, interleaved run by run: bare; aurora-jail (default policy, and a policy matching the
 #     bwrap line: same mounts, no resource limits); bwrap (peers.md line), bwrap + our
 #     seccomp program; firejail (as a throwaway user: it refuses root); crun (OCI bundle,
 #     cgroups disabled); `unshare` with the same namespaces as the floor. Medians.
@@ -86,6 +86,7 @@ else
   aj=$(realpath "$build/runner/aurora-jail")
 fi
 [ -x "$aj" ] || { echo "compare.sh: no aurora-jail binary at $aj" >&2; exit 1; }
+aj_built=$aj
 
 # ---- scratch space and cleanup ------------------------------------------------------------
 # Outside /tmp (the sandboxes get their own /tmp) and world-readable: aurora-jail maps a
@@ -106,6 +107,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 res=$work/results
 mkdir -m 755 "$res" "$work/bin"
+# The peers run as dpkg installed them; aurora-jail runs from a copy written the same way
+# (whole, in order, as install(1) and dpkg write files). The linker's own output starts
+# measurably slower until the page cache forgets it: it writes the file piecemeal, so its
+# cached pages stay small, and an exec then takes more page faults (measured here: ~0.3 ms
+# a start, ~5% of the bwrap-equivalent run).
+install -m 755 "$aj_built" "$work/bin/aurora-jail"
+aj=$work/bin/aurora-jail
 : >"$res/skipped.tsv"
 : >"$res/commands.tsv"
 skip() { printf '%s\t%s\n' "$1" "$2" >>"$res/skipped.tsv"; echo "   $1: skipped: $2" >&2; }
@@ -155,19 +163,12 @@ bpf_min=$work/min-filter.bpf
 "$aj" policy compile --bpf "$bpf_min" "$pol_min" >/dev/null
 chmod 644 "$bpf" "$bpf_min"
 
-# hyperfine over the named commands of an associative array; JSON to $1.
-# The arguments are "NAME" pairs looked up in cmds[].
+# The startup command lines, by name.
 declare -A cmds
-hyper() {
-  local json=$1; shift
-  local args=()
-  for n in "$@"; do args+=(-n "$n" "${cmds[$n]}"); done
-  hyperfine -N --warmup 5 -r "$runs" --style none --export-json "$json" "${args[@]}" >/dev/null
-}
 
 # ---- 1. startup ------------------------------------------------------------------------------
 if want startup; then
-  say "startup of /bin/true (hyperfine -N --warmup 5 -r $runs, $rounds rounds)"
+  say "startup of /bin/true ($runs interleaved passes x $rounds rounds, warmup 5)"
   cmds[bare]="/bin/true"
   cmds[unshare]="unshare -U -r -m -p -f -n -i -u /bin/true"
   cmds[aurora-jail default]="$aj run -- /bin/true"
@@ -260,7 +261,10 @@ EOF
 
   for round in $(seq "$rounds"); do
     echo "   round $round of $rounds" >&2
-    hyper "$res/startup-main.$round.json" "${main_names[@]}"
+    # Interleaved run by run (bench/interleave.py says why), not hyperfine's blocks.
+    inter=()
+    for n in "${main_names[@]}"; do inter+=(-n "$n" "${cmds[$n]}"); done
+    python3 bench/interleave.py --runs "$runs" --warmup 5 --export-json "$res/startup-main.$round.json" "${inter[@]}"
     if [ "$crun_ok" = 1 ]; then
       # The same hyperfine call, inside the private mount namespace.
       unshare -m sh -c "$crun_pre && exec hyperfine -N --warmup 5 -r $runs --style none --export-json $res/startup-crun.$round.json -n crun '${cmds[crun]}'" >/dev/null

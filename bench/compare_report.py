@@ -98,11 +98,16 @@ what = {
 med = {n: statistics.median(t) * 1000 for n, t in startup.items()}
 nruns = {n: len(t) for n, t in startup.items()}
 if startup or any(n in skipped for n in order):
-    emit(f"## 1. Startup of `/bin/true` (hyperfine -N, warmup 5, {runs} runs x {rounds} rounds)")
+    emit(f"## 1. Startup of `/bin/true` ({runs} runs x {rounds} rounds, interleaved)")
     emit("")
-    emit(f"Each round measures every tool once ({runs} runs each, in the order below); the "
-         "medians pool the runs of all rounds. q1-q3 is the interquartile range (the noise); min, "
-         "the least disturbed run, is closest to the cost on an idle machine.")
+    emit(f"`bench/interleave.py`: each pass of a round runs every tool once, in the order below "
+         f"and reversed on every other pass, {runs} passes a round, after 5 warm-up runs each, "
+         "so that all tools see the same machine (crun and firejail, which need their own "
+         "namespace or user, are measured right after each round with hyperfine -N). The medians "
+         "pool the runs of all rounds. q1-q3 is the interquartile range (the noise); min, the "
+         "least disturbed run, is closest to the cost on an idle machine. aurora-jail runs from a "
+         "copy written as install(1) and dpkg write files (`$W/bin/aurora-jail`), like the peers, "
+         "which dpkg installed.")
     emit("")
     emit("| command | median ms | q1-q3 ms | min ms | x bare | x bwrap | isolation |")
     emit("|---|---:|---:|---:|---:|---:|---|")
