@@ -195,6 +195,11 @@ step "a sandboxed command from /usr/bin"
 if have_cmd "$aj" run && "$aj" run -- /bin/true 2>"$work/run.err"; then
     out=$("$aj" run -- /usr/bin/id -u)
     note "aurora-jail run -- /usr/bin/id -u: $out"
+    # The package carries the default policy's seccomp program compiled at build time; it
+    # serves only with the libseccomp build it was compiled by (the one installed here).
+    "$aj" run --json -- /bin/true | grep -q '"precompiled":true' \
+        || fail "the installed aurora-jail compiled the default seccomp program at run time (built-in program not used)"
+    note "built-in seccomp program used"
     if [ "$check_rc" = 0 ]; then  # rlimit-only mode shows the host's files by design
         "$aj" run -- /usr/bin/test ! -e /etc/shadow || fail "/etc/shadow visible in the sandbox"
         note "/etc/shadow not visible in the sandbox"
