@@ -27,6 +27,7 @@
 #include "runner/plugin_run.hpp"
 #include "runner/plugin_store.hpp"
 #include "runner/queue.hpp"
+#include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"
 
@@ -220,6 +221,8 @@ private:
         limits.max_stdout = limits.max_stderr = opts_.max_output;
         limits.deadline = std::chrono::seconds(timeout) + kRunGrace;
         CapturedRun run = run_captured(argv, limits);
+        // Killed at the deadline, that run could not remove its directory: do it now.
+        if (run.killed_at_deadline) RunRegistry(state_).remove_abandoned_runs();
 
         json report;
         {
@@ -303,6 +306,9 @@ int run_host(const HostOptions& options) {
         remove_tree(queue_fd.get(), "tmp");
         ensure_dir(state.queue() + "/tmp", 0700);
     }
+    // Directories of --rm runs whose aurora-jail was killed before it could remove them
+    // (the daemon's own runs when a daemon before this one was SIGKILLed, among others).
+    const std::size_t abandoned = RunRegistry(state).remove_abandoned_runs();
     // STATE/host.heartbeat: its mtime is refreshed from this loop (at least every rescan
     // interval), so packaging/lifecycle/health-check.sh can tell a dead or stuck daemon.
     std::string heartbeat = state.root() + "/host.heartbeat";
@@ -314,7 +320,7 @@ int run_host(const HostOptions& options) {
 
     log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers; recovered " +
              std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
-             " already answered");
+             " already answered; removed " + std::to_string(abandoned) + " abandoned run directories");
 
     Host host(options, state);
     host.start_workers(wake.get());

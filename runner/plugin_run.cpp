@@ -19,8 +19,11 @@ PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& 
     hold_ = store.hold(plugin_id);
     plugin_ = store.find(plugin_id);
     RunRegistry runs(*state_);
-    // A background run's directory exists already (its supervisor made the record).
-    run_id_ = run_id.empty() ? runs.create_run() : run_id;
+    // A background run's directory exists already (its supervisor made the record). One
+    // removed afterwards is made disposable: if this process is killed before it removes
+    // the directory, the host daemon's next start does (remove_abandoned_runs).
+    if (!run_id.empty()) run_id_ = run_id;
+    else run_id_ = remove_after ? runs.create_disposable_run(disposable_) : runs.create_run();
     run_dir_ = runs.run_dir(run_id_);
     remove_after_ = remove_after;
 }

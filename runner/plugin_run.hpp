@@ -50,6 +50,7 @@ private:
     std::string run_id_;
     std::string run_dir_;
     bool remove_after_ = false;
+    sys::UniqueFd disposable_;  // RunRegistry::create_disposable_run's lock, with remove_after
 };
 
 // The policy file a plugin's manifest names (STATE/policies first, then the usual policy

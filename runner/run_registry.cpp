@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/atomic_file.hpp"
+#include "runner/dir_list.hpp"
 #include "runner/manifest.hpp"
 #include "runner/report.hpp"
 #include "runner/tree_copy.hpp"
@@ -145,6 +147,44 @@ std::string RunRegistry::create_run() {
         return id;
     }
     throw Error("creating a run directory in " + runs_ + ": no free run id");
+}
+
+namespace {
+constexpr const char* kDisposable = "disposable";
+constexpr const char* kDisposableTmp = ".disposable.tmp";
+}  // namespace
+
+std::string RunRegistry::create_disposable_run(sys::UniqueFd& hold) {
+    std::string id = create_run();
+    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
+    // Locked under a temporary name and renamed into place: remove_abandoned_runs()
+    // never sees the marker unlocked while its creator lives.
+    UniqueFd marker(sys::retry_eintr([&] {
+        return ::openat(dir.get(), kDisposableTmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }));
+    if (!marker) throw_errno("creating " + run_dir(id) + "/" + kDisposableTmp);
+    sys::check(sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX); }), "locking run directory " + id);
+    sys::check(::renameat(dir.get(), kDisposableTmp, dir.get(), kDisposable), "marking run directory " + id);
+    hold = std::move(marker);
+    return id;
+}
+
+std::size_t RunRegistry::remove_abandoned_runs() const {
+    UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    std::size_t removed = 0;
+    for (const std::string& id : list_dir(runs.get(), runs_)) {
+        if (!is_safe_name(id)) continue;
+        UniqueFd dir(sys::retry_eintr([&] {
+            return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }));
+        if (!dir) continue;
+        UniqueFd marker(sys::retry_eintr([&] { return ::openat(dir.get(), kDisposable, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }));
+        if (!marker) continue;  // not disposable (or already being removed)
+        if (sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX | LOCK_NB); }) != 0) continue;  // its run lives
+        remove_tree(runs.get(), id);
+        ++removed;
+    }
+    return removed;
 }
 
 void RunRegistry::write(const RunRecord& record) const {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/sys.hpp"
 #include "runner/state_dir.hpp"
 
 namespace aj::runner {
@@ -47,6 +48,14 @@ public:
 
     // A fresh run id and its directory with an empty work/ the sandbox may write.
     std::string create_run();
+    // The same, for a run whose directory goes when the run does (`run --rm`, the host
+    // daemon's runs). It carries a `disposable` file locked (flock) through `hold` for as
+    // long as the creator lives, so that the directory of a creator killed before it
+    // could clean up is recognised and removed by remove_abandoned_runs().
+    std::string create_disposable_run(sys::UniqueFd& hold);
+    // Removes the directories of disposable runs whose creator is gone (their lock is
+    // free); returns how many. Every other run directory is left alone.
+    std::size_t remove_abandoned_runs() const;
     std::string run_dir(const std::string& id) const;
     std::string work_dir(const std::string& id) const { return run_dir(id) + "/work"; }
 

@@ -16,6 +16,7 @@
 
 #include "runner/queue.hpp"
 #include "tests/integration/plugin_support.hpp"
+#include "tests/support/jail.hpp"
 
 namespace fs = std::filesystem;
 using aj::test::Daemon;
@@ -350,4 +351,40 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
     EXPECT_TRUE(env.files(env.queue("claimed")).empty());
     std::cerr << "[ INFO ] " << interrupted << " of " << token_of.size()
               << " requests answered as interrupted across 6 SIGKILLs\n";
+}
+
+// `run --rm` removes its run directory when it ends; one SIGKILLed before that leaves it,
+// and the next daemon removes it at start. A live --rm run's directory is never touched.
+TEST(HostQueue, DaemonStartRemovesRunDirectoriesOfKilledRmRuns) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    auto run_dirs = [&] {
+        std::set<std::string> out;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(env.state + "/runs", ec)) out.insert(e.path().filename());
+        return out;
+    };
+    const std::vector<std::string> args{"run", "--state-dir", env.state, "--plugin", "acme.testpkg", "--rm",
+                                        "--", "/bin/sh", "-c", "echo up; exec sleep 120"};
+    aj::test::Spawned killed(args);
+    ASSERT_TRUE(killed.wait_for("up", 120)) << killed.output();
+    aj::test::Spawned alive(args);
+    ASSERT_TRUE(alive.wait_for("up", 120)) << alive.output();
+    ASSERT_EQ(run_dirs().size(), 2u);
+    ::kill(killed.pid(), SIGKILL);
+    EXPECT_EQ(killed.wait(), 128 + SIGKILL);
+    EXPECT_EQ(run_dirs().size(), 2u) << "a SIGKILLed aurora-jail cannot clean up";
+
+    {
+        Daemon d(env, 1);
+        ASSERT_TRUE(d.wait_serving()) << d.log();
+        EXPECT_NE(d.log().find("removed 1 abandoned run directories"), std::string::npos) << d.log();
+        d.signal(SIGTERM);
+        EXPECT_EQ(d.wait(), 0) << d.log();
+    }
+    EXPECT_EQ(run_dirs().size(), 1u) << "the live run's directory must stay";
+    ::kill(alive.pid(), SIGTERM);
+    alive.wait();
+    EXPECT_TRUE(run_dirs().empty()) << "the live run removes its own directory when it ends";
 }
