@@ -39,6 +39,7 @@ void register_status_command(CLI::App& app, Action& action) {
     struct Options {
         std::string id;
         bool json = false;
+        bool prune = false;
         double grace = 10;
         std::string state_dir;
     };
@@ -49,11 +50,27 @@ void register_status_command(CLI::App& app, Action& action) {
                   "lost), supervisor pid, start time, exit status, run report");
     status->add_option("RUN_ID", opts->id, "run id printed by `run --detach`");
     status->add_flag("--json", opts->json, "print JSON");
+    status->add_flag("--prune", opts->prune,
+                     "Remove the directories (logs, report, work/) of every background run that has ended, "
+                     "and list those runs");
     add_state_dir_option(*status, opts->state_dir);
     status->callback([opts, &action] {
+        if (opts->prune && !opts->id.empty())
+            throw CLI::ValidationError("status: --prune takes no RUN_ID (it removes every ended run)");
         action = [opts]() -> int {
             StateDir state(resolve_state_dir(opts->state_dir));
             RunRegistry reg(state);
+            if (opts->prune) {
+                const std::vector<RunRecord> pruned = reg.prune_ended();
+                if (opts->json) {
+                    nlohmann::json ids = nlohmann::json::array();
+                    for (const auto& r : pruned) ids.push_back(r.id);
+                    std::printf("%s\n", dump_json(nlohmann::json{{"removed", ids}}, 2).c_str());
+                } else {
+                    for (const auto& r : pruned) std::printf("removed %s\t%s\n", r.id.c_str(), r.state.c_str());
+                }
+                return 0;
+            }
             if (!opts->id.empty()) {
                 RunRecord r = reg.read(opts->id);
                 if (opts->json) {

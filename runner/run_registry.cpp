@@ -265,6 +265,18 @@ RunRecord RunRegistry::stop(const std::string& id, double grace_sec) const {
     return read(id);
 }
 
+std::vector<RunRecord> RunRegistry::prune_ended() const {
+    std::vector<RunRecord> pruned;
+    for (const RunRecord& r : list()) {
+        // read() (through list()) says "lost" only once the supervisor is gone, and the
+        // sandbox dies with it: nothing of an ended run still uses its directory.
+        if (r.state == "running" || r.state == "starting") continue;
+        remove(r.id);
+        pruned.push_back(r);
+    }
+    return pruned;
+}
+
 void RunRegistry::remove(const std::string& id) const {
     std::string dir = run_dir(id);
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");

@@ -70,6 +70,9 @@ public:
     RunRecord stop(const std::string& id, double grace_sec) const;
     // Removes the whole run directory.
     void remove(const std::string& id) const;
+    // Removes the directories of background runs that have ended (exited, stopped, failed,
+    // lost); returns their records. Running and starting runs are kept.
+    std::vector<RunRecord> prune_ended() const;
 
     // Starts `body` in a detached supervisor and returns once its record says running.
     // The supervisor: own session, stdin /dev/null, stdout/stderr to the run's logs;

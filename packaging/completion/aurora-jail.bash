@@ -109,7 +109,7 @@ _aurora_jail() {
         plugins) opts+=" --json --state-dir" ;;
         unstage) opts+=" --state-dir"
             [[ $cur != -* ]] && { COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur")); return 0; } ;;
-        status) opts+=" --json --state-dir" ;;
+        status) opts+=" --json --prune --state-dir" ;;
         stop) opts+=" --grace --state-dir" ;;
         host) opts+=" --workers --max-output --state-dir" ;;
         submit) opts+=" --plugin --timeout --wait --wait-timeout --state-dir --" ;;

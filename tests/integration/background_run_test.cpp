@@ -195,3 +195,31 @@ TEST_F(BackgroundRun, UnstageAndRestageRefuseWhileAPluginRuns) {
     r = env.aj({"plugins"});
     EXPECT_EQ(r.out.find("acme.busy"), std::string::npos) << r.out;
 }
+
+// `status --prune` removes the directories of ended background runs and only those.
+TEST_F(BackgroundRun, PruneRemovesEndedRunsOnly) {
+    std::string ended = detach(env, {"--", "/bin/sh", "-c", "echo bye"});
+    ASSERT_TRUE(aj::test::eventually([&] { return status_of(env, ended)["state"] == "exited"; },
+                                     aj::test::kSlowCeiling));
+    std::string running = detach(env, {"--", "/bin/sh", "-c", "echo started; exec sleep 60"});
+    json st = running_after_output(env, running, "started\n");
+    ASSERT_FALSE(HasFailure());
+
+    auto r = env.aj({"status", "--prune", ended});
+    EXPECT_EQ(r.exit_code, 125) << "--prune with a RUN_ID is refused: " << r.err;
+    r = env.aj({"status", "--prune", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["removed"], json::array({ended})) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(env.state + "/runs/" + ended));
+    EXPECT_EQ(env.aj({"status", ended}).exit_code, 125) << "an unknown run now";
+    EXPECT_EQ(status_of(env, running)["state"], "running");
+    EXPECT_TRUE(std::filesystem::exists(env.state + "/runs/" + running + "/stdout.log"));
+
+    r = env.aj({"stop", "--grace", "0", running});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    expect_stopped(env, running, st);
+    r = env.aj({"status", "--prune"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("removed " + running), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(env.state + "/runs/" + running));
+}
