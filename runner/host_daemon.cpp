@@ -221,8 +221,15 @@ private:
         limits.max_stdout = limits.max_stderr = opts_.max_output;
         limits.deadline = std::chrono::seconds(timeout) + kRunGrace;
         CapturedRun run = run_captured(argv, limits);
-        // Killed at the deadline, that run could not remove its directory: do it now.
-        if (run.killed_at_deadline) RunRegistry(state_).remove_abandoned_runs();
+        // Killed at the deadline, that run could not remove its directory: do it now. A
+        // failure here is logged; it must not replace this request's own answer.
+        if (run.killed_at_deadline) {
+            try {
+                RunRegistry(state_).remove_abandoned_runs();
+            } catch (const Error& e) {
+                log_line("removing abandoned run directories: " + std::string(e.what()));
+            }
+        }
 
         json report;
         {
