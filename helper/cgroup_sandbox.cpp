@@ -1,8 +1,5 @@
 #include "helper/cgroup_sandbox.hpp"
 
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -25,14 +22,13 @@ bool wants_cgroup(const policy::Policy& policy) {
 
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
-    : policy_(policy) {
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
     if (use == CgroupUse::LimitsOnly && !wants_cgroup(policy)) return;
     cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
-    if (cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None && policy.limits.memory_mb)
-        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
-                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_AS; }),
-                      rlimits.end());
+}
+
+bool SandboxCgroup::enforces_memory() const {
+    return cgroup_ && policy_.limits.memory_mb && cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None;
 }
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
-#include "helper/rlimits.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -35,17 +34,16 @@ public:
     // Creates the cgroup for the policy's limits. With CgroupUse::LimitsOnly, none when
     // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
     // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
-    // period, 10-18 ms here). Where the cgroup enforces memory,
-    // RLIMIT_AS is dropped from `rlimits`: address space is not memory use (runtimes
-    // reserve far more than they touch), and the hog must meet the cgroup's OOM killer,
-    // which the report can name, rather than a malloc failure it cannot.
-    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use);
+    // period, 10-18 ms here).
+    SandboxCgroup(const policy::Policy& policy, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;
 
     // Whether a cgroup exists for this launch (and so must be emptied before removal).
     bool exists() const { return cgroup_.has_value(); }
+    // Whether the cgroup enforces the policy's max_memory_mb (plan_limits() needs to know).
+    bool enforces_memory() const;
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;

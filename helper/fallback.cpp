@@ -18,6 +18,7 @@
 #include "helper/fds.hpp"
 #include "helper/init.hpp"
 #include "helper/landlock.hpp"
+#include "helper/limits_plan.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
@@ -41,14 +42,12 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
 struct Plan {
-    std::vector<RlimitSetting> rlimits;
+    LimitsPlan limits;  // planned once the cgroup exists (what it enforces is an input)
     std::vector<std::string> env;
     std::vector<LandlockRule> landlock;
     LandlockOptions landlock_options;
     std::string cwd;
     bool drop_to_nobody = false;
-    std::optional<std::uint64_t> timeout_sec;
-    std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
     policy::SeccompProgram seccomp;
 };
 
@@ -87,8 +86,8 @@ void drop_privileges(bool to_nobody) {
         drop_privileges(plan.drop_to_nobody);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
-        apply_rlimits(plan.rlimits);
-        if (plan.max_pids) apply_nproc_headroom(*plan.max_pids);
+        apply_rlimits(plan.limits.rlimits);
+        if (plan.limits.nproc_headroom) apply_nproc_headroom(*plan.limits.nproc_headroom);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -109,8 +108,6 @@ void drop_privileges(bool to_nobody) {
 Plan make_plan(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Plan plan;
-    plan.rlimits = plan_rlimits(policy, RlimitScope::HostUserNamespace);
-    plan.max_pids = policy.limits.pids;
     plan.env = build_environment(policy.env, environ);
     plan.landlock = landlock_rules_for(policy);
     for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
@@ -125,17 +122,17 @@ Plan make_plan(const LaunchRequest& request) {
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     plan.drop_to_nobody = ::geteuid() == 0;
-    plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
     return plan;
 }
 
 nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
                         const std::vector<std::string>& not_enforced) {
     nlohmann::json limits = nlohmann::json::object();
-    for (const auto& r : plan.rlimits)
+    for (const auto& r : plan.limits.rlimits)
         if (r.name != "core") limits[r.name] = {{"value", r.requested}, {"backend", "rlimit"}};
     const auto& l = request.policy.limits;
-    if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
+    if (plan.limits.timeout_sec)
+        limits["timeout_sec"] = {{"value", *plan.limits.timeout_sec}, {"backend", "supervisor"}};
     for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
         if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
     if (l.pids) limits["pids"] = {{"value", *l.pids}, {"backend", "rlimit (per-uid headroom, approximate)"}};
@@ -208,7 +205,8 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
                  namespaces_unavailable_reason(probe).c_str(), list.c_str());
 
-    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
+    plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory());
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = sys::make_pipe("creating the report pipe");
@@ -230,13 +228,14 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
                                         "releasing the command");
     cgroup.watch_cpu_time(0);
 
-    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.timeout_sec);
+    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
 
     LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "rlimit-only";
+    result.timeout_sec = plan.limits.timeout_sec;
 
     if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
     cgroup.finish(result.enforced);

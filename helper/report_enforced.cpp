@@ -24,11 +24,11 @@ nlohmann::json value_or_null(const std::optional<std::uint64_t>& v) {
 }  // namespace
 
 nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
-                                    int ns_flags, const std::vector<RlimitSetting>& rlimits,
+                                    int ns_flags, const LimitsPlan& limits_plan,
                                     const Identity& identity, const MountPlan& mounts) {
     using nlohmann::json;
     json limits = json::object();
-    for (const auto& r : rlimits) {
+    for (const auto& r : limits_plan.rlimits) {
         if (r.name == "core") continue;
         json entry{{"value", r.requested}, {"backend", "rlimit"}};
         if (r.clamped) entry["clamped_to"] = r.hard;
@@ -36,7 +36,7 @@ nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::
     }
     if (!limits.contains("memory_mb")) limits["memory_mb"] = {{"value", nullptr}, {"backend", "none"}};
     limits["tmpfs_mb"] = {{"value", value_or_null(policy.limits.tmpfs_mb)}, {"backend", "tmpfs size"}};
-    limits["timeout_sec"] = {{"value", value_or_null(policy.limits.timeout_sec)}, {"backend", "supervisor"}};
+    limits["timeout_sec"] = {{"value", value_or_null(limits_plan.timeout_sec)}, {"backend", "supervisor"}};
     // Without RLIMIT_NPROC (rlimit-only mode) and without a cgroup, max_pids is not
     // enforced: say so rather than pretend.
     if (!limits.contains("pids")) limits["pids"] = {{"value", value_or_null(policy.limits.pids)}, {"backend", "none"}};

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/limits_plan.hpp"
 #include "helper/mount_plan.hpp"
-#include "helper/rlimits.hpp"
 #include "helper/userns.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
@@ -14,7 +14,7 @@
 namespace aj::helper {
 
 nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
-                                    int ns_flags, const std::vector<RlimitSetting>& rlimits,
+                                    int ns_flags, const LimitsPlan& limits_plan,
                                     const Identity& identity, const MountPlan& mounts);
 
 }  // namespace aj::helper
