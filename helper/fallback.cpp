@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "helper/caps.hpp"
 #include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
@@ -41,13 +42,30 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/random", policy::PathMode::ReadOnly},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
+// Who the command runs as without a user namespace of its own.
+enum class FallbackIdentity {
+    Caller,  // a non-root caller: its own uid, ambient capabilities cleared
+    Nobody,  // a root caller: uid/gid 65534, after emptying the bounding set
+    // A root caller in a user namespace that denies setgroups or does not map 65534
+    // (`unshare -r`, some container runtimes): no switch can succeed there, so the
+    // command keeps uid 0 of that namespace (the namespace owner's uid outside), with
+    // every capability dropped. Reported as not enforced.
+    RootWithoutCapabilities,
+};
+
+FallbackIdentity choose_fallback_identity() {
+    if (::geteuid() != 0) return FallbackIdentity::Caller;
+    if (setgroups_allowed() && ids_mapped(kNobody, kNobody)) return FallbackIdentity::Nobody;
+    return FallbackIdentity::RootWithoutCapabilities;
+}
+
 struct Plan {
     LimitsPlan limits;  // planned once the cgroup exists (what it enforces is an input)
     std::vector<std::string> env;
     std::vector<LandlockRule> landlock;
     LandlockOptions landlock_options;
     std::string cwd;
-    bool drop_to_nobody = false;
+    FallbackIdentity identity = FallbackIdentity::Caller;
     policy::SeccompProgram seccomp;
 };
 
@@ -55,9 +73,10 @@ struct Plan {
 constexpr char kPlacedInCgroup = 'g';
 
 // A root caller without namespaces would run the command as real root: become nobody,
-// after emptying the bounding set (which needs the capabilities we are about to lose).
-void drop_privileges(bool to_nobody) {
-    if (to_nobody) {
+// after emptying the bounding set (which needs the capabilities we are about to lose),
+// or, where no switch is possible, keep the uid without any capability.
+void drop_privileges(FallbackIdentity identity) {
+    if (identity == FallbackIdentity::Nobody) {
         for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
         sys::check(::setgroups(0, nullptr), "setgroups(0)");
@@ -66,6 +85,8 @@ void drop_privileges(bool to_nobody) {
         // A credential change clears the parent-death signal.
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
     }
+    // Empty bounding and inheritable sets: execve as uid 0 then grants nothing either.
+    if (identity == FallbackIdentity::RootWithoutCapabilities) drop_all_capabilities();
     sys::check(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities");
 }
 
@@ -83,7 +104,7 @@ void drop_privileges(bool to_nobody) {
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
-        drop_privileges(plan.drop_to_nobody);
+        drop_privileges(plan.identity);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.limits.rlimits);
@@ -121,8 +142,27 @@ Plan make_plan(const LaunchRequest& request) {
     }
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
-    plan.drop_to_nobody = ::geteuid() == 0;
+    plan.identity = choose_fallback_identity();
     return plan;
+}
+
+const char* identity_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "the caller's uid";
+        case FallbackIdentity::Nobody: return "uid/gid 65534 (root caller)";
+        case FallbackIdentity::RootWithoutCapabilities:
+            return "the caller's uid 0 of its user namespace (setgroups denied or 65534 unmapped there)";
+    }
+    return "?";
+}
+
+const char* capabilities_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "ambient cleared";
+        case FallbackIdentity::Nobody: return "all dropped (bounding set emptied, then uid 65534)";
+        case FallbackIdentity::RootWithoutCapabilities: return "all dropped (bounding set emptied, uid 0 kept)";
+    }
+    return "?";
 }
 
 nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
@@ -143,8 +183,8 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
         rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
     return {{"namespaces", nlohmann::json::array()},
             {"no_new_privs", true},
-            {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
-            {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
+            {"identity", identity_text(plan.identity)},
+            {"capabilities", capabilities_text(plan.identity)},
             {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
             {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
                           {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
@@ -197,6 +237,9 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
                                              "Landlock allows",
                                              "pid, ipc and uts isolation", "/tmp size (no private /tmp)"};
     if (landlock.abi == 0) not_enforced[0] = "file system restrictions: no Landlock (" + landlock.reason + ")";
+    if (plan.identity == FallbackIdentity::RootWithoutCapabilities)
+        not_enforced.push_back("uid 65534 for a root caller (this user namespace denies setgroups or does not map "
+                               "65534: the command keeps uid 0 here, without capabilities)");
     if (policy.network == policy::NetworkMode::None)
         not_enforced.push_back(landlock.abi >= 4 ? "network isolation (only TCP bind/connect are denied, by Landlock)"
                                                  : "network isolation");
