@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
+#include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -55,10 +56,10 @@ public:
     // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
     // member except `spare` (the sandbox's PID 1, which then reports the kill).
     void watch_cpu_time(pid_t spare);
-    // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend and a
-    // "cgroup" object), prints one stderr line when the OOM killer or the CPU watch
-    // ended the command, kills what is left and removes the cgroup.
-    void finish(nlohmann::json& enforced);
+    // Stops the watch, records backends and statistics in `enforced` (the limits it
+    // enforces and its cgroup part), prints one stderr line when the OOM killer or the CPU
+    // watch ended the command, kills what is left and removes the cgroup.
+    void finish(EnforcementRecord& enforced);
 
 private:
     void stop_watch();

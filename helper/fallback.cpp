@@ -20,6 +20,7 @@
 #include "helper/init.hpp"
 #include "helper/landlock.hpp"
 #include "helper/limits_plan.hpp"
+#include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
@@ -165,34 +166,29 @@ const char* capabilities_text(FallbackIdentity identity) {
     return "?";
 }
 
-nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
-                        const std::vector<std::string>& not_enforced) {
-    nlohmann::json limits = nlohmann::json::object();
-    for (const auto& r : plan.limits.rlimits)
-        if (r.name != "core") limits[r.name] = {{"value", r.requested}, {"backend", "rlimit"}};
+EnforcementRecord describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
+                           const std::vector<std::string>& not_enforced) {
+    EnforcementRecord r;
+    record_planned_limits(r, plan.limits);
+    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"}) r.limits.try_emplace(name);
     const auto& l = request.policy.limits;
-    if (plan.limits.timeout_sec)
-        limits["timeout_sec"] = {{"value", *plan.limits.timeout_sec}, {"backend", "supervisor"}};
-    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
-        if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
-    if (l.pids) limits["pids"] = {{"value", *l.pids}, {"backend", "rlimit (per-uid headroom, approximate)"}};
-    if (l.cpus) limits["cpus"]["value"] = *l.cpus;
-    if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
-    nlohmann::json rules = nlohmann::json::array();
-    for (const auto& r : plan.landlock)
-        rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
-    return {{"namespaces", nlohmann::json::array()},
-            {"no_new_privs", true},
-            {"identity", identity_text(plan.identity)},
-            {"capabilities", capabilities_text(plan.identity)},
-            {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
-            {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
-                          {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
-                          {"ipc_scoped", landlock.abi >= 6}}},
-            {"environment", "cleared; policy pass/set only"},
-            {"session", "setsid"},
-            {"limits", limits},
-            {"not_enforced", not_enforced}};
+    if (l.pids) r.limits["pids"] = {*l.pids, "rlimit (per-uid headroom, approximate)", std::nullopt};
+    if (l.cpus) r.limits["cpus"].value = *l.cpus;
+    if (l.memory_mb) r.limits["memory_mb"].value = *l.memory_mb;
+    r.identity = identity_text(plan.identity);
+    r.capabilities = capabilities_text(plan.identity);
+    r.seccomp.instructions = plan.seccomp.instructions.size();
+    LandlockRecord& rules = r.landlock.emplace();
+    rules.abi = landlock.abi;
+    if (landlock.abi)
+        for (const auto& rule : plan.landlock)
+            rules.rules.push_back(rule.path + (rule.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
+    rules.tcp_denied = landlock.abi >= 4 && plan.landlock_options.deny_tcp;
+    rules.ipc_scoped = landlock.abi >= 6;
+    r.environment = "cleared; policy pass/set only";
+    r.session = "setsid";
+    r.not_enforced = not_enforced;
+    return r;
 }
 
 }  // namespace
@@ -280,8 +276,10 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     result.mode = "rlimit-only";
     result.timeout_sec = plan.limits.timeout_sec;
 
-    if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
-    cgroup.finish(result.enforced);
+    EnforcementRecord enforced;
+    if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }
 

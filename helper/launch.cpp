@@ -232,9 +232,11 @@ LaunchResult launch(const LaunchRequest& request) {
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
     result.timeout_sec = p.limits.timeout_sec;
+    EnforcementRecord enforced;
     if (request.describe_enforcement)
-        result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
-    cgroup.finish(result.enforced);
+        enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }
 
