@@ -38,7 +38,7 @@ TEST(PolicyCli, ValidateRejectsWithOneLineAnd125) {
     std::string broken = dir.write("broken.json", "{\n  \"max_pids\": 1,,\n}");
     r = run_aj({"policy", "validate", broken});
     EXPECT_EQ(r.exit_code, 125);
-    EXPECT_EQ(r.err.rfind("aurora-jail: " + broken + ": line 2, column 17: syntax error", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.rfind("aurora-jail: " + broken + ": not valid JSON at line 2, column 17: syntax error", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     r = run_aj({"policy", "validate", dir.path() + "/missing.json"});
     EXPECT_EQ(r.exit_code, 125);
