@@ -12,6 +12,7 @@
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
+#include "policy/policy_dirs.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/store.hpp"
 #include "runner/commands.hpp"
@@ -40,8 +41,8 @@ struct RunOptions {
     std::string run_id;  // set for a background run
 };
 
-// --policy FILE|NAME: a file, or a name looked up in --policy-dir,
-// $AURORA_JAIL_POLICY_DIR, /etc/aurora-jail/policies. None: the built-in default.
+// --policy FILE|NAME: a file, or a name looked up in policy_search_dirs() (--policy-dir,
+// $AURORA_JAIL_POLICY_DIR, the user's own, /etc/aurora-jail/policies). None: the built-in default.
 policy::Policy load_run_policy(const std::string& spec, const std::string& policy_dir) {
     if (spec.empty()) return policy::default_policy();
     return policy::resolve_policy(spec, policy::policy_search_dirs(policy_dir)).policy;
