@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "policy/error.hpp"
+#include "policy/text.hpp"
+
 namespace aj::runner {
 
 namespace {
@@ -22,9 +25,29 @@ constexpr std::array<CommandFile, 8> kCommandFiles{{
     {{"check", ""}, register_check_command},
 }};
 
+// A word from the command line, escaped so that a message stays one printable line.
+std::string shown(std::string_view word) {
+    const std::string quoted = policy::quote(word, 40);
+    return quoted.substr(1, quoted.size() - 2);
+}
+
+// "unknown option --polcy (did you mean --policy?)": the closest of `sub`'s option names.
+[[noreturn]] void refuse_unknown_option(const CLI::App& sub, const std::string& name) {
+    std::vector<std::string> known;
+    for (const CLI::Option* opt : sub.get_options()) {
+        for (const std::string& l : opt->get_lnames()) known.push_back("--" + l);
+        for (const std::string& s : opt->get_snames()) known.push_back("-" + s);
+    }
+    const std::string guess = policy::nearest(name, known);
+    throw Error(sub.get_name() + ": unknown option " + policy::quote(name).substr(1, name.size()) +
+                (guess.empty() ? std::string() : " (did you mean " + guess + "?)") +
+                " (the command's own options go after CMD, or after --)");
+}
+
 // Where CMD is in a `run` line: the index of the first word that is neither a known
 // option of `run` nor an option's value (after a "--", the word that follows it). argc
-// when there is none, or when an unknown option comes first.
+// when there is none. An unknown option before CMD is refused here, naming it: CLI11
+// would set it aside and report a later word instead.
 int run_cmd_index(const CLI::App& run, int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
         const std::string_view word = argv[i];
@@ -32,10 +55,27 @@ int run_cmd_index(const CLI::App& run, int argc, char** argv) {
         if (word.size() < 2 || word.front() != '-') return i;
         const std::string name(word.substr(0, word.find('=')));
         const CLI::Option* opt = run.get_option_no_throw(name);
-        if (opt == nullptr) return argc;
+        if (opt == nullptr) refuse_unknown_option(run, name);
         if (opt->get_expected_min() > 0 && name.size() == word.size()) ++i;  // its value
     }
     return argc;
+}
+
+// "unknown command 'frobnicate' (did you mean ...?); commands: check, host, ...".
+[[noreturn]] void refuse_unknown_command(std::string_view word) {
+    std::vector<std::string> names;
+    std::string listed;
+    for (const CommandFile& f : kCommandFiles) {
+        for (std::string_view name : f.names) {
+            if (name.empty()) continue;
+            names.emplace_back(name);
+            listed += (listed.empty() ? "" : ", ") + std::string(name);
+        }
+    }
+    const std::string guess = policy::nearest(word, names);
+    throw Error("unknown command '" + shown(word) + "'" +
+                (guess.empty() ? std::string() : " (did you mean " + guess + "?)") + "; commands: " + listed +
+                " (aurora-jail --help)");
 }
 
 }  // namespace
@@ -58,6 +98,8 @@ int register_commands(CLI::App& app, Action& action, int argc, char** argv,
             }
         }
     }
+    // A plain word that names no sub-command: CLI11 would only say that one is required.
+    if (!first_arg.empty() && first_arg.front() != '-') refuse_unknown_command(first_arg);
     for (const CommandFile& f : kCommandFiles) f.add(app, action);
     return argc;
 }
