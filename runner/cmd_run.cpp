@@ -9,6 +9,7 @@
 
 #include "helper/fallback.hpp"
 #include "helper/launch.hpp"
+#include "helper/userns.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
@@ -18,6 +19,7 @@
 #include "runner/commands.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
+#include "runner/workdir.hpp"
 
 namespace aj::runner {
 
@@ -55,7 +57,11 @@ int run(const RunOptions& o) {
     const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     helper::LaunchRequest request{policy, argv};
     plugin.apply(request);
-    if (!o.workdir.empty()) request.workdir = o.workdir;
+    if (!o.workdir.empty()) {
+        request.workdir = normalize_workdir(o.workdir);
+        const helper::Identity id = helper::choose_identity();
+        require_writable_workdir(*request.workdir, id.outside_uid, id.outside_gid);
+    }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     const bool want_report = o.json || !o.report_file.empty();
     request.describe_enforcement = want_report;
