@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
+    } catch (const CLI::ExtrasError& e) {
+        const std::string named = aj::runner::unknown_option_message(app, parsed_words, args.data());
+        std::fprintf(stderr, "aurora-jail: %s (see --help)\n", named.empty() ? e.what() : named.c_str());
+        return aj::kExitInternal;
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "aurora-jail: %s (see --help)\n", e.what());
         return aj::kExitInternal;

@@ -111,6 +111,21 @@ TEST(CommandWord, UnknownCommandIsNamedWithTheCommands) {
     EXPECT_NE(r.err.find("unknown command 'staus' (did you mean status?)"), std::string::npos) << r.err;
 }
 
+// Below a command: CLI11 said "The following argument was not expected: --jsn" and, for
+// `policy shw`, "A subcommand is required".
+TEST(CommandWord, UnknownOptionsAndNestedCommandsAreNamedWithASuggestion) {
+    ProcessResult r = run_aj({"status", "--jsn"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: status: unknown option --jsn (did you mean --json?)", 0), 0u) << r.err;
+    r = run_aj({"policy", "show", "--policy-dri", "x"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: policy show: unknown option --policy-dri (did you mean --policy-dir?)", 0), 0u)
+        << r.err;
+    r = run_aj({"policy", "shw"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: unknown policy command 'shw' (did you mean show?)", 0), 0u) << r.err;
+}
+
 // Which state directory a command used: StateDir creates its layout on first use.
 bool has_layout(const std::string& dir) {
     struct stat st{};
