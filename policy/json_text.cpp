@@ -138,7 +138,7 @@ json read_json_text(std::string_view text, const std::string& source) {
         }
     }
     std::size_t column = offset - line_start + 1;
-    throw Error(source + ": line " + std::to_string(line) + ", column " +
+    throw Error(source + ": not valid JSON at line " + std::to_string(line) + ", column " +
                 std::to_string(column) + ": " + syntax_problem(sax.error_text()));
 }
 

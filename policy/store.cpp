@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
 #include <memory>
 #include <random>
@@ -149,18 +148,6 @@ ResolvedPolicy resolve_policy(const std::string& file_or_name, const std::vector
     }
     throw Error("policy " + quote(file_or_name) + " not found (searched: " +
                 (searched.empty() ? std::string("no policy directory") : searched) + ")");
-}
-
-std::vector<std::string> policy_search_dirs(const std::string& flag_dir) {
-    std::vector<std::string> dirs;
-    if (!flag_dir.empty()) dirs.push_back(flag_dir);
-    if (const char* env = std::getenv("AURORA_JAIL_POLICY_DIR"); env && *env) dirs.emplace_back(env);
-    dirs.emplace_back(kSystemPolicyDir);
-    return dirs;
-}
-
-std::string primary_policy_dir(const std::string& flag_dir) {
-    return policy_search_dirs(flag_dir).front();
 }
 
 }  // namespace aj::policy

@@ -26,15 +26,8 @@ struct ResolvedPolicy {
     Policy policy;
 };
 // An argument containing '/' or ending in ".json" is a file; otherwise a name looked up
-// in each of `dirs` in order (callers pass --policy-dir, $AURORA_JAIL_POLICY_DIR,
-// /etc/aurora-jail/policies; empty entries are skipped).
+// in each of `dirs` in order (callers pass policy_search_dirs(), policy/policy_dirs.hpp;
+// empty entries are skipped).
 ResolvedPolicy resolve_policy(const std::string& file_or_name, const std::vector<std::string>& dirs);
-
-inline constexpr const char* kSystemPolicyDir = "/etc/aurora-jail/policies";
-// The lookup order: `flag_dir` (--policy-dir, may be empty), $AURORA_JAIL_POLICY_DIR,
-// then kSystemPolicyDir.
-std::vector<std::string> policy_search_dirs(const std::string& flag_dir);
-// Where `policy write` and `policy list` work: the first of that order that is set.
-std::string primary_policy_dir(const std::string& flag_dir);
 
 }  // namespace aj::policy

@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "helper/sys.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
+#include "policy/policy_dirs.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/store.hpp"
 #include "runner/commands.hpp"
@@ -60,13 +62,20 @@ int compile(const PolicyOptions& o) {
 
 int write(const PolicyOptions& o) {
     const std::string text = policy::read_policy_text(o.file);
-    const std::string path = policy::write_policy(policy::primary_policy_dir(o.policy_dir), o.name, text, o.file);
+    const std::string path = policy::write_policy(policy::policy_write_dir(o.policy_dir), o.name, text, o.file);
     std::cout << path << "\n";
     return 0;
 }
 
+// With --policy-dir, that directory's names; otherwise every name the search order can
+// resolve (a name in two directories once: the first one wins when it is used).
 int list(const PolicyOptions& o) {
-    for (const auto& n : policy::list_policies(policy::primary_policy_dir(o.policy_dir))) std::cout << n << "\n";
+    const std::vector<std::string> dirs =
+        o.policy_dir.empty() ? policy::policy_search_dirs("") : std::vector<std::string>{o.policy_dir};
+    std::set<std::string> names;
+    for (const auto& dir : dirs)
+        for (auto& n : policy::list_policies(dir)) names.insert(std::move(n));
+    for (const auto& n : names) std::cout << n << "\n";
     return 0;
 }
 
@@ -76,8 +85,9 @@ void register_policy_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<PolicyOptions>();
     auto* sub = app.add_subcommand("policy", "Validate, show, compile and store jail policies");
     sub->require_subcommand(1);
-    const std::string dir_help = "Policy directory (default: $AURORA_JAIL_POLICY_DIR, then " +
-                                 std::string(policy::kSystemPolicyDir) + ")";
+    const std::string dir_help =
+        "Policy directory (default: $AURORA_JAIL_POLICY_DIR, then yours: $XDG_CONFIG_HOME/aurora-jail/policies "
+        "or ~/.config/aurora-jail/policies (not for root), then " + std::string(policy::kSystemPolicyDir) + ")";
 
     auto* v = sub->add_subcommand("validate", "Check policy files: prints FILE: ok, or one error line");
     v->add_option("FILE", opts->files, "Policy files")->required();
@@ -94,13 +104,13 @@ void register_policy_command(CLI::App& app, Action& action) {
     c->add_option("--policy-dir", opts->policy_dir, dir_help);
     c->callback([&action, opts] { action = [opts] { return compile(*opts); }; });
 
-    auto* w = sub->add_subcommand("write", "Validate FILE and store it atomically as NAME in the policy directory");
+    auto* w = sub->add_subcommand("write", "Validate FILE and store it atomically as NAME in your policy directory (root: the system one)");
     w->add_option("NAME", opts->name, "Policy name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})")->required();
     w->add_option("FILE", opts->file, "Policy file to store")->required();
     w->add_option("--policy-dir", opts->policy_dir, dir_help);
     w->callback([&action, opts] { action = [opts] { return write(*opts); }; });
 
-    auto* l = sub->add_subcommand("list", "List the named policies in the policy directory");
+    auto* l = sub->add_subcommand("list", "List the policy names that --policy NAME can use (every directory searched)");
     l->add_option("--policy-dir", opts->policy_dir, dir_help);
     l->callback([&action, opts] { action = [opts] { return list(*opts); }; });
 }

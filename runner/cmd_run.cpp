@@ -9,14 +9,17 @@
 
 #include "helper/fallback.hpp"
 #include "helper/launch.hpp"
+#include "helper/userns.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
+#include "policy/policy_dirs.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/store.hpp"
 #include "runner/commands.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
+#include "runner/workdir.hpp"
 
 namespace aj::runner {
 
@@ -40,8 +43,8 @@ struct RunOptions {
     std::string run_id;  // set for a background run
 };
 
-// --policy FILE|NAME: a file, or a name looked up in --policy-dir,
-// $AURORA_JAIL_POLICY_DIR, /etc/aurora-jail/policies. None: the built-in default.
+// --policy FILE|NAME: a file, or a name looked up in policy_search_dirs() (--policy-dir,
+// $AURORA_JAIL_POLICY_DIR, the user's own, /etc/aurora-jail/policies). None: the built-in default.
 policy::Policy load_run_policy(const std::string& spec, const std::string& policy_dir) {
     if (spec.empty()) return policy::default_policy();
     return policy::resolve_policy(spec, policy::policy_search_dirs(policy_dir)).policy;
@@ -54,7 +57,11 @@ int run(const RunOptions& o) {
     const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     helper::LaunchRequest request{policy, argv};
     plugin.apply(request);
-    if (!o.workdir.empty()) request.workdir = o.workdir;
+    if (!o.workdir.empty()) {
+        request.workdir = normalize_workdir(o.workdir);
+        const helper::Identity id = helper::choose_identity();
+        require_writable_workdir(*request.workdir, id.outside_uid, id.outside_gid);
+    }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     const bool want_report = o.json || !o.report_file.empty();
     request.describe_enforcement = want_report;

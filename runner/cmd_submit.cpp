@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
+#include "runner/daemon_heartbeat.hpp"
 #include "runner/queue.hpp"
 #include "runner/state_dir.hpp"
 
@@ -16,20 +18,44 @@ namespace aj::runner {
 
 namespace {
 
+// How long --wait waits by default: the request's own wall-clock limit plus this much
+// for the queue ahead of it.
+constexpr unsigned kDefaultWaitMarginSec = 300;
+// A daemon found not serving is given this long to appear (one being started or
+// restarting) before --wait gives up.
+constexpr auto kDaemonGrace = std::chrono::seconds(5);
+
 // Blocks until NAME's response exists (inotify on responses/, re-checking every second
-// as a net) or `timeout_sec` passes (0 = forever).
-Queue::Response wait_for_response(const Queue& queue, const std::string& name, unsigned timeout_sec) {
+// as a net), `timeout_sec` passes (0 = forever) or no daemon has served the state
+// directory for kDaemonGrace (its heartbeat: runner/daemon_heartbeat.hpp).
+Queue::Response wait_for_response(const StateDir& state, const Queue& queue, const std::string& name,
+                                  unsigned timeout_sec) {
     sys::UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!ino) throw_errno("inotify_init1");
     // Watch before the first check, so a response written in between is not missed.
     if (::inotify_add_watch(ino.get(), queue.responses_dir().c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
         throw_errno("inotify watch on " + queue.responses_dir());
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_sec);
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::seconds(timeout_sec);
+    std::optional<std::chrono::steady_clock::time_point> not_serving_since;
     for (;;) {
         if (auto resp = queue.find_response(name)) return *resp;
-        if (timeout_sec && std::chrono::steady_clock::now() >= deadline)
+        const auto now = std::chrono::steady_clock::now();
+        if (timeout_sec && now >= deadline)
             throw Error("no response to request " + name + " after " + std::to_string(timeout_sec) +
-                        "s (is `aurora-jail host` running?); it stays queued");
+                        " s (--wait-timeout); it stays queued");
+        if (const auto why = daemon_not_serving(state)) {
+            if (!not_serving_since) not_serving_since = now;
+            if (now - *not_serving_since >= kDaemonGrace) {
+                // The packaged unit serves root's default state directory only.
+                const bool system_dir = ::geteuid() == 0 && state.root() == default_state_dir();
+                throw Error("request " + name + " stays queued, nobody serves it: " + *why + "; start one: " +
+                            (system_dir ? "`systemctl start aurora-jail-host`, or " : "") +
+                            "`aurora-jail --state-dir " + state.root() + " host &`");
+            }
+        } else {
+            not_serving_since.reset();
+        }
         pollfd p{ino.get(), POLLIN, 0};
         if (::poll(&p, 1, 1000) > 0) {
             char buf[4096];
@@ -45,7 +71,7 @@ void register_submit_command(CLI::App& app, Action& action) {
         std::string plugin;
         unsigned timeout = kDefaultRequestTimeoutSec;
         bool wait = false;
-        unsigned wait_timeout = 0;
+        unsigned wait_timeout = 0;  // when --wait-timeout is not given: timeout + kDefaultWaitMarginSec
         std::string state_dir;
         std::vector<std::string> cmd;
     };
@@ -59,10 +85,14 @@ void register_submit_command(CLI::App& app, Action& action) {
     sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10)")
         ->check(CLI::Range(1u, static_cast<unsigned>(kMaxRequestTimeoutSec)));
     sub->add_flag("--wait", opts->wait, "wait for the response and print it");
-    sub->add_option("--wait-timeout", opts->wait_timeout, "give up waiting after S seconds (default: never)");
+    auto* wait_timeout = sub->add_option("--wait-timeout", opts->wait_timeout,
+                    "give up waiting after S seconds (default: the request's --timeout + " +
+                        std::to_string(kDefaultWaitMarginSec) + "; 0: no limit). Waiting also ends, "
+                        "exit 125, when no daemon serves the state directory (its heartbeat)");
     add_state_dir_option(*sub, opts->state_dir);
     sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
-    sub->callback([opts, &action] {
+    sub->callback([opts, wait_timeout, &action] {
+        if (wait_timeout->count() == 0) opts->wait_timeout = opts->timeout + kDefaultWaitMarginSec;
         action = [opts]() -> int {
             StateDir state(resolve_state_dir(opts->state_dir));
             Queue queue(state.queue());
@@ -79,7 +109,8 @@ void register_submit_command(CLI::App& app, Action& action) {
                 return 0;
             }
             std::fprintf(stderr, "aurora-jail: submitted %s\n", name.c_str());
-            Queue::Response resp = wait_for_response(queue, name, opts->wait_timeout);
+            Queue::Response resp = wait_for_response(
+                state, queue, name, opts->wait_timeout);
             if (resp.is_error) {
                 std::string why = resp.body.value("error", std::string("unknown error"));
                 throw Error("request " + name + ": " + why);

@@ -34,7 +34,15 @@ void register_check_command(CLI::App& app, Action& action);    // host feature p
 // (CLI11 would take a "--" right after CMD as its own marker and lose it), and goes into
 // `command_words`. A line with an option `run` does not know before CMD is parsed whole,
 // so that CLI11 names the option.
+// A plain word that names no sub-command (at the top, or below one that has its own,
+// like `policy`) is refused here, naming it and the closest command: CLI11 would only
+// say that a sub-command is required.
 int register_commands(CLI::App& app, Action& action, int argc, char** argv,
                       std::vector<std::string>& command_words);
+
+// After CLI11 refused a line for words it did not expect: "status: unknown option --jsn
+// (did you mean --json?)" for the first option word the chosen command does not know,
+// or empty when the unexpected word is no option.
+std::string unknown_option_message(const CLI::App& app, int argc, char** argv);
 
 }  // namespace aj::runner

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "policy/error.hpp"
+#include "policy/json_text.hpp"
 
 namespace aj::runner {
 
@@ -74,8 +75,9 @@ bool is_safe_relative_path(std::string_view path) {
 Manifest parse_manifest(std::string_view json_text, const std::string& source) {
     if (json_text.size() > kMaxManifestBytes)
         fail(source, "", "larger than " + std::to_string(kMaxManifestBytes) + " bytes");
-    json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) fail(source, "", "not valid JSON");
+    // The policy reader's strict parser: line and column of a syntax error, repeated keys
+    // refused, nesting bounded.
+    const json doc = policy::read_json_text(json_text, source);
     if (!doc.is_object()) fail(source, "", std::string("expected an object, got ") + doc.type_name());
 
     // Unknown keys are errors, as in policies: a typo must not silently change meaning.

@@ -6,6 +6,7 @@
 
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
+#include "policy/policy_dirs.hpp"
 #include "policy/store.hpp"
 #include "runner/tree_copy.hpp"
 

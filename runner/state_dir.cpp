@@ -13,6 +13,7 @@
 
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
+#include "runner/global_options.hpp"
 
 namespace aj::runner {
 
@@ -108,10 +109,17 @@ std::string default_state_dir() {
 }
 
 std::string resolve_state_dir(const std::string& override_dir) {
-    if (override_dir.empty()) return default_state_dir();
+    std::string chosen = override_dir;
+    std::string origin = "--state-dir";
+    if (chosen.empty()) {
+        const char* env = std::getenv(kStateDirEnv);
+        if (env == nullptr || env[0] == '\0') return default_state_dir();
+        chosen = env;
+        origin = std::string("$") + kStateDirEnv;
+    }
     std::error_code ec;
-    auto abs = std::filesystem::absolute(override_dir, ec);
-    if (ec) throw Error("--state-dir " + override_dir + ": " + ec.message());
+    auto abs = std::filesystem::absolute(chosen, ec);
+    if (ec) throw Error(origin + " " + chosen + ": " + ec.message());
     std::string out = abs.lexically_normal().string();
     while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
@@ -119,8 +127,8 @@ std::string resolve_state_dir(const std::string& override_dir) {
 
 void add_state_dir_option(CLI::App& sub, std::string& dir) {
     sub.add_option("--state-dir", dir,
-                   "state directory (default: /var/lib/aurora-jail for root, else "
-                   "$XDG_STATE_HOME/aurora-jail)");
+                   "state directory (default: $AURORA_JAIL_STATE_DIR, else /var/lib/aurora-jail for root, "
+                   "else $XDG_STATE_HOME/aurora-jail or ~/.local/state/aurora-jail)");
 }
 
 }  // namespace aj::runner

@@ -31,7 +31,9 @@ private:
 // $XDG_STATE_HOME/aurora-jail (default ~/.local/state/aurora-jail).
 std::string default_state_dir();
 
-// `override_dir` when non-empty (made absolute), else default_state_dir().
+// `override_dir` when non-empty, else $AURORA_JAIL_STATE_DIR when set (the global
+// `aurora-jail --state-dir D` sets it: runner/global_options.hpp), else
+// default_state_dir(). A chosen directory is made absolute.
 std::string resolve_state_dir(const std::string& override_dir);
 
 // Adds the `--state-dir DIR` option every plugin-related sub-command takes.

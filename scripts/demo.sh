@@ -1,11 +1,16 @@
 #!/bin/bash
-# The main job: install what is needed, build, and run a command in a sandbox under the
-# built-in default policy, showing that it is isolated.
+# The main job: install what building aurora-jail needs (not the test tools), build only
+# the aurora-jail binary (not the tests) into build-demo/, and run a command in a sandbox
+# under the built-in default policy, showing that it is isolated. Ends by saying where
+# the binary is and how to install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh build
-aj=build/runner/aurora-jail
+dir=build-demo
+echo "== build: aurora-jail only, into $dir/"
+cmake -S . -B "$dir" -G Ninja -DAJ_WERROR=ON -DAJ_TESTS=OFF "$@" >/dev/null
+cmake --build "$dir" -j "$(nproc)" --target aurora-jail
+aj=$dir/runner/aurora-jail
 echo "== aurora-jail policy show (the built-in default policy)"
 $aj policy show
 
@@ -19,3 +24,12 @@ grep -q '^uid=65534' <<<"$out"
 grep -q '^aurora-jail$' <<<"$out"
 grep -q '^host secret: not visible$' <<<"$out"
 echo "== isolation shown: exit 0"
+cat <<MSG
+
+The binary: $(pwd)/$aj (not on PATH yet). To use it as \`aurora-jail\`:
+  install it as a package (recommended: man pages, completion, policies, the host unit):
+      cmake --build $dir --target deb && apt-get install ./$dir/aurora-jail_*_amd64.deb
+  or only the binary:
+      install -m 0755 $aj /usr/local/bin/aurora-jail
+Then follow the README's tour: aurora-jail check
+MSG

@@ -4,7 +4,7 @@
 # libFuzzer runs), then clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --test
 jobs=$(nproc)
 
 echo "== build (release, -Werror)"

@@ -1,17 +1,25 @@
 # bash completion for aurora-jail(1)
 
+# The state directory aurora-jail would use: a --state-dir on the line (global or the
+# command's, set by _aurora_jail), $AURORA_JAIL_STATE_DIR, then the per-uid default.
 _aurora_jail_state_dir() {
-    if [ "$EUID" -eq 0 ]; then
+    if [ -n "${_aurora_jail_line_state_dir:-}" ]; then
+        printf '%s\n' "$_aurora_jail_line_state_dir"
+    elif [ -n "${AURORA_JAIL_STATE_DIR:-}" ]; then
+        printf '%s\n' "$AURORA_JAIL_STATE_DIR"
+    elif [ "$EUID" -eq 0 ]; then
         printf '%s\n' /var/lib/aurora-jail
     else
         printf '%s\n' "${XDG_STATE_HOME:-$HOME/.local/state}/aurora-jail"
     fi
 }
 
-# Named policies: the files in the policy directories, without .json.
+# Named policies: the files in the policy directories (the lookup order of
+# policy/policy_dirs.hpp), without .json.
 _aurora_jail_policy_names() {
-    local d f
-    for d in ${AURORA_JAIL_POLICY_DIR:+"$AURORA_JAIL_POLICY_DIR"} /etc/aurora-jail/policies; do
+    local d f user=""
+    [ "$EUID" -eq 0 ] || user=${XDG_CONFIG_HOME:-$HOME/.config}/aurora-jail/policies
+    for d in ${AURORA_JAIL_POLICY_DIR:+"$AURORA_JAIL_POLICY_DIR"} ${user:+"$user"} /etc/aurora-jail/policies; do
         for f in "$d"/*.json; do
             [ -e "$f" ] || continue
             f=${f##*/}
@@ -38,9 +46,13 @@ _aurora_jail() {
 
     local commands="run check policy stage plugins unstage status stop host submit"
     local i cmd="" sub=""
+    _aurora_jail_line_state_dir=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --) return 0 ;;  # after --, the sandboxed command: complete nothing of ours
+            --state-dir) ((i + 1 < cword)) && _aurora_jail_line_state_dir=${words[i + 1]}; ((i++)) ;;
+            --policy | --policy-dir | --plugin | --workdir | --report | --bpf | --timeout | --workers | \
+                --grace | --max-output | --wait-timeout) ((i++)) ;;  # and its value
             -*) ;;
             *)
                 if [ -z "$cmd" ]; then
@@ -76,7 +88,7 @@ _aurora_jail() {
     esac
 
     if [ -z "$cmd" ]; then
-        COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$commands --state-dir --help --version" -- "$cur"))
         return 0
     fi
 

@@ -1,9 +1,13 @@
 #!/bin/bash
 # Health of an aurora-jail installation:
 #  1. `aurora-jail check`: can this host give full isolation (namespaces mode)?
-#  2. the host daemon's unit is active (when systemd runs this system);
+#  2. the host daemon's unit is active (when systemd runs this system and the state
+#     directory is the system one, /var/lib/aurora-jail);
 #  3. the daemon is alive and serving: it refreshes STATE_DIR/host.heartbeat from its
 #     main loop, so a heartbeat older than --max-age means a dead or stuck daemon.
+# STATE_DIR is the one aurora-jail itself uses for the caller: --state-dir, else
+# $AURORA_JAIL_STATE_DIR, else /var/lib/aurora-jail for root, else the caller's own
+# $XDG_STATE_HOME/aurora-jail (default ~/.local/state/aurora-jail).
 # Usage: health-check.sh [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon]
 #                        [--quiet]
 #   --allow-degraded  isolation problems (check exit 1) are warnings, not failures
@@ -13,7 +17,16 @@ set -euo pipefail
 
 aj=${AJ_BIN:-aurora-jail}
 unit=aurora-jail-host.service
-state_dir=/var/lib/aurora-jail
+system_state_dir=/var/lib/aurora-jail
+if [ -n "${AURORA_JAIL_STATE_DIR:-}" ]; then
+    state_dir=$AURORA_JAIL_STATE_DIR
+elif [ "$(id -u)" = 0 ]; then
+    state_dir=$system_state_dir
+elif [[ ${XDG_STATE_HOME:-} == /* ]]; then  # a relative value is ignored (XDG spec)
+    state_dir=$XDG_STATE_HOME/aurora-jail
+else
+    state_dir=${HOME:?HOME is not set; pass --state-dir DIR}/.local/state/aurora-jail
+fi
 max_age=30
 allow_degraded=0
 daemon=1
@@ -51,7 +64,9 @@ case $check_rc in
 esac
 
 if [ "$daemon" = 1 ]; then
-    if [ -d /run/systemd/system ]; then
+    # The packaged unit serves the system state directory only; a user's own daemon
+    # (`aurora-jail host` run by that user) is judged by its heartbeat alone.
+    if [ -d /run/systemd/system ] && [ "$state_dir" = "$system_state_dir" ]; then
         if systemctl is-active --quiet "$unit"; then
             ok "$unit active"
         else

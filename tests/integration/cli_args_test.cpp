@@ -4,6 +4,7 @@
 // set aside and parsing goes on, so "run --bogus /bin/echo hi" used to run
 // "/bin/echo --bogus hi", and a misspelt "--polcy FILE" ran FILE under the default policy.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
@@ -87,6 +88,85 @@ TEST(RunArgs, EveryWordAfterCmdIsTheCommandsVerbatim) {
         // --json prints the report after the command's output.
         EXPECT_EQ(r.out.substr(0, out.size()), out) << shown;
     }
+}
+
+// `run --polcy x -- CMD`: the "--" used to make CLI11 report "/bin/true" as the
+// unexpected word; the misspelt option is named, with the closest one.
+TEST(RunArgs, MisspeltOptionIsNamedWithASuggestion) {
+    expect_refused({"run", "--polcy", "x", "--", "/bin/echo", kMarker}, "--polcy");
+    ProcessResult r = run_aj({"run", "--polcy", "x", "--", "/bin/echo", kMarker});
+    EXPECT_NE(r.err.find("did you mean --policy?"), std::string::npos) << r.err;
+}
+
+// A word that names no sub-command is named (CLI11 said only "A subcommand is required").
+TEST(CommandWord, UnknownCommandIsNamedWithTheCommands) {
+    ProcessResult r = run_aj({"frobnicate"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: unknown command 'frobnicate'", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("commands: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("submit"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    r = run_aj({"staus"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("unknown command 'staus' (did you mean status?)"), std::string::npos) << r.err;
+}
+
+// Below a command: CLI11 said "The following argument was not expected: --jsn" and, for
+// `policy shw`, "A subcommand is required".
+TEST(CommandWord, UnknownOptionsAndNestedCommandsAreNamedWithASuggestion) {
+    ProcessResult r = run_aj({"status", "--jsn"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: status: unknown option --jsn (did you mean --json?)", 0), 0u) << r.err;
+    r = run_aj({"policy", "show", "--policy-dri", "x"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: policy show: unknown option --policy-dri (did you mean --policy-dir?)", 0), 0u)
+        << r.err;
+    r = run_aj({"policy", "shw"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: unknown policy command 'shw' (did you mean show?)", 0), 0u) << r.err;
+}
+
+// Which state directory a command used: StateDir creates its layout on first use.
+bool has_layout(const std::string& dir) {
+    struct stat st{};
+    return ::stat((dir + "/plugins").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// `aurora-jail plugins` with `words` before it and $AURORA_JAIL_STATE_DIR = env_dir
+// (unset when empty), through env(1) so that the test's own environment cannot leak in.
+ProcessResult plugins_with(const std::vector<std::string>& before, const std::vector<std::string>& after,
+                           const std::string& env_dir) {
+    std::vector<std::string> argv{"/usr/bin/env", "-u", "AURORA_JAIL_STATE_DIR"};
+    if (!env_dir.empty()) argv.push_back("AURORA_JAIL_STATE_DIR=" + env_dir);
+    argv.push_back(aj::test::aj_bin());
+    argv.insert(argv.end(), before.begin(), before.end());
+    argv.emplace_back("plugins");
+    argv.insert(argv.end(), after.begin(), after.end());
+    return aj::test::run_process(argv);
+}
+
+// Precedence: the command's --state-dir > the global one (before the command) >
+// $AURORA_JAIL_STATE_DIR > the default.
+TEST(GlobalOptions, StateDirBeforeTheCommandAndFromTheEnvironment) {
+    aj::test::TempDir tmp;
+    const std::string global = tmp.path() + "/global", env = tmp.path() + "/env", own = tmp.path() + "/own";
+
+    ProcessResult r = plugins_with({"--state-dir", global}, {}, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(has_layout(global)) << "the global --state-dir was not used";
+    EXPECT_FALSE(has_layout(env)) << "the environment won over the global option";
+
+    r = plugins_with({}, {}, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(has_layout(env)) << "$AURORA_JAIL_STATE_DIR was not used";
+
+    r = plugins_with({"--state-dir=" + global}, {"--state-dir", own}, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(has_layout(own)) << "the command's own --state-dir lost to the global one";
+
+    r = aj::test::run_aj({"--state-dir"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("aurora-jail: --state-dir needs a directory", 0), 0u) << r.err;
 }
 
 }  // namespace

@@ -40,6 +40,8 @@ cleanup() {
     if [ "$installed" = 1 ] && dpkg-query -W aurora-jail >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq aurora-jail >/dev/null 2>&1 || true
     fi
+    # The policy the purge step writes, when a failure stopped the test before it removed it.
+    if [ -n "${kept:-}" ]; then rm -f "$kept"; rmdir /etc/aurora-jail/policies /etc/aurora-jail 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -121,6 +123,9 @@ step "lifecycle: install-dry-run.sh"
 
 # ---------------------------------------------------------------------------------
 step "apt-get install ./$(basename "$deb")"
+# Whatever a deployer left under /etc/aurora-jail (policies written after an earlier
+# install, which purge keeps) is theirs: the purge check below judges only the package.
+find /etc/aurora-jail -type f 2>/dev/null | sort >"$work/foreign-before"
 installed=1
 (cd "$build" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "./$(basename "$deb")")
 dpkg-query -W -f='${Status}\n' aurora-jail | grep -q "install ok installed" || fail "not installed"
@@ -288,7 +293,12 @@ if "$src/packaging/lifecycle/health-check.sh" --state-dir "$work/none" --allow-d
 fi
 
 # ---------------------------------------------------------------------------------
-step "purge and check nothing is left"
+step "purge: the package's files and state go, policies a deployer wrote stay"
+# A policy written the way the README's tour does (root: /etc/aurora-jail/policies).
+kept_name=aj-deb-test-kept-$$
+printf '{"max_pids": 7}\n' >"$work/kept.json"
+"$aj" policy write "$kept_name" "$work/kept.json" >/dev/null || fail "policy write $kept_name failed"
+kept=/etc/aurora-jail/policies/$kept_name.json
 dpkg -L aurora-jail | sort >"$work/files"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq aurora-jail
 installed=0
@@ -296,12 +306,24 @@ case $(pkg_status) in "" | *not-installed) ;; *) fail "after purge: $(pkg_status
 left=""
 while read -r p; do
     case $p in
+        /etc/aurora-jail|/etc/aurora-jail/policies) ;;  # judged below: they hold kept policies
         /etc/aurora-jail*|/usr/share/aurora-jail*|/usr/share/doc/aurora-jail*|*/aurora-jail|*/aurora-jail.*|*/aurora-jail-*)
             [ -e "$p" ] && left+=" $p" ;;
         *) [ -f "$p" ] && left+=" $p" ;;  # shared directories may stay, files may not
     esac
 done <"$work/files"
-for p in /var/lib/aurora-jail /etc/aurora-jail /etc/apparmor.d/aurora-jail \
+[ -f "$kept" ] || fail "purge removed $kept, a policy the deployer wrote (README: purge keeps them)"
+rm -f "$kept"
+# Nothing else under /etc/aurora-jail but what was there before the install; its
+# directories stay only while they hold such files.
+while read -r p; do
+    grep -qxF "$p" "$work/foreign-before" || left+=" $p"
+done < <(find /etc/aurora-jail -type f 2>/dev/null | sort)
+if [ ! -s "$work/foreign-before" ]; then
+    rmdir /etc/aurora-jail/policies /etc/aurora-jail 2>/dev/null || true
+    [ ! -e /etc/aurora-jail ] || left+=" /etc/aurora-jail"
+fi
+for p in /var/lib/aurora-jail /etc/apparmor.d/aurora-jail \
          /var/lib/dpkg/info/aurora-jail.list /var/lib/dpkg/info/aurora-jail.postrm; do
     [ ! -e "$p" ] || left+=" $p"
 done
@@ -309,6 +331,6 @@ leftover_state=$(find /var/lib/systemd/deb-systemd-helper-enabled /var/lib/syste
                  -name "*aurora-jail*" 2>/dev/null || true)
 left+=${leftover_state:+ $leftover_state}
 [ -z "$left" ] || fail "left after purge:$left"
-note "nothing left after purge"
+note "nothing of the package left after purge; the deployer's policy was kept"
 echo
 echo "packaging.deb: PASS"

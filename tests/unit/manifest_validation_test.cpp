@@ -83,6 +83,10 @@ TEST(ManifestTest, RejectsWrongTypes) {
               std::string::npos);
     EXPECT_NE(error_of(R"([1,2])").find("expected an object"), std::string::npos);
     EXPECT_NE(error_of("{not json").find("not valid JSON"), std::string::npos);
+    // A trailing comma (the usual hand-editing slip) is located: line and column.
+    EXPECT_NE(error_of("{\"id\": \"p\",\n \"name\": \"n\",\n}").find("not valid JSON at line 3, column 1:"),
+              std::string::npos)
+        << error_of("{\"id\": \"p\",\n \"name\": \"n\",\n}");
     EXPECT_NE(error_of(R"({"id":"p","name":"n","version":"1","entrypoint":"r","extra":1})").find("/extra: unknown key"),
               std::string::npos);
 }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/policy_dirs.hpp"
 #include "tests/support/process.hpp"
 
 namespace aj::test {
@@ -38,7 +39,7 @@ TEST(PolicyCli, ValidateRejectsWithOneLineAnd125) {
     std::string broken = dir.write("broken.json", "{\n  \"max_pids\": 1,,\n}");
     r = run_aj({"policy", "validate", broken});
     EXPECT_EQ(r.exit_code, 125);
-    EXPECT_EQ(r.err.rfind("aurora-jail: " + broken + ": line 2, column 17: syntax error", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.rfind("aurora-jail: " + broken + ": not valid JSON at line 2, column 17: syntax error", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     r = run_aj({"policy", "validate", dir.path() + "/missing.json"});
     EXPECT_EQ(r.exit_code, 125);
@@ -119,6 +120,26 @@ TEST(PolicyCli, HelpOnEachSubcommand) {
     auto r = run_aj({"policy"});
     EXPECT_EQ(r.exit_code, 125);
     EXPECT_EQ(r.err.rfind("aurora-jail: ", 0), 0u);
+}
+
+// The per-user directory rule, for any uid: XDG first, then HOME, never for root,
+// relative values ignored (the XDG spec).
+TEST(PolicyDirs, UserDirectoryRule) {
+    using policy::user_policy_dir;
+    EXPECT_EQ(user_policy_dir(1000, "/x/cfg", "/home/u"), "/x/cfg/aurora-jail/policies");
+    EXPECT_EQ(user_policy_dir(1000, nullptr, "/home/u"), "/home/u/.config/aurora-jail/policies");
+    EXPECT_EQ(user_policy_dir(1000, "relative", "/home/u"), "/home/u/.config/aurora-jail/policies");
+    EXPECT_EQ(user_policy_dir(1000, "", nullptr), "");
+    EXPECT_EQ(user_policy_dir(0, "/x/cfg", "/root"), "");
+}
+
+// The search order: --policy-dir, $AURORA_JAIL_POLICY_DIR, (the user's,) the system one.
+TEST(PolicyDirs, SearchOrderEndsWithTheSystemDirectory) {
+    const auto dirs = policy::policy_search_dirs("/flag");
+    ASSERT_GE(dirs.size(), 2u);
+    EXPECT_EQ(dirs.front(), "/flag");
+    EXPECT_EQ(dirs.back(), policy::kSystemPolicyDir);
+    EXPECT_EQ(policy::policy_write_dir("/flag"), "/flag");
 }
 
 }  // namespace

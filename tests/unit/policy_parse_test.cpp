@@ -248,12 +248,12 @@ TEST(PolicyReject, BadPathMode) {
 
 TEST(PolicyReject, MalformedJsonWithLineAndColumn) {
     std::string e = error_of("{\n  \"max_pids\": 5,\n  \"x\" 7\n}");
-    EXPECT_EQ(e.rfind("p.json: line 3, column 7: syntax error", 0), 0u) << e;
+    EXPECT_EQ(e.rfind("p.json: not valid JSON at line 3, column 7: syntax error", 0), 0u) << e;
     // nlohmann notices the bad literal at the byte after it.
     e = error_of("{\"max_pids\": tru}");
-    EXPECT_EQ(e.rfind("p.json: line 1, column 17: syntax error", 0), 0u) << e;
+    EXPECT_EQ(e.rfind("p.json: not valid JSON at line 1, column 17: syntax error", 0), 0u) << e;
     e = error_of("");
-    EXPECT_EQ(e.rfind("p.json: line 1, column 1: syntax error", 0), 0u) << e;
+    EXPECT_EQ(e.rfind("p.json: not valid JSON at line 1, column 1: syntax error", 0), 0u) << e;
 }
 
 TEST(PolicyReject, DuplicateKey) {
