@@ -26,6 +26,7 @@
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
+#include "helper/stdio_relay.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -47,6 +48,7 @@ struct Prepared {
     int ns_flags = 0;
     std::string cwd;
     std::optional<std::uint64_t> timeout_sec;
+    SandboxStdio stdio;
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
@@ -106,6 +108,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
+        take_controlling_terminal(p.stdio);
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.rlimits);
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
@@ -131,7 +134,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
         sync.write.reset();
         report.read.reset();
-        install_stdio(p.request.stdio);
+        install_stdio(p.stdio);
         close_fds_except({sync.read.get(), report.write.get()});
 
         wait_for_runner(sync.read.get(), kMapsWritten);
@@ -202,6 +205,8 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 1. Decide everything that can be decided (and can fail) before any namespace exists.
     const policy::Policy& policy = request.policy;
+    // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
+    StdioRelay stdio(request.stdio_mode, request.stdio);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir),
                plan_rlimits(policy, RlimitScope::OwnUserNamespace),
@@ -209,7 +214,8 @@ LaunchResult launch(const LaunchRequest& request) {
                choose_identity(),
                namespace_flags(policy),
                request.cwd.value_or(request.workdir.value_or("/")),
-               request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
+               request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec,
+               stdio.sandbox_side()};
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
     SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
@@ -231,6 +237,7 @@ LaunchResult launch(const LaunchRequest& request) {
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
+    stdio.started();
     try {
         write_id_maps(child, p.identity);
     } catch (const Error& e) {
@@ -258,7 +265,7 @@ LaunchResult launch(const LaunchRequest& request) {
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_cpu_time(child);
     SandboxOutcome outcome =
-        supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
+        supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists(), &stdio);
     guard.release();
 
     LaunchResult result = to_result(outcome);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "helper/channel.hpp"
+#include "helper/stdio_relay.hpp"
 
 namespace aj::helper {
 
@@ -30,7 +31,7 @@ BlockedSignals::~BlockedSignals() {
 }
 
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over) {
+                         std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay) {
     using Clock = std::chrono::steady_clock;
     SandboxOutcome out;
     std::optional<Clock::time_point> deadline;
@@ -49,12 +50,14 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
             }
             wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30));
         }
-        pollfd fds[2] = {{report.get(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        int n = ::poll(fds, 2, wait_ms);
+        std::vector<pollfd> fds = {{report.get(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        if (relay) relay->add_poll_fds(fds);
+        int n = ::poll(fds.data(), fds.size(), wait_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("supervising the sandbox (poll)");
         }
+        if (relay) relay->on_poll(fds);
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info;
             while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
@@ -84,6 +87,7 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
             }
             if (until_over && out.command_status && out.summary && out.summary->last_one && !out.timed_out) {
                 out.usage = out.summary->usage;
+                if (relay) relay->finish();
                 return out;
             }
         }
@@ -92,6 +96,8 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
     pid_t rc = sys::retry_eintr([&] { return ::wait4(init, &out.init_status, 0, &out.usage); });
     if (rc < 0) throw_errno("reaping the sandbox's init (wait4)");
     if (out.summary) out.usage = out.summary->usage;
+    // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
+    if (relay) relay->finish();
     return out;
 }
 

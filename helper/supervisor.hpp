@@ -16,6 +16,8 @@
 
 namespace aj::helper {
 
+class StdioRelay;
+
 // Blocks a set of signals for its lifetime and exposes them as a signalfd; on destruction
 // drains what is still pending (already forwarded or too late to matter) and restores the
 // previous mask, so a late Ctrl-C cannot replace the command's exit status.
@@ -48,8 +50,10 @@ struct SandboxOutcome {
 // (PID 1 is then exiting; it is reaped when this process exits). Waiting out PID 1's own
 // exit (its mount and network namespaces' teardown) was ~0.7 ms of every run; callers
 // that must empty a cgroup afterwards pass false. `report` is the read end of the report
-// channel; its EOF means nobody inside can speak any more.
+// channel; its EOF means nobody inside can speak any more. `relay` (helper/stdio_relay.hpp),
+// when given, moves the sandbox's stdio meanwhile and is drained before returning.
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over);
+                         std::optional<std::uint64_t> timeout_sec, bool until_over,
+                         StdioRelay* relay = nullptr);
 
 }  // namespace aj::helper
