@@ -145,22 +145,17 @@ StdioRelay::StdioRelay(StdioMode mode, const int (&caller)[3]) {
     open_terminal(caller);
 
     // Pipes for whichever of 0-2 is not a terminal.
-    auto add = [this](int src, int dst, bool is_input, sys::UniqueFd owned_src, sys::UniqueFd owned_dst) {
-        auto s = std::make_unique<Stream>();
-        s->src = src;
-        s->dst = dst;
-        s->is_input = is_input;
-        s->owned_src = std::move(owned_src);
-        s->owned_dst = std::move(owned_dst);
-        if (s->owned_src) set_nonblocking(s->src);
-        if (s->owned_dst) set_nonblocking(s->dst);
-        streams_.push_back(std::move(s));
-    };
     if (sandbox_.terminal < 0 || sandbox_.fds[0] != sandbox_.terminal) {
         sys::Pipe in = relay_pipe();
         sandbox_.fds[0] = in.read.get();
         sandbox_ends_.push_back(std::move(in.read));
-        add(caller[0], in.write.get(), true, {}, std::move(in.write));
+        auto s = std::make_unique<Stream>();
+        s->src = caller[0];
+        s->dst = in.write.get();
+        s->owned_dst = std::move(in.write);
+        s->is_input = true;
+        set_nonblocking(s->dst);
+        streams_.push_back(std::move(s));
     }
     for (int i = 1; i < 3; ++i) {
         if (sandbox_.terminal >= 0 && sandbox_.fds[i] == sandbox_.terminal) continue;
@@ -171,7 +166,12 @@ StdioRelay::StdioRelay(StdioMode mode, const int (&caller)[3]) {
         sys::Pipe out = relay_pipe();
         sandbox_.fds[i] = out.write.get();
         sandbox_ends_.push_back(std::move(out.write));
-        add(out.read.get(), caller[i], false, std::move(out.read), {});
+        auto s = std::make_unique<Stream>();
+        s->src = out.read.get();
+        s->dst = caller[i];
+        s->owned_src = std::move(out.read);
+        set_nonblocking(s->src);
+        streams_.push_back(std::move(s));
     }
 }
 
@@ -222,9 +222,14 @@ void StdioRelay::sync_window_size() {
 
 void StdioRelay::started() {
     sandbox_ends_.clear();
-    // Raw only when keys are read from the caller's terminal and we are its foreground
-    // job (a background job's tcsetattr would stop us with SIGTTOU).
-    if (keys_from_ < 0 || ::tcgetpgrp(keys_from_) != ::getpgrp()) return;
+    if (keys_from_ < 0) return;
+    // A background job reads no keys (its read would stop this process with SIGTTIN, and
+    // the sandbox's timeout with it) and leaves the terminal's settings alone (SIGTTOU).
+    if (::tcgetpgrp(keys_from_) != ::getpgrp()) {
+        for (auto& s : streams_)
+            if (s->is_input) s->end();
+        return;
+    }
     termios saved{};
     if (::tcgetattr(keys_from_, &saved) != 0) return;
     termios raw = saved;
