@@ -267,6 +267,8 @@ LaunchResult launch(const LaunchRequest& request) {
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists(), &stdio);
     guard.release();
+    // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
+    stdio.finish();
 
     LaunchResult result = to_result(outcome);
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();

@@ -271,8 +271,16 @@ void StdioRelay::finish(std::chrono::milliseconds idle_limit) {
     auto last_progress = Clock::now();
     for (;;) {
         bool open = false;
-        for (const auto& s : streams_) open |= !s->done;
+        bool waiting_on_caller = false;
+        for (const auto& s : streams_) {
+            open |= !s->done;
+            waiting_on_caller |= !s->done && (s->dst_full || !s->pending.empty());
+        }
         if (!open) return;
+        // A caller reading slowly is waited for, as the command would have been; a
+        // sandbox side that neither ends nor speaks (a writer stuck in the kernel, or in
+        // rlimit-only mode one that left the session) is not.
+        if (waiting_on_caller) last_progress = Clock::now();
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(last_progress + idle_limit - Clock::now());
         if (left.count() <= 0) {
             for (auto& s : streams_) s->end();
@@ -280,7 +288,7 @@ void StdioRelay::finish(std::chrono::milliseconds idle_limit) {
         }
         std::vector<pollfd> fds;
         add_poll_fds(fds);
-        int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+        int n = ::poll(fds.data(), fds.size(), waiting_on_caller ? -1 : static_cast<int>(left.count()));
         if (n < 0 && errno != EINTR) throw_errno("stdio relay: draining the sandbox's output (poll)");
         if (n > 0) {
             on_poll(fds);

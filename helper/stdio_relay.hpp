@@ -23,8 +23,9 @@
 //   that fails (its reader gone, EPIPE) closes that stream's pipe: the sandbox then gets
 //   EPIPE/SIGPIPE as it would have on the caller's own fd.
 // - finish(), once the sandbox is over, stops reading the caller's stdin and moves what the
-//   sandbox wrote until EOF (all writers gone), so output is never lost; a stream with no
-//   progress for `idle_limit` is abandoned (a writer stuck in the kernel must not hang us).
+//   sandbox wrote until EOF (all writers gone), so output is never lost. A caller reading
+//   slowly is waited for; a sandbox side with nothing for `idle_limit` while the caller
+//   could take more is abandoned (a writer stuck in the kernel must not hang the runner).
 // - StdioMode::PassThrough (`run --pass-stdio`) gives the sandbox the caller's own fds, as
 //   older releases did: weaker (see SECURITY.md), the relay then does nothing.
 #pragma once

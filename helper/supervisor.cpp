@@ -87,7 +87,6 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
             }
             if (until_over && out.command_status && out.summary && out.summary->last_one && !out.timed_out) {
                 out.usage = out.summary->usage;
-                if (relay) relay->finish();
                 return out;
             }
         }
@@ -96,8 +95,6 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
     pid_t rc = sys::retry_eintr([&] { return ::wait4(init, &out.init_status, 0, &out.usage); });
     if (rc < 0) throw_errno("reaping the sandbox's init (wait4)");
     if (out.summary) out.usage = out.summary->usage;
-    // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
-    if (relay) relay->finish();
     return out;
 }
 

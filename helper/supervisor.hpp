@@ -51,7 +51,8 @@ struct SandboxOutcome {
 // exit (its mount and network namespaces' teardown) was ~0.7 ms of every run; callers
 // that must empty a cgroup afterwards pass false. `report` is the read end of the report
 // channel; its EOF means nobody inside can speak any more. `relay` (helper/stdio_relay.hpp),
-// when given, moves the sandbox's stdio meanwhile and is drained before returning.
+// when given, moves the sandbox's stdio meanwhile; the caller drains it (finish()) once
+// nothing of the sandbox is left to write.
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
                          std::optional<std::uint64_t> timeout_sec, bool until_over,
                          StdioRelay* relay = nullptr);
