@@ -19,6 +19,25 @@ bool is_file_at(const struct stat& st, const char* path) {
 
 }  // namespace
 
+std::string undoing_submount_type(const std::string& fs_type) {
+    static const char* const kControl[] = {"sysfs",    "devtmpfs", "devpts",   "nsfs",      "bpf",
+                                           "debugfs",  "tracefs",  "securityfs", "configfs", "efivarfs",
+                                           "pstore",   "fusectl",  "binfmt_misc", "mqueue", "selinuxfs",
+                                           "rpc_pipefs", "autofs", "hugetlbfs"};
+    if (fs_type == "proc") return "a procfs shows and reaches the host's processes";
+    if (fs_type == "cgroup" || fs_type == "cgroup2") return "a cgroup hierarchy shows the host's and, writable, lets the sandbox leave its limits";
+    for (const char* t : kControl)
+        if (fs_type == t) return "a " + fs_type + " shows or controls host kernel state";
+    return {};
+}
+
+std::string undoing_submount_reason(int fd, const std::string& fs_type) {
+    if (std::string why = undoing_submount_type(fs_type); !why.empty()) return why;
+    // The host's root or cgroup directory bound somewhere below a granted tree; the check
+    // of a tree's top also knows procfs and cgroup by their magic number.
+    return undoing_bind_reason(fd, BindAccess::ReadOnly);
+}
+
 std::string undoing_bind_reason(int tree_fd, BindAccess access) {
     struct statfs fs {};
     sys::check(::fstatfs(tree_fd, &fs), "inspecting a bind source (fstatfs)");

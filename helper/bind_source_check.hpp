@@ -16,4 +16,14 @@ namespace aj::helper {
 // process sees them (PID 1 before pivot_root: the host's tree, copied).
 std::string undoing_bind_reason(int tree_fd, BindAccess access);
 
+// Granted trees are bound with their submounts (a separate /usr/local, /home/NAME...);
+// some of those would undo the sandbox or show the host as much as a grant of their own:
+// a procfs, the cgroup hierarchy, the host's root, or one of the kernel's control file
+// systems (sysfs, devtmpfs, devpts, nsfs, bpf, debugfs, tracefs, securityfs, configfs,
+// efivarfs, pstore, fusectl, binfmt_misc, mqueue, selinuxfs...). Why the submount of type
+// `fs_type` whose root is open at `fd` must be hidden inside the sandbox, or "".
+std::string undoing_submount_reason(int fd, const std::string& fs_type);
+// The type part of it, pure (unit-tested): "" for an ordinary file system.
+std::string undoing_submount_type(const std::string& fs_type);
+
 }  // namespace aj::helper

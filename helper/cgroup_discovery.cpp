@@ -2,8 +2,8 @@
 
 #include <map>
 #include <optional>
-#include <sstream>
 
+#include "helper/mountinfo.hpp"
 #include "helper/sys.hpp"
 
 namespace aj::helper {
@@ -37,25 +37,16 @@ struct CgroupMount {
 
 std::vector<CgroupMount> parse_mounts(std::string_view mountinfo) {
     std::vector<CgroupMount> mounts;
-    for (const auto& line : lines(mountinfo)) {
-        std::istringstream in(line);
-        std::vector<std::string> fields;
-        for (std::string f; in >> f;) fields.push_back(f);
-        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [optional...] - FSTYPE SOURCE SUPEROPTS
-        std::size_t dash = 6;
-        while (dash < fields.size() && fields[dash] != "-") ++dash;
-        if (fields.size() < 5 || dash + 1 >= fields.size()) continue;
-        const std::string& fstype = fields[dash + 1];
+    for (const auto& e : parse_mountinfo(mountinfo)) {
         CgroupMount m;
-        m.root = unescape_mountinfo(fields[3]);
-        m.mount_point = unescape_mountinfo(fields[4]);
-        if (fstype == "cgroup2") {
+        m.root = e.root;
+        m.mount_point = e.mount_point;
+        if (e.fs_type == "cgroup2") {
             m.version = CgroupVersion::V2;
-        } else if (fstype == "cgroup") {
+        } else if (e.fs_type == "cgroup") {
             m.version = CgroupVersion::V1;
-            if (dash + 3 >= fields.size()) continue;
-            for (const auto& opt : split(fields[dash + 3], ',')) {
-                if (opt == "rw" || opt == "ro" || opt.find('=') != std::string::npos ||
+            for (const auto& opt : split(e.super_options, ',')) {
+                if (opt.empty() || opt == "rw" || opt == "ro" || opt.find('=') != std::string::npos ||
                     opt == "clone_children" || opt == "noprefix" || opt == "xattr" ||
                     opt == "cpuset_v2_mode" || opt == "favordynmods")
                     continue;
@@ -82,22 +73,6 @@ std::optional<std::string> dir_under(const CgroupMount& m, const std::string& pa
 }
 
 }  // namespace
-
-std::string unescape_mountinfo(std::string_view field) {
-    std::string out;
-    auto is_oct = [](char c) { return c >= '0' && c <= '7'; };
-    for (std::size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 3 < field.size() && is_oct(field[i + 1]) &&
-            is_oct(field[i + 2]) && is_oct(field[i + 3])) {
-            out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                                     (field[i + 3] - '0'));
-            i += 3;
-            continue;
-        }
-        out += field[i];
-    }
-    return out;
-}
 
 std::vector<CgroupHierarchy> parse_cgroup_hierarchies(std::string_view proc_self_cgroup,
                                                       std::string_view mountinfo) {

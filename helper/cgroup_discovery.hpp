@@ -33,7 +33,4 @@ std::vector<CgroupHierarchy> parse_cgroup_hierarchies(std::string_view proc_self
 // parse_cgroup_hierarchies() over this process's own /proc files.
 std::vector<CgroupHierarchy> discover_cgroup_hierarchies();
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_mountinfo(std::string_view field);
-
 }  // namespace aj::helper

@@ -24,6 +24,7 @@
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
+#include "helper/stdio_relay.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -93,11 +94,12 @@ void drop_privileges(FallbackIdentity identity) {
 
 // The child: the rlimit-only counterpart of the namespaces recipe's step 6, same order:
 // session, privileges, rlimits, no_new_privs, Landlock, signals, fds, seccomp last.
-[[noreturn]] void child_main(const LaunchRequest& request, const Plan& plan, pid_t runner, int sync_fd, int report_fd) {
+[[noreturn]] void child_main(const LaunchRequest& request, const Plan& plan, const SandboxStdio& stdio, pid_t runner,
+                             int sync_fd, int report_fd) {
     try {
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
         if (::getppid() != runner) ::_exit(kExitInternal);
-        install_stdio(request.stdio);
+        install_stdio(stdio);
         close_fds_except({sync_fd, report_fd});
         char go = 0;
         if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1 || go != kPlacedInCgroup)
@@ -105,6 +107,7 @@ void drop_privileges(FallbackIdentity identity) {
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
+        take_controlling_terminal(stdio);
         drop_privileges(plan.identity);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
@@ -247,6 +250,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
     plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory());
     BlockedSignals signals(forwarded_signals());
+    StdioRelay stdio(request.stdio_mode, request.stdio);
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = sys::make_pipe("creating the report pipe");
     const pid_t runner = ::getpid();
@@ -256,20 +260,23 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     if (child == 0) {
         sync.write.reset();
         report.read.reset();
-        child_main(request, plan, runner, sync.read.get(), report.write.get());
+        child_main(request, plan, stdio.sandbox_side(), runner, sync.read.get(), report.write.get());
     }
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
+    stdio.started();
     cgroup.place(child);
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
                                         "releasing the command");
     cgroup.watch_cpu_time(0);
 
-    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec);
+    SandboxOutcome outcome =
+        supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec, &stdio);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
+    stdio.finish();
 
     LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();

@@ -1,6 +1,7 @@
 #include "helper/fds.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,25 @@ void install_stdio(const int (&stdio)[3]) {
                                              "duplicating stdio fd " + std::to_string(stdio[i])));
     for (int i = 0; i < 3; ++i)
         sys::check(::dup2(copies[i].get(), i), "installing stdio fd " + std::to_string(i));
+}
+
+void take_controlling_terminal(const SandboxStdio& stdio) {
+    if (stdio.terminal < 0) return;
+    // 0-2 are installed by now: the terminal is the first of them that was the slave.
+    for (int fd = 0; fd < 3; ++fd)
+        if (stdio.fds[fd] == stdio.terminal) {
+            sys::check(::ioctl(fd, TIOCSCTTY, 0), "making the relay's terminal controlling (TIOCSCTTY)");
+            return;
+        }
+}
+
+void release_stdio() noexcept {
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) {
+        if (null >= 0) ::dup2(null, fd);
+        else ::close(fd);
+    }
+    if (null > 2) ::close(null);
 }
 
 void close_fds_except(std::vector<int> keep) {

@@ -11,6 +11,7 @@
 
 #include "helper/caps.hpp"
 #include "helper/channel.hpp"
+#include "helper/fds.hpp"
 #include "helper/sys.hpp"
 
 namespace aj::helper {
@@ -57,6 +58,7 @@ bool end_everything_else() {
 }  // namespace
 
 void run_init(pid_t command, int report_fd) {
+    release_stdio();
     sigset_t wait_set = forwarded_signals();
     sigaddset(&wait_set, SIGCHLD);
     // Blocked signals are queued even for a pid-namespace init (which the kernel otherwise

@@ -27,6 +27,7 @@
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
+#include "helper/stdio_relay.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -47,6 +48,7 @@ struct Prepared {
     Identity identity;
     int ns_flags = 0;
     std::string cwd;
+    SandboxStdio stdio;
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
@@ -106,6 +108,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
+        take_controlling_terminal(p.stdio);
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.limits.rlimits);
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
@@ -131,7 +134,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
         sync.write.reset();
         report.read.reset();
-        install_stdio(p.request.stdio);
+        install_stdio(p.stdio);
         close_fds_except({sync.read.get(), report.write.get()});
 
         wait_for_runner(sync.read.get(), kMapsWritten);
@@ -173,13 +176,16 @@ LaunchResult launch(const LaunchRequest& request) {
     // what it enforces is one input of the limits plan.
     const policy::Policy& policy = request.policy;
     SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
+    // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
+    StdioRelay stdio(request.stdio_mode, request.stdio);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(),
                namespace_flags(policy),
-               request.cwd.value_or(request.workdir.value_or("/"))};
+               request.cwd.value_or(request.workdir.value_or("/")),
+               stdio.sandbox_side()};
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -198,6 +204,7 @@ LaunchResult launch(const LaunchRequest& request) {
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
+    stdio.started();
     try {
         write_id_maps(child, p.identity);
     } catch (const Error& e) {
@@ -225,8 +232,11 @@ LaunchResult launch(const LaunchRequest& request) {
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_cpu_time(child);
     SandboxOutcome outcome =
-        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists());
+        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists(),
+                  &stdio);
     guard.release();
+    // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
+    stdio.finish();
 
     LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/fds.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
 
@@ -32,8 +33,10 @@ struct LaunchRequest {
     std::vector<ExtraBind> extra_binds = {};
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
-    // Caller fds that become the sandbox's 0, 1, 2.
+    // The caller's fds for the sandbox's 0, 1, 2: relayed (the sandbox never holds them)
+    // unless stdio_mode is PassThrough.
     int stdio[3] = {0, 1, 2};
+    StdioMode stdio_mode = StdioMode::Relay;
     // Whether LaunchResult::enforced gets the full description (only a report shows it).
     // Building it runs code nothing else in a run touches, page by page: ~0.1 ms after
     // every command, measured.

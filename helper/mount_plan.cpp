@@ -85,6 +85,56 @@ MountOp remount_ro(std::string target) {
     return op;
 }
 
+// The deepest bind before `end` whose target is a strict ancestor of `target`, or null.
+const MountOp* enclosing_bind(const std::vector<MountOp>& ops, std::size_t end, const std::string& target) {
+    const MountOp* found = nullptr;
+    for (std::size_t i = 0; i < end; ++i) {
+        const MountOp& b = ops[i];
+        if (b.kind != MountKind::Bind || target.size() <= b.target.size() ||
+            target.compare(0, b.target.size(), b.target) != 0 || target[b.target.size()] != '/')
+            continue;
+        if (!found || b.target.size() > found->target.size()) found = &b;
+    }
+    return found;
+}
+
+// A grant below another bind (a symlink, directory or file inside a granted tree) goes
+// where the bound tree already has it: its mount point is the host's own file, so nothing
+// is created in a host directory (a read-write bind would write it through to the host, a
+// read-only one refuses with EROFS). A symlink the bound tree already shows, with the same
+// text, needs no operation at all. Anything else cannot be built and is refused here, by
+// name, before any namespace exists. `ops` is sorted parents first.
+std::vector<MountOp> settle_nested(const std::vector<MountOp>& ops) {
+    std::vector<MountOp> kept;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        const MountOp& op = ops[i];
+        const MountOp* outer = enclosing_bind(ops, i, op.target);
+        if (!outer) {
+            kept.push_back(op);
+            continue;
+        }
+        const std::string host = outer->source + op.target.substr(outer->target.size());
+        const std::string where = op.target + " lies inside the granted " + outer->target + " (host " + host + ")";
+        struct stat st {};
+        if (::lstat(host.c_str(), &st) != 0) {
+            const int err = errno;
+            throw Error(where + ", where it does not exist; a grant inside a granted tree must name something "
+                        "that tree holds (" + errno_name(err) + ")");
+        }
+        if (op.kind == MountKind::Symlink) {
+            if (S_ISLNK(st.st_mode) && read_link(host) == op.source) continue;  // the bind shows it
+            throw Error(where + ", which holds something else than the symbolic link -> " + op.source);
+        }
+        struct stat src {};
+        if (::stat(op.source.c_str(), &src) != 0) throw_errno("bind source " + op.source + " on the host");
+        if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != S_ISDIR(src.st_mode))
+            throw Error(where + ", which is " + (S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "not a directory") +
+                        ": " + op.source + " cannot be mounted there");
+        kept.push_back(op);
+    }
+    return kept;
+}
+
 // The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
 // policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
 void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
@@ -151,6 +201,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
         return depth(a.target) < depth(b.target);
     });
+    binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
 
     // Last: nothing may be created in the root itself once the mount points exist.

@@ -9,8 +9,10 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "helper/bind_source_check.hpp"
+#include "helper/mountinfo.hpp"
 #include "helper/sys.hpp"
 
 namespace aj::helper {
@@ -26,10 +28,11 @@ constexpr const char* kStaging = "/tmp";
 
 // Opens `path` below the new root with every symlink resolved as if `root` were "/":
 // a link planted in a bound tree can never lead mount-point creation onto the host.
-UniqueFd open_in_root(int root, const std::string& path, std::uint64_t flags, const std::string& what) {
+UniqueFd open_in_root(int root, const std::string& path, std::uint64_t flags, const std::string& what,
+                      std::uint64_t resolve = RESOLVE_NO_MAGICLINKS) {
     open_how how{};
     how.flags = flags | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_IN_ROOT | resolve;
     std::string rel = path == "/" ? "." : path.substr(1);
     int fd = sys::retry_eintr(
         [&] { return static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)); });
@@ -61,10 +64,19 @@ UniqueFd make_mount_point(int root, const std::string& path, int tree) {
     if (S_ISDIR(st.st_mode)) return make_dirs(root, path);
     UniqueFd parent = make_dirs(root, parent_of(path));
     std::string name = name_of(path);
-    int fd = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // O_EXCL: an existing file (inside a read-only bind too) is left as it is, untouched.
+    int fd = ::openat(parent.get(), name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST && errno != EISDIR) throw_errno("creating mount point " + path);
     if (fd >= 0) ::close(fd);
     return open_in_root(root, path, O_PATH, "opening mount point");
+}
+
+// Whether `name` in `dir` is already the symlink we would create (a grant below a
+// symlinked directory: /lib/x with /lib -> usr/lib and /usr bound shows it already).
+bool link_text_is(int dir, const std::string& name, const std::string& text) {
+    std::string buf(text.size() + 1, '\0');
+    ssize_t n = ::readlinkat(dir, name.c_str(), buf.data(), buf.size());
+    return n == static_cast<ssize_t>(text.size()) && buf.compare(0, text.size(), text) == 0;
 }
 
 void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& what) {
@@ -122,6 +134,58 @@ UniqueFd new_tmpfs(const MountOp& op) {
                           "mounting tmpfs at " + op.target);
 }
 
+bool at_or_under(const std::string& path, const std::string& dir) {
+    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                           (dir == "/" || path[dir.size()] == '/'));
+}
+
+// An empty read-only stand-in mounted over `target` (open at `fd`): a tmpfs for a
+// directory, for anything else a clone of the new root's /dev/null without device access.
+void mask(int root, int fd, const std::string& target) {
+    struct stat st {};
+    sys::check(::fstat(fd, &st), "inspecting submount " + target);
+    const std::uint64_t attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    UniqueFd cover;
+    if (S_ISDIR(st.st_mode)) {
+        cover = new_filesystem("tmpfs", {{"mode", "555"}, {"size", "4k"}}, static_cast<unsigned>(attrs),
+                               "masking submount " + target);
+    } else {
+        cover = UniqueFd(::open_tree(root, "dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+        if (!cover) throw_errno("masking submount " + target + " (open_tree /dev/null)");
+        set_attrs(cover.get(), 0, attrs, "masking submount " + target + " (mount_setattr)");
+    }
+    attach(cover.get(), fd, "masking submount " + target);
+}
+
+// Granted trees come with their submounts (open_tree AT_RECURSIVE). Those that would undo
+// the sandbox (bind_source_check.hpp) are hidden under an empty read-only mount: checked
+// on what the new root really holds, in this process's private copy of the mount table,
+// which nobody else can change. Mounts the plan placed itself are not submounts.
+void mask_undoing_submounts(const MountPlan& plan, int root) {
+    struct statx sx {};
+    sys::check(::statx(root, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx), "finding the new root's mount (statx)");
+    if (!(sx.stx_mask & STATX_MNT_ID)) throw Error("finding the new root's mount: statx gave no mount id");
+    std::set<std::string> placed;
+    for (const MountOp& op : plan.ops) placed.insert(op.target);
+
+    const auto mounts = parse_mountinfo(sys::read_file("/proc/self/mountinfo", 16 << 20));
+    const std::string prefix = kStaging;
+    std::vector<std::string> masked;
+    for (const MountInfoEntry& m : mounts_below(mounts, sx.stx_mnt_id)) {
+        if (!m.mount_point.starts_with(prefix + "/")) continue;
+        const std::string target = m.mount_point.substr(prefix.size());
+        if (placed.contains(target)) continue;
+        bool covered = false;
+        for (const auto& dir : masked) covered |= at_or_under(target, dir);
+        if (covered) continue;
+        // No symlink on the way: a link planted in a bound tree cannot move the mask.
+        UniqueFd fd = open_in_root(root, target, O_PATH, "opening submount", RESOLVE_NO_SYMLINKS);
+        if (undoing_submount_reason(fd.get(), m.fs_type).empty()) continue;
+        mask(root, fd.get(), target);
+        masked.push_back(target);
+    }
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan) {
@@ -166,7 +230,8 @@ void build_root(const MountPlan& plan) {
             case MountKind::Symlink: {
                 UniqueFd parent = make_dirs(root.get(), parent_of(op.target));
                 std::string name = name_of(op.target);
-                if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0)
+                if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0 &&
+                    !(errno == EEXIST && link_text_is(parent.get(), name, op.source)))
                     throw_errno("creating symlink " + op.target + " -> " + op.source);
                 break;
             }
@@ -177,6 +242,8 @@ void build_root(const MountPlan& plan) {
             }
         }
     }
+
+    mask_undoing_submounts(plan, root.get());
 
     // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then
     // drops the whole host tree from this namespace (MNT_DETACH: busy mounts included).

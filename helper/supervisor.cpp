@@ -10,6 +10,7 @@
 
 #include "helper/channel.hpp"
 #include "helper/exec.hpp"
+#include "helper/stdio_relay.hpp"
 
 namespace aj::helper {
 
@@ -47,9 +48,9 @@ void signal_sandbox(const Supervised& s, int sig) {
 
 // The loop both modes share: forward signals, enforce the wall timeout, collect the
 // report channel's messages; returns after reaping the supervised process (or, with
-// `until_over`, as soon as PID 1 reports the sandbox over).
+// `until_over`, as soon as PID 1 reports the sandbox over). `relay` moves stdio meanwhile.
 SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
-                     std::optional<std::uint64_t> timeout_sec, bool until_over) {
+                     std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay) {
     using Clock = std::chrono::steady_clock;
     SandboxOutcome out;
     std::optional<Clock::time_point> deadline;
@@ -70,14 +71,16 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
             wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30));
         }
         // poll(2) skips negative fds: a closed report channel, an exit already seen.
-        pollfd fds[3] = {{report ? report.get() : -1, POLLIN, 0},
-                         {signal_fd, POLLIN, 0},
-                         {exited ? -1 : s.exit_fd, POLLIN, 0}};
-        int n = ::poll(fds, 3, wait_ms);
+        std::vector<pollfd> fds = {{report ? report.get() : -1, POLLIN, 0},
+                                   {signal_fd, POLLIN, 0},
+                                   {exited ? -1 : s.exit_fd, POLLIN, 0}};
+        if (relay) relay->add_poll_fds(fds);
+        int n = ::poll(fds.data(), fds.size(), wait_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("supervising the sandbox (poll)");
         }
+        if (relay) relay->on_poll(fds);
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info;
             while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
@@ -122,16 +125,16 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
 }  // namespace
 
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over) {
-    return watch(Supervised{init, false, -1}, std::move(report), signal_fd, timeout_sec, until_over);
+                         std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay) {
+    return watch(Supervised{init, false, -1}, std::move(report), signal_fd, timeout_sec, until_over, relay);
 }
 
 SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
-                                 std::optional<std::uint64_t> timeout_sec) {
+                                 std::optional<std::uint64_t> timeout_sec, StdioRelay* relay) {
     sys::UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, command, 0)));
     if (!exit_fd) throw_errno("pidfd_open for the command");
     SandboxOutcome out = watch(Supervised{command, true, exit_fd.get()}, std::move(report), signal_fd, timeout_sec,
-                               /*until_over=*/false);
+                               /*until_over=*/false, relay);
     // No PID 1 reports for the command: its own wait status is the status, unless the
     // timeout's SIGKILL produced it.
     if (!out.command_status && !out.timed_out) out.command_status = out.init_status;

@@ -17,6 +17,8 @@
 
 namespace aj::helper {
 
+class StdioRelay;
+
 // Blocks a set of signals for its lifetime and exposes them as a signalfd; on destruction
 // drains what is still pending (already forwarded or too late to matter) and restores the
 // previous mask, so a late Ctrl-C cannot replace the command's exit status.
@@ -49,9 +51,12 @@ struct SandboxOutcome {
 // (PID 1 is then exiting; it is reaped when this process exits). Waiting out PID 1's own
 // exit (its mount and network namespaces' teardown) was ~0.7 ms of every run; callers
 // that must empty a cgroup afterwards pass false. `report` is the read end of the report
-// channel; its EOF means nobody inside can speak any more.
+// channel; its EOF means nobody inside can speak any more. `relay` (helper/stdio_relay.hpp),
+// when given, moves the sandbox's stdio meanwhile; the caller drains it (finish()) once
+// nothing of the sandbox is left to write.
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over);
+                         std::optional<std::uint64_t> timeout_sec, bool until_over,
+                         StdioRelay* relay = nullptr);
 
 // rlimit-only mode's supervise(): the supervised process is the command itself, in a
 // session of its own (setsid), with no pid namespace to end what it forks. Signals and
@@ -59,7 +64,7 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
 // closes at execve, so the command's own exit (a pidfd) ends the watch, not the EOF.
 // The command's wait status becomes command_status unless the timeout killed it.
 SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
-                                 std::optional<std::uint64_t> timeout_sec);
+                                 std::optional<std::uint64_t> timeout_sec, StdioRelay* relay = nullptr);
 
 // The launch result for an outcome, either mode: throws aj::Error for what the sandbox
 // reported before execve (`setup_prefix` starts the setup error's message), 127/126 for

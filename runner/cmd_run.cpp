@@ -39,6 +39,7 @@ struct RunOptions {
     bool detach = false;
     bool require_isolation = false;  // never fall back to rlimit-only mode
     bool remove_run_dir = false;
+    bool pass_stdio = false;  // the caller's own fds inside (weaker)
     std::string state_dir;
     std::string run_id;  // set for a background run
 };
@@ -63,6 +64,7 @@ int run(const RunOptions& o) {
         require_writable_workdir(*request.workdir, id.outside_uid, id.outside_gid);
     }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
+    if (o.pass_stdio) request.stdio_mode = helper::StdioMode::PassThrough;
     const bool want_report = o.json || !o.report_file.empty();
     request.describe_enforcement = want_report;
 
@@ -98,6 +100,9 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
     sub->add_flag("--require-isolation", opts->require_isolation,
                   "Refuse to run (exit 125) rather than fall back to rlimit-only mode when namespaces are unavailable");
+    sub->add_flag("--pass-stdio", opts->pass_stdio,
+                  "Give the sandbox the caller's own stdin/stdout/stderr instead of relaying them "
+                  "(weaker: it can then change the caller's terminal and truncate its files)");
     sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
     sub->add_option("--plugin", opts->plugin,
                     "Run staged plugin ID: its entrypoint (or CMD) in a fresh run directory "

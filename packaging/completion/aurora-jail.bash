@@ -94,7 +94,7 @@ _aurora_jail() {
 
     local opts="--help"
     case $cmd in
-        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --json --report --detach --rm --require-isolation --state-dir --" ;;
+        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --json --report --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
         check) opts+=" --json" ;;
         policy)
             if [ -z "$sub" ]; then

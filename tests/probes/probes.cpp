@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,7 +68,32 @@ long int80_getppid() {
 #endif
 }
 
+// What a sandbox could do to the caller's `>> log` file if fd 1 were that file: shrink it
+// and grow it. Prints one result per call.
+int stdout_file_attack() {
+    long truncated = ::ftruncate(1, 0);
+    int err = errno;
+    long grown = ::fallocate(1, 0, 0, 1 << 20);
+    errno = err;
+    report(truncated);
+    return report(grown);
+}
+
+// What a sandbox could leave behind on the caller's terminal if fd 0 were it: exclusive
+// mode, the n_null line discipline, no echo and no canonical mode. One result per call.
+int terminal_attack() {
+    report(::ioctl(0, TIOCEXCL));
+    int ldisc = 27;  // N_NULL of <linux/tty.h>, which clashes with <termios.h>
+    report(::ioctl(0, TIOCSETD, &ldisc));
+    termios t{};
+    if (::tcgetattr(0, &t) != 0) return report(-1);
+    t.c_lflag &= ~static_cast<tcflag_t>(ECHO | ICANON | ISIG);
+    return report(::tcsetattr(0, TCSANOW, &t));
+}
+
 int run_probe(const std::string& name, int argc, char** argv) {
+    if (name == "stdout-file-attack") return stdout_file_attack();
+    if (name == "terminal-attack") return terminal_attack();
     if (name == "getppid") return report(::syscall(SYS_getppid));
     if (name == "int80-getppid") {
         long r = int80_getppid();

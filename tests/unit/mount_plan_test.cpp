@@ -132,6 +132,67 @@ TEST(MountPlan, WorkdirAndExtraBinds) {
     EXPECT_THROW(build_mount_plan(p, {}, std::string("relative/dir")), Error);
 }
 
+// Issue 15: a symlink listed below a granted tree is already shown by the tree's bind;
+// recreating it failed the run with EEXIST.
+TEST(MountPlan, SymlinkBelowAGrantedTreeIsLeftToThatTree) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/usr/share/go-1.19");
+    std::filesystem::create_directory_symlink("go-1.19", dir.path() + "/usr/share/go");
+    policy::Policy p;
+    p.allowed_paths = {PathRule{dir.path() + "/usr", PathMode::ReadOnly},
+                       PathRule{dir.path() + "/usr/share/go", PathMode::ReadOnly}};
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    EXPECT_NE(index_of(plan, dir.path() + "/usr", MountKind::Bind), std::string::npos) << describe(plan);
+    EXPECT_EQ(index_of(plan, dir.path() + "/usr/share/go", MountKind::Symlink), std::string::npos) << describe(plan);
+    // Alone, the same symlink is recreated (it is not inside any bind).
+    p.allowed_paths = {PathRule{dir.path() + "/usr/share/go", PathMode::ReadOnly}};
+    plan = build_mount_plan(p, {}, std::nullopt);
+    EXPECT_NE(index_of(plan, dir.path() + "/usr/share/go", MountKind::Symlink), std::string::npos) << describe(plan);
+}
+
+TEST(MountPlan, NestedGrantsKeepTheirOwnModesInsideOut) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/ro/rw");
+    std::filesystem::create_directories(dir.path() + "/rw/ro");
+    dir.write("ro/file", "x");
+    policy::Policy p;
+    p.allowed_paths = {PathRule{dir.path() + "/ro/rw", PathMode::ReadWrite}, PathRule{dir.path() + "/ro", PathMode::ReadOnly},
+                       PathRule{dir.path() + "/rw", PathMode::ReadWrite}, PathRule{dir.path() + "/rw/ro", PathMode::ReadOnly},
+                       PathRule{dir.path() + "/ro/file", PathMode::ReadWrite}};
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    for (const char* inner : {"/ro/rw", "/rw/ro", "/ro/file"}) {
+        std::size_t i = index_of(plan, dir.path() + inner, MountKind::Bind);
+        std::string outer = dir.path() + "/" + std::string(inner).substr(1, 2);
+        ASSERT_NE(i, std::string::npos) << inner << "\n" << describe(plan);
+        EXPECT_LT(index_of(plan, outer, MountKind::Bind), i) << inner;
+    }
+    EXPECT_EQ(plan.ops[index_of(plan, dir.path() + "/ro/rw", MountKind::Bind)].access, BindAccess::ReadWrite);
+    EXPECT_EQ(plan.ops[index_of(plan, dir.path() + "/rw/ro", MountKind::Bind)].access, BindAccess::ReadOnly);
+}
+
+// A mount point inside a granted tree would have to be created in the host's directory
+// (through a rw bind, on the host itself): refused by name before anything runs.
+TEST(MountPlan, GrantInsideAGrantedTreeWhereTheTreeHasNothingIsRefused) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/tree");
+    std::filesystem::create_directories(dir.path() + "/elsewhere");
+    dir.write("afile", "x");
+    policy::Policy p;
+    p.allowed_paths = {PathRule{dir.path() + "/tree", PathMode::ReadWrite}};
+    try {
+        build_mount_plan(p, {ExtraBind{dir.path() + "/elsewhere", dir.path() + "/tree/new", PathMode::ReadOnly}}, std::nullopt);
+        ADD_FAILURE() << "a mount point would have been created in the host's " << dir.path() << "/tree";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("lies inside the granted " + dir.path() + "/tree"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/tree/new"));
+    // A file where the tree has a directory: refused, naming both.
+    std::filesystem::create_directories(dir.path() + "/tree/sub");
+    EXPECT_THROW(build_mount_plan(p, {ExtraBind{dir.path() + "/afile", dir.path() + "/tree/sub", PathMode::ReadOnly}},
+                                  std::nullopt),
+                 Error);
+}
+
 TEST(Rlimits, TableAndClampToHardLimit) {
     rlimit nofile{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &nofile), 0);
