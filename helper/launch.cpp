@@ -19,6 +19,7 @@
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
 #include "helper/init.hpp"
+#include "helper/init_title.hpp"
 #include "helper/limits_plan.hpp"
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
@@ -132,6 +133,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // Die with the runner. Its death before this line is caught below: the release
         // read then sees EOF (getppid() cannot tell, it is 0 across the pid namespace).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
+        hide_host_command_line();
         sync.write.reset();
         report.read.reset();
         install_stdio(p.stdio);

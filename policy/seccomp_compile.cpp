@@ -15,6 +15,8 @@
 
 #include "policy/default_deny.hpp"
 #include "policy/error.hpp"
+#include "policy/seccomp_unknown_numbers.hpp"
+#include "policy/setid_rules.hpp"
 #include "policy/syscall_names.hpp"
 
 namespace aj::policy {
@@ -113,16 +115,66 @@ std::vector<Condition> permit_when(const ArgRule& r) {
     return out;
 }
 
-// One syscall's verdict: unconditional, or under any of the argument alternatives.
+// A verdict for one syscall: unconditional, or under any of the argument alternatives.
 struct Rule {
     std::uint32_t action;
     std::vector<Condition> any_of;   // empty: always
 };
 
+// Each syscall's verdicts. Several only with disjoint conditions: libseccomp lets an
+// unconditional rule silently win over conditional ones of the same call.
 struct Plan {
     std::uint32_t default_action;
-    std::map<int, Rule> rules;
+    std::map<int, std::vector<Rule>> rules;
 };
+
+// When a set-id mode rule refuses its call: a set-id bit in the mode (and, for the open
+// family, a creating flag).
+std::vector<Condition> setid_refused(const SetidModeRule& r) {
+    std::vector<Condition> out;
+    for (unsigned bit : kSetidBits) {
+        if (!r.flags_arg) {
+            out.push_back({low32_eq(r.mode_arg, bit, bit)});
+            continue;
+        }
+        for (unsigned flag : kCreatingOpenFlags)
+            out.push_back({low32_eq(*r.flags_arg, flag, flag), low32_eq(r.mode_arg, bit, bit)});
+    }
+    return out;
+}
+
+// Exactly the complement of setid_refused.
+std::vector<Condition> setid_permitted(const SetidModeRule& r) {
+    unsigned setid = 0, creating = 0;
+    for (unsigned bit : kSetidBits) setid |= bit;
+    for (unsigned flag : kCreatingOpenFlags) creating |= flag;
+    std::vector<Condition> out{{low32_eq(r.mode_arg, setid, 0)}};
+    if (r.flags_arg) out.push_back({low32_eq(*r.flags_arg, creating, 0)});
+    return out;
+}
+
+// Set-id modes get EPERM whatever the policy's action; the call's other verdict stays.
+// A call the policy refuses anyway (errno or kill) needs nothing more; one it lets
+// through (allowed, or only logged) keeps that verdict for the harmless modes.
+void add_setid_rules(Plan& plan) {
+    const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    for (const SetidModeRule& r : setid_mode_rules()) {
+        const int nr = resolve_syscall(r.syscall);
+        if (nr < 0) continue;  // absent on this ABI (the unknown-number prefix answers it)
+        auto it = plan.rules.find(nr);
+        if (it == plan.rules.end()) {
+            if (plan.default_action != SCMP_ACT_ALLOW && plan.default_action != SCMP_ACT_LOG) continue;
+            plan.rules[nr] = {Rule{eperm, setid_refused(r)}};
+            continue;
+        }
+        if (it->second.size() != 1 || !it->second.front().any_of.empty())
+            throw Error("compiling seccomp filter: " + std::string(r.syscall) +
+                        " has argument rules of its own and a set-id mode rule");
+        const std::uint32_t verdict = it->second.front().action;
+        if (verdict != SCMP_ACT_ALLOW && verdict != SCMP_ACT_LOG) continue;
+        it->second = {Rule{eperm, setid_refused(r)}, Rule{verdict, setid_permitted(r)}};
+    }
+}
 
 Plan plan_for(const SeccompInputs& p) {
     const std::uint32_t block = blocked_action(p.action);
@@ -138,8 +190,8 @@ Plan plan_for(const SeccompInputs& p) {
         plan.default_action = block;
         for (int nr : expand_syscalls(*p.allowed_syscalls)) {
             auto it = arg_rules.find(nr);
-            plan.rules[nr] = it == arg_rules.end() ? Rule{SCMP_ACT_ALLOW, {}}
-                                                   : Rule{SCMP_ACT_ALLOW, permit_when(*it->second)};
+            plan.rules[nr] = {it == arg_rules.end() ? Rule{SCMP_ACT_ALLOW, {}}
+                                                    : Rule{SCMP_ACT_ALLOW, permit_when(*it->second)}};
         }
     } else {
         plan.default_action = SCMP_ACT_ALLOW;
@@ -149,17 +201,21 @@ Plan plan_for(const SeccompInputs& p) {
             blocked.merge(expand_syscalls(entries));
             blocked.insert(enosys_nr);
             for (const auto& [nr, rule] : arg_rules)
-                if (!blocked.contains(nr)) plan.rules[nr] = Rule{block, refuse_when(*rule)};
+                if (!blocked.contains(nr)) plan.rules[nr] = {Rule{block, refuse_when(*rule)}};
         }
-        for (int nr : blocked) plan.rules[nr] = Rule{block, {}};
+        for (int nr : blocked) plan.rules[nr] = {Rule{block, {}}};
     }
-    // clone3, when refused, always gets ENOSYS so glibc falls back to clone (see
-    // default_deny.hpp). The "log" action refuses nothing, so it is left alone there.
-    if (enosys_nr >= 0 && p.action.kind != BlockedAction::Log) {
+    // clone3, when refused or logged, always gets ENOSYS so glibc falls back to clone
+    // (see default_deny.hpp). Under "log" too: the program then takes the path it takes
+    // under enforcement, and the log shows clone's flags, which clone3 hides.
+    if (enosys_nr >= 0) {
         auto it = plan.rules.find(enosys_nr);
-        std::uint32_t current = it == plan.rules.end() ? plan.default_action : it->second.action;
-        if (current != SCMP_ACT_ALLOW) plan.rules[enosys_nr] = Rule{SCMP_ACT_ERRNO(ENOSYS), {}};
+        std::uint32_t current = it == plan.rules.end() ? plan.default_action : it->second.front().action;
+        if (current != SCMP_ACT_ALLOW) plan.rules[enosys_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     }
+    add_setid_rules(plan);
+    const int struct_open_nr = resolve_syscall(kStructOpenSyscall);
+    if (struct_open_nr >= 0) plan.rules[struct_open_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     return plan;
 }
 
@@ -180,17 +236,19 @@ Ctx build_filter(const SeccompInputs& p) {
     int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc < 0 && rc != -EOPNOTSUPP && rc != -EINVAL) check_seccomp(rc, "enabling the binary tree");
 
-    for (const auto& [nr, rule] : plan.rules) {
-        if (rule.action == plan.default_action) continue;
-        if (rule.any_of.empty()) {
-            check_seccomp(seccomp_rule_add_exact(ctx.get(), rule.action, nr, 0),
-                          "adding a rule for " + syscall_label(nr));
-            continue;
+    for (const auto& [nr, rules] : plan.rules) {
+        for (const Rule& rule : rules) {
+            if (rule.action == plan.default_action) continue;
+            if (rule.any_of.empty()) {
+                check_seccomp(seccomp_rule_add_exact(ctx.get(), rule.action, nr, 0),
+                              "adding a rule for " + syscall_label(nr));
+                continue;
+            }
+            for (const auto& cond : rule.any_of)
+                check_seccomp(seccomp_rule_add_exact_array(ctx.get(), rule.action, nr,
+                                                           static_cast<unsigned>(cond.size()), cond.data()),
+                              "adding an argument rule for " + syscall_label(nr));
         }
-        for (const auto& cond : rule.any_of)
-            check_seccomp(seccomp_rule_add_exact_array(ctx.get(), rule.action, nr,
-                                                       static_cast<unsigned>(cond.size()), cond.data()),
-                          "adding an argument rule for " + syscall_label(nr));
     }
     return ctx;
 }
@@ -230,18 +288,22 @@ SeccompProgram compile_seccomp(const Policy& policy) {
     if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
         throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
                     " bytes, not a whole number of instructions");
+    // The prefix jumps only forward within itself or to its end, and libseccomp's
+    // program makes no assumption about what ran before it: concatenation is safe.
     SeccompProgram prog;
-    prog.instructions.resize(raw.size() / sizeof(sock_filter));
+    prog.instructions = unknown_number_prefix();
+    const std::size_t prefix = prog.instructions.size();
+    prog.instructions.resize(prefix + raw.size() / sizeof(sock_filter));
     if (prog.instructions.size() > kMaxInstructions)
         throw Error("compiling seccomp filter: " + std::to_string(prog.instructions.size()) +
                     " instructions, more than the kernel's limit of " + std::to_string(kMaxInstructions));
-    std::memcpy(prog.instructions.data(), raw.data(), raw.size());
+    std::memcpy(prog.instructions.data() + prefix, raw.data(), raw.size());
     return prog;
 }
 
 std::string seccomp_pseudo_code(const Policy& policy) {
     Ctx ctx = build_filter(seccomp_inputs(policy));
-    return export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+    return unknown_number_prefix_text() + export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
 }
 
 }  // namespace aj::policy

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -32,6 +31,7 @@ struct RunOptions {
     std::uint64_t timeout_sec = 0;  // 0: the policy's
     bool json = false;
     std::string report_file;
+    int report_fd = -1;
     std::string command_name;
     std::vector<std::string> command;
     // --plugin / --detach / --rm (runner/plugin_run.hpp)
@@ -65,11 +65,13 @@ int run(const RunOptions& o) {
     }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     if (o.pass_stdio) request.stdio_mode = helper::StdioMode::PassThrough;
-    const bool want_report = o.json || !o.report_file.empty();
+    const bool want_report = o.json || !o.report_file.empty() || o.report_fd >= 0;
     request.describe_enforcement = want_report;
 
     std::optional<ReportTarget> report_target;
     if (!o.report_file.empty()) report_target.emplace(o.report_file);
+    std::optional<ReportFd> report_fd;
+    if (o.report_fd >= 0) report_fd.emplace(o.report_fd);
 
     const std::string started_at = want_report ? utc_timestamp() : std::string();
     helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
@@ -78,9 +80,8 @@ int run(const RunOptions& o) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
         plugin.annotate(report);
         if (report_target) report_target->write(report);
-        if (o.json) {
-            std::cout << report.dump() << std::endl;
-        }
+        if (report_fd) report_fd->write(report);
+        if (o.json) print_json_report(report);
     }
     if (result.timed_out)
         std::fprintf(stderr, "aurora-jail: timed out after %llu s; sandbox killed\n",
@@ -104,6 +105,9 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
                   "Give the sandbox the caller's own stdin/stdout/stderr instead of relaying them "
                   "(weaker: it can then change the caller's terminal and truncate its files)");
     sub->add_option("--report", opts->report_file, "Write the run report to FILE (atomically)");
+    sub->add_option("--report-fd", opts->report_fd,
+                    "Write the run report as one JSON line to descriptor N (3 or above, opened by the caller; "
+                    "the sandbox cannot write to it)");
     sub->add_option("--plugin", opts->plugin,
                     "Run staged plugin ID: its entrypoint (or CMD) in a fresh run directory "
                     "(rw, the cwd, at /work), the package read-only at /plugin, under its policy");
@@ -157,6 +161,9 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
         opts->command.insert(opts->command.end(), rest.begin(), rest.end());
         // The words after CMD that CLI11 was not given (register_commands).
         if (command_words) opts->command.insert(opts->command.end(), command_words->begin(), command_words->end());
+        if (opts->detach && opts->report_fd >= 0)
+            throw CLI::ValidationError("run: --report-fd with --detach: a background run's report is in its run "
+                                       "directory (see `aurora-jail status RUN_ID --json`)");
         action = [opts] {
             if (!opts->detach) return run(*opts);
             return run_detached(opts->state_dir, opts->plugin, opts->command,

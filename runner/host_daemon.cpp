@@ -317,7 +317,7 @@ int run_host(const HostOptions& options) {
     std::string heartbeat = state.root() + "/host.heartbeat";
     write_file_atomic(heartbeat,
                       json{{"pid", ::getpid()}, {"workers", options.workers}, {"queue", state.queue()}}.dump() + "\n",
-                      0644);
+                      0600);
     UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");
     auto last_beat = std::chrono::steady_clock::now();
 

@@ -48,13 +48,13 @@ UniqueFd lock_store(int plugins_fd, const std::string& dir) {
 // replacing or removing ID needs it exclusively, so a running sandbox never sees its
 // /plugin change or empty under it. The file outlives an unstage on purpose: a run that
 // opened it just before still locks the very file a later stage of ID checks.
+// 0600: a lock anyone could open, anyone could hold shared forever, blocking every
+// stage and unstage of ID.
 UniqueFd open_in_use(int plugins_fd, const std::string& dir, const std::string& id) {
     const std::string name = kInUsePrefix + id;
     UniqueFd fd(sys::retry_eintr([&] {
-        return ::openat(plugins_fd, name.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        return ::openat(plugins_fd, name.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     }));
-    if (!fd && errno == EACCES)  // a caller who may not create it may still lock it
-        fd.reset(sys::retry_eintr([&] { return ::openat(plugins_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }));
     if (!fd) throw_errno("opening " + dir + "/" + name);
     return fd;
 }

@@ -1,10 +1,12 @@
 #include "runner/report.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 
 #include "helper/sys.hpp"
 #include "runner/atomic_file.hpp"
@@ -54,7 +56,35 @@ ReportTarget::ReportTarget(const std::string& path) {
 }
 
 void ReportTarget::write(const nlohmann::json& report) const {
-    write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0644);
+    write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0600);
+}
+
+ReportFd::ReportFd(int fd) : fd_(fd) {
+    const std::string what = "--report-fd " + std::to_string(fd);
+    if (fd <= 2)
+        throw Error(what + ": descriptors 0-2 are the command's own streams (use --json for a report on stdout)");
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) throw_errno(what + ": not an open descriptor");
+    if ((flags & O_ACCMODE) == O_RDONLY) throw Error(what + ": not open for writing");
+    struct stat st{};
+    sys::check(::fstat(fd, &st), what + ": fstat");
+    for (int shared : {1, 2}) {
+        struct stat other{};
+        if (::fstat(shared, &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino)
+            throw Error(what + ": it is the same file as descriptor " + std::to_string(shared) +
+                        ", which the command writes to: it could forge the report there");
+    }
+    sys::check(::fcntl(fd, F_SETFD, FD_CLOEXEC), what + ": setting close-on-exec");
+}
+
+void ReportFd::write(const nlohmann::json& report) const {
+    const std::string what = "writing the report to descriptor " + std::to_string(fd_);
+    if (!sys::write_unless_reader_gone(fd_, report.dump() + "\n", what))
+        std::fprintf(stderr, "aurora-jail: %s: the reader has gone\n", what.c_str());
+}
+
+void print_json_report(const nlohmann::json& report) {
+    std::cout << '\n' << report.dump() << std::endl;
 }
 
 }  // namespace aj::runner

@@ -1,5 +1,7 @@
-// The run report: one JSON object per run, printed as one line (--json) or written to a
-// file atomically (--report FILE, what machines should use).
+// The run report: one JSON object per run, printed as one line (--json), written to a
+// file atomically (--report FILE) or to an inherited descriptor (--report-fd N). The last
+// two are what machines should use: the sandbox can write to neither, while --json
+// shares stdout with the command (see print_json_report).
 #pragma once
 
 #include <chrono>
@@ -35,5 +37,27 @@ private:
     sys::UniqueFd dir_;
     std::string name_;
 };
+
+// Where --report-fd N goes: a descriptor the caller opened for us (a pipe, like bwrap's
+// --json-status-fd). Checked when the run starts: it must be open for writing, above 2,
+// and not the stream the command writes to (stdout or stderr), since the command could
+// then write a report of its own into it. The sandbox never inherits it (every
+// descriptor above 2 is closed there; it is made close-on-exec here as well).
+class ReportFd {
+public:
+    explicit ReportFd(int fd);
+    // One line; a reader that went away is told on stderr, not fatal to the run.
+    void write(const nlohmann::json& report) const;
+
+private:
+    int fd_;
+};
+
+// --json: the report as the last line of stdout, printed once every process of the
+// sandbox has ended, and after a newline of its own: whatever the command printed (a
+// fake report, a line without its newline), the last line is wholly ours, so
+// `tail -n1 | jq` reads the real report. Consumers that parse every line of stdout
+// can still be shown the command's JSON: they want --report-fd or --report.
+void print_json_report(const nlohmann::json& report);
 
 }  // namespace aj::runner

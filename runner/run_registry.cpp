@@ -121,6 +121,15 @@ RunRecord run_record_from_json(const json& j) {
     return r;
 }
 
+void restrict_run_dir(int dir_fd, const std::string& what) {
+    if (::geteuid() == 0) {
+        sys::check(::fchown(dir_fd, static_cast<uid_t>(-1), kSandboxUidForRoot), "chgrp run directory " + what);
+        sys::check(::fchmod(dir_fd, 0710), "chmod run directory " + what);
+    } else {
+        sys::check(::fchmod(dir_fd, 0700), "chmod run directory " + what);
+    }
+}
+
 std::string RunRegistry::run_dir(const std::string& id) const {
     check_safe_name(id, "run id");
     return runs_ + "/" + id;
@@ -138,8 +147,7 @@ std::string RunRegistry::create_run() {
             return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }));
         if (!dir) throw_errno("opening run directory " + id);
-        // 0711: the sandbox's uid may pass through to work/, not list the logs.
-        sys::check(::fchmod(dir.get(), 0711), "chmod run directory " + id);
+        restrict_run_dir(dir.get(), id);
         sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
         if (::geteuid() == 0)
             sys::check(::fchownat(dir.get(), "work", kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
@@ -188,7 +196,7 @@ std::size_t RunRegistry::remove_abandoned_runs() const {
 }
 
 void RunRegistry::write(const RunRecord& record) const {
-    write_file_atomic(run_dir(record.id) + "/record.json", to_json(record).dump(2) + "\n", 0644);
+    write_file_atomic(run_dir(record.id) + "/record.json", to_json(record).dump(2) + "\n", 0600);
 }
 
 RunRecord RunRegistry::read(const std::string& id) const {

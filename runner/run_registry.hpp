@@ -42,6 +42,12 @@ RunRecord run_record_from_json(const nlohmann::json& j);
 // there is no such process.
 std::optional<unsigned long long> process_start_time(pid_t pid);
 
+// Who may enter a run directory: only its owner, and a root caller's sandbox uid, which
+// must pass through to work/ (mode 0710, group the sandbox's host gid; 0700 for an
+// ordinary caller, whose sandbox is the caller). Nobody else reaches work/, so whatever a
+// sandbox leaves there cannot be run or read by another local user.
+void restrict_run_dir(int dir_fd, const std::string& what);
+
 class RunRegistry {
 public:
     explicit RunRegistry(const StateDir& state) : runs_(state.runs()) {}

@@ -14,6 +14,7 @@
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/global_options.hpp"
+#include "runner/state_permissions.hpp"
 
 namespace aj::runner {
 
@@ -82,9 +83,10 @@ void ensure_dir(const std::string& path, unsigned mode) {
 StateDir::StateDir(std::string root) : root_(std::move(root)) {
     ensure_parents(root_);
     check_ancestors_trusted(root_);
-    // 0711/0755 where a root caller's sandbox (host uid 65534) must reach a bind source:
-    // the root and plugins/ (staged packages are world-readable), runs/ (each run's work
-    // dir is chowned to the sandbox uid). Everything else is ours alone.
+    // 0711 where a root caller's sandbox (host uid 65534) must reach a bind source: the
+    // root and plugins/ (staged packages keep their source's read bits), runs/ (each run
+    // directory admits only the sandbox's group, restrict_run_dir). Everything else is
+    // ours alone: directories 0700, files 0600.
     ensure_dir(root_, 0711);
     ensure_dir(plugins(), 0711);
     ensure_dir(runs(), 0711);
@@ -95,6 +97,7 @@ StateDir::StateDir(std::string root) : root_(std::move(root)) {
     ensure_dir(queue() + "/claimed", 0700);
     ensure_dir(queue() + "/responses", 0700);
     ensure_dir(queue() + "/tmp", 0700);
+    tighten_older_state(*this);
 }
 
 std::string default_state_dir() {

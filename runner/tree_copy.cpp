@@ -101,8 +101,28 @@ void copy_file_contents(int src_fd, int dst_fd, const std::string& rel, const Co
     }
 }
 
+// The staged copy's permission bits: the source's, never wider. Only read/write/exec
+// bits survive (no set-id, no sticky; group/world write never), and when the copy's group
+// is not the source's, that group gets no more than the world had: root staging a
+// 0640 root:shadow file stores 0600 root:root, never 0644.
+mode_t staged_mode(const struct stat& source, gid_t copy_gid) {
+    mode_t mode = source.st_mode & 0755;
+    if (copy_gid != source.st_gid) mode = (mode & ~mode_t{070}) | (mode & (source.st_mode & 07) << 3);
+    return mode;
+}
+
+// A hard link makes a file of someone else part of the package (root staging a package
+// that links /etc/shadow would copy the shadow file's contents): a file with more than
+// one link must belong to the package's owner.
+void check_link_owner(const struct stat& file, uid_t package_owner, const std::string& path) {
+    if (file.st_nlink > 1 && file.st_uid != package_owner)
+        throw Error("package file " + path + " is a hard link (" + std::to_string(file.st_nlink) +
+                    " links) to a file of uid " + std::to_string(file.st_uid) + ", not of the package's owner (uid " +
+                    std::to_string(package_owner) + "): refused");
+}
+
 void copy_dir(int src_fd, int dst_fd, const std::string& rel, unsigned depth,
-              const CopyLimits& limits, CopyStats& stats) {
+              const CopyLimits& limits, uid_t owner, CopyStats& stats) {
     if (depth > limits.max_depth)
         throw Error("package nests deeper than " + std::to_string(limits.max_depth) +
                     " directories (at " + rel + ")");
@@ -124,9 +144,12 @@ void copy_dir(int src_fd, int dst_fd, const std::string& rel, unsigned depth,
                 return ::openat(dst_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             }));
             if (!dsub) throw_errno("opening staged directory " + path);
-            copy_dir(sub.get(), dsub.get(), path, depth + 1, limits, stats);
-            // Only now world-readable: a half-built tree is private to us.
-            sys::check(::fchmod(dsub.get(), 0755), "chmod staged directory " + path);
+            copy_dir(sub.get(), dsub.get(), path, depth + 1, limits, owner, stats);
+            // Only now readable by others (as far as the source was): a half-built tree
+            // is private to us.
+            struct stat dst{};
+            sys::check(::fstat(dsub.get(), &dst), "stat staged directory " + path);
+            sys::check(::fchmod(dsub.get(), staged_mode(st, dst.st_gid)), "chmod staged directory " + path);
         } else if (S_ISREG(st.st_mode)) {
             // O_NONBLOCK: should the entry be swapped for a fifo after the stat, open must
             // not hang; fstat below then refuses it.
@@ -137,13 +160,15 @@ void copy_dir(int src_fd, int dst_fd, const std::string& rel, unsigned depth,
             struct stat fst{};
             sys::check(::fstat(in.get(), &fst), "stat package file " + path);
             if (!S_ISREG(fst.st_mode)) throw Error("package entry " + path + " changed type during staging");
+            check_link_owner(fst, owner, path);
             UniqueFd out(sys::retry_eintr([&] {
                 return ::openat(dst_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             }));
             if (!out) throw_errno("creating staged file " + path);
             copy_file_contents(in.get(), out.get(), path, limits, stats);
-            mode_t mode = (fst.st_mode & 0111) ? 0755 : 0644;
-            sys::check(::fchmod(out.get(), mode), "chmod staged file " + path);
+            struct stat dst{};
+            sys::check(::fstat(out.get(), &dst), "stat staged file " + path);
+            sys::check(::fchmod(out.get(), staged_mode(fst, dst.st_gid)), "chmod staged file " + path);
         } else if (S_ISLNK(st.st_mode)) {
             char target[4096];
             ssize_t n = ::readlinkat(src_fd, name.c_str(), target, sizeof target - 1);
@@ -211,7 +236,9 @@ void verify_dir(int root_fd, int dir_fd, const std::string& rel) {
 
 CopyStats copy_tree(int src_dir_fd, int dst_dir_fd, const CopyLimits& limits) {
     CopyStats stats;
-    copy_dir(src_dir_fd, dst_dir_fd, "", 0, limits, stats);
+    struct stat root{};
+    sys::check(::fstat(src_dir_fd, &root), "stat package directory");
+    copy_dir(src_dir_fd, dst_dir_fd, "", 0, limits, root.st_uid, stats);
     return stats;
 }
 

@@ -19,8 +19,10 @@ struct CopyStats {
 };
 
 // Copies the contents of directory `src_dir_fd` into the empty directory `dst_dir_fd`.
-// Regular files: contents only (never linked), mode 0644, or 0755 when any exec bit was
-// set; no setuid/setgid/sticky. Directories: 0755. Symlinks: copied as links when the
+// Regular files: contents only (never linked), and a hard link (more than one link) only
+// when the package directory's owner owns the file. Files and directories keep the
+// source's permission bits, never wider: no setuid/setgid/sticky, no group or world
+// write, and a group that is not the source's gets at most the world's bits. Symlinks: copied as links when the
 // target is relative and, resolved lexically from the link's directory, stays in the tree;
 // absolute or escaping targets, fifos, sockets and devices are refused with an aj::Error
 // naming the relative path. Call verify_symlinks_beneath() on the copy afterwards.

@@ -82,7 +82,7 @@ _aurora_jail() {
             _filedir
             return 0
             ;;
-        --timeout | --workers | --grace | --max-output | --wait-timeout)
+        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd)
             return 0
             ;;
     esac
@@ -94,7 +94,7 @@ _aurora_jail() {
 
     local opts="--help"
     case $cmd in
-        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --json --report --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
+        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
         check) opts+=" --json" ;;
         policy)
             if [ -z "$sub" ]; then

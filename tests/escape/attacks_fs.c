@@ -539,3 +539,48 @@ void attack_proc_kallsyms_addresses(void) {
     }
     BLOCKED("all %d symbol addresses read as zero", n);
 }
+
+/* Set-uid planting: the run directory stays on the host after the run, where a set-uid
+ * copy of a shell left by the sandbox would give its owner's uid to any local user. Every
+ * way of giving a file (or directory) a set-id mode must fail inside; the caller also
+ * checks that nothing set-id is left in the work directory afterwards. */
+void attack_setid_plant(void) {
+    static const char *const names[] = {"aj-planted-chmod", "aj-planted-open", "aj-planted-dir",
+                                        "aj-planted-mknod", NULL};
+    for (int i = 0; names[i]; ++i) unlink(names[i]);
+    rmdir("aj-planted-dir");
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, names[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    if (fd < 0) SKIPPED("cannot create a file in the cwd (%s): nothing to plant in", ename(errno));
+    long rcs[6];
+    int errs[6];
+    rcs[0] = syscall(SYS_fchmod, fd, 04755);
+    errs[0] = errno;
+    close(fd);
+    rcs[1] = syscall(SYS_chmod, names[0], 02755);
+    errs[1] = errno;
+    rcs[2] = syscall(SYS_fchmodat, AT_FDCWD, names[0], 06755, 0);
+    errs[2] = errno;
+    rcs[3] = syscall(SYS_openat, AT_FDCWD, names[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 04755);
+    errs[3] = errno;
+    if (rcs[3] >= 0) close((int)rcs[3]);
+    rcs[4] = syscall(SYS_mkdirat, AT_FDCWD, "aj-planted-dir", 02755);
+    errs[4] = errno;
+    rcs[5] = syscall(SYS_mknodat, AT_FDCWD, names[3], S_IFREG | 04755, 0);
+    errs[5] = errno;
+    static const char *const what[] = {"fchmod 04755", "chmod 02755", "fchmodat 06755",
+                                       "openat O_CREAT 04755", "mkdirat 02755", "mknodat S_IFREG|04755"};
+    char found[200] = "";
+    for (int i = 0; names[i]; ++i) {
+        struct stat st;
+        if (lstat(names[i], &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) && !found[0])
+            snprintf(found, sizeof found, "%s has mode %o", names[i], (unsigned)(st.st_mode & 07777));
+    }
+    for (int i = 0; names[i]; ++i) unlink(names[i]);
+    rmdir("aj-planted-dir");
+    if (found[0]) ESCAPED("a set-id file was planted: %s", found);
+    for (int i = 0; i < 6; ++i) {
+        if (rcs[i] >= 0) ESCAPED("%s succeeded (the mode did not stick, but the call was not refused)", what[i]);
+        if (errs[i] != EPERM && errs[i] != EACCES) ESCAPED("undecided: %s: %s", what[i], ename(errs[i]));
+    }
+    BLOCKED("chmod/fchmod/fchmodat/openat/mkdirat/mknodat with set-id modes all refused (EPERM)");
+}

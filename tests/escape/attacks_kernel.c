@@ -268,3 +268,18 @@ void attack_x32_mount(void) {
     long rc = syscall(AJ_X32_SYSCALL_BIT | SYS_mount, "none", "/tmp", "tmpfs", 0L, NULL);
     judge_call("x32 mount(tmpfs on /tmp) (nr 165|0x40000000)", rc, errno, ERR_DENIED);
 }
+
+/* Numbers newer than the filter compiler: a deny-list filter compiled by a libseccomp
+ * that does not know a call lets it through (open_tree_attr, 467, new mount API). The
+ * filter must answer every number above the newest it knows with ENOSYS, per ABI. A
+ * number the running kernel has is used where there is one, so a pass is visible. */
+void attack_syscall_newer_than_filter(void) {
+    static const long nrs[] = {467, 1000, AJ_X32_SYSCALL_BIT | 467, AJ_X32_SYSCALL_BIT | 600};
+    for (size_t i = 0; i < sizeof nrs / sizeof nrs[0]; ++i) {
+        errno = 0;
+        long rc = syscall(nrs[i], -1L, 0L, 0L, 0L, 0L, 0L);
+        if (rc >= 0 || errno != ENOSYS)
+            ESCAPED("syscall %#lx reached the kernel: rc %ld, %s", nrs[i], rc, ename(errno));
+    }
+    BLOCKED("467, 1000 and x32 467/600 all answered ENOSYS");
+}

@@ -302,3 +302,35 @@ void attack_environment_secret(void) {
     }
     BLOCKED("%s absent (%d variables in the environment)", g_ctx->env_name, vars);
 }
+
+/* PID 1 is cloned from the runner without an exec: unless it hides them, /proc/1/cmdline
+ * shows the runner's host command line (host paths, request and policy names) and
+ * /proc/1/environ its environment. */
+void attack_pid1_cmdline(void) {
+    char buf[4096];
+    int fd = open("/proc/1/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) BLOCKED("/proc/1/cmdline: %s", ename(errno));
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) BLOCKED("reading /proc/1/cmdline: %s", ename(errno));
+    buf[n] = '\0';
+    for (ssize_t i = 0; i < n; ++i)
+        if (buf[i] == '/') ESCAPED("/proc/1/cmdline holds a path: '%.80s'", buf);
+    if (g_ctx->secret_path && memmem(buf, (size_t)n, "secret=", 7))
+        ESCAPED("/proc/1/cmdline holds the launcher's arguments: '%.80s'", buf);
+    BLOCKED("/proc/1/cmdline is '%s' (%zd bytes)", buf, n);
+}
+
+void attack_pid1_environ(void) {
+    char buf[8192];
+    int fd = open("/proc/1/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) BLOCKED("/proc/1/environ: %s", ename(errno));
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n < 0) BLOCKED("reading /proc/1/environ: %s", ename(errno));
+    for (ssize_t i = 0; i < n; ++i)
+        if (buf[i] != '\0') ESCAPED("/proc/1/environ shows the runner's environment ('%.60s')", buf + i);
+    if (g_ctx->env_value && n > 0 && memmem(buf, (size_t)n, g_ctx->env_value, strlen(g_ctx->env_value)))
+        ESCAPED("/proc/1/environ holds the launcher's secret");
+    BLOCKED("/proc/1/environ readable but empty (%zd zero bytes)", n);
+}

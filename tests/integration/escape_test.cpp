@@ -252,6 +252,13 @@ SandboxRun do_run(Mode mode) {
             }
         }
         if (std::string p = target.check_untouched(); !p.empty()) r.host_problems.push_back(p);
+        // What the sandbox leaves in its work directory stays on the host: nothing set-id.
+        std::error_code walk_error;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(layout->work, walk_error)) {
+            struct stat st{};
+            if (::lstat(e.path().c_str(), &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
+                r.host_problems.push_back("the sandbox left a set-id file: " + e.path().string());
+        }
         if (tcp.had_connection()) r.host_problems.push_back("the host TCP listener got a connection");
         if (unix_socket.had_connection()) r.host_problems.push_back("the host abstract socket got a connection");
         if (uname_field(false) != hostname) r.host_problems.push_back("host hostname changed to " + uname_field(false));

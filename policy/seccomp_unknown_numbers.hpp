@@ -1,0 +1,33 @@
+// System call numbers newer than the filter compiler. libseccomp knows the calls of the
+// kernel it was released for; a deny-list filter would let every later call (the new
+// mount API's open_tree_attr, say) reach the kernel unseen. So every compiled program
+// starts with a short prefix answering each number above the newest one libseccomp
+// knows, per ABI, with ENOSYS (the answer of a kernel without the call, which makes
+// callers fall back) before libseccomp's own program runs, in every policy mode.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aj::policy {
+
+// The newest number libseccomp knows per ABI. x32 numbers carry __X32_SYSCALL_BIT; its
+// calls shared with x86_64 end at x32_common_max, its own compat calls sit at 512-547.
+struct KnownSyscallNumbers {
+    std::uint32_t x86_64_max;
+    std::uint32_t i386_max;
+    std::uint32_t x32_common_max;
+    std::uint32_t x32_max;
+};
+const KnownSyscallNumbers& known_syscall_numbers();
+
+// The prefix: falls through to the next instruction for every known number.
+std::vector<sock_filter> unknown_number_prefix();
+
+// What the prefix does, as comment lines for the pseudo-code listing.
+std::string unknown_number_prefix_text();
+
+}  // namespace aj::policy
