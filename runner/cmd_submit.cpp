@@ -22,8 +22,8 @@ namespace {
 // for the queue ahead of it.
 constexpr unsigned kDefaultWaitMarginSec = 300;
 // A daemon found not serving is given this long to appear (one being started or
-// restarting) before --wait gives up.
-constexpr auto kDaemonGrace = std::chrono::seconds(5);
+// restarting, on a loaded machine) before --wait gives up.
+constexpr auto kDaemonGrace = std::chrono::seconds(10);
 
 // Blocks until NAME's response exists (inotify on responses/, re-checking every second
 // as a net), `timeout_sec` passes (0 = forever) or no daemon has served the state
