@@ -4,7 +4,7 @@
 #include <optional>
 #include <sstream>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {

@@ -7,7 +7,7 @@
 #include <climits>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -29,7 +29,7 @@
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
 #include "helper/supervisor.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "helper/userns.hpp"
 
 extern char** environ;

@@ -11,7 +11,7 @@
 #include <map>
 
 #include "helper/bind_source_check.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"

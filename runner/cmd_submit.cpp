@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
 #include "runner/queue.hpp"

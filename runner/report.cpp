@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "helper/sys.hpp"
-#include "runner/atomic_file.hpp"
+#include "policy/sys.hpp"
+#include "policy/atomic_write.hpp"
 #include "policy/parse.hpp"
 
 namespace aj::runner {
@@ -54,7 +54,7 @@ ReportTarget::ReportTarget(const std::string& path) {
 }
 
 void ReportTarget::write(const nlohmann::json& report) const {
-    write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0644);
+    sys::write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0644);
 }
 
 }  // namespace aj::runner
