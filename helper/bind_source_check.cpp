@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {

@@ -1,7 +1,6 @@
 #include "helper/cgroup.hpp"
 
 #include <linux/magic.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstdlib>
 
 #include "helper/cgroup_fs.hpp"
+#include "policy/random_name.hpp"
 
 namespace aj::helper {
 namespace {
@@ -18,26 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kRemoveBudget = 5000ms;
 constexpr std::uint64_t kCpuPeriodUsec = 100000;
-
-std::string random_suffix() {
-    unsigned char bytes[8];
-    std::size_t got = 0;
-    while (got < sizeof bytes) {
-        ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("getrandom for the cgroup name");
-        }
-        got += static_cast<std::size_t>(n);
-    }
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : bytes) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
 
 std::set<std::string> words(const std::string& text) {
     std::set<std::string> out;
@@ -130,7 +110,7 @@ Cgroup Cgroup::create(const CgroupRequest& request) {
 
 Cgroup Cgroup::create(const CgroupRequest& request, const std::vector<CgroupHierarchy>& hierarchies) {
     Cgroup cg;
-    std::string name = kCgroupPrefix + std::to_string(::getpid()) + "-" + random_suffix();
+    std::string name = kCgroupPrefix + std::to_string(::getpid()) + "-" + sys::random_hex(8);
     for (const auto& h : hierarchies)
         if (h.version == CgroupVersion::V2) cg.create_v2(request, h, name);
 

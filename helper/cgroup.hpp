@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup_discovery.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {

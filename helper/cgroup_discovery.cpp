@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "helper/mountinfo.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {

@@ -14,10 +14,6 @@
 namespace aj::helper::cgroupfs {
 namespace {
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-int pidfd_kill(int pidfd, int sig) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
 
 // Subdirectories of an open cgroup directory (nested cgroups).
 std::vector<std::string> child_cgroups(const std::string& dir) {
@@ -129,7 +125,7 @@ std::size_t kill_members(int dirfd, const std::string& dir, pid_t spare) {
     std::vector<pid_t> pinned_pids;
     for (pid_t pid : pids) {
         if (pid == spare) continue;
-        int fd = pidfd_open(pid);
+        int fd = sys::pidfd_open(pid);
         if (fd < 0) continue;  // already gone
         pinned.emplace_back(fd);
         pinned_pids.push_back(pid);
@@ -139,7 +135,7 @@ std::size_t kill_members(int dirfd, const std::string& dir, pid_t spare) {
     std::vector<pid_t> still = read_procs(dirfd, dir);
     for (std::size_t i = 0; i < pinned.size(); ++i) {
         if (std::find(still.begin(), still.end(), pinned_pids[i]) == still.end()) continue;
-        if (pidfd_kill(pinned[i].get(), SIGKILL) == 0) ++signalled;
+        if (sys::pidfd_send_signal(pinned[i].get(), SIGKILL) == 0) ++signalled;
     }
     return signalled;
 }

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper::cgroupfs {
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

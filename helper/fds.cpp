@@ -8,7 +8,7 @@
 #include <climits>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

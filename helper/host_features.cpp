@@ -12,7 +12,7 @@
 
 #include "helper/cgroup.hpp"
 #include "helper/cgroup_discovery.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {

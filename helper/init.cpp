@@ -12,7 +12,7 @@
 #include "helper/caps.hpp"
 #include "helper/channel.hpp"
 #include "helper/fds.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

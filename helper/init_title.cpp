@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {

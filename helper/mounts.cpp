@@ -13,7 +13,7 @@
 
 #include "helper/bind_source_check.hpp"
 #include "helper/mountinfo.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

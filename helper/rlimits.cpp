@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -41,7 +41,7 @@
 
 #include "helper/fds.hpp"
 #include "helper/supervisor.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,7 +130,7 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
 
 SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
                                  std::optional<std::uint64_t> timeout_sec, StdioRelay* relay) {
-    sys::UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, command, 0)));
+    sys::UniqueFd exit_fd(sys::pidfd_open(command));
     if (!exit_fd) throw_errno("pidfd_open for the command");
     SandboxOutcome out = watch(Supervised{command, true, exit_fd.get()}, std::move(report), signal_fd, timeout_sec,
                                /*until_over=*/false, relay);

@@ -13,7 +13,7 @@
 
 #include "helper/channel.hpp"
 #include "helper/launch.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

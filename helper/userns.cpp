@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "helper/child_guard.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 extern char** environ;
@@ -68,7 +68,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const CaptureLimi
     err.write.reset();
 
     // A pidfd tells us the child exited even while a descendant keeps the pipes open.
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    UniqueFd pidfd(sys::pidfd_open(pid));
     CapturedRun result;
     auto deadline = Clock::now() + limits.deadline;
     std::optional<Clock::time_point> drain_until;

@@ -7,7 +7,7 @@
 #include <memory>
 #include <set>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"

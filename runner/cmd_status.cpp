@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
 #include "runner/queue.hpp"

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
 #include "runner/daemon_heartbeat.hpp"

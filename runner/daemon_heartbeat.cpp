@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/state_dir.hpp"
 

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "helper/limits_plan.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/parse.hpp"
-#include "runner/atomic_file.hpp"
+#include "policy/atomic_write.hpp"
 #include "runner/child_process.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/plugin_store.hpp"
@@ -315,7 +315,7 @@ int run_host(const HostOptions& options) {
     // STATE/host.heartbeat: its mtime is refreshed from this loop (at least every rescan
     // interval), so packaging/lifecycle/health-check.sh can tell a dead or stuck daemon.
     std::string heartbeat = state.root() + "/host.heartbeat";
-    write_file_atomic(heartbeat,
+    sys::write_file_atomic(heartbeat,
                       json{{"pid", ::getpid()}, {"workers", options.workers}, {"queue", state.queue()}}.dump() + "\n",
                       0600);
     UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
 #include "policy/store.hpp"

@@ -1,7 +1,7 @@
 // What `run --plugin ID` and `run --detach` add to a sandboxed run. The run command calls
 // these; they own the plugin store, run directories and background supervision.
 //
-// Inside a plugin run (also in DESIGN.md terms):
+// Inside a plugin run (docs/plugins.md, "Plugin runs"):
 //   /plugin   the staged package, read-only (the manifest's entrypoint runs as /plugin/PATH)
 //   /work     this run's own fresh directory, read-write, the cwd; on the host it is
 //             STATE/runs/RUN_ID/work. Nothing is ever copied back into the package.

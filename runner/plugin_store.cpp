@@ -10,8 +10,8 @@
 
 #include <algorithm>
 
-#include "helper/sys.hpp"
-#include "runner/dir_list.hpp"
+#include "policy/sys.hpp"
+#include "policy/dir_list.hpp"
 #include "policy/error.hpp"
 
 namespace aj::runner {
@@ -160,7 +160,7 @@ StagedPlugin PluginStore::stage(const std::string& package_dir, const CopyLimits
 
     UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     UniqueFd lock = lock_store(plugins.get(), dir_);
-    for (const std::string& name : list_dir(plugins.get(), dir_))
+    for (const std::string& name : sys::list_dir(plugins.get(), dir_))
         if (name.rfind(kStagePrefix, 0) == 0) remove_tree(plugins.get(), name);
 
     std::string tmpl = dir_ + "/" + kStagePrefix + "XXXXXX";
@@ -201,7 +201,7 @@ StagedPlugin PluginStore::find(const std::string& id) const {
 std::vector<StagedPlugin> PluginStore::list() const {
     UniqueFd plugins = sys::open_fd(dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     std::vector<StagedPlugin> out;
-    for (const std::string& name : list_dir(plugins.get(), dir_)) {
+    for (const std::string& name : sys::list_dir(plugins.get(), dir_)) {
         if (!is_safe_name(name)) continue;  // .lock, .stage-*
         try {
             out.push_back(find(name));

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "runner/manifest.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +9,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "policy/atomic_write.hpp"
+#include "policy/dir_list.hpp"
 #include "policy/error.hpp"
-#include "runner/atomic_file.hpp"
-#include "runner/dir_list.hpp"
+#include "policy/random_name.hpp"
 #include "runner/manifest.hpp"
 #include "runner/tree_copy.hpp"
 
@@ -44,16 +44,8 @@ double now_ts() {
 std::string unique_request_name() {
     using namespace std::chrono;
     auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    unsigned char rnd[8];
-    if (::getrandom(rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) throw_errno("getrandom");
-    static const char* hex = "0123456789abcdef";
-    std::string r;
-    for (unsigned char b : rnd) {
-        r += hex[b >> 4];
-        r += hex[b & 15];
-    }
     // Millisecond prefix first: sorting names approximates arrival order.
-    return "req-" + std::to_string(ms) + "-" + std::to_string(::getpid()) + "-" + r;
+    return "req-" + std::to_string(ms) + "-" + std::to_string(::getpid()) + "-" + sys::random_hex(8);
 }
 
 [[noreturn]] void bad(const std::string& what) { throw Error("malformed request: " + what); }
@@ -137,7 +129,7 @@ std::string Queue::submit(const Request& request) const {
     (void)parse_request(text);  // never enqueue what the daemon would refuse as malformed
     std::string name = unique_request_name();
     // The temp file starts with "." and does not end in ".json": never taken for a request.
-    write_file_atomic(requests_.get(), name + ".json", text, 0600);
+    sys::write_file_atomic(requests_.get(), name + ".json", text, 0600);
     return name;
 }
 
@@ -163,7 +155,7 @@ std::vector<std::string> Queue::scan(std::size_t max) const {
     std::vector<std::string> names;
     // Memory per scan stays bounded however many files are dumped in requests/; the
     // rest wait for later scans (order is then best effort).
-    for (std::string& entry : list_dir(requests_.get(), dir_ + "/requests", kMaxListedPerScan)) {
+    for (std::string& entry : sys::list_dir(requests_.get(), dir_ + "/requests", kMaxListedPerScan)) {
         if (entry.front() == '.' || !ends_with(entry, ".json")) continue;
         names.push_back(entry.substr(0, entry.size() - 5));
     }
@@ -238,7 +230,7 @@ void Queue::answer(const std::string& name, const char* suffix, json body) const
     body["request"] = name;
     body["ts"] = now_ts();
     // Order is the exactly-once argument: the response is durable before the claim goes.
-    write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
+    sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
     remove_tree(claimed_.get(), name + ".json");
 }
 
@@ -252,10 +244,10 @@ void Queue::answer_error(const std::string& name, const std::string& reason) con
 
 Queue::Recovery Queue::recover() const {
     Recovery rec;
-    for (const std::string& entry : list_dir(responses_.get(), dir_ + "/responses"))
+    for (const std::string& entry : sys::list_dir(responses_.get(), dir_ + "/responses"))
         if (entry.front() == '.' && entry.find(".tmp-") != std::string::npos)
             remove_tree(responses_.get(), entry);
-    for (const std::string& entry : list_dir(claimed_.get(), dir_ + "/claimed")) {
+    for (const std::string& entry : sys::list_dir(claimed_.get(), dir_ + "/claimed")) {
         if (entry.front() == '.' || !ends_with(entry, ".json")) {
             remove_tree(claimed_.get(), entry);  // not ours: only claim() writes here
             continue;

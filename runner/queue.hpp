@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::runner {
 

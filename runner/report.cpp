@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "helper/sys.hpp"
-#include "runner/atomic_file.hpp"
+#include "policy/sys.hpp"
+#include "policy/atomic_write.hpp"
 #include "policy/parse.hpp"
 
 namespace aj::runner {
@@ -56,7 +56,7 @@ ReportTarget::ReportTarget(const std::string& path) {
 }
 
 void ReportTarget::write(const nlohmann::json& report) const {
-    write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0600);
+    sys::write_file_atomic(dir_.get(), name_, report.dump() + "\n", 0600);
 }
 
 ReportFd::ReportFd(int fd) : fd_(fd) {

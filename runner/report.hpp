@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/launch.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::runner {

@@ -1,11 +1,9 @@
 #include "runner/run_registry.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,10 +13,11 @@
 #include <cstdio>
 #include <ctime>
 
-#include "helper/sys.hpp"
+#include "policy/random_name.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
-#include "runner/atomic_file.hpp"
-#include "runner/dir_list.hpp"
+#include "policy/atomic_write.hpp"
+#include "policy/dir_list.hpp"
 #include "runner/manifest.hpp"
 #include "runner/report.hpp"
 #include "runner/tree_copy.hpp"
@@ -40,17 +39,9 @@ std::string new_run_id() {
     ::gmtime_r(&now, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-    unsigned char rnd[4];
-    if (::getrandom(rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) throw_errno("getrandom");
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
-    return std::string("run-") + stamp + "-" + hex;
+    return std::string("run-") + stamp + "-" + sys::random_hex(4);
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-int pidfd_send_signal(int pidfd, int sig) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
 
 // True when the pidfd's process exited within `ms`.
 bool wait_exit(int pidfd, int ms) {
@@ -180,7 +171,7 @@ std::string RunRegistry::create_disposable_run(sys::UniqueFd& hold) {
 std::size_t RunRegistry::remove_abandoned_runs() const {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
     std::size_t removed = 0;
-    for (const std::string& id : list_dir(runs.get(), runs_)) {
+    for (const std::string& id : sys::list_dir(runs.get(), runs_)) {
         if (!is_safe_name(id)) continue;
         UniqueFd dir(sys::retry_eintr([&] {
             return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -196,7 +187,7 @@ std::size_t RunRegistry::remove_abandoned_runs() const {
 }
 
 void RunRegistry::write(const RunRecord& record) const {
-    write_file_atomic(run_dir(record.id) + "/record.json", to_json(record).dump(2) + "\n", 0600);
+    sys::write_file_atomic(run_dir(record.id) + "/record.json", to_json(record).dump(2) + "\n", 0600);
 }
 
 RunRecord RunRegistry::read(const std::string& id) const {
@@ -224,12 +215,10 @@ RunRecord RunRegistry::read(const std::string& id) const {
 
 std::vector<RunRecord> RunRegistry::list() const {
     std::vector<RunRecord> out;
-    DIR* d = ::opendir(runs_.c_str());
-    if (!d) throw_errno("listing " + runs_);
+    const UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY, "listing runs");
     std::vector<std::string> names;
-    while (dirent* e = ::readdir(d))
-        if (is_safe_name(e->d_name)) names.emplace_back(e->d_name);
-    ::closedir(d);
+    for (std::string& name : sys::list_dir(runs.get(), runs_))
+        if (is_safe_name(name)) names.push_back(std::move(name));
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
         try {
@@ -244,16 +233,16 @@ std::vector<RunRecord> RunRegistry::list() const {
 RunRecord RunRegistry::stop(const std::string& id, double grace_sec) const {
     RunRecord r = read(id);
     if (r.state != "running" && r.state != "starting") return r;
-    UniqueFd pidfd(pidfd_open(r.pid));
+    UniqueFd pidfd(sys::pidfd_open(r.pid));
     if (!pidfd) return read(id);  // exited meanwhile
     // Checked after the pidfd is open: the pidfd pins this very process, so if the start
     // time matches now, every signal below reaches the supervisor and nothing else.
     if (!alive(r.pid, r.pid_start)) return read(id);
     UniqueFd flag = sys::open_fd(run_dir(id) + "/" + kStopFlag, O_WRONLY | O_CREAT | O_NOFOLLOW, "marking stop", 0600);
     flag.reset();
-    sys::check(pidfd_send_signal(pidfd.get(), SIGTERM), "SIGTERM to run " + id);
+    sys::check(sys::pidfd_send_signal(pidfd.get(), SIGTERM), "SIGTERM to run " + id);
     if (!wait_exit(pidfd.get(), static_cast<int>(grace_sec * 1000))) {
-        sys::check(pidfd_send_signal(pidfd.get(), SIGKILL), "SIGKILL to run " + id);
+        sys::check(sys::pidfd_send_signal(pidfd.get(), SIGKILL), "SIGKILL to run " + id);
         wait_exit(pidfd.get(), 10000);
         // The supervisor could not write its final record; the sandbox died with it
         // (its PID 1 has SIGKILL as parent-death signal).

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "runner/state_dir.hpp"
 
 namespace aj::runner {

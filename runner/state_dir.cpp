@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/global_options.hpp"
 #include "runner/state_permissions.hpp"

@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
-#include "runner/atomic_file.hpp"
-#include "runner/dir_list.hpp"
+#include "policy/atomic_write.hpp"
+#include "policy/dir_list.hpp"
 #include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 
@@ -30,7 +30,7 @@ UniqueFd open_entry(int dir_fd, const std::string& name, int flags) {
 
 // Every regular file of ours directly in `dir_fd`: no group or world bits.
 void tighten_files(int dir_fd, const std::string& dir) {
-    for (const std::string& name : list_dir(dir_fd, dir)) {
+    for (const std::string& name : sys::list_dir(dir_fd, dir)) {
         UniqueFd fd = open_entry(dir_fd, name, O_RDONLY);
         if (!fd) continue;  // a symlink, or gone
         struct stat st{};
@@ -51,7 +51,7 @@ void tighten_older_state(const StateDir& state) {
     UniqueFd plugins = sys::open_fd(state.plugins(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening plugin store");
     tighten_files(plugins.get(), state.plugins());
     UniqueFd runs = sys::open_fd(state.runs(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
-    for (const std::string& id : list_dir(runs.get(), state.runs())) {
+    for (const std::string& id : sys::list_dir(runs.get(), state.runs())) {
         UniqueFd dir = open_entry(runs.get(), id, O_RDONLY | O_DIRECTORY);
         if (!dir) continue;
         struct stat st{};
@@ -60,7 +60,7 @@ void tighten_older_state(const StateDir& state) {
         restrict_run_dir(dir.get(), id);
         tighten_files(dir.get(), state.runs() + "/" + id);
     }
-    write_file_atomic(root.get(), kMarker, kMarkerVersion, 0600);
+    sys::write_file_atomic(root.get(), kMarker, kMarkerVersion, 0600);
 }
 
 }  // namespace aj::runner

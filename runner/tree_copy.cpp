@@ -1,16 +1,15 @@
 #include "runner/tree_copy.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <memory>
 #include <vector>
 
-#include "helper/sys.hpp"
+#include "policy/dir_list.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 namespace aj::runner {
@@ -18,39 +17,6 @@ namespace aj::runner {
 namespace {
 
 using sys::UniqueFd;
-
-struct DirCloser {
-    void operator()(DIR* d) const noexcept { ::closedir(d); }
-};
-using UniqueDir = std::unique_ptr<DIR, DirCloser>;
-
-// Opens a directory stream over its own duplicate of `fd` (closedir closes that copy).
-UniqueDir open_dir_stream(int fd, const std::string& what) {
-    int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw_errno("dup " + what);
-    DIR* d = ::fdopendir(dup);
-    if (!d) {
-        int err = errno;
-        ::close(dup);
-        throw_errno("opendir " + what, err);
-    }
-    // The duplicate shares the offset with `fd`; start from the beginning.
-    ::rewinddir(d);
-    return UniqueDir(d);
-}
-
-std::vector<std::string> list_names(int dir_fd, const std::string& what) {
-    UniqueDir d = open_dir_stream(dir_fd, what);
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* e = ::readdir(d.get())) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") names.push_back(std::move(name));
-        errno = 0;
-    }
-    if (errno != 0) throw_errno("readdir " + what);
-    return names;
-}
 
 std::string join(const std::string& rel, const std::string& name) {
     return rel.empty() ? name : rel + "/" + name;
@@ -126,7 +92,7 @@ void copy_dir(int src_fd, int dst_fd, const std::string& rel, unsigned depth,
     if (depth > limits.max_depth)
         throw Error("package nests deeper than " + std::to_string(limits.max_depth) +
                     " directories (at " + rel + ")");
-    for (const std::string& name : list_names(src_fd, rel.empty() ? "package root" : rel)) {
+    for (const std::string& name : sys::list_dir(src_fd, rel.empty() ? "package root" : rel)) {
         std::string path = join(rel, name);
         if (++stats.entries > limits.max_entries)
             throw Error("package has more than " + std::to_string(limits.max_entries) + " entries");
@@ -197,7 +163,7 @@ long openat2_call(int dir_fd, const char* path, open_how* how) {
 }
 
 void verify_dir(int root_fd, int dir_fd, const std::string& rel) {
-    for (const std::string& name : list_names(dir_fd, rel.empty() ? "staged root" : rel)) {
+    for (const std::string& name : sys::list_dir(dir_fd, rel.empty() ? "staged root" : rel)) {
         std::string path = join(rel, name);
         struct stat st{};
         if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -269,7 +235,7 @@ UniqueFd open_for_removal(int dir_fd, const std::string& child, const std::strin
 
 void remove_entries(int top_fd, int dir_fd, const std::string& what, unsigned depth,
                     std::vector<std::string>& hoisted, unsigned long& hoist_seq) {
-    for (const std::string& child : list_names(dir_fd, what)) {
+    for (const std::string& child : sys::list_dir(dir_fd, what)) {
         if (::unlinkat(dir_fd, child.c_str(), 0) == 0 || errno == ENOENT) continue;
         if (errno != EISDIR && errno != EPERM) throw_errno("removing " + what + "/" + child);
         if (depth >= kHoistDepth) {

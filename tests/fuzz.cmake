@@ -30,9 +30,7 @@ if(AJ_FUZZ)
   # The plugin manifest and host request parsers (runner/), with the same coverage build.
   add_library(aj_runner_fuzzcov STATIC
     ${PROJECT_SOURCE_DIR}/runner/manifest.cpp ${PROJECT_SOURCE_DIR}/runner/queue.cpp
-    ${PROJECT_SOURCE_DIR}/runner/dir_list.cpp
-    ${PROJECT_SOURCE_DIR}/runner/atomic_file.cpp ${PROJECT_SOURCE_DIR}/runner/tree_copy.cpp
-    ${PROJECT_SOURCE_DIR}/helper/sys.cpp)
+    ${PROJECT_SOURCE_DIR}/runner/tree_copy.cpp)
   target_compile_options(aj_runner_fuzzcov PRIVATE -fsanitize=fuzzer-no-link -O1)
   target_link_libraries(aj_runner_fuzzcov PUBLIC aj_policy_fuzzcov)
   foreach(target manifest request)

@@ -21,7 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 extern char** environ;

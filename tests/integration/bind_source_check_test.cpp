@@ -16,7 +16,7 @@
 
 #include "helper/bind_source_check.hpp"
 #include "helper/mounts.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 extern char** environ;
 

@@ -12,7 +12,7 @@
 #include "helper/env.hpp"
 #include "helper/mount_plan.hpp"
 #include "helper/rlimits.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "tests/support/process.hpp"

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 #include "tests/support/process.hpp"

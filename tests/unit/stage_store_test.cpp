@@ -14,7 +14,7 @@
 #include <fstream>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/plugin_store.hpp"
 #include "tests/support/process.hpp"

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 TEST(SysWrite, ReaderGoneIsFalseAndRaisesNoSignal) {
     // SIGPIPE at its default action: were it raised, this test process would die.

@@ -1,7 +1,8 @@
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -15,6 +16,12 @@ void UniqueFd::reset(int fd) noexcept {
         ::close(fd_);
     }
     fd_ = fd;
+}
+
+int pidfd_open(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int pidfd_send_signal(int pidfd, int sig) noexcept {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
 UniqueFd open_fd(const std::string& path, int flags, std::string_view what, int mode) {

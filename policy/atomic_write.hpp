@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace aj::runner {
+namespace aj::sys {
 
 // Writes `data` to `name` inside directory `dir_fd` atomically (mode `mode`). The temp
 // file is ".NAME.tmp-XXXXXX" in the same directory; it is removed on failure.
@@ -16,4 +16,4 @@ void write_file_atomic(int dir_fd, const std::string& name, std::string_view dat
 // Same, by path.
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0600);
 
-}  // namespace aj::runner
+}  // namespace aj::sys

@@ -1,4 +1,4 @@
-#include "runner/dir_list.hpp"
+#include "policy/dir_list.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 
 #include "policy/error.hpp"
 
-namespace aj::runner {
+namespace aj::sys {
 
 namespace {
 
@@ -48,4 +48,4 @@ std::vector<std::string> list_dir(int dir_fd, const std::string& what, std::size
     return names;
 }
 
-}  // namespace aj::runner
+}  // namespace aj::sys

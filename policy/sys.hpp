@@ -2,6 +2,8 @@
 // turn a failed call into an aj::Error naming the step and the errno.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -62,6 +64,11 @@ bool write_unless_reader_gone(int fd, std::string_view data, std::string_view wh
 std::string read_all(int fd, std::size_t max, std::string_view what);
 std::string read_file(const std::string& path, std::size_t max = 1 << 20);
 void write_file(const std::string& path, std::string_view data);
+
+// pidfd_open(2) and pidfd_send_signal(2) (no glibc wrappers on Debian 12): the raw
+// result, -1 with errno set on failure. A pidfd names one process, never a reused pid.
+int pidfd_open(pid_t pid) noexcept;
+int pidfd_send_signal(int pidfd, int sig) noexcept;
 
 // A pipe with O_CLOEXEC on both ends.
 struct Pipe {

@@ -1,4 +1,4 @@
-// Directory listing by fd, for the plugin store and the request queue.
+// Directory listing by fd, for every directory the state tree holds (plugins, queue, runs).
 #pragma once
 
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace aj::runner {
+namespace aj::sys {
 
 // The names in the directory open as `dir_fd` (without "." and ".."), at most
 // `max_entries` of them (a bound for directories an untrusted writer can fill). Reads
@@ -15,4 +15,4 @@ namespace aj::runner {
 std::vector<std::string> list_dir(int dir_fd, const std::string& what,
                                   std::size_t max_entries = std::numeric_limits<std::size_t>::max());
 
-}  // namespace aj::runner
+}  // namespace aj::sys
