@@ -166,8 +166,10 @@ TEST(RunLifecycle, JsonReportFields) {
     auto policy = write_policy(dir, {{"max_open_files", 77}});
     auto r = run_aj(sh_args(policy, "echo out; exit 5", {"--json"}));
     EXPECT_EQ(r.exit_code, 5) << r.err;
-    ASSERT_EQ(r.out.rfind("out\n", 0), 0u) << r.out;  // the command's output comes first
-    auto line = r.out.substr(4);
+    // The command's output comes first, then a newline of aurora-jail's own: the report
+    // is always a whole last line, whatever the command printed.
+    ASSERT_EQ(r.out.rfind("out\n\n", 0), 0u) << r.out;
+    auto line = r.out.substr(5);
     ASSERT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
     auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["exit_code"], 5);
