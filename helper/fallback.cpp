@@ -92,8 +92,9 @@ void drop_privileges(FallbackIdentity identity) {
     sys::check(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities");
 }
 
-// The child: the rlimit-only counterpart of the namespaces recipe's step 6, same order:
-// session, privileges, rlimits, no_new_privs, Landlock, signals, fds, seccomp last.
+// The child: the rlimit-only counterpart of step 6 of the launch sequence (docs/design.md),
+// same order: session, privileges, rlimits, no_new_privs, Landlock, signals, fds, seccomp
+// last.
 [[noreturn]] void child_main(const LaunchRequest& request, const Plan& plan, const SandboxStdio& stdio, pid_t runner,
                              int sync_fd, int report_fd) {
     try {

@@ -37,7 +37,7 @@ struct HostFeatures {
     CgroupProbe cgroups;
     // "namespaces" when user, mount, pid and net namespaces can all be had, else "rlimit-only".
     std::string mode;
-    // namespaces mode and a seccomp filter: everything DESIGN.md's launch sequence needs.
+    // namespaces mode and a seccomp filter: everything the launch sequence (docs/design.md) needs.
     bool full_isolation = false;
     nlohmann::json to_json() const;
 };

@@ -1,5 +1,6 @@
-// The launch sequence of DESIGN.md, namespaces mode. Each step is a call into the file
-// named after its facility; the order is the security argument, so it lives here alone.
+// The launch sequence of docs/design.md, namespaces mode (its steps 1-7 are numbered
+// below). Each step is a call into the file named after its facility; the order is the
+// security argument, so it lives here alone.
 #include "helper/launch.hpp"
 
 #include <poll.h>
@@ -99,7 +100,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
     return program;
 }
 
-// The command, forked by PID 1: steps 6 of DESIGN.md, seccomp last, then execve.
+// The command, forked by PID 1: the end of step 6 (docs/design.md), seccomp last, then execve.
 [[noreturn]] void command_main(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd) {
     try {
         sigset_t none;
@@ -126,7 +127,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
     ::_exit(kExitInternal);
 }
 
-// The cloned child, PID 1 of the new pid namespace: steps 3 (child side) to 7.
+// The cloned child, PID 1 of the new pid namespace: steps 4 to 6, then its part of 7.
 [[noreturn]] void sandbox_main(const Prepared& p, sys::Pipe& sync, sys::Pipe& report) {
     try {
         // Die with the runner. Its death before this line is caught below: the release

@@ -57,8 +57,8 @@ struct Policy {
     // When set: allow-list mode, everything not named gets `action`.
     std::optional<std::vector<std::string>> allowed_syscalls;
     SyscallAction action;
-    // The hardened default deny set (DESIGN.md) is added on top of blocked_syscalls
-    // unless a policy turns it off explicitly.
+    // The hardened default deny set (docs/policy.md, "default_deny") is added on top of
+    // blocked_syscalls unless a policy turns it off explicitly.
     bool default_deny = true;
     Limits limits;
     NetworkMode network = NetworkMode::None;

@@ -12,7 +12,7 @@
 
 namespace aj::runner {
 
-// Where a plugin run sees its files (documented in DESIGN.md "Plugins"): the staged
+// Where a plugin run sees its files (documented in docs/plugins.md, "Plugin runs"): the staged
 // package read-only at /plugin, its own fresh run directory read-write at /work (the cwd).
 inline constexpr const char* kPluginMount = "/plugin";
 inline constexpr const char* kWorkMount = "/work";

@@ -1,7 +1,7 @@
 // What `run --plugin ID` and `run --detach` add to a sandboxed run. The run command calls
 // these; they own the plugin store, run directories and background supervision.
 //
-// Inside a plugin run (also in DESIGN.md terms):
+// Inside a plugin run (docs/plugins.md, "Plugin runs"):
 //   /plugin   the staged package, read-only (the manifest's entrypoint runs as /plugin/PATH)
 //   /work     this run's own fresh directory, read-write, the cwd; on the host it is
 //             STATE/runs/RUN_ID/work. Nothing is ever copied back into the package.
@@ -32,7 +32,6 @@ public:
     PluginRunScope(const PluginRunScope&) = delete;
     PluginRunScope& operator=(const PluginRunScope&) = delete;
 
-    bool active() const { return plugin_.has_value(); }
     // `cmd` when given, else the manifest's entrypoint (plugin runs), else `cmd`.
     std::vector<std::string> argv(const std::vector<std::string>& cmd) const;
     // The policy file the manifest names (looked up in STATE/policies, then the usual

@@ -55,7 +55,7 @@ const std::vector<AttackSpec>& all_attacks() {
 #undef AJ_ALL
 #undef AJ_NS
 
-constexpr uid_t kSandboxHostUid = 65534;  // a root caller runs as host 65534 (DESIGN.md)
+constexpr uid_t kSandboxHostUid = 65534;  // a root caller runs as host 65534 (docs/design.md, "Identity")
 constexpr const char* kTargetComm = "aj-escape-tgt";
 constexpr const char* kSecretEnv = "AJ_ESCAPE_SECRET";
 
