@@ -106,7 +106,7 @@ void drop_privileges(FallbackIdentity identity) {
         if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1 || go != kPlacedInCgroup)
             ::_exit(kExitInternal);
         ::close(sync_fd);
-        // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
+        // A new session, whose controlling terminal is the relay's own (if any), never the caller's.
         sys::check(::setsid(), "setsid");
         take_controlling_terminal(stdio);
         drop_privileges(plan.identity);

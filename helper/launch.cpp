@@ -108,7 +108,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sigemptyset(&none);
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine
-        // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
+        // A new session, whose controlling terminal is the relay's own (if any), never the caller's.
         sys::check(::setsid(), "setsid");
         take_controlling_terminal(p.stdio);
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);

@@ -50,7 +50,7 @@ TEST(RunMountNesting, ReadWriteInsideReadOnlyAndReadOnlyInsideReadWrite) {
                                       {ro, {{"path", ro_rw}, {"mode", "rw"}}, {{"path", rw}, {"mode", "rw"}}, rw_ro,
                                        {{"path", ro + "/file"}, {"mode", "rw"}}}}});
     auto attempt = [](const std::string& path) {
-        return "if : > " + path + " 2>/dev/null; then echo w; else echo r; fi; ";
+        return "if touch " + path + " 2>/dev/null; then echo w; else echo r; fi; ";
     };
     auto r = run_aj(sh_args(policy, attempt(ro + "/new") + attempt(ro_rw + "/new") + attempt(rw + "/new") +
                                         attempt(rw_ro + "/new") + "echo data >> " + ro + "/file && echo w"));
