@@ -203,7 +203,7 @@ LaunchResult launch(const LaunchRequest& request) {
     // 1. Decide everything that can be decided (and can fail) before any namespace exists.
     const policy::Policy& policy = request.policy;
     Prepared p{request,
-               build_mount_plan(policy, request.extra_binds, request.workdir),
+               build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays),
                plan_rlimits(policy, RlimitScope::OwnUserNamespace),
                build_environment(policy.env, environ),
                choose_identity(),

@@ -48,6 +48,8 @@ void register_submit_command(CLI::App& app, Action& action) {
         unsigned wait_timeout = 0;
         std::string state_dir;
         std::vector<std::string> cmd;
+        std::string shell;  // -c: one shell string, run as /bin/sh -c STRING
+        std::uint64_t memory_mb = 0;
     };
     auto opts = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
@@ -56,20 +58,31 @@ void register_submit_command(CLI::App& app, Action& action) {
         "response instead: the sandbox's stdout and stderr, exiting with its status (125 for "
         "an error response; NAME then goes to stderr). Without CMD the plugin's entrypoint runs.");
     sub->add_option("--plugin", opts->plugin, "staged plugin id")->required();
-    sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10)")
+    auto* timeout = sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10, at most the policy's; may only tighten it)")
         ->check(CLI::Range(1u, static_cast<unsigned>(kMaxRequestTimeoutSec)));
     sub->add_flag("--wait", opts->wait, "wait for the response and print it");
     sub->add_option("--wait-timeout", opts->wait_timeout, "give up waiting after S seconds (default: never)");
     add_state_dir_option(*sub, opts->state_dir);
-    sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
-    sub->callback([opts, &action] {
-        action = [opts]() -> int {
+    auto* cmd = sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
+    sub->add_option("-c", opts->shell, "a shell command string, run as /bin/sh -c STRING (as the prototype did)")
+        ->excludes(cmd);
+    sub->add_option("--memory-mb", opts->memory_mb,
+                    "memory limit for this request, MiB; may only tighten the plugin's policy")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxRequestMemoryMb));
+    sub->callback([opts, timeout, &action] {
+        const bool timeout_given = timeout->count() > 0;
+        action = [opts, timeout_given]() -> int {
             StateDir state(resolve_state_dir(opts->state_dir));
             Queue queue(state.queue());
             Request req;
             req.plugin = opts->plugin;
             req.timeout_sec = opts->timeout;
-            if (!opts->cmd.empty()) {
+            req.timeout_given = timeout_given;  // else the daemon applies its default, capped by the policy
+            if (opts->memory_mb) req.memory_mb = opts->memory_mb;
+            if (!opts->shell.empty()) {
+                req.argv = std::vector<std::string>{"/bin/sh", "-c", opts->shell};
+                req.cmd = opts->shell;
+            } else if (!opts->cmd.empty()) {
                 req.argv = opts->cmd;
                 req.cmd = opts->cmd;
             }

@@ -126,6 +126,21 @@ std::string RunRegistry::run_dir(const std::string& id) const {
     return runs_ + "/" + id;
 }
 
+namespace {
+void make_sandbox_owned_dir(int run_dir_fd, const std::string& id, const std::string& name) {
+    sys::check(::mkdirat(run_dir_fd, name.c_str(), 0700), "creating " + id + "/" + name);
+    if (::geteuid() == 0)
+        sys::check(::fchownat(run_dir_fd, name.c_str(), kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
+                   "chown " + id + "/" + name + " to the sandbox uid");
+}
+}  // namespace
+
+std::string RunRegistry::create_sandbox_dir(const std::string& id, const std::string& name) const {
+    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
+    make_sandbox_owned_dir(dir.get(), id, name);
+    return run_dir(id) + "/" + name;
+}
+
 std::string RunRegistry::create_run() {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
     for (int attempt = 0; attempt < 8; ++attempt) {
@@ -140,10 +155,7 @@ std::string RunRegistry::create_run() {
         if (!dir) throw_errno("opening run directory " + id);
         // 0711: the sandbox's uid may pass through to work/, not list the logs.
         sys::check(::fchmod(dir.get(), 0711), "chmod run directory " + id);
-        sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
-        if (::geteuid() == 0)
-            sys::check(::fchownat(dir.get(), "work", kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
-                       "chown " + id + "/work to the sandbox uid");
+        make_sandbox_owned_dir(dir.get(), id, "work");
         return id;
     }
     throw Error("creating a run directory in " + runs_ + ": no free run id");

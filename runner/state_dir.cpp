@@ -107,14 +107,18 @@ std::string default_state_dir() {
     return std::string(home) + "/.local/state/aurora-jail";
 }
 
-std::string resolve_state_dir(const std::string& override_dir) {
-    if (override_dir.empty()) return default_state_dir();
+std::string absolute_path(const std::string& path, const std::string& what) {
     std::error_code ec;
-    auto abs = std::filesystem::absolute(override_dir, ec);
-    if (ec) throw Error("--state-dir " + override_dir + ": " + ec.message());
+    auto abs = std::filesystem::absolute(path, ec);
+    if (ec) throw Error(what + " " + path + ": " + ec.message());
     std::string out = abs.lexically_normal().string();
     while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
+}
+
+std::string resolve_state_dir(const std::string& override_dir) {
+    if (override_dir.empty()) return default_state_dir();
+    return absolute_path(override_dir, "--state-dir");
 }
 
 void add_state_dir_option(CLI::App& sub, std::string& dir) {

@@ -31,6 +31,10 @@ private:
 // $XDG_STATE_HOME/aurora-jail (default ~/.local/state/aurora-jail).
 std::string default_state_dir();
 
+// `path` made absolute (against the cwd) and lexically normal, without a trailing "/";
+// `what` (an option name) prefixes the error.
+std::string absolute_path(const std::string& path, const std::string& what);
+
 // `override_dir` when non-empty (made absolute), else default_state_dir().
 std::string resolve_state_dir(const std::string& override_dir);
 

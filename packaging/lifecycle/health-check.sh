@@ -1,11 +1,12 @@
 #!/bin/bash
 # Health of an aurora-jail installation:
 #  1. `aurora-jail check`: can this host give full isolation (namespaces mode)?
-#  2. the host daemon's unit is active (when systemd runs this system);
+#  2. the host daemon's unit is active (when systemd runs this system, unless --no-unit:
+#     a daemon started without systemd, `host --daemonize`, has no unit);
 #  3. the daemon is alive and serving: it refreshes STATE_DIR/host.heartbeat from its
 #     main loop, so a heartbeat older than --max-age means a dead or stuck daemon.
 # Usage: health-check.sh [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon]
-#                        [--quiet]
+#                        [--no-unit] [--quiet]
 #   --allow-degraded  isolation problems (check exit 1) are warnings, not failures
 #   --no-daemon       only step 1 (a host that runs `aurora-jail run` but no daemon)
 # Exit 0 healthy, 1 unhealthy. $AJ_BIN overrides the aurora-jail binary.
@@ -17,6 +18,7 @@ state_dir=/var/lib/aurora-jail
 max_age=30
 allow_degraded=0
 daemon=1
+unit_check=1
 quiet=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -24,8 +26,9 @@ while [ $# -gt 0 ]; do
         --max-age) max_age=${2:?--max-age needs seconds}; shift 2 ;;
         --allow-degraded) allow_degraded=1; shift ;;
         --no-daemon) daemon=0; shift ;;
+        --no-unit) unit_check=0; shift ;;
         --quiet) quiet=1; shift ;;
-        *) echo "usage: $0 [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon] [--quiet]" >&2
+        *) echo "usage: $0 [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon] [--no-unit] [--quiet]" >&2
            exit 2 ;;
     esac
 done
@@ -51,7 +54,7 @@ case $check_rc in
 esac
 
 if [ "$daemon" = 1 ]; then
-    if [ -d /run/systemd/system ]; then
+    if [ "$unit_check" = 1 ] && [ -d /run/systemd/system ]; then
         if systemctl is-active --quiet "$unit"; then
             ok "$unit active"
         else
