@@ -6,7 +6,7 @@ pkgs=(
   g++ cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libmnl-dev libmd-dev nlohmann-json3-dev libcli11-dev libgtest-dev
   clang clang-tidy libclang-rt-14-dev
-  util-linux iproute2 python3
+  util-linux iproute2 python3 python3-pytest
   qemu-system-x86 busybox-static cpio gzip xz-utils binutils
   dpkg-dev file lintian systemd libcap2-bin man-db bash-completion
 )
