@@ -6,7 +6,12 @@
 set -euo pipefail
 src=$1; aj=$2; as_nobody=${3:-}
 tests=$src/tests/compat/prototype
-if ! python3 -c 'import pytest' 2>/dev/null; then
+# The first python3 with pytest: PATH's, else Debian's (python3-pytest).
+py=
+for candidate in "$(command -v python3 || true)" /usr/bin/python3; do
+    if [ -n "$candidate" ] && "$candidate" -c 'import pytest' 2>/dev/null; then py=$candidate; break; fi
+done
+if [ -z "$py" ]; then
     echo "SKIP: python3-pytest is not installed (scripts/deps.sh installs it)"; exit 77
 fi
 # The copies in the repo must be the prototype's, byte for byte, when its files are here.
@@ -29,7 +34,7 @@ chmod -R a+rX "$dir"
 mkdir "$dir/tmp"
 run=(env PATH="$dir/bin:/usr/bin:/bin" PYTHONPATH="$dir/python/compat:$dir/python"
      AURORA_JAIL_STATE_DIR="$dir/state" PYTHONDONTWRITEBYTECODE=1 HOME="$dir/tmp" TMPDIR="$dir/tmp"
-     python3 -m pytest -p no:cacheprovider -q "$dir/tests")
+     "$py" -m pytest -p no:cacheprovider -q "$dir/tests")
 cd "$dir/tmp"
 if [ "$as_nobody" = --as-nobody ]; then
     chown 65534:65534 "$dir/state" "$dir/tmp"
