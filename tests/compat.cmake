@@ -8,3 +8,6 @@ add_test(NAME compat.prototype_tests.nobody
           --as-nobody)
 set_tests_properties(compat.prototype_tests compat.prototype_tests.nobody PROPERTIES
   SKIP_RETURN_CODE 77 TIMEOUT 300)
+# ctest `compat.pip_install`: python/ installs with pip, offline, as pure Python.
+add_test(NAME compat.pip_install COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/compat/pip_install.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(compat.pip_install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -223,7 +223,9 @@ TEST(QueueTest, PrototypeReqFilesAndTheirLayouts) {
     f.tmp.write("state/queue/requests/acme.testpkg-1700000000000.req",
                 R"({"plugin":"acme.testpkg","cmd":"sh run.sh","timeout":5})");
     f.tmp.write("state/queue/requests/fresh-empty.req", "");  // a prototype client mid-write
-    std::string native = f.queue.submit(Request{"p", std::nullopt, nullptr});
+    Request plain;
+    plain.plugin = "p";
+    std::string native = f.queue.submit(plain);
     auto names = f.queue.scan(10);
     EXPECT_EQ(names, (std::vector<std::string>{"acme.testpkg-1700000000000.req", native}));
 
