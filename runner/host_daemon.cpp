@@ -49,13 +49,20 @@ std::string queue_dir_of(const HostOptions& options, const StateDir& state) {
     return options.queue_dir.empty() ? state.queue() : options.queue_dir;
 }
 
-// `--queue-dir DIR` (a prototype's data/ directory, served in place): DIR must exist; its
-// sub-directories are created when missing. Existing ones keep their modes (clients of
-// other users may write requests/ through its group); symlinks are refused when opened.
+// `--queue-dir DIR` (a prototype's data/ directory, served in place): DIR must exist and,
+// like the state directory, be ours and not writable by others, nor any directory above
+// it: the daemon hands `run` a report path below DIR, and a swapped tree would send that
+// write elsewhere. Its sub-directories are created when missing; requests/ and responses/
+// keep their modes (other users' clients may write requests/ through its group; both are
+// used through directory fds only); symlinks are refused when opened.
 void prepare_queue_dir(const std::string& dir) {
+    check_ancestors_trusted(dir);
     struct stat st{};
     if (::lstat(dir.c_str(), &st) < 0) throw_errno("queue directory " + dir);
     if (!S_ISDIR(st.st_mode)) throw Error("queue directory " + dir + ": not a directory");
+    if (st.st_uid != ::geteuid() || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+        throw Error("queue directory " + dir + ": must belong to us (uid " + std::to_string(::geteuid()) +
+                    ") and not be writable by other users");
     for (const char* sub : {"requests", "responses"}) {
         std::string path = dir + "/" + sub;
         if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating " + path);

@@ -30,10 +30,9 @@ void ensure_parents(const std::filesystem::path& path) {
         throw_errno("creating state directory parent " + parent.string());
 }
 
-// Every directory above the state directory must be one that nobody else can rearrange
-// (owned by root or us, not group/world-writable unless sticky): all later operations
-// resolve paths below it again, and a hostile ancestor could swap the tree between
-// them. The same rule as OpenSSH's StrictModes.
+}  // namespace
+
+// The same rule as OpenSSH's StrictModes.
 void check_ancestors_trusted(const std::string& root) {
     std::filesystem::path parent = std::filesystem::path(root).parent_path();
     char* real = ::realpath(parent.c_str(), nullptr);
@@ -58,8 +57,6 @@ void check_ancestors_trusted(const std::string& root) {
                         }() + "): refusing to use it");
     }
 }
-
-}  // namespace
 
 void ensure_dir(const std::string& path, unsigned mode) {
     if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)

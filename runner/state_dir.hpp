@@ -41,6 +41,11 @@ std::string resolve_state_dir(const std::string& override_dir);
 // Adds the `--state-dir DIR` option every plugin-related sub-command takes.
 void add_state_dir_option(CLI::App& sub, std::string& dir);
 
+// Throws aj::Error unless every directory above `path` is owned by root or us and not
+// writable by other users (unless sticky, like /tmp): all later operations resolve paths
+// below it again, and a hostile ancestor could swap the tree between them.
+void check_ancestors_trusted(const std::string& path);
+
 // Creates `path` (one level) with `mode` when missing; refuses a symlink or a non-directory
 // and tightens a directory we own whose mode is wider than asked.
 void ensure_dir(const std::string& path, unsigned mode);
