@@ -126,12 +126,26 @@ TEST_F(Compat, QueueDirServesAPrototypeDataDirectoryInPlace) {
     const std::string data = env.tmp.path() + "/data";
     fs::create_directories(data + "/requests");  // responses/ and claimed/ are created
     write_in_place(data + "/requests/acme.testpkg-1.req", R"({"plugin": "acme.testpkg", "cmd": "sh run.sh"})");
-    auto r = env.aj({"host", "--queue-dir", data, "--daemonize", "--pidfile", env.tmp.path() + "/host.pid",
-                     "--log", env.tmp.path() + "/host.log"});
+    // Others must not be able to rearrange the directory the daemon writes below.
+    ::chmod(data.c_str(), 0777);
+    auto r = env.aj({"host", "--queue-dir", data});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("not be writable by other users"), std::string::npos) << r.err;
+    ::chmod(data.c_str(), 0755);
+
+    const std::string pidfile = env.tmp.path() + "/host.pid";
+    r = env.aj({"host", "--queue-dir", data, "--daemonize", "--pidfile", pidfile, "--log", env.tmp.path() + "/host.log"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string pid_text = slurp(env.tmp.path() + "/host.pid");
-    pid_t pid = std::stoi(pid_text);
+    const pid_t pid = std::stoi(slurp(pidfile));
     ASSERT_GT(pid, 1);
+    // The daemon is not our child: whatever happens below, it is stopped (by its pid).
+    struct Stop {
+        pid_t pid;
+        std::string pidfile;
+        ~Stop() {
+            if (fs::exists(pidfile)) ::kill(pid, SIGKILL);
+        }
+    } stop{pid, pidfile};
     EXPECT_TRUE(fs::exists(env.state + "/host.heartbeat"));  // the same heartbeat
     bool answered = wait_file(data + "/responses/acme.testpkg-1.req.result.json");
     if (answered) {
@@ -144,8 +158,9 @@ TEST_F(Compat, QueueDirServesAPrototypeDataDirectoryInPlace) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find("already serving"), std::string::npos) << r.err;
     ASSERT_EQ(::kill(pid, SIGTERM), 0);
-    EXPECT_TRUE(aj::test::eventually([&] { return ::kill(pid, 0) != 0; }, aj::test::kSlowCeiling));
-    EXPECT_FALSE(fs::exists(env.tmp.path() + "/host.pid"));
+    // It drains and removes its pid file as it exits.
+    EXPECT_TRUE(aj::test::eventually([&] { return !fs::exists(pidfile); }, aj::test::kSlowCeiling));
+    EXPECT_NE(slurp(env.tmp.path() + "/host.log").find("drained; exiting"), std::string::npos);
     EXPECT_TRUE(answered) << slurp(env.tmp.path() + "/host.log");
 }
 
