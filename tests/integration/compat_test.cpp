@@ -160,7 +160,9 @@ TEST_F(Compat, QueueDirServesAPrototypeDataDirectoryInPlace) {
     ASSERT_EQ(::kill(pid, SIGTERM), 0);
     // It drains and removes its pid file as it exits.
     EXPECT_TRUE(aj::test::eventually([&] { return !fs::exists(pidfile); }, aj::test::kSlowCeiling));
-    EXPECT_NE(slurp(env.tmp.path() + "/host.log").find("drained; exiting"), std::string::npos);
+    EXPECT_TRUE(aj::test::eventually(
+        [&] { return slurp(env.tmp.path() + "/host.log").find("drained; exiting") != std::string::npos; },
+        aj::test::kSlowCeiling));
     EXPECT_TRUE(answered) << slurp(env.tmp.path() + "/host.log");
 }
 
