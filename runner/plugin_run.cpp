@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,8 +28,14 @@ bool kernel_has_userns_overlay() {
     if (const char* off = std::getenv("AURORA_JAIL_NO_OVERLAY"); off && *off && std::string(off) != "0") return false;
     utsname u{};
     if (::uname(&u) != 0) return false;
-    unsigned major = 0, minor = 0;
-    if (std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return false;
+    // "6.1.0-18-amd64": MAJOR.MINOR first.
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long major = std::strtoul(u.release, &end, 10);
+    if (errno != 0 || end == u.release || *end != '.') return false;
+    const char* minor_start = end + 1;
+    const unsigned long minor = std::strtoul(minor_start, &end, 10);
+    if (errno != 0 || end == minor_start) return false;
     return major > 5 || (major == 5 && minor >= 11);
 }
 

@@ -282,7 +282,7 @@ std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) 
     return text;
 }
 
-void Queue::answer(const std::string& name, const char* suffix, json body) const {
+void Queue::answer(const std::string& name, const char* suffix, const json& body) const {
     // Order is the exactly-once argument: the response is durable before the claim goes.
     write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
     remove_tree(claimed_.get(), name + ".json");
@@ -297,13 +297,13 @@ void Queue::answer_result(const std::string& name, json body, RequestLayout layo
         return;
     }
     body["request"] = name;
-    answer(name, ".result.json", std::move(body));
+    answer(name, ".result.json", body);
 }
 
 void Queue::answer_error(const std::string& name, const std::string& reason) const {
     json body{{"error", reason}, {"request", name}, {"ts", now_ts()}};
     if (ends_with(name, ".req")) body["req"] = name;  // the prototype's clients' key
-    answer(name, ".error.json", std::move(body));
+    answer(name, ".error.json", body);
 }
 
 Queue::Recovery Queue::recover() const {

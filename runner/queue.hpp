@@ -124,7 +124,7 @@ public:
     Recovery recover() const;
 
 private:
-    void answer(const std::string& name, const char* suffix, nlohmann::json body) const;
+    void answer(const std::string& name, const char* suffix, const nlohmann::json& body) const;
     bool being_written(const std::string& file, std::chrono::system_clock::time_point now) const;
     std::string dir_;
     sys::UniqueFd requests_, claimed_, responses_;
