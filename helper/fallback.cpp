@@ -145,6 +145,9 @@ Plan make_plan(const LaunchRequest& request) {
                         " (no mount namespace); this run needs namespaces");
         plan.landlock.push_back({b.host, b.mode});
     }
+    if (!request.overlays.empty())
+        throw Error("rlimit-only mode cannot mount an overlay at " + request.overlays.front().inside +
+                    " (no mount namespace); this run needs namespaces");
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     plan.identity = choose_fallback_identity();

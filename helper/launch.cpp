@@ -182,7 +182,7 @@ LaunchResult launch(const LaunchRequest& request) {
     // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
     StdioRelay stdio(request.stdio_mode, request.stdio);
     Prepared p{request,
-               build_mount_plan(policy, request.extra_binds, request.workdir),
+               build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(),

@@ -23,6 +23,17 @@ struct ExtraBind {
     policy::PathMode mode = policy::PathMode::ReadOnly;
 };
 
+// A copy-on-write view of a host directory (the plugin runner's /work: the staged package
+// as `lower`, writes landing in `upper`), mounted by PID 1 inside the sandbox's user
+// namespace (unprivileged overlayfs, kernel >= 5.11). `upper` and `work` must be on one
+// filesystem and writable by the sandbox's host uid; `lower` is never written.
+struct OverlayMount {
+    std::string lower;   // absolute host path, read-only
+    std::string upper;   // absolute host path: the sandbox's changes
+    std::string work;    // absolute host path: overlayfs's own scratch directory
+    std::string inside;  // absolute path inside the sandbox
+};
+
 struct LaunchRequest {
     // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
     // builds the root); the sandbox only loads the result.
@@ -31,6 +42,7 @@ struct LaunchRequest {
     // Bound read-write at the same path; the default cwd when `cwd` is not set.
     std::optional<std::string> workdir = std::nullopt;
     std::vector<ExtraBind> extra_binds = {};
+    std::vector<OverlayMount> overlays = {};  // namespaces mode only
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
     // The caller's fds for the sandbox's 0, 1, 2: relayed (the sandbox never holds them)

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
 #include "policy/error.hpp"
 #include "policy/host_binds.hpp"
@@ -161,7 +162,7 @@ void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
 }  // namespace
 
 MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
-                           const std::optional<std::string>& workdir) {
+                           const std::optional<std::string>& workdir, const std::vector<OverlayMount>& overlays) {
     MountPlan plan;
     add_skeleton(policy, plan.ops);
 
@@ -189,6 +190,27 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         binds.push_back(bind(b.host, b.inside,
                              b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
                                                                    : BindAccess::ReadOnly));
+    }
+    for (const auto& o : overlays) {
+        require_absolute(o.inside, "overlay target");
+        // The same checks as a bind of each host directory: the lower one read-only, the
+        // two the sandbox writes to read-write.
+        for (const auto& [path, mode, what] :
+             {std::tuple{o.lower, policy::PathMode::ReadOnly, "overlay lower directory"},
+              std::tuple{o.upper, policy::PathMode::ReadWrite, "overlay upper directory"},
+              std::tuple{o.work, policy::PathMode::ReadWrite, "overlay work directory"}}) {
+            require_absolute(path, what);
+            struct stat st = lstat_or_throw(path, what);
+            if (!S_ISDIR(st.st_mode)) throw Error(std::string(what) + " " + path + ": not a directory");
+            refuse_undoing_bind(path, mode, what);
+        }
+        MountOp op;
+        op.kind = MountKind::Overlay;
+        op.source = o.lower;
+        op.upper = o.upper;
+        op.work = o.work;
+        op.target = o.inside;
+        binds.push_back(std::move(op));
     }
     if (workdir) {
         require_absolute(*workdir, "work directory");
@@ -230,6 +252,8 @@ std::string describe(const MountOp& op) {
             return "symlink " + op.target + " -> " + op.source;
         case MountKind::RemountReadOnly:
             return "remount-ro " + op.target;
+        case MountKind::Overlay:
+            return "overlay " + op.target + " <- lower=" + op.source + " upper=" + op.upper + " nosuid,nodev";
     }
     return "?";
 }

@@ -18,7 +18,8 @@ enum class MountKind {
     Proc,            // a fresh procfs for the new pid namespace
     Bind,            // host `source` (recursively) at target
     Symlink,         // a symlink at target whose text is `source`
-    RemountReadOnly  // make the mount at target read-only (that mount only)
+    RemountReadOnly, // make the mount at target read-only (that mount only)
+    Overlay          // overlayfs at target: lower `source` (ro), changes in `upper`, scratch `work`
 };
 
 enum class BindAccess {
@@ -30,7 +31,9 @@ enum class BindAccess {
 struct MountOp {
     MountKind kind = MountKind::Bind;
     std::string target;  // absolute path inside the sandbox
-    std::string source;  // Bind: absolute host path; Symlink: the link text
+    std::string source;  // Bind: absolute host path; Symlink: the link text; Overlay: lower
+    std::string upper;   // Overlay: absolute host path receiving the writes
+    std::string work;    // Overlay: absolute host path, overlayfs's work directory
     BindAccess access = BindAccess::ReadOnly;
     std::uint64_t size_mb = 0;  // Tmpfs: 0 means the kernel default
     unsigned mode = 0755;       // Tmpfs: mode of its root directory
@@ -44,7 +47,8 @@ struct MountPlan {
 // Throws aj::Error (exit 125) naming the path when an allowed path, extra bind or the
 // work directory does not exist on the host, or a path is not absolute.
 MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
-                           const std::optional<std::string>& workdir);
+                           const std::optional<std::string>& workdir,
+                           const std::vector<OverlayMount>& overlays = {});
 
 // One line per operation, e.g. "bind ro /usr <- /usr".
 std::string describe(const MountOp& op);

@@ -111,14 +111,20 @@ void attach(int mount_fd, int target, const std::string& what) {
                what + " (move_mount)");
 }
 
-// A new filesystem instance (tmpfs, proc) as a detached mount, configured by key=value.
+// A new filesystem instance (tmpfs, proc, overlay) as a detached mount, configured by
+// key=value.
 UniqueFd new_filesystem(const char* type, const std::map<std::string, std::string>& options,
                         unsigned attrs, const std::string& what) {
     UniqueFd ctx(::fsopen(type, FSOPEN_CLOEXEC));
     if (!ctx) throw_errno(what + " (fsopen " + type + ")");
-    for (const auto& [key, value] : options)
-        sys::check(::fsconfig(ctx.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0),
-                   what + " (" + key + "=" + value + ")");
+    for (const auto& [key, value] : options) {
+        // An empty value is a flag option (overlay's "userxattr").
+        if (value.empty())
+            sys::check(::fsconfig(ctx.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0), what + " (" + key + ")");
+        else
+            sys::check(::fsconfig(ctx.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0),
+                       what + " (" + key + "=" + value + ")");
+    }
     sys::check(::fsconfig(ctx.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), what + " (create)");
     UniqueFd mnt(::fsmount(ctx.get(), FSMOUNT_CLOEXEC, attrs));
     if (!mnt) throw_errno(what + " (fsmount)");
@@ -186,6 +192,16 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
     }
 }
 
+// A detached overlayfs mount, created while the host tree is still in view: the kernel
+// resolves the three directories here, by path, as the sandbox's user namespace root
+// (unprivileged overlayfs; "userxattr" keeps its bookkeeping in user.* attributes, the
+// only ones such a mount may write).
+UniqueFd new_overlay(const MountOp& op) {
+    return new_filesystem("overlay",
+                          {{"lowerdir", op.source}, {"upperdir", op.upper}, {"workdir", op.work}, {"userxattr", ""}},
+                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mounting overlay at " + op.target);
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan) {
@@ -199,6 +215,7 @@ void build_root(const MountPlan& plan) {
     std::map<std::size_t, UniqueFd> trees;
     for (std::size_t i = 0; i < plan.ops.size(); ++i)
         if (plan.ops[i].kind == MountKind::Bind) trees[i] = capture_bind(plan.ops[i]);
+        else if (plan.ops[i].kind == MountKind::Overlay) trees[i] = new_overlay(plan.ops[i]);
 
     UniqueFd staging_mount = new_tmpfs(plan.ops.front());
     {
@@ -225,6 +242,11 @@ void build_root(const MountPlan& plan) {
             case MountKind::Bind: {
                 UniqueFd target = make_mount_point(root.get(), op.target, trees[i].get());
                 attach(trees[i].get(), target.get(), "binding " + op.source + " at " + op.target);
+                break;
+            }
+            case MountKind::Overlay: {
+                UniqueFd target = make_dirs(root.get(), op.target);
+                attach(trees[i].get(), target.get(), "mounting overlay at " + op.target);
                 break;
             }
             case MountKind::Symlink: {

@@ -1,5 +1,6 @@
 // `aurora-jail host`: the request-queue daemon.
 #include "runner/commands.hpp"
+#include "runner/daemonize.hpp"
 #include "runner/host_daemon.hpp"
 #include "runner/state_dir.hpp"
 
@@ -8,12 +9,22 @@ namespace aj::runner {
 void register_host_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<HostOptions>();
     auto state_dir = std::make_shared<std::string>();
+    struct Extra {
+        std::string queue_dir;
+        bool daemonize = false;
+        std::string log_file;
+    };
+    auto extra = std::make_shared<Extra>();
     auto* sub = app.add_subcommand(
         "host",
         "Serve the request queue (STATE/queue/requests/NAME.json: {\"plugin\": ID, \"cmd\": "
-        "\"shell command\" or [argv...], \"timeout\": S}; cmd may be left out to run the "
-        "plugin's entrypoint; any other field is an error), each request in its own sandbox, "
-        "answering exactly once in STATE/queue/responses/NAME.result.json or NAME.error.json.\n"
+        "\"shell command\" or [argv...], \"timeout\": S, \"memory_mb\": M}; cmd may be left out to "
+        "run the plugin's entrypoint; timeout and memory_mb may only tighten the plugin's policy; "
+        "any other field is an error), each request in its own sandbox, answering exactly once "
+        "in STATE/queue/responses/NAME.result.json or NAME.error.json. The prototype's "
+        "requests/NAME.req files are served too, answered as NAME.req.result.json "
+        "{\"req\", \"result\": {\"rc\", \"stdout\", \"stderr\", \"ts\", ...}} or NAME.req.error.json; "
+        "any other file there is answered with an error.\n"
         "Crash rule: at start, a request left claimed by a daemon that died is answered with the "
         "error \"interrupted: daemon stopped while running\" and never re-run (a request may not "
         "be idempotent); one already answered is just unclaimed. One daemon per state directory. "
@@ -25,10 +36,25 @@ void register_host_command(CLI::App& app, Action& action) {
                     "bytes of stdout and of stderr kept per request (default 1 MiB)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20));
     add_state_dir_option(*sub, *state_dir);
-    sub->callback([opts, state_dir, &action] {
-        action = [opts, state_dir]() -> int {
+    sub->add_option("--queue-dir", extra->queue_dir,
+                    "serve DIR/requests, answering in DIR/responses (a prototype's data/ directory, "
+                    "in place) instead of STATE/queue");
+    sub->add_flag("--daemonize", extra->daemonize,
+                  "run in the background (no service manager needed); returns once serving");
+    sub->add_option("--pidfile", opts->pidfile, "write the daemon's pid here once serving; removed at exit");
+    sub->add_option("--log", extra->log_file, "with --daemonize: append the log here (default STATE/logs/host.log)");
+    sub->callback([opts, state_dir, extra, &action] {
+        action = [opts, state_dir, extra]() -> int {
             opts->state_dir = resolve_state_dir(*state_dir);
-            return run_host(*opts);
+            if (!extra->queue_dir.empty()) opts->queue_dir = absolute_path(extra->queue_dir, "--queue-dir");
+            if (!opts->pidfile.empty()) opts->pidfile = absolute_path(opts->pidfile, "--pidfile");
+            if (!extra->daemonize) return run_host(*opts);
+            const std::string log = extra->log_file.empty() ? StateDir(opts->state_dir).logs() + "/host.log"
+                                                            : absolute_path(extra->log_file, "--log");
+            return daemonize(log, [opts](int ready_fd) {
+                opts->ready_fd = ready_fd;
+                return run_host(*opts);
+            });
         };
     });
 }

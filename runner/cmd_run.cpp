@@ -18,6 +18,7 @@
 #include "runner/commands.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
+#include "runner/request_limits.hpp"
 #include "runner/workdir.hpp"
 
 namespace aj::runner {
@@ -29,6 +30,7 @@ struct RunOptions {
     std::string policy_dir;
     std::string workdir;
     std::uint64_t timeout_sec = 0;  // 0: the policy's
+    std::uint64_t memory_mb = 0;    // 0: the policy's; else it may only be lowered
     bool json = false;
     std::string report_file;
     int report_fd = -1;
@@ -55,7 +57,8 @@ int run(const RunOptions& o) {
     const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
-    const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
+    policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
+    if (o.memory_mb) tighten_memory(policy, o.memory_mb, "the run");
     helper::LaunchRequest request{policy, argv};
     plugin.apply(request);
     if (!o.workdir.empty()) {
@@ -98,6 +101,9 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
     sub->add_option("--policy-dir", opts->policy_dir, "Where named policies are looked up first");
     sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
+    sub->add_option("--memory-mb", opts->memory_mb,
+                    "Memory limit in MiB; may only lower the policy's max_memory_mb (a higher value is refused)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
     sub->add_flag("--require-isolation", opts->require_isolation,
                   "Refuse to run (exit 125) rather than fall back to rlimit-only mode when namespaces are unavailable");

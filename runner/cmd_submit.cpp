@@ -74,6 +74,8 @@ void register_submit_command(CLI::App& app, Action& action) {
         unsigned wait_timeout = 0;  // when --wait-timeout is not given: timeout + kDefaultWaitMarginSec
         std::string state_dir;
         std::vector<std::string> cmd;
+        std::string shell;  // -c: one shell string, run as /bin/sh -c STRING
+        std::uint64_t memory_mb = 0;
     };
     auto opts = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
@@ -82,7 +84,7 @@ void register_submit_command(CLI::App& app, Action& action) {
         "response instead: the sandbox's stdout and stderr, exiting with its status (125 for "
         "an error response; NAME then goes to stderr). Without CMD the plugin's entrypoint runs.");
     sub->add_option("--plugin", opts->plugin, "staged plugin id")->required();
-    sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10)")
+    auto* timeout = sub->add_option("--timeout", opts->timeout, "sandbox wall-clock timeout, seconds (default 10, at most the policy's; may only tighten it)")
         ->check(CLI::Range(1u, static_cast<unsigned>(kMaxRequestTimeoutSec)));
     sub->add_flag("--wait", opts->wait, "wait for the response and print it");
     auto* wait_timeout = sub->add_option("--wait-timeout", opts->wait_timeout,
@@ -90,16 +92,27 @@ void register_submit_command(CLI::App& app, Action& action) {
                         std::to_string(kDefaultWaitMarginSec) + "; 0: no limit). Waiting also ends, "
                         "exit 125, when no daemon serves the state directory (its heartbeat)");
     add_state_dir_option(*sub, opts->state_dir);
-    sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
-    sub->callback([opts, wait_timeout, &action] {
+    auto* cmd = sub->add_option("CMD", opts->cmd, "command and arguments (after --)");
+    sub->add_option("-c", opts->shell, "a shell command string, run as /bin/sh -c STRING (as the prototype did)")
+        ->excludes(cmd);
+    sub->add_option("--memory-mb", opts->memory_mb,
+                    "memory limit for this request, MiB; may only tighten the plugin's policy")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxRequestMemoryMb));
+    sub->callback([opts, timeout, wait_timeout, &action] {
         if (wait_timeout->count() == 0) opts->wait_timeout = opts->timeout + kDefaultWaitMarginSec;
-        action = [opts]() -> int {
+        const bool timeout_given = timeout->count() > 0;
+        action = [opts, timeout_given]() -> int {
             StateDir state(resolve_state_dir(opts->state_dir));
             Queue queue(state.queue());
             Request req;
             req.plugin = opts->plugin;
             req.timeout_sec = opts->timeout;
-            if (!opts->cmd.empty()) {
+            req.timeout_given = timeout_given;  // else the daemon applies its default, capped by the policy
+            if (opts->memory_mb) req.memory_mb = opts->memory_mb;
+            if (!opts->shell.empty()) {
+                req.argv = std::vector<std::string>{"/bin/sh", "-c", opts->shell};
+                req.cmd = opts->shell;
+            } else if (!opts->cmd.empty()) {
                 req.argv = opts->cmd;
                 req.cmd = opts->cmd;
             }

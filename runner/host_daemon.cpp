@@ -25,9 +25,11 @@
 #include "policy/parse.hpp"
 #include "policy/atomic_write.hpp"
 #include "runner/child_process.hpp"
+#include "runner/daemonize.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/plugin_store.hpp"
 #include "runner/queue.hpp"
+#include "runner/request_limits.hpp"
 #include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"
@@ -43,6 +45,31 @@ using sys::UniqueFd;
 // enforces the timeout itself and needs a moment to tear down and write its report.
 constexpr auto kRunGrace = std::chrono::seconds(30);
 constexpr std::size_t kMaxReportBytes = 1 << 20;
+
+std::string queue_dir_of(const HostOptions& options, const StateDir& state) {
+    return options.queue_dir.empty() ? state.queue() : options.queue_dir;
+}
+
+// `--queue-dir DIR` (a prototype's data/ directory, served in place): DIR must exist and,
+// like the state directory, be ours and not writable by others, nor any directory above
+// it: the daemon hands `run` a report path below DIR, and a swapped tree would send that
+// write elsewhere. Its sub-directories are created when missing; requests/ and responses/
+// keep their modes (other users' clients may write requests/ through its group; both are
+// used through directory fds only); symlinks are refused when opened.
+void prepare_queue_dir(const std::string& dir) {
+    check_ancestors_trusted(dir);
+    struct stat st{};
+    if (::lstat(dir.c_str(), &st) < 0) throw_errno("queue directory " + dir);
+    if (!S_ISDIR(st.st_mode)) throw Error("queue directory " + dir + ": not a directory");
+    if (st.st_uid != ::geteuid() || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+        throw Error("queue directory " + dir + ": must belong to us (uid " + std::to_string(::geteuid()) +
+                    ") and not be writable by other users");
+    for (const char* sub : {"requests", "responses"}) {
+        std::string path = dir + "/" + sub;
+        if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating " + path);
+    }
+    ensure_dir(dir + "/claimed", 0700);  // the daemon's alone
+}
 
 void log_line(const std::string& line) {
     // Request names and reasons come from files anyone with queue access wrote: no
@@ -82,8 +109,8 @@ std::string last_line(const std::string& text) {
 class Host {
 public:
     Host(const HostOptions& options, const StateDir& state)
-        : opts_(options), state_(state), queue_(state.queue()), store_(state),
-          tmp_dir_(state.queue() + "/tmp") {}
+        : opts_(options), state_(state), queue_(queue_dir_of(options, state)), store_(state),
+          tmp_dir_(queue_dir_of(options, state) + "/tmp") {}
 
     void start_workers(int wake_fd) {
         wake_fd_ = wake_fd;
@@ -156,8 +183,9 @@ private:
 
     // Claims and answers one request; false when there was nothing to claim.
     bool serve(const std::string& name) {
+        RequestLayout layout = RequestLayout::Native;
         try {
-            switch (queue_.claim(name)) {
+            switch (queue_.claim(name, &layout)) {
                 case Queue::Claim::Gone: return false;
                 case Queue::Claim::AlreadyAnswered:
                     log_line(name + ": duplicate of an answered request name; removed");
@@ -175,6 +203,9 @@ private:
         json body;
         std::optional<std::string> error;
         try {
+            if (layout == RequestLayout::NotARequest)
+                throw Error("not a request: requests/" + name +
+                            " (requests are NAME.json, or the prototype's NAME.req)");
             body = run_request(name, outcome);
         } catch (const std::exception& e) {
             error = e.what();
@@ -182,7 +213,7 @@ private:
         }
         try {
             if (error) queue_.answer_error(name, *error);
-            else queue_.answer_result(name, std::move(body));
+            else queue_.answer_result(name, std::move(body), layout);
         } catch (const std::exception& e) {
             // The claim stays in claimed/: the next start answers it as interrupted.
             log_line(name + ": cannot write response: " + e.what());
@@ -203,7 +234,10 @@ private:
         std::string policy_file = plugin_policy_file(state_, plugin.manifest);
         const policy::Policy policy =
             policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
-        const std::uint64_t timeout = helper::queued_request_timeout(policy, req.timeout_sec);
+        // A request may tighten the plugin's policy, never loosen it: whoever can write the
+        // queue is not whoever wrote the policy.
+        const RequestLimits limits_in_force = tighten_only(req, policy, req.plugin);
+        const std::uint64_t timeout = limits_in_force.timeout_sec;
 
         std::string report_path = tmp_dir_ + "/" + name + ".report.json";
         UniqueFd tmp = sys::open_fd(tmp_dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue tmp");
@@ -211,6 +245,10 @@ private:
         std::vector<std::string> argv{opts_.self_exe, "run", "--state-dir", state_.root(),
                                       "--plugin", req.plugin, "--rm", "--report", report_path,
                                       "--timeout", std::to_string(timeout)};
+        if (limits_in_force.memory_mb) {
+            argv.push_back("--memory-mb");
+            argv.push_back(std::to_string(*limits_in_force.memory_mb));
+        }
         if (req.argv) {
             argv.push_back("--");
             argv.insert(argv.end(), req.argv->begin(), req.argv->end());
@@ -281,7 +319,9 @@ private:
 int run_host(const HostOptions& options) {
     if (options.workers < 1 || options.workers > 64) throw Error("--workers must be 1..64");
     StateDir state(options.state_dir);
-    UniqueFd lock = take_daemon_lock(state.queue());
+    const std::string queue_dir = queue_dir_of(options, state);
+    if (!options.queue_dir.empty()) prepare_queue_dir(queue_dir);
+    UniqueFd lock = take_daemon_lock(queue_dir);
 
     // Signals become events on a signalfd; blocked before any thread exists so that
     // every worker inherits the mask and none of them takes SIGTERM. Children get the
@@ -295,19 +335,19 @@ int run_host(const HostOptions& options) {
     if (!sig_fd) throw_errno("signalfd");
     UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!ino) throw_errno("inotify_init1");
-    std::string requests = state.queue() + "/requests";
+    std::string requests = queue_dir + "/requests";
     if (::inotify_add_watch(ino.get(), requests.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0)
         throw_errno("inotify watch on " + requests);
     UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake) throw_errno("eventfd");
 
     // The crash rule, before anything new is claimed.
-    Queue::Recovery rec = Queue(state.queue()).recover();
+    Queue::Recovery rec = Queue(queue_dir).recover();
     {
         // Reports of runs a killed daemon never read; only the lock holder uses tmp/.
-        UniqueFd queue_fd = sys::open_fd(state.queue(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue");
+        UniqueFd queue_fd = sys::open_fd(queue_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue");
         remove_tree(queue_fd.get(), "tmp");
-        ensure_dir(state.queue() + "/tmp", 0700);
+        ensure_dir(queue_dir + "/tmp", 0700);
     }
     // Directories of --rm runs whose aurora-jail was killed before it could remove them
     // (the daemon's own runs when a daemon before this one was SIGKILLed, among others).
@@ -316,7 +356,7 @@ int run_host(const HostOptions& options) {
     // interval), so packaging/lifecycle/health-check.sh can tell a dead or stuck daemon.
     std::string heartbeat = state.root() + "/host.heartbeat";
     sys::write_file_atomic(heartbeat,
-                      json{{"pid", ::getpid()}, {"workers", options.workers}, {"queue", state.queue()}}.dump() + "\n",
+                      json{{"pid", ::getpid()}, {"workers", options.workers}, {"queue", queue_dir}}.dump() + "\n",
                       0600);
     UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");
     auto last_beat = std::chrono::steady_clock::now();
@@ -327,6 +367,12 @@ int run_host(const HostOptions& options) {
 
     Host host(options, state);
     host.start_workers(wake.get());
+    // Under the lock: a pid file names the daemon that serves, never a refused second one.
+    if (!options.pidfile.empty()) write_pidfile(options.pidfile);
+    if (options.ready_fd >= 0) {
+        (void)!::write(options.ready_fd, "r", 1);
+        ::close(options.ready_fd);
+    }
     bool need_scan = true;
     for (;;) {
         if (std::chrono::steady_clock::now() - last_beat >= std::chrono::seconds(1)) {
@@ -372,6 +418,7 @@ int run_host(const HostOptions& options) {
         }
     }
     host.stop();
+    if (!options.pidfile.empty()) ::unlink(options.pidfile.c_str());
     log_line("drained; exiting");
     return 0;
 }

@@ -11,11 +11,14 @@ namespace aj::runner {
 
 struct HostOptions {
     std::string state_dir;                  // resolved, absolute
+    std::string queue_dir;                  // absolute; empty: STATE/queue
     unsigned workers = 2;
     std::size_t max_output = 1 << 20;       // per stream, per request
     std::size_t max_scan = 256;             // request names taken per directory scan
     std::chrono::milliseconds rescan{2000}; // periodic rescan, the net under inotify
     std::string self_exe = "/proc/self/exe";
+    std::string pidfile;                    // written once serving, removed at exit; "" none
+    int ready_fd = -1;                      // gets one byte once serving (--daemonize)
 };
 
 // Runs until SIGTERM or SIGINT, then drains (no new claims; running sandboxes finish,

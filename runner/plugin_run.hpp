@@ -3,8 +3,15 @@
 //
 // Inside a plugin run (docs/plugins.md, "Plugin runs"):
 //   /plugin   the staged package, read-only (the manifest's entrypoint runs as /plugin/PATH)
-//   /work     this run's own fresh directory, read-write, the cwd; on the host it is
-//             STATE/runs/RUN_ID/work. Nothing is ever copied back into the package.
+//   /work     the cwd, read-write, starting with the package's files (so the prototype's
+//             `sh run.sh` works): an overlayfs whose lower layer is the staged package and
+//             whose upper layer is STATE/runs/RUN_ID/work, mounted by PID 1 in the
+//             sandbox's user namespace, so nothing is copied and nothing reaches the store.
+//             Where the kernel has no unprivileged overlayfs (before 5.11), the package is
+//             copied into work/ instead, bounded like staging, as the sandbox's uid.
+//             A root caller's sandbox can read the package's files and add new ones, but
+//             the files it did not create stay root's (overlayfs copies up a file only for
+//             an owner the sandbox's user namespace maps).
 #pragma once
 
 #include <functional>
@@ -49,6 +56,8 @@ private:
     std::string run_id_;
     std::string run_dir_;
     bool remove_after_ = false;
+    bool overlay_ = false;       // /work is an overlay (else the package was copied into work/)
+    std::string overlay_work_;   // overlayfs's work directory, beside work/
     sys::UniqueFd disposable_;  // RunRegistry::create_disposable_run's lock, with remove_after
 };
 

@@ -108,10 +108,8 @@ void check_entrypoint(int root_fd, const Manifest& m) {
     sys::check(::fstat(entry.get(), &st), "stat entrypoint " + *m.entry_path);
     if (!S_ISREG(st.st_mode))
         throw Error("manifest entrypoint " + *m.entry_path + " is not a regular file");
-    if (!(st.st_mode & 0111))
-        throw Error("manifest entrypoint " + *m.entry_path +
-                    " is not executable (chmod +x it, or give an argv array such as "
-                    "[\"/bin/sh\", \"/plugin/" + *m.entry_path + "\"])");
+    // Not executable is fine: a run given a command (the prototype's `sh run.sh`) never
+    // executes it; a run without one is refused then (PluginRunScope::argv).
 }
 
 // Puts `tmp` in place as `id`: atomically exchanged with an older version when there is

@@ -60,6 +60,12 @@ std::string response_name(const std::string& name, bool is_error) {
     return name + (is_error ? ".error.json" : ".result.json");
 }
 
+RequestLayout request_layout(std::string_view file) {
+    if (ends_with(file, ".json")) return RequestLayout::Native;
+    if (ends_with(file, ".req")) return RequestLayout::Prototype;
+    return RequestLayout::NotARequest;
+}
+
 Request parse_request(std::string_view text) {
     if (text.size() > kMaxRequestBytes)
         throw Error("request too large (more than " + std::to_string(kMaxRequestBytes) + " bytes)");
@@ -67,8 +73,8 @@ Request parse_request(std::string_view text) {
     if (doc.is_discarded()) bad("not valid JSON");
     if (!doc.is_object()) bad(std::string("expected a JSON object, got ") + doc.type_name());
     for (const auto& [key, value] : doc.items())
-        if (key != "plugin" && key != "cmd" && key != "timeout")
-            bad("unknown field \"" + key.substr(0, 64) + "\" (allowed: plugin, cmd, timeout)");
+        if (key != "plugin" && key != "cmd" && key != "timeout" && key != "memory_mb")
+            bad("unknown field \"" + key.substr(0, 64) + "\" (allowed: plugin, cmd, timeout, memory_mb)");
 
     Request r;
     auto plugin = doc.find("plugin");
@@ -108,13 +114,24 @@ Request parse_request(std::string_view text) {
         if (!(t > 0) || t > static_cast<double>(kMaxRequestTimeoutSec))
             bad("\"timeout\" must be > 0 and <= " + std::to_string(kMaxRequestTimeoutSec));
         r.timeout_sec = static_cast<std::uint64_t>(std::ceil(t));
+        r.timeout_given = true;
+    }
+
+    auto memory = doc.find("memory_mb");
+    if (memory != doc.end() && !memory->is_null()) {
+        if (!memory->is_number_integer() || memory->get<std::int64_t>() < 1 ||
+            memory->get<std::uint64_t>() > kMaxRequestMemoryMb)
+            bad("\"memory_mb\" must be a whole number of MiB, 1.." + std::to_string(kMaxRequestMemoryMb));
+        r.memory_mb = memory->get<std::uint64_t>();
     }
     return r;
 }
 
 json to_json(const Request& request) {
-    json j{{"plugin", request.plugin}, {"timeout", request.timeout_sec}};
+    json j{{"plugin", request.plugin}};
+    if (request.timeout_given) j["timeout"] = request.timeout_sec;
     if (!request.cmd.is_null()) j["cmd"] = request.cmd;
+    if (request.memory_mb) j["memory_mb"] = *request.memory_mb;
     return j;
 }
 
@@ -155,10 +172,20 @@ std::vector<std::string> Queue::scan(std::size_t max) const {
     std::vector<std::string> names;
     // Memory per scan stays bounded however many files are dumped in requests/; the
     // rest wait for later scans (order is then best effort).
+    const auto now = std::chrono::system_clock::now();
     for (std::string& entry : sys::list_dir(requests_.get(), dir_ + "/requests", kMaxListedPerScan)) {
-        if (entry.front() == '.' || !ends_with(entry, ".json")) continue;
-        names.push_back(entry.substr(0, entry.size() - 5));
+        if (entry.front() == '.') continue;
+        switch (request_layout(entry)) {
+            case RequestLayout::Native: names.push_back(entry.substr(0, entry.size() - 5)); break;
+            case RequestLayout::Prototype:
+                if (!being_written(entry, now)) names.push_back(std::move(entry));
+                break;
+            case RequestLayout::NotARequest: names.push_back(std::move(entry)); break;
+        }
     }
+    // "X.json" and a file named "X" share a STEM: scan it once.
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
     if (names.size() > max) {
         std::partial_sort(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(max), names.end());
         names.resize(max);
@@ -166,6 +193,16 @@ std::vector<std::string> Queue::scan(std::size_t max) const {
         std::sort(names.begin(), names.end());
     }
     return names;
+}
+
+bool Queue::being_written(const std::string& file, std::chrono::system_clock::time_point now) const {
+    struct stat st{};
+    if (::fstatat(requests_.get(), file.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return false;  // claim() decides
+    if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    return now - mtime < std::chrono::seconds(kPartialRequestGraceSec);
 }
 
 bool Queue::has_response(const std::string& name) const {
@@ -178,8 +215,19 @@ bool Queue::has_response(const std::string& name) const {
     return false;
 }
 
-Queue::Claim Queue::claim(const std::string& name) const {
-    std::string file = name + ".json";
+Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout) const {
+    // Which file holds STEM: NAME.json first, else the entry named STEM itself (a
+    // prototype .req file, or a file that is not a request).
+    const std::string claimed_file = name + ".json";
+    std::string file = claimed_file;
+    RequestLayout kind = RequestLayout::Native;
+    struct stat probe{};
+    if (::fstatat(requests_.get(), file.c_str(), &probe, AT_SYMLINK_NOFOLLOW) < 0 &&
+        !ends_with(name, ".json") && ::fstatat(requests_.get(), name.c_str(), &probe, AT_SYMLINK_NOFOLLOW) == 0) {
+        file = name;
+        kind = request_layout(name);
+    }
+    if (layout) *layout = kind;
     if (name.size() > kMaxAnswerableName) {
         // Cannot be answered under its own name; removing it is the only bounded choice.
         remove_tree(requests_.get(), file);
@@ -192,7 +240,7 @@ Queue::Claim Queue::claim(const std::string& name) const {
         return Claim::AlreadyAnswered;
     }
     // NOREPLACE: a second request reusing the name of one in progress must not clobber it.
-    if (::renameat2(requests_.get(), file.c_str(), claimed_.get(), file.c_str(), RENAME_NOREPLACE) < 0) {
+    if (::renameat2(requests_.get(), file.c_str(), claimed_.get(), claimed_file.c_str(), RENAME_NOREPLACE) < 0) {
         if (errno == ENOENT || errno == EEXIST) return Claim::Gone;
         throw_errno("claiming request " + name);
     }
@@ -226,20 +274,28 @@ std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) 
     return text;
 }
 
-void Queue::answer(const std::string& name, const char* suffix, json body) const {
-    body["request"] = name;
-    body["ts"] = now_ts();
+void Queue::answer(const std::string& name, const char* suffix, const json& body) const {
     // Order is the exactly-once argument: the response is durable before the claim goes.
     sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
     remove_tree(claimed_.get(), name + ".json");
 }
 
-void Queue::answer_result(const std::string& name, json body) const {
-    answer(name, ".result.json", std::move(body));
+void Queue::answer_result(const std::string& name, json body, RequestLayout layout) const {
+    body["ts"] = now_ts();
+    if (layout == RequestLayout::Prototype) {
+        // The prototype's clients read res["result"]["rc"]; aurora-jail's extra fields
+        // (timeout, truncation, report...) sit beside rc/stdout/stderr/ts.
+        answer(name, ".result.json", json{{"req", name}, {"result", std::move(body)}});
+        return;
+    }
+    body["request"] = name;
+    answer(name, ".result.json", body);
 }
 
 void Queue::answer_error(const std::string& name, const std::string& reason) const {
-    answer(name, ".error.json", json{{"error", reason}});
+    json body{{"error", reason}, {"request", name}, {"ts", now_ts()}};
+    if (ends_with(name, ".req")) body["req"] = name;  // the prototype's clients' key
+    answer(name, ".error.json", body);
 }
 
 Queue::Recovery Queue::recover() const {

@@ -18,6 +18,9 @@
 #include "policy/error.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/dir_list.hpp"
+#include "policy/atomic_write.hpp"
+#include "runner/daemonize.hpp"
+#include "policy/dir_list.hpp"
 #include "runner/manifest.hpp"
 #include "runner/report.hpp"
 #include "runner/tree_copy.hpp"
@@ -54,11 +57,6 @@ bool alive(pid_t pid, unsigned long long start) {
     if (pid <= 0) return false;
     auto now = process_start_time(pid);
     return now && *now == start;
-}
-
-void redirect(int target, const std::string& path, int flags) {
-    UniqueFd fd = sys::open_fd(path, flags | O_NOFOLLOW, "opening " + path, 0600);
-    sys::check(::dup2(fd.get(), target), "dup2 " + path);
 }
 
 }  // namespace
@@ -126,6 +124,21 @@ std::string RunRegistry::run_dir(const std::string& id) const {
     return runs_ + "/" + id;
 }
 
+namespace {
+void make_sandbox_owned_dir(int run_dir_fd, const std::string& id, const std::string& name) {
+    sys::check(::mkdirat(run_dir_fd, name.c_str(), 0700), "creating " + id + "/" + name);
+    if (::geteuid() == 0)
+        sys::check(::fchownat(run_dir_fd, name.c_str(), kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
+                   "chown " + id + "/" + name + " to the sandbox uid");
+}
+}  // namespace
+
+std::string RunRegistry::create_sandbox_dir(const std::string& id, const std::string& name) const {
+    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
+    make_sandbox_owned_dir(dir.get(), id, name);
+    return run_dir(id) + "/" + name;
+}
+
 std::string RunRegistry::create_run() {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
     for (int attempt = 0; attempt < 8; ++attempt) {
@@ -139,10 +152,7 @@ std::string RunRegistry::create_run() {
         }));
         if (!dir) throw_errno("opening run directory " + id);
         restrict_run_dir(dir.get(), id);
-        sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
-        if (::geteuid() == 0)
-            sys::check(::fchownat(dir.get(), "work", kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
-                       "chown " + id + "/work to the sandbox uid");
+        make_sandbox_owned_dir(dir.get(), id, "work");
         return id;
     }
     throw Error("creating a run directory in " + runs_ + ": no free run id");
@@ -282,65 +292,50 @@ void RunRegistry::remove(const std::string& id) const {
 
 void RunRegistry::start_detached(RunRecord record, const std::function<int()>& body) const {
     std::string dir = run_dir(record.id);
-    sys::Pipe ready = sys::make_pipe("creating the supervisor's ready pipe");
-    std::fflush(nullptr);
-    pid_t child = ::fork();
-    if (child < 0) throw_errno("fork for the background run");
-    if (child == 0) {
-        // First child: a new session, then fork again so the supervisor is not a session
-        // leader (it can never regain a controlling terminal) and is reparented away.
-        ready.read.reset();
-        if (::setsid() < 0) ::_exit(kExitInternal);
-        pid_t supervisor = ::fork();
-        if (supervisor != 0) ::_exit(supervisor < 0 ? kExitInternal : 0);
-        int code = kExitInternal;
-        try {
-            // `stop` sends SIGTERM: launch() forwards it into the sandbox; outside launch
-            // it stays pending instead of killing us before the record is final.
-            sigset_t mask;
-            sigemptyset(&mask);
-            for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
-            sigprocmask(SIG_BLOCK, &mask, nullptr);
-            redirect(0, "/dev/null", O_RDONLY);
-            redirect(1, dir + "/stdout.log", O_WRONLY | O_CREAT | O_APPEND);
-            redirect(2, dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND);
-            record.pid = ::getpid();
-            record.pid_start = process_start_time(record.pid).value_or(0);
-            record.state = "running";
-            record.started_at = utc_timestamp();
-            write(record);
-            (void)!::write(ready.write.get(), "r", 1);
-            ready.write.reset();
+    fork_detached(
+        [&](int ready_fd) {
+            int code = kExitInternal;
             try {
-                code = body();
-                record.state = "exited";
-                record.exit_code = code;
-            } catch (const Error& e) {
-                std::fprintf(stderr, "aurora-jail: %s\n", e.what());
-                record.state = "failed";
-                record.error = e.what();
-                code = e.exit_code();
-                record.exit_code = code;
+                // `stop` sends SIGTERM: launch() forwards it into the sandbox; outside launch
+                // it stays pending instead of killing us before the record is final.
+                sigset_t mask;
+                sigemptyset(&mask);
+                for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+                sigprocmask(SIG_BLOCK, &mask, nullptr);
+                redirect_fd(0, "/dev/null", O_RDONLY);
+                redirect_fd(1, dir + "/stdout.log", O_WRONLY | O_CREAT | O_APPEND);
+                redirect_fd(2, dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND);
+                record.pid = ::getpid();
+                record.pid_start = process_start_time(record.pid).value_or(0);
+                record.state = "running";
+                record.started_at = utc_timestamp();
+                write(record);
+                (void)!::write(ready_fd, "r", 1);
+                ::close(ready_fd);
+                try {
+                    code = body();
+                    record.state = "exited";
+                    record.exit_code = code;
+                } catch (const Error& e) {
+                    std::fprintf(stderr, "aurora-jail: %s\n", e.what());
+                    record.state = "failed";
+                    record.error = e.what();
+                    code = e.exit_code();
+                    record.exit_code = code;
+                }
+                struct stat st{};
+                if (::stat((dir + "/" + kStopFlag).c_str(), &st) == 0) {
+                    record.stop_requested = true;
+                    if (record.state == "exited") record.state = "stopped";
+                }
+                record.ended_at = utc_timestamp();
+                write(record);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "aurora-jail: background run supervisor: %s\n", e.what());
             }
-            struct stat st{};
-            if (::stat((dir + "/" + kStopFlag).c_str(), &st) == 0) {
-                record.stop_requested = true;
-                if (record.state == "exited") record.state = "stopped";
-            }
-            record.ended_at = utc_timestamp();
-            write(record);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "aurora-jail: background run supervisor: %s\n", e.what());
-        }
-        std::fflush(nullptr);
-        ::_exit(code);
-    }
-    ready.write.reset();
-    int status = 0;
-    sys::retry_eintr([&] { return ::waitpid(child, &status, 0); });
-    char byte = 0;
-    ssize_t n = sys::retry_eintr([&] { return ::read(ready.read.get(), &byte, 1); });
-    if (n != 1) throw Error("background run " + record.id + ": the supervisor failed to start (see " + dir + "/stderr.log)");
+            return code;
+        },
+        "background run " + record.id + ": the supervisor failed to start (see " + dir + "/stderr.log)");
 }
 
 }  // namespace aj::runner

@@ -64,6 +64,9 @@ public:
     std::size_t remove_abandoned_runs() const;
     std::string run_dir(const std::string& id) const;
     std::string work_dir(const std::string& id) const { return run_dir(id) + "/work"; }
+    // Creates RUN_DIR/NAME (mode 0700) owned by the sandbox's host uid, like work/, and
+    // returns its path (the plugin run's overlay work directory).
+    std::string create_sandbox_dir(const std::string& id, const std::string& name) const;
 
     void write(const RunRecord& record) const;
     // Throws "unknown run ID" when there is none. A record saying running whose

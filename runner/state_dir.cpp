@@ -32,10 +32,9 @@ void ensure_parents(const std::filesystem::path& path) {
         throw_errno("creating state directory parent " + parent.string());
 }
 
-// Every directory above the state directory must be one that nobody else can rearrange
-// (owned by root or us, not group/world-writable unless sticky): all later operations
-// resolve paths below it again, and a hostile ancestor could swap the tree between
-// them. The same rule as OpenSSH's StrictModes.
+}  // namespace
+
+// The same rule as OpenSSH's StrictModes.
 void check_ancestors_trusted(const std::string& root) {
     std::filesystem::path parent = std::filesystem::path(root).parent_path();
     char* real = ::realpath(parent.c_str(), nullptr);
@@ -60,8 +59,6 @@ void check_ancestors_trusted(const std::string& root) {
                         }() + "): refusing to use it");
     }
 }
-
-}  // namespace
 
 void ensure_dir(const std::string& path, unsigned mode) {
     if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
@@ -111,21 +108,20 @@ std::string default_state_dir() {
     return std::string(home) + "/.local/state/aurora-jail";
 }
 
-std::string resolve_state_dir(const std::string& override_dir) {
-    std::string chosen = override_dir;
-    std::string origin = "--state-dir";
-    if (chosen.empty()) {
-        const char* env = std::getenv(kStateDirEnv);
-        if (env == nullptr || env[0] == '\0') return default_state_dir();
-        chosen = env;
-        origin = std::string("$") + kStateDirEnv;
-    }
+std::string absolute_path(const std::string& path, const std::string& what) {
     std::error_code ec;
-    auto abs = std::filesystem::absolute(chosen, ec);
-    if (ec) throw Error(origin + " " + chosen + ": " + ec.message());
+    auto abs = std::filesystem::absolute(path, ec);
+    if (ec) throw Error(what + " " + path + ": " + ec.message());
     std::string out = abs.lexically_normal().string();
     while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
+}
+
+std::string resolve_state_dir(const std::string& override_dir) {
+    if (!override_dir.empty()) return absolute_path(override_dir, "--state-dir");
+    const char* env = std::getenv(kStateDirEnv);
+    if (env == nullptr || env[0] == '\0') return default_state_dir();
+    return absolute_path(env, std::string("$") + kStateDirEnv);
 }
 
 void add_state_dir_option(CLI::App& sub, std::string& dir) {

@@ -31,6 +31,10 @@ private:
 // $XDG_STATE_HOME/aurora-jail (default ~/.local/state/aurora-jail).
 std::string default_state_dir();
 
+// `path` made absolute (against the cwd) and lexically normal, without a trailing "/";
+// `what` (an option name) prefixes the error.
+std::string absolute_path(const std::string& path, const std::string& what);
+
 // `override_dir` when non-empty, else $AURORA_JAIL_STATE_DIR when set (the global
 // `aurora-jail --state-dir D` sets it: runner/global_options.hpp), else
 // default_state_dir(). A chosen directory is made absolute.
@@ -38,6 +42,11 @@ std::string resolve_state_dir(const std::string& override_dir);
 
 // Adds the `--state-dir DIR` option every plugin-related sub-command takes.
 void add_state_dir_option(CLI::App& sub, std::string& dir);
+
+// Throws aj::Error unless every directory above `path` is owned by root or us and not
+// writable by other users (unless sticky, like /tmp): all later operations resolve paths
+// below it again, and a hostile ancestor could swap the tree between them.
+void check_ancestors_trusted(const std::string& path);
 
 // Creates `path` (one level) with `mode` when missing; refuses a symlink or a non-directory
 // and tightens a directory we own whose mode is wider than asked.

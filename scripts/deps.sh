@@ -14,7 +14,7 @@ build_pkgs=(
 test_pkgs=(
   git libgtest-dev
   clang clang-tidy libclang-rt-14-dev
-  util-linux iproute2 python3
+  util-linux iproute2 python3 python3-pytest
   qemu-system-x86 busybox-static cpio xz-utils binutils
   lintian systemd libcap2-bin man-db bash-completion
 )

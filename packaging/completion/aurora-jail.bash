@@ -74,15 +74,15 @@ _aurora_jail() {
             COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur"))
             return 0
             ;;
-        --state-dir | --workdir | --policy-dir)
+        --state-dir | --workdir | --policy-dir | --queue-dir)
             _filedir -d
             return 0
             ;;
-        --report | --bpf)
+        --report | --bpf | --pidfile | --log)
             _filedir
             return 0
             ;;
-        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd)
+        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd | --memory-mb | -c)
             return 0
             ;;
     esac
@@ -94,7 +94,7 @@ _aurora_jail() {
 
     local opts="--help"
     case $cmd in
-        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
+        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --memory-mb --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
         check) opts+=" --json" ;;
         policy)
             if [ -z "$sub" ]; then
@@ -123,8 +123,8 @@ _aurora_jail() {
             [[ $cur != -* ]] && { COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur")); return 0; } ;;
         status) opts+=" --json --prune --state-dir" ;;
         stop) opts+=" --grace --state-dir" ;;
-        host) opts+=" --workers --max-output --state-dir" ;;
-        submit) opts+=" --plugin --timeout --wait --wait-timeout --state-dir --" ;;
+        host) opts+=" --workers --max-output --queue-dir --daemonize --pidfile --log --state-dir" ;;
+        submit) opts+=" --plugin --timeout --memory-mb -c --wait --wait-timeout --state-dir --" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     return 0

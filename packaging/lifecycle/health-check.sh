@@ -1,15 +1,16 @@
 #!/bin/bash
 # Health of an aurora-jail installation:
 #  1. `aurora-jail check`: can this host give full isolation (namespaces mode)?
-#  2. the host daemon's unit is active (when systemd runs this system and the state
-#     directory is the system one, /var/lib/aurora-jail);
+#  2. the host daemon's unit is active (when systemd runs this system, the state directory
+#     is the system one, /var/lib/aurora-jail, and --no-unit is not given: a daemon started
+#     without systemd, `host --daemonize`, has no unit);
 #  3. the daemon is alive and serving: it refreshes STATE_DIR/host.heartbeat from its
 #     main loop, so a heartbeat older than --max-age means a dead or stuck daemon.
 # STATE_DIR is the one aurora-jail itself uses for the caller: --state-dir, else
 # $AURORA_JAIL_STATE_DIR, else /var/lib/aurora-jail for root, else the caller's own
 # $XDG_STATE_HOME/aurora-jail (default ~/.local/state/aurora-jail).
 # Usage: health-check.sh [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon]
-#                        [--quiet]
+#                        [--no-unit] [--quiet]
 #   --allow-degraded  isolation problems (check exit 1) are warnings, not failures
 #   --no-daemon       only step 1 (a host that runs `aurora-jail run` but no daemon)
 # Exit 0 healthy, 1 unhealthy. $AJ_BIN overrides the aurora-jail binary.
@@ -30,6 +31,7 @@ fi
 max_age=30
 allow_degraded=0
 daemon=1
+unit_check=1
 quiet=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -37,8 +39,9 @@ while [ $# -gt 0 ]; do
         --max-age) max_age=${2:?--max-age needs seconds}; shift 2 ;;
         --allow-degraded) allow_degraded=1; shift ;;
         --no-daemon) daemon=0; shift ;;
+        --no-unit) unit_check=0; shift ;;
         --quiet) quiet=1; shift ;;
-        *) echo "usage: $0 [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon] [--quiet]" >&2
+        *) echo "usage: $0 [--state-dir D] [--max-age S] [--allow-degraded] [--no-daemon] [--no-unit] [--quiet]" >&2
            exit 2 ;;
     esac
 done
@@ -66,7 +69,7 @@ esac
 if [ "$daemon" = 1 ]; then
     # The packaged unit serves the system state directory only; a user's own daemon
     # (`aurora-jail host` run by that user) is judged by its heartbeat alone.
-    if [ -d /run/systemd/system ] && [ "$state_dir" = "$system_state_dir" ]; then
+    if [ "$unit_check" = 1 ] && [ -d /run/systemd/system ] && [ "$state_dir" = "$system_state_dir" ]; then
         if systemctl is-active --quiet "$unit"; then
             ok "$unit active"
         else

@@ -25,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (a.find('\0') != std::string::npos) std::abort();
     // submit() re-parses what it writes: that must always succeed and mean the same.
     aj::runner::Request again = aj::runner::parse_request(aj::runner::dump_json(aj::runner::to_json(r)));
-    if (again.plugin != r.plugin || again.argv != r.argv || again.timeout_sec != r.timeout_sec) std::abort();
+    if (again.plugin != r.plugin || again.argv != r.argv || again.timeout_sec != r.timeout_sec ||
+        again.timeout_given != r.timeout_given || again.memory_mb != r.memory_mb)
+        std::abort();
     // Response bodies with arbitrary bytes still serialise.
     (void)aj::runner::dump_json(nlohmann::json{{"stdout", std::string(text)}});
     return 0;

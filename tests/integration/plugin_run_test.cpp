@@ -1,5 +1,6 @@
 // `aurora-jail run --plugin`: the entrypoint or a given command runs in a fresh run
-// directory (/work, rw, the cwd) with the staged package read-only at /plugin.
+// directory (/work, rw, the cwd, starting with the package's files) with the staged
+// package read-only at /plugin.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -47,7 +48,7 @@ TEST_F(PluginRun, EachRunGetsAFreshDirectory) {
     for (int i = 0; i < 2; ++i) {
         auto r = env.aj({"run", "--plugin", "acme.testpkg", "--", "/bin/sh", "-c", "ls -A /work; echo x > /work/f"});
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        EXPECT_EQ(r.out, "");  // empty /work both times
+        EXPECT_EQ(r.out, "manifest.json\nrun.sh\n");  // the package's files, never the last run's f
     }
 }
 

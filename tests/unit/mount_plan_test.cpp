@@ -193,6 +193,34 @@ TEST(MountPlan, GrantInsideAGrantedTreeWhereTheTreeHasNothingIsRefused) {
                  Error);
 }
 
+TEST(MountPlan, OverlayIsPlannedAfterItsParentsAndChecked) {
+    test::TempDir pkg, run;
+    std::filesystem::create_directory(run.path() + "/upper");
+    std::filesystem::create_directory(run.path() + "/scratch");
+    policy::Policy p;
+    const OverlayMount o{pkg.path(), run.path() + "/upper", run.path() + "/scratch", "/work"};
+    MountPlan plan = build_mount_plan(p, {ExtraBind{pkg.path(), "/plugin", PathMode::ReadOnly}}, std::nullopt, {o});
+    std::size_t i = index_of(plan, "/work", MountKind::Overlay);
+    ASSERT_NE(i, std::string::npos);
+    EXPECT_EQ(plan.ops[i].source, pkg.path());
+    EXPECT_EQ(plan.ops[i].upper, run.path() + "/upper");
+    EXPECT_EQ(plan.ops[i].work, run.path() + "/scratch");
+    EXPECT_LT(index_of(plan, "/tmp", MountKind::Tmpfs), i);
+    EXPECT_LT(i, index_of(plan, "/", MountKind::RemountReadOnly));
+    EXPECT_EQ(describe(plan.ops[i]), "overlay /work <- lower=" + pkg.path() + " upper=" + run.path() +
+                                         "/upper nosuid,nodev");
+    // Each of the three host directories must exist, be a directory, and not undo the sandbox.
+    auto missing = o;
+    missing.upper = run.path() + "/nope";
+    EXPECT_THROW(build_mount_plan(p, {}, std::nullopt, {missing}), Error);
+    auto proc = o;
+    proc.lower = "/proc";
+    EXPECT_THROW(build_mount_plan(p, {}, std::nullopt, {proc}), Error);
+    auto relative = o;
+    relative.inside = "work";
+    EXPECT_THROW(build_mount_plan(p, {}, std::nullopt, {relative}), Error);
+}
+
 TEST(Rlimits, TableAndClampToHardLimit) {
     rlimit nofile{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &nofile), 0);

@@ -175,14 +175,21 @@ TEST(QueueTest, ReadClaimedRefusesOddFiles) {
     f.tmp.write("state/queue/requests/notes.txt", "{}");
     f.tmp.write("state/queue/requests/" + std::string(220, 'x') + ".json", "{}");
     auto names = f.queue.scan(100);
-    EXPECT_EQ(names.size(), 6u);  // not the dot file, not the .txt
+    EXPECT_EQ(names.size(), 7u);  // not the dot file; the .txt is there to be answered
     for (const auto& name : names) {
-        auto claim = f.queue.claim(name);
+        aj::runner::RequestLayout layout{};
+        auto claim = f.queue.claim(name, &layout);
         if (name.size() > 200) {
             EXPECT_EQ(claim, Queue::Claim::Gone);  // unanswerable: removed
             continue;
         }
         ASSERT_EQ(claim, Queue::Claim::Claimed) << name;
+        if (name == "notes.txt") {
+            EXPECT_EQ(layout, aj::runner::RequestLayout::NotARequest);
+            f.queue.answer_error(name, "not a request");
+            continue;
+        }
+        EXPECT_EQ(layout, aj::runner::RequestLayout::Native) << name;
         std::string reason;
         try {
             f.queue.read_claimed(name);
@@ -193,7 +200,8 @@ TEST(QueueTest, ReadClaimedRefusesOddFiles) {
         f.queue.answer_error(name, reason);
     }
     EXPECT_EQ(f.count(f.claimed_dir), 0u);
-    EXPECT_EQ(f.count(f.resp_dir), 5u);
+    EXPECT_EQ(f.count(f.resp_dir), 6u);
+    EXPECT_TRUE(fs::exists(f.resp_dir + "/notes.txt.error.json"));
     EXPECT_NE(f.queue.find_response("big")->body["error"].get<std::string>().find("too large"), std::string::npos);
     EXPECT_NE(f.queue.find_response("link")->body["error"].get<std::string>().find("symlink"), std::string::npos);
     EXPECT_NE(f.queue.find_response("fifo")->body["error"].get<std::string>().find("regular"), std::string::npos);
@@ -208,4 +216,53 @@ TEST(QueueTest, InvalidUtf8OutputStillMakesValidJson) {
     auto resp = f.queue.find_response(name);
     ASSERT_TRUE(resp);
     EXPECT_NE(resp->body["stdout"].get<std::string>().find("bad "), std::string::npos);
+}
+
+TEST(QueueTest, PrototypeReqFilesAndTheirLayouts) {
+    Fixture f;
+    f.tmp.write("state/queue/requests/acme.testpkg-1700000000000.req",
+                R"({"plugin":"acme.testpkg","cmd":"sh run.sh","timeout":5})");
+    f.tmp.write("state/queue/requests/fresh-empty.req", "");  // a prototype client mid-write
+    Request plain;
+    plain.plugin = "p";
+    std::string native = f.queue.submit(plain);
+    auto names = f.queue.scan(10);
+    EXPECT_EQ(names, (std::vector<std::string>{"acme.testpkg-1700000000000.req", native}));
+
+    aj::runner::RequestLayout layout{};
+    ASSERT_EQ(f.queue.claim("acme.testpkg-1700000000000.req", &layout), Queue::Claim::Claimed);
+    EXPECT_EQ(layout, aj::runner::RequestLayout::Prototype);
+    EXPECT_TRUE(fs::exists(f.claimed_dir + "/acme.testpkg-1700000000000.req.json"));  // one claimed/ naming
+    Request r = parse_request(f.queue.read_claimed("acme.testpkg-1700000000000.req"));
+    EXPECT_EQ(r.argv, (std::vector<std::string>{"/bin/sh", "-c", "sh run.sh"}));
+    f.queue.answer_result("acme.testpkg-1700000000000.req", {{"rc", 0}, {"stdout", "hello-sandbox\n"}, {"stderr", ""}},
+                          layout);
+    auto resp = f.queue.find_response("acme.testpkg-1700000000000.req");
+    ASSERT_TRUE(resp);
+    EXPECT_FALSE(resp->is_error);
+    EXPECT_EQ(resp->body["req"], "acme.testpkg-1700000000000.req");
+    EXPECT_EQ(resp->body["result"]["rc"], 0);
+    EXPECT_EQ(resp->body["result"]["stdout"], "hello-sandbox\n");
+    EXPECT_TRUE(resp->body["result"]["ts"].is_number());
+    EXPECT_TRUE(fs::exists(f.resp_dir + "/acme.testpkg-1700000000000.req.result.json"));
+
+    ASSERT_EQ(f.queue.claim(native, &layout), Queue::Claim::Claimed);
+    EXPECT_EQ(layout, aj::runner::RequestLayout::Native);
+    f.queue.answer_result(native, {{"rc", 1}}, layout);
+    EXPECT_EQ(f.queue.find_response(native)->body["rc"], 1);  // flat, as before
+    EXPECT_EQ(f.queue.find_response(native)->body["request"], native);
+    // The partial .req stays queued until it is written or old enough.
+    EXPECT_TRUE(fs::exists(f.req_dir + "/fresh-empty.req"));
+}
+
+TEST(QueueTest, MemoryAndExplicitTimeoutAreParsed) {
+    Request r = parse_request(R"({"plugin":"p","cmd":"true","memory_mb":64})");
+    EXPECT_EQ(r.memory_mb, 64u);
+    EXPECT_FALSE(r.timeout_given);
+    EXPECT_TRUE(parse_request(R"({"plugin":"p","timeout":3})").timeout_given);
+    EXPECT_NE(parse_error(R"({"plugin":"p","memory_mb":0})").find("memory_mb"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","memory_mb":1.5})").find("memory_mb"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"plugin":"p","memory_mb":-3})").find("memory_mb"), std::string::npos);
+    // A request written without a timeout is re-read without one (the policy caps the default).
+    EXPECT_FALSE(parse_request(aj::runner::dump_json(aj::runner::to_json(r))).timeout_given);
 }
