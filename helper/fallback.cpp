@@ -28,13 +28,12 @@
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
+#include "helper/userns_quotas.hpp"
 
 extern char** environ;
 
 namespace aj::helper {
 namespace {
-
-constexpr uid_t kNobody = 65534;
 
 // Device files a command commonly needs even when the policy names none (the
 // namespaces mode's minimal /dev offers the same).
@@ -50,7 +49,7 @@ struct Plan {
     std::vector<LandlockRule> landlock;
     LandlockOptions landlock_options;
     std::string cwd;
-    bool drop_to_nobody = false;
+    std::optional<HostIds> drop_to;  // a root caller's leased host ids
     std::optional<std::uint64_t> timeout_sec;
     std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
     policy::SeccompProgram seccomp;
@@ -67,15 +66,16 @@ void send(int fd, char kind, int err, const std::string& text) {
     (void)ignored;
 }
 
-// A root caller without namespaces would run the command as real root: become nobody,
-// after emptying the bounding set (which needs the capabilities we are about to lose).
-void drop_privileges(bool to_nobody) {
-    if (to_nobody) {
+// A root caller without namespaces would run the command as real root: become the run's
+// leased host ids, after emptying the bounding set (which needs the capabilities we are
+// about to lose).
+void drop_privileges(const std::optional<HostIds>& to) {
+    if (to) {
         for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
         sys::check(::setgroups(0, nullptr), "setgroups(0)");
-        sys::check(::setresgid(kNobody, kNobody, kNobody), "setresgid 65534");
-        sys::check(::setresuid(kNobody, kNobody, kNobody), "setresuid 65534");
+        sys::check(::setresgid(to->gid, to->gid, to->gid), "setresgid " + std::to_string(to->gid));
+        sys::check(::setresuid(to->uid, to->uid, to->uid), "setresuid " + std::to_string(to->uid));
         // A credential change clears the parent-death signal.
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
     }
@@ -95,10 +95,11 @@ void drop_privileges(bool to_nobody) {
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
-        drop_privileges(plan.drop_to_nobody);
+        drop_privileges(plan.drop_to);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.rlimits);
+        apply_quota_rlimits();
         if (plan.max_pids) apply_nproc_headroom(*plan.max_pids);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
@@ -135,7 +136,8 @@ Plan make_plan(const LaunchRequest& request) {
     }
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
-    plan.drop_to_nobody = ::geteuid() == 0;
+    const Identity identity = choose_identity(request.host_ids);
+    if (::geteuid() == 0) plan.drop_to = HostIds{identity.outside_uid, identity.outside_gid};
     plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
     return plan;
 }
@@ -157,8 +159,8 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
         rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
     return {{"namespaces", nlohmann::json::array()},
             {"no_new_privs", true},
-            {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
-            {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
+            {"identity", plan.drop_to ? "the run's leased host uid/gid (root caller)" : "the caller's uid"},
+            {"capabilities", plan.drop_to ? "all dropped (bounding set emptied, then the leased uid)" : "ambient cleared"},
             {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
             {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
                           {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
@@ -282,6 +284,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     result.user_cpu_sec = seconds(usage.ru_utime);
     result.sys_cpu_sec = seconds(usage.ru_stime);
     result.mode = "rlimit-only";
+    result.host = plan.drop_to.value_or(HostIds{::geteuid(), ::getegid()});
 
     std::string msg = sys::read_all(report.read.get(), 8192, "reading the command's report");
     if (msg.size() >= 1 + sizeof(int)) {

@@ -18,6 +18,7 @@
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
+#include "helper/idmap.hpp"
 #include "helper/init.hpp"
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
@@ -29,6 +30,7 @@
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
+#include "helper/userns_quotas.hpp"
 
 extern char** environ;
 
@@ -47,6 +49,7 @@ struct Prepared {
     int ns_flags = 0;
     std::string cwd;
     std::optional<std::uint64_t> timeout_sec;
+    IdmappedBinds idmapped = {};  // rw binds PID 1 attaches as the runner captured them
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
@@ -108,6 +111,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::setsid(), "setsid");
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.rlimits);
+        apply_quota_rlimits();
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
         verify_no_capabilities();
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
@@ -132,7 +136,13 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sync.write.reset();
         report.read.reset();
         install_stdio(p.request.stdio);
-        close_fds_except({sync.read.get(), report.write.get()});
+        std::vector<int> keep{sync.read.get(), report.write.get()};
+        std::map<std::size_t, int> captured;
+        for (const auto& [index, tree] : p.idmapped.trees) {
+            keep.push_back(tree.get());
+            captured.emplace(index, tree.get());
+        }
+        close_fds_except(keep);
 
         wait_for_runner(sync.read.get(), kMapsWritten);
         become_sandbox_user(p.identity);
@@ -140,7 +150,8 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        build_root(p.mounts);
+        limit_user_namespace_quotas();
+        build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
@@ -206,10 +217,13 @@ LaunchResult launch(const LaunchRequest& request) {
                build_mount_plan(policy, request.extra_binds, request.workdir),
                plan_rlimits(policy, RlimitScope::OwnUserNamespace),
                build_environment(policy.env, environ),
-               choose_identity(),
+               choose_identity(request.host_ids),
                namespace_flags(policy),
                request.cwd.value_or(request.workdir.value_or("/")),
                request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
+
+    // A root caller's rw binds of other owners' trees, idmapped to the sandbox's host uid.
+    p.idmapped = prepare_idmapped_binds(p.mounts, p.identity);
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
     SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
@@ -224,10 +238,15 @@ LaunchResult launch(const LaunchRequest& request) {
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
     // On a pure cgroup v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
     // no migration, whose write lock waits out an RCU grace period.
+    // The user namespace is created as the sandbox's host identity: the kernel charges
+    // its owner for what the sandbox creates (userns.hpp, CreatorIdentity).
     bool born_in_cgroup = false;
+    CreatorIdentity creator(p.identity);
     pid_t child = clone_into_namespaces(p.ns_flags, cgroup.clone_into_fd(), &born_in_cgroup);
     if (child == 0) sandbox_main(p, sync, report);
+    creator.restore();
     if (born_in_cgroup) cgroup.mark_placed_by_clone();
+    p.idmapped.trees.clear();  // PID 1 holds its own copies
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
@@ -264,8 +283,10 @@ LaunchResult launch(const LaunchRequest& request) {
     LaunchResult result = to_result(outcome);
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
+    result.host = {p.identity.outside_uid, p.identity.outside_gid};
     if (request.describe_enforcement) {
         result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+        result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;
         // The wall limit in force may come from the request (--timeout), not the policy.
         result.enforced["limits"]["timeout_sec"]["value"] =
             p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);

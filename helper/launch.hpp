@@ -2,6 +2,8 @@
 // Policy (namespaces mode) and report how it ended. launch.cpp is the recipe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +24,13 @@ struct ExtraBind {
     policy::PathMode mode = policy::PathMode::ReadOnly;
 };
 
+// The host uid/gid a root caller's sandbox runs as: leased for this run alone
+// (helper/id_pool.hpp), the lease held by the caller until launch returns.
+struct HostIds {
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
 struct LaunchRequest {
     // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
     // builds the root); the sandbox only loads the result.
@@ -32,6 +41,8 @@ struct LaunchRequest {
     std::vector<ExtraBind> extra_binds = {};
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
+    // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).
+    std::optional<HostIds> host_ids = std::nullopt;
     // Caller fds that become the sandbox's 0, 1, 2.
     int stdio[3] = {0, 1, 2};
     // Whether LaunchResult::enforced gets the full description (only a report shows it).
@@ -46,6 +57,7 @@ struct LaunchResult {
     bool timed_out = false;
     double wall_sec = 0, user_cpu_sec = 0, sys_cpu_sec = 0;
     std::string mode = "namespaces";
+    HostIds host;                // the ids the sandbox's processes and files had on the host
     nlohmann::json enforced;     // what this run really enforced (the report's "enforced");
                                  // with describe_enforcement false, only its "cgroup" part
 };

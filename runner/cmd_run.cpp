@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "helper/fallback.hpp"
+#include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
@@ -38,6 +39,8 @@ struct RunOptions {
     bool remove_run_dir = false;
     std::string state_dir;
     std::string run_id;  // set for a background run
+    // A background run's sandbox ids, leased (root caller) before its record was written.
+    std::optional<helper::HostIds> host_ids;
 };
 
 // --policy FILE|NAME: a file, or a name looked up in --policy-dir,
@@ -48,11 +51,16 @@ policy::Policy load_run_policy(const std::string& spec, const std::string& polic
 }
 
 int run(const RunOptions& o) {
-    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir);
+    // A root caller's sandbox gets host ids of its own, leased until this run is over.
+    std::optional<helper::HostIdLease> lease;
+    if (!o.host_ids) lease = helper::lease_if_root();
+    const helper::HostIds sandbox = o.host_ids.value_or(helper::sandbox_host_ids(lease));
+    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
     const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     helper::LaunchRequest request{policy, argv};
+    request.host_ids = sandbox;
     plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
@@ -148,7 +156,11 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
         if (command_words) opts->command.insert(opts->command.end(), command_words->begin(), command_words->end());
         action = [opts] {
             if (!opts->detach) return run(*opts);
-            return run_detached(opts->state_dir, opts->plugin, opts->command,
+            // Leased before the record exists, so `status` shows the ids from the start;
+            // the supervisor inherits the lease for the run's whole life.
+            const std::optional<helper::HostIdLease> lease = helper::lease_if_root();
+            opts->host_ids = helper::sandbox_host_ids(lease);
+            return run_detached(opts->state_dir, opts->plugin, opts->command, *opts->host_ids,
                                 [opts](const std::string& run_id, const std::string& report) {
                                     opts->run_id = run_id;
                                     opts->report_file = report;

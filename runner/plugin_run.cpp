@@ -12,7 +12,7 @@
 namespace aj::runner {
 
 PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
-                               const std::string& run_id, bool remove_after) {
+                               const std::string& run_id, bool remove_after, const helper::HostIds& sandbox) {
     if (plugin_id.empty()) return;
     state_.emplace(resolve_state_dir(state_dir));
     const PluginStore store(*state_);
@@ -26,6 +26,7 @@ PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& 
     else run_id_ = remove_after ? runs.create_disposable_run(disposable_) : runs.create_run();
     run_dir_ = runs.run_dir(run_id_);
     remove_after_ = remove_after;
+    runs.give_work_dir(run_id_, sandbox.uid, sandbox.gid);
 }
 
 PluginRunScope::~PluginRunScope() {
@@ -74,7 +75,7 @@ void PluginRunScope::annotate(nlohmann::json& report) const {
 }
 
 int run_detached(const std::string& state_dir, const std::string& plugin_id,
-                 const std::vector<std::string>& argv,
+                 const std::vector<std::string>& argv, const helper::HostIds& sandbox,
                  const std::function<int(const std::string&, const std::string&)>& body) {
     StateDir state(resolve_state_dir(state_dir));
     if (!plugin_id.empty()) PluginStore(state).find(plugin_id);  // fail here, not in the log
@@ -83,6 +84,8 @@ int run_detached(const std::string& state_dir, const std::string& plugin_id,
     record.id = runs.create_run();
     record.plugin = plugin_id;
     record.argv = argv;
+    record.host_uid = sandbox.uid;
+    record.host_gid = sandbox.gid;
     std::string report = runs.run_dir(record.id) + "/report.json";
     std::string id = record.id;
     runs.start_detached(std::move(record), [&] { return body(id, report); });

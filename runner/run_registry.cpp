@@ -30,7 +30,6 @@ namespace {
 using nlohmann::json;
 using sys::UniqueFd;
 
-constexpr uid_t kSandboxUidForRoot = 65534;  // helper/userns.cpp maps a root caller's sandbox here
 constexpr const char* kStopFlag = "stop-requested";
 
 
@@ -102,7 +101,9 @@ json to_json(const RunRecord& r) {
                 {"ended_at", r.ended_at},
                 {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
                 {"error", r.error},
-                {"stop_requested", r.stop_requested}};
+                {"stop_requested", r.stop_requested},
+                {"host_uid", r.host_uid ? json(*r.host_uid) : json(nullptr)},
+                {"host_gid", r.host_gid ? json(*r.host_gid) : json(nullptr)}};
 }
 
 RunRecord run_record_from_json(const json& j) {
@@ -118,6 +119,8 @@ RunRecord run_record_from_json(const json& j) {
     if (j.contains("exit_code") && j["exit_code"].is_number_integer()) r.exit_code = j["exit_code"].get<int>();
     r.error = j.value("error", "");
     r.stop_requested = j.value("stop_requested", false);
+    if (j.contains("host_uid") && j["host_uid"].is_number_unsigned()) r.host_uid = j["host_uid"].get<uid_t>();
+    if (j.contains("host_gid") && j["host_gid"].is_number_unsigned()) r.host_gid = j["host_gid"].get<gid_t>();
     return r;
 }
 
@@ -141,12 +144,16 @@ std::string RunRegistry::create_run() {
         // 0711: the sandbox's uid may pass through to work/, not list the logs.
         sys::check(::fchmod(dir.get(), 0711), "chmod run directory " + id);
         sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
-        if (::geteuid() == 0)
-            sys::check(::fchownat(dir.get(), "work", kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
-                       "chown " + id + "/work to the sandbox uid");
         return id;
     }
     throw Error("creating a run directory in " + runs_ + ": no free run id");
+}
+
+void RunRegistry::give_work_dir(const std::string& id, uid_t uid, gid_t gid) const {
+    if (uid == ::geteuid() && gid == ::getegid()) return;
+    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
+    sys::check(::fchownat(dir.get(), "work", uid, gid, AT_SYMLINK_NOFOLLOW),
+               "chown " + id + "/work to the sandbox's host uid " + std::to_string(uid));
 }
 
 namespace {
