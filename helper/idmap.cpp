@@ -23,6 +23,13 @@ std::string map_line(unsigned inside, unsigned outside) {
     return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
 }
 
+void warn_unmapped(const std::string& source, const std::string& why, const Identity& id, uid_t owner) {
+    std::fprintf(stderr,
+                 "aurora-jail: warning: %s cannot be idmapped (%s): the sandbox writes there as host uid %u, "
+                 "with only the access uid %u has; the directory belongs to uid %u\n",
+                 source.c_str(), why.c_str(), id.outside_uid, id.outside_uid, owner);
+}
+
 }  // namespace
 
 sys::UniqueFd make_idmap_userns(const Identity& creator, const std::string& uid_map, const std::string& gid_map) {
@@ -63,10 +70,20 @@ IdmappedBinds prepare_idmapped_binds(const MountPlan& plan, const Identity& id) 
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];
         if (op.kind != MountKind::Bind || op.access != BindAccess::ReadWrite) continue;
-        sys::UniqueFd tree = capture_bind(op);
         struct stat st{};
-        sys::check(::fstat(tree.get(), &st), "inspecting " + op.source);
+        sys::check(::stat(op.source.c_str(), &st), "inspecting " + op.source);
         if (st.st_uid == 0 || st.st_uid == id.outside_uid) continue;  // PID 1 binds it as it is
+        sys::UniqueFd tree;
+        try {
+            tree = capture_bind(op);
+        } catch (const Error& e) {
+            // A runner without CAP_SYS_ADMIN (the host daemon's unit bounds it away).
+            if (e.error_number() != EPERM) throw;
+            warn_unmapped(op.source, "the runner may not clone mounts: " + std::string(e.what()), id, st.st_uid);
+            continue;
+        }
+        sys::check(::fstat(tree.get(), &st), "inspecting " + op.source);
+        if (st.st_uid == 0 || st.st_uid == id.outside_uid) continue;  // swapped meanwhile: bound as it is
         const gid_t group = st.st_gid == 0 ? id.outside_gid : st.st_gid;
         auto& ns = namespaces[{st.st_uid, group}];
         if (!ns)
@@ -75,12 +92,10 @@ IdmappedBinds prepare_idmapped_binds(const MountPlan& plan, const Identity& id) 
         attr.attr_set = MOUNT_ATTR_IDMAP;
         attr.userns_fd = static_cast<std::uint64_t>(ns.get());
         if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-            if (errno != EINVAL) throw_errno("idmapping " + op.source + " (mount_setattr MOUNT_ATTR_IDMAP)");
-            std::fprintf(stderr,
-                         "aurora-jail: warning: %s cannot be idmapped (its file system does not support it): "
-                         "the sandbox writes there as host uid %u, with only the access uid %u has; the "
-                         "directory belongs to uid %u\n",
-                         op.source.c_str(), id.outside_uid, id.outside_uid, st.st_uid);
+            if (errno != EINVAL && errno != EPERM)
+                throw_errno("idmapping " + op.source + " (mount_setattr MOUNT_ATTR_IDMAP)");
+            warn_unmapped(op.source, errno == EINVAL ? "its file system does not support it" : errno_text(errno),
+                          id, st.st_uid);
             continue;
         }
         out.described.push_back(op.source + ": uid " + std::to_string(st.st_uid) + " as " +
