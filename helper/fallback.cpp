@@ -137,7 +137,7 @@ Plan make_plan(const LaunchRequest& request) {
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     const Identity identity = choose_identity(request.host_ids);
-    if (::geteuid() == 0) plan.drop_to = HostIds{identity.outside_uid, identity.outside_gid};
+    if (::geteuid() == 0) plan.drop_to = HostIds{identity.outside_uid, identity.outside_gid};  // leased, or 65534
     plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
     return plan;
 }

@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "helper/userns.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {
@@ -144,12 +145,14 @@ HostIdLease lease_host_ids(const IdRange& range, const std::string& lock_dir) {
 }
 
 std::optional<HostIdLease> lease_if_root() {
-    if (::geteuid() != 0) return std::nullopt;
+    if (::geteuid() != 0 || !in_initial_user_namespace()) return std::nullopt;
     return lease_host_ids(load_id_range());
 }
 
 HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease) {
     if (lease) return HostIds{lease->uid, lease->gid};
+    // A root of a user namespace other than the initial one: 65534 there (choose_identity).
+    if (::geteuid() == 0) return HostIds{65534, 65534};
     return HostIds{::geteuid(), ::getegid()};
 }
 

@@ -58,8 +58,8 @@ struct HostIdLease {
 // directory writable by root alone. Throws aj::Error when every number is taken.
 HostIdLease lease_host_ids(const IdRange& range, const std::string& lock_dir = kLockDir);
 
-// For a root caller, a lease from the configured range; nullopt for anyone else (their
-// sandbox is their own uid/gid).
+// For a root caller (in the initial user namespace), a lease from the configured range;
+// nullopt for anyone else (their sandbox is their own uid/gid).
 std::optional<HostIdLease> lease_if_root();
 // The host ids a sandbox of this caller runs as: the lease's, or the caller's own.
 HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease);

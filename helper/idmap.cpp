@@ -65,7 +65,7 @@ sys::UniqueFd make_idmap_userns(const Identity& creator, const std::string& uid_
 
 IdmappedBinds prepare_idmapped_binds(const MountPlan& plan, const Identity& id) {
     IdmappedBinds out;
-    if (::geteuid() != 0) return out;
+    if (!id.leased) return out;
     std::map<std::pair<uid_t, gid_t>, sys::UniqueFd> namespaces;  // one per (owner, group)
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];

@@ -19,11 +19,15 @@ namespace aj::helper {
 
 Identity choose_identity(const std::optional<HostIds>& leased) {
     Identity id;
-    if (::geteuid() == 0) {
+    if (::geteuid() == 0 && !in_initial_user_namespace()) {
+        id.outside_uid = 65534;
+        id.outside_gid = 65534;
+    } else if (::geteuid() == 0) {
         if (!leased || leased->uid == 0 || leased->gid == 0)
             throw Error("a root caller's sandbox needs host ids leased for it (helper/id_pool.hpp)");
         id.outside_uid = leased->uid;
         id.outside_gid = leased->gid;
+        id.leased = true;
     } else {
         id.outside_uid = ::geteuid();
         id.outside_gid = ::getegid();
@@ -31,8 +35,22 @@ Identity choose_identity(const std::optional<HostIds>& leased) {
     return id;
 }
 
+bool in_initial_user_namespace() {
+    // The initial namespace maps all 2^32-1 ids onto themselves; a child cannot (its
+    // parent's ids are a subset).
+    std::string map;
+    try {
+        map = sys::read_file("/proc/self/uid_map", 4096);
+    } catch (const Error&) {
+        return false;
+    }
+    unsigned long long inside = 1, outside = 1, count = 0;
+    return std::sscanf(map.c_str(), "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
+           outside == 0 && count == 4294967295ULL;
+}
+
 CreatorIdentity::CreatorIdentity(const Identity& id) {
-    if (::geteuid() != 0 || id.outside_uid == 0) return;
+    if (!id.leased || ::geteuid() != 0) return;
     euid_ = ::geteuid();
     egid_ = ::getegid();
     securebits_ = sys::check(::prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), "PR_GET_SECUREBITS");
