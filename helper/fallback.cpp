@@ -243,6 +243,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     if (pidfd < 0) throw_errno("pidfd_open for the command");
     sys::UniqueFd child_fd(pidfd);
     cgroup.place(child);
+    if (request.confirm_host_ids) request.confirm_host_ids();
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), "g", "releasing the command");
     cgroup.watch_cpu_time(0);

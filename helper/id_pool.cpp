@@ -6,11 +6,14 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <charconv>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "helper/userns.hpp"
@@ -119,7 +122,56 @@ IdRange load_id_range(const std::string& path) {
     return parse_id_range(sys::read_all(fd.get(), 64 * 1024, "reading " + path), path);
 }
 
-HostIdLease lease_host_ids(const IdRange& range, const std::string& lock_dir) {
+HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check) : uid_(id), lock_(std::move(lock)) {
+    if (check == NssCheck::Now) {
+        if (id_known_to_nss(id))
+            throw HostIdsKnownToNss("host uid " + std::to_string(id) + " is known to NSS as a user or group");
+        confirmed_ = true;
+        return;
+    }
+    sys::Pipe answer = sys::make_pipe("creating the NSS check's pipe");
+    checker_ = ::fork();
+    if (checker_ < 0) throw_errno("forking the NSS check of host uid " + std::to_string(id));
+    if (checker_ == 0) {
+        std::string reply;
+        try {
+            reply = id_known_to_nss(id) ? "k" : "u";
+        } catch (const std::exception& e) {
+            reply = std::string("e") + e.what();
+        }
+        (void)!::write(answer.write.get(), reply.data(), reply.size());
+        ::_exit(0);
+    }
+    verdict_ = std::move(answer.read);
+}
+
+HostIdLease::HostIdLease(HostIdLease&& other) noexcept
+    : uid_(other.uid_), lock_(std::move(other.lock_)), checker_(std::exchange(other.checker_, -1)),
+      verdict_(std::move(other.verdict_)), confirmed_(other.confirmed_) {}
+
+HostIdLease::~HostIdLease() {
+    if (checker_ <= 0) return;
+    ::kill(checker_, SIGKILL);
+    sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
+}
+
+void HostIdLease::confirm_unknown_to_nss() {
+    if (confirmed_) return;
+    const std::string reply = sys::read_all(verdict_.get(), 4096, "reading the NSS check's answer");
+    verdict_.reset();
+    sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
+    checker_ = -1;
+    if (reply == "u") {
+        confirmed_ = true;
+        return;
+    }
+    if (reply == "k")
+        throw HostIdsKnownToNss("host uid " + std::to_string(uid_) + " is known to NSS as a user or group");
+    throw Error("checking host uid " + std::to_string(uid_) + " in NSS: " +
+                (reply.empty() ? std::string("the check died") : reply.substr(1)));
+}
+
+HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir) {
     const auto slash = lock_dir.rfind('/');
     if (slash != std::string::npos && slash > 0) open_trusted_dir(lock_dir.substr(0, slash), 0755);
     const UniqueFd dir = open_trusted_dir(lock_dir, 0700);
@@ -136,21 +188,24 @@ HostIdLease lease_host_ids(const IdRange& range, const std::string& lock_dir) {
             throw_errno("locking the lease " + lock_dir + "/" + name);
         }
         // Asked while holding the lock: whatever the answer, no other run is using the number.
-        if (id_known_to_nss(id)) continue;
-        return HostIdLease{id, static_cast<gid_t>(id), std::move(lock)};
+        try {
+            return HostIdLease(id, std::move(lock), check);
+        } catch (const HostIdsKnownToNss&) {
+            continue;  // an account: try the next number
+        }
     }
     throw Error("no free host uid for the sandbox: all " + std::to_string(range.count) + " ids from " +
                 std::to_string(range.first) + " are in use by live sandboxes or known to NSS (see " +
                 std::string(kIdsConf) + ")");
 }
 
-std::optional<HostIdLease> lease_if_root() {
+std::optional<HostIdLease> lease_if_root(NssCheck check) {
     if (::geteuid() != 0 || !in_initial_user_namespace()) return std::nullopt;
-    return lease_host_ids(load_id_range());
+    return lease_host_ids(load_id_range(), check);
 }
 
 HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease) {
-    if (lease) return HostIds{lease->uid, lease->gid};
+    if (lease) return HostIds{lease->uid(), lease->gid()};
     // A root of a user namespace other than the initial one: 65534 there (choose_identity).
     if (::geteuid() == 0) return HostIds{65534, 65534};
     return HostIds{::geteuid(), ::getegid()};

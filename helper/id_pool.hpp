@@ -4,9 +4,13 @@
 // The contract (the lock protocol, like runner/queue.hpp's, stated first):
 //   - The range comes from one file, kIdsConf ("first = N" and "count = N" lines; '#'
 //     comments). Missing file: the built-in kDefaultFirst/kDefaultCount.
-//   - Uid N and gid N are leased together. A number is a candidate only when NSS knows
-//     neither a user nor a group with it (getpwuid_r/getgrgid_r): a sandbox never runs as
-//     an account of the host.
+//   - Uid N and gid N are leased together. A sandbox runs as them only when NSS knows
+//     neither a user nor a group with that number (getpwuid_r/getgrgid_r): never as an
+//     account of the host. NSS can take milliseconds (loading its modules: 2 ms here, a
+//     third of a sandbox's start), so a foreground run asks it in a child process started
+//     with the lease, and the launch takes the answer (confirm_unknown_to_nss) just before
+//     anything of the sandbox may run; a known number ends that launch with
+//     HostIdsKnownToNss before any command exists, and the caller leases another.
 //   - The lease is an exclusive flock on kLockDir/N (a root-only directory; files 0600),
 //     taken without blocking. The lock, not the file, is the lease: it is released when
 //     the holder closes the fd or dies (a crashed runner leaks nothing), and the file is
@@ -45,22 +49,50 @@ IdRange parse_id_range(const std::string& text, const std::string& origin);
 // The range in force: `path` parsed, or the default when it does not exist.
 IdRange load_id_range(const std::string& path = kIdsConf);
 
+// The leased number turned out to be an account (or group) NSS knows.
+class HostIdsKnownToNss : public Error {
+public:
+    using Error::Error;
+};
+
+enum class NssCheck {
+    Now,         // asked before lease_host_ids returns; the lease is confirmed
+    Background,  // asked by a child process; confirm_unknown_to_nss() takes the answer
+};
+
 // A host uid/gid pair (the same number) and the lock that reserves it.
-struct HostIdLease {
-    uid_t uid = 0;
-    gid_t gid = 0;
-    sys::UniqueFd lock;
+class HostIdLease {
+public:
+    HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check);
+    ~HostIdLease();
+    HostIdLease(HostIdLease&& other) noexcept;
+    HostIdLease& operator=(HostIdLease&&) = delete;
+    HostIdLease(const HostIdLease&) = delete;
+    HostIdLease& operator=(const HostIdLease&) = delete;
+
+    uid_t uid() const { return uid_; }
+    gid_t gid() const { return static_cast<gid_t>(uid_); }
+    // Returns once NSS is known not to have the number (at once after the first time);
+    // throws HostIdsKnownToNss when it has, aj::Error when NSS could not be asked.
+    void confirm_unknown_to_nss();
+
+private:
+    uid_t uid_;
+    sys::UniqueFd lock_;
+    pid_t checker_ = -1;      // NssCheck::Background: the asking child, until reaped
+    sys::UniqueFd verdict_;   // its answer: "u" unknown, "k" known, or "e" + an error
+    bool confirmed_ = false;
 };
 
 // Leases a free uid/gid from `range`, starting at a random offset (two runs rarely try
 // the same numbers; a released number is rarely reused at once). Creates `lock_dir`
 // (0700, and its parent 0755) when missing and refuses one that is not a root-owned
 // directory writable by root alone. Throws aj::Error when every number is taken.
-HostIdLease lease_host_ids(const IdRange& range, const std::string& lock_dir = kLockDir);
+HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir = kLockDir);
 
 // For a root caller (in the initial user namespace), a lease from the configured range;
 // nullopt for anyone else (their sandbox is their own uid/gid).
-std::optional<HostIdLease> lease_if_root();
+std::optional<HostIdLease> lease_if_root(NssCheck check);
 // The host ids a sandbox of this caller runs as: the lease's, or the caller's own.
 HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease);
 

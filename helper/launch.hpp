@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ struct LaunchRequest {
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
     // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).
     std::optional<HostIds> host_ids = std::nullopt;
+    // Called once the sandbox is set up and before its command may start (a root caller's
+    // lease takes its NSS answer here: id_pool.hpp). Throwing ends the launch with nothing
+    // untrusted having run.
+    std::function<void()> confirm_host_ids = nullptr;
     // Caller fds that become the sandbox's 0, 1, 2.
     int stdio[3] = {0, 1, 2};
     // Whether LaunchResult::enforced gets the full description (only a report shows it).

@@ -52,8 +52,8 @@ policy::Policy load_run_policy(const std::string& spec, const std::string& polic
 
 int run(const RunOptions& o) {
     // A root caller's sandbox gets host ids of its own, leased until this run is over.
-    std::optional<helper::HostIdLease> lease;
-    if (!o.host_ids) lease = helper::lease_if_root();
+    std::optional<helper::HostIdLease> lease =
+        o.host_ids ? std::nullopt : helper::lease_if_root(helper::NssCheck::Background);
     const helper::HostIds sandbox = o.host_ids.value_or(helper::sandbox_host_ids(lease));
     const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox);
     const std::vector<std::string> argv = plugin.argv(o.command);
@@ -61,6 +61,9 @@ int run(const RunOptions& o) {
     const policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     helper::LaunchRequest request{policy, argv};
     request.host_ids = sandbox;
+    request.confirm_host_ids = [&lease] {
+        if (lease) lease->confirm_unknown_to_nss();
+    };
     plugin.apply(request);
     if (!o.workdir.empty()) request.workdir = o.workdir;
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
@@ -71,7 +74,23 @@ int run(const RunOptions& o) {
     if (!o.report_file.empty()) report_target.emplace(o.report_file);
 
     const std::string started_at = want_report ? utc_timestamp() : std::string();
-    helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
+    helper::LaunchResult result;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            result = helper::launch_or_fall_back(request, o.require_isolation);
+            break;
+        } catch (const helper::HostIdsKnownToNss& e) {
+            // Nothing of the sandbox ran: lease another number.
+            if (!lease || attempt == 8)
+                throw Error(std::string(e.what()) + ": keep the range of " + helper::kIdsConf + " clear of accounts");
+            std::fprintf(stderr, "aurora-jail: warning: %s (the range of %s holds accounts); leasing another\n",
+                         e.what(), helper::kIdsConf);
+            lease.reset();
+            lease.emplace(helper::lease_host_ids(helper::load_id_range(), helper::NssCheck::Background));
+            request.host_ids = helper::sandbox_host_ids(lease);
+            plugin.give_work_dir(*request.host_ids);
+        }
+    }
 
     if (want_report) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
@@ -158,7 +177,7 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
             if (!opts->detach) return run(*opts);
             // Leased before the record exists, so `status` shows the ids from the start;
             // the supervisor inherits the lease for the run's whole life.
-            const std::optional<helper::HostIdLease> lease = helper::lease_if_root();
+            const std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Now);
             opts->host_ids = helper::sandbox_host_ids(lease);
             return run_detached(opts->state_dir, opts->plugin, opts->command, *opts->host_ids,
                                 [opts](const std::string& run_id, const std::string& report) {

@@ -26,7 +26,7 @@ PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& 
     else run_id_ = remove_after ? runs.create_disposable_run(disposable_) : runs.create_run();
     run_dir_ = runs.run_dir(run_id_);
     remove_after_ = remove_after;
-    runs.give_work_dir(run_id_, sandbox.uid, sandbox.gid);
+    give_work_dir(sandbox);
 }
 
 PluginRunScope::~PluginRunScope() {
@@ -36,6 +36,11 @@ PluginRunScope::~PluginRunScope() {
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: removing run directory %s: %s\n", run_dir_.c_str(), e.what());
     }
+}
+
+void PluginRunScope::give_work_dir(const helper::HostIds& sandbox) const {
+    if (!plugin_) return;
+    RunRegistry(*state_).give_work_dir(run_id_, sandbox.uid, sandbox.gid);
 }
 
 std::vector<std::string> PluginRunScope::argv(const std::vector<std::string>& cmd) const {

@@ -39,6 +39,8 @@ public:
     // The policy file the manifest names (looked up in STATE/policies, then the usual
     // policy directories), or "" for the default; `explicit_policy` (--policy) wins.
     std::string policy_spec(const std::string& explicit_policy) const;
+    // Gives the run directory's work/ to these host ids (a no-op without a plugin).
+    void give_work_dir(const helper::HostIds& sandbox) const;
     // Adds the /plugin and /work binds and the cwd.
     void apply(helper::LaunchRequest& request) const;
     // Adds "plugin", "run_id" and "run_dir" to a run report.
