@@ -1,8 +1,5 @@
 #include "helper/cgroup_sandbox.hpp"
 
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -11,11 +8,13 @@
 namespace aj::helper {
 namespace {
 
+// The cgroup enforces this limit of the policy: say so in its "limits" entry.
 template <typename T>
-void set_backend(nlohmann::json& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
+void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
     if (!value || backend == LimitBackend::None) return;
-    enforced["limits"][limit]["backend"] = backend_name(backend);
-    enforced["limits"][limit]["value"] = *value;
+    LimitRecord& entry = enforced.limits[limit];
+    entry.backend = backend_name(backend);
+    entry.value = *value;
 }
 
 bool wants_cgroup(const policy::Policy& policy) {
@@ -25,14 +24,13 @@ bool wants_cgroup(const policy::Policy& policy) {
 
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
-    : policy_(policy) {
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
     if (use == CgroupUse::LimitsOnly && !wants_cgroup(policy)) return;
     cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
-    if (cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None && policy.limits.memory_mb)
-        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
-                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_AS; }),
-                      rlimits.end());
+}
+
+bool SandboxCgroup::enforces_memory() const {
+    return cgroup_ && policy_.limits.memory_mb && cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None;
 }
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
@@ -86,10 +84,11 @@ void SandboxCgroup::stop_watch() {
     if (watch_.joinable()) watch_.join();
 }
 
-void SandboxCgroup::finish(nlohmann::json& enforced) {
+void SandboxCgroup::finish(EnforcementRecord& enforced) {
     stop_watch();
+    CgroupRecord& record = enforced.cgroup.emplace();
     if (!cgroup_) {
-        enforced["cgroup"] = {{"created", false}, {"reason", "the policy sets no cgroup-backed limit"}};
+        record.reason = "the policy sets no cgroup-backed limit";
         return;
     }
     const Cgroup& cg = *cgroup_;
@@ -98,18 +97,17 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
     set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
     if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None)
-        enforced["limits"]["cpu_sec"]["backend"] =
-            std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+        enforced.limits["cpu_sec"].backend = std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
 
     CgroupStats stats = cg.stats();
-    nlohmann::json j = cg.describe();  // its directories: tests check they are gone
-    if (stats.memory_peak_bytes) j["memory_peak_bytes"] = *stats.memory_peak_bytes;
-    bool oom = stats.oom_kills && *stats.oom_kills > 0;
-    j["oom_killed"] = oom;
-    if (stats.cpu_sec) j["cpu_sec"] = *stats.cpu_sec;
-    j["cpu_time_exceeded"] = cpu_exceeded_.load();
-    j["placed_by"] = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
-    enforced["cgroup"] = j;
+    record.created = true;
+    record.layout = cg.describe();  // its directories: tests check they are gone
+    record.memory_peak_bytes = stats.memory_peak_bytes;
+    const bool oom = stats.oom_kills && *stats.oom_kills > 0;
+    record.oom_killed = oom;
+    record.cpu_sec = stats.cpu_sec;
+    record.cpu_time_exceeded = cpu_exceeded_.load();
+    record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     if (oom)
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
                      static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
-#include "helper/rlimits.hpp"
+#include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -35,17 +35,16 @@ public:
     // Creates the cgroup for the policy's limits. With CgroupUse::LimitsOnly, none when
     // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
     // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
-    // period, 10-18 ms here). Where the cgroup enforces memory,
-    // RLIMIT_AS is dropped from `rlimits`: address space is not memory use (runtimes
-    // reserve far more than they touch), and the hog must meet the cgroup's OOM killer,
-    // which the report can name, rather than a malloc failure it cannot.
-    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use);
+    // period, 10-18 ms here).
+    SandboxCgroup(const policy::Policy& policy, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;
 
     // Whether a cgroup exists for this launch (and so must be emptied before removal).
     bool exists() const { return cgroup_.has_value(); }
+    // Whether the cgroup enforces the policy's max_memory_mb (plan_limits() needs to know).
+    bool enforces_memory() const;
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;
@@ -57,10 +56,10 @@ public:
     // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
     // member except `spare` (the sandbox's PID 1, which then reports the kill).
     void watch_cpu_time(pid_t spare);
-    // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend and a
-    // "cgroup" object), prints one stderr line when the OOM killer or the CPU watch
-    // ended the command, kills what is left and removes the cgroup.
-    void finish(nlohmann::json& enforced);
+    // Stops the watch, records backends and statistics in `enforced` (the limits it
+    // enforces and its cgroup part), prints one stderr line when the OOM killer or the CPU
+    // watch ended the command, kills what is left and removes the cgroup.
+    void finish(EnforcementRecord& enforced);
 
 private:
     void stop_watch();

@@ -2,26 +2,25 @@
 
 #include <grp.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 
+#include "helper/caps.hpp"
 #include "helper/cgroup_sandbox.hpp"
+#include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
 #include "helper/init.hpp"
 #include "helper/landlock.hpp"
+#include "helper/limits_plan.hpp"
+#include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
@@ -43,42 +42,54 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/random", policy::PathMode::ReadOnly},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
+// Who the command runs as without a user namespace of its own.
+enum class FallbackIdentity {
+    Caller,  // a non-root caller: its own uid, ambient capabilities cleared
+    // A root caller: the run's leased host ids (helper/id_pool.hpp; 65534 for the root of
+    // another user namespace), after emptying the bounding set.
+    Switched,
+    // A root caller in a user namespace that denies setgroups or does not map 65534
+    // (`unshare -r`, some container runtimes): no switch can succeed there, so the
+    // command keeps uid 0 of that namespace (the namespace owner's uid outside), with
+    // every capability dropped. Reported as not enforced.
+    RootWithoutCapabilities,
+};
+
+FallbackIdentity choose_fallback_identity() {
+    if (::geteuid() != 0) return FallbackIdentity::Caller;
+    if (setgroups_allowed() && ids_mapped(kNobody, kNobody)) return FallbackIdentity::Switched;
+    return FallbackIdentity::RootWithoutCapabilities;
+}
+
 struct Plan {
-    std::vector<RlimitSetting> rlimits;
+    LimitsPlan limits;  // planned once the cgroup exists (what it enforces is an input)
     std::vector<std::string> env;
     std::vector<LandlockRule> landlock;
     LandlockOptions landlock_options;
     std::string cwd;
-    std::optional<HostIds> drop_to;  // a root caller's leased host ids
-    std::optional<std::uint64_t> timeout_sec;
-    std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
+    FallbackIdentity identity = FallbackIdentity::Caller;
+    HostIds switch_to;  // FallbackIdentity::Switched: the run's leased host ids (or 65534)
     policy::SeccompProgram seccomp;
 };
 
-// Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
-enum : char { kExecFailed = 'E', kSetupFailed = 'S' };
-
-void send(int fd, char kind, int err, const std::string& text) {
-    std::string msg(1, kind);
-    msg.append(reinterpret_cast<const char*>(&err), sizeof err);
-    msg += text;
-    ssize_t ignored = ::write(fd, msg.data(), msg.size());  // nothing more we can do on failure
-    (void)ignored;
-}
+// The runner's one release on the sync pipe, once the command is in its cgroup.
+constexpr char kPlacedInCgroup = 'g';
 
 // A root caller without namespaces would run the command as real root: become the run's
 // leased host ids, after emptying the bounding set (which needs the capabilities we are
-// about to lose).
-void drop_privileges(const std::optional<HostIds>& to) {
-    if (to) {
+// about to lose), or, where no switch is possible, keep the uid without any capability.
+void drop_privileges(FallbackIdentity identity, const HostIds& to) {
+    if (identity == FallbackIdentity::Switched) {
         for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
         sys::check(::setgroups(0, nullptr), "setgroups(0)");
-        sys::check(::setresgid(to->gid, to->gid, to->gid), "setresgid " + std::to_string(to->gid));
-        sys::check(::setresuid(to->uid, to->uid, to->uid), "setresuid " + std::to_string(to->uid));
+        sys::check(::setresgid(to.gid, to.gid, to.gid), "setresgid " + std::to_string(to.gid));
+        sys::check(::setresuid(to.uid, to.uid, to.uid), "setresuid " + std::to_string(to.uid));
         // A credential change clears the parent-death signal.
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
     }
+    // Empty bounding and inheritable sets: execve as uid 0 then grants nothing either.
+    if (identity == FallbackIdentity::RootWithoutCapabilities) drop_all_capabilities();
     sys::check(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities");
 }
 
@@ -91,16 +102,17 @@ void drop_privileges(const std::optional<HostIds>& to) {
         install_stdio(request.stdio);
         close_fds_except({sync_fd, report_fd});
         char go = 0;
-        if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1) ::_exit(kExitInternal);
+        if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1 || go != kPlacedInCgroup)
+            ::_exit(kExitInternal);
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
-        drop_privileges(plan.drop_to);
+        drop_privileges(plan.identity, plan.switch_to);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
-        apply_rlimits(plan.rlimits);
+        apply_rlimits(plan.limits.rlimits);
         apply_quota_rlimits();
-        if (plan.max_pids) apply_nproc_headroom(*plan.max_pids);
+        if (plan.limits.nproc_headroom) apply_nproc_headroom(*plan.limits.nproc_headroom);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -110,10 +122,10 @@ void drop_privileges(const std::optional<HostIds>& to) {
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
         load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
-        send(report_fd, kExecFailed, err, request.argv.at(0));
+        send_message(report_fd, MessageKind::ExecError, err, request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
     } catch (const std::exception& e) {
-        send(report_fd, kSetupFailed, 0, e.what());
+        send_message(report_fd, MessageKind::SetupError, 0, e.what());
     }
     ::_exit(kExitInternal);
 }
@@ -121,8 +133,6 @@ void drop_privileges(const std::optional<HostIds>& to) {
 Plan make_plan(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Plan plan;
-    plan.rlimits = plan_rlimits(policy, RlimitScope::HostUserNamespace);
-    plan.max_pids = policy.limits.pids;
     plan.env = build_environment(policy.env, environ);
     plan.landlock = landlock_rules_for(policy);
     for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
@@ -136,42 +146,57 @@ Plan make_plan(const LaunchRequest& request) {
     }
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
-    const Identity identity = choose_identity(request.host_ids);
-    if (::geteuid() == 0) plan.drop_to = HostIds{identity.outside_uid, identity.outside_gid};  // leased, or 65534
-    plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
+    plan.identity = choose_fallback_identity();
+    if (plan.identity == FallbackIdentity::Switched) {
+        const Identity id = choose_identity(request.host_ids);  // leased, or 65534 (namespaced root)
+        plan.switch_to = {id.outside_uid, id.outside_gid};
+    }
     return plan;
 }
 
-nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
-                        const std::vector<std::string>& not_enforced) {
-    nlohmann::json limits = nlohmann::json::object();
-    for (const auto& r : plan.rlimits)
-        if (r.name != "core") limits[r.name] = {{"value", r.requested}, {"backend", "rlimit"}};
-    const auto& l = request.policy.limits;
-    if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
-    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
-        if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
-    if (l.pids) limits["pids"] = {{"value", *l.pids}, {"backend", "rlimit (per-uid headroom, approximate)"}};
-    if (l.cpus) limits["cpus"]["value"] = *l.cpus;
-    if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
-    nlohmann::json rules = nlohmann::json::array();
-    for (const auto& r : plan.landlock)
-        rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
-    return {{"namespaces", nlohmann::json::array()},
-            {"no_new_privs", true},
-            {"identity", plan.drop_to ? "the run's leased host uid/gid (root caller)" : "the caller's uid"},
-            {"capabilities", plan.drop_to ? "all dropped (bounding set emptied, then the leased uid)" : "ambient cleared"},
-            {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
-            {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
-                          {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
-                          {"ipc_scoped", landlock.abi >= 6}}},
-            {"environment", "cleared; policy pass/set only"},
-            {"session", "setsid"},
-            {"limits", limits},
-            {"not_enforced", not_enforced}};
+const char* identity_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "the caller's uid";
+        case FallbackIdentity::Switched: return "the run's own host uid/gid (root caller)";
+        case FallbackIdentity::RootWithoutCapabilities:
+            return "the caller's uid 0 of its user namespace (setgroups denied or 65534 unmapped there)";
+    }
+    return "?";
 }
 
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+const char* capabilities_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "ambient cleared";
+        case FallbackIdentity::Switched: return "all dropped (bounding set emptied, then the run's uid)";
+        case FallbackIdentity::RootWithoutCapabilities: return "all dropped (bounding set emptied, uid 0 kept)";
+    }
+    return "?";
+}
+
+EnforcementRecord describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
+                           const std::vector<std::string>& not_enforced) {
+    EnforcementRecord r;
+    record_planned_limits(r, plan.limits);
+    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"}) r.limits.try_emplace(name);
+    const auto& l = request.policy.limits;
+    if (l.pids) r.limits["pids"] = {*l.pids, "rlimit (per-uid headroom, approximate)", std::nullopt};
+    if (l.cpus) r.limits["cpus"].value = *l.cpus;
+    if (l.memory_mb) r.limits["memory_mb"].value = *l.memory_mb;
+    r.identity = identity_text(plan.identity);
+    r.capabilities = capabilities_text(plan.identity);
+    r.seccomp.instructions = plan.seccomp.instructions.size();
+    LandlockRecord& rules = r.landlock.emplace();
+    rules.abi = landlock.abi;
+    if (landlock.abi)
+        for (const auto& rule : plan.landlock)
+            rules.rules.push_back(rule.path + (rule.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
+    rules.tcp_denied = landlock.abi >= 4 && plan.landlock_options.deny_tcp;
+    rules.ipc_scoped = landlock.abi >= 6;
+    r.environment = "cleared; policy pass/set only";
+    r.session = "setsid";
+    r.not_enforced = not_enforced;
+    return r;
+}
 
 }  // namespace
 
@@ -215,6 +240,9 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
                                              "Landlock allows",
                                              "pid, ipc and uts isolation", "/tmp size (no private /tmp)"};
     if (landlock.abi == 0) not_enforced[0] = "file system restrictions: no Landlock (" + landlock.reason + ")";
+    if (plan.identity == FallbackIdentity::RootWithoutCapabilities)
+        not_enforced.push_back("uid 65534 for a root caller (this user namespace denies setgroups or does not map "
+                               "65534: the command keeps uid 0 here, without capabilities)");
     if (policy.network == policy::NetworkMode::None)
         not_enforced.push_back(landlock.abi >= 4 ? "network isolation (only TCP bind/connect are denied, by Landlock)"
                                                  : "network isolation");
@@ -223,7 +251,8 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
                  namespaces_unavailable_reason(probe).c_str(), list.c_str());
 
-    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
+    plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory());
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = sys::make_pipe("creating the report pipe");
@@ -239,76 +268,27 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-    if (pidfd < 0) throw_errno("pidfd_open for the command");
-    sys::UniqueFd child_fd(pidfd);
     cgroup.place(child);
     if (request.confirm_host_ids) request.confirm_host_ids();
     // A command that died before its release (its report says why) is collected below.
-    (void)sys::write_unless_reader_gone(sync.write.get(), "g", "releasing the command");
+    (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
+                                        "releasing the command");
     cgroup.watch_cpu_time(0);
 
-    // Supervise: forward signals to the command's session, enforce the wall timeout.
-    bool timed_out = false;
-    const auto deadline = plan.timeout_sec ? started + std::chrono::seconds(*plan.timeout_sec) : Clock::time_point::max();
-    while (true) {
-        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        int wait_ms = -1;
-        if (plan.timeout_sec) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-            wait_ms = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 60000));
-        }
-        int n = ::poll(fds, 2, wait_ms);
-        if (n < 0 && errno != EINTR) throw_errno("waiting for the command");
-        if (fds[0].revents) break;
-        if (fds[1].revents & POLLIN) {
-            signalfd_siginfo si{};
-            if (::read(signals.fd(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                ::kill(-child, static_cast<int>(si.ssi_signo));
-                ::kill(child, static_cast<int>(si.ssi_signo));
-            }
-        }
-        if (plan.timeout_sec && Clock::now() >= deadline && !timed_out) {
-            timed_out = true;
-            ::kill(-child, SIGKILL);
-            ::kill(child, SIGKILL);
-        }
-    }
-    int status = 0;
-    rusage usage{};
-    sys::retry_eintr([&] { return ::wait4(child, &status, 0, &usage); });
+    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
 
-    LaunchResult result;
+    LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
-    result.user_cpu_sec = seconds(usage.ru_utime);
-    result.sys_cpu_sec = seconds(usage.ru_stime);
     result.mode = "rlimit-only";
-    result.host = plan.drop_to.value_or(HostIds{::geteuid(), ::getegid()});
+    result.timeout_sec = plan.limits.timeout_sec;
+    result.host = plan.identity == FallbackIdentity::Switched ? plan.switch_to : HostIds{::geteuid(), ::getegid()};
 
-    std::string msg = sys::read_all(report.read.get(), 8192, "reading the command's report");
-    if (msg.size() >= 1 + sizeof(int)) {
-        int err = 0;
-        std::memcpy(&err, msg.data() + 1, sizeof err);
-        std::string text = msg.substr(1 + sizeof err);
-        if (msg[0] == kSetupFailed) throw Error("sandbox setup (rlimit-only): " + text);
-        int code = exit_code_for_exec_errno(err);
-        if (code == kExitNotFound) throw Error(text + ": not found", code, err);
-        throw Error(text + ": cannot execute: " + errno_text(err), code, err);
-    }
-    if (timed_out) {
-        result.timed_out = true;
-        result.exit_code = kExitTimeout;
-    } else if (WIFSIGNALED(status)) {
-        result.signal = WTERMSIG(status);
-        result.exit_code = 128 + WTERMSIG(status);
-    } else {
-        result.exit_code = WEXITSTATUS(status);
-    }
-
-    if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
-    cgroup.finish(result.enforced);
+    EnforcementRecord enforced;
+    if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }
 

@@ -20,6 +20,7 @@
 #include "helper/fds.hpp"
 #include "helper/idmap.hpp"
 #include "helper/init.hpp"
+#include "helper/limits_plan.hpp"
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
 #include "helper/net.hpp"
@@ -43,12 +44,11 @@ namespace {
 struct Prepared {
     const LaunchRequest& request;
     MountPlan mounts;
-    std::vector<RlimitSetting> rlimits;
+    LimitsPlan limits;
     std::vector<std::string> env;
     Identity identity;
     int ns_flags = 0;
     std::string cwd;
-    std::optional<std::uint64_t> timeout_sec;
     IdmappedBinds idmapped = {};  // rw binds PID 1 attaches as the runner captured them
 };
 
@@ -110,7 +110,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
-        apply_rlimits(p.rlimits);
+        apply_rlimits(p.limits.rlimits);
         apply_quota_rlimits();
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
         verify_no_capabilities();
@@ -173,38 +173,6 @@ policy::SeccompProgram receive_second_release(int sync_read) {
     ::_exit(kExitInternal);
 }
 
-LaunchResult to_result(const SandboxOutcome& o) {
-    if (o.setup_error) throw Error("sandbox setup: " + *o.setup_error);
-    if (o.exec_errno) {
-        int code = exit_code_for_exec_errno(*o.exec_errno);
-        if (code == kExitNotFound) throw Error(o.exec_command + ": not found", code, *o.exec_errno);
-        throw Error(o.exec_command + ": cannot execute: " + errno_text(*o.exec_errno), code, *o.exec_errno);
-    }
-    LaunchResult r;
-    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-    r.user_cpu_sec = seconds(o.usage.ru_utime);
-    r.sys_cpu_sec = seconds(o.usage.ru_stime);
-    if (o.command_status) {
-        int st = *o.command_status;
-        if (WIFSIGNALED(st)) {
-            r.signal = WTERMSIG(st);
-            r.exit_code = 128 + WTERMSIG(st);
-        } else {
-            r.exit_code = WEXITSTATUS(st);
-        }
-        return r;
-    }
-    if (o.timed_out) {
-        r.timed_out = true;
-        r.exit_code = kExitTimeout;
-        return r;
-    }
-    const int st = o.init_status;
-    throw Error("sandbox init ended without a report (" +
-                (WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
-                                 : "exit " + std::to_string(WEXITSTATUS(st))) + ")");
-}
-
 }  // namespace
 
 LaunchResult launch(const LaunchRequest& request) {
@@ -212,21 +180,20 @@ LaunchResult launch(const LaunchRequest& request) {
     if (request.argv.empty()) throw Error("run: no command given");
 
     // 1. Decide everything that can be decided (and can fail) before any namespace exists.
+    // The cgroup exists before the clone (a v2 parent may first move us into a leaf), and
+    // what it enforces is one input of the limits plan.
     const policy::Policy& policy = request.policy;
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir),
-               plan_rlimits(policy, RlimitScope::OwnUserNamespace),
+               plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(request.host_ids),
                namespace_flags(policy),
-               request.cwd.value_or(request.workdir.value_or("/")),
-               request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
+               request.cwd.value_or(request.workdir.value_or("/"))};
 
     // A root caller's rw binds of other owners' trees, idmapped to the sandbox's host uid.
     p.idmapped = prepare_idmapped_binds(p.mounts, p.identity);
-
-    // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
-    SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -278,21 +245,21 @@ LaunchResult launch(const LaunchRequest& request) {
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_cpu_time(child);
     SandboxOutcome outcome =
-        supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
+        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists());
     guard.release();
 
-    LaunchResult result = to_result(outcome);
+    LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
+    result.timeout_sec = p.limits.timeout_sec;
     result.host = {p.identity.outside_uid, p.identity.outside_gid};
-    if (request.describe_enforcement) {
-        result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
+    EnforcementRecord enforced;
+    if (request.describe_enforcement)
+        enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
+    if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;
-        // The wall limit in force may come from the request (--timeout), not the policy.
-        result.enforced["limits"]["timeout_sec"]["value"] =
-            p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);
-    }
-    cgroup.finish(result.enforced);
     return result;
 }
 
