@@ -42,6 +42,8 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/random", policy::PathMode::ReadOnly},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
+constexpr uid_t kNobody = 65534;
+
 // Who the command runs as without a user namespace of its own.
 enum class FallbackIdentity {
     Caller,  // a non-root caller: its own uid, ambient capabilities cleared
