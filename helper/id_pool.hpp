@@ -6,8 +6,8 @@
 //     comments). Missing file: the built-in kDefaultFirst/kDefaultCount.
 //   - Uid N and gid N are leased together. A sandbox runs as them only when NSS knows
 //     neither a user nor a group with that number (getpwuid_r/getgrgid_r): never as an
-//     account of the host. NSS can take milliseconds (loading its modules: 2 ms here, a
-//     third of a sandbox's start), so a foreground run asks it in a child process started
+//     account of the host. NSS can take milliseconds (loading its modules: 2-6 ms of
+//     CPU with nss-systemd on Debian 12, as much as a sandbox's start), so a foreground run asks it in a child process started
 //     with the lease, and the launch takes the answer (confirm_unknown_to_nss) just before
 //     anything of the sandbox may run; a known number ends that launch with
 //     HostIdsKnownToNss before any command exists, and the caller leases another.
