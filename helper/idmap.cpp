@@ -48,7 +48,15 @@ sys::UniqueFd make_idmap_userns(const Identity& creator, const std::string& uid_
             }
             ::_exit(0);
         }
-        if (child < 0) throw_errno("creating the user namespace of an idmapped bind (clone)");
+        if (child < 0) {
+            // Refused like the sandbox's own clone would be: the caller falls back to
+            // rlimit-only mode, where there are no binds to idmap.
+            const int err = errno;
+            const std::string what = "creating the user namespace of an idmapped bind (clone): " + errno_text(err);
+            if (err == EPERM || err == EACCES || err == EINVAL || err == ENOSPC || err == EUSERS || err == ENOSYS)
+                throw NamespacesRefused(what, kExitInternal, err);
+            throw Error(what, kExitInternal, err);
+        }
     }
     ChildGuard guard(child);
     hold.read.reset();
