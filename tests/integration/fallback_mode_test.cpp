@@ -154,3 +154,18 @@ TEST(Fallback, SetgroupsDeniedRunsWithTheIdentityItHas) {
     EXPECT_NE(j["enforced"]["identity"].get<std::string>().find("uid 0"), std::string::npos) << j["enforced"];
     EXPECT_EQ(j["enforced"]["capabilities"], "all dropped (bounding set emptied, uid 0 kept)");
 }
+
+// A root caller's workdir owned by another user would be idmapped in namespaces mode; on a
+// host that refuses user namespaces, that preparation must not turn the fallback into an
+// error (rlimit-only mode has no mounts to idmap).
+TEST(Fallback, WorkdirOfAnotherOwnerStillFallsBack) {
+    if (!aj::test::running_as_root()) GTEST_SKIP() << "idmapped binds are a root caller's";
+    aj::test::TempDir dir;
+    const std::string work = dir.path() + "/work";
+    ASSERT_EQ(::mkdir(work.c_str(), 0777), 0);
+    ASSERT_EQ(::chmod(work.c_str(), 0777), 0);
+    ASSERT_EQ(::chown(work.c_str(), 4242, 4242), 0);
+    auto r = run_without_namespaces({"run", "--workdir", work, "--", "/bin/true"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("rlimit-only mode"), std::string::npos) << r.err;
+}
