@@ -28,13 +28,12 @@
 #include "helper/supervisor.hpp"
 #include "policy/sys.hpp"
 #include "helper/userns.hpp"
+#include "helper/userns_quotas.hpp"
 
 extern char** environ;
 
 namespace aj::helper {
 namespace {
-
-constexpr uid_t kNobody = 65534;
 
 // Device files a command commonly needs even when the policy names none (the
 // namespaces mode's minimal /dev offers the same).
@@ -44,10 +43,14 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/random", policy::PathMode::ReadOnly},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
+constexpr uid_t kNobody = 65534;
+
 // Who the command runs as without a user namespace of its own.
 enum class FallbackIdentity {
     Caller,  // a non-root caller: its own uid, ambient capabilities cleared
-    Nobody,  // a root caller: uid/gid 65534, after emptying the bounding set
+    // A root caller: the run's leased host ids (helper/id_pool.hpp; 65534 for the root of
+    // another user namespace), after emptying the bounding set.
+    Switched,
     // A root caller in a user namespace that denies setgroups or does not map 65534
     // (`unshare -r`, some container runtimes): no switch can succeed there, so the
     // command keeps uid 0 of that namespace (the namespace owner's uid outside), with
@@ -57,7 +60,7 @@ enum class FallbackIdentity {
 
 FallbackIdentity choose_fallback_identity() {
     if (::geteuid() != 0) return FallbackIdentity::Caller;
-    if (setgroups_allowed() && ids_mapped(kNobody, kNobody)) return FallbackIdentity::Nobody;
+    if (setgroups_allowed() && ids_mapped(kNobody, kNobody)) return FallbackIdentity::Switched;
     return FallbackIdentity::RootWithoutCapabilities;
 }
 
@@ -68,22 +71,23 @@ struct Plan {
     LandlockOptions landlock_options;
     std::string cwd;
     FallbackIdentity identity = FallbackIdentity::Caller;
+    HostIds switch_to;  // FallbackIdentity::Switched: the run's leased host ids (or 65534)
     policy::SeccompProgram seccomp;
 };
 
 // The runner's one release on the sync pipe, once the command is in its cgroup.
 constexpr char kPlacedInCgroup = 'g';
 
-// A root caller without namespaces would run the command as real root: become nobody,
-// after emptying the bounding set (which needs the capabilities we are about to lose),
-// or, where no switch is possible, keep the uid without any capability.
-void drop_privileges(FallbackIdentity identity) {
-    if (identity == FallbackIdentity::Nobody) {
+// A root caller without namespaces would run the command as real root: become the run's
+// leased host ids, after emptying the bounding set (which needs the capabilities we are
+// about to lose), or, where no switch is possible, keep the uid without any capability.
+void drop_privileges(FallbackIdentity identity, const HostIds& to) {
+    if (identity == FallbackIdentity::Switched) {
         for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
         sys::check(::setgroups(0, nullptr), "setgroups(0)");
-        sys::check(::setresgid(kNobody, kNobody, kNobody), "setresgid 65534");
-        sys::check(::setresuid(kNobody, kNobody, kNobody), "setresuid 65534");
+        sys::check(::setresgid(to.gid, to.gid, to.gid), "setresgid " + std::to_string(to.gid));
+        sys::check(::setresuid(to.uid, to.uid, to.uid), "setresuid " + std::to_string(to.uid));
         // A credential change clears the parent-death signal.
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
     }
@@ -109,10 +113,11 @@ void drop_privileges(FallbackIdentity identity) {
         // A new session, whose controlling terminal is the relay's own (if any), never the caller's.
         sys::check(::setsid(), "setsid");
         take_controlling_terminal(stdio);
-        drop_privileges(plan.identity);
+        drop_privileges(plan.identity, plan.switch_to);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.limits.rlimits);
+        apply_quota_rlimits();
         if (plan.limits.nproc_headroom) apply_nproc_headroom(*plan.limits.nproc_headroom);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
@@ -151,13 +156,17 @@ Plan make_plan(const LaunchRequest& request) {
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     plan.identity = choose_fallback_identity();
+    if (plan.identity == FallbackIdentity::Switched) {
+        const Identity id = choose_identity(request.host_ids);  // leased, or 65534 (namespaced root)
+        plan.switch_to = {id.outside_uid, id.outside_gid};
+    }
     return plan;
 }
 
 const char* identity_text(FallbackIdentity identity) {
     switch (identity) {
         case FallbackIdentity::Caller: return "the caller's uid";
-        case FallbackIdentity::Nobody: return "uid/gid 65534 (root caller)";
+        case FallbackIdentity::Switched: return "the run's own host uid/gid (root caller)";
         case FallbackIdentity::RootWithoutCapabilities:
             return "the caller's uid 0 of its user namespace (setgroups denied or 65534 unmapped there)";
     }
@@ -167,7 +176,7 @@ const char* identity_text(FallbackIdentity identity) {
 const char* capabilities_text(FallbackIdentity identity) {
     switch (identity) {
         case FallbackIdentity::Caller: return "ambient cleared";
-        case FallbackIdentity::Nobody: return "all dropped (bounding set emptied, then uid 65534)";
+        case FallbackIdentity::Switched: return "all dropped (bounding set emptied, then the run's uid)";
         case FallbackIdentity::RootWithoutCapabilities: return "all dropped (bounding set emptied, uid 0 kept)";
     }
     return "?";
@@ -271,6 +280,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     report.write.reset();
     stdio.started();
     cgroup.place(child);
+    if (request.confirm_host_ids) request.confirm_host_ids();
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
                                         "releasing the command");
@@ -286,6 +296,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "rlimit-only";
     result.timeout_sec = plan.limits.timeout_sec;
+    result.host = plan.identity == FallbackIdentity::Switched ? plan.switch_to : HostIds{::geteuid(), ::getegid()};
 
     EnforcementRecord enforced;
     if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);

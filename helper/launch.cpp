@@ -19,6 +19,7 @@
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
+#include "helper/idmap.hpp"
 #include "helper/init.hpp"
 #include "helper/init_title.hpp"
 #include "helper/limits_plan.hpp"
@@ -33,6 +34,7 @@
 #include "helper/supervisor.hpp"
 #include "policy/sys.hpp"
 #include "helper/userns.hpp"
+#include "helper/userns_quotas.hpp"
 
 extern char** environ;
 
@@ -51,6 +53,7 @@ struct Prepared {
     int ns_flags = 0;
     std::string cwd;
     SandboxStdio stdio;
+    IdmappedBinds idmapped = {};  // rw binds PID 1 attaches as the runner captured them
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
@@ -113,6 +116,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         take_controlling_terminal(p.stdio);
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.limits.rlimits);
+        apply_quota_rlimits();
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
         verify_no_capabilities();
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
@@ -138,7 +142,13 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sync.write.reset();
         report.read.reset();
         install_stdio(p.stdio);
-        close_fds_except({sync.read.get(), report.write.get()});
+        std::vector<int> keep{sync.read.get(), report.write.get()};
+        std::map<std::size_t, int> captured;
+        for (const auto& [index, tree] : p.idmapped.trees) {
+            keep.push_back(tree.get());
+            captured.emplace(index, tree.get());
+        }
+        close_fds_except(keep);
 
         wait_for_runner(sync.read.get(), kMapsWritten);
         become_sandbox_user(p.identity);
@@ -146,7 +156,8 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        build_root(p.mounts);
+        limit_user_namespace_quotas();
+        build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
@@ -185,10 +196,13 @@ LaunchResult launch(const LaunchRequest& request) {
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
-               choose_identity(),
+               choose_identity(request.host_ids),
                namespace_flags(policy),
                request.cwd.value_or(request.workdir.value_or("/")),
                stdio.sandbox_side()};
+
+    // A root caller's rw binds of other owners' trees, idmapped to the sandbox's host uid.
+    p.idmapped = prepare_idmapped_binds(p.mounts, p.identity);
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -200,10 +214,15 @@ LaunchResult launch(const LaunchRequest& request) {
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
     // On a pure cgroup v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
     // no migration, whose write lock waits out an RCU grace period.
+    // The user namespace is created as the sandbox's host identity: the kernel charges
+    // its owner for what the sandbox creates (userns.hpp, CreatorIdentity).
     bool born_in_cgroup = false;
+    CreatorIdentity creator(p.identity);
     pid_t child = clone_into_namespaces(p.ns_flags, cgroup.clone_into_fd(), &born_in_cgroup);
     if (child == 0) sandbox_main(p, sync, report);
+    creator.restore();
     if (born_in_cgroup) cgroup.mark_placed_by_clone();
+    p.idmapped.trees.clear();  // PID 1 holds its own copies
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
@@ -228,6 +247,7 @@ LaunchResult launch(const LaunchRequest& request) {
             alive = false;
         }
     }
+    if (request.confirm_host_ids) request.confirm_host_ids();
     if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
@@ -245,11 +265,14 @@ LaunchResult launch(const LaunchRequest& request) {
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
     result.timeout_sec = p.limits.timeout_sec;
+    result.host = {p.identity.outside_uid, p.identity.outside_gid};
     EnforcementRecord enforced;
     if (request.describe_enforcement)
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
     cgroup.finish(enforced);
     result.enforced = to_json(enforced, request.describe_enforcement);
+    if (request.describe_enforcement && result.enforced["identity"].is_object())
+        result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;
     return result;
 }
 

@@ -2,7 +2,10 @@
 // Policy (namespaces mode) and report how it ended. launch.cpp is the recipe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +37,13 @@ struct OverlayMount {
     std::string inside;  // absolute path inside the sandbox
 };
 
+// The host uid/gid a root caller's sandbox runs as: leased for this run alone
+// (helper/id_pool.hpp), the lease held by the caller until launch returns.
+struct HostIds {
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
 struct LaunchRequest {
     // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
     // builds the root); the sandbox only loads the result.
@@ -45,6 +55,12 @@ struct LaunchRequest {
     std::vector<OverlayMount> overlays = {};  // namespaces mode only
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
+    // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).
+    std::optional<HostIds> host_ids = std::nullopt;
+    // Called once the sandbox is set up and before its command may start (a root caller's
+    // lease takes its NSS answer here: id_pool.hpp). Throwing ends the launch with nothing
+    // untrusted having run.
+    std::function<void()> confirm_host_ids = nullptr;
     // The caller's fds for the sandbox's 0, 1, 2: relayed (the sandbox never holds them)
     // unless stdio_mode is PassThrough.
     int stdio[3] = {0, 1, 2};
@@ -61,6 +77,7 @@ struct LaunchResult {
     bool timed_out = false;
     double wall_sec = 0, user_cpu_sec = 0, sys_cpu_sec = 0;
     std::string mode = "namespaces";
+    HostIds host;                // the ids the sandbox's processes and files had on the host
     std::optional<std::uint64_t> timeout_sec;  // the wall-clock limit in force (effective_timeout)
     nlohmann::json enforced;     // what this run really enforced (the report's "enforced");
                                  // with describe_enforcement false, only its "cgroup" part

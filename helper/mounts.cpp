@@ -87,7 +87,8 @@ void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& w
     sys::check(::mount_setattr(fd, "", AT_EMPTY_PATH | flags, &attr, sizeof attr), what);
 }
 
-// Captures a host path as a detached recursive clone with the access the plan asks for.
+}  // namespace
+
 UniqueFd capture_bind(const MountOp& op) {
     int fd = ::open_tree(AT_FDCWD, op.source.c_str(),
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -105,6 +106,8 @@ UniqueFd capture_bind(const MountOp& op) {
     set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + op.source + " (mount_setattr)");
     return tree;
 }
+
+namespace {
 
 void attach(int mount_fd, int target, const std::string& what) {
     sys::check(::move_mount(mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
@@ -204,7 +207,7 @@ UniqueFd new_overlay(const MountOp& op) {
 
 }  // namespace
 
-void build_root(const MountPlan& plan) {
+void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
     if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
         throw Error("mount plan: must start with the root tmpfs");
 
@@ -213,9 +216,20 @@ void build_root(const MountPlan& plan) {
                "making / private (mount --make-rprivate /)");
 
     std::map<std::size_t, UniqueFd> trees;
-    for (std::size_t i = 0; i < plan.ops.size(); ++i)
-        if (plan.ops[i].kind == MountKind::Bind) trees[i] = capture_bind(plan.ops[i]);
-        else if (plan.ops[i].kind == MountKind::Overlay) trees[i] = new_overlay(plan.ops[i]);
+    std::map<std::size_t, int> attach_fds;
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        if (plan.ops[i].kind == MountKind::Overlay) {
+            trees[i] = new_overlay(plan.ops[i]);
+            continue;
+        }
+        if (plan.ops[i].kind != MountKind::Bind) continue;
+        if (auto given = captured.find(i); given != captured.end()) {
+            attach_fds[i] = given->second;
+        } else {
+            trees[i] = capture_bind(plan.ops[i]);
+            attach_fds[i] = trees[i].get();
+        }
+    }
 
     UniqueFd staging_mount = new_tmpfs(plan.ops.front());
     {
@@ -240,8 +254,8 @@ void build_root(const MountPlan& plan) {
                 break;
             }
             case MountKind::Bind: {
-                UniqueFd target = make_mount_point(root.get(), op.target, trees[i].get());
-                attach(trees[i].get(), target.get(), "binding " + op.source + " at " + op.target);
+                UniqueFd target = make_mount_point(root.get(), op.target, attach_fds[i]);
+                attach(attach_fds[i], target.get(), "binding " + op.source + " at " + op.target);
                 break;
             }
             case MountKind::Overlay: {

@@ -1,7 +1,11 @@
 // Executes a MountPlan inside the new mount namespace and makes its tmpfs the root.
 #pragma once
 
+#include <cstddef>
+#include <map>
+
 #include "helper/mount_plan.hpp"
+#include "helper/sys.hpp"
 
 namespace aj::helper {
 
@@ -9,6 +13,12 @@ namespace aj::helper {
 // existing mount private, captures each bind source as a detached clone while the host
 // tree is still in view, assembles the plan on a tmpfs, pivot_roots into it and detaches
 // the old root. On return the cwd is "/" of the sandbox.
-void build_root(const MountPlan& plan);
+// `captured` maps a Bind op's index to a tree the runner captured already (an idmapped
+// bind, idmap.hpp): PID 1 attaches it as it is.
+void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured = {});
+
+// Captures host path op.source as a detached recursive clone with the access op.access
+// asks (nosuid, nodev, read-only), after refusing a tree that would undo the sandbox.
+sys::UniqueFd capture_bind(const MountOp& op);
 
 }  // namespace aj::helper

@@ -2,11 +2,15 @@
 
 #include <grp.h>
 #include <linux/sched.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -14,16 +18,78 @@
 
 namespace aj::helper {
 
-Identity choose_identity() {
+Identity choose_identity(const std::optional<HostIds>& leased) {
     Identity id;
-    if (::geteuid() == 0) {
+    if (::geteuid() == 0 && !in_initial_user_namespace()) {
         id.outside_uid = 65534;
         id.outside_gid = 65534;
+    } else if (::geteuid() == 0) {
+        if (!leased || leased->uid == 0 || leased->gid == 0)
+            throw Error("a root caller's sandbox needs host ids leased for it (helper/id_pool.hpp)");
+        id.outside_uid = leased->uid;
+        id.outside_gid = leased->gid;
+        id.leased = true;
     } else {
         id.outside_uid = ::geteuid();
         id.outside_gid = ::getegid();
     }
     return id;
+}
+
+bool in_initial_user_namespace() {
+    // The initial namespace maps all 2^32-1 ids onto themselves; a child cannot (its
+    // parent's ids are a subset).
+    std::string map;
+    try {
+        map = sys::read_file("/proc/self/uid_map", 4096);
+    } catch (const Error&) {
+        return false;
+    }
+    unsigned long long inside = 1, outside = 1, count = 0;
+    return std::sscanf(map.c_str(), "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
+           outside == 0 && count == 4294967295ULL;
+}
+
+CreatorIdentity::CreatorIdentity(const Identity& id) {
+    if (!id.leased || ::geteuid() != 0) return;
+    euid_ = ::geteuid();
+    egid_ = ::getegid();
+    securebits_ = sys::check(::prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), "PR_GET_SECUREBITS");
+    dumpable_ = sys::check(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), "PR_GET_DUMPABLE");
+    sys::check(::prctl(PR_GET_PDEATHSIG, &pdeath_signal_, 0, 0, 0), "PR_GET_PDEATHSIG");
+    parent_ = ::getppid();
+    sys::check(::prctl(PR_SET_SECUREBITS, securebits_ | SECBIT_NO_SETUID_FIXUP, 0, 0, 0),
+               "keeping capabilities across the switch to the sandbox's host uid (PR_SET_SECUREBITS)");
+    active_ = true;
+    try {
+        sys::check(::setresgid(static_cast<gid_t>(-1), id.outside_gid, static_cast<gid_t>(-1)),
+                   "becoming the sandbox's host gid " + std::to_string(id.outside_gid) + " (setresgid)");
+        sys::check(::setresuid(static_cast<uid_t>(-1), id.outside_uid, static_cast<uid_t>(-1)),
+                   "becoming the sandbox's host uid " + std::to_string(id.outside_uid) + " (setresuid)");
+    } catch (...) {
+        restore();
+        throw;
+    }
+}
+
+CreatorIdentity::~CreatorIdentity() { restore(); }
+
+void CreatorIdentity::restore() noexcept {
+    if (!active_) return;
+    active_ = false;
+    // uid first: back at euid 0, the gid and securebits changes are certainly allowed.
+    const bool ok = ::setresuid(static_cast<uid_t>(-1), euid_, static_cast<uid_t>(-1)) == 0 &&
+                    ::setresgid(static_cast<gid_t>(-1), egid_, static_cast<gid_t>(-1)) == 0 &&
+                    ::prctl(PR_SET_SECUREBITS, securebits_, 0, 0, 0) == 0 &&
+                    ::prctl(PR_SET_DUMPABLE, dumpable_, 0, 0, 0) == 0 &&
+                    ::prctl(PR_SET_PDEATHSIG, pdeath_signal_, 0, 0, 0) == 0;
+    if (!ok) {
+        std::fprintf(stderr, "aurora-jail: cannot restore the runner's identity after creating the sandbox's "
+                             "user namespace: %s\n", errno_text(errno).c_str());
+        std::abort();
+    }
+    // The parent died while the signal was cleared: deliver what the kernel would have.
+    if (pdeath_signal_ != 0 && ::getppid() != parent_) ::kill(::getpid(), pdeath_signal_);
 }
 
 int namespace_flags(const policy::Policy& policy) {

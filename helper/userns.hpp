@@ -4,24 +4,63 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "helper/launch.hpp"
 #include "policy/error.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
 
-// The sandbox always runs as 65534/65534 inside. Outside it is the caller's own ids, or
-// host 65534/65534 when the caller is root, so that a root caller's sandbox can never use
-// root's owner or group permission bits on host files.
+// The sandbox always runs as 65534/65534 inside. Outside it is the caller's own ids, or,
+// when the caller is root, the host ids leased for this run alone (helper/id_pool.hpp):
+// a root caller's sandbox never has root's owner or group permission bits on host files,
+// nor any other account's or sandbox's. Throws when root gives no leased ids. A "root"
+// of a user namespace other than the initial one (a container's, `unshare -r`) has no
+// host ids to lease: its sandbox is mapped to 65534 of that namespace, as before.
 struct Identity {
     uid_t inside_uid = 65534;
     gid_t inside_gid = 65534;
     uid_t outside_uid = 0;
     gid_t outside_gid = 0;
+    bool leased = false;  // outside ids leased for this run (host root caller)
 };
-Identity choose_identity();
+Identity choose_identity(const std::optional<HostIds>& leased);
+
+// True when this process is in the initial user namespace (its uid_map maps everything):
+// only there is uid 0 the host's root, and only there are host ids leased.
+bool in_initial_user_namespace();
+
+// Runner side, around the clone of the sandbox's user namespace: the kernel makes the
+// creator's effective uid/gid the namespace's owner, and charges the owner for everything
+// the namespace's processes create (inotify instances, fanotify groups, mqueue bytes,
+// pending signals, nested namespaces). While this object lives, a root runner's effective
+// ids are the sandbox's host ids, so those charges land on the sandbox's own quota, never
+// root's. It keeps its capabilities meanwhile (SECBIT_NO_SETUID_FIXUP): a cgroup to be
+// cloned into stays writable, and a kernel that lets only CAP_SYS_ADMIN create user
+// namespaces still does. The clone's child starts with the namespace's default securebits.
+// restore() (or the destructor) puts back euid/egid, securebits, the dumpable flag and
+// the parent-death signal a credential change clears; a runner that cannot be restored
+// aborts rather than go on half-switched. A no-op unless the ids are leased.
+class CreatorIdentity {
+public:
+    explicit CreatorIdentity(const Identity& id);
+    ~CreatorIdentity();
+    CreatorIdentity(const CreatorIdentity&) = delete;
+    CreatorIdentity& operator=(const CreatorIdentity&) = delete;
+    void restore() noexcept;
+
+private:
+    bool active_ = false;
+    uid_t euid_ = 0;
+    gid_t egid_ = 0;
+    int securebits_ = 0;
+    int dumpable_ = 0;
+    int pdeath_signal_ = 0;
+    pid_t parent_ = 0;
+};
 
 // CLONE_NEW* flags for this policy (no CLONE_NEWNET when the network is "host").
 int namespace_flags(const policy::Policy& policy);

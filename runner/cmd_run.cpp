@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "helper/fallback.hpp"
+#include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
 #include "helper/userns.hpp"
 #include "policy/default_policy.hpp"
@@ -44,6 +45,8 @@ struct RunOptions {
     bool pass_stdio = false;  // the caller's own fds inside (weaker)
     std::string state_dir;
     std::string run_id;  // set for a background run
+    // A background run's sandbox ids, leased (root caller) before its record was written.
+    std::optional<helper::HostIds> host_ids;
 };
 
 // --policy FILE|NAME: a file, or a name looked up in policy_search_dirs() (--policy-dir,
@@ -54,12 +57,20 @@ policy::Policy load_run_policy(const std::string& spec, const std::string& polic
 }
 
 int run(const RunOptions& o) {
-    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir);
+    // A root caller's sandbox gets host ids of its own, leased until this run is over.
+    std::optional<helper::HostIdLease> lease =
+        o.host_ids ? std::nullopt : helper::lease_if_root(helper::NssCheck::Background);
+    const helper::HostIds sandbox = o.host_ids.value_or(helper::sandbox_host_ids(lease));
+    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
     policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
     if (o.memory_mb) tighten_memory(policy, o.memory_mb, "the run");
     helper::LaunchRequest request{policy, argv};
+    request.host_ids = sandbox;
+    request.confirm_host_ids = [&lease] {
+        if (lease) lease->confirm_unknown_to_nss();
+    };
     plugin.apply(request);
     if (!o.workdir.empty()) {
         request.workdir = normalize_workdir(o.workdir);
@@ -77,7 +88,23 @@ int run(const RunOptions& o) {
     if (o.report_fd >= 0) report_fd.emplace(o.report_fd);
 
     const std::string started_at = want_report ? utc_timestamp() : std::string();
-    helper::LaunchResult result = helper::launch_or_fall_back(request, o.require_isolation);
+    helper::LaunchResult result;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            result = helper::launch_or_fall_back(request, o.require_isolation);
+            break;
+        } catch (const helper::HostIdsKnownToNss& e) {
+            // Nothing of the sandbox ran: lease another number.
+            if (!lease || attempt == 8)
+                throw Error(std::string(e.what()) + ": keep the range of " + helper::kIdsConf + " clear of accounts");
+            std::fprintf(stderr, "aurora-jail: warning: %s (the range of %s holds accounts); leasing another\n",
+                         e.what(), helper::kIdsConf);
+            lease.reset();
+            lease.emplace(helper::lease_host_ids(helper::load_id_range(), helper::NssCheck::Background));
+            request.host_ids = helper::sandbox_host_ids(lease);
+            plugin.give_work_dir(*request.host_ids);
+        }
+    }
 
     if (want_report) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
@@ -172,7 +199,11 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
                                        "directory (see `aurora-jail status RUN_ID --json`)");
         action = [opts] {
             if (!opts->detach) return run(*opts);
-            return run_detached(opts->state_dir, opts->plugin, opts->command,
+            // Leased before the record exists, so `status` shows the ids from the start;
+            // the supervisor inherits the lease for the run's whole life.
+            const std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Now);
+            opts->host_ids = helper::sandbox_host_ids(lease);
+            return run_detached(opts->state_dir, opts->plugin, opts->command, *opts->host_ids,
                                 [opts](const std::string& run_id, const std::string& report) {
                                     opts->run_id = run_id;
                                     opts->report_file = report;

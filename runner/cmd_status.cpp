@@ -28,9 +28,11 @@ nlohmann::json with_report(const RunRegistry& reg, const RunRecord& r) {
 
 void print_line(const RunRecord& r) {
     std::string exit = r.exit_code ? std::to_string(*r.exit_code) : "-";
-    std::printf("%s\t%s\tpid=%d\tstarted=%s\texit=%s\t%s\n", r.id.c_str(), r.state.c_str(),
+    // The sandbox's host uid/gid: who owns what it left, whose processes are its.
+    std::string ids = r.host_uid ? std::to_string(*r.host_uid) + ":" + std::to_string(r.host_gid.value_or(0)) : "-";
+    std::printf("%s\t%s\tpid=%d\tstarted=%s\texit=%s\t%s\tuid=%s\n", r.id.c_str(), r.state.c_str(),
                 static_cast<int>(r.pid), r.started_at.c_str(), exit.c_str(),
-                r.plugin.empty() ? "-" : r.plugin.c_str());
+                r.plugin.empty() ? "-" : r.plugin.c_str(), ids.c_str());
 }
 
 }  // namespace

@@ -21,8 +21,6 @@ namespace aj::runner {
 
 namespace {
 
-constexpr uid_t kSandboxIdForRoot = 65534;  // helper/userns.cpp: a root caller's sandbox
-
 // Unprivileged overlayfs (mounted inside a user namespace) exists from Linux 5.11 on.
 // AURORA_JAIL_NO_OVERLAY=1 asks for the copy instead (both are safe; tests use it).
 bool kernel_has_userns_overlay() {
@@ -42,7 +40,7 @@ bool kernel_has_userns_overlay() {
 
 // The package copied into the run's work/ (bounded like staging), by a child running as
 // the sandbox's host uid: the copy belongs to the sandbox, and reads only what it could.
-void copy_package_as_sandbox(const std::string& package, const std::string& work) {
+void copy_package_as_sandbox(const std::string& package, const std::string& work, const helper::HostIds& sandbox) {
     sys::Pipe errors = sys::make_pipe("creating the copy's error pipe");
     std::fflush(nullptr);
     pid_t child = ::fork();
@@ -52,8 +50,8 @@ void copy_package_as_sandbox(const std::string& package, const std::string& work
         try {
             if (::geteuid() == 0) {
                 sys::check(::setgroups(0, nullptr), "setgroups");
-                sys::check(::setresgid(kSandboxIdForRoot, kSandboxIdForRoot, kSandboxIdForRoot), "setresgid");
-                sys::check(::setresuid(kSandboxIdForRoot, kSandboxIdForRoot, kSandboxIdForRoot), "setresuid");
+                sys::check(::setresgid(sandbox.gid, sandbox.gid, sandbox.gid), "setresgid");
+                sys::check(::setresuid(sandbox.uid, sandbox.uid, sandbox.uid), "setresuid");
             }
             sys::UniqueFd src = sys::open_fd(package, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening staged package");
             sys::UniqueFd dst = sys::open_fd(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory");
@@ -76,7 +74,7 @@ void copy_package_as_sandbox(const std::string& package, const std::string& work
 }  // namespace
 
 PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
-                               const std::string& run_id, bool remove_after) {
+                               const std::string& run_id, bool remove_after, const helper::HostIds& sandbox) {
     if (plugin_id.empty()) return;
     state_.emplace(resolve_state_dir(state_dir));
     const PluginStore store(*state_);
@@ -92,7 +90,8 @@ PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& 
     remove_after_ = remove_after;
     overlay_ = kernel_has_userns_overlay();
     if (overlay_) overlay_work_ = runs.create_sandbox_dir(run_id_, "overlay-work");
-    else copy_package_as_sandbox(plugin_->path, runs.work_dir(run_id_));
+    give_work_dir(sandbox);
+    if (!overlay_) copy_package_as_sandbox(plugin_->path, runs.work_dir(run_id_), sandbox);
 }
 
 PluginRunScope::~PluginRunScope() {
@@ -102,6 +101,11 @@ PluginRunScope::~PluginRunScope() {
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: removing run directory %s: %s\n", run_dir_.c_str(), e.what());
     }
+}
+
+void PluginRunScope::give_work_dir(const helper::HostIds& sandbox) const {
+    if (!plugin_) return;
+    RunRegistry(*state_).give_work_dir(run_id_, sandbox.uid, sandbox.gid);
 }
 
 std::vector<std::string> PluginRunScope::argv(const std::vector<std::string>& cmd) const {
@@ -151,7 +155,7 @@ void PluginRunScope::annotate(nlohmann::json& report) const {
 }
 
 int run_detached(const std::string& state_dir, const std::string& plugin_id,
-                 const std::vector<std::string>& argv,
+                 const std::vector<std::string>& argv, const helper::HostIds& sandbox,
                  const std::function<int(const std::string&, const std::string&)>& body) {
     StateDir state(resolve_state_dir(state_dir));
     if (!plugin_id.empty()) PluginStore(state).find(plugin_id);  // fail here, not in the log
@@ -160,6 +164,8 @@ int run_detached(const std::string& state_dir, const std::string& plugin_id,
     record.id = runs.create_run();
     record.plugin = plugin_id;
     record.argv = argv;
+    record.host_uid = sandbox.uid;
+    record.host_gid = sandbox.gid;
     std::string report = runs.run_dir(record.id) + "/report.json";
     std::string id = record.id;
     runs.start_detached(std::move(record), [&] { return body(id, report); });

@@ -33,8 +33,9 @@ namespace aj::runner {
 // response).
 class PluginRunScope {
 public:
+    // The run directory's work/ is given to `sandbox` (the sandbox's host ids).
     PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
-                   const std::string& run_id, bool remove_after);
+                   const std::string& run_id, bool remove_after, const helper::HostIds& sandbox);
     ~PluginRunScope();
     PluginRunScope(const PluginRunScope&) = delete;
     PluginRunScope& operator=(const PluginRunScope&) = delete;
@@ -44,6 +45,8 @@ public:
     // The policy file the manifest names (looked up in STATE/policies, then the usual
     // policy directories), or "" for the default; `explicit_policy` (--policy) wins.
     std::string policy_spec(const std::string& explicit_policy) const;
+    // Gives the run directory's work/ to these host ids (a no-op without a plugin).
+    void give_work_dir(const helper::HostIds& sandbox) const;
     // Adds the /plugin and /work binds and the cwd.
     void apply(helper::LaunchRequest& request) const;
     // Adds "plugin", "run_id" and "run_dir" to a run report.
@@ -66,9 +69,11 @@ private:
 std::string plugin_policy_file(const StateDir& state, const Manifest& manifest);
 
 // `run --detach`: creates the run (record + directory), starts `body(run_id, report_path)`
-// in a detached supervisor, prints the run id on stdout and returns 0 at once.
+// in a detached supervisor, prints the run id on stdout and returns 0 at once. `sandbox`
+// (the host ids the run's sandbox will have) goes into the record; a root caller's lease
+// on them is open in this process and so inherited by the supervisor.
 int run_detached(const std::string& state_dir, const std::string& plugin_id,
-                 const std::vector<std::string>& argv,
+                 const std::vector<std::string>& argv, const helper::HostIds& sandbox,
                  const std::function<int(const std::string& run_id, const std::string& report_path)>& body);
 
 }  // namespace aj::runner

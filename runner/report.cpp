@@ -39,6 +39,8 @@ nlohmann::json make_run_report(const helper::LaunchResult& result, const policy:
         {"wall_sec", result.wall_sec},
         {"cpu", {{"user_sec", result.user_cpu_sec}, {"sys_sec", result.sys_cpu_sec}}},
         {"mode", result.mode},
+        {"host_uid", result.host.uid},
+        {"host_gid", result.host.gid},
         {"enforced", result.enforced},
         {"policy_sha256", policy::policy_sha256(policy)},
         {"argv", argv},

@@ -32,7 +32,6 @@ namespace {
 using nlohmann::json;
 using sys::UniqueFd;
 
-constexpr uid_t kSandboxUidForRoot = 65534;  // helper/userns.cpp maps a root caller's sandbox here
 constexpr const char* kStopFlag = "stop-requested";
 
 
@@ -91,7 +90,9 @@ json to_json(const RunRecord& r) {
                 {"ended_at", r.ended_at},
                 {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
                 {"error", r.error},
-                {"stop_requested", r.stop_requested}};
+                {"stop_requested", r.stop_requested},
+                {"host_uid", r.host_uid ? json(*r.host_uid) : json(nullptr)},
+                {"host_gid", r.host_gid ? json(*r.host_gid) : json(nullptr)}};
 }
 
 RunRecord run_record_from_json(const json& j) {
@@ -107,16 +108,15 @@ RunRecord run_record_from_json(const json& j) {
     if (j.contains("exit_code") && j["exit_code"].is_number_integer()) r.exit_code = j["exit_code"].get<int>();
     r.error = j.value("error", "");
     r.stop_requested = j.value("stop_requested", false);
+    if (j.contains("host_uid") && j["host_uid"].is_number_unsigned()) r.host_uid = j["host_uid"].get<uid_t>();
+    if (j.contains("host_gid") && j["host_gid"].is_number_unsigned()) r.host_gid = j["host_gid"].get<gid_t>();
     return r;
 }
 
+// Closed to everyone else. give_work_dir() later lets a root caller's sandbox group (its
+// leased gid, known only then) pass through to work/.
 void restrict_run_dir(int dir_fd, const std::string& what) {
-    if (::geteuid() == 0) {
-        sys::check(::fchown(dir_fd, static_cast<uid_t>(-1), kSandboxUidForRoot), "chgrp run directory " + what);
-        sys::check(::fchmod(dir_fd, 0710), "chmod run directory " + what);
-    } else {
-        sys::check(::fchmod(dir_fd, 0700), "chmod run directory " + what);
-    }
+    sys::check(::fchmod(dir_fd, 0700), "chmod run directory " + what);
 }
 
 std::string RunRegistry::run_dir(const std::string& id) const {
@@ -124,18 +124,9 @@ std::string RunRegistry::run_dir(const std::string& id) const {
     return runs_ + "/" + id;
 }
 
-namespace {
-void make_sandbox_owned_dir(int run_dir_fd, const std::string& id, const std::string& name) {
-    sys::check(::mkdirat(run_dir_fd, name.c_str(), 0700), "creating " + id + "/" + name);
-    if (::geteuid() == 0)
-        sys::check(::fchownat(run_dir_fd, name.c_str(), kSandboxUidForRoot, kSandboxUidForRoot, AT_SYMLINK_NOFOLLOW),
-                   "chown " + id + "/" + name + " to the sandbox uid");
-}
-}  // namespace
-
 std::string RunRegistry::create_sandbox_dir(const std::string& id, const std::string& name) const {
     UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
-    make_sandbox_owned_dir(dir.get(), id, name);
+    sys::check(::mkdirat(dir.get(), name.c_str(), 0700), "creating " + id + "/" + name);
     return run_dir(id) + "/" + name;
 }
 
@@ -152,10 +143,23 @@ std::string RunRegistry::create_run() {
         }));
         if (!dir) throw_errno("opening run directory " + id);
         restrict_run_dir(dir.get(), id);
-        make_sandbox_owned_dir(dir.get(), id, "work");
+        sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
         return id;
     }
     throw Error("creating a run directory in " + runs_ + ": no free run id");
+}
+
+void RunRegistry::give_work_dir(const std::string& id, uid_t uid, gid_t gid) const {
+    if (uid == ::geteuid() && gid == ::getegid()) return;
+    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
+    // The sandbox's group may pass through the run directory (not list it) to its own dirs.
+    sys::check(::fchown(dir.get(), static_cast<uid_t>(-1), gid), "chgrp run directory " + id);
+    sys::check(::fchmod(dir.get(), 0710), "chmod run directory " + id);
+    for (const char* name : {"work", "overlay-work"}) {
+        if (::fchownat(dir.get(), name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 || (errno == ENOENT && name[0] == 'o'))
+            continue;
+        throw_errno("chown " + id + "/" + name + " to the sandbox's host uid " + std::to_string(uid));
+    }
 }
 
 namespace {

@@ -1,7 +1,8 @@
 // Run directories and background runs. Each run owns STATE/runs/RUN_ID/:
 //   record.json   what `status` shows; rewritten atomically at each state change
 //   work/         the sandbox's writable directory (its cwd, /work inside); owned by the
-//                 sandbox's host uid (65534 for a root caller)
+//                 sandbox's host uid (for a root caller, the ids leased for the run:
+//                 helper/id_pool.hpp; give_work_dir() hands it over)
 //   stdout.log, stderr.log, report.json   for background runs
 // A background run is supervised by a detached process (double fork, setsid) whose pid
 // is recorded with its start time (/proc/PID/stat field 22); `stop` signals through a
@@ -33,6 +34,9 @@ struct RunRecord {
     std::optional<int> exit_code;
     std::string error;
     bool stop_requested = false;
+    // The sandbox's host uid/gid (the caller's own, or a root caller's leased ones).
+    std::optional<uid_t> host_uid;
+    std::optional<gid_t> host_gid;
 };
 
 nlohmann::json to_json(const RunRecord& r);
@@ -67,6 +71,10 @@ public:
     // Creates RUN_DIR/NAME (mode 0700) owned by the sandbox's host uid, like work/, and
     // returns its path (the plugin run's overlay work directory).
     std::string create_sandbox_dir(const std::string& id, const std::string& name) const;
+
+    // Makes work/ the sandbox's own: chowned to its host uid/gid (a no-op when they are
+    // already the caller's).
+    void give_work_dir(const std::string& id, uid_t uid, gid_t gid) const;
 
     void write(const RunRecord& record) const;
     // Throws "unknown run ID" when there is none. A record saying running whose

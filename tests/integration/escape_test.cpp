@@ -55,7 +55,10 @@ const std::vector<AttackSpec>& all_attacks() {
 #undef AJ_ALL
 #undef AJ_NS
 
-constexpr uid_t kSandboxHostUid = 65534;  // a root caller runs as host 65534 (docs/design.md, "Identity")
+// A root caller's sandbox runs as a host uid leased for the run (helper/id_pool.hpp); the
+// target runs as nobody, the uid every root caller's sandbox used to share, and the
+// workdir belongs to nobody (the sandbox reaches it through an idmapped bind).
+constexpr uid_t kSandboxHostUid = 65534;
 constexpr const char* kTargetComm = "aj-escape-tgt";
 constexpr const char* kSecretEnv = "AJ_ESCAPE_SECRET";
 

@@ -41,6 +41,9 @@ struct LedgerEnv : PluginEnv {
     LedgerEnv() {
         fs::create_directory(ledger);
         ::chmod(ledger.c_str(), 0777);
+        // Every root caller's sandbox is a host uid of its own: the one file they all
+        // append to must be writable by all of them.
+        ::chmod(tmp.write("ledger/log", "").c_str(), 0666);
         fs::create_directories(state + "/policies");
         tmp.write("state/policies/ledger.json",
                   R"({"allowed_paths": ["/usr", "/bin", "/lib", "/lib64", {"path": ")" + ledger + R"(", "mode": "rw"}]})");

@@ -23,6 +23,10 @@ value() { sed -n "s/^$1=//p" "$unit_file" | tail -1; }
 [ "$(value NoNewPrivileges)" = yes ] || fail "unit lacks NoNewPrivileges=yes"
 [ "$(value ProtectSystem)" = strict ] || fail "unit lacks ProtectSystem=strict"
 [ "$(value ReadWritePaths)" = "$state" ] || fail "unit's ReadWritePaths is not $state"
+# The host uid leases of root callers' sandboxes (helper/id_pool.hpp) live there.
+runtime=/run/aurora-jail
+[ "$(value RuntimeDirectory)" = aurora-jail ] || fail "unit lacks RuntimeDirectory=aurora-jail"
+[ "$(value RuntimeDirectoryPreserve)" = yes ] || fail "unit lacks RuntimeDirectoryPreserve=yes"
 caps=$(value CapabilityBoundingSet | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
 [ -n "$caps" ] || fail "unit has no CapabilityBoundingSet"
 
@@ -49,13 +53,16 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
 for d in /home /root /run/user; do
     if [ -d "$d" ]; then mount -t tmpfs -o ro,mode=000 tmpfs "$d"; fi
 done
-# ReadWritePaths: its own mount, so the read-only pass below can leave it writable.
+# ReadWritePaths and RuntimeDirectory: their own mounts, so the read-only pass below can
+# leave them writable.
 mount --bind "$state" "$state"
+mkdir -p -m 0755 "$runtime"
+mount --bind "$runtime" "$runtime"
 # ProtectSystem=strict: every mount read-only except the API file systems.
 findmnt -rn -o TARGET | sort -u | while read -r m; do
     m=$(printf '%b' "$m")  # findmnt -r escapes blanks as \x20
     case $m in
-        /dev | /dev/* | /proc | /proc/* | /sys | /sys/* | /tmp | "$state") continue ;;
+        /dev | /dev/* | /proc | /proc/* | /sys | /sys/* | /tmp | "$state" | "$runtime") continue ;;
     esac
     mount -o remount,bind,ro "$m" 2>/dev/null || true
 done

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <mqueue.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -68,6 +70,31 @@ long int80_getppid() {
 #endif
 }
 
+// Takes inotify instances (or 8 KiB POSIX message queues) until the kernel refuses one,
+// prints "held N ERRNO", then holds them for `hold_sec` seconds: the quota tests look at
+// the host meanwhile.
+int fill_quota(const std::string& what, int hold_sec) {
+    long held = 0;
+    for (; held < 100000; ++held) {
+        int rc = -1;
+        if (what == "inotify") {
+            rc = ::inotify_init1(IN_CLOEXEC);
+        } else {
+            mq_attr attr{};
+            attr.mq_maxmsg = 1;
+            attr.mq_msgsize = 8192;
+            const std::string name = "/aj-fill-" + std::to_string(held);
+            rc = ::mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+        }
+        if (rc < 0) break;
+    }
+    const char* err = strerrorname_np(errno);
+    std::printf("held %ld %s\n", held, err ? err : "?");
+    std::fflush(stdout);
+    ::sleep(static_cast<unsigned>(hold_sec));
+    return 0;
+}
+
 // What a sandbox could do to the caller's `>> log` file if fd 1 were that file: shrink it
 // and grow it. Prints one result per call.
 int stdout_file_attack() {
@@ -94,6 +121,8 @@ int terminal_attack() {
 int run_probe(const std::string& name, int argc, char** argv) {
     if (name == "stdout-file-attack") return stdout_file_attack();
     if (name == "terminal-attack") return terminal_attack();
+    if ((name == "fill-inotify" || name == "fill-mqueue") && argc > 0)
+        return fill_quota(name.substr(5), std::stoi(argv[0]));
     if (name == "getppid") return report(::syscall(SYS_getppid));
     if (name == "int80-getppid") {
         long r = int80_getppid();

@@ -1,0 +1,214 @@
+#include "helper/id_pool.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cerrno>
+#include <charconv>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "helper/userns.hpp"
+#include "policy/error.hpp"
+
+namespace aj::helper {
+
+namespace {
+
+using sys::UniqueFd;
+
+std::string trim(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r");
+    if (first == std::string::npos) return "";
+    return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
+}
+
+std::uint64_t parse_number(const std::string& value, const std::string& where) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || end != value.data() + value.size() || value.empty())
+        throw Error(where + ": expected a decimal number, got \"" + value + "\"");
+    return n;
+}
+
+// The lookup answers "not found" with 0 and no result, or (glibc documents several) with
+// ENOENT, ESRCH, EBADF or EPERM. Any other error means NSS could not be asked: refusing
+// the number is the only safe answer then, and the caller says why.
+template <typename Entry, typename Lookup>
+bool known(std::uint32_t id, Lookup lookup, const char* what) {
+    std::vector<char> buffer(4096);
+    for (;;) {
+        Entry entry{};
+        Entry* result = nullptr;
+        const int rc = lookup(id, &entry, buffer.data(), buffer.size(), &result);
+        if (rc == 0) return result != nullptr;
+        if (rc == ERANGE && buffer.size() < (1u << 20)) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM) return false;
+        throw Error(std::string("looking up ") + what + " " + std::to_string(id) + " in NSS: " + errno_text(rc),
+                    kExitInternal, rc);
+    }
+}
+
+// mkdir `path` with `mode` unless it exists; then insist on a root-owned directory that
+// nobody but root may write into (a lease is only as good as the directory holding it).
+UniqueFd open_trusted_dir(const std::string& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("creating " + path);
+    UniqueFd dir = sys::open_fd(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening " + path);
+    struct stat st{};
+    sys::check(::fstat(dir.get(), &st), "inspecting " + path);
+    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        throw Error(path + " must be a directory owned by root and writable by root only (it holds the host "
+                           "uid leases of root callers' sandboxes)");
+    return dir;
+}
+
+std::uint32_t random_below(std::uint32_t bound) {
+    std::uint32_t r = 0;
+    if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) throw_errno("getrandom");
+    return bound == 0 ? 0 : r % bound;
+}
+
+}  // namespace
+
+bool id_known_to_nss(std::uint32_t id) {
+    return known<passwd>(id, ::getpwuid_r, "uid") || known<group>(id, ::getgrgid_r, "gid");
+}
+
+IdRange parse_id_range(const std::string& text, const std::string& origin) {
+    IdRange range;
+    std::size_t line_no = 0, pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string line = trim(text.substr(pos, end - pos));
+        pos = end + 1;
+        ++line_no;
+        if (line.empty() || line[0] == '#') continue;
+        const std::string where = origin + ":" + std::to_string(line_no);
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) throw Error(where + ": expected \"first = N\" or \"count = N\"");
+        const std::string key = trim(line.substr(0, eq));
+        const std::uint64_t value = parse_number(trim(line.substr(eq + 1)), where);
+        if (value > std::numeric_limits<uid_t>::max()) throw Error(where + ": " + key + " is too large");
+        if (key == "first") range.first = static_cast<uid_t>(value);
+        else if (key == "count") range.count = static_cast<uid_t>(value);
+        else throw Error(where + ": unknown key \"" + key + "\" (expected first or count)");
+    }
+    const std::uint64_t last = std::uint64_t{range.first} + range.count - 1;
+    auto contains = [&](std::uint64_t id) { return id >= range.first && id <= last; };
+    if (range.count == 0 || range.first == 0 || last > 0x7FFFFFFEu || contains(65534) || contains(65535))
+        throw Error(origin + ": the range " + std::to_string(range.first) + "+" + std::to_string(range.count) +
+                    " must be non-empty and leave out 0, 65534, 65535 and everything above 2147483646");
+    return range;
+}
+
+IdRange load_id_range(const std::string& path) {
+    UniqueFd fd(sys::retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); }));
+    if (!fd) {
+        if (errno == ENOENT) return IdRange{};
+        throw_errno("opening " + path);
+    }
+    return parse_id_range(sys::read_all(fd.get(), 64 * 1024, "reading " + path), path);
+}
+
+HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check) : uid_(id), lock_(std::move(lock)) {
+    if (check == NssCheck::Now) {
+        if (id_known_to_nss(id))
+            throw HostIdsKnownToNss("host uid " + std::to_string(id) + " is known to NSS as a user or group");
+        confirmed_ = true;
+        return;
+    }
+    sys::Pipe answer = sys::make_pipe("creating the NSS check's pipe");
+    checker_ = ::fork();
+    if (checker_ < 0) throw_errno("forking the NSS check of host uid " + std::to_string(id));
+    if (checker_ == 0) {
+        std::string reply;
+        try {
+            reply = id_known_to_nss(id) ? "k" : "u";
+        } catch (const std::exception& e) {
+            reply = std::string("e") + e.what();
+        }
+        (void)!::write(answer.write.get(), reply.data(), reply.size());
+        ::_exit(0);
+    }
+    verdict_ = std::move(answer.read);
+}
+
+HostIdLease::HostIdLease(HostIdLease&& other) noexcept
+    : uid_(other.uid_), lock_(std::move(other.lock_)), checker_(std::exchange(other.checker_, -1)),
+      verdict_(std::move(other.verdict_)), confirmed_(other.confirmed_) {}
+
+HostIdLease::~HostIdLease() {
+    if (checker_ <= 0) return;
+    ::kill(checker_, SIGKILL);
+    sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
+}
+
+void HostIdLease::confirm_unknown_to_nss() {
+    if (confirmed_) return;
+    const std::string reply = sys::read_all(verdict_.get(), 4096, "reading the NSS check's answer");
+    verdict_.reset();
+    sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
+    checker_ = -1;
+    if (reply == "u") {
+        confirmed_ = true;
+        return;
+    }
+    if (reply == "k")
+        throw HostIdsKnownToNss("host uid " + std::to_string(uid_) + " is known to NSS as a user or group");
+    throw Error("checking host uid " + std::to_string(uid_) + " in NSS: " +
+                (reply.empty() ? std::string("the check died") : reply.substr(1)));
+}
+
+HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir) {
+    const auto slash = lock_dir.rfind('/');
+    if (slash != std::string::npos && slash > 0) open_trusted_dir(lock_dir.substr(0, slash), 0755);
+    const UniqueFd dir = open_trusted_dir(lock_dir, 0700);
+    const std::uint32_t start = random_below(range.count);
+    for (std::uint64_t i = 0; i < range.count; ++i) {
+        const uid_t id = range.first + static_cast<uid_t>((start + i) % range.count);
+        const std::string name = std::to_string(id);
+        UniqueFd lock(sys::retry_eintr([&] {
+            return ::openat(dir.get(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }));
+        if (!lock) throw_errno("opening the lease " + lock_dir + "/" + name);
+        if (sys::retry_eintr([&] { return ::flock(lock.get(), LOCK_EX | LOCK_NB); }) != 0) {
+            if (errno == EWOULDBLOCK) continue;  // a live sandbox has it
+            throw_errno("locking the lease " + lock_dir + "/" + name);
+        }
+        // Asked while holding the lock: whatever the answer, no other run is using the number.
+        try {
+            return HostIdLease(id, std::move(lock), check);
+        } catch (const HostIdsKnownToNss&) {
+            continue;  // an account: try the next number
+        }
+    }
+    throw Error("no free host uid for the sandbox: all " + std::to_string(range.count) + " ids from " +
+                std::to_string(range.first) + " are in use by live sandboxes or known to NSS (see " +
+                std::string(kIdsConf) + ")");
+}
+
+std::optional<HostIdLease> lease_if_root(NssCheck check) {
+    if (::geteuid() != 0 || !in_initial_user_namespace()) return std::nullopt;
+    return lease_host_ids(load_id_range(), check);
+}
+
+HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease) {
+    if (lease) return HostIds{lease->uid(), lease->gid()};
+    // A root of a user namespace other than the initial one: 65534 there (choose_identity).
+    if (::geteuid() == 0) return HostIds{65534, 65534};
+    return HostIds{::geteuid(), ::getegid()};
+}
+
+}  // namespace aj::helper

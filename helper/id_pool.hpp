@@ -1,0 +1,102 @@
+// Host identities for root callers' sandboxes: each run started by root gets a host uid
+// and gid of its own, leased from a reserved range for exactly as long as it lives.
+//
+// The contract (the lock protocol, like runner/queue.hpp's, stated first):
+//   - The range comes from one file, kIdsConf ("first = N" and "count = N" lines; '#'
+//     comments). Missing file: the built-in kDefaultFirst/kDefaultCount.
+//   - Uid N and gid N are leased together. A sandbox runs as them only when NSS knows
+//     neither a user nor a group with that number (getpwuid_r/getgrgid_r): never as an
+//     account of the host. NSS can take milliseconds (loading its modules: 2-6 ms of
+//     CPU with nss-systemd on Debian 12, as much as a sandbox's start), so a foreground run asks it in a child process started
+//     with the lease, and the launch takes the answer (confirm_unknown_to_nss) just before
+//     anything of the sandbox may run; a known number ends that launch with
+//     HostIdsKnownToNss before any command exists, and the caller leases another.
+//   - The lease is an exclusive flock on kLockDir/N (a root-only directory; files 0600),
+//     taken without blocking. The lock, not the file, is the lease: it is released when
+//     the holder closes the fd or dies (a crashed runner leaks nothing), and the file is
+//     left in place (unlinking a lock file races with the next taker).
+//   - The holder keeps the lease open until its sandbox is over: runner processes only
+//     (the sandbox's own fds are closed before anything untrusted runs).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "helper/launch.hpp"
+#include "helper/sys.hpp"
+
+namespace aj::helper {
+
+constexpr const char* kIdsConf = "/etc/aurora-jail/ids.conf";
+constexpr const char* kLockDir = "/run/aurora-jail/ids";
+// 0x70000000 + 64 Ki: above Debian's /etc/subuid delegations (SUB_UID_MAX 600100000) and
+// systemd's container range (0x00080000-0x6FFFFFFF), below the ids systemd keeps for
+// itself (0x7FFE0000 up) and far from 65534 and (uid_t)-1.
+constexpr uid_t kDefaultFirst = 0x70000000;
+constexpr uid_t kDefaultCount = 65536;
+
+struct IdRange {
+    uid_t first = kDefaultFirst;
+    uid_t count = kDefaultCount;
+};
+
+// Parses the text of an ids.conf; throws aj::Error naming `origin` and the line on a bad
+// key or value, or a range that reaches 0, 65534, 65535 or beyond 2^31-2.
+IdRange parse_id_range(const std::string& text, const std::string& origin);
+// The range in force: `path` parsed, or the default when it does not exist.
+IdRange load_id_range(const std::string& path = kIdsConf);
+
+// The leased number turned out to be an account (or group) NSS knows.
+class HostIdsKnownToNss : public Error {
+public:
+    using Error::Error;
+};
+
+enum class NssCheck {
+    Now,         // asked before lease_host_ids returns; the lease is confirmed
+    Background,  // asked by a child process; confirm_unknown_to_nss() takes the answer
+};
+
+// A host uid/gid pair (the same number) and the lock that reserves it.
+class HostIdLease {
+public:
+    HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check);
+    ~HostIdLease();
+    HostIdLease(HostIdLease&& other) noexcept;
+    HostIdLease& operator=(HostIdLease&&) = delete;
+    HostIdLease(const HostIdLease&) = delete;
+    HostIdLease& operator=(const HostIdLease&) = delete;
+
+    uid_t uid() const { return uid_; }
+    gid_t gid() const { return static_cast<gid_t>(uid_); }
+    // Returns once NSS is known not to have the number (at once after the first time);
+    // throws HostIdsKnownToNss when it has, aj::Error when NSS could not be asked.
+    void confirm_unknown_to_nss();
+
+private:
+    uid_t uid_;
+    sys::UniqueFd lock_;
+    pid_t checker_ = -1;      // NssCheck::Background: the asking child, until reaped
+    sys::UniqueFd verdict_;   // its answer: "u" unknown, "k" known, or "e" + an error
+    bool confirmed_ = false;
+};
+
+// Leases a free uid/gid from `range`, starting at a random offset (two runs rarely try
+// the same numbers; a released number is rarely reused at once). Creates `lock_dir`
+// (0700, and its parent 0755) when missing and refuses one that is not a root-owned
+// directory writable by root alone. Throws aj::Error when every number is taken.
+HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir = kLockDir);
+
+// For a root caller (in the initial user namespace), a lease from the configured range;
+// nullopt for anyone else (their sandbox is their own uid/gid).
+std::optional<HostIdLease> lease_if_root(NssCheck check);
+// The host ids a sandbox of this caller runs as: the lease's, or the caller's own.
+HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease);
+
+// True when NSS (passwd, group) knows the number as a user or a group.
+bool id_known_to_nss(std::uint32_t id);
+
+}  // namespace aj::helper
