@@ -1,10 +1,16 @@
 #include "helper/cgroup_sandbox.hpp"
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <system_error>
 
 #include "helper/cgroup_fs.hpp"
 
@@ -51,30 +57,63 @@ void SandboxCgroup::place(pid_t child) const {
     }
 }
 
+bool SandboxCgroup::kill_if_over(const Cgroup& cg, double max_sec, pid_t spare) {
+    std::optional<double> used = cg.cpu_seconds();
+    if (!used || *used <= max_sec) return false;
+    for (const auto& dir : cg.directories()) {
+        sys::UniqueFd fd = cgroupfs::open_dir(dir, "cpu watch");
+        cgroupfs::kill_members(fd.get(), dir, spare);
+    }
+    return true;
+}
+
 void SandboxCgroup::watch_cpu_time(pid_t spare) {
     const auto& limit = policy_.limits.cpu_sec;
     if (!cgroup_ || !limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
     const double max_sec = static_cast<double>(*limit);
     const Cgroup& cg = *cgroup_;
-    watch_ = std::thread([this, &cg, max_sec, spare] {
+    try {
+        watch_ = std::thread([this, &cg, max_sec, spare] {
+            while (true) {
+                try {
+                    if (kill_if_over(cg, max_sec, spare)) cpu_exceeded_ = true;
+                } catch (const std::exception&) {
+                    // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
+                    return;
+                }
+                std::unique_lock<std::mutex> lock(stop_mutex_);
+                if (stop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) return;
+            }
+        });
+    } catch (const std::system_error& e) {
+        if (e.code().value() != EPERM && e.code().value() != ENOSYS) throw;
+        fork_watch_process(max_sec, spare);
+    }
+}
+
+void SandboxCgroup::fork_watch_process(double max_sec, pid_t spare) {
+    sys::Pipe verdict = sys::make_pipe("creating the cpu watch's pipe");
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("forking the cpu watch (no thread could be made: clone3 refused)");
+    if (pid == 0) {
+        // Only ever _exit: the parent's destructors (this cgroup's removal) are not ours.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) ::_exit(1);
+        verdict.read.reset();
+        bool told = false;
+        const timespec poll{0, 50'000'000};
         while (true) {
             try {
-                std::optional<double> used = cg.cpu_seconds();
-                if (used && *used > max_sec) {
-                    cpu_exceeded_ = true;
-                    for (const auto& dir : cg.directories()) {
-                        sys::UniqueFd fd = cgroupfs::open_dir(dir, "cpu watch");
-                        cgroupfs::kill_members(fd.get(), dir, spare);
-                    }
-                }
+                if (kill_if_over(*cgroup_, max_sec, spare) && !told)
+                    told = ::write(verdict.write.get(), "x", 1) == 1;
             } catch (const std::exception&) {
-                // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
-                return;
+                ::_exit(0);
             }
-            std::unique_lock<std::mutex> lock(stop_mutex_);
-            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) return;
+            ::nanosleep(&poll, nullptr);
         }
-    });
+    }
+    watch_pid_ = pid;
+    verdict.write.reset();
+    watch_verdict_ = std::move(verdict.read);
 }
 
 void SandboxCgroup::stop_watch() {
@@ -84,6 +123,15 @@ void SandboxCgroup::stop_watch() {
     }
     stop_cv_.notify_all();
     if (watch_.joinable()) watch_.join();
+    if (watch_pid_ > 0) {
+        ::kill(watch_pid_, SIGKILL);
+        int status = 0;
+        sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });  // ECHILD: reaped already
+        watch_pid_ = -1;
+        char byte = 0;
+        if (sys::retry_eintr([&] { return ::read(watch_verdict_.get(), &byte, 1); }) == 1) cpu_exceeded_ = true;
+        watch_verdict_.reset();
+    }
 }
 
 void SandboxCgroup::finish(nlohmann::json& enforced) {

@@ -46,6 +46,10 @@ public:
 
     // Whether a cgroup exists for this launch (and so must be emptied before removal).
     bool exists() const { return cgroup_.has_value(); }
+    // Which mechanism enforces `limit` for this launch (None without a cgroup).
+    LimitBackend backend(Cgroup::Limit limit) const {
+        return cgroup_ ? cgroup_->backend(limit) : LimitBackend::None;
+    }
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;
@@ -56,6 +60,8 @@ public:
     // max_cpu_sec over the whole cgroup (threads and children included, which RLIMIT_CPU
     // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
     // member except `spare` (the sandbox's PID 1, which then reports the kill).
+    // Where no thread can be made (a seccomp profile answering EPERM for clone3, so the
+    // C library does not fall back to clone), a forked process watches instead.
     void watch_cpu_time(pid_t spare);
     // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend and a
     // "cgroup" object), prints one stderr line when the OOM killer or the CPU watch
@@ -64,6 +70,9 @@ public:
 
 private:
     void stop_watch();
+    // One poll of the watch: past the limit, kills every member but `spare`. True then.
+    static bool kill_if_over(const Cgroup& cg, double max_sec, pid_t spare);
+    void fork_watch_process(double max_sec, pid_t spare);
 
     const policy::Policy& policy_;
     std::optional<Cgroup> cgroup_;
@@ -74,6 +83,8 @@ private:
     std::condition_variable stop_cv_;
     bool stop_ = false;  // guarded by stop_mutex_
     std::atomic<bool> cpu_exceeded_{false};
+    pid_t watch_pid_ = -1;          // the watch process, when it is one
+    sys::UniqueFd watch_verdict_;   // its pipe: one byte once the limit was passed
     bool placed_by_clone_ = false;
 };
 

@@ -25,6 +25,7 @@
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
+#include "helper/subreaper.hpp"
 #include "helper/supervisor.hpp"
 #include "helper/sys.hpp"
 #include "helper/userns.hpp"
@@ -52,8 +53,11 @@ struct Plan {
     std::string cwd;
     bool drop_to_nobody = false;
     std::optional<std::uint64_t> timeout_sec;
-    std::optional<std::uint64_t> max_pids;  // via apply_nproc_headroom
+    std::optional<NprocHeadroom> nproc;  // max_pids, approximately (in `rlimits` too)
     policy::SeccompProgram seccomp;
+    // Loaded before `seccomp`: the missing namespaces' part a filter can stand in for.
+    policy::FallbackFilterInputs fallback_filter_inputs;
+    policy::SeccompProgram fallback_filter;
 };
 
 // Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
@@ -99,7 +103,6 @@ void drop_privileges(bool to_nobody) {
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.rlimits);
-        if (plan.max_pids) apply_nproc_headroom(*plan.max_pids);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -107,6 +110,7 @@ void drop_privileges(bool to_nobody) {
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
+        if (!plan.fallback_filter.instructions.empty()) load_seccomp(plan.fallback_filter);
         load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
         send(report_fd, kExecFailed, err, request.argv.at(0));
@@ -117,11 +121,19 @@ void drop_privileges(bool to_nobody) {
     ::_exit(kExitInternal);
 }
 
+bool grants_writable_path(const LaunchRequest& request) {
+    if (request.workdir) return true;
+    for (const auto& r : request.policy.allowed_paths)
+        if (r.mode == policy::PathMode::ReadWrite) return true;
+    for (const auto& b : request.extra_binds)
+        if (b.mode == policy::PathMode::ReadWrite) return true;
+    return false;
+}
+
 Plan make_plan(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Plan plan;
     plan.rlimits = plan_rlimits(policy, RlimitScope::HostUserNamespace);
-    plan.max_pids = policy.limits.pids;
     plan.env = build_environment(policy.env, environ);
     plan.landlock = landlock_rules_for(policy);
     for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
@@ -134,8 +146,17 @@ Plan make_plan(const LaunchRequest& request) {
         plan.landlock.push_back({b.host, b.mode});
     }
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
+    plan.fallback_filter_inputs.deny_network = policy.network == policy::NetworkMode::None;
+    // Refusing chmod and its kin everywhere would break a command's own files in a
+    // writable place; with none granted, every metadata change would be on a path the
+    // policy shows read-only.
+    plan.fallback_filter_inputs.deny_metadata = !grants_writable_path(request);
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     plan.drop_to_nobody = ::geteuid() == 0;
+    if (policy.limits.pids) {
+        plan.nproc = plan_nproc_headroom(plan.drop_to_nobody ? kNobody : ::getuid(), *policy.limits.pids);
+        plan.rlimits.push_back(plan.nproc->setting);
+    }
     plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
     return plan;
 }
@@ -149,7 +170,11 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
     if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
     for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
         if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
-    if (l.pids) limits["pids"] = {{"value", *l.pids}, {"backend", "rlimit (per-uid headroom, approximate)"}};
+    if (plan.nproc)
+        limits["pids"] = {{"value", *l.pids},
+                          {"backend", "rlimit (per-uid headroom, approximate)"},
+                          {"uid_tasks_at_start", plan.nproc->uid_tasks},
+                          {"rlimit_nproc", plan.nproc->setting.soft}};
     if (l.cpus) limits["cpus"]["value"] = *l.cpus;
     if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
     nlohmann::json rules = nlohmann::json::array();
@@ -159,7 +184,14 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
             {"no_new_privs", true},
             {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
             {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
-            {"seccomp", {{"instructions", plan.seccomp.instructions.size()}}},
+            {"seccomp", {{"instructions", plan.seccomp.instructions.size()},
+                         {"fallback_filter", {{"instructions", plan.fallback_filter.instructions.size()},
+                                              {"network_denied", plan.fallback_filter_inputs.deny_network},
+                                              {"metadata_changes_denied", plan.fallback_filter_inputs.deny_metadata}}}}},
+            {"network", plan.fallback_filter_inputs.deny_network
+                            ? "none: no namespace; seccomp allows AF_UNIX sockets only (no datagrams) and refuses "
+                              "connect, bind, listen and io_uring"
+                            : "host"},
             {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
                           {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
                           {"ipc_scoped", landlock.abi >= 6}}},
@@ -167,6 +199,33 @@ nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const La
             {"session", "setsid"},
             {"limits", limits},
             {"not_enforced", not_enforced}};
+}
+
+// Every protection of namespaces mode this run lacks, for the warning and the report.
+std::vector<std::string> missing_protections(const LaunchRequest& request, const Plan& plan,
+                                             const LandlockSupport& landlock, const SandboxCgroup& cgroup) {
+    const auto& l = request.policy.limits;
+    std::vector<std::string> out;
+    out.push_back(landlock.abi == 0 ? "file system restrictions: no Landlock (" + landlock.reason + ")"
+                                    : "private mount namespace: the host file system is visible where Landlock allows");
+    out.push_back("pid, ipc and uts isolation");
+    if (l.tmpfs_mb) out.push_back("max_tmpfs_mb (no private /tmp or /dev/shm)");
+    if (plan.fallback_filter_inputs.deny_network)
+        out.push_back("network namespace (seccomp stands in: AF_UNIX sockets only, and no connect, bind or listen)");
+    if (!plan.fallback_filter_inputs.deny_metadata)
+        out.push_back("read-only paths for metadata: chmod, chown, utime, xattrs on files the sandbox uid owns "
+                      "(Landlock does not cover them; seccomp refuses them only when the policy grants no writable path)");
+    using Limit = Cgroup::Limit;
+    if (l.cpus && cgroup.backend(Limit::Cpus) == LimitBackend::None)
+        out.push_back("max_cpus (CPU bandwidth needs a writable cpu cgroup)");
+    if (l.memory_mb && cgroup.backend(Limit::Memory) == LimitBackend::None)
+        out.push_back("max_memory_mb as a total (RLIMIT_AS bounds each process's address space; socket buffers "
+                      "are not counted)");
+    if (l.cpu_sec && cgroup.backend(Limit::CpuTime) == LimitBackend::None)
+        out.push_back("max_cpu_sec as a total (RLIMIT_CPU is per process)");
+    if (l.pids && cgroup.backend(Limit::Pids) == LimitBackend::None)
+        out.push_back("max_pids exactly (RLIMIT_NPROC counts every task of the uid on the host: approximate)");
+    return out;
 }
 
 double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
@@ -208,20 +267,17 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.seccomp = seccomp_program_for(request.policy);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     const policy::Policy& policy = request.policy;
+    plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
-    std::vector<std::string> not_enforced = {"private mount namespace: the host file system is visible where "
-                                             "Landlock allows",
-                                             "pid, ipc and uts isolation", "/tmp size (no private /tmp)"};
-    if (landlock.abi == 0) not_enforced[0] = "file system restrictions: no Landlock (" + landlock.reason + ")";
-    if (policy.network == policy::NetworkMode::None)
-        not_enforced.push_back(landlock.abi >= 4 ? "network isolation (only TCP bind/connect are denied, by Landlock)"
-                                                 : "network isolation");
+
+    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;
     std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
                  namespaces_unavailable_reason(probe).c_str(), list.c_str());
-
-    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    // What the command leaves running is re-parented here, not to the host's init.
+    become_subreaper();
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = sys::make_pipe("creating the report pipe");
@@ -276,6 +332,8 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     sys::retry_eintr([&] { return ::wait4(child, &status, 0, &usage); });
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
+    // ...and in sessions of its own (setsid): nothing of the run outlives it.
+    end_descendants(std::chrono::seconds(5));
 
     LaunchResult result;
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();

@@ -91,14 +91,12 @@ std::uint64_t count_tasks_of(uid_t uid) {
 
 }  // namespace
 
-rlim_t apply_nproc_headroom(std::uint64_t max_new_tasks) {
-    rlimit current{};
-    sys::check(::getrlimit(RLIMIT_NPROC, &current), "getrlimit RLIMIT_NPROC");
-    const std::uint64_t want = count_tasks_of(::getuid()) + max_new_tasks;
-    const rlim_t limit = std::min<rlim_t>(static_cast<rlim_t>(want), current.rlim_max);
-    rlimit lowered{limit, limit};
-    sys::check(::setrlimit(RLIMIT_NPROC, &lowered), "setrlimit RLIMIT_NPROC " + std::to_string(limit));
-    return limit;
+NprocHeadroom plan_nproc_headroom(uid_t uid, std::uint64_t max_pids) {
+    NprocHeadroom h;
+    h.uid_tasks = count_tasks_of(uid);
+    const std::uint64_t want = h.uid_tasks + max_pids;
+    h.setting = clamp(RLIMIT_NPROC, "pids", max_pids, static_cast<rlim_t>(want), 0);
+    return h;
 }
 
 }  // namespace aj::helper
