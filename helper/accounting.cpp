@@ -1,6 +1,8 @@
 #include "helper/accounting.hpp"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,13 +33,25 @@ std::uint64_t pss_bytes(pid_t pid) {
     return std::strtoull(text.c_str() + at + 5, nullptr, 10) * 1024;
 }
 
-// utime+stime+cutime+cstime in seconds, from /proc/PID/stat (fields 14-17; the command
-// name, field 2, may hold spaces and parentheses, so fields count from the last ')').
-double cpu_seconds(pid_t pid) {
+// The fields of /proc/PID/stat from field 3 (the state) on: the command name, field 2,
+// may hold spaces and parentheses, so they count from the last ')'. Empty when gone.
+std::istringstream stat_fields(pid_t pid) {
     const std::string text = proc_text(pid, "stat");
     const auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream fields(text.substr(close + 2));
+    return std::istringstream(close == std::string::npos ? std::string() : text.substr(close + 2));
+}
+
+pid_t parent_of(pid_t pid) {
+    std::istringstream fields = stat_fields(pid);
+    std::string state;
+    pid_t ppid = -1;
+    fields >> state >> ppid;
+    return ppid;
+}
+
+// utime+stime+cutime+cstime in seconds, from /proc/PID/stat (fields 14-17).
+double cpu_seconds(pid_t pid) {
+    std::istringstream fields = stat_fields(pid);
     std::string skip;
     for (int field = 3; field < 14; ++field) fields >> skip;
     unsigned long long ticks[4] = {};
@@ -92,6 +106,20 @@ SandboxUsage measure_usage(const std::vector<pid_t>& pids) {
         ++u.processes;
     }
     return u;
+}
+
+std::size_t kill_tree(pid_t root, const std::vector<pid_t>& pids, pid_t spare) {
+    std::size_t killed = 0;
+    for (pid_t pid : pids) {
+        if (pid == spare) continue;
+        const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (fd < 0) continue;  // gone
+        const sys::UniqueFd pinned(fd);
+        const pid_t parent = parent_of(pid);
+        if (parent != root && std::find(pids.begin(), pids.end(), parent) == pids.end()) continue;
+        if (::syscall(SYS_pidfd_send_signal, pinned.get(), SIGKILL, nullptr, 0) == 0) ++killed;
+    }
+    return killed;
 }
 
 }  // namespace aj::helper

@@ -41,4 +41,9 @@ std::vector<pid_t> process_tree(pid_t root, const std::vector<pid_t>& exclude = 
 // Sums the use of `pids`; a process gone meanwhile counts nothing.
 SandboxUsage measure_usage(const std::vector<pid_t>& pids);
 
+// SIGKILLs each of `pids` (a process_tree(root)) except `spare`. Each is pinned with a
+// pidfd and signalled only if its parent is still `root` or one of `pids`: a pid that
+// ended and was reused by an unrelated process meanwhile is left alone.
+std::size_t kill_tree(pid_t root, const std::vector<pid_t>& pids, pid_t spare);
+
 }  // namespace aj::helper

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "helper/accounting.hpp"
 #include "helper/cgroup_fs.hpp"
 
 namespace aj::helper {
@@ -24,6 +25,8 @@ void set_backend(nlohmann::json& enforced, const char* limit, const std::optiona
     enforced["limits"][limit]["value"] = *value;
 }
 
+constexpr auto kWatchInterval = std::chrono::milliseconds(50);
+
 bool wants_cgroup(const policy::Policy& policy) {
     const auto& l = policy.limits;
     return l.memory_mb || l.cpus || l.pids || l.cpu_sec;
@@ -31,14 +34,12 @@ bool wants_cgroup(const policy::Policy& policy) {
 
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
-    : policy_(policy) {
-    if (use == CgroupUse::LimitsOnly && !wants_cgroup(policy)) return;
-    cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
-    if (cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None && policy.limits.memory_mb)
-        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
-                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_AS; }),
-                      rlimits.end());
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
+    const auto& l = policy.limits;
+    if (use == CgroupUse::LimitsAndCleanup || wants_cgroup(policy)) cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
+    // No cgroup for a total: the watch sums the sandbox's processes instead.
+    account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
+    account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
 }
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
@@ -57,61 +58,84 @@ void SandboxCgroup::place(pid_t child) const {
     }
 }
 
-bool SandboxCgroup::kill_if_over(const Cgroup& cg, double max_sec, pid_t spare) {
-    std::optional<double> used = cg.cpu_seconds();
-    if (!used || *used <= max_sec) return false;
-    for (const auto& dir : cg.directories()) {
-        sys::UniqueFd fd = cgroupfs::open_dir(dir, "cpu watch");
-        cgroupfs::kill_members(fd.get(), dir, spare);
+unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
+    const auto& l = policy_.limits;
+    unsigned over = 0;
+    if (cgroup_ && l.cpu_sec && cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
+        std::optional<double> used = cgroup_->cpu_seconds();
+        if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
-    return true;
+    std::vector<pid_t> pids;
+    if (account_memory_ || account_cpu_) {
+        pids = process_tree(runner, {exclude});
+        const SandboxUsage u = measure_usage(pids);
+        if (u.memory_bytes > memory_peak_) memory_peak_ = u.memory_bytes;
+        const auto cpu_ms = static_cast<std::uint64_t>(u.cpu_sec * 1000);
+        if (cpu_ms > cpu_used_ms_) cpu_used_ms_ = cpu_ms;
+        if (account_memory_ && u.memory_bytes > *l.memory_mb * 1024 * 1024) over |= kMemory;
+        if (account_cpu_ && u.cpu_sec > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
+    }
+    if (!over) return 0;
+    if (cgroup_) {
+        for (const auto& dir : cgroup_->directories()) {
+            sys::UniqueFd fd = cgroupfs::open_dir(dir, "limits watch");
+            cgroupfs::kill_members(fd.get(), dir, spare);
+        }
+    }
+    if (!pids.empty()) kill_tree(runner, pids, spare);
+    return over;
 }
 
-void SandboxCgroup::watch_cpu_time(pid_t spare) {
-    const auto& limit = policy_.limits.cpu_sec;
-    if (!cgroup_ || !limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
-    const double max_sec = static_cast<double>(*limit);
-    const Cgroup& cg = *cgroup_;
+void SandboxCgroup::note_exceeded(unsigned over) {
+    if (over & kCpuTime) cpu_exceeded_ = true;
+    if (over & kMemory) memory_exceeded_ = true;
+}
+
+void SandboxCgroup::watch_limits(pid_t spare) {
+    const bool cgroup_cpu = cgroup_ && policy_.limits.cpu_sec &&
+                            cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None;
+    if (!cgroup_cpu && !account_memory_ && !account_cpu_) return;
+    const pid_t runner = ::getpid();
     try {
-        watch_ = std::thread([this, &cg, max_sec, spare] {
+        watch_ = std::thread([this, spare, runner] {
             while (true) {
                 try {
-                    if (kill_if_over(cg, max_sec, spare)) cpu_exceeded_ = true;
+                    note_exceeded(poll_limits(spare, runner, -1));
                 } catch (const std::exception&) {
                     // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
                     return;
                 }
                 std::unique_lock<std::mutex> lock(stop_mutex_);
-                if (stop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) return;
+                if (stop_cv_.wait_for(lock, kWatchInterval, [this] { return stop_; })) return;
             }
         });
     } catch (const std::system_error& e) {
         if (e.code().value() != EPERM && e.code().value() != ENOSYS) throw;
-        fork_watch_process(max_sec, spare);
+        fork_watch_process(spare, runner);
     }
 }
 
-void SandboxCgroup::fork_watch_process(double max_sec, pid_t spare) {
-    sys::Pipe verdict = sys::make_pipe("creating the cpu watch's pipe");
+void SandboxCgroup::fork_watch_process(pid_t spare, pid_t runner) {
+    sys::Pipe verdict = sys::make_pipe("creating the limits watch's pipe");
     pid_t pid = ::fork();
-    if (pid < 0) throw_errno("forking the cpu watch (no thread could be made: clone3 refused)");
+    if (pid < 0) throw_errno("forking the limits watch (no thread could be made: clone3 refused)");
     if (pid == 0) {
         // Only ever _exit: the parent's destructors (this cgroup's removal) are not ours.
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) ::_exit(1);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != runner) ::_exit(1);
         verdict.read.reset();
-        bool told = false;
-        const timespec poll{0, 50'000'000};
+        const timespec interval{0, std::chrono::nanoseconds(kWatchInterval).count()};
         while (true) {
             try {
-                if (kill_if_over(*cgroup_, max_sec, spare) && !told)
-                    told = ::write(verdict.write.get(), "x", 1) == 1;
+                const auto over = static_cast<unsigned char>(poll_limits(spare, runner, ::getpid()));
+                if (over && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
             } catch (const std::exception&) {
                 ::_exit(0);
             }
-            ::nanosleep(&poll, nullptr);
+            ::nanosleep(&interval, nullptr);
         }
     }
     watch_pid_ = pid;
+    watch_forked_ = true;
     verdict.write.reset();
     watch_verdict_ = std::move(verdict.read);
 }
@@ -128,14 +152,16 @@ void SandboxCgroup::stop_watch() {
         int status = 0;
         sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });  // ECHILD: reaped already
         watch_pid_ = -1;
-        char byte = 0;
-        if (sys::retry_eintr([&] { return ::read(watch_verdict_.get(), &byte, 1); }) == 1) cpu_exceeded_ = true;
+        // Every verdict it sent (the pipe holds far more than a run's worth of them).
+        const std::string verdicts = sys::read_all(watch_verdict_.get(), 65536, "reading the limits watch's verdicts");
+        for (char over : verdicts) note_exceeded(static_cast<unsigned char>(over));
         watch_verdict_.reset();
     }
 }
 
 void SandboxCgroup::finish(nlohmann::json& enforced) {
     stop_watch();
+    report_accounting(enforced);
     if (!cgroup_) {
         enforced["cgroup"] = {{"created", false}, {"reason", "the policy sets no cgroup-backed limit"}};
         return;
@@ -170,6 +196,37 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: warning: %s (left for the next start to remove)\n", e.what());
     }
+}
+
+void SandboxCgroup::report_accounting(nlohmann::json& enforced) const {
+    if (!account_memory_ && !account_cpu_) return;
+    const auto& l = policy_.limits;
+    const char* scope = "total: the sandbox's processes summed from /proc every 50 ms (overshoot: what they "
+                        "use in between)";
+    if (account_memory_)
+        enforced["limits"]["memory_mb"] = {{"value", *l.memory_mb}, {"backend", "accounting"}, {"scope", scope},
+                                           {"counted", "Pss of every process"},
+                                           {"not_enforced", "kernel memory: socket buffers, pipes, page tables"}};
+    if (account_cpu_)
+        enforced["limits"]["cpu_sec"] = {{"value", *l.cpu_sec}, {"backend", "accounting+rlimit"}, {"scope", scope}};
+    enforced["accounting"] = {{"memory_peak_bytes", memory_peak_.load()},
+                              {"cpu_sec", static_cast<double>(cpu_used_ms_.load()) / 1000},
+                              {"memory_exceeded", memory_exceeded_.load()},
+                              {"cpu_time_exceeded", cpu_exceeded_.load()},
+                              {"watch", watch_forked_ ? "a forked process (no thread could be made)" : "a thread"}};
+    // Said at every run: nothing else bounds what the kernel spends on the sandbox's behalf.
+    if (account_memory_)
+        std::fprintf(stderr,
+                     "aurora-jail: warning: no writable memory cgroup: max_memory_mb (%llu) holds as a total of the "
+                     "sandbox's processes (polled); kernel memory they cause (socket buffers, pipes) is NOT "
+                     "enforced\n",
+                     static_cast<unsigned long long>(*l.memory_mb));
+    if (memory_exceeded_)
+        std::fprintf(stderr, "aurora-jail: the sandbox's processes used more than max_memory_mb (%llu) together and were killed\n",
+                     static_cast<unsigned long long>(*l.memory_mb));
+    if (cpu_exceeded_ && account_cpu_)
+        std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
+                     static_cast<unsigned long long>(*l.cpu_sec));
 }
 
 }  // namespace aj::helper

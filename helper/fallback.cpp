@@ -219,10 +219,8 @@ std::vector<std::string> missing_protections(const LaunchRequest& request, const
     if (l.cpus && cgroup.backend(Limit::Cpus) == LimitBackend::None)
         out.push_back("max_cpus (CPU bandwidth needs a writable cpu cgroup)");
     if (l.memory_mb && cgroup.backend(Limit::Memory) == LimitBackend::None)
-        out.push_back("max_memory_mb as a total (RLIMIT_AS bounds each process's address space; socket buffers "
-                      "are not counted)");
-    if (l.cpu_sec && cgroup.backend(Limit::CpuTime) == LimitBackend::None)
-        out.push_back("max_cpu_sec as a total (RLIMIT_CPU is per process)");
+        out.push_back("kernel memory under max_memory_mb (no memory cgroup: the total is summed from the "
+                      "processes, so socket buffers and pipes are not counted)");
     if (l.pids && cgroup.backend(Limit::Pids) == LimitBackend::None)
         out.push_back("max_pids exactly (RLIMIT_NPROC counts every task of the uid on the host: approximate)");
     return out;
@@ -270,7 +268,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
 
-    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
     const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;
@@ -299,7 +297,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     cgroup.place(child);
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), "g", "releasing the command");
-    cgroup.watch_cpu_time(0);
+    cgroup.watch_limits(0);
 
     // Supervise: forward signals to the command's session, enforce the wall timeout.
     bool timed_out = false;

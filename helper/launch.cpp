@@ -212,7 +212,7 @@ LaunchResult launch(const LaunchRequest& request) {
                request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
-    SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -256,7 +256,7 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
-    cgroup.watch_cpu_time(child);
+    cgroup.watch_limits(child);
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
     guard.release();

@@ -20,10 +20,9 @@ struct RlimitRule {
     rlim_t hard_headroom;   // hard = soft + this (RLIMIT_CPU: SIGXCPU first, SIGKILL 1 s later)
 };
 
-// RLIMIT_AS is only a safety net for memory (it counts address space, not use); the
-// cgroup memory controller, where available, is the real limit.
+// No RLIMIT_AS: address space is not memory use (the JVM, node and Go reserve far more
+// than they touch), so max_memory_mb is the cgroup's, or a total by accounting.
 constexpr RlimitRule kRules[] = {
-    {RLIMIT_AS, "memory_mb", &policy::Limits::memory_mb, 1024 * 1024, 0},
     {RLIMIT_CPU, "cpu_sec", &policy::Limits::cpu_sec, 1, 1},
     {RLIMIT_NOFILE, "open_files", &policy::Limits::open_files, 1, 0},
     {RLIMIT_FSIZE, "file_size_mb", &policy::Limits::file_size_mb, 1024 * 1024, 0},

@@ -163,7 +163,7 @@ TEST(FallbackReport, NotEnforcedListsWhatThisRunLacks) {
         return limits.contains(key) && limits[key].value("backend", "").rfind("cgroup", 0) == 0;
     };
     const std::pair<const char*, const char*> rows[] = {
-        {"cpus", "max_cpus"}, {"memory_mb", "max_memory_mb as a total"}, {"pids", "max_pids exactly"}};
+        {"cpus", "max_cpus"}, {"memory_mb", "kernel memory under max_memory_mb"}, {"pids", "max_pids exactly"}};
     for (const auto& [key, text] : rows) {
         EXPECT_EQ(listed.find(text) == std::string::npos, cgroup_backed(key)) << key << "\n" << listed << limits.dump();
         EXPECT_EQ(r.err.find(text) == std::string::npos, cgroup_backed(key)) << key << "\n" << r.err;
