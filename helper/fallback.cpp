@@ -2,20 +2,16 @@
 
 #include <grp.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 
 #include "helper/cgroup_sandbox.hpp"
+#include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
@@ -60,16 +56,8 @@ struct Plan {
     policy::SeccompProgram fallback_filter;
 };
 
-// Messages from the child before execve; EOF (CLOEXEC) means the exec succeeded.
-enum : char { kExecFailed = 'E', kSetupFailed = 'S' };
-
-void send(int fd, char kind, int err, const std::string& text) {
-    std::string msg(1, kind);
-    msg.append(reinterpret_cast<const char*>(&err), sizeof err);
-    msg += text;
-    ssize_t ignored = ::write(fd, msg.data(), msg.size());  // nothing more we can do on failure
-    (void)ignored;
-}
+// The runner's one release on the sync pipe, once the command is in its cgroup.
+constexpr char kPlacedInCgroup = 'g';
 
 // A root caller without namespaces would run the command as real root: become nobody,
 // after emptying the bounding set (which needs the capabilities we are about to lose).
@@ -95,7 +83,8 @@ void drop_privileges(bool to_nobody) {
         install_stdio(request.stdio);
         close_fds_except({sync_fd, report_fd});
         char go = 0;
-        if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1) ::_exit(kExitInternal);
+        if (sys::retry_eintr([&] { return ::read(sync_fd, &go, 1); }) != 1 || go != kPlacedInCgroup)
+            ::_exit(kExitInternal);
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
@@ -113,10 +102,10 @@ void drop_privileges(bool to_nobody) {
         if (!plan.fallback_filter.instructions.empty()) load_seccomp(plan.fallback_filter);
         load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
-        send(report_fd, kExecFailed, err, request.argv.at(0));
+        send_message(report_fd, MessageKind::ExecError, err, request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
     } catch (const std::exception& e) {
-        send(report_fd, kSetupFailed, 0, e.what());
+        send_message(report_fd, MessageKind::SetupError, 0, e.what());
     }
     ::_exit(kExitInternal);
 }
@@ -226,8 +215,6 @@ std::vector<std::string> missing_protections(const LaunchRequest& request, const
     return out;
 }
 
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
-
 }  // namespace
 
 std::string namespaces_unavailable_reason(const std::vector<NamespaceProbe>& probe) {
@@ -291,73 +278,21 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     ChildGuard guard(child);
     sync.read.reset();
     report.write.reset();
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-    if (pidfd < 0) throw_errno("pidfd_open for the command");
-    sys::UniqueFd child_fd(pidfd);
     cgroup.place(child);
     // A command that died before its release (its report says why) is collected below.
-    (void)sys::write_unless_reader_gone(sync.write.get(), "g", "releasing the command");
+    (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
+                                        "releasing the command");
     cgroup.watch_limits(0);
 
-    // Supervise: forward signals to the command's session, enforce the wall timeout.
-    bool timed_out = false;
-    const auto deadline = plan.timeout_sec ? started + std::chrono::seconds(*plan.timeout_sec) : Clock::time_point::max();
-    while (true) {
-        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        int wait_ms = -1;
-        if (plan.timeout_sec) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-            wait_ms = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 60000));
-        }
-        int n = ::poll(fds, 2, wait_ms);
-        if (n < 0 && errno != EINTR) throw_errno("waiting for the command");
-        if (fds[0].revents) break;
-        if (fds[1].revents & POLLIN) {
-            signalfd_siginfo si{};
-            if (::read(signals.fd(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                ::kill(-child, static_cast<int>(si.ssi_signo));
-                ::kill(child, static_cast<int>(si.ssi_signo));
-            }
-        }
-        if (plan.timeout_sec && Clock::now() >= deadline && !timed_out) {
-            timed_out = true;
-            ::kill(-child, SIGKILL);
-            ::kill(child, SIGKILL);
-        }
-    }
-    int status = 0;
-    rusage usage{};
-    sys::retry_eintr([&] { return ::wait4(child, &status, 0, &usage); });
+    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.timeout_sec);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
     // ...and in sessions of its own (setsid): nothing of the run outlives it.
     end_descendants(std::chrono::seconds(5));
 
-    LaunchResult result;
+    LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
-    result.user_cpu_sec = seconds(usage.ru_utime);
-    result.sys_cpu_sec = seconds(usage.ru_stime);
     result.mode = "rlimit-only";
-
-    std::string msg = sys::read_all(report.read.get(), 8192, "reading the command's report");
-    if (msg.size() >= 1 + sizeof(int)) {
-        int err = 0;
-        std::memcpy(&err, msg.data() + 1, sizeof err);
-        std::string text = msg.substr(1 + sizeof err);
-        if (msg[0] == kSetupFailed) throw Error("sandbox setup (rlimit-only): " + text);
-        int code = exit_code_for_exec_errno(err);
-        if (code == kExitNotFound) throw Error(text + ": not found", code, err);
-        throw Error(text + ": cannot execute: " + errno_text(err), code, err);
-    }
-    if (timed_out) {
-        result.timed_out = true;
-        result.exit_code = kExitTimeout;
-    } else if (WIFSIGNALED(status)) {
-        result.signal = WTERMSIG(status);
-        result.exit_code = 128 + WTERMSIG(status);
-    } else {
-        result.exit_code = WEXITSTATUS(status);
-    }
 
     if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
     cgroup.finish(result.enforced);

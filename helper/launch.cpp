@@ -162,38 +162,6 @@ policy::SeccompProgram receive_second_release(int sync_read) {
     ::_exit(kExitInternal);
 }
 
-LaunchResult to_result(const SandboxOutcome& o) {
-    if (o.setup_error) throw Error("sandbox setup: " + *o.setup_error);
-    if (o.exec_errno) {
-        int code = exit_code_for_exec_errno(*o.exec_errno);
-        if (code == kExitNotFound) throw Error(o.exec_command + ": not found", code, *o.exec_errno);
-        throw Error(o.exec_command + ": cannot execute: " + errno_text(*o.exec_errno), code, *o.exec_errno);
-    }
-    LaunchResult r;
-    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-    r.user_cpu_sec = seconds(o.usage.ru_utime);
-    r.sys_cpu_sec = seconds(o.usage.ru_stime);
-    if (o.command_status) {
-        int st = *o.command_status;
-        if (WIFSIGNALED(st)) {
-            r.signal = WTERMSIG(st);
-            r.exit_code = 128 + WTERMSIG(st);
-        } else {
-            r.exit_code = WEXITSTATUS(st);
-        }
-        return r;
-    }
-    if (o.timed_out) {
-        r.timed_out = true;
-        r.exit_code = kExitTimeout;
-        return r;
-    }
-    const int st = o.init_status;
-    throw Error("sandbox init ended without a report (" +
-                (WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
-                                 : "exit " + std::to_string(WEXITSTATUS(st))) + ")");
-}
-
 }  // namespace
 
 LaunchResult launch(const LaunchRequest& request) {
@@ -261,7 +229,7 @@ LaunchResult launch(const LaunchRequest& request) {
         supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
     guard.release();
 
-    LaunchResult result = to_result(outcome);
+    LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
     if (request.describe_enforcement) {

@@ -2,12 +2,14 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include "helper/channel.hpp"
+#include "helper/exec.hpp"
 
 namespace aj::helper {
 
@@ -29,28 +31,49 @@ BlockedSignals::~BlockedSignals() {
     ::sigprocmask(SIG_SETMASK, &old_, nullptr);
 }
 
-SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over) {
+namespace {
+
+// What the supervision watches and signals.
+struct Supervised {
+    pid_t pid;           // the sandbox's PID 1, or (rlimit-only) the command
+    bool whole_session;  // signals also go to the session (process group) pid leads
+    int exit_fd;         // a pidfd whose readability ends the watch; -1: the report's EOF does
+};
+
+void signal_sandbox(const Supervised& s, int sig) {
+    if (s.whole_session) ::kill(-s.pid, sig);
+    ::kill(s.pid, sig);
+}
+
+// The loop both modes share: forward signals, enforce the wall timeout, collect the
+// report channel's messages; returns after reaping the supervised process (or, with
+// `until_over`, as soon as PID 1 reports the sandbox over).
+SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
+                     std::optional<std::uint64_t> timeout_sec, bool until_over) {
     using Clock = std::chrono::steady_clock;
     SandboxOutcome out;
     std::optional<Clock::time_point> deadline;
     if (timeout_sec) deadline = Clock::now() + std::chrono::seconds(*timeout_sec);
     std::string pending;
+    bool exited = s.exit_fd < 0;
 
-    while (report) {
+    while (report || !exited) {
         int wait_ms = -1;
         if (deadline && !out.timed_out) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
             if (left.count() <= 0) {
                 // SIGKILL to PID 1 takes the whole pid namespace with it.
-                ::kill(init, SIGKILL);
+                signal_sandbox(s, SIGKILL);
                 out.timed_out = true;
                 continue;
             }
             wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30));
         }
-        pollfd fds[2] = {{report.get(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        int n = ::poll(fds, 2, wait_ms);
+        // poll(2) skips negative fds: a closed report channel, an exit already seen.
+        pollfd fds[3] = {{report ? report.get() : -1, POLLIN, 0},
+                         {signal_fd, POLLIN, 0},
+                         {exited ? -1 : s.exit_fd, POLLIN, 0}};
+        int n = ::poll(fds, 3, wait_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("supervising the sandbox (poll)");
@@ -58,15 +81,16 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info;
             while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
-                ::kill(init, static_cast<int>(info.ssi_signo));
+                signal_sandbox(s, static_cast<int>(info.ssi_signo));
         }
+        if (fds[2].revents) exited = true;
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[4096];
             ssize_t r = sys::retry_eintr([&] { return ::read(report.get(), buf, sizeof buf); });
             if (r < 0) throw_errno("reading the sandbox's report channel");
             if (r == 0) {
                 report.reset();
-                break;
+                continue;
             }
             pending.append(buf, static_cast<std::size_t>(r));
             for (auto& m : take_messages(pending)) {
@@ -89,10 +113,61 @@ SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
         }
     }
 
-    pid_t rc = sys::retry_eintr([&] { return ::wait4(init, &out.init_status, 0, &out.usage); });
+    pid_t rc = sys::retry_eintr([&] { return ::wait4(s.pid, &out.init_status, 0, &out.usage); });
     if (rc < 0) throw_errno("reaping the sandbox's init (wait4)");
     if (out.summary) out.usage = out.summary->usage;
     return out;
+}
+
+}  // namespace
+
+SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
+                         std::optional<std::uint64_t> timeout_sec, bool until_over) {
+    return watch(Supervised{init, false, -1}, std::move(report), signal_fd, timeout_sec, until_over);
+}
+
+SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
+                                 std::optional<std::uint64_t> timeout_sec) {
+    sys::UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, command, 0)));
+    if (!exit_fd) throw_errno("pidfd_open for the command");
+    SandboxOutcome out = watch(Supervised{command, true, exit_fd.get()}, std::move(report), signal_fd, timeout_sec,
+                               /*until_over=*/false);
+    // No PID 1 reports for the command: its own wait status is the status, unless the
+    // timeout's SIGKILL produced it.
+    if (!out.command_status && !out.timed_out) out.command_status = out.init_status;
+    return out;
+}
+
+LaunchResult to_result(const SandboxOutcome& o, const std::string& setup_prefix) {
+    if (o.setup_error) throw Error(setup_prefix + ": " + *o.setup_error);
+    if (o.exec_errno) {
+        int code = exit_code_for_exec_errno(*o.exec_errno);
+        if (code == kExitNotFound) throw Error(o.exec_command + ": not found", code, *o.exec_errno);
+        throw Error(o.exec_command + ": cannot execute: " + errno_text(*o.exec_errno), code, *o.exec_errno);
+    }
+    LaunchResult r;
+    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+    r.user_cpu_sec = seconds(o.usage.ru_utime);
+    r.sys_cpu_sec = seconds(o.usage.ru_stime);
+    if (o.command_status) {
+        int st = *o.command_status;
+        if (WIFSIGNALED(st)) {
+            r.signal = WTERMSIG(st);
+            r.exit_code = 128 + WTERMSIG(st);
+        } else {
+            r.exit_code = WEXITSTATUS(st);
+        }
+        return r;
+    }
+    if (o.timed_out) {
+        r.timed_out = true;
+        r.exit_code = kExitTimeout;
+        return r;
+    }
+    const int st = o.init_status;
+    throw Error("sandbox init ended without a report (" +
+                (WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
+                                 : "exit " + std::to_string(WEXITSTATUS(st))) + ")");
 }
 
 }  // namespace aj::helper

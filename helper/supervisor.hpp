@@ -12,6 +12,7 @@
 #include <string>
 
 #include "helper/channel.hpp"
+#include "helper/launch.hpp"
 #include "helper/sys.hpp"
 
 namespace aj::helper {
@@ -51,5 +52,19 @@ struct SandboxOutcome {
 // channel; its EOF means nobody inside can speak any more.
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
                          std::optional<std::uint64_t> timeout_sec, bool until_over);
+
+// rlimit-only mode's supervise(): the supervised process is the command itself, in a
+// session of its own (setsid), with no pid namespace to end what it forks. Signals and
+// the timeout's SIGKILL go to its whole session as well as to it; its report channel
+// closes at execve, so the command's own exit (a pidfd) ends the watch, not the EOF.
+// The command's wait status becomes command_status unless the timeout killed it.
+SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
+                                 std::optional<std::uint64_t> timeout_sec);
+
+// The launch result for an outcome, either mode: throws aj::Error for what the sandbox
+// reported before execve (`setup_prefix` starts the setup error's message), 127/126 for
+// a command that could not be found or executed. wall_sec, mode and enforced are the
+// caller's to fill.
+LaunchResult to_result(const SandboxOutcome& outcome, const std::string& setup_prefix);
 
 }  // namespace aj::helper
