@@ -34,9 +34,14 @@ bool wants_cgroup(const policy::Policy& policy) {
 
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
+    : policy_(policy) {
     const auto& l = policy.limits;
     if (use == CgroupUse::LimitsAndCleanup || wants_cgroup(policy)) cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
+    if (l.memory_mb && backend(Cgroup::Limit::Memory) != LimitBackend::None)
+        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
+                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_DATA; }),
+                      rlimits.end());
     // No cgroup for a total: the watch sums the sandbox's processes instead.
     account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
     account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
@@ -206,6 +211,7 @@ void SandboxCgroup::report_accounting(nlohmann::json& enforced) const {
     if (account_memory_)
         enforced["limits"]["memory_mb"] = {{"value", *l.memory_mb}, {"backend", "accounting"}, {"scope", scope},
                                            {"counted", "Pss of every process"},
+                                           {"per_process", "RLIMIT_DATA (writable private memory)"},
                                            {"not_enforced", "kernel memory: socket buffers, pipes, page tables"}};
     if (account_cpu_)
         enforced["limits"]["cpu_sec"] = {{"value", *l.cpu_sec}, {"backend", "accounting+rlimit"}, {"scope", scope}};

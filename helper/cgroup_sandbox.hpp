@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
+#include "helper/rlimits.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -35,10 +36,11 @@ public:
     // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
     // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
     // period, 10-18 ms here). Where no cgroup carries max_memory_mb or max_cpu_sec, the
-    // watch holds them as totals by accounting (helper/accounting.hpp): RLIMIT_AS is never
-    // the memory limit (address space is not memory use; the JVM, node and Go reserve far
-    // more than they touch).
-    SandboxCgroup(const policy::Policy& policy, CgroupUse use);
+    // watch holds them as totals by accounting (helper/accounting.hpp), RLIMIT_DATA then
+    // the per-process backstop; where the cgroup enforces memory, RLIMIT_DATA is dropped
+    // from `rlimits`, so a hog meets the cgroup's OOM killer, which the report can name,
+    // rather than a malloc failure it cannot.
+    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;

@@ -255,7 +255,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
 
-    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
+    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
     const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;

@@ -180,7 +180,7 @@ LaunchResult launch(const LaunchRequest& request) {
                request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
-    SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
+    SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();

@@ -20,9 +20,12 @@ struct RlimitRule {
     rlim_t hard_headroom;   // hard = soft + this (RLIMIT_CPU: SIGXCPU first, SIGKILL 1 s later)
 };
 
-// No RLIMIT_AS: address space is not memory use (the JVM, node and Go reserve far more
-// than they touch), so max_memory_mb is the cgroup's, or a total by accounting.
+// max_memory_mb is the cgroup's, or a total by accounting (SandboxCgroup). RLIMIT_DATA is
+// only the per-process backstop while accounting polls (dropped where a memory cgroup
+// holds): it counts writable private memory, not address space, so the JVM's, node's and
+// Go's PROT_NONE reservations pass, where RLIMIT_AS made them fail.
 constexpr RlimitRule kRules[] = {
+    {RLIMIT_DATA, "memory_mb", &policy::Limits::memory_mb, 1024 * 1024, 0},
     {RLIMIT_CPU, "cpu_sec", &policy::Limits::cpu_sec, 1, 1},
     {RLIMIT_NOFILE, "open_files", &policy::Limits::open_files, 1, 0},
     {RLIMIT_FSIZE, "file_size_mb", &policy::Limits::file_size_mb, 1024 * 1024, 0},
