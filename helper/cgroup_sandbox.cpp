@@ -203,6 +203,21 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     }
 }
 
+void SandboxCgroup::refuse_unbounded_limits() const {
+    std::string missing;
+    if (account_memory_) missing += "max_memory_mb (kernel memory such as socket buffers would be unbounded)";
+    if (policy_.limits.cpus && backend(Cgroup::Limit::Cpus) == LimitBackend::None)
+        missing += std::string(missing.empty() ? "" : ", ") + "max_cpus (CPU bandwidth)";
+    if (missing.empty()) return;
+    std::string why;
+    if (cgroup_ && !cgroup_->notes().empty()) why = " (" + cgroup_->notes().front() + ")";
+    throw Error("refusing to run: no writable cgroup holds " + missing + why +
+                    "; run as root, or in a cgroup delegated to you (on a cgroup v2 host: systemd-run --user "
+                    "--scope -p Delegate=yes, with AURORA_JAIL_CGROUP_PARENT set to that cgroup), or allow the "
+                    "degraded limits (allow_fallback: true, without --require-isolation)",
+                kExitInternal);
+}
+
 void SandboxCgroup::report_accounting(nlohmann::json& enforced) const {
     if (!account_memory_ && !account_cpu_) return;
     const auto& l = policy_.limits;

@@ -51,6 +51,10 @@ public:
     LimitBackend backend(Cgroup::Limit limit) const {
         return cgroup_ ? cgroup_->backend(limit) : LimitBackend::None;
     }
+    // For a caller that forbids degrading (allow_fallback: false, --require-isolation):
+    // throws aj::Error (exit 125) naming each limit no cgroup holds as a total here and
+    // how to get a cgroup. Call before anything runs.
+    void refuse_unbounded_limits() const;
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;

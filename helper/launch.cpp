@@ -181,6 +181,7 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
     SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
+    if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();

@@ -58,6 +58,7 @@ int run(const RunOptions& o) {
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     const bool want_report = o.json || !o.report_file.empty();
     request.describe_enforcement = want_report;
+    request.require_isolation = o.require_isolation;
 
     std::optional<ReportTarget> report_target;
     if (!o.report_file.empty()) report_target.emplace(o.report_file);

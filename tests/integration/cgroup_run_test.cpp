@@ -277,3 +277,25 @@ TEST(CgroupDefaults, DefaultPolicyCapsCpuBandwidthAtOneCore) {
                 b.c_str(), cpu);
     expect_no_cgroup_left(j);
 }
+
+// --require-isolation (like allow_fallback: false) refuses a run whose limits no cgroup
+// holds as totals, before anything runs, naming the limit and how to get a cgroup; where
+// a cgroup holds them (root here) the run goes ahead.
+TEST(CgroupDefaults, RequireIsolationRefusesLimitsNoCgroupHolds) {
+    aj::test::TempDir dir;
+    std::string report = dir.path() + "/report.json";
+    auto r = aj::test::run_process({aj::test::aj_bin(), "run", "--require-isolation", "--report", report, "--", "echo",
+                                    "ran"});
+    if (r.exit_code == 0) {
+        EXPECT_EQ(r.out, "ran\n");
+        std::ifstream in(report);
+        nlohmann::json j = nlohmann::json::parse(in);
+        EXPECT_EQ(backend(j, "memory_mb").rfind("cgroup", 0), 0u) << j["enforced"]["limits"].dump();
+        EXPECT_EQ(backend(j, "cpus").rfind("cgroup", 0), 0u) << j["enforced"]["limits"].dump();
+        return;
+    }
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_EQ(r.out.find("ran"), std::string::npos) << "the command ran: " << r.out;
+    EXPECT_NE(r.err.find("refusing to run: no writable cgroup holds max_memory_mb"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Delegate=yes"), std::string::npos) << r.err;
+}
