@@ -192,7 +192,7 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     if (oom)
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
                      static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
-    if (cpu_exceeded_)
+    if (cpu_exceeded_ && !account_cpu_)  // else report_accounting() said it
         std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
                      static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));
 
