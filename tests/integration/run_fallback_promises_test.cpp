@@ -72,7 +72,8 @@ TEST(FallbackNetwork, NoneRefusesEveryFamilyButUnix) {
     } cases[] = {
         {"tcp", {"2", "1", "0"}, "EAFNOSUPPORT"},
         {"mptcp", {"2", "1", "262"}, "EAFNOSUPPORT"},
-        {"udp6", {"10", "2", "0"}, "EAFNOSUPPORT"},
+        {"tcp6", {"10", "1", "0"}, "EAFNOSUPPORT"},
+        {"udp (refused either way)", {"2", "2", "0"}, "E"},
         {"netlink", {"16", "3", "0"}, "EAFNOSUPPORT"},
         {"unix datagram", {"1", "2", "0"}, "EACCES"},
         {"unix stream", {"1", "1", "0"}, "ok"},
