@@ -181,7 +181,6 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
     SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
-    if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -198,6 +197,9 @@ LaunchResult launch(const LaunchRequest& request) {
     if (child == 0) sandbox_main(p, sync, report);
     if (born_in_cgroup) cgroup.mark_placed_by_clone();
     ChildGuard guard(child);
+    // Namespaces are there (a refused clone falls back, or is refused, with its own
+    // message); PID 1 waits for its maps, so nothing has run yet.
+    if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
     sync.read.reset();
     report.write.reset();
     try {
