@@ -2,11 +2,9 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -18,11 +16,14 @@
 namespace aj::helper {
 namespace {
 
+// The cgroup enforces this limit of the policy: say so in its "limits" entry.
 template <typename T>
-void set_backend(nlohmann::json& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
+void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
     if (!value || backend == LimitBackend::None) return;
-    enforced["limits"][limit]["backend"] = backend_name(backend);
-    enforced["limits"][limit]["value"] = *value;
+    LimitRecord& entry = enforced.limits[limit];
+    entry.backend = backend_name(backend);
+    entry.value = *value;
+    entry.scope = "total";
 }
 
 constexpr auto kWatchInterval = std::chrono::milliseconds(50);
@@ -34,17 +35,16 @@ bool wants_cgroup(const policy::Policy& policy) {
 
 }  // namespace
 
-SandboxCgroup::SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use)
-    : policy_(policy) {
+SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
     const auto& l = policy.limits;
     if (use == CgroupUse::LimitsAndCleanup || wants_cgroup(policy)) cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
-    if (l.memory_mb && backend(Cgroup::Limit::Memory) != LimitBackend::None)
-        rlimits.erase(std::remove_if(rlimits.begin(), rlimits.end(),
-                                     [](const RlimitSetting& s) { return s.resource == RLIMIT_DATA; }),
-                      rlimits.end());
     // No cgroup for a total: the watch sums the sandbox's processes instead.
     account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
     account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
+}
+
+bool SandboxCgroup::enforces_memory() const {
+    return cgroup_ && policy_.limits.memory_mb && cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None;
 }
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
@@ -164,11 +164,12 @@ void SandboxCgroup::stop_watch() {
     }
 }
 
-void SandboxCgroup::finish(nlohmann::json& enforced) {
+void SandboxCgroup::finish(EnforcementRecord& enforced) {
     stop_watch();
     report_accounting(enforced);
+    CgroupRecord& record = enforced.cgroup.emplace();
     if (!cgroup_) {
-        enforced["cgroup"] = {{"created", false}, {"reason", "the policy sets no cgroup-backed limit"}};
+        record.reason = "the policy sets no cgroup-backed limit";
         return;
     }
     const Cgroup& cg = *cgroup_;
@@ -176,19 +177,20 @@ void SandboxCgroup::finish(nlohmann::json& enforced) {
     set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));
     set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
     set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
-    if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None)
-        enforced["limits"]["cpu_sec"]["backend"] =
-            std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+    if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
+        enforced.limits["cpu_sec"].backend = std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+        enforced.limits["cpu_sec"].scope = "total";
+    }
 
     CgroupStats stats = cg.stats();
-    nlohmann::json j = cg.describe();  // its directories: tests check they are gone
-    if (stats.memory_peak_bytes) j["memory_peak_bytes"] = *stats.memory_peak_bytes;
-    bool oom = stats.oom_kills && *stats.oom_kills > 0;
-    j["oom_killed"] = oom;
-    if (stats.cpu_sec) j["cpu_sec"] = *stats.cpu_sec;
-    j["cpu_time_exceeded"] = cpu_exceeded_.load();
-    j["placed_by"] = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
-    enforced["cgroup"] = j;
+    record.created = true;
+    record.layout = cg.describe();  // its directories: tests check they are gone
+    record.memory_peak_bytes = stats.memory_peak_bytes;
+    const bool oom = stats.oom_kills && *stats.oom_kills > 0;
+    record.oom_killed = oom;
+    record.cpu_sec = stats.cpu_sec;
+    record.cpu_time_exceeded = cpu_exceeded_.load();
+    record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     if (oom)
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
                      static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
@@ -218,23 +220,31 @@ void SandboxCgroup::refuse_unbounded_limits() const {
                 kExitInternal);
 }
 
-void SandboxCgroup::report_accounting(nlohmann::json& enforced) const {
+void SandboxCgroup::report_accounting(EnforcementRecord& enforced) const {
     if (!account_memory_ && !account_cpu_) return;
     const auto& l = policy_.limits;
-    const char* scope = "total: the sandbox's processes summed from /proc every 50 ms (overshoot: what they "
-                        "use in between)";
-    if (account_memory_)
-        enforced["limits"]["memory_mb"] = {{"value", *l.memory_mb}, {"backend", "accounting"}, {"scope", scope},
-                                           {"counted", "Pss of every process"},
-                                           {"per_process", "RLIMIT_DATA (writable private memory)"},
-                                           {"not_enforced", "kernel memory: socket buffers, pipes, page tables"}};
-    if (account_cpu_)
-        enforced["limits"]["cpu_sec"] = {{"value", *l.cpu_sec}, {"backend", "accounting+rlimit"}, {"scope", scope}};
-    enforced["accounting"] = {{"memory_peak_bytes", memory_peak_.load()},
-                              {"cpu_sec", static_cast<double>(cpu_used_ms_.load()) / 1000},
-                              {"memory_exceeded", memory_exceeded_.load()},
-                              {"cpu_time_exceeded", cpu_exceeded_.load()},
-                              {"watch", watch_forked_ ? "a forked process (no thread could be made)" : "a thread"}};
+    const char* scope = "total (by accounting: the sandbox's processes summed from /proc every 50 ms; overshoot: "
+                        "what they use in between)";
+    if (account_memory_) {
+        LimitRecord& memory = enforced.limits["memory_mb"];
+        memory.value = *l.memory_mb;
+        memory.backend = "accounting";
+        memory.scope = scope;
+        memory.details = {{"counted", "Pss of every process"},
+                          {"per_process", "RLIMIT_DATA (writable private memory)"},
+                          {"not_enforced", "kernel memory: socket buffers, pipes, page tables"}};
+    }
+    if (account_cpu_) {
+        LimitRecord& cpu = enforced.limits["cpu_sec"];
+        cpu.value = *l.cpu_sec;
+        cpu.backend = "accounting+rlimit";
+        cpu.scope = scope;
+    }
+    enforced.accounting = nlohmann::json{{"memory_peak_bytes", memory_peak_.load()},
+                                         {"cpu_sec", static_cast<double>(cpu_used_ms_.load()) / 1000},
+                                         {"memory_exceeded", memory_exceeded_.load()},
+                                         {"cpu_time_exceeded", cpu_exceeded_.load()},
+                                         {"watch", watch_forked_ ? "a forked process (no thread could be made)" : "a thread"}};
     // Said at every run: nothing else bounds what the kernel spends on the sandbox's behalf.
     if (account_memory_)
         std::fprintf(stderr,

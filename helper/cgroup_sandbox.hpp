@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
-#include "helper/rlimits.hpp"
+#include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::helper {
@@ -36,17 +36,16 @@ public:
     // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
     // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
     // period, 10-18 ms here). Where no cgroup carries max_memory_mb or max_cpu_sec, the
-    // watch holds them as totals by accounting (helper/accounting.hpp), RLIMIT_DATA then
-    // the per-process backstop; where the cgroup enforces memory, RLIMIT_DATA is dropped
-    // from `rlimits`, so a hog meets the cgroup's OOM killer, which the report can name,
-    // rather than a malloc failure it cannot.
-    SandboxCgroup(const policy::Policy& policy, std::vector<RlimitSetting>& rlimits, CgroupUse use);
+    // watch holds them as totals by accounting (helper/accounting.hpp).
+    SandboxCgroup(const policy::Policy& policy, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
     SandboxCgroup& operator=(const SandboxCgroup&) = delete;
 
     // Whether a cgroup exists for this launch (and so must be emptied before removal).
     bool exists() const { return cgroup_.has_value(); }
+    // Whether the cgroup enforces the policy's max_memory_mb (plan_limits() needs to know).
+    bool enforces_memory() const;
     // Which mechanism enforces `limit` for this launch (None without a cgroup).
     LimitBackend backend(Cgroup::Limit limit) const {
         return cgroup_ ? cgroup_->backend(limit) : LimitBackend::None;
@@ -73,7 +72,7 @@ public:
     // "cgroup" object, an "accounting" one), prints one stderr line when the OOM killer
     // or the watch ended the command (and, at every run that accounts memory, that kernel
     // memory is not enforced), kills what is left and removes the cgroup.
-    void finish(nlohmann::json& enforced);
+    void finish(EnforcementRecord& enforced);
 
 private:
     void stop_watch();
@@ -84,7 +83,7 @@ private:
     unsigned poll_limits(pid_t spare, pid_t runner, pid_t exclude);
     void note_exceeded(unsigned over);
     void fork_watch_process(pid_t spare, pid_t runner);
-    void report_accounting(nlohmann::json& enforced) const;
+    void report_accounting(EnforcementRecord& enforced) const;
 
     const policy::Policy& policy_;
     std::optional<Cgroup> cgroup_;

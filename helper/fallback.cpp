@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "helper/caps.hpp"
 #include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
@@ -18,6 +19,8 @@
 #include "helper/fds.hpp"
 #include "helper/init.hpp"
 #include "helper/landlock.hpp"
+#include "helper/limits_plan.hpp"
+#include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
@@ -41,15 +44,30 @@ const LandlockRule kDeviceRules[] = {{"/dev/null", policy::PathMode::ReadWrite},
                                      {"/dev/random", policy::PathMode::ReadOnly},
                                      {"/dev/urandom", policy::PathMode::ReadOnly}};
 
+// Who the command runs as without a user namespace of its own.
+enum class FallbackIdentity {
+    Caller,  // a non-root caller: its own uid, ambient capabilities cleared
+    Nobody,  // a root caller: uid/gid 65534, after emptying the bounding set
+    // A root caller in a user namespace that denies setgroups or does not map 65534
+    // (`unshare -r`, some container runtimes): no switch can succeed there, so the
+    // command keeps uid 0 of that namespace (the namespace owner's uid outside), with
+    // every capability dropped. Reported as not enforced.
+    RootWithoutCapabilities,
+};
+
+FallbackIdentity choose_fallback_identity() {
+    if (::geteuid() != 0) return FallbackIdentity::Caller;
+    if (setgroups_allowed() && ids_mapped(kNobody, kNobody)) return FallbackIdentity::Nobody;
+    return FallbackIdentity::RootWithoutCapabilities;
+}
+
 struct Plan {
-    std::vector<RlimitSetting> rlimits;
+    LimitsPlan limits;  // planned once the cgroup exists (what it enforces is an input)
     std::vector<std::string> env;
     std::vector<LandlockRule> landlock;
     LandlockOptions landlock_options;
     std::string cwd;
-    bool drop_to_nobody = false;
-    std::optional<std::uint64_t> timeout_sec;
-    std::optional<NprocHeadroom> nproc;  // max_pids, approximately (in `rlimits` too)
+    FallbackIdentity identity = FallbackIdentity::Caller;
     policy::SeccompProgram seccomp;
     // Loaded before `seccomp`: the missing namespaces' part a filter can stand in for.
     policy::FallbackFilterInputs fallback_filter_inputs;
@@ -60,9 +78,10 @@ struct Plan {
 constexpr char kPlacedInCgroup = 'g';
 
 // A root caller without namespaces would run the command as real root: become nobody,
-// after emptying the bounding set (which needs the capabilities we are about to lose).
-void drop_privileges(bool to_nobody) {
-    if (to_nobody) {
+// after emptying the bounding set (which needs the capabilities we are about to lose),
+// or, where no switch is possible, keep the uid without any capability.
+void drop_privileges(FallbackIdentity identity) {
+    if (identity == FallbackIdentity::Nobody) {
         for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) throw_errno("PR_CAPBSET_DROP");
         sys::check(::setgroups(0, nullptr), "setgroups(0)");
@@ -71,6 +90,8 @@ void drop_privileges(bool to_nobody) {
         // A credential change clears the parent-death signal.
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
     }
+    // Empty bounding and inheritable sets: execve as uid 0 then grants nothing either.
+    if (identity == FallbackIdentity::RootWithoutCapabilities) drop_all_capabilities();
     sys::check(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities");
 }
 
@@ -88,10 +109,10 @@ void drop_privileges(bool to_nobody) {
         ::close(sync_fd);
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
-        drop_privileges(plan.drop_to_nobody);
+        drop_privileges(plan.identity);
         if (::getppid() != runner) ::_exit(kExitInternal);
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
-        apply_rlimits(plan.rlimits);
+        apply_rlimits(plan.limits.rlimits);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -122,7 +143,6 @@ bool grants_writable_path(const LaunchRequest& request) {
 Plan make_plan(const LaunchRequest& request) {
     const policy::Policy& policy = request.policy;
     Plan plan;
-    plan.rlimits = plan_rlimits(policy, RlimitScope::HostUserNamespace);
     plan.env = build_environment(policy.env, environ);
     plan.landlock = landlock_rules_for(policy);
     for (const auto& d : kDeviceRules) plan.landlock.push_back(d);
@@ -141,53 +161,64 @@ Plan make_plan(const LaunchRequest& request) {
     // policy shows read-only.
     plan.fallback_filter_inputs.deny_metadata = !grants_writable_path(request);
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
-    plan.drop_to_nobody = ::geteuid() == 0;
-    if (policy.limits.pids) {
-        plan.nproc = plan_nproc_headroom(plan.drop_to_nobody ? kNobody : ::getuid(), *policy.limits.pids);
-        plan.rlimits.push_back(plan.nproc->setting);
-    }
-    plan.timeout_sec = request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec;
+    plan.identity = choose_fallback_identity();
     return plan;
 }
 
-nlohmann::json describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
-                        const std::vector<std::string>& not_enforced) {
-    nlohmann::json limits = nlohmann::json::object();
-    for (const auto& r : plan.rlimits)
-        if (r.name != "core") limits[r.name] = {{"value", r.requested}, {"backend", "rlimit"}};
+const char* identity_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "the caller's uid";
+        case FallbackIdentity::Nobody: return "uid/gid 65534 (root caller)";
+        case FallbackIdentity::RootWithoutCapabilities:
+            return "the caller's uid 0 of its user namespace (setgroups denied or 65534 unmapped there)";
+    }
+    return "?";
+}
+
+const char* capabilities_text(FallbackIdentity identity) {
+    switch (identity) {
+        case FallbackIdentity::Caller: return "ambient cleared";
+        case FallbackIdentity::Nobody: return "all dropped (bounding set emptied, then uid 65534)";
+        case FallbackIdentity::RootWithoutCapabilities: return "all dropped (bounding set emptied, uid 0 kept)";
+    }
+    return "?";
+}
+
+EnforcementRecord describe(const LaunchRequest& request, const Plan& plan, const LandlockSupport& landlock,
+                           const std::vector<std::string>& not_enforced) {
+    EnforcementRecord r;
+    record_planned_limits(r, plan.limits);
+    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"}) r.limits.try_emplace(name);
     const auto& l = request.policy.limits;
-    if (l.timeout_sec || plan.timeout_sec) limits["timeout_sec"] = {{"value", *plan.timeout_sec}, {"backend", "supervisor"}};
-    for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"})
-        if (!limits.contains(name)) limits[name] = {{"value", nullptr}, {"backend", "none"}};
-    if (plan.nproc)
-        limits["pids"] = {{"value", *l.pids},
-                          {"backend", "rlimit (per-uid headroom, approximate)"},
-                          {"uid_tasks_at_start", plan.nproc->uid_tasks},
-                          {"rlimit_nproc", plan.nproc->setting.soft}};
-    if (l.cpus) limits["cpus"]["value"] = *l.cpus;
-    if (l.memory_mb) limits["memory_mb"]["value"] = *l.memory_mb;
-    nlohmann::json rules = nlohmann::json::array();
-    for (const auto& r : plan.landlock)
-        rules.push_back(r.path + (r.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
-    return {{"namespaces", nlohmann::json::array()},
-            {"no_new_privs", true},
-            {"identity", plan.drop_to_nobody ? "uid/gid 65534 (root caller)" : "the caller's uid"},
-            {"capabilities", plan.drop_to_nobody ? "all dropped (bounding set emptied, then uid 65534)" : "ambient cleared"},
-            {"seccomp", {{"instructions", plan.seccomp.instructions.size()},
-                         {"fallback_filter", {{"instructions", plan.fallback_filter.instructions.size()},
-                                              {"network_denied", plan.fallback_filter_inputs.deny_network},
-                                              {"metadata_changes_denied", plan.fallback_filter_inputs.deny_metadata}}}}},
-            {"network", plan.fallback_filter_inputs.deny_network
-                            ? "none: no namespace; seccomp allows AF_UNIX sockets only (no datagrams) and refuses "
-                              "connect, bind, listen and io_uring"
-                            : "host"},
-            {"landlock", {{"abi", landlock.abi}, {"rules", landlock.abi ? rules : nlohmann::json::array()},
-                          {"tcp_denied", landlock.abi >= 4 && plan.landlock_options.deny_tcp},
-                          {"ipc_scoped", landlock.abi >= 6}}},
-            {"environment", "cleared; policy pass/set only"},
-            {"session", "setsid"},
-            {"limits", limits},
-            {"not_enforced", not_enforced}};
+    if (const auto& nproc = plan.limits.nproc_headroom) {
+        LimitRecord& pids = r.limits["pids"];
+        pids = {*l.pids, "rlimit (per-uid headroom, approximate)", std::nullopt};
+        pids.scope = "approximate";
+        pids.details = {{"uid_tasks_at_start", nproc->uid_tasks}, {"rlimit_nproc", nproc->setting.soft}};
+    }
+    if (l.cpus) r.limits["cpus"].value = *l.cpus;
+    if (l.memory_mb) r.limits["memory_mb"].value = *l.memory_mb;
+    r.identity = identity_text(plan.identity);
+    r.capabilities = capabilities_text(plan.identity);
+    r.seccomp.instructions = plan.seccomp.instructions.size();
+    r.seccomp.fallback_filter = nlohmann::json{{"instructions", plan.fallback_filter.instructions.size()},
+                                               {"network_denied", plan.fallback_filter_inputs.deny_network},
+                                               {"metadata_changes_denied", plan.fallback_filter_inputs.deny_metadata}};
+    r.network = plan.fallback_filter_inputs.deny_network
+                    ? "none: no namespace; seccomp allows AF_UNIX sockets only (no datagrams) and refuses connect, "
+                      "bind, listen and io_uring"
+                    : "host";
+    LandlockRecord& rules = r.landlock.emplace();
+    rules.abi = landlock.abi;
+    if (landlock.abi)
+        for (const auto& rule : plan.landlock)
+            rules.rules.push_back(rule.path + (rule.mode == policy::PathMode::ReadWrite ? " rw" : " ro"));
+    rules.tcp_denied = landlock.abi >= 4 && plan.landlock_options.deny_tcp;
+    rules.ipc_scoped = landlock.abi >= 6;
+    r.environment = "cleared; policy pass/set only";
+    r.session = "setsid";
+    r.not_enforced = not_enforced;
+    return r;
 }
 
 // Every protection of namespaces mode this run lacks, for the warning and the report.
@@ -199,6 +230,9 @@ std::vector<std::string> missing_protections(const LaunchRequest& request, const
                                     : "private mount namespace: the host file system is visible where Landlock allows");
     out.push_back("pid, ipc and uts isolation");
     if (l.tmpfs_mb) out.push_back("max_tmpfs_mb (no private /tmp or /dev/shm)");
+    if (plan.identity == FallbackIdentity::RootWithoutCapabilities)
+        out.push_back("uid 65534 for a root caller (this user namespace denies setgroups or does not map "
+                      "65534: the command keeps uid 0 here, without capabilities)");
     if (plan.fallback_filter_inputs.deny_network)
         out.push_back("network namespace (seccomp stands in: AF_UNIX sockets only, and no connect, bind or listen)");
     if (!plan.fallback_filter_inputs.deny_metadata)
@@ -255,7 +289,9 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
 
-    SandboxCgroup cgroup(policy, plan.rlimits, CgroupUse::LimitsAndCleanup);
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
+    plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory(),
+                              plan.identity == FallbackIdentity::Nobody ? kNobody : ::getuid());
     const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;
@@ -284,7 +320,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
                                         "releasing the command");
     cgroup.watch_limits(0);
 
-    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.timeout_sec);
+    SandboxOutcome outcome = supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
     // ...and in sessions of its own (setsid): nothing of the run outlives it.
@@ -293,9 +329,12 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "rlimit-only";
+    result.timeout_sec = plan.limits.timeout_sec;
 
-    if (request.describe_enforcement) result.enforced = describe(request, plan, landlock, not_enforced);
-    cgroup.finish(result.enforced);
+    EnforcementRecord enforced;
+    if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }
 

@@ -19,6 +19,7 @@
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
 #include "helper/init.hpp"
+#include "helper/limits_plan.hpp"
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
 #include "helper/net.hpp"
@@ -41,12 +42,11 @@ namespace {
 struct Prepared {
     const LaunchRequest& request;
     MountPlan mounts;
-    std::vector<RlimitSetting> rlimits;
+    LimitsPlan limits;
     std::vector<std::string> env;
     Identity identity;
     int ns_flags = 0;
     std::string cwd;
-    std::optional<std::uint64_t> timeout_sec;
 };
 
 // True when the runner's end of the sync pipe is closed, i.e. the runner is dead.
@@ -107,7 +107,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // A new session has no controlling terminal: TIOCSTI into the caller's tty fails.
         sys::check(::setsid(), "setsid");
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
-        apply_rlimits(p.rlimits);
+        apply_rlimits(p.limits.rlimits);
         // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
         verify_no_capabilities();
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
@@ -169,18 +169,17 @@ LaunchResult launch(const LaunchRequest& request) {
     if (request.argv.empty()) throw Error("run: no command given");
 
     // 1. Decide everything that can be decided (and can fail) before any namespace exists.
+    // The cgroup exists before the clone (a v2 parent may first move us into a leaf), and
+    // what it enforces is one input of the limits plan.
     const policy::Policy& policy = request.policy;
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir),
-               plan_rlimits(policy, RlimitScope::OwnUserNamespace),
+               plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(),
                namespace_flags(policy),
-               request.cwd.value_or(request.workdir.value_or("/")),
-               request.timeout_sec ? request.timeout_sec : policy.limits.timeout_sec};
-
-    // The cgroup exists before the clone (a v2 parent may first move us into a leaf).
-    SandboxCgroup cgroup(policy, p.rlimits, CgroupUse::LimitsOnly);
+               request.cwd.value_or(request.workdir.value_or("/"))};
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -229,19 +228,18 @@ LaunchResult launch(const LaunchRequest& request) {
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_limits(child);
     SandboxOutcome outcome =
-        supervise(child, std::move(report.read), signals.fd(), p.timeout_sec, /*until_over=*/!cgroup.exists());
+        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists());
     guard.release();
 
     LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";
-    if (request.describe_enforcement) {
-        result.enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.rlimits, p.identity, p.mounts);
-        // The wall limit in force may come from the request (--timeout), not the policy.
-        result.enforced["limits"]["timeout_sec"]["value"] =
-            p.timeout_sec ? nlohmann::json(*p.timeout_sec) : nlohmann::json(nullptr);
-    }
-    cgroup.finish(result.enforced);
+    result.timeout_sec = p.limits.timeout_sec;
+    EnforcementRecord enforced;
+    if (request.describe_enforcement)
+        enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
+    cgroup.finish(enforced);
+    result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }
 

@@ -49,6 +49,7 @@ struct LaunchResult {
     bool timed_out = false;
     double wall_sec = 0, user_cpu_sec = 0, sys_cpu_sec = 0;
     std::string mode = "namespaces";
+    std::optional<std::uint64_t> timeout_sec;  // the wall-clock limit in force (effective_timeout)
     nlohmann::json enforced;     // what this run really enforced (the report's "enforced");
                                  // with describe_enforcement false, only its "cgroup" part
 };

@@ -21,54 +21,111 @@ nlohmann::json value_or_null(const std::optional<std::uint64_t>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
+nlohmann::json to_json(const LimitRecord& l) {
+    nlohmann::json j{{"value", l.value}, {"backend", l.backend}};
+    if (l.clamped_to) j["clamped_to"] = *l.clamped_to;
+    if (!l.scope.empty()) j["scope"] = l.scope;
+    for (const auto& [key, value] : l.details.items()) j[key] = value;
+    return j;
+}
+
+nlohmann::json to_json(const CgroupRecord& c) {
+    if (!c.created) return {{"created", false}, {"reason", c.reason}};
+    nlohmann::json j = c.layout;
+    if (c.memory_peak_bytes) j["memory_peak_bytes"] = *c.memory_peak_bytes;
+    j["oom_killed"] = c.oom_killed;
+    if (c.cpu_sec) j["cpu_sec"] = *c.cpu_sec;
+    j["cpu_time_exceeded"] = c.cpu_time_exceeded;
+    j["placed_by"] = c.placed_by;
+    return j;
+}
+
+nlohmann::json to_json(const SeccompRecord& s) {
+    nlohmann::json j{{"instructions", s.instructions}};
+    if (s.rules) {
+        j["mode"] = s.rules->mode;
+        j["action"] = s.rules->action;
+        j["rules"] = s.rules->count;
+        j["default_deny"] = s.rules->default_deny;
+        j["precompiled"] = s.rules->precompiled;
+    }
+    if (s.fallback_filter) j["fallback_filter"] = *s.fallback_filter;
+    return j;
+}
+
+nlohmann::json to_json(const LandlockRecord& l) {
+    return {{"abi", l.abi}, {"rules", l.rules}, {"tcp_denied", l.tcp_denied}, {"ipc_scoped", l.ipc_scoped}};
+}
+
 }  // namespace
 
-nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
-                                    int ns_flags, const std::vector<RlimitSetting>& rlimits,
-                                    const Identity& identity, const MountPlan& mounts) {
-    using nlohmann::json;
-    json limits = json::object();
-    for (const auto& r : rlimits) {
+void record_planned_limits(EnforcementRecord& record, const LimitsPlan& limits) {
+    for (const auto& r : limits.rlimits) {
         if (r.name == "core") continue;
-        json entry{{"value", r.requested}, {"backend", "rlimit"}};
-        if (r.clamped) entry["clamped_to"] = r.hard;
-        limits[r.name] = entry;
+        LimitRecord& entry = record.limits[r.name];
+        entry.value = r.requested;
+        entry.backend = "rlimit";
+        if (r.clamped) entry.clamped_to = r.hard;
     }
-    if (!limits.contains("memory_mb")) limits["memory_mb"] = {{"value", nullptr}, {"backend", "none"}};
-    limits["tmpfs_mb"] = {{"value", value_or_null(policy.limits.tmpfs_mb)}, {"backend", "tmpfs size"}};
-    limits["timeout_sec"] = {{"value", value_or_null(policy.limits.timeout_sec)}, {"backend", "supervisor"}};
+    record.limits["timeout_sec"] = {value_or_null(limits.timeout_sec), "supervisor", std::nullopt};
+}
+
+EnforcementRecord describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
+                                       int ns_flags, const LimitsPlan& limits_plan, const Identity& identity,
+                                       const MountPlan& mounts) {
+    EnforcementRecord r;
+    record_planned_limits(r, limits_plan);
+    r.limits.try_emplace("memory_mb");
+    r.limits["tmpfs_mb"] = {value_or_null(policy.limits.tmpfs_mb), "tmpfs size", std::nullopt};
     // Without RLIMIT_NPROC (rlimit-only mode) and without a cgroup, max_pids is not
     // enforced: say so rather than pretend.
-    if (!limits.contains("pids")) limits["pids"] = {{"value", value_or_null(policy.limits.pids)}, {"backend", "none"}};
-    limits["cpus"] = {{"value", policy.limits.cpus ? json(*policy.limits.cpus) : json(nullptr)},
-                      {"backend", "none"}};
-
-    json mount_lines = json::array();
-    for (const auto& op : mounts.ops) mount_lines.push_back(describe(op));
+    r.limits.try_emplace("pids", LimitRecord{value_or_null(policy.limits.pids), "none", std::nullopt});
+    r.limits["cpus"] = {policy.limits.cpus ? nlohmann::json(*policy.limits.cpus) : nlohmann::json(nullptr), "none",
+                        std::nullopt};
 
     const bool allow_list = policy.allowed_syscalls.has_value();
-    return json{
-        {"namespaces", namespace_names(ns_flags)},
-        {"seccomp",
-         {{"mode", allow_list ? "allow-list" : "deny-list"},
-          {"action", action_name(policy.action)},
-          {"rules", allow_list ? policy.allowed_syscalls->size() : policy.blocked_syscalls.size()},
-          {"default_deny", policy.default_deny},
-          {"instructions", seccomp.instructions.size()},
-          // true: the program built in at build time (same rules, same libseccomp build)
-          {"precompiled", seccomp.precompiled}}},
-        {"capabilities", "all dropped"},
-        {"no_new_privs", true},
-        {"limits", limits},
-        {"network", (ns_flags & CLONE_NEWNET) ? "none (own namespace, loopback only)" : "host"},
-        {"identity",
-         {{"inside_uid", identity.inside_uid},
-          {"inside_gid", identity.inside_gid},
-          {"outside_uid", identity.outside_uid},
-          {"outside_gid", identity.outside_gid}}},
-        {"hostname", policy.hostname},
-        {"filesystem", mount_lines},
-    };
+    r.namespaces = namespace_names(ns_flags);
+    r.seccomp.instructions = seccomp.instructions.size();
+    r.seccomp.rules = SeccompRecord::Rules{
+        allow_list ? "allow-list" : "deny-list", action_name(policy.action),
+        allow_list ? policy.allowed_syscalls->size() : policy.blocked_syscalls.size(), policy.default_deny,
+        seccomp.precompiled};
+    r.capabilities = "all dropped";
+    r.identity_map = identity;
+    r.network = (ns_flags & CLONE_NEWNET) ? "none (own namespace, loopback only)" : "host";
+    r.hostname = policy.hostname;
+    r.filesystem.emplace();
+    for (const auto& op : mounts.ops) r.filesystem->push_back(describe(op));
+    return r;
+}
+
+nlohmann::json to_json(const EnforcementRecord& r, bool full) {
+    nlohmann::json j = nlohmann::json::object();
+    if (r.cgroup) j["cgroup"] = to_json(*r.cgroup);
+    if (r.accounting) j["accounting"] = *r.accounting;
+    if (!full) return j;
+    j["namespaces"] = r.namespaces;
+    j["no_new_privs"] = r.no_new_privs;
+    j["capabilities"] = r.capabilities;
+    if (r.identity_map)
+        j["identity"] = {{"inside_uid", r.identity_map->inside_uid},
+                         {"inside_gid", r.identity_map->inside_gid},
+                         {"outside_uid", r.identity_map->outside_uid},
+                         {"outside_gid", r.identity_map->outside_gid}};
+    else
+        j["identity"] = r.identity;
+    j["seccomp"] = to_json(r.seccomp);
+    nlohmann::json limits = nlohmann::json::object();
+    for (const auto& [name, limit] : r.limits) limits[name] = to_json(limit);
+    j["limits"] = limits;
+    if (r.network) j["network"] = *r.network;
+    if (r.hostname) j["hostname"] = *r.hostname;
+    if (r.filesystem) j["filesystem"] = *r.filesystem;
+    if (r.landlock) j["landlock"] = to_json(*r.landlock);
+    if (r.environment) j["environment"] = *r.environment;
+    if (r.session) j["session"] = *r.session;
+    if (r.not_enforced) j["not_enforced"] = *r.not_enforced;
+    return j;
 }
 
 }  // namespace aj::helper

@@ -1,20 +1,110 @@
-// What a namespaces-mode run really enforced, as the run report's "enforced" object.
+// What a run really enforced, as one typed record. Each part is filled by the step that
+// decided or set it up (the mode's recipe, the limits plan, the cgroup) and the whole is
+// rendered once, by to_json(), as the run report's "enforced" object. Parts a mode does
+// not have stay empty and are left out of the JSON.
 #pragma once
 
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "helper/limits_plan.hpp"
 #include "helper/mount_plan.hpp"
-#include "helper/rlimits.hpp"
 #include "helper/userns.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
 
 namespace aj::helper {
 
-nlohmann::json describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
-                                    int ns_flags, const std::vector<RlimitSetting>& rlimits,
-                                    const Identity& identity, const MountPlan& mounts);
+// One entry of "limits": the policy's value and what enforces it.
+struct LimitRecord {
+    LimitRecord() = default;
+    LimitRecord(nlohmann::json value_, std::string backend_, std::optional<rlim_t> clamped_to_)
+        : value(std::move(value_)), backend(std::move(backend_)), clamped_to(clamped_to_) {}
+    nlohmann::json value = nullptr;    // the policy's number (in its unit), or null
+    std::string backend = "none";      // "rlimit", "supervisor", "cgroup-v2", "cgroup-v1+rlimit"...
+    std::optional<rlim_t> clamped_to;  // the caller's lower hard limit that won
+    // "total", "per process", "approximate" (helper/limit_scopes.hpp has the words);
+    // empty: not said.
+    std::string scope;
+    nlohmann::json details = nlohmann::json::object();  // what the scope rests on, by name
+};
+
+// "cgroup": whether one was made, how, and what it measured.
+struct CgroupRecord {
+    bool created = false;
+    std::string reason;     // why none was created
+    nlohmann::json layout;  // Cgroup::describe(): backends, directories, notes
+    std::optional<std::uint64_t> memory_peak_bytes;
+    bool oom_killed = false;
+    std::optional<double> cpu_sec;
+    bool cpu_time_exceeded = false;
+    std::string placed_by;  // "clone3 CLONE_INTO_CGROUP" or "cgroup.procs"
+};
+
+// "seccomp": namespaces mode describes the rules, rlimit-only mode the size only.
+struct SeccompRecord {
+    std::size_t instructions = 0;
+    struct Rules {
+        std::string mode;    // "allow-list" or "deny-list"
+        std::string action;  // "errno:EPERM", "kill", "log"
+        std::size_t count = 0;
+        bool default_deny = false;
+        bool precompiled = false;  // the program built in at build time
+    };
+    std::optional<Rules> rules;
+    // rlimit-only mode: the filter standing in for the missing namespaces.
+    std::optional<nlohmann::json> fallback_filter;
+};
+
+// "landlock" (rlimit-only mode): the path rules as applied.
+struct LandlockRecord {
+    int abi = 0;
+    std::vector<std::string> rules;  // "PATH ro|rw"; empty without Landlock
+    bool tcp_denied = false;
+    bool ipc_scoped = false;
+};
+
+struct EnforcementRecord {
+    std::vector<std::string> namespaces;
+    bool no_new_privs = true;
+    std::string capabilities;
+    // Namespaces mode: the id maps; rlimit-only mode: a sentence naming who runs.
+    std::optional<Identity> identity_map;
+    std::string identity;
+    SeccompRecord seccomp;
+    std::map<std::string, LimitRecord> limits;
+    // Namespaces mode.
+    std::optional<std::string> network;
+    std::optional<std::string> hostname;
+    std::optional<std::vector<std::string>> filesystem;
+    // rlimit-only mode.
+    std::optional<LandlockRecord> landlock;
+    std::optional<std::string> environment;
+    std::optional<std::string> session;
+    std::optional<std::vector<std::string>> not_enforced;
+    // Either mode, filled by SandboxCgroup::finish().
+    std::optional<CgroupRecord> cgroup;
+    // Totals held by accounting (no cgroup for them): peaks, and whether one was passed.
+    std::optional<nlohmann::json> accounting;
+};
+
+// The rlimit part of "limits" plus the supervisor's timeout, from the plan.
+void record_planned_limits(EnforcementRecord& record, const LimitsPlan& limits);
+
+// Namespaces mode: everything but the cgroup.
+EnforcementRecord describe_enforcement(const policy::Policy& policy, const policy::SeccompProgram& seccomp,
+                                       int ns_flags, const LimitsPlan& limits_plan, const Identity& identity,
+                                       const MountPlan& mounts);
+
+// The run report's "enforced" object; with `full` false only its "cgroup" part (a run
+// that writes no report skips describing the rest).
+nlohmann::json to_json(const EnforcementRecord& record, bool full = true);
 
 }  // namespace aj::helper

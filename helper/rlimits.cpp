@@ -46,11 +46,12 @@ RlimitSetting clamp(int resource, std::string name, std::uint64_t requested, rli
 
 }  // namespace
 
-std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope) {
+std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope, bool memory_in_cgroup) {
     std::vector<RlimitSetting> out;
     for (const auto& rule : kRules) {
         const auto& value = policy.limits.*rule.field;
         if (!value) continue;
+        if (rule.resource == RLIMIT_DATA && memory_in_cgroup) continue;
         // Saturate instead of overflowing on absurd values.
         rlim_t want = *value > RLIM_INFINITY / rule.unit ? RLIM_INFINITY - 1 : *value * rule.unit;
         out.push_back(clamp(rule.resource, rule.name, *value, want, rule.hard_headroom));

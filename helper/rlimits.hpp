@@ -34,7 +34,9 @@ enum class RlimitScope {
 
 // Runner side: the limits to apply, clamped to the current hard limits (nobody inside can
 // raise a hard limit: CAP_SYS_RESOURCE in a user namespace does not count for rlimits).
-std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope);
+// With `memory_in_cgroup` max_memory_mb gets no RLIMIT_DATA (see plan_limits()).
+std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope,
+                                        bool memory_in_cgroup = false);
 
 // Child side: setrlimit for each entry; only ever lowers.
 void apply_rlimits(const std::vector<RlimitSetting>& settings);

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <string>
 
 #include "helper/sys.hpp"
@@ -45,8 +46,32 @@ std::vector<std::string> namespace_names(int flags) {
 }
 
 void drop_supplementary_groups_if_root() {
-    if (::geteuid() != 0) return;
+    if (::geteuid() != 0 || !setgroups_allowed()) return;
     sys::check(::setgroups(0, nullptr), "dropping supplementary groups (setgroups)");
+}
+
+namespace {
+
+// Whether `id` falls in one of the "INSIDE OUTSIDE COUNT" lines of a uid_map or gid_map.
+bool in_map(const std::string& map, unsigned long id) {
+    std::istringstream lines(map);
+    unsigned long inside = 0, outside = 0, count = 0;
+    while (lines >> inside >> outside >> count)
+        if (id >= inside && id - inside < count) return true;
+    return false;
+}
+
+}  // namespace
+
+bool setgroups_allowed() {
+    // Kernels before 3.19 have no such file, and no such restriction.
+    if (::access("/proc/self/setgroups", F_OK) != 0 && errno == ENOENT) return true;
+    return sys::read_file("/proc/self/setgroups", 64) != "deny\n";
+}
+
+bool ids_mapped(uid_t uid, gid_t gid) {
+    return in_map(sys::read_file("/proc/self/uid_map", 1 << 16), uid) &&
+           in_map(sys::read_file("/proc/self/gid_map", 1 << 16), gid);
 }
 
 pid_t clone_into_namespaces(int flags, int cgroup_fd, bool* in_cgroup) {

@@ -30,7 +30,17 @@ std::vector<std::string> namespace_names(int flags);
 
 // A root caller drops its supplementary groups before cloning: with setgroups denied the
 // sandbox could never drop them itself, and they would keep granting host group access.
+// Inside a user namespace that denies setgroups (`unshare -r`, some container runtimes)
+// nobody can drop them, this process included: it keeps them, as everything it starts does.
 void drop_supplementary_groups_if_root();
+
+// Whether this process's user namespace lets it call setgroups(2) ("deny" in
+// /proc/self/setgroups forbids it to every process of the namespace, root included).
+bool setgroups_allowed();
+
+// Whether uid and gid exist in this process's user namespace (its uid_map and gid_map
+// name them), i.e. whether setresuid/setresgid to them can succeed at all.
+bool ids_mapped(uid_t uid, gid_t gid);
 
 // The kernel refused the clone into new namespaces itself (EPERM, EACCES, EINVAL,
 // ENOSPC, EUSERS, ENOSYS): nothing has run, so a caller may fall back to rlimit-only mode.

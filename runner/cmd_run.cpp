@@ -76,8 +76,7 @@ int run(const RunOptions& o) {
     }
     if (result.timed_out)
         std::fprintf(stderr, "aurora-jail: timed out after %llu s; sandbox killed\n",
-                     static_cast<unsigned long long>(request.timeout_sec ? *request.timeout_sec
-                                                                         : policy.limits.timeout_sec.value_or(0)));
+                     static_cast<unsigned long long>(result.timeout_sec.value_or(0)));
     return result.exit_code;
 }
 

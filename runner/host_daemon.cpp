@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "helper/limits_plan.hpp"
 #include "helper/sys.hpp"
 #include "policy/error.hpp"
 #include "policy/default_policy.hpp"
@@ -202,10 +203,7 @@ private:
         std::string policy_file = plugin_policy_file(state_, plugin.manifest);
         const policy::Policy policy =
             policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
-        // A request may shorten the plugin policy's wall-clock limit, never extend it:
-        // whoever can write the queue is not whoever wrote the policy.
-        std::uint64_t timeout = req.timeout_sec;
-        if (policy.limits.timeout_sec) timeout = std::min(timeout, *policy.limits.timeout_sec);
+        const std::uint64_t timeout = helper::queued_request_timeout(policy, req.timeout_sec);
 
         std::string report_path = tmp_dir_ + "/" + name + ".report.json";
         UniqueFd tmp = sys::open_fd(tmp_dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue tmp");
@@ -250,9 +248,7 @@ private:
             if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
             throw Error("sandbox did not start: " + (why.empty() ? "unknown error" : why));
         }
-        bool timed_out = report.is_object() && report.value("timed_out", false);
-        if (report.is_object() && report.contains("timeout") && report["timeout"].is_boolean())
-            timed_out = timed_out || report["timeout"].get<bool>();
+        const bool timed_out = report.is_object() && report.value("timed_out", false);
         json body{{"plugin", req.plugin},
                   {"rc", run.exit_code},
                   {"stdout", run.out},

@@ -32,7 +32,6 @@ public:
     PluginRunScope(const PluginRunScope&) = delete;
     PluginRunScope& operator=(const PluginRunScope&) = delete;
 
-    bool active() const { return plugin_.has_value(); }
     // `cmd` when given, else the manifest's entrypoint (plugin runs), else `cmd`.
     std::vector<std::string> argv(const std::vector<std::string>& cmd) const;
     // The policy file the manifest names (looked up in STATE/policies, then the usual

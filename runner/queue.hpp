@@ -64,7 +64,6 @@ public:
     };
     std::optional<Response> find_response(const std::string& name) const;
     std::string responses_dir() const { return dir_ + "/responses"; }
-    std::string requests_dir() const { return dir_ + "/requests"; }
 
     // ---- daemon side (call only while holding the daemon lock)
     // Up to `max` request NAMEs waiting in requests/, oldest name first. Dot files

@@ -121,3 +121,31 @@ TEST(Fallback, InheritedFdsAreClosed) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("closed"), std::string::npos) << r.out;
 }
+
+// Inside a user namespace that denies setgroups and maps only uid 0 (`unshare -r`, as some
+// container runtimes start their payload), with user namespaces exhausted there (its own
+// user.max_user_namespaces set to 0, a limit only that namespace sees): no switch to 65534
+// can succeed, so the run falls back keeping the identity it has, without a capability,
+// and says so in the report.
+TEST(Fallback, SetgroupsDeniedRunsWithTheIdentityItHas) {
+    const std::string unshare = "/usr/bin/unshare";
+    const std::string exhaust = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    if (!exists(unshare) || aj::test::run_process({unshare, "-r", "/bin/sh", "-c", exhaust, "sh", "/bin/true"}).exit_code != 0)
+        GTEST_SKIP() << "unshare -r (a user namespace of our own with its sysctl) is not available here";
+    aj::test::TempDir dir;
+    // Owned by the caller, which is uid 0 inside: readable only with CAP_DAC_OVERRIDE.
+    const std::string secret = dir.write("secret", "s3cret\n", 0);
+    const std::string report = dir.path() + "/report.json";
+    auto r = aj::test::run_process(
+        {unshare, "-r", "/bin/sh", "-c", exhaust, "sh", aj::test::aj_bin(), "run", "--workdir", dir.path(), "--report",
+         report, "--", "sh", "-c", "id -u; cat secret >/dev/null 2>&1 && echo readable || echo unreadable"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "0\nunreadable\n");
+    EXPECT_NE(r.err.find("rlimit-only mode"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("keeps uid 0"), std::string::npos) << r.err;
+    std::ifstream in(report);
+    auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j["mode"], "rlimit-only");
+    EXPECT_NE(j["enforced"]["identity"].get<std::string>().find("uid 0"), std::string::npos) << j["enforced"];
+    EXPECT_EQ(j["enforced"]["capabilities"], "all dropped (bounding set emptied, uid 0 kept)");
+}
