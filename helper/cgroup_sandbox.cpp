@@ -1,8 +1,16 @@
 #include "helper/cgroup_sandbox.hpp"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <system_error>
 
+#include "helper/accounting.hpp"
 #include "helper/cgroup_fs.hpp"
 
 namespace aj::helper {
@@ -15,7 +23,10 @@ void set_backend(EnforcementRecord& enforced, const char* limit, const std::opti
     LimitRecord& entry = enforced.limits[limit];
     entry.backend = backend_name(backend);
     entry.value = *value;
+    entry.scope = "total";
 }
+
+constexpr auto kWatchInterval = std::chrono::milliseconds(50);
 
 bool wants_cgroup(const policy::Policy& policy) {
     const auto& l = policy.limits;
@@ -25,8 +36,11 @@ bool wants_cgroup(const policy::Policy& policy) {
 }  // namespace
 
 SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : policy_(policy) {
-    if (use == CgroupUse::LimitsOnly && !wants_cgroup(policy)) return;
-    cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
+    const auto& l = policy.limits;
+    if (use == CgroupUse::LimitsAndCleanup || wants_cgroup(policy)) cgroup_.emplace(Cgroup::create(cgroup_request_for(policy)));
+    // No cgroup for a total: the watch sums the sandbox's processes instead.
+    account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
+    account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
 }
 
 bool SandboxCgroup::enforces_memory() const {
@@ -49,30 +63,86 @@ void SandboxCgroup::place(pid_t child) const {
     }
 }
 
-void SandboxCgroup::watch_cpu_time(pid_t spare) {
-    const auto& limit = policy_.limits.cpu_sec;
-    if (!cgroup_ || !limit || cgroup_->backend(Cgroup::Limit::CpuTime) == LimitBackend::None) return;
-    const double max_sec = static_cast<double>(*limit);
-    const Cgroup& cg = *cgroup_;
-    watch_ = std::thread([this, &cg, max_sec, spare] {
+unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
+    const auto& l = policy_.limits;
+    unsigned over = 0;
+    if (cgroup_ && l.cpu_sec && cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
+        std::optional<double> used = cgroup_->cpu_seconds();
+        if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
+    }
+    std::vector<pid_t> pids;
+    if (account_memory_ || account_cpu_) {
+        pids = process_tree(runner, {exclude});
+        const SandboxUsage u = measure_usage(pids);
+        if (u.memory_bytes > memory_peak_) memory_peak_ = u.memory_bytes;
+        const auto cpu_ms = static_cast<std::uint64_t>(u.cpu_sec * 1000);
+        if (cpu_ms > cpu_used_ms_) cpu_used_ms_ = cpu_ms;
+        if (account_memory_ && u.memory_bytes > *l.memory_mb * 1024 * 1024) over |= kMemory;
+        if (account_cpu_ && u.cpu_sec > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
+    }
+    if (!over) return 0;
+    if (cgroup_) {
+        for (const auto& dir : cgroup_->directories()) {
+            sys::UniqueFd fd = cgroupfs::open_dir(dir, "limits watch");
+            cgroupfs::kill_members(fd.get(), dir, spare);
+        }
+    }
+    if (!pids.empty()) kill_tree(runner, pids, spare);
+    return over;
+}
+
+void SandboxCgroup::note_exceeded(unsigned over) {
+    if (over & kCpuTime) cpu_exceeded_ = true;
+    if (over & kMemory) memory_exceeded_ = true;
+}
+
+void SandboxCgroup::watch_limits(pid_t spare) {
+    const bool cgroup_cpu = cgroup_ && policy_.limits.cpu_sec &&
+                            cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None;
+    if (!cgroup_cpu && !account_memory_ && !account_cpu_) return;
+    const pid_t runner = ::getpid();
+    try {
+        watch_ = std::thread([this, spare, runner] {
+            while (true) {
+                try {
+                    note_exceeded(poll_limits(spare, runner, -1));
+                } catch (const std::exception&) {
+                    // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
+                    return;
+                }
+                std::unique_lock<std::mutex> lock(stop_mutex_);
+                if (stop_cv_.wait_for(lock, kWatchInterval, [this] { return stop_; })) return;
+            }
+        });
+    } catch (const std::system_error& e) {
+        if (e.code().value() != EPERM && e.code().value() != ENOSYS) throw;
+        fork_watch_process(spare, runner);
+    }
+}
+
+void SandboxCgroup::fork_watch_process(pid_t spare, pid_t runner) {
+    sys::Pipe verdict = sys::make_pipe("creating the limits watch's pipe");
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("forking the limits watch (no thread could be made: clone3 refused)");
+    if (pid == 0) {
+        // Only ever _exit: the parent's destructors (this cgroup's removal) are not ours.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != runner) ::_exit(1);
+        verdict.read.reset();
+        const timespec interval{0, std::chrono::nanoseconds(kWatchInterval).count()};
         while (true) {
             try {
-                std::optional<double> used = cg.cpu_seconds();
-                if (used && *used > max_sec) {
-                    cpu_exceeded_ = true;
-                    for (const auto& dir : cg.directories()) {
-                        sys::UniqueFd fd = cgroupfs::open_dir(dir, "cpu watch");
-                        cgroupfs::kill_members(fd.get(), dir, spare);
-                    }
-                }
+                const auto over = static_cast<unsigned char>(poll_limits(spare, runner, ::getpid()));
+                if (over && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
             } catch (const std::exception&) {
-                // The cgroup vanishing under us means the run is over; RLIMIT_CPU remains.
-                return;
+                ::_exit(0);
             }
-            std::unique_lock<std::mutex> lock(stop_mutex_);
-            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) return;
+            ::nanosleep(&interval, nullptr);
         }
-    });
+    }
+    watch_pid_ = pid;
+    watch_forked_ = true;
+    verdict.write.reset();
+    watch_verdict_ = std::move(verdict.read);
 }
 
 void SandboxCgroup::stop_watch() {
@@ -82,10 +152,21 @@ void SandboxCgroup::stop_watch() {
     }
     stop_cv_.notify_all();
     if (watch_.joinable()) watch_.join();
+    if (watch_pid_ > 0) {
+        ::kill(watch_pid_, SIGKILL);
+        int status = 0;
+        sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });  // ECHILD: reaped already
+        watch_pid_ = -1;
+        // Every verdict it sent (the pipe holds far more than a run's worth of them).
+        const std::string verdicts = sys::read_all(watch_verdict_.get(), 65536, "reading the limits watch's verdicts");
+        for (char over : verdicts) note_exceeded(static_cast<unsigned char>(over));
+        watch_verdict_.reset();
+    }
 }
 
 void SandboxCgroup::finish(EnforcementRecord& enforced) {
     stop_watch();
+    report_accounting(enforced);
     CgroupRecord& record = enforced.cgroup.emplace();
     if (!cgroup_) {
         record.reason = "the policy sets no cgroup-backed limit";
@@ -96,8 +177,10 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));
     set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
     set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
-    if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None)
+    if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
         enforced.limits["cpu_sec"].backend = std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+        enforced.limits["cpu_sec"].scope = "total";
+    }
 
     CgroupStats stats = cg.stats();
     record.created = true;
@@ -111,7 +194,7 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     if (oom)
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
                      static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
-    if (cpu_exceeded_)
+    if (cpu_exceeded_ && !account_cpu_)  // else report_accounting() said it
         std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
                      static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));
 
@@ -120,6 +203,61 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: warning: %s (left for the next start to remove)\n", e.what());
     }
+}
+
+void SandboxCgroup::refuse_unbounded_limits() const {
+    std::string missing;
+    if (account_memory_) missing += "max_memory_mb (kernel memory such as socket buffers would be unbounded)";
+    if (policy_.limits.cpus && backend(Cgroup::Limit::Cpus) == LimitBackend::None)
+        missing += std::string(missing.empty() ? "" : ", ") + "max_cpus (CPU bandwidth)";
+    if (missing.empty()) return;
+    std::string why;
+    if (cgroup_ && !cgroup_->notes().empty()) why = " (" + cgroup_->notes().front() + ")";
+    throw Error("refusing to run: no writable cgroup holds " + missing + why +
+                    "; run as root, or in a cgroup delegated to you (on a cgroup v2 host: systemd-run --user "
+                    "--scope -p Delegate=yes, with AURORA_JAIL_CGROUP_PARENT set to that cgroup), or allow the "
+                    "degraded limits (allow_fallback: true, without --require-isolation)",
+                kExitInternal);
+}
+
+void SandboxCgroup::report_accounting(EnforcementRecord& enforced) const {
+    if (!account_memory_ && !account_cpu_) return;
+    const auto& l = policy_.limits;
+    const char* scope = "total (by accounting: the sandbox's processes summed from /proc every 50 ms; overshoot: "
+                        "what they use in between)";
+    if (account_memory_) {
+        LimitRecord& memory = enforced.limits["memory_mb"];
+        memory.value = *l.memory_mb;
+        memory.backend = "accounting";
+        memory.scope = scope;
+        memory.details = {{"counted", "Pss of every process"},
+                          {"per_process", "RLIMIT_DATA (writable private memory)"},
+                          {"not_enforced", "kernel memory: socket buffers, pipes, page tables"}};
+    }
+    if (account_cpu_) {
+        LimitRecord& cpu = enforced.limits["cpu_sec"];
+        cpu.value = *l.cpu_sec;
+        cpu.backend = "accounting+rlimit";
+        cpu.scope = scope;
+    }
+    enforced.accounting = nlohmann::json{{"memory_peak_bytes", memory_peak_.load()},
+                                         {"cpu_sec", static_cast<double>(cpu_used_ms_.load()) / 1000},
+                                         {"memory_exceeded", memory_exceeded_.load()},
+                                         {"cpu_time_exceeded", cpu_exceeded_.load()},
+                                         {"watch", watch_forked_ ? "a forked process (no thread could be made)" : "a thread"}};
+    // Said at every run: nothing else bounds what the kernel spends on the sandbox's behalf.
+    if (account_memory_)
+        std::fprintf(stderr,
+                     "aurora-jail: warning: no writable memory cgroup: max_memory_mb (%llu) holds as a total of the "
+                     "sandbox's processes (polled); kernel memory they cause (socket buffers, pipes) is NOT "
+                     "enforced\n",
+                     static_cast<unsigned long long>(*l.memory_mb));
+    if (memory_exceeded_)
+        std::fprintf(stderr, "aurora-jail: the sandbox's processes used more than max_memory_mb (%llu) together and were killed\n",
+                     static_cast<unsigned long long>(*l.memory_mb));
+    if (cpu_exceeded_ && account_cpu_)
+        std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
+                     static_cast<unsigned long long>(*l.cpu_sec));
 }
 
 }  // namespace aj::helper

@@ -35,7 +35,8 @@ public:
     // Creates the cgroup for the policy's limits. With CgroupUse::LimitsOnly, none when
     // the policy sets no limit a cgroup enforces (memory, cpus, pids, cpu time): the run
     // then skips the cgroup's cost (on cgroup v1, moving a process waits out an RCU grace
-    // period, 10-18 ms here).
+    // period, 10-18 ms here). Where no cgroup carries max_memory_mb or max_cpu_sec, the
+    // watch holds them as totals by accounting (helper/accounting.hpp).
     SandboxCgroup(const policy::Policy& policy, CgroupUse use);
     ~SandboxCgroup();  // stops the watch; the Cgroup removes itself
     SandboxCgroup(const SandboxCgroup&) = delete;
@@ -45,6 +46,14 @@ public:
     bool exists() const { return cgroup_.has_value(); }
     // Whether the cgroup enforces the policy's max_memory_mb (plan_limits() needs to know).
     bool enforces_memory() const;
+    // Which mechanism enforces `limit` for this launch (None without a cgroup).
+    LimitBackend backend(Cgroup::Limit limit) const {
+        return cgroup_ ? cgroup_->backend(limit) : LimitBackend::None;
+    }
+    // For a caller that forbids degrading (allow_fallback: false, --require-isolation):
+    // throws aj::Error (exit 125) naming each limit no cgroup holds as a total here and
+    // how to get a cgroup. Call before anything runs.
+    void refuse_unbounded_limits() const;
     // A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) when that one directory holds
     // the whole sandbox cgroup (a pure v2 host), else -1: v1 hierarchies need a move.
     int clone_into_fd() const;
@@ -52,17 +61,29 @@ public:
     void mark_placed_by_clone() { placed_by_clone_ = true; }
     // Parent side, before the child may fork: from here on it and all it forks are inside.
     void place(pid_t child) const;
-    // max_cpu_sec over the whole cgroup (threads and children included, which RLIMIT_CPU
-    // misses): a thread polls the cgroup's usage and, past the limit, SIGKILLs every
-    // member except `spare` (the sandbox's PID 1, which then reports the kill).
-    void watch_cpu_time(pid_t spare);
-    // Stops the watch, records backends and statistics in `enforced` (the limits it
-    // enforces and its cgroup part), prints one stderr line when the OOM killer or the CPU
-    // watch ended the command, kills what is left and removes the cgroup.
+    // Totals over the whole sandbox (threads and children included, which rlimits miss):
+    // max_cpu_sec from the cgroup's usage, or, without a cgroup for them, max_cpu_sec and
+    // max_memory_mb by accounting. A thread polls and, past a limit, SIGKILLs every
+    // process of the sandbox except `spare` (the sandbox's PID 1, which then reports the
+    // kill). Where no thread can be made (a seccomp profile answering EPERM for clone3, so
+    // the C library does not fall back to clone), a forked process watches instead.
+    void watch_limits(pid_t spare);
+    // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend, a
+    // "cgroup" object, an "accounting" one), prints one stderr line when the OOM killer
+    // or the watch ended the command (and, at every run that accounts memory, that kernel
+    // memory is not enforced), kills what is left and removes the cgroup.
     void finish(EnforcementRecord& enforced);
 
 private:
     void stop_watch();
+    // What a poll found past its limit, as bits (also the forked watch's message).
+    enum Exceeded : unsigned { kCpuTime = 1, kMemory = 2 };
+    // One poll of the watch: measures and, past a limit, kills every process of the
+    // sandbox (below `runner`, without `exclude`) but `spare`. Returns Exceeded bits.
+    unsigned poll_limits(pid_t spare, pid_t runner, pid_t exclude);
+    void note_exceeded(unsigned over);
+    void fork_watch_process(pid_t spare, pid_t runner);
+    void report_accounting(EnforcementRecord& enforced) const;
 
     const policy::Policy& policy_;
     std::optional<Cgroup> cgroup_;
@@ -73,6 +94,14 @@ private:
     std::condition_variable stop_cv_;
     bool stop_ = false;  // guarded by stop_mutex_
     std::atomic<bool> cpu_exceeded_{false};
+    std::atomic<bool> memory_exceeded_{false};
+    bool account_memory_ = false;  // max_memory_mb as a total by accounting (no memory cgroup)
+    bool account_cpu_ = false;     // max_cpu_sec likewise (no cgroup CPU accounting)
+    std::atomic<std::uint64_t> memory_peak_{0};  // accounting's largest sum seen
+    std::atomic<std::uint64_t> cpu_used_ms_{0};
+    bool watch_forked_ = false;
+    pid_t watch_pid_ = -1;          // the watch process, when it is one
+    sys::UniqueFd watch_verdict_;   // its pipe: one byte once the limit was passed
     bool placed_by_clone_ = false;
 };
 

@@ -25,6 +25,7 @@
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
 #include "helper/stdio_relay.hpp"
+#include "helper/subreaper.hpp"
 #include "helper/supervisor.hpp"
 #include "policy/sys.hpp"
 #include "helper/userns.hpp"
@@ -73,6 +74,9 @@ struct Plan {
     FallbackIdentity identity = FallbackIdentity::Caller;
     HostIds switch_to;  // FallbackIdentity::Switched: the run's leased host ids (or 65534)
     policy::SeccompProgram seccomp;
+    // Loaded before `seccomp`: the missing namespaces' part a filter can stand in for.
+    policy::FallbackFilterInputs fallback_filter_inputs;
+    policy::SeccompProgram fallback_filter;
 };
 
 // The runner's one release on the sync pipe, once the command is in its cgroup.
@@ -118,7 +122,6 @@ void drop_privileges(FallbackIdentity identity, const HostIds& to) {
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         apply_rlimits(plan.limits.rlimits);
         apply_quota_rlimits();
-        if (plan.limits.nproc_headroom) apply_nproc_headroom(*plan.limits.nproc_headroom);
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
@@ -126,6 +129,7 @@ void drop_privileges(FallbackIdentity identity, const HostIds& to) {
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
+        if (!plan.fallback_filter.instructions.empty()) load_seccomp(plan.fallback_filter);
         load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
         send_message(report_fd, MessageKind::ExecError, err, request.argv.at(0));
@@ -134,6 +138,15 @@ void drop_privileges(FallbackIdentity identity, const HostIds& to) {
         send_message(report_fd, MessageKind::SetupError, 0, e.what());
     }
     ::_exit(kExitInternal);
+}
+
+bool grants_writable_path(const LaunchRequest& request) {
+    if (request.workdir) return true;
+    for (const auto& r : request.policy.allowed_paths)
+        if (r.mode == policy::PathMode::ReadWrite) return true;
+    for (const auto& b : request.extra_binds)
+        if (b.mode == policy::PathMode::ReadWrite) return true;
+    return false;
 }
 
 Plan make_plan(const LaunchRequest& request) {
@@ -154,6 +167,11 @@ Plan make_plan(const LaunchRequest& request) {
         throw Error("rlimit-only mode cannot mount an overlay at " + request.overlays.front().inside +
                     " (no mount namespace); this run needs namespaces");
     plan.landlock_options.deny_tcp = policy.network == policy::NetworkMode::None;
+    plan.fallback_filter_inputs.deny_network = policy.network == policy::NetworkMode::None;
+    // Refusing chmod and its kin everywhere would break a command's own files in a
+    // writable place; with none granted, every metadata change would be on a path the
+    // policy shows read-only.
+    plan.fallback_filter_inputs.deny_metadata = !grants_writable_path(request);
     plan.cwd = request.cwd.value_or(request.workdir.value_or("/"));
     plan.identity = choose_fallback_identity();
     if (plan.identity == FallbackIdentity::Switched) {
@@ -188,12 +206,24 @@ EnforcementRecord describe(const LaunchRequest& request, const Plan& plan, const
     record_planned_limits(r, plan.limits);
     for (const char* name : {"pids", "cpus", "memory_mb", "tmpfs_mb"}) r.limits.try_emplace(name);
     const auto& l = request.policy.limits;
-    if (l.pids) r.limits["pids"] = {*l.pids, "rlimit (per-uid headroom, approximate)", std::nullopt};
+    if (const auto& nproc = plan.limits.nproc_headroom) {
+        LimitRecord& pids = r.limits["pids"];
+        pids = {*l.pids, "rlimit (per-uid headroom, approximate)", std::nullopt};
+        pids.scope = "approximate";
+        pids.details = {{"uid_tasks_at_start", nproc->uid_tasks}, {"rlimit_nproc", nproc->setting.soft}};
+    }
     if (l.cpus) r.limits["cpus"].value = *l.cpus;
     if (l.memory_mb) r.limits["memory_mb"].value = *l.memory_mb;
     r.identity = identity_text(plan.identity);
     r.capabilities = capabilities_text(plan.identity);
     r.seccomp.instructions = plan.seccomp.instructions.size();
+    r.seccomp.fallback_filter = nlohmann::json{{"instructions", plan.fallback_filter.instructions.size()},
+                                               {"network_denied", plan.fallback_filter_inputs.deny_network},
+                                               {"metadata_changes_denied", plan.fallback_filter_inputs.deny_metadata}};
+    r.network = plan.fallback_filter_inputs.deny_network
+                    ? "none: no namespace; seccomp allows AF_UNIX sockets only (no datagrams) and refuses connect, "
+                      "bind, listen and io_uring"
+                    : "host";
     LandlockRecord& rules = r.landlock.emplace();
     rules.abi = landlock.abi;
     if (landlock.abi)
@@ -205,6 +235,34 @@ EnforcementRecord describe(const LaunchRequest& request, const Plan& plan, const
     r.session = "setsid";
     r.not_enforced = not_enforced;
     return r;
+}
+
+// Every protection of namespaces mode this run lacks, for the warning and the report.
+std::vector<std::string> missing_protections(const LaunchRequest& request, const Plan& plan,
+                                             const LandlockSupport& landlock, const SandboxCgroup& cgroup) {
+    const auto& l = request.policy.limits;
+    std::vector<std::string> out;
+    out.push_back(landlock.abi == 0 ? "file system restrictions: no Landlock (" + landlock.reason + ")"
+                                    : "private mount namespace: the host file system is visible where Landlock allows");
+    out.push_back("pid, ipc and uts isolation");
+    if (l.tmpfs_mb) out.push_back("max_tmpfs_mb (no private /tmp or /dev/shm)");
+    if (plan.identity == FallbackIdentity::RootWithoutCapabilities)
+        out.push_back("uid 65534 for a root caller (this user namespace denies setgroups or does not map "
+                      "65534: the command keeps uid 0 here, without capabilities)");
+    if (plan.fallback_filter_inputs.deny_network)
+        out.push_back("network namespace (seccomp stands in: AF_UNIX sockets only, and no connect, bind or listen)");
+    if (!plan.fallback_filter_inputs.deny_metadata)
+        out.push_back("read-only paths for metadata: chmod, chown, utime, xattrs on files the sandbox uid owns "
+                      "(Landlock does not cover them; seccomp refuses them only when the policy grants no writable path)");
+    using Limit = Cgroup::Limit;
+    if (l.cpus && cgroup.backend(Limit::Cpus) == LimitBackend::None)
+        out.push_back("max_cpus (CPU bandwidth needs a writable cpu cgroup)");
+    if (l.memory_mb && cgroup.backend(Limit::Memory) == LimitBackend::None)
+        out.push_back("kernel memory under max_memory_mb (no memory cgroup: the total is summed from the "
+                      "processes, so socket buffers and pipes are not counted)");
+    if (l.pids && cgroup.backend(Limit::Pids) == LimitBackend::None)
+        out.push_back("max_pids exactly (RLIMIT_NPROC counts every task of the uid on the host: approximate)");
+    return out;
 }
 
 }  // namespace
@@ -244,24 +302,19 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.seccomp = seccomp_program_for(request.policy);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     const policy::Policy& policy = request.policy;
+    plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
-    std::vector<std::string> not_enforced = {"private mount namespace: the host file system is visible where "
-                                             "Landlock allows",
-                                             "pid, ipc and uts isolation", "/tmp size (no private /tmp)"};
-    if (landlock.abi == 0) not_enforced[0] = "file system restrictions: no Landlock (" + landlock.reason + ")";
-    if (plan.identity == FallbackIdentity::RootWithoutCapabilities)
-        not_enforced.push_back("uid 65534 for a root caller (this user namespace denies setgroups or does not map "
-                               "65534: the command keeps uid 0 here, without capabilities)");
-    if (policy.network == policy::NetworkMode::None)
-        not_enforced.push_back(landlock.abi >= 4 ? "network isolation (only TCP bind/connect are denied, by Landlock)"
-                                                 : "network isolation");
+
+    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
+    plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory(),
+                              plan.identity == FallbackIdentity::Nobody ? kNobody : ::getuid());
+    const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;
     std::fprintf(stderr, "aurora-jail: warning: rlimit-only mode (%s); NOT enforced: %s\n",
                  namespaces_unavailable_reason(probe).c_str(), list.c_str());
-
-    SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
-    plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory());
+    // What the command leaves running is re-parented here, not to the host's init.
+    become_subreaper();
     BlockedSignals signals(forwarded_signals());
     StdioRelay stdio(request.stdio_mode, request.stdio);
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
@@ -284,12 +337,15 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
                                         "releasing the command");
-    cgroup.watch_cpu_time(0);
+    cgroup.watch_limits(0);
 
     SandboxOutcome outcome =
         supervise_command(child, std::move(report.read), signals.fd(), plan.limits.timeout_sec, &stdio);
     guard.release();
     ::kill(-child, SIGKILL);  // whatever the command left in its session
+    // ...and in sessions of its own (setsid): nothing of the run outlives it. Only then is
+    // the relay drained: a straggler could hold its pipes open.
+    end_descendants(std::chrono::seconds(5));
     stdio.finish();
 
     LaunchResult result = to_result(outcome, "sandbox setup (rlimit-only)");

@@ -224,6 +224,9 @@ LaunchResult launch(const LaunchRequest& request) {
     if (born_in_cgroup) cgroup.mark_placed_by_clone();
     p.idmapped.trees.clear();  // PID 1 holds its own copies
     ChildGuard guard(child);
+    // Namespaces are there (a refused clone falls back, or is refused, with its own
+    // message); PID 1 waits for its maps, so nothing has run yet.
+    if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
     sync.read.reset();
     report.write.reset();
     stdio.started();
@@ -253,7 +256,7 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
-    cgroup.watch_cpu_time(child);
+    cgroup.watch_limits(child);
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists(),
                   &stdio);

@@ -69,6 +69,9 @@ struct LaunchRequest {
     // Building it runs code nothing else in a run touches, page by page: ~0.1 ms after
     // every command, measured.
     bool describe_enforcement = true;
+    // Refuse (exit 125, before anything runs) a limit no cgroup can hold as a total, as
+    // the policy's allow_fallback: false does (run --require-isolation).
+    bool require_isolation = false;
 };
 
 struct LaunchResult {

@@ -14,10 +14,14 @@ std::uint64_t queued_request_timeout(const policy::Policy& policy, std::uint64_t
 }
 
 LimitsPlan plan_limits(const policy::Policy& policy, RlimitScope scope,
-                       std::optional<std::uint64_t> requested_timeout, bool memory_in_cgroup) {
+                       std::optional<std::uint64_t> requested_timeout, bool memory_in_cgroup,
+                       uid_t nproc_uid) {
     LimitsPlan plan;
     plan.rlimits = plan_rlimits(policy, scope, memory_in_cgroup);
-    if (scope == RlimitScope::HostUserNamespace) plan.nproc_headroom = policy.limits.pids;
+    if (scope == RlimitScope::HostUserNamespace && policy.limits.pids) {
+        plan.nproc_headroom = plan_nproc_headroom(nproc_uid, *policy.limits.pids);
+        plan.rlimits.push_back(plan.nproc_headroom->setting);
+    }
     plan.timeout_sec = effective_timeout(policy, requested_timeout);
     return plan;
 }

@@ -16,8 +16,8 @@ namespace aj::helper {
 
 struct LimitsPlan {
     std::vector<RlimitSetting> rlimits;
-    // rlimit-only mode's max_pids: apply_nproc_headroom() after the final uid switch.
-    std::optional<std::uint64_t> nproc_headroom;
+    // rlimit-only mode's max_pids, approximately (its setting is in `rlimits` too).
+    std::optional<NprocHeadroom> nproc_headroom;
     std::optional<std::uint64_t> timeout_sec;  // the effective_timeout()
 };
 
@@ -30,11 +30,13 @@ std::optional<std::uint64_t> effective_timeout(const policy::Policy& policy,
 // limit, never extend it (whoever can write the queue is not whoever wrote the policy).
 std::uint64_t queued_request_timeout(const policy::Policy& policy, std::uint64_t requested);
 
-// `memory_in_cgroup`: the sandbox's cgroup enforces max_memory_mb. RLIMIT_AS is then left
-// out: address space is not memory use (runtimes reserve far more than they touch), and
-// the hog must meet the cgroup's OOM killer, which the report can name, rather than a
-// malloc failure it cannot.
+// `memory_in_cgroup`: the sandbox's cgroup enforces max_memory_mb. RLIMIT_DATA, the
+// per-process backstop under the accounting total otherwise, is then left out: the hog
+// must meet the cgroup's OOM killer, which the report can name, rather than a malloc
+// failure it cannot. `nproc_uid`: in rlimit-only mode, the uid whose host-wide task count
+// RLIMIT_NPROC's headroom starts from (the command's, after any switch to 65534).
 LimitsPlan plan_limits(const policy::Policy& policy, RlimitScope scope,
-                       std::optional<std::uint64_t> requested_timeout, bool memory_in_cgroup);
+                       std::optional<std::uint64_t> requested_timeout, bool memory_in_cgroup,
+                       uid_t nproc_uid = 0);
 
 }  // namespace aj::helper

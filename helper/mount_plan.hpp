@@ -15,6 +15,10 @@ namespace aj::helper {
 
 enum class MountKind {
     Tmpfs,           // a fresh tmpfs at target (target "/" is the new root itself)
+    // Directory `source` of the sandbox's one scratch tmpfs, bound at target. Every
+    // ScratchDir op shares that file system, so /tmp and /dev/shm draw on one size_mb
+    // budget (max_tmpfs_mb) rather than one each.
+    ScratchDir,
     Proc,            // a fresh procfs for the new pid namespace
     Bind,            // host `source` (recursively) at target
     Symlink,         // a symlink at target whose text is `source`
@@ -35,8 +39,8 @@ struct MountOp {
     std::string upper;   // Overlay: absolute host path receiving the writes
     std::string work;    // Overlay: absolute host path, overlayfs's work directory
     BindAccess access = BindAccess::ReadOnly;
-    std::uint64_t size_mb = 0;  // Tmpfs: 0 means the kernel default
-    unsigned mode = 0755;       // Tmpfs: mode of its root directory
+    std::uint64_t size_mb = 0;  // Tmpfs, ScratchDir (the shared budget): 0 means the kernel default
+    unsigned mode = 0755;       // Tmpfs: mode of its root directory; ScratchDir: of the directory
     bool operator==(const MountOp&) const = default;
 };
 

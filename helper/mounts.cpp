@@ -205,6 +205,58 @@ UniqueFd new_overlay(const MountOp& op) {
                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mounting overlay at " + op.target);
 }
 
+// The sandbox's one scratch tmpfs (ScratchDir ops). It is mounted once at a hidden point
+// of the new root while its directories are bound to their targets, then detached: the
+// binds keep the file system, and so its single size budget, alive.
+class ScratchFs {
+public:
+    void bind_dir(int root, const MountOp& op) {
+        if (!mount_) mount_at_hidden_point(root, op.size_mb);
+        if (::mkdirat(mount_.get(), op.source.c_str(), 0700) != 0)
+            throw_errno("creating scratch directory " + op.source + " for " + op.target);
+        // mkdir's mode passes through the umask; the plan's mode must hold exactly.
+        sys::check(::fchmodat(mount_.get(), op.source.c_str(), op.mode, 0),
+                   "setting the mode of scratch directory " + op.source);
+        int fd = ::open_tree(mount_.get(), op.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (fd < 0) throw_errno("binding scratch directory " + op.source + " (open_tree)");
+        UniqueFd tree(fd);
+        UniqueFd target = make_dirs(root, op.target);
+        attach(tree.get(), target.get(), "binding scratch directory " + op.source + " at " + op.target);
+    }
+
+    // Unmounts the hidden point and removes it from the (still writable) new root.
+    void detach(int root) {
+        if (!mount_) return;
+        mount_.reset();
+        sys::check(::fchdir(root), "entering the new root to detach the scratch tmpfs");
+        sys::check(::umount2(kHiddenPoint + 1, MNT_DETACH | UMOUNT_NOFOLLOW), "detaching the scratch tmpfs");
+        sys::check(::unlinkat(root, kHiddenPoint + 1, AT_REMOVEDIR), "removing the scratch tmpfs's mount point");
+    }
+
+private:
+    static constexpr const char* kHiddenPoint = "/.aurora-jail-scratch";
+
+    void mount_at_hidden_point(int root, std::uint64_t size_mb) {
+        MountOp op;
+        op.kind = MountKind::Tmpfs;
+        op.target = kHiddenPoint;
+        op.mode = 0700;
+        op.size_mb = size_mb;
+        UniqueFd point = make_dirs(root, kHiddenPoint);
+        attach(new_tmpfs(op).get(), point.get(), "mounting the scratch tmpfs");
+        mount_ = open_in_root(root, kHiddenPoint, O_PATH | O_DIRECTORY, "opening the scratch tmpfs");
+    }
+
+    UniqueFd mount_;  // O_PATH on the scratch tmpfs's root while it is mounted
+};
+
+std::size_t last_scratch_op(const MountPlan& plan) {
+    std::size_t last = 0;
+    for (std::size_t i = 0; i < plan.ops.size(); ++i)
+        if (plan.ops[i].kind == MountKind::ScratchDir) last = i;
+    return last;
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
@@ -237,6 +289,10 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
         attach(staging_mount.get(), staging_dir.get(), "mounting the new root tmpfs");
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
+    ScratchFs scratch;
+    // Detached as soon as its last directory is bound, before any policy bind could
+    // stack a mount on its hidden point.
+    const std::size_t scratch_done = last_scratch_op(plan);
 
     for (std::size_t i = 1; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];
@@ -246,6 +302,10 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
                 attach(new_tmpfs(op).get(), target.get(), "mounting tmpfs at " + op.target);
                 break;
             }
+            case MountKind::ScratchDir:
+                scratch.bind_dir(root.get(), op);
+                if (i == scratch_done) scratch.detach(root.get());
+                break;
             case MountKind::Proc: {
                 UniqueFd target = make_dirs(root.get(), op.target);
                 UniqueFd proc = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,

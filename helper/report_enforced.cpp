@@ -24,6 +24,8 @@ nlohmann::json value_or_null(const std::optional<std::uint64_t>& v) {
 nlohmann::json to_json(const LimitRecord& l) {
     nlohmann::json j{{"value", l.value}, {"backend", l.backend}};
     if (l.clamped_to) j["clamped_to"] = *l.clamped_to;
+    if (!l.scope.empty()) j["scope"] = l.scope;
+    for (const auto& [key, value] : l.details.items()) j[key] = value;
     return j;
 }
 
@@ -47,6 +49,7 @@ nlohmann::json to_json(const SeccompRecord& s) {
         j["default_deny"] = s.rules->default_deny;
         j["precompiled"] = s.rules->precompiled;
     }
+    if (s.fallback_filter) j["fallback_filter"] = *s.fallback_filter;
     return j;
 }
 
@@ -99,6 +102,7 @@ EnforcementRecord describe_enforcement(const policy::Policy& policy, const polic
 nlohmann::json to_json(const EnforcementRecord& r, bool full) {
     nlohmann::json j = nlohmann::json::object();
     if (r.cgroup) j["cgroup"] = to_json(*r.cgroup);
+    if (r.accounting) j["accounting"] = *r.accounting;
     if (!full) return j;
     j["namespaces"] = r.namespaces;
     j["no_new_privs"] = r.no_new_privs;

@@ -24,9 +24,16 @@ namespace aj::helper {
 
 // One entry of "limits": the policy's value and what enforces it.
 struct LimitRecord {
+    LimitRecord() = default;
+    LimitRecord(nlohmann::json value_, std::string backend_, std::optional<rlim_t> clamped_to_)
+        : value(std::move(value_)), backend(std::move(backend_)), clamped_to(clamped_to_) {}
     nlohmann::json value = nullptr;    // the policy's number (in its unit), or null
     std::string backend = "none";      // "rlimit", "supervisor", "cgroup-v2", "cgroup-v1+rlimit"...
     std::optional<rlim_t> clamped_to;  // the caller's lower hard limit that won
+    // "total", "per process", "approximate" (helper/limit_scopes.hpp has the words);
+    // empty: not said.
+    std::string scope;
+    nlohmann::json details = nlohmann::json::object();  // what the scope rests on, by name
 };
 
 // "cgroup": whether one was made, how, and what it measured.
@@ -52,6 +59,8 @@ struct SeccompRecord {
         bool precompiled = false;  // the program built in at build time
     };
     std::optional<Rules> rules;
+    // rlimit-only mode: the filter standing in for the missing namespaces.
+    std::optional<nlohmann::json> fallback_filter;
 };
 
 // "landlock" (rlimit-only mode): the path rules as applied.
@@ -82,6 +91,8 @@ struct EnforcementRecord {
     std::optional<std::vector<std::string>> not_enforced;
     // Either mode, filled by SandboxCgroup::finish().
     std::optional<CgroupRecord> cgroup;
+    // Totals held by accounting (no cgroup for them): peaks, and whether one was passed.
+    std::optional<nlohmann::json> accounting;
 };
 
 // The rlimit part of "limits" plus the supervisor's timeout, from the plan.

@@ -20,10 +20,12 @@ struct RlimitRule {
     rlim_t hard_headroom;   // hard = soft + this (RLIMIT_CPU: SIGXCPU first, SIGKILL 1 s later)
 };
 
-// RLIMIT_AS is only a safety net for memory (it counts address space, not use); the
-// cgroup memory controller, where available, is the real limit.
+// max_memory_mb is the cgroup's, or a total by accounting (SandboxCgroup). RLIMIT_DATA is
+// only the per-process backstop while accounting polls (dropped where a memory cgroup
+// holds): it counts writable private memory, not address space, so the JVM's, node's and
+// Go's PROT_NONE reservations pass, where RLIMIT_AS made them fail.
 constexpr RlimitRule kRules[] = {
-    {RLIMIT_AS, "memory_mb", &policy::Limits::memory_mb, 1024 * 1024, 0},
+    {RLIMIT_DATA, "memory_mb", &policy::Limits::memory_mb, 1024 * 1024, 0},
     {RLIMIT_CPU, "cpu_sec", &policy::Limits::cpu_sec, 1, 1},
     {RLIMIT_NOFILE, "open_files", &policy::Limits::open_files, 1, 0},
     {RLIMIT_FSIZE, "file_size_mb", &policy::Limits::file_size_mb, 1024 * 1024, 0},
@@ -49,7 +51,7 @@ std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScop
     for (const auto& rule : kRules) {
         const auto& value = policy.limits.*rule.field;
         if (!value) continue;
-        if (rule.resource == RLIMIT_AS && memory_in_cgroup) continue;
+        if (rule.resource == RLIMIT_DATA && memory_in_cgroup) continue;
         // Saturate instead of overflowing on absurd values.
         rlim_t want = *value > RLIM_INFINITY / rule.unit ? RLIM_INFINITY - 1 : *value * rule.unit;
         out.push_back(clamp(rule.resource, rule.name, *value, want, rule.hard_headroom));
@@ -92,14 +94,12 @@ std::uint64_t count_tasks_of(uid_t uid) {
 
 }  // namespace
 
-rlim_t apply_nproc_headroom(std::uint64_t max_new_tasks) {
-    rlimit current{};
-    sys::check(::getrlimit(RLIMIT_NPROC, &current), "getrlimit RLIMIT_NPROC");
-    const std::uint64_t want = count_tasks_of(::getuid()) + max_new_tasks;
-    const rlim_t limit = std::min<rlim_t>(static_cast<rlim_t>(want), current.rlim_max);
-    rlimit lowered{limit, limit};
-    sys::check(::setrlimit(RLIMIT_NPROC, &lowered), "setrlimit RLIMIT_NPROC " + std::to_string(limit));
-    return limit;
+NprocHeadroom plan_nproc_headroom(uid_t uid, std::uint64_t max_pids) {
+    NprocHeadroom h;
+    h.uid_tasks = count_tasks_of(uid);
+    const std::uint64_t want = h.uid_tasks + max_pids;
+    h.setting = clamp(RLIMIT_NPROC, "pids", max_pids, static_cast<rlim_t>(want), 0);
+    return h;
 }
 
 }  // namespace aj::helper

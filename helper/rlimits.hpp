@@ -34,18 +34,23 @@ enum class RlimitScope {
 
 // Runner side: the limits to apply, clamped to the current hard limits (nobody inside can
 // raise a hard limit: CAP_SYS_RESOURCE in a user namespace does not count for rlimits).
-// With `memory_in_cgroup` max_memory_mb gets no RLIMIT_AS (see plan_limits()).
+// With `memory_in_cgroup` max_memory_mb gets no RLIMIT_DATA (see plan_limits()).
 std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScope scope,
                                         bool memory_in_cgroup = false);
 
 // Child side: setrlimit for each entry; only ever lowers.
 void apply_rlimits(const std::vector<RlimitSetting>& settings);
 
-// rlimit-only mode's max_pids: RLIMIT_NPROC counts every task of the real uid host-wide,
-// so the limit is set to (tasks this uid has now) + max_new_tasks. Only the sandbox gets
-// the lowered limit; other processes of the uid are never refused a fork because of it.
-// Approximate by nature (the uid's other processes come and go): reported as such.
-// Call after the final uid switch. Returns the limit set.
-rlim_t apply_nproc_headroom(std::uint64_t max_new_tasks);
+// rlimit-only mode's max_pids. RLIMIT_NPROC counts every task of the real uid host-wide,
+// so the sandbox's limit is the tasks `uid` has now plus max_pids: the uid's other
+// processes are never refused a fork because of it, and the sandbox gets max_pids tasks
+// while their number stays the same. Approximate by nature (they come and go): the
+// report gives both numbers. Runner side, before the fork (the command, not yet forked,
+// is one of the max_pids); the setting is applied after the final uid switch.
+struct NprocHeadroom {
+    std::uint64_t uid_tasks = 0;  // tasks of `uid` on the host when the run started
+    RlimitSetting setting;        // RLIMIT_NPROC = uid_tasks + max_pids (clamped)
+};
+NprocHeadroom plan_nproc_headroom(uid_t uid, std::uint64_t max_pids);
 
 }  // namespace aj::helper

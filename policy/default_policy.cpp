@@ -14,7 +14,7 @@ Policy default_policy() {
     p.default_deny = true;
     p.limits.memory_mb = 512;
     p.limits.cpu_sec = 60;
-    p.limits.cpus = std::nullopt;
+    p.limits.cpus = 1.0;  // one core of bandwidth: a spinning plugin leaves the host the rest
     p.limits.pids = 256;
     p.limits.open_files = 1024;
     p.limits.file_size_mb = 1024;

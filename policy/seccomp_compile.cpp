@@ -5,6 +5,7 @@
 
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -253,6 +254,10 @@ Ctx build_filter(const SeccompInputs& p) {
     return ctx;
 }
 
+// socket(2)'s type argument also carries SOCK_NONBLOCK and SOCK_CLOEXEC.
+constexpr std::uint32_t kSocketTypeMask = 0xf;
+constexpr int kFchmodat2 = 452, kSetxattrat = 463, kRemovexattrat = 466, kFileSetattr = 469;
+
 // libseccomp exports only to a file descriptor: use an anonymous memory file.
 std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_ctx, int),
                              const char* what) {
@@ -276,14 +281,7 @@ std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_c
     return out;
 }
 
-}  // namespace
-
-SeccompInputs seccomp_inputs(const Policy& policy) {
-    return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny};
-}
-
-SeccompProgram compile_seccomp(const Policy& policy) {
-    Ctx ctx = build_filter(seccomp_inputs(policy));
+SeccompProgram to_program(const Ctx& ctx) {
     std::string raw = export_to_memory(ctx, &seccomp_export_bpf, "BPF program");
     if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
         throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
@@ -299,6 +297,47 @@ SeccompProgram compile_seccomp(const Policy& policy) {
                     " instructions, more than the kernel's limit of " + std::to_string(kMaxInstructions));
     std::memcpy(prog.instructions.data() + prefix, raw.data(), raw.size());
     return prog;
+}
+
+}  // namespace
+
+SeccompInputs seccomp_inputs(const Policy& policy) {
+    return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny};
+}
+
+SeccompProgram compile_seccomp(const Policy& policy) { return to_program(build_filter(seccomp_inputs(policy))); }
+
+SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs) {
+    if (!inputs.deny_network && !inputs.deny_metadata) return {};
+    Ctx ctx(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
+    if (!ctx) throw Error("compiling the rlimit-only seccomp filter: seccomp_init failed");
+    check_seccomp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+                  "setting the foreign-architecture action");
+    check_seccomp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "clearing the NNP attribute");
+    auto refuse = [&](int nr, int err, std::vector<scmp_arg_cmp> when = {}) {
+        if (nr < 0) return;  // absent on this architecture
+        check_seccomp(seccomp_rule_add_exact_array(ctx.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(err)), nr,
+                                                   static_cast<unsigned>(when.size()), when.data()),
+                      "adding a rule for " + syscall_label(nr));
+    };
+    if (inputs.deny_network) {
+        for (const char* call : {"socket", "socketpair"}) {
+            const int nr = resolve_syscall(call);
+            refuse(nr, EAFNOSUPPORT, {scmp_arg_cmp{0, SCMP_CMP_NE, AF_UNIX, 0}});
+            refuse(nr, EACCES, {low32_eq(1, kSocketTypeMask, SOCK_DGRAM)});
+        }
+        for (const char* call : {"connect", "bind", "listen", "io_uring_setup"}) refuse(resolve_syscall(call), EACCES);
+    }
+    if (inputs.deny_metadata) {
+        for (const char* call : {"chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown", "fchownat", "utime",
+                                 "utimes", "futimesat", "utimensat", "setxattr", "lsetxattr", "fsetxattr",
+                                 "removexattr", "lremovexattr", "fremovexattr"})
+            refuse(resolve_syscall(call), EPERM);
+        // Newer than this libseccomp knows by name; these numbers are the same on every
+        // architecture (the unified table from 424 on).
+        for (int nr : {kFchmodat2, kSetxattrat, kRemovexattrat, kFileSetattr}) refuse(nr, EPERM);
+    }
+    return to_program(ctx);
 }
 
 std::string seccomp_pseudo_code(const Policy& policy) {

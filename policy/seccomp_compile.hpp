@@ -31,6 +31,25 @@ struct SeccompInputs {
 SeccompInputs seccomp_inputs(const Policy& policy);
 
 SeccompProgram compile_seccomp(const Policy& policy);
+
+// rlimit-only mode's second filter, loaded before the policy's: what the missing
+// namespaces would have given, as far as a filter can. Its refusals are fixed, whatever
+// the policy's blocked_action says.
+struct FallbackFilterInputs {
+    // "network": "none" without a network namespace. socket()/socketpair() only for
+    // AF_UNIX (EAFNOSUPPORT otherwise, so IPPROTO_MPTCP and every inet, netlink, packet
+    // socket are refused) and never SOCK_DGRAM, whose sendmsg() names a peer the filter
+    // cannot see; connect(), bind() and listen() refused (EACCES): the filter cannot read
+    // the address, and Landlock does not check connect() on a socket file; io_uring
+    // refused (its socket operations bypass these rules).
+    bool deny_network = false;
+    // chmod, chown, utime and xattr-setting calls refused (EPERM): Landlock does not cover
+    // file metadata, so a read-only path's files that the sandbox uid owns could
+    // otherwise be changed.
+    bool deny_metadata = false;
+};
+// Empty when nothing is to be denied.
+SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs);
 // The GNU build id (hex) of the loaded binary that holds libseccomp's compiler: the
 // shared libseccomp, or this executable when linked in. Empty when it carries none.
 std::string seccomp_compiler_build_id();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "helper/host_features.hpp"
+#include "helper/limit_scopes.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
 
@@ -40,10 +41,13 @@ void print_table(const helper::HostFeatures& f) {
         {"memory", "  memory limit"}, {"cpus", "  cpu bandwidth"}, {"pids", "  pids limit"}, {"cpu_time", "  cpu time"}};
     for (const auto& [key, label] : limits) {
         std::string backend = cg.contains(key) ? cg[key].get<std::string>() : "none";
-        row(label, backend, backend == "none" ? (std::string(key) == "cpu_time" ? "RLIMIT_CPU per process only" : "rlimits only") : "");
+        row(label, backend, backend == "none" ? "no cgroup for it" : "");
     }
     if (cg.contains("notes"))
         for (const auto& n : cg["notes"]) row("  note", "", n.get<std::string>());
+    // What a run by this user would make of each limit.
+    for (const auto& l : helper::limit_scopes(f))
+        row(l.key, l.scope, l.mechanism + (l.note.empty() ? "" : ": " + l.note));
     row("mode", f.mode, f.full_isolation ? "full isolation" : "a run is NOT fully isolated");
 }
 
@@ -59,8 +63,14 @@ void register_check_command(CLI::App& app, Action& action) {
     sub->callback([&action, json] {
         action = [json] {
             helper::HostFeatures f = helper::probe_host_features();
-            if (*json) std::cout << f.to_json().dump(2) << "\n";
-            else print_table(f);
+            if (*json) {
+                nlohmann::json j = f.to_json();
+                for (const auto& l : helper::limit_scopes(f))
+                    j["limits"][l.key] = {{"scope", l.scope}, {"mechanism", l.mechanism}, {"note", l.note}};
+                std::cout << j.dump(2) << "\n";
+            } else {
+                print_table(f);
+            }
             std::fflush(stdout);
             return f.full_isolation ? 0 : 1;
         };

@@ -81,6 +81,7 @@ int run(const RunOptions& o) {
     if (o.pass_stdio) request.stdio_mode = helper::StdioMode::PassThrough;
     const bool want_report = o.json || !o.report_file.empty() || o.report_fd >= 0;
     request.describe_enforcement = want_report;
+    request.require_isolation = o.require_isolation;
 
     std::optional<ReportTarget> report_target;
     if (!o.report_file.empty()) report_target.emplace(o.report_file);

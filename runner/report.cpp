@@ -55,6 +55,12 @@ ReportTarget::ReportTarget(const std::string& path) {
     if (name_.empty() || name_ == "." || name_ == "..")
         throw Error("--report " + path + ": expected a file name");
     dir_ = sys::open_fd(dir, O_RDONLY | O_DIRECTORY, "--report: opening directory");
+    // The atomic write creates a temporary file there and renames it over FILE.
+    if (::faccessat(dir_.get(), ".", W_OK | X_OK, AT_EACCESS) != 0)
+        throw_errno("--report " + path + ": cannot create files in " + dir);
+    struct stat st {};
+    if (::fstatat(dir_.get(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        throw Error("--report " + path + ": is a directory");
 }
 
 void ReportTarget::write(const nlohmann::json& report) const {

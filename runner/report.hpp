@@ -26,6 +26,9 @@ nlohmann::json make_run_report(const helper::LaunchResult& result, const policy:
 // sandbox exists: the report is then written relative to that handle, so a sandbox that
 // can write somewhere along FILE's path cannot redirect the report by planting a symlink
 // while it runs (the firejail CVE-2022-31214 lesson: never trust jail-writable state).
+// A report that could not be written is refused then too (a directory we may not write,
+// a read-only file system, a directory in FILE's place): found after the run, the
+// failure would replace the command's exit status.
 class ReportTarget {
 public:
     explicit ReportTarget(const std::string& path);

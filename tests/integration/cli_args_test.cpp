@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -53,6 +55,20 @@ TEST(RunArgs, MisspeltPolicyOptionNeverRunsUnderTheDefaultPolicy) {
     aj::test::TempDir dir;
     const std::string policy = dir.write("strict.json", R"({"max_pids": 8})");
     expect_refused({"run", "--polcy", policy, "/bin/echo", kMarker}, "--polcy");
+}
+
+// A --report that cannot be written is found before the command runs: afterwards the
+// failure would have replaced the command's exit status (issue 12 item 6).
+TEST(RunArgs, UnwritableReportIsRefusedBeforeTheCommandRuns) {
+    aj::test::TempDir dir;
+    const std::string taken = dir.path() + "/a-directory";
+    ASSERT_EQ(::mkdir(taken.c_str(), 0755), 0);
+    expect_refused({"run", "--report", taken, "--", "/bin/echo", kMarker}, taken);
+    if (!aj::test::running_as_root()) {  // root writes anywhere DAC allows nothing
+        const std::string locked = dir.path() + "/locked";
+        ASSERT_EQ(::mkdir(locked.c_str(), 0555), 0);
+        expect_refused({"run", "--report", locked + "/report.json", "--", "/bin/echo", kMarker}, locked);
+    }
 }
 
 // What must keep working: the command's own options after CMD or after "--".

@@ -5,6 +5,10 @@
 // The test binary doubles as the wrapper: run_process({self, kWrapperFlag, PROGRAM, ARGS})
 // re-executes it; a static initializer (before gtest's main) installs the filter and execs
 // PROGRAM. Include this header in exactly one translation unit per test binary.
+//
+// with_clone3_eperm() makes the other kind of host some container runtimes give: only
+// clone3 refused, with EPERM rather than ENOSYS, so the C library does not fall back to
+// clone for new threads.
 #pragma once
 
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 namespace aj::test {
 
 inline constexpr const char* kWrapperFlag = "--aj-exec-without-namespaces";
+inline constexpr const char* kClone3EpermFlag = "--aj-exec-clone3-eperm";
 
 inline std::string self_exe() {
     char buf[4096];
@@ -33,6 +38,12 @@ inline std::string self_exe() {
 // argv for running `args` on a host without namespaces.
 inline std::vector<std::string> without_namespaces(std::vector<std::string> args) {
     args.insert(args.begin(), {self_exe(), kWrapperFlag});
+    return args;
+}
+
+// argv for running `args` where clone3 fails with EPERM (and nothing else is refused).
+inline std::vector<std::string> with_clone3_eperm(std::vector<std::string> args) {
+    args.insert(args.begin(), {self_exe(), kClone3EpermFlag});
     return args;
 }
 
@@ -58,7 +69,8 @@ inline int run_wrapper_if_asked() {
         args.push_back(cmdline.substr(pos, end - pos));
         pos = end + 1;
     }
-    if (args.size() < 3 || args[1] != kWrapperFlag) return 0;
+    if (args.size() < 3 || (args[1] != kWrapperFlag && args[1] != kClone3EpermFlag)) return 0;
+    const bool clone3_eperm_only = args[1] == kClone3EpermFlag;
 
     const long ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
                           CLONE_NEWUTS | CLONE_NEWCGROUP;
@@ -66,14 +78,14 @@ inline int run_wrapper_if_asked() {
     if (!ctx) wrapper_fail("seccomp_init", ENOMEM);
     int rc = 0;
     // Each namespace flag as its own rule: SCMP_CMP_MASKED_EQ matches one bit pattern.
-    for (long bit = 1; bit != 0 && bit <= ns_flags; bit <<= 1) {
+    for (long bit = 1; !clone3_eperm_only && bit != 0 && bit <= ns_flags; bit <<= 1) {
         if (!(ns_flags & bit)) continue;
         auto b = static_cast<scmp_datum_t>(bit);
         rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, b, b));
         rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, b, b));
         rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setns), 0);
     }
-    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(clone3_eperm_only ? EPERM : ENOSYS), SCMP_SYS(clone3), 0);
     if (rc != 0) wrapper_fail("seccomp_rule_add", -rc);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) wrapper_fail("no_new_privs", errno);
     if ((rc = seccomp_load(ctx)) != 0) wrapper_fail("seccomp_load", -rc);

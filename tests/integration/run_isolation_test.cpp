@@ -154,6 +154,22 @@ TEST(RunIsolation, HostnameFromPolicy) {
     EXPECT_EQ(r.out, "probe-box\n") << r.err;
 }
 
+// max_tmpfs_mb is one budget for /tmp and /dev/shm together (issue 12 item 3): with a
+// tmpfs each, 48 MiB fitted in both under a 64 MiB policy (96 MiB of host memory).
+TEST(RunIsolation, TmpAndShmShareOneTmpfsBudget) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_tmpfs_mb", 64}});
+    auto r = run_aj(sh_args(policy,
+                            "head -c 48M /dev/zero > /tmp/a && echo tmp-ok; "
+                            "head -c 48M /dev/zero > /dev/shm/b && echo shm-ok; "
+                            "echo tmp=$(wc -c < /tmp/a) shm=$(wc -c < /dev/shm/b)"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("tmp-ok"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(r.out.find("shm-ok"), std::string::npos) << "48 MiB fitted in /dev/shm after 48 MiB in /tmp\n" << r.out;
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("tmp=50331648 "), std::string::npos) << r.out;
+}
+
 TEST(RunIsolation, WorkdirIsWritableAndTheCwd) {
     TempDir dir, work;
     std::filesystem::permissions(work.path(), std::filesystem::perms::all);

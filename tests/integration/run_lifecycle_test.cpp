@@ -112,7 +112,7 @@ TEST(RunLifecycle, NothingOutlivesTheRun) {
         TempDir dir;
         // write_policy() adds the system paths and sets no memory limit.
         nlohmann::json extra = limits ? nlohmann::json{{"max_memory_mb", 256}, {"max_pids", 64}}
-                                      : nlohmann::json{{"max_cpu_sec", nullptr}, {"max_pids", nullptr}};
+                                      : nlohmann::json{{"max_cpu_sec", nullptr}, {"max_pids", nullptr}, {"max_cpus", nullptr}};
         const std::string policy = write_policy(dir, extra);
         const std::string marker = "3141." + std::to_string(::getpid()) + (limits ? "1" : "0");
         // The straggler spins (its $0 is the marker); the command leaves after a second.

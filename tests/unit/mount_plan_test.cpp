@@ -44,11 +44,28 @@ TEST(MountPlan, SkeletonFirstReadOnlyRootLast) {
     EXPECT_EQ(describe(plan.ops.back()), "remount-ro /");
     auto l = lines(plan);
     for (const char* want : {"proc /proc nosuid,nodev,noexec", "bind /dev/null <- /dev/null dev,nosuid,noexec",
-                             "tmpfs /tmp mode=1777 size=32M nosuid,nodev", "remount-ro /dev",
+                             "scratch /tmp <- tmp mode=1777 (one tmpfs size=32M for all scratch) nosuid,nodev", "remount-ro /dev",
                              "symlink /dev/fd -> /proc/self/fd"})
         EXPECT_NE(std::find(l.begin(), l.end(), want), l.end()) << want;
     // /dev is made read-only after it is populated.
     EXPECT_LT(index_of(plan, "/dev/urandom", MountKind::Bind), index_of(plan, "/dev", MountKind::RemountReadOnly));
+}
+
+// /tmp and /dev/shm are two directories of one tmpfs: max_tmpfs_mb is one budget for
+// both, not one each (issue 12 item 3).
+TEST(MountPlan, TmpAndShmShareOneTmpfsBudget) {
+    policy::Policy p;
+    p.limits.tmpfs_mb = 64;
+    MountPlan plan = build_mount_plan(p, {}, std::nullopt);
+    std::size_t tmp = index_of(plan, "/tmp", MountKind::ScratchDir);
+    std::size_t shm = index_of(plan, "/dev/shm", MountKind::ScratchDir);
+    ASSERT_NE(tmp, std::string::npos) << describe(plan);
+    ASSERT_NE(shm, std::string::npos) << describe(plan);
+    EXPECT_EQ(plan.ops[tmp].size_mb, 64u);
+    EXPECT_EQ(plan.ops[shm].size_mb, 64u);
+    EXPECT_NE(plan.ops[tmp].source, plan.ops[shm].source);
+    for (const auto& op : plan.ops)
+        EXPECT_FALSE(op.kind == MountKind::Tmpfs && op.size_mb != 0) << "a tmpfs with a budget of its own: " << describe(op);
 }
 
 TEST(MountPlan, AllowedPathsBoundWithTheirModeParentsFirst) {
@@ -65,7 +82,7 @@ TEST(MountPlan, AllowedPathsBoundWithTheirModeParentsFirst) {
     EXPECT_EQ(plan.ops[top].access, BindAccess::ReadOnly);
     EXPECT_EQ(plan.ops[deep].access, BindAccess::ReadWrite);
     // Policy binds come after the skeleton, so a path below /tmp is not hidden by it.
-    EXPECT_GT(top, index_of(plan, "/tmp", MountKind::Tmpfs));
+    EXPECT_GT(top, index_of(plan, "/tmp", MountKind::ScratchDir));
 }
 
 TEST(MountPlan, SymlinkedAllowedPathIsRecreatedNotFollowed) {

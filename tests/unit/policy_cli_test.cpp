@@ -52,7 +52,7 @@ TEST(PolicyCli, ShowPrintsNormalisedPolicy) {
     auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["max_memory_mb"], 512);
     EXPECT_EQ(j["network"], "none");
-    EXPECT_TRUE(j["max_cpus"].is_null());
+    EXPECT_EQ(j["max_cpus"], 1.0);  // the default caps CPU bandwidth at one core
     EXPECT_EQ(j["blocked_action"]["errno"], "EPERM");
 
     TempDir dir;
