@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {

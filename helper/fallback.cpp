@@ -307,7 +307,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
 
     SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
     plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory(),
-                              plan.identity == FallbackIdentity::Nobody ? kNobody : ::getuid());
+                              plan.identity == FallbackIdentity::Switched ? plan.switch_to.uid : ::getuid());
     const std::vector<std::string> not_enforced = missing_protections(request, plan, landlock, cgroup);
     std::string list;
     for (const auto& n : not_enforced) list += (list.empty() ? "" : "; ") + n;

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "helper/launch.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "helper/mount_plan.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 #include "helper/userns.hpp"
 
 namespace aj::helper {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "helper/mount_plan.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

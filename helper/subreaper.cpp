@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "helper/accounting.hpp"
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

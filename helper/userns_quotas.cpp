@@ -8,7 +8,7 @@
 #include <string>
 #include <tuple>
 
-#include "helper/sys.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 

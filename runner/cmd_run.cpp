@@ -74,8 +74,7 @@ int run(const RunOptions& o) {
     plugin.apply(request);
     if (!o.workdir.empty()) {
         request.workdir = normalize_workdir(o.workdir);
-        const helper::Identity id = helper::choose_identity();
-        require_writable_workdir(*request.workdir, id.outside_uid, id.outside_gid);
+        require_writable_workdir(*request.workdir, sandbox.uid, sandbox.gid);
     }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     if (o.pass_stdio) request.stdio_mode = helper::StdioMode::PassThrough;

@@ -62,7 +62,7 @@ int daemonize(const std::string& log_file, const std::function<int(int)>& body) 
 }
 
 void write_pidfile(const std::string& path) {
-    write_file_atomic(path, std::to_string(::getpid()) + "\n", 0644);
+    sys::write_file_atomic(path, std::to_string(::getpid()) + "\n", 0644);
 }
 
 }  // namespace aj::runner

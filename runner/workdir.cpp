@@ -36,10 +36,21 @@ void require_writable_workdir(const std::string& dir, uid_t uid, gid_t gid) {
         throw_errno("--workdir " + dir, err);
     }
     if (!S_ISDIR(st.st_mode)) throw Error("--workdir " + dir + ": not a directory");
-    const bool writable = uid == ::geteuid() && gid == ::getegid()
-                              ? ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0
-                              : mode_grants_write(st, uid, gid);
+    const bool own_ids = uid == ::geteuid() && gid == ::getegid();
+    // A root caller's sandbox reaches a directory of another, non-root owner through an
+    // idmapped bind (helper/idmap.hpp): it writes there as that owner. A root-owned one is
+    // never mapped.
+    const bool idmapped = !own_ids && ::geteuid() == 0 && st.st_uid != 0;
+    const bool writable = own_ids    ? ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0
+                          : idmapped ? mode_grants_write(st, st.st_uid, st.st_gid)
+                                     : mode_grants_write(st, uid, gid);
     if (writable) return;
+    if (!own_ids && ::geteuid() == 0)
+        throw Error("--workdir " + dir + ": not writable by the sandbox, which runs as host uid " + std::to_string(uid) +
+                    " leased for this run (the directory is owned by uid " + std::to_string(st.st_uid) +
+                    "); give the directory to the account whose files the output should be, e.g. "
+                    "install -d -o www-data -g www-data " + dir + ": it is then bound idmapped and files land as "
+                    "that account (a root-owned directory is never mapped)");
     throw Error("--workdir " + dir + ": not writable by host uid " + std::to_string(uid) +
                 ", which the sandbox runs as (the directory is owned by uid " + std::to_string(st.st_uid) +
                 "); give that uid write access first, e.g. chown " + std::to_string(uid) + " " + dir);
