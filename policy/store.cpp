@@ -39,7 +39,7 @@ std::string write_policy(const std::string& dir, const std::string& name,
     // Validate first: an invalid policy must never replace a valid one.
     parse_policy(policy_json, source);
 
-    const std::string final_path = dir + "/" + name + ".json";
+    std::string final_path = dir + "/" + name + ".json";
     std::string text = policy_json;
     if (text.empty() || text.back() != '\n') text += '\n';
     // The temp name starts with '.', so list_policies never shows a half-written file.
