@@ -5,10 +5,13 @@
 #   bench/syscall_smoke.sh AURORA_JAIL SYSCALL_COST_BINARY
 set -euo pipefail
 aj=$1 sc=$2
-# A world-readable copy outside the build tree: a root caller runs as uid 65534 inside.
+# A world-readable copy outside the build tree. --workdir must be writable by the
+# sandbox: a root caller's sandbox (host ids leased for the run) reaches a directory owned
+# by another account through an idmapped bind, so root gives it to nobody.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aj-syscall-smoke.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
+if [ "$(id -u)" = 0 ]; then chown 65534:65534 "$dir"; fi
 install -m 755 "$sc" "$dir/syscall_cost"
 check() {
   local what=$1 out

@@ -53,7 +53,18 @@ void overwrite(int mem_fd, const MemoryRange& range, const std::string& bytes, c
 
 void hide_host_command_line() {
     const auto [args, env] = argument_and_environment_areas();
-    sys::UniqueFd mem = sys::open_fd("/proc/self/mem", O_RDWR | O_CLOEXEC, "opening /proc/self/mem");
+    // A root caller's runner cloned us with its effective ids switched to the run's leased
+    // ids, which left us non-dumpable: /proc/self/mem then belongs to host root and its mode
+    // (0600) refuses our own open. Dumpable for the open alone (no other process has the
+    // leased ids, so none can attach meanwhile), then back to what it was.
+    const int was_dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (was_dumpable < 0) throw_errno("PR_GET_DUMPABLE");
+    sys::check(::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "PR_SET_DUMPABLE 1");
+    int open_errno = 0;
+    sys::UniqueFd mem(sys::retry_eintr([&] { return ::open("/proc/self/mem", O_RDWR | O_CLOEXEC); }));
+    if (!mem) open_errno = errno;
+    sys::check(::prctl(PR_SET_DUMPABLE, was_dumpable, 0, 0, 0), "restoring PR_SET_DUMPABLE");
+    if (!mem) throw_errno("opening /proc/self/mem", open_errno);
     if (args.size() > 0) {
         // Zeroes with the title at the front. A non-zero last byte makes the kernel read
         // the area as a set-title one: /proc/1/cmdline then ends at the title's NUL

@@ -220,21 +220,24 @@ LaunchResult launch(const LaunchRequest& request) {
     CreatorIdentity creator(p.identity);
     pid_t child = clone_into_namespaces(p.ns_flags, cgroup.clone_into_fd(), &born_in_cgroup);
     if (child == 0) sandbox_main(p, sync, report);
+    ChildGuard guard(child);
+    // The maps are written as the namespace's owner too: that owner holds every capability
+    // in it, so a runner without CAP_SYS_ADMIN in the host namespace (the packaged unit's
+    // bounding set) may still deny setgroups and map the leased ids onto themselves.
+    try {
+        write_id_maps(child, p.identity);
+    } catch (const Error& e) {
+        throw e.wrap("writing the sandbox's uid/gid maps");
+    }
     creator.restore();
     if (born_in_cgroup) cgroup.mark_placed_by_clone();
     p.idmapped.trees.clear();  // PID 1 holds its own copies
-    ChildGuard guard(child);
     // Namespaces are there (a refused clone falls back, or is refused, with its own
     // message); PID 1 waits for its maps, so nothing has run yet.
     if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
     sync.read.reset();
     report.write.reset();
     stdio.started();
-    try {
-        write_id_maps(child, p.identity);
-    } catch (const Error& e) {
-        throw e.wrap("writing the sandbox's uid/gid maps");
-    }
     // A PID 1 that died early (its report says why) makes a release find no reader:
     // supervise() then collects that report instead of the runner failing on its own.
     bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),

@@ -74,7 +74,10 @@ int run(const RunOptions& o) {
     plugin.apply(request);
     if (!o.workdir.empty()) {
         request.workdir = normalize_workdir(o.workdir);
-        require_writable_workdir(*request.workdir, sandbox.uid, sandbox.gid);
+        // The sandbox's host ids are known here for an ordinary caller (its own) and for a
+        // leasing root caller; the root of another user namespace learns its identity only
+        // when the mode is chosen (rlimit-only mode may keep uid 0), so the kernel decides.
+        if (::geteuid() != 0 || lease || o.host_ids) require_writable_workdir(*request.workdir, sandbox.uid, sandbox.gid);
     }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
     if (o.pass_stdio) request.stdio_mode = helper::StdioMode::PassThrough;

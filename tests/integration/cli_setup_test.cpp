@@ -25,7 +25,6 @@ using aj::test::TempDir;
 constexpr const char* kMarker = "aj-cli-setup-marker";
 
 // The host uid a sandbox of this test's caller runs as.
-uid_t sandbox_host_uid() { return aj::test::running_as_root() ? 65534 : ::getuid(); }
 
 // aurora-jail with `env` ("NAME=VALUE", or "-u NAME") applied through env(1), so that the
 // test's own environment cannot shadow it.
@@ -45,8 +44,11 @@ TEST(Workdir, NotWritableBySandboxIsRefusedBeforeTheRunNamingTheUid) {
     ProcessResult r = run_aj({"run", "--workdir", dir, "--", "/bin/sh", "-c", std::string("echo ") + kMarker});
     EXPECT_EQ(r.exit_code, 125) << r.err;
     EXPECT_EQ(r.out.find(kMarker), std::string::npos) << "the command ran: " << r.out;
-    const std::string want = "aurora-jail: --workdir " + dir + ": not writable by host uid " +
-                             std::to_string(sandbox_host_uid());
+    // An ordinary caller's sandbox is the caller's uid; a root caller's is a uid leased for
+    // the run, whose number the message names after it was leased.
+    const std::string want = aj::test::running_as_root()
+                                 ? "aurora-jail: --workdir " + dir + ": not writable by the sandbox, which runs as host uid "
+                                 : "aurora-jail: --workdir " + dir + ": not writable by host uid " + std::to_string(::getuid());
     EXPECT_EQ(r.err.rfind(want, 0), 0u) << r.err;
 
     r = run_aj({"run", "--workdir", tmp.path() + "/missing", "--", "/bin/true"});

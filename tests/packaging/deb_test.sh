@@ -125,7 +125,7 @@ step "lifecycle: install-dry-run.sh"
 step "apt-get install ./$(basename "$deb")"
 # Whatever a deployer left under /etc/aurora-jail (policies written after an earlier
 # install, which purge keeps) is theirs: the purge check below judges only the package.
-find /etc/aurora-jail -type f 2>/dev/null | sort >"$work/foreign-before"
+{ find /etc/aurora-jail -type f 2>/dev/null || true; } | sort >"$work/foreign-before"  # no /etc/aurora-jail on a clean host
 installed=1
 (cd "$build" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "./$(basename "$deb")")
 dpkg-query -W -f='${Status}\n' aurora-jail | grep -q "install ok installed" || fail "not installed"

@@ -222,7 +222,7 @@ TEST(MountPlan, OverlayIsPlannedAfterItsParentsAndChecked) {
     EXPECT_EQ(plan.ops[i].source, pkg.path());
     EXPECT_EQ(plan.ops[i].upper, run.path() + "/upper");
     EXPECT_EQ(plan.ops[i].work, run.path() + "/scratch");
-    EXPECT_LT(index_of(plan, "/tmp", MountKind::Tmpfs), i);
+    EXPECT_LT(index_of(plan, "/tmp", MountKind::ScratchDir), i);
     EXPECT_LT(i, index_of(plan, "/", MountKind::RemountReadOnly));
     EXPECT_EQ(describe(plan.ops[i]), "overlay /work <- lower=" + pkg.path() + " upper=" + run.path() +
                                          "/upper nosuid,nodev");

@@ -64,7 +64,7 @@ TEST(PolicyParse, EmptyObjectIsTheHardenedDefault) {
     EXPECT_EQ(p.limits.file_size_mb, 1024u);
     EXPECT_EQ(p.limits.tmpfs_mb, 64u);
     EXPECT_EQ(p.limits.timeout_sec, 300u);
-    EXPECT_FALSE(p.limits.cpus.has_value());
+    EXPECT_EQ(p.limits.cpus, std::optional<double>(1.0));  // one core of bandwidth
     EXPECT_EQ(p.network, NetworkMode::None);
     EXPECT_EQ(p.hostname, "aurora-jail");
     EXPECT_EQ(p.action, (SyscallAction{BlockedAction::Errno, EPERM}));
