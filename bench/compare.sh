@@ -144,10 +144,11 @@ bw_s="${bw[*]}"
 
 # The same mounts for aurora-jail (a top-level symlink in allowed_paths is recreated as a
 # link), and no resource limits (bwrap has none): namespaces, seccomp default deny, caps,
-# no_new_privs, rlimits it cannot skip (open files, file size) remain.
+# no_new_privs, rlimits it cannot skip (open files, file size) remain. The default CPU
+# bandwidth cap (max_cpus 1) is lifted too: it would need a cgroup, which bwrap has none of.
 pol_bweq=$work/policy-bwrap-equivalent.json
 joined=$(printf '%s, ' "${bw_paths[@]}")
-printf '{"allowed_paths": [%s], "max_memory_mb": null, "max_cpu_sec": null, "max_pids": null}\n' \
+printf '{"allowed_paths": [%s], "max_memory_mb": null, "max_cpu_sec": null, "max_pids": null, "max_cpus": null}\n' \
   "${joined%, }" >"$pol_bweq"
 # The fewest filter rules the schema allows: no default deny set, no rules of our own;
 # what remains is the architecture check (other ABIs are killed whatever the policy says).

@@ -76,6 +76,20 @@ json the_response(const PluginEnv& env, const std::string& name, bool* is_error)
     return json::parse(aj::test::slurp(env.queue("responses") + "/" + name + (error ? ".error.json" : ".result.json")));
 }
 
+// Submits without --wait and waits for the result file (a timed-out run's answer), then
+// returns it; `name` gets the request's name.
+json submit_and_await_result(const PluginEnv& env, const Daemon& daemon, const std::vector<std::string>& args,
+                             std::string* name) {
+    auto r = env.aj(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    *name = r.out.substr(0, r.out.find('\n'));
+    EXPECT_TRUE(aj::test::eventually(
+        [&] { return fs::exists(env.queue("responses") + "/" + *name + ".result.json"); }, aj::test::kSlowCeiling))
+        << daemon.log();
+    bool is_error = false;
+    return the_response(env, *name, &is_error);
+}
+
 }  // namespace
 
 TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
@@ -97,13 +111,10 @@ TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
     EXPECT_EQ(r.exit_code, 125);
     EXPECT_NE(r.err.find("unknown plugin nope"), std::string::npos) << r.err;
     // Timeout: the sandbox is killed, the response says so.
-    r = env.aj({"submit", "--plugin", "acme.testpkg", "--timeout", "1", "--", "/bin/sleep", "30"});
-    std::string name = r.out.substr(0, r.out.find('\n'));
-    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); },
-                                     aj::test::kSlowCeiling))
-        << daemon.log();
-    bool is_error = false;
-    json resp = the_response(env, name, &is_error);
+    std::string name;
+    json resp = submit_and_await_result(env, daemon, {"submit", "--plugin", "acme.testpkg", "--timeout", "1", "--",
+                                                      "/bin/sleep", "30"},
+                                        &name);
     EXPECT_EQ(resp["rc"], 124);
     EXPECT_EQ(resp["timeout"], true);
     EXPECT_EQ(resp["request"], name);
@@ -132,14 +143,8 @@ TEST(HostQueue, PolicyTimeoutCapsTheRequestAndBadPolicyIsAnError) {
     EXPECT_NE(r.err.find("may only tighten"), std::string::npos) << r.err;
     // No timeout asked: the default (10 s) capped at the policy's 1 s, killed with 124;
     // the run's report says which limit was in force.
-    r = env.aj({"submit", "--plugin", "short", "--", "/bin/sleep", "90"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string name = r.out.substr(0, r.out.find('\n'));
-    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); },
-                                     aj::test::kSlowCeiling))
-        << daemon.log();
-    bool is_error = false;
-    json resp = the_response(env, name, &is_error);
+    std::string name;
+    json resp = submit_and_await_result(env, daemon, {"submit", "--plugin", "short", "--", "/bin/sleep", "90"}, &name);
     EXPECT_EQ(resp["rc"], 124) << resp.dump();
     EXPECT_EQ(resp["report"]["enforced"]["limits"]["timeout_sec"]["value"], 1);
     r = env.aj({"submit", "--plugin", "broken", "--wait", "--wait-timeout", "120"});

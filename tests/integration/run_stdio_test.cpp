@@ -50,14 +50,21 @@ std::string file_content(const std::string& path) {
 
 // The caller's `>> log`: fd 1 inside is a pipe, so ftruncate and fallocate reach nothing
 // of the host's file, and the command's output is appended after what was there.
-TEST(RunStdio, CallersAppendedFileCannotBeTruncatedOrGrown) {
-    TempDir dir;
+// The caller's `>> log` holding "kept line", handed to the stdout-file-attack probe as its
+// stdout (with `extra` run flags); returns the log's path.
+std::string attack_appended_log(const TempDir& dir, const std::vector<std::string>& extra) {
     std::string log = dir.write("log", "kept line\n", 0666);
     auto policy = write_policy(dir);
     int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    EXPECT_EQ(run_with_stdio(probe_args(policy, "stdout-file-attack"), -1, fd, -1), 0);
+    EXPECT_GE(fd, 0) << log;
+    EXPECT_EQ(run_with_stdio(probe_args(policy, "stdout-file-attack", {}, extra), -1, fd, -1), 0);
     ::close(fd);
+    return log;
+}
+
+TEST(RunStdio, CallersAppendedFileCannotBeTruncatedOrGrown) {
+    TempDir dir;
+    const std::string log = attack_appended_log(dir, {});
     // Both calls fail on a pipe (EINVAL for ftruncate, ESPIPE or ENODEV for fallocate).
     const std::string content = file_content(log);
     EXPECT_EQ(content.rfind("kept line\n", 0), 0u) << content;
@@ -71,12 +78,7 @@ TEST(RunStdio, CallersAppendedFileCannotBeTruncatedOrGrown) {
 // reach the caller's file. (This also shows the probe above can tell the difference.)
 TEST(RunStdio, PassStdioGivesTheCallersOwnFile) {
     TempDir dir;
-    std::string log = dir.write("log", "kept line\n", 0666);
-    auto policy = write_policy(dir);
-    int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    EXPECT_EQ(run_with_stdio(probe_args(policy, "stdout-file-attack", {}, {"--pass-stdio"}), -1, fd, -1), 0);
-    ::close(fd);
+    const std::string log = attack_appended_log(dir, {"--pass-stdio"});
     EXPECT_EQ(file_content(log).find("kept line"), std::string::npos) << file_content(log);
 }
 
