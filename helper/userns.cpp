@@ -45,9 +45,11 @@ bool in_initial_user_namespace() {
     } catch (const Error&) {
         return false;
     }
-    unsigned long long inside = 1, outside = 1, count = 0;
-    return std::sscanf(map.c_str(), "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
-           outside == 0 && count == 4294967295ULL;
+    // Its one line, in words: "0 0 4294967295".
+    std::istringstream words(map);
+    std::string inside, outside, count, more;
+    words >> inside >> outside >> count;
+    return inside == "0" && outside == "0" && count == "4294967295" && !(words >> more);
 }
 
 CreatorIdentity::CreatorIdentity(const Identity& id) {

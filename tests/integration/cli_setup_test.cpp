@@ -116,7 +116,7 @@ TEST(UserPolicies, WriteListShowAndRunFromTheUsersOwnDirectory) {
 
 // A state directory with its layout, as `aurora-jail host` would find it.
 std::string make_state(const TempDir& tmp) {
-    const std::string state = tmp.path() + "/state";
+    std::string state = tmp.path() + "/state";
     ProcessResult r = run_aj({"plugins", "--state-dir", state});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return state;
