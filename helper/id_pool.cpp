@@ -1,6 +1,7 @@
 #include "helper/id_pool.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "helper/nss_verdicts.hpp"
 #include "helper/userns.hpp"
 #include "policy/error.hpp"
 
@@ -122,7 +124,45 @@ IdRange load_id_range(const std::string& path) {
     return parse_id_range(sys::read_all(fd.get(), 64 * 1024, "reading " + path), path);
 }
 
-HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check) : uid_(id), lock_(std::move(lock)) {
+namespace {
+
+// The Background check's child: answers for `id` first (and closes the answer, so the
+// launch never waits for more), then checks the refill's batch and stores what NSS does
+// not know.
+[[noreturn]] void check_in_child(uid_t id, sys::UniqueFd answer, const BatchRefill& refill) {
+    std::string reply;
+    try {
+        reply = id_known_to_nss(id) ? "k" : "u";
+    } catch (const std::exception& e) {
+        reply = std::string("e") + e.what();
+    }
+    (void)!::write(answer.get(), reply.data(), reply.size());
+    answer.reset();
+    if (reply != "u" || refill.ids.empty() || refill.dir_fd < 0) ::_exit(0);
+    try {
+        std::vector<uid_t> unknown;
+        for (uid_t other : refill.ids)
+            if (other != id && !id_known_to_nss(other)) unknown.push_back(other);
+        // The time the lookups began would be stricter; the fingerprint, taken before
+        // them, already catches any local change made meanwhile.
+        VerifiedIds(refill.dir_fd).store(refill.fingerprint, now_seconds(), unknown);
+    } catch (const std::exception&) {
+        // No batch this time: the next run asks NSS itself.
+    }
+    ::_exit(0);
+}
+
+// How long a finished run waits for its check to store a batch before ending it.
+constexpr int kBatchGraceMs = 250;
+
+}  // namespace
+
+HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock) : uid_(id), lock_(std::move(lock)), confirmed_(true) {}
+
+HostIdLease HostIdLease::from_batch(uid_t id, sys::UniqueFd lock) { return HostIdLease(id, std::move(lock)); }
+
+HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check, const BatchRefill& refill)
+    : uid_(id), lock_(std::move(lock)) {
     if (check == NssCheck::Now) {
         if (id_known_to_nss(id))
             throw HostIdsKnownToNss("host uid " + std::to_string(id) + " is known to NSS as a user or group");
@@ -133,24 +173,31 @@ HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check) : uid_(id
     checker_ = ::fork();
     if (checker_ < 0) throw_errno("forking the NSS check of host uid " + std::to_string(id));
     if (checker_ == 0) {
-        std::string reply;
-        try {
-            reply = id_known_to_nss(id) ? "k" : "u";
-        } catch (const std::exception& e) {
-            reply = std::string("e") + e.what();
-        }
-        (void)!::write(answer.write.get(), reply.data(), reply.size());
-        ::_exit(0);
+        answer.read.reset();
+        check_in_child(id, std::move(answer.write), refill);
     }
+    // Not reaped before the lease ends, so the pid cannot be reused meanwhile; the pidfd
+    // still names it if someone else (a subreaper's sweep) reaps it first.
+    checker_fd_ = sys::UniqueFd(sys::pidfd_open(checker_));
     verdict_ = std::move(answer.read);
 }
 
 HostIdLease::HostIdLease(HostIdLease&& other) noexcept
     : uid_(other.uid_), lock_(std::move(other.lock_)), checker_(std::exchange(other.checker_, -1)),
-      verdict_(std::move(other.verdict_)), confirmed_(other.confirmed_) {}
+      checker_fd_(std::move(other.checker_fd_)), verdict_(std::move(other.verdict_)),
+      confirmed_(other.confirmed_) {}
 
 HostIdLease::~HostIdLease() {
     if (checker_ <= 0) return;
+    if (checker_fd_) {
+        // A check still storing its batch gets a moment; then it ends, batch or not.
+        pollfd p{checker_fd_.get(), POLLIN, 0};
+        if (confirmed_) sys::retry_eintr([&] { return ::poll(&p, 1, kBatchGraceMs); });
+        sys::pidfd_send_signal(checker_fd_.get(), SIGKILL);
+        siginfo_t info{};
+        sys::retry_eintr([&] { return ::waitid(P_PIDFD, static_cast<id_t>(checker_fd_.get()), &info, WEXITED); });
+        return;
+    }
     ::kill(checker_, SIGKILL);
     sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
 }
@@ -159,8 +206,6 @@ void HostIdLease::confirm_unknown_to_nss() {
     if (confirmed_) return;
     const std::string reply = sys::read_all(verdict_.get(), 4096, "reading the NSS check's answer");
     verdict_.reset();
-    sys::retry_eintr([&] { return ::waitpid(checker_, nullptr, 0); });
-    checker_ = -1;
     if (reply == "u") {
         confirmed_ = true;
         return;
@@ -175,21 +220,38 @@ HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::stri
     const auto slash = lock_dir.rfind('/');
     if (slash != std::string::npos && slash > 0) open_trusted_dir(lock_dir.substr(0, slash), 0755);
     const UniqueFd dir = open_trusted_dir(lock_dir, 0700);
-    const std::uint32_t start = random_below(range.count);
-    for (std::uint64_t i = 0; i < range.count; ++i) {
-        const uid_t id = range.first + static_cast<uid_t>((start + i) % range.count);
+    auto try_lock = [&](uid_t id) {
         const std::string name = std::to_string(id);
         UniqueFd lock(sys::retry_eintr([&] {
             return ::openat(dir.get(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         }));
         if (!lock) throw_errno("opening the lease " + lock_dir + "/" + name);
         if (sys::retry_eintr([&] { return ::flock(lock.get(), LOCK_EX | LOCK_NB); }) != 0) {
-            if (errno == EWOULDBLOCK) continue;  // a live sandbox has it
-            throw_errno("locking the lease " + lock_dir + "/" + name);
+            if (errno != EWOULDBLOCK) throw_errno("locking the lease " + lock_dir + "/" + name);
+            lock.reset();  // a live sandbox has it
         }
+        return lock;
+    };
+
+    // A number NSS's last batch vouches for, while that batch is usable.
+    const std::optional<std::string> fingerprint = nss_fingerprint();
+    if (fingerprint) {
+        VerifiedIds batch(dir.get());
+        while (const auto id = batch.take(range, *fingerprint, now_seconds()))
+            if (UniqueFd lock = try_lock(*id)) return HostIdLease::from_batch(*id, std::move(lock));
+    }
+    BatchRefill refill;
+    if (fingerprint && check == NssCheck::Background)
+        refill = BatchRefill{dir.get(), *fingerprint, random_ids(range, kVerdictBatch)};
+
+    const std::uint32_t start = random_below(range.count);
+    for (std::uint64_t i = 0; i < range.count; ++i) {
+        const uid_t id = range.first + static_cast<uid_t>((start + i) % range.count);
+        UniqueFd lock = try_lock(id);
+        if (!lock) continue;
         // Asked while holding the lock: whatever the answer, no other run is using the number.
         try {
-            return HostIdLease(id, std::move(lock), check);
+            return HostIdLease(id, std::move(lock), check, refill);
         } catch (const HostIdsKnownToNss&) {
             continue;  // an account: try the next number
         }

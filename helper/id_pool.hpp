@@ -7,10 +7,14 @@
 //   - Uid N and gid N are leased together. A sandbox runs as them only when NSS knows
 //     neither a user nor a group with that number (getpwuid_r/getgrgid_r): never as an
 //     account of the host. NSS can take milliseconds (loading its modules: 2-6 ms of
-//     CPU with nss-systemd on Debian 12, as much as a sandbox's start), so a foreground run asks it in a child process started
-//     with the lease, and the launch takes the answer (confirm_unknown_to_nss) just before
-//     anything of the sandbox may run; a known number ends that launch with
-//     HostIdsKnownToNss before any command exists, and the caller leases another.
+//     CPU with nss-systemd on Debian 12, as much as a sandbox's start), so:
+//       * a number is first taken from the batch NSS last checked (nss_verdicts.hpp says
+//         when one is usable and why that is as safe as asking);
+//       * otherwise a foreground run asks in a child process started with the lease, and
+//         the launch takes the answer (confirm_unknown_to_nss) just before anything of
+//         the sandbox may run; a known number ends that launch with HostIdsKnownToNss
+//         before any command exists, and the caller leases another. The same child then
+//         checks a new batch; the lease waits for it (briefly) when it ends.
 //   - The lease is an exclusive flock on kLockDir/N (a root-only directory; files 0600),
 //     taken without blocking. The lock, not the file, is the lease: it is released when
 //     the holder closes the fd or dies (a crashed runner leaks nothing), and the file is
@@ -24,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "helper/launch.hpp"
 #include "policy/sys.hpp"
@@ -60,10 +65,20 @@ enum class NssCheck {
     Background,  // asked by a child process; confirm_unknown_to_nss() takes the answer
 };
 
+// What a Background check does after answering for the leased number: check `ids` too
+// and store the unknown ones as the batch of `fingerprint` in the directory `dir_fd`.
+struct BatchRefill {
+    int dir_fd = -1;
+    std::string fingerprint;
+    std::vector<uid_t> ids;
+};
+
 // A host uid/gid pair (the same number) and the lock that reserves it.
 class HostIdLease {
 public:
-    HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check);
+    HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check, const BatchRefill& refill = {});
+    // A number NSS's batch already vouches for (nss_verdicts.hpp).
+    static HostIdLease from_batch(uid_t id, sys::UniqueFd lock);
     ~HostIdLease();
     HostIdLease(HostIdLease&& other) noexcept;
     HostIdLease& operator=(HostIdLease&&) = delete;
@@ -77,15 +92,18 @@ public:
     void confirm_unknown_to_nss();
 
 private:
+    HostIdLease(uid_t id, sys::UniqueFd lock);  // confirmed
     uid_t uid_;
     sys::UniqueFd lock_;
     pid_t checker_ = -1;      // NssCheck::Background: the asking child, until reaped
+    sys::UniqueFd checker_fd_;  // its pidfd (it may outlive the answer while it checks a batch)
     sys::UniqueFd verdict_;   // its answer: "u" unknown, "k" known, or "e" + an error
     bool confirmed_ = false;
 };
 
-// Leases a free uid/gid from `range`, starting at a random offset (two runs rarely try
-// the same numbers; a released number is rarely reused at once). Creates `lock_dir`
+// Leases a free uid/gid from `range`: a number of NSS's last batch when one is usable,
+// else one from a random offset (two runs rarely try the same numbers; a released
+// number is rarely reused at once). Creates `lock_dir`
 // (0700, and its parent 0755) when missing and refuses one that is not a root-owned
 // directory writable by root alone. Throws aj::Error when every number is taken.
 HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir = kLockDir);
