@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,6 +30,16 @@ bool same_open_file(int a, int b) {
 bool is_terminal(int fd) {
     termios t{};
     return ::tcgetattr(fd, &t) == 0;
+}
+
+// The null device (character device 1:3, whatever its path): it has no data, no size, no
+// terminal state and no flag that changes what it does, so the sandbox may hold the
+// caller's own open file of it (a daemon's or benchmark's `</dev/null >/dev/null`)
+// without anything to truncate, grow, lock out or reconfigure for the caller. Relaying
+// it would only cost a pipe and a stream per run.
+bool is_null_device(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 
 void set_nonblocking(int fd) {
@@ -144,8 +156,10 @@ StdioRelay::StdioRelay(StdioMode mode, const int (&caller)[3]) {
     signals_.emplace(set);
     open_terminal(caller);
 
-    // Pipes for whichever of 0-2 is not a terminal.
-    if (sandbox_.terminal < 0 || sandbox_.fds[0] != sandbox_.terminal) {
+    // The caller's own null device as it is; pipes for whichever other of 0-2 is not a terminal.
+    if ((sandbox_.terminal < 0 || sandbox_.fds[0] != sandbox_.terminal) && is_null_device(caller[0])) {
+        sandbox_.fds[0] = caller[0];
+    } else if (sandbox_.terminal < 0 || sandbox_.fds[0] != sandbox_.terminal) {
         sys::Pipe in = relay_pipe();
         sandbox_.fds[0] = in.read.get();
         sandbox_ends_.push_back(std::move(in.read));
@@ -159,6 +173,10 @@ StdioRelay::StdioRelay(StdioMode mode, const int (&caller)[3]) {
     }
     for (int i = 1; i < 3; ++i) {
         if (sandbox_.terminal >= 0 && sandbox_.fds[i] == sandbox_.terminal) continue;
+        if (is_null_device(caller[i])) {
+            sandbox_.fds[i] = caller[i];
+            continue;
+        }
         if (i == 2 && sandbox_.terminal < 0 && same_open_file(caller[1], caller[2])) {
             sandbox_.fds[2] = sandbox_.fds[1];  // one pipe: the caller's order is kept
             continue;
