@@ -146,13 +146,43 @@ bool AbstractUnixListener::had_connection() const {
     return c >= 0;
 }
 
-test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& extra_env, int timeout_sec) {
-    sys::UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!master || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) fail("posix_openpt");
-    const std::string slave_path = ::ptsname(master.get());
+CallerTerminal::CallerTerminal() {
+    master_ = sys::UniqueFd(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master_ || ::grantpt(master_.get()) != 0 || ::unlockpt(master_.get()) != 0) fail("posix_openpt");
+    slave_path_ = ::ptsname(master_.get());
+    slave_ = sys::open_fd(slave_path_, O_RDWR | O_NOCTTY, "opening the caller's terminal");
+    struct stat st {};
+    if (::fstat(slave_.get(), &st) != 0 || ::tcgetattr(slave_.get(), &before_) != 0) fail("inspecting " + slave_path_);
+    rdev_ = st.st_rdev;
+}
+
+std::string CallerTerminal::check_unchanged() const {
+    std::string problems;
+    int exclusive = 0, ldisc = -1;
+    if (::ioctl(slave_.get(), TIOCGEXCL, &exclusive) == 0 && exclusive)
+        problems += "the caller's terminal was left in exclusive mode (TIOCEXCL); ";
+    if (::ioctl(slave_.get(), TIOCGETD, &ldisc) == 0 && ldisc != N_TTY)
+        problems += "the caller's terminal has line discipline " + std::to_string(ldisc) + " instead of N_TTY; ";
+    termios now{};
+    if (::tcgetattr(slave_.get(), &now) == 0 &&
+        (now.c_iflag != before_.c_iflag || now.c_oflag != before_.c_oflag || now.c_cflag != before_.c_cflag ||
+         now.c_lflag != before_.c_lflag || std::memcmp(now.c_cc, before_.c_cc, sizeof now.c_cc) != 0))
+        problems += "the caller's terminal settings (termios) were left changed; ";
+    return problems;
+}
+
+test::ProcessResult run_with_tty(const CallerTerminal& tty, const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& extra_env, int timeout_sec,
+                                 const std::string& stderr_log) {
+    const int master = tty.master();
+    const std::string slave_path = tty.slave_path();
     auto out = sys::make_pipe("stdout pipe");
     auto err = sys::make_pipe("stderr pipe");
+    sys::UniqueFd log;
+    if (!stderr_log.empty()) {
+        log = sys::open_fd(stderr_log, O_WRONLY | O_APPEND, "opening the caller's log");
+        ::fcntl(log.get(), F_SETFD, 0);  // the child's fd 2, as `2>> log` gives it
+    }
 
     // Everything exec needs is built before fork: the child only makes syscalls.
     std::vector<std::string> env_store;
@@ -173,12 +203,14 @@ test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
         if (slave < 0 || ::ioctl(slave, TIOCSCTTY, 0) != 0) ::_exit(126);
         ::dup2(slave, 0);
         ::dup2(out.write.get(), 1);
-        ::dup2(err.write.get(), 2);
+        ::dup2(log ? log.get() : err.write.get(), 2);
         ::execve(args[0], args.data(), envp.data());
         ::_exit(127);
     }
     out.write.reset();
     err.write.reset();
+    if (log) err.read.reset();
+    log.reset();
     test::ProcessResult result;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_sec);
     bool killed = false;
@@ -196,13 +228,13 @@ test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
         std::vector<pollfd> fds;
         if (out.read) fds.push_back({out.read.get(), POLLIN, 0});
         if (err.read) fds.push_back({err.read.get(), POLLIN, 0});
-        fds.push_back({master.get(), POLLIN, 0});  // drained so the terminal never blocks
+        fds.push_back({master, POLLIN, 0});  // drained so the terminal never blocks
         if (::poll(fds.data(), fds.size(), static_cast<int>(left)) < 0 && errno != EINTR) fail("poll");
         for (auto& p : fds) {
             if (!p.revents) continue;
             char buf[8192];
             ssize_t n = ::read(p.fd, buf, sizeof buf);
-            if (p.fd == master.get()) continue;
+            if (p.fd == master) continue;
             bool is_out = out.read && p.fd == out.read.get();
             if (n > 0) {
                 (is_out ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
@@ -214,6 +246,7 @@ test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!stderr_log.empty()) result.err = sys::read_file(stderr_log, 1 << 20);
     if (killed) result.err += "\n[escape harness: killed after " + std::to_string(timeout_sec) + " s]";
     return result;
 }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <sys/types.h>
+#include <termios.h>
 
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "policy/sys.hpp"
 #include "tests/support/process.hpp"
 
 namespace aj::escape {
@@ -75,11 +77,34 @@ private:
     std::string name_;
 };
 
-// Runs argv (+ extra_env) with a fresh pseudo-terminal as stdin and controlling
-// terminal, so terminal-injection attacks have a real target; stdout and stderr are
-// captured. Killed (its whole session) after timeout_sec.
-test::ProcessResult run_with_tty(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& extra_env, int timeout_sec);
+// A fresh pseudo-terminal standing for the caller's own terminal: its device number (to
+// recognise it inside), and its state when created, to find what a run changed.
+class CallerTerminal {
+public:
+    CallerTerminal();
+    CallerTerminal(const CallerTerminal&) = delete;
+    CallerTerminal& operator=(const CallerTerminal&) = delete;
+    int master() const { return master_.get(); }
+    const std::string& slave_path() const { return slave_path_; }
+    dev_t rdev() const { return rdev_; }
+    // "" when exclusive mode, line discipline and termios are as they were, else what is not.
+    std::string check_unchanged() const;
+
+private:
+    sys::UniqueFd master_;
+    sys::UniqueFd slave_;  // held open so the state can be read after the run
+    std::string slave_path_;
+    dev_t rdev_ = 0;
+    termios before_{};
+};
+
+// Runs argv (+ extra_env) with `tty` as stdin and controlling terminal, so terminal
+// attacks have a real target; stdout is captured, and stderr too, or, when `stderr_log`
+// is given, appended to that file (a caller's `2>> log`) and read back from it. Killed
+// (its whole session) after timeout_sec.
+test::ProcessResult run_with_tty(const CallerTerminal& tty, const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& extra_env, int timeout_sec,
+                                 const std::string& stderr_log = "");
 
 // Writes bytes to path with mode (created or replaced).
 void write_bytes(const std::string& path, std::string_view bytes, mode_t mode);

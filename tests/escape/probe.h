@@ -36,6 +36,12 @@ struct probe_ctx {
     long fd_limit;            /* open_files=: policy max_open_files */
     long pids_limit;          /* pids=: policy max_pids */
     long cpu_limit_sec;       /* cpu_sec=: policy max_cpu_sec */
+    /* The host boundary (attacks_host.c); each only where the harness could set it up. */
+    const char *nobody_file;    /* nobody_file=: a 0600 file of uid 65534 (a nobody daemon's) */
+    const char *neighbour_file; /* neighbour_file=: a 0600 file another live sandbox wrote */
+    const char *quota_dir;      /* quota_dir=: where the harness answers the quota attack */
+    long caller_tty;            /* caller_tty=: st_rdev of the caller's own terminal */
+    const char *proc_submount;  /* proc_submount=: a procfs mounted below a granted tree */
     /* Seen at startup. */
     bool fd_open[AJ_MAX_FDS];
     char cwd_at_start[512];

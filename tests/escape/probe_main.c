@@ -118,7 +118,7 @@ static long parse_long(const char *s) {
 }
 
 static void parse_args(struct probe_ctx *c, int argc, char **argv, const char **only) {
-    c->host_pid = c->tcp_port = -1;
+    c->host_pid = c->tcp_port = c->caller_tty = -1;
     c->mem_limit_mb = c->tmp_limit_mb = c->fd_limit = c->pids_limit = c->cpu_limit_sec = -1;
     for (int i = 1; i < argc; ++i) {
         char *eq = strchr(argv[i], '=');
@@ -143,6 +143,11 @@ static void parse_args(struct probe_ctx *c, int argc, char **argv, const char **
         else if (!strcmp(k, "open_files")) c->fd_limit = parse_long(v);
         else if (!strcmp(k, "pids")) c->pids_limit = parse_long(v);
         else if (!strcmp(k, "cpu_sec")) c->cpu_limit_sec = parse_long(v);
+        else if (!strcmp(k, "nobody_file")) c->nobody_file = v;
+        else if (!strcmp(k, "neighbour_file")) c->neighbour_file = v;
+        else if (!strcmp(k, "quota_dir")) c->quota_dir = v;
+        else if (!strcmp(k, "caller_tty")) c->caller_tty = parse_long(v);
+        else if (!strcmp(k, "proc_submount")) c->proc_submount = v;
         else if (!strcmp(k, "only")) *only = v;
         else {
             fprintf(stderr, "probe: unknown key '%s'\n", k);

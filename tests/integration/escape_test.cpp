@@ -7,10 +7,12 @@
 // attacks that process's tests need (`only=`), so one test does not pay for all.
 #include <gtest/gtest.h>
 #include <iostream>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,7 +20,9 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +30,8 @@
 #include "tests/escape/harness.hpp"
 #include "tests/integration/fallback_no_userns.hpp"
 #include "tests/escape/probe_blob.hpp"
+#include "policy/error.hpp"
+#include "tests/support/jail.hpp"
 #include "tests/support/process.hpp"
 
 namespace {
@@ -56,8 +62,11 @@ const std::vector<AttackSpec>& all_attacks() {
 #undef AJ_NS
 
 // A root caller's sandbox runs as a host uid leased for the run (helper/id_pool.hpp); the
-// target runs as nobody, the uid every root caller's sandbox used to share, and the
-// workdir belongs to nobody (the sandbox reaches it through an idmapped bind).
+// workdir belongs to nobody, the uid every root caller's sandbox used to share (the
+// sandbox reaches it through an idmapped bind), and so does the "nobody daemon"'s file
+// the sandbox must not read. No host process has a root caller's sandbox's leased uid:
+// its host target is another live sandbox (the neighbour), which has a uid of its own.
+// An ordinary caller's sandbox is the caller: its host target runs as the caller.
 constexpr uid_t kSandboxHostUid = 65534;
 constexpr const char* kTargetComm = "aj-escape-tgt";
 constexpr const char* kSecretEnv = "AJ_ESCAPE_SECRET";
@@ -104,14 +113,17 @@ struct PolicyFile {
     nlohmann::json json;
 };
 
-PolicyFile write_policy(const TempDir& dir, const std::string& probe_dir) {
+PolicyFile write_probe_policy(const TempDir& dir, const std::vector<std::string>& ro_dirs,
+                        const std::string& name = "policy.json") {
     ProcessResult show = aj::test::run_aj({"policy", "show"});
     if (show.exit_code != 0) throw std::runtime_error("aurora-jail policy show failed: " + show.err);
     nlohmann::json p = nlohmann::json::parse(show.out);
     auto& paths = p["allowed_paths"];
-    if (!paths.empty() && paths.front().is_string()) paths.push_back(probe_dir);
-    else paths.push_back({{"path", probe_dir}, {"mode", "ro"}});
-    return {dir.write("policy.json", p.dump(2) + "\n"), p};
+    for (const auto& d : ro_dirs) {
+        if (!paths.empty() && paths.front().is_string()) paths.push_back(d);
+        else paths.push_back({{"path", d}, {"mode", "ro"}});
+    }
+    return {dir.write(name, p.dump(2) + "\n"), p};
 }
 
 long limit_of(const nlohmann::json& policy, const char* key) {
@@ -123,9 +135,11 @@ long limit_of(const nlohmann::json& policy, const char* key) {
 // Directory layout of one run (all under a world-readable temp dir):
 //   probe/aj-escape-probe (+ a setuid-root copy when root), secret/secret.txt (not in
 //   the policy), work/ (the run's rw workdir), policy.json, report.json.
+//   tenants/ (1777, read-only inside): a nobody daemon's 0600 file and what the
+//   neighbour sandbox writes (root callers).
 struct Layout {
     TempDir base;
-    std::string probe_dir, probe, suid_copy, secret, work;
+    std::string probe_dir, probe, suid_copy, secret, work, tenants, nobody_file;
     PolicyFile policy;
 };
 
@@ -150,9 +164,100 @@ std::unique_ptr<Layout> make_layout() {
     ::chmod(l->work.c_str(), 0755);
     if (aj::test::running_as_root() && ::chown(l->work.c_str(), kSandboxHostUid, kSandboxHostUid) != 0)
         throw std::runtime_error("cannot chown the workdir");
-    l->policy = write_policy(l->base, l->probe_dir);
+    l->tenants = b + "/tenants";
+    std::filesystem::create_directory(l->tenants);
+    ::chmod(l->tenants.c_str(), 01777);
+    if (aj::test::running_as_root()) {
+        l->nobody_file = l->base.write("tenants/nobody-daemon-secret", "a nobody daemon's secret\n", 0600);
+        if (::chown(l->nobody_file.c_str(), kSandboxHostUid, kSandboxHostUid) != 0)
+            throw std::runtime_error("cannot chown the nobody daemon's file");
+    }
+    l->policy = write_probe_policy(l->base, {l->probe_dir, l->tenants});
     return l;
 }
+
+// Another live sandbox of the same (root) caller: it writes a 0600 file into tenants/ and
+// then sleeps, so the probe's sandbox has another tenant's file and process to reach for.
+// Only for root callers: an ordinary caller's sandboxes all are the caller.
+struct Neighbour {
+    std::unique_ptr<aj::test::Spawned> run;
+    std::string file;
+    pid_t pid = -1;  // its command (sleep), on the host
+
+    explicit Neighbour(const Layout& l) {
+        nlohmann::json p = l.policy.json;
+        for (auto& entry : p["allowed_paths"])
+            if (entry == l.tenants || (entry.is_object() && entry.value("path", "") == l.tenants))
+                entry = {{"path", l.tenants}, {"mode", "rw"}};
+        const std::string policy = l.base.write("neighbour-policy.json", p.dump(2) + "\n");
+        file = l.tenants + "/neighbour-secret";
+        const std::string token = "600." + std::to_string(std::random_device{}() % 900000 + 100000);
+        run = std::make_unique<aj::test::Spawned>(std::vector<std::string>{
+            "run", "--policy", policy, "--", "/bin/sh", "-c",
+            "umask 077 && echo neighbour-secret > " + file + " && echo READY && exec sleep " + token});
+        if (!run->wait_for("READY", 60)) throw std::runtime_error("the neighbour sandbox did not start: " + run->output());
+        for (int i = 0; i < 200 && pid < 0; ++i) {
+            for (pid_t candidate : aj::test::pids_with_cmdline("sleep " + token)) {
+                std::ifstream comm("/proc/" + std::to_string(candidate) + "/comm");
+                std::string name;
+                if (std::getline(comm, name) && name == "sleep") pid = candidate;
+            }
+            if (pid < 0) ::usleep(10000);
+        }
+        if (pid < 0) throw std::runtime_error("the neighbour sandbox's command was not found on the host");
+    }
+
+    // "" when it lives untraced, with its file as it wrote it.
+    std::string check_untouched() const {
+        std::ifstream st("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        bool alive = false;
+        while (std::getline(st, line)) {
+            alive = true;
+            if (line.rfind("TracerPid:", 0) == 0 && line.find_first_not_of(" \t0", 10) != std::string::npos)
+                return "the neighbour sandbox is being traced: " + line;
+        }
+        if (!alive) return "the neighbour sandbox's command died";
+        std::ifstream f(file);
+        std::string content;
+        if (!std::getline(f, content) || content != "neighbour-secret") return "the neighbour's file changed";
+        return "";
+    }
+};
+
+// Answers the caller_inotify_quota attack from the host: once the sandbox holds every
+// inotify instance it may have (it writes DIR/holding), can the caller still create one?
+class QuotaAnswerer {
+public:
+    explicit QuotaAnswerer(std::string dir) : dir_(std::move(dir)), thread_([this] { loop(); }) {}
+    ~QuotaAnswerer() {
+        stop_ = true;
+        thread_.join();
+    }
+    QuotaAnswerer(const QuotaAnswerer&) = delete;
+    QuotaAnswerer& operator=(const QuotaAnswerer&) = delete;
+
+private:
+    void loop() {
+        while (!stop_) {
+            if (::access((dir_ + "/holding").c_str(), F_OK) == 0) {
+                const int fd = ::inotify_init1(IN_CLOEXEC);
+                const std::string answer = fd >= 0 ? "ok" : aj::errno_name(errno);
+                if (fd >= 0) ::close(fd);
+                std::ofstream(dir_ + "/.host-answer") << answer << "\n";
+                std::filesystem::rename(dir_ + "/.host-answer", dir_ + "/host-answer");
+                return;
+            }
+            ::usleep(20000);
+        }
+    }
+    std::string dir_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// The caller's `2>> log`: what it held before the run, which the run must leave whole.
+constexpr const char* kCallerLog = "the caller's log, before the run\n";
 
 // The attacks the tests selected in this process need (gtest_filter aware).
 std::set<std::string> needed_attacks(Mode mode) {
@@ -199,8 +304,14 @@ SandboxRun do_run(Mode mode) {
     try {
         auto layout = make_layout();
         const bool root = aj::test::running_as_root();
-        escape::HostTarget target(root ? kSandboxHostUid : ::getuid(), root ? kSandboxHostUid : ::getgid(),
-                                  kTargetComm);
+        std::unique_ptr<Neighbour> neighbour;
+        std::unique_ptr<escape::HostTarget> target;
+        if (root) neighbour = std::make_unique<Neighbour>(*layout);
+        else target = std::make_unique<escape::HostTarget>(::getuid(), ::getgid(), kTargetComm);
+        std::unique_ptr<QuotaAnswerer> quota;
+        if (root) quota = std::make_unique<QuotaAnswerer>(layout->work);
+        escape::CallerTerminal tty;
+        const std::string caller_log = layout->base.write("caller.log", kCallerLog, 0644);
         escape::TcpListener tcp;
         escape::AbstractUnixListener unix_socket;
         const std::string hostname = uname_field(false), domainname = uname_field(true);
@@ -229,12 +340,19 @@ SandboxRun do_run(Mode mode) {
             argv.push_back(a);
         const nlohmann::json& pol = layout->policy.json;
         std::vector<std::pair<std::string, std::string>> args = {
-            {"host_pid", std::to_string(target.pid())}, {"host_comm", kTargetComm},
+            {"host_pid", std::to_string(root ? neighbour->pid : target->pid())},
+            {"host_comm", root ? "sleep" : kTargetComm},
+            {"caller_tty", std::to_string(tty.rdev())},
             {"secret", layout->secret},                 {"tcp_port", std::to_string(tcp.port())},
             {"unix_abstract", unix_socket.name()},      {"env_name", kSecretEnv},
             {"env_value", secret_value},                {"host_hostname", hostname},
             {"host_domainname", domainname},            {"only", only}};
         if (!layout->suid_copy.empty()) args.emplace_back("suid_copy", layout->suid_copy);
+        if (root) {
+            args.emplace_back("nobody_file", layout->nobody_file);
+            args.emplace_back("neighbour_file", neighbour->file);
+            args.emplace_back("quota_dir", layout->work);
+        }
         for (auto [key, field] : {std::pair{"mem_mb", "max_memory_mb"}, {"tmp_mb", "max_tmpfs_mb"},
                                   {"open_files", "max_open_files"}, {"pids", "max_pids"},
                                   {"cpu_sec", "max_cpu_sec"}})
@@ -243,9 +361,23 @@ SandboxRun do_run(Mode mode) {
         // rlimit-only mode for real: aurora-jail runs on a "host" whose seccomp filter
         // refuses namespaces (tests/integration/fallback_no_userns.hpp), so it falls back.
         if (mode == Mode::RlimitOnly && cli.force_fallback.empty()) argv = aj::test::without_namespaces(argv);
+        // A procfs below a granted tree (item 6 of issue 11), mounted in a private mount
+        // namespace of the run alone, so nothing changes on the host. Only root can mount
+        // one beside the namespaces a root caller's sandbox needs.
+        if (root && mode == Mode::Namespaces) {
+            const std::string proc_dir = layout->tenants + "/proc";
+            std::filesystem::create_directory(proc_dir);
+            ::chmod(proc_dir.c_str(), 0755);
+            std::vector<std::string> wrapped{"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                                             "mount -t proc proc \"$0\" && exec \"$@\"", proc_dir};
+            argv.push_back("proc_submount=" + proc_dir);
+            wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+            argv = std::move(wrapped);
+        }
         for (const auto& a : argv) r.command_line += a + " ";
 
-        r.proc = escape::run_with_tty(argv, {std::string(kSecretEnv) + "=" + secret_value}, timeout + 30);
+        r.proc = escape::run_with_tty(tty, argv, {std::string(kSecretEnv) + "=" + secret_value}, timeout + 30,
+                                      caller_log);
         r.probe = escape::parse_probe_output(r.proc.out);
         // The whole verdict list, for the log (ctest --output-on-failure shows it).
         std::cout << "[escape] " << r.command_line << "\n" << r.proc.out << std::flush;
@@ -258,7 +390,12 @@ SandboxRun do_run(Mode mode) {
             } catch (const std::exception&) {
             }
         }
-        if (std::string p = target.check_untouched(); !p.empty()) r.host_problems.push_back(p);
+        if (std::string p = root ? neighbour->check_untouched() : target->check_untouched(); !p.empty())
+            r.host_problems.push_back(p);
+        if (std::string p = tty.check_unchanged(); !p.empty()) r.host_problems.push_back(p);
+        const std::string log = aj::sys::read_file(caller_log);
+        if (log.rfind(kCallerLog, 0) != 0) r.host_problems.push_back("the caller's log lost what it held before the run");
+        if (log.find('\0') != std::string::npos) r.host_problems.push_back("the caller's log was grown with zeroes");
         // What the sandbox leaves in its work directory stays on the host: nothing set-id.
         std::error_code walk_error;
         for (const auto& e : std::filesystem::recursive_directory_iterator(layout->work, walk_error)) {
