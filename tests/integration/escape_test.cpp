@@ -114,7 +114,7 @@ struct PolicyFile {
 };
 
 PolicyFile write_probe_policy(const TempDir& dir, const std::vector<std::string>& ro_dirs,
-                        const std::string& name = "policy.json") {
+                              const std::vector<std::string>& rw_dirs) {
     ProcessResult show = aj::test::run_aj({"policy", "show"});
     if (show.exit_code != 0) throw std::runtime_error("aurora-jail policy show failed: " + show.err);
     nlohmann::json p = nlohmann::json::parse(show.out);
@@ -123,7 +123,8 @@ PolicyFile write_probe_policy(const TempDir& dir, const std::vector<std::string>
         if (!paths.empty() && paths.front().is_string()) paths.push_back(d);
         else paths.push_back({{"path", d}, {"mode", "ro"}});
     }
-    return {dir.write(name, p.dump(2) + "\n"), p};
+    for (const auto& d : rw_dirs) paths.push_back({{"path", d}, {"mode", "rw"}});
+    return {dir.write("policy.json", p.dump(2) + "\n"), p};
 }
 
 long limit_of(const nlohmann::json& policy, const char* key) {
@@ -136,10 +137,11 @@ long limit_of(const nlohmann::json& policy, const char* key) {
 //   probe/aj-escape-probe (+ a setuid-root copy when root), secret/secret.txt (not in
 //   the policy), work/ (the run's rw workdir), policy.json, report.json.
 //   tenants/ (1777, read-only inside): a nobody daemon's 0600 file and what the
-//   neighbour sandbox writes (root callers).
+//   neighbour sandbox writes (root callers); quota/ (1777, rw): the quota attack's
+//   exchange with the harness.
 struct Layout {
     TempDir base;
-    std::string probe_dir, probe, suid_copy, secret, work, tenants, nobody_file;
+    std::string probe_dir, probe, suid_copy, secret, work, tenants, nobody_file, quota;
     PolicyFile policy;
 };
 
@@ -172,7 +174,12 @@ std::unique_ptr<Layout> make_layout() {
         if (::chown(l->nobody_file.c_str(), kSandboxHostUid, kSandboxHostUid) != 0)
             throw std::runtime_error("cannot chown the nobody daemon's file");
     }
-    l->policy = write_probe_policy(l->base, {l->probe_dir, l->tenants});
+    // Where the quota attack asks the harness: writable by any uid (the sandbox's leased
+    // one too, in rlimit-only mode where no idmapped bind makes the workdir its own).
+    l->quota = b + "/quota";
+    std::filesystem::create_directory(l->quota);
+    ::chmod(l->quota.c_str(), 01777);
+    l->policy = write_probe_policy(l->base, {l->probe_dir, l->tenants}, {l->quota});
     return l;
 }
 
@@ -309,7 +316,7 @@ SandboxRun do_run(Mode mode) {
         if (root) neighbour = std::make_unique<Neighbour>(*layout);
         else target = std::make_unique<escape::HostTarget>(::getuid(), ::getgid(), kTargetComm);
         std::unique_ptr<QuotaAnswerer> quota;
-        if (root) quota = std::make_unique<QuotaAnswerer>(layout->work);
+        if (root) quota = std::make_unique<QuotaAnswerer>(layout->quota);
         escape::CallerTerminal tty;
         const std::string caller_log = layout->base.write("caller.log", kCallerLog, 0644);
         escape::TcpListener tcp;
@@ -351,7 +358,7 @@ SandboxRun do_run(Mode mode) {
         if (root) {
             args.emplace_back("nobody_file", layout->nobody_file);
             args.emplace_back("neighbour_file", neighbour->file);
-            args.emplace_back("quota_dir", layout->work);
+            args.emplace_back("quota_dir", layout->quota);
         }
         for (auto [key, field] : {std::pair{"mem_mb", "max_memory_mb"}, {"tmp_mb", "max_tmpfs_mb"},
                                   {"open_files", "max_open_files"}, {"pids", "max_pids"},
