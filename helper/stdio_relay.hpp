@@ -6,7 +6,8 @@
 // Contract:
 // - Built in the runner before the clone (fork in rlimit-only mode). For each of fds 0-2
 //   the sandbox gets an object made for this run: the slave of a new pseudo-terminal when
-//   the caller's fd is a terminal, else a pipe (one pipe for stdout and stderr when the
+//   the caller's fd is a terminal, the caller's own fd when it is the null device (nothing
+//   there to change for the caller), else a pipe (one pipe for stdout and stderr when the
 //   caller's two are the same open file, so `>out 2>&1` keeps its order). sandbox_side()
 //   says what the child installs as 0-2 and which fd, if any, becomes its controlling
 //   terminal (after setsid; fds.hpp does both).
