@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "policy/seccomp_unknown_numbers.hpp"
+
 namespace aj::helper::precompiled {
 
 // seccomp_compiler_build_id() of the libseccomp that compiled it ("" = none known: the
@@ -13,5 +15,7 @@ namespace aj::helper::precompiled {
 extern const char kDefaultProgramCompilerId[];
 extern const sock_filter kDefaultProgram[];
 extern const std::size_t kDefaultProgramLength;
+// What policy::scan_known_syscall_numbers() found with that same libseccomp build.
+extern const policy::KnownSyscallNumbers kKnownSyscallNumbers;
 
 }  // namespace aj::helper::precompiled

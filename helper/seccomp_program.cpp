@@ -9,6 +9,9 @@ namespace aj::helper {
 
 policy::SeccompProgram seccomp_program_for(const policy::Policy& policy) {
     const std::string_view built_with = precompiled::kDefaultProgramCompilerId;
+    // The ENOSYS prefix's bounds as the build found them, valid for that libseccomp build
+    // only (policy/seccomp_unknown_numbers.hpp): spares every run the scan.
+    policy::use_known_syscall_numbers(precompiled::kKnownSyscallNumbers, built_with);
     if (!built_with.empty() && precompiled::kDefaultProgramLength > 0 &&
         policy::seccomp_inputs(policy) == policy::seccomp_inputs(policy::default_policy()) &&
         policy::seccomp_compiler_build_id() == built_with) {

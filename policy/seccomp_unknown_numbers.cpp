@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "policy/error.hpp"
+#include "policy/seccomp_compile.hpp"
 
 namespace aj::policy {
 namespace {
@@ -46,13 +47,40 @@ struct Insn {
 
 }  // namespace
 
-const KnownSyscallNumbers& known_syscall_numbers() {
-    static const KnownSyscallNumbers numbers{
+KnownSyscallNumbers scan_known_syscall_numbers() {
+    return {
         newest(SCMP_ARCH_X86_64, 0, kScanCeiling),
         newest(SCMP_ARCH_X86, 0, kScanCeiling),
         newest(SCMP_ARCH_X32, kX32Bit, kX32CompatFirst - kX32Bit),
         newest(SCMP_ARCH_X32, kX32Bit, kScanCeiling),
     };
+}
+
+namespace {
+
+struct GivenNumbers {
+    KnownSyscallNumbers numbers{};
+    std::string compiler_build_id;  // "" = nothing given
+};
+
+GivenNumbers& given_numbers() {
+    static GivenNumbers given;
+    return given;
+}
+
+}  // namespace
+
+void use_known_syscall_numbers(const KnownSyscallNumbers& numbers, std::string_view compiler_build_id) {
+    given_numbers() = GivenNumbers{numbers, std::string(compiler_build_id)};
+}
+
+const KnownSyscallNumbers& known_syscall_numbers() {
+    static const KnownSyscallNumbers numbers = [] {
+        const GivenNumbers& given = given_numbers();
+        if (!given.compiler_build_id.empty() && given.compiler_build_id == seccomp_compiler_build_id())
+            return given.numbers;
+        return scan_known_syscall_numbers();
+    }();
     return numbers;
 }
 

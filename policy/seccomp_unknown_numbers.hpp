@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace aj::policy {
@@ -22,7 +23,19 @@ struct KnownSyscallNumbers {
     std::uint32_t x32_common_max;
     std::uint32_t x32_max;
 };
+// Found by asking libseccomp about every number up to a ceiling (some 6000 lookups, a few
+// milliseconds: each one scans its table), unless a value found earlier by the very same
+// libseccomp build was given (use_known_syscall_numbers).
 const KnownSyscallNumbers& known_syscall_numbers();
+
+// The scan's result as the build step found it with the libseccomp build whose
+// seccomp_compiler_build_id() is `compiler_build_id`: used instead of scanning while that
+// exact build is the one loaded (its tables are part of its code), ignored otherwise. To
+// be called before the first known_syscall_numbers().
+void use_known_syscall_numbers(const KnownSyscallNumbers& numbers, std::string_view compiler_build_id);
+
+// The scan itself, whatever was given.
+KnownSyscallNumbers scan_known_syscall_numbers();
 
 // The prefix: falls through to the next instruction for every known number.
 std::vector<sock_filter> unknown_number_prefix();

@@ -9,6 +9,7 @@
 
 #include "policy/default_policy.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_unknown_numbers.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {
@@ -29,8 +30,11 @@ int main(int argc, char** argv) {
                 << "const sock_filter kDefaultProgram[] = {\n";
             for (const sock_filter& f : program.instructions)
                 out << "    {" << f.code << ", " << unsigned{f.jt} << ", " << unsigned{f.jf} << ", " << f.k << "u},\n";
+            const aj::policy::KnownSyscallNumbers known = aj::policy::scan_known_syscall_numbers();
             out << "};\n"
-                << "const std::size_t kDefaultProgramLength = " << program.instructions.size() << ";\n\n"
+                << "const std::size_t kDefaultProgramLength = " << program.instructions.size() << ";\n"
+                << "const policy::KnownSyscallNumbers kKnownSyscallNumbers = {" << known.x86_64_max << "u, "
+                << known.i386_max << "u, " << known.x32_common_max << "u, " << known.x32_max << "u};\n\n"
                 << "}  // namespace aj::helper::precompiled\n";
             out.close();
             if (!out) throw std::runtime_error("writing " + tmp);

@@ -93,3 +93,24 @@ TEST(SeccompProgram, AnyChangeToTheSyscallRulesCompilesAfresh) {
 
 }  // namespace
 }  // namespace aj::helper
+
+namespace aj::helper {
+namespace {
+
+// The ENOSYS prefix's bounds baked in at build time stand in for the scan only because
+// they are what the scan finds with the same libseccomp build.
+TEST(SeccompProgram, BakedKnownSyscallNumbersAreWhatTheScanFinds) {
+    if (policy::seccomp_compiler_build_id() != precompiled::kDefaultProgramCompilerId)
+        GTEST_SKIP() << "another libseccomp build is loaded than the one the build used: the scan is used";
+    const policy::KnownSyscallNumbers scanned = policy::scan_known_syscall_numbers();
+    const policy::KnownSyscallNumbers& baked = precompiled::kKnownSyscallNumbers;
+    EXPECT_EQ(baked.x86_64_max, scanned.x86_64_max);
+    EXPECT_EQ(baked.i386_max, scanned.i386_max);
+    EXPECT_EQ(baked.x32_common_max, scanned.x32_common_max);
+    EXPECT_EQ(baked.x32_max, scanned.x32_max);
+    policy::use_known_syscall_numbers(baked, precompiled::kDefaultProgramCompilerId);
+    EXPECT_EQ(policy::known_syscall_numbers().x86_64_max, scanned.x86_64_max);
+}
+
+}  // namespace
+}  // namespace aj::helper
