@@ -175,7 +175,7 @@ test::ProcessResult run_with_tty(const CallerTerminal& tty, const std::vector<st
                                  const std::vector<std::string>& extra_env, int timeout_sec,
                                  const std::string& stderr_log) {
     const int master = tty.master();
-    const std::string slave_path = tty.slave_path();
+    const std::string& slave_path = tty.slave_path();
     auto out = sys::make_pipe("stdout pipe");
     auto err = sys::make_pipe("stderr pipe");
     sys::UniqueFd log;
