@@ -1,5 +1,6 @@
 #include "helper/nss_verdicts.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -10,7 +11,9 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <set>
+#include <string_view>
 #include <sstream>
 
 #include "helper/id_pool.hpp"
@@ -47,13 +50,23 @@ std::vector<std::string> modules_for(const std::string& nsswitch, const std::str
     return modules;
 }
 
-std::string stat_print(const std::string& path) {
+// What a file looks like (followed through symlinks: a linked passwd is its target); for
+// a directory, each of its entries too (a userdb record edited in place changes its own
+// times, not the directory's).
+std::string stat_print(const std::string& path, bool with_entries = true) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return path + " " + errno_name(errno) + "\n";
+    if (::stat(path.c_str(), &st) != 0) return path + " " + errno_name(errno) + "\n";
     std::ostringstream out;
     out << path << ' ' << st.st_dev << ' ' << st.st_ino << ' ' << st.st_mode << ' ' << st.st_size << ' '
         << st.st_mtim.tv_sec << '.' << st.st_mtim.tv_nsec << ' ' << st.st_ctim.tv_sec << '.' << st.st_ctim.tv_nsec
         << '\n';
+    if (!S_ISDIR(st.st_mode) || !with_entries) return out.str();
+    const std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);
+    if (!dir) return out.str() + "unreadable " + errno_name(errno) + "\n";
+    std::set<std::string> names;  // readdir's order is not stable
+    while (const dirent* e = ::readdir(dir.get()))
+        if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") names.insert(e->d_name);
+    for (const auto& name : names) out << stat_print(path + "/" + name, false);
     return out.str();
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -49,7 +50,16 @@ TEST(NssFingerprint, ChangesWithWhatTheSourcesRead) {
     const auto after_passwd = nss_fingerprint(s.nss);
     EXPECT_NE(after_passwd, before) << "an account added to passwd";
     ASSERT_EQ(::mkdir((s.tmp.path() + "/userdb").c_str(), 0755), 0);
-    EXPECT_NE(nss_fingerprint(s.nss), after_passwd) << "a userdb directory appeared";
+    const auto with_userdb = nss_fingerprint(s.nss);
+    EXPECT_NE(with_userdb, after_passwd) << "a userdb directory appeared";
+    const std::string record = s.tmp.write("userdb/x.user", "{}");
+    const auto with_record = nss_fingerprint(s.nss);
+    EXPECT_NE(with_record, with_userdb) << "a userdb record appeared";
+    {
+        // Rewritten in place (same inode, the directory untouched), one byte longer.
+        std::ofstream(record, std::ios::trunc) << "{ }";
+    }
+    EXPECT_NE(nss_fingerprint(s.nss), with_record) << "a userdb record edited in place";
 }
 
 class VerifiedIdsTest : public testing::Test {
