@@ -1,7 +1,11 @@
 // The escape suite: runs the static probe (tests/escape/) inside `aurora-jail run` under
-// the default policy plus the probe's directory (read-only), and turns each of its
+// the default policy plus the probe's directory and a directory of other tenants' files
+// (read-only) and one the quota attack talks through (rw), and turns each of its
 // `ATTACK name STATUS detail` lines into one test that fails on ESCAPED. ctest runs this
-// binary as root and again as uid 65534 (tests/as_nobody.sh).
+// binary as root and again as uid 65534 (tests/as_nobody.sh). Around the run the harness
+// holds what the host-boundary attacks reach for: a live neighbour sandbox (root), the
+// caller's terminal and `2>> log` file, a procfs below a granted tree (root, in a mount
+// namespace of the run alone), and a thread answering the quota attack (root).
 //
 // Each ctest entry is its own process: the probe is run once per process, with only the
 // attacks that process's tests need (`only=`), so one test does not pay for all.
