@@ -84,6 +84,9 @@ struct LaunchResult {
     std::optional<std::uint64_t> timeout_sec;  // the wall-clock limit in force (effective_timeout)
     nlohmann::json enforced;     // what this run really enforced (the report's "enforced");
                                  // with describe_enforcement false, only its "cgroup" part
+    // The calls the policy refused, as the supervisor answered them (the report's
+    // "denials", NotifySupervisor::to_json); an empty array when none were delivered.
+    nlohmann::json denials = nlohmann::json::array();
 };
 
 // Builds the sandbox, runs argv in it, waits for it. Throws aj::Error for setup

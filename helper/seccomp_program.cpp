@@ -7,10 +7,11 @@
 
 namespace aj::helper {
 
-policy::SeccompProgram seccomp_program_for(const policy::Policy& policy) {
+policy::SeccompProgram seccomp_program_for(const policy::Policy& policy, policy::DenialDelivery delivery) {
     const std::string_view built_with = precompiled::kDefaultProgramCompilerId;
     if (!built_with.empty() && precompiled::kDefaultProgramLength > 0 &&
-        policy::seccomp_inputs(policy) == policy::seccomp_inputs(policy::default_policy()) &&
+        policy::seccomp_inputs(policy, delivery) ==
+            policy::seccomp_inputs(policy::default_policy(), policy::DenialDelivery::Supervisor) &&
         policy::seccomp_compiler_build_id() == built_with) {
         policy::SeccompProgram program;
         program.instructions.assign(precompiled::kDefaultProgram,
@@ -18,7 +19,7 @@ policy::SeccompProgram seccomp_program_for(const policy::Policy& policy) {
         program.precompiled = true;
         return program;
     }
-    return policy::compile_seccomp(policy);
+    return policy::compile_seccomp(policy, delivery);
 }
 
 }  // namespace aj::helper
