@@ -285,7 +285,7 @@ LaunchResult launch(const LaunchRequest& request) {
     bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),
                                                "releasing the sandbox");
     // PID 1 builds the root meanwhile, and forks nothing until the second release.
-    const policy::SeccompProgram seccomp = seccomp_program_for(policy, policy::DenialDelivery::Supervisor);
+    const policy::SeccompProgram seccomp = seccomp_program_for(policy, request.delivery);
     if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     if (alive) {
         try {
@@ -302,10 +302,10 @@ LaunchResult launch(const LaunchRequest& request) {
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_limits(child);
-    NotifySupervisor denials(policy::seccomp_inputs(policy, policy::DenialDelivery::Supervisor), stderr);
+    NotifySupervisor denials(policy::seccomp_inputs(policy, request.delivery), stderr);
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists(),
-                  &stdio, &denials);
+                  &stdio, request.calls ? request.calls : &denials);
     guard.release();
     // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
     stdio.finish();

@@ -1,16 +1,7 @@
 #include "helper/notify_supervisor.hpp"
 
-#include <linux/seccomp.h>
 #include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-
-#include "policy/error.hpp"
 #include "policy/syscall_names.hpp"
 
 namespace aj::helper {
@@ -20,47 +11,18 @@ NotifySupervisor::NotifySupervisor(policy::SeccompInputs inputs, std::FILE* line
 
 void NotifySupervisor::adopt(sys::UniqueFd listener) {
     if (listener_ || !listener) return;  // a second listener closes here, unread
-    // The kernel's structures may have grown since these headers: size them as it says.
-    seccomp_notif_sizes sizes{};
-    if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
-        throw_errno("seccomp(SECCOMP_GET_NOTIF_SIZES)");
-    notif_.assign(std::max<std::size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
-    resp_.assign(std::max<std::size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)), 0);
-    listener_ = std::move(listener);
+    listener_.adopt(std::move(listener));
 }
 
 void NotifySupervisor::on_ready(short revents) {
-    if (!listener_) return;
     if (revents & POLLIN)
-        while (answer_one()) {
+        while (const seccomp_notif* n = listener_.next()) {
+            // Never SECCOMP_USER_NOTIF_FLAG_CONTINUE. A caller that went away meanwhile
+            // (a signal restarts the call as a new one) was not refused: not counted.
+            if (listener_.answer_error(n->id, inputs_.action.errno_value)) ++record(n->data.arch, n->data.nr).count;
         }
     // Hang-up: every process under the filter is gone; nothing can be pending.
-    if (revents & (POLLHUP | POLLERR | POLLNVAL)) listener_.reset();
-}
-
-bool NotifySupervisor::answer_one() {
-    pollfd p{listener_.get(), POLLIN, 0};
-    if (sys::retry_eintr([&] { return ::poll(&p, 1, 0); }) <= 0 || !(p.revents & POLLIN)) return false;
-    std::fill(notif_.begin(), notif_.end(), 0);  // RECV requires a zeroed buffer
-    auto* notif = reinterpret_cast<seccomp_notif*>(notif_.data());
-    if (::ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_RECV, notif) != 0) {
-        // ENOENT: the caller was interrupted or killed before we took it. Anything else
-        // would repeat forever: stop supervising (the kernel then answers ENOSYS).
-        if (errno == ENOENT || errno == EINTR) return true;
-        listener_.reset();
-        return false;
-    }
-    std::fill(resp_.begin(), resp_.end(), 0);
-    auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_.data());
-    resp->id = notif->id;
-    resp->error = -(inputs_.action.errno_value);
-    resp->val = 0;
-    resp->flags = 0;  // never SECCOMP_USER_NOTIF_FLAG_CONTINUE
-    // ENOENT: the caller went away meanwhile (a signal restarts the call as a new one):
-    // nothing was refused, nothing is counted.
-    if (::ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) == 0)
-        ++record(notif->data.arch, notif->data.nr).count;
-    return true;
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) listener_.close();
 }
 
 Denial& NotifySupervisor::record(std::uint32_t arch, int nr) {

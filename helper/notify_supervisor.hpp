@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/seccomp_listener.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/sys.hpp"
 
@@ -38,7 +39,7 @@ struct Denial {
     std::uint64_t count = 0;
 };
 
-class NotifySupervisor {
+class NotifySupervisor : public CallSupervisor {
 public:
     static constexpr int kMaxLines = 20;
 
@@ -47,28 +48,21 @@ public:
     NotifySupervisor(const NotifySupervisor&) = delete;
     NotifySupervisor& operator=(const NotifySupervisor&) = delete;
 
-    // Takes the run's listener. A run has one: a second is closed unread.
-    void adopt(sys::UniqueFd listener);
-    // The listener to poll for POLLIN; -1 before adopt() and once it has hung up.
-    int fd() const { return listener_.get(); }
-    // Answers every notification pending now; `revents` is fd()'s poll result. A hang-up
-    // (no process left under the filter) closes the listener.
-    void on_ready(short revents);
+    void adopt(sys::UniqueFd listener) override;
+    int fd() const override { return listener_.fd(); }
+    void on_ready(short revents) override;
 
     // In the order first seen.
     const std::vector<Denial>& denials() const { return denials_; }
     nlohmann::json to_json() const;
 
 private:
-    // False when nothing was pending (or the caller vanished before the answer).
-    bool answer_one();
     Denial& record(std::uint32_t arch, int nr);
 
     policy::SeccompInputs inputs_;
     std::optional<policy::DenialRules> rules_;  // computed at the first denial
     std::FILE* lines_;
-    sys::UniqueFd listener_;
-    std::vector<char> notif_, resp_;  // sized by SECCOMP_GET_NOTIF_SIZES
+    SeccompListener listener_;
     std::vector<Denial> denials_;
     std::map<std::pair<std::uint32_t, int>, std::size_t> index_;  // (arch, nr) -> denials_
     int lines_printed_ = 0;

@@ -17,6 +17,7 @@
 
 #include "policy/default_deny.hpp"
 #include "policy/error.hpp"
+#include "policy/path_calls.hpp"
 #include "policy/seccomp_unknown_numbers.hpp"
 #include "policy/setid_rules.hpp"
 #include "policy/syscall_names.hpp"
@@ -58,7 +59,14 @@ bool supervised(const SeccompInputs& p) {
 // rules keep blocked_action(): delivering them would cost a round trip for calls
 // programs make all the time (ioctl, clone) and say nothing the rule's name does not.
 std::uint32_t unconditional_block(const SeccompInputs& p) {
-    return supervised(p) ? SCMP_ACT_NOTIFY : blocked_action(p.action);
+    return supervised(p) || p.delivery == DenialDelivery::Learn ? SCMP_ACT_NOTIFY : blocked_action(p.action);
+}
+
+// Whether `verdict` lets the call happen: allowed, logged, or (learning) delivered to be
+// let through.
+bool permits(std::uint32_t verdict, DenialDelivery delivery) {
+    return verdict == SCMP_ACT_ALLOW || verdict == SCMP_ACT_LOG ||
+           (verdict == SCMP_ACT_NOTIFY && delivery == DenialDelivery::Learn);
 }
 
 scmp_arg_cmp low32_eq(unsigned arg, std::uint32_t mask, std::uint32_t value) {
@@ -171,14 +179,14 @@ std::vector<Condition> setid_permitted(const SetidModeRule& r) {
 // Set-id modes get EPERM whatever the policy's action; the call's other verdict stays.
 // A call the policy refuses anyway (errno or kill) needs nothing more; one it lets
 // through (allowed, or only logged) keeps that verdict for the harmless modes.
-void add_setid_rules(Plan& plan) {
+void add_setid_rules(Plan& plan, DenialDelivery delivery) {
     const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
     for (const SetidModeRule& r : setid_mode_rules()) {
         const int nr = resolve_syscall(r.syscall);
         if (nr < 0) continue;  // absent on this ABI (the unknown-number prefix answers it)
         auto it = plan.rules.find(nr);
         if (it == plan.rules.end()) {
-            if (plan.default_action != SCMP_ACT_ALLOW && plan.default_action != SCMP_ACT_LOG) continue;
+            if (!permits(plan.default_action, delivery)) continue;
             plan.rules[nr] = {Rule{eperm, setid_refused(r)}};
             continue;
         }
@@ -186,8 +194,22 @@ void add_setid_rules(Plan& plan) {
             throw Error("compiling seccomp filter: " + std::string(r.syscall) +
                         " has argument rules of its own and a set-id mode rule");
         const std::uint32_t verdict = it->second.front().action;
-        if (verdict != SCMP_ACT_ALLOW && verdict != SCMP_ACT_LOG) continue;
+        if (!permits(verdict, delivery)) continue;
         it->second = {Rule{eperm, setid_refused(r)}, Rule{verdict, setid_permitted(r)}};
+    }
+}
+
+// Learning: the calls that name a path are delivered wherever they would simply pass.
+void deliver_path_calls(Plan& plan) {
+    for (const PathCall& call : path_calls()) {
+        const int nr = resolve_syscall(call.syscall);
+        if (nr < 0) continue;
+        auto it = plan.rules.find(nr);
+        const bool passes = it == plan.rules.end()
+                                ? plan.default_action == SCMP_ACT_ALLOW
+                                : it->second.size() == 1 && it->second.front().any_of.empty() &&
+                                      it->second.front().action == SCMP_ACT_ALLOW;
+        if (passes) plan.rules[nr] = {Rule{SCMP_ACT_NOTIFY, {}}};
     }
 }
 
@@ -229,7 +251,8 @@ Plan plan_for(const SeccompInputs& p) {
         std::uint32_t current = it == plan.rules.end() ? plan.default_action : it->second.front().action;
         if (current != SCMP_ACT_ALLOW) plan.rules[enosys_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     }
-    add_setid_rules(plan);
+    if (p.delivery == DenialDelivery::Learn) deliver_path_calls(plan);
+    add_setid_rules(plan, p.delivery);
     const int struct_open_nr = resolve_syscall(kStructOpenSyscall);
     if (struct_open_nr >= 0) plan.rules[struct_open_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     return plan;

@@ -33,6 +33,12 @@ enum class DenialDelivery {
     // actions (docs/design.md, "Denials that explain themselves"). Without a listener
     // the kernel answers a delivered call with ENOSYS: fail closed.
     Supervisor,
+    // `aurora-jail learn` only: every call the policy refuses outright (whatever its
+    // blocked_action) and every call that names a path (policy/path_calls.hpp) is
+    // delivered, to be observed and let through (helper/learn_supervisor.hpp). Argument
+    // rules, set-id modes and the fixed ENOSYS answers stay enforced by the kernel;
+    // foreign-ABI calls are killed.
+    Learn,
 };
 
 // Everything in a Policy that the seccomp program is compiled from: two policies with
