@@ -111,10 +111,19 @@ LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& 
         out.added_paths.push_back(path + (mode == PathMode::ReadWrite ? " rw" : " ro"));
     }
 
-    const int execve = policy::resolve_syscall("execve");
+    std::vector<std::string> defaults;
+    if (p.default_deny)
+        for (std::string_view e : policy::default_deny_entries()) defaults.emplace_back(e);
+    const std::set<int> default_denied = policy::expand_syscalls(defaults);
     for (const auto& [name, count] : learned.refused_calls) {
         const int nr = policy::resolve_syscall(name);
-        if (nr < 0 || nr == execve) continue;
+        if (nr < 0) continue;
+        if (default_denied.contains(nr)) {
+            out.still_refused.push_back(name + " (made " + std::to_string(count) +
+                                        " times): in the default deny set; only a deliberate edit lifts it "
+                                        "(docs/policy.md, default_deny)");
+            continue;
+        }
         if (p.allowed_syscalls) {
             p.allowed_syscalls->push_back(name);
             out.allowed_calls.push_back(name);
@@ -123,18 +132,8 @@ LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& 
         std::vector<std::string> blocked;
         for (const std::string& entry : p.blocked_syscalls)
             for (std::string& kept : without_call(entry, nr)) blocked.push_back(std::move(kept));
-        const bool lifted = blocked != p.blocked_syscalls;
+        if (blocked != p.blocked_syscalls) out.allowed_calls.push_back(name);
         p.blocked_syscalls = std::move(blocked);
-        std::vector<std::string> defaults;
-        if (p.default_deny)
-            for (std::string_view e : policy::default_deny_entries()) defaults.emplace_back(e);
-        if (policy::expand_syscalls(defaults).contains(nr)) {
-            out.still_refused.push_back(name + " (made " + std::to_string(count) +
-                                        " times): refused by the default deny set; only \"default_deny\": false "
-                                        "lifts it");
-        } else if (lifted) {
-            out.allowed_calls.push_back(name);
-        }
     }
     return out;
 }

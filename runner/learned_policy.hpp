@@ -24,9 +24,9 @@ struct LearnedPolicy {
 // grants its target; four or more files read in one directory grant the directory. The
 // sandbox's own trees (/proc, /sys, /dev, /tmp, /dev/shm themselves) are never granted.
 // System calls: an allow-list gains what was made; a deny-list loses the blocked_syscalls
-// entries that refused them (a group gives way to its other members). Calls the default
-// deny set refuses stay refused (still_refused says so): lifting them takes a
-// deliberate "default_deny": false.
+// entries that refused them (a group gives way to its other members). Calls in the
+// default deny set (when the base has it on) are never added, in either mode: they stay
+// refused and still_refused says so; lifting them takes a deliberate edit.
 LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& learned);
 
 }  // namespace aj::runner
