@@ -200,11 +200,15 @@ pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, in
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        limit_user_namespace_quotas();
         build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
+        // The quotas bound what the sandbox creates, so they come after PID 1's own setup
+        // and before anything untrusted exists: build_root holds every bind as a detached
+        // tree (one anonymous mount namespace each) at once, and a policy with a dozen
+        // paths would otherwise exhaust max_mnt_namespaces (ENOSPC from open_tree).
+        limit_user_namespace_quotas();
 
         // PID 1 gives up everything before the command exists, so untrusted code never
         // shares the namespace with a privileged process.

@@ -115,16 +115,10 @@ void register_learn_command(CLI::App& app, Action& action) {
     sub->add_option("--output", opts->output, "Where to write the learned policy")->required();
     sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
-    sub->prefix_command();
+    // After "--" every word is the command's, options included.
+    sub->add_option("CMD", opts->command, "The command and its arguments, after --")->required();
     sub->footer("Usage: aurora-jail learn [OPTIONS] --output FILE -- CMD ARGS...");
-    sub->callback([opts, &action, sub] {
-        std::vector<std::string> rest = sub->remaining();
-        if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-        if (!rest.empty() && rest.front().rfind("-", 0) == 0)
-            throw CLI::ValidationError("learn: unknown option " + rest.front() + " (the command goes after --)");
-        opts->command = rest;
-        action = [opts] { return learn(*opts); };
-    });
+    sub->callback([opts, &action] { action = [opts] { return learn(*opts); }; });
 }
 
 }  // namespace aj::runner

@@ -85,9 +85,12 @@ std::vector<std::string> without_call(const std::string& entry, int nr) {
     const policy::SyscallGroup* group = entry.front() == '@' ? policy::find_syscall_group(entry) : nullptr;
     if (!group) return {};
     std::vector<std::string> out;
-    for (std::string_view member : group->members)
+    for (std::string_view member : group->members) {
+        // Group members absent on this ABI (chown32) are no valid entry on their own.
+        if (member.front() != '@' && policy::resolve_syscall(member) < 0) continue;
         for (const std::string& kept : without_call(std::string(member), nr))
             if (std::find(out.begin(), out.end(), kept) == out.end()) out.push_back(kept);
+    }
     return out;
 }
 

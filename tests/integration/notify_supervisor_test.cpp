@@ -131,7 +131,7 @@ TEST(NotifySupervisor, AnswersWithThePolicyErrnoAndNamesTheRule) {
 
 TEST(NotifySupervisor, AllowListNamesTheMissingEntry) {
     // What the child does after loading: pass the listener, close the channel, the call, exit.
-    const std::string policy = R"({"allowed_syscalls": ["sendmsg", "close", "exit_group", "exit"],
+    const std::string policy = R"({"allowed_syscalls": ["execve", "sendmsg", "close", "exit_group", "exit"],
         "blocked_action": {"action": "errno", "errno": "ENOANO"}})";
     Supervised s = run_supervised(policy, [] { return outcome(::syscall(SYS_ptrace, 0, 0, 0, 0)); });
     EXPECT_EQ(s.exit_code, ENOANO);

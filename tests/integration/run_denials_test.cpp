@@ -80,7 +80,8 @@ TEST(RunDenials, SixtyFourThreadsDeniedAtOnceAreAllAnswered) {
     auto r = run_aj(probe_args(policy, "threads-getppid", {"64"}, {"--json"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(probe_line(r), "EACCES 64") << r.out;
-    const nlohmann::json* d = find_denial(report_of(r), "getppid", "x86_64");
+    const nlohmann::json report = report_of(r);
+    const nlohmann::json* d = find_denial(report, "getppid", "x86_64");
     ASSERT_NE(d, nullptr) << r.out;
     EXPECT_EQ((*d)["count"], 64);
     // One line per call, not per thread.
@@ -95,7 +96,8 @@ TEST(RunDenials, I386CallIsReportedWithItsAbi) {
         GTEST_SKIP() << "this kernel runs no i386 system calls (int 0x80 raised SIGSEGV)";
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(probe_line(r), "EACCES") << r.out;
-    const nlohmann::json* d = find_denial(report_of(r), "getppid", "i386");
+    const nlohmann::json report = report_of(r);
+    const nlohmann::json* d = find_denial(report, "getppid", "i386");
     ASSERT_NE(d, nullptr) << r.out;
     EXPECT_EQ((*d)["nr"], 64);
     EXPECT_NE(r.err.find("aurora-jail: denied getppid (i386 nr 64) by the foreign-ABI rule"), std::string::npos)
