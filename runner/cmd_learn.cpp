@@ -95,7 +95,7 @@ int learn(const LearnOptions& o) {
         throw Error(std::string("learn needs namespaces (it cannot observe in rlimit-only mode): ") + e.what());
     }
 
-    const LearnedPolicy lp = learned_policy(base, learner.learned());
+    const LearnedPolicy lp = learned_policy(base, learner.learned(), result.host);
     const std::string text = policy::to_json(lp.policy).dump(2) + "\n";
     // Never write what `run` would refuse.
     (void)policy::parse_policy(text, "the learned policy");

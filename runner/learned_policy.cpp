@@ -45,12 +45,20 @@ bool covered(const std::vector<policy::PathRule>& rules, const std::string& path
     });
 }
 
+bool writable_by(const struct stat& st, const helper::HostIds& ids) {
+    if (st.st_uid == ids.uid) return st.st_mode & S_IWUSR;
+    if (st.st_gid == ids.gid) return st.st_mode & S_IWGRP;
+    return st.st_mode & S_IWOTH;
+}
+
 // Path -> mode wanted, before collapsing.
-std::map<std::string, policy::PathMode> wanted_paths(const helper::Learned& learned) {
+std::map<std::string, policy::PathMode> wanted_paths(const helper::Learned& learned, const helper::HostIds& sandbox) {
     using policy::PathMode;
     std::map<std::string, PathMode> want;
     auto add = [&](const std::string& path, PathMode mode) {
-        if (sandbox_own(path) || !exists_on_host(path)) return;
+        struct stat st {};
+        if (sandbox_own(path) || !exists_on_host(path, &st)) return;
+        if (mode == PathMode::ReadWrite && !writable_by(st, sandbox)) return;
         auto [it, fresh] = want.try_emplace(path, mode);
         if (!fresh && mode == PathMode::ReadWrite) it->second = mode;
     };
@@ -96,12 +104,12 @@ std::vector<std::string> without_call(const std::string& entry, int nr) {
 
 }  // namespace
 
-LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& learned) {
+LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& learned, const helper::HostIds& sandbox) {
     using policy::PathMode;
     LearnedPolicy out{base, {}, {}, {}};
     policy::Policy& p = out.policy;
 
-    std::map<std::string, PathMode> want = wanted_paths(learned);
+    std::map<std::string, PathMode> want = wanted_paths(learned, sandbox);
     collapse_directories(want);
     // Shallowest first, so that a directory granted makes what lies under it redundant.
     std::vector<std::pair<std::string, PathMode>> ordered(want.begin(), want.end());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "helper/launch.hpp"
 #include "helper/learn_supervisor.hpp"
 #include "policy/policy.hpp"
 
@@ -27,6 +28,9 @@ struct LearnedPolicy {
 // entries that refused them (a group gives way to its other members). Calls in the
 // default deny set (when the base has it on) are never added, in either mode: they stay
 // refused and still_refused says so; lifting them takes a deliberate edit.
-LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& learned);
+// A path is granted rw only where the sandbox's host identity (`sandbox`) may write on
+// the host (owner, group or world write bit): a write attempt elsewhere (Python's
+// bytecode cache under /usr) failed while learning and would fail in every run.
+LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& learned, const helper::HostIds& sandbox);
 
 }  // namespace aj::runner

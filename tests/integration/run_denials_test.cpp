@@ -115,6 +115,16 @@ TEST(RunDenials, NestedFilterWorksButNotASecondListener) {
     EXPECT_EQ(report_of(r)["denials"], nlohmann::json::array()) << r.out;
 }
 
+// The listener leaves the sandbox: a process holding it could answer its own calls.
+TEST(RunDenials, TheCommandHoldsNoListener) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    auto r = run_aj(sh_args(policy, "for f in /proc/self/fd/*; do readlink \"$f\"; done; echo done"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("done"), std::string::npos);
+    EXPECT_EQ(r.out.find("seccomp"), std::string::npos) << r.out;
+}
+
 TEST(RunDenials, KillStaysTheKernelsAndIsNotSupervised) {
     TempDir dir;
     auto policy = write_policy(dir, {{"blocked_syscalls", {"getppid"}}, {"blocked_action", "kill"}});

@@ -35,6 +35,23 @@ bool grants(const nlohmann::json& policy, const std::string& path, const std::st
     return false;
 }
 
+// Learned policies name many paths, and learning shows the host's whole tree: a root of
+// a dozen binds and more must build (the user namespace's quotas come after it).
+TEST(RunLearn, APolicyOfADozenPathsRuns) {
+    TempDir dir;
+    open_up(dir);
+    nlohmann::json paths = nlohmann::json::array();
+    for (int i = 0; i < 14; ++i) {
+        const std::string sub = dir.path() + "/d" + std::to_string(i);
+        ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0);
+        paths.push_back(sub);
+    }
+    const std::string policy = write_policy(dir, {{"allowed_paths", paths}});
+    auto r = run_aj(sh_args(policy, "ls -d " + dir.path() + "/d13"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, dir.path() + "/d13\n");
+}
+
 TEST(RunLearn, PythonReadingAFileUnderATempDir) {
     TempDir dir;
     open_up(dir);

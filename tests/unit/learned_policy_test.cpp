@@ -21,6 +21,7 @@ bool has(const policy::Policy& p, const std::string& path, PathMode mode) {
     return std::find(p.allowed_paths.begin(), p.allowed_paths.end(), PathRule{path, mode}) != p.allowed_paths.end();
 }
 
+helper::HostIds self() { return {::getuid(), ::getgid()}; }
 helper::PathUse read() { return {true, false, false, false}; }
 helper::PathUse created() { return {false, false, true, false}; }
 
@@ -37,7 +38,7 @@ TEST(LearnedPolicy, PathsReadWrittenCreatedAndMissing) {
     l.paths["/proc/self/status"] = read();       // the sandbox's own
     l.paths["/tmp"] = created();                 // likewise
     for (const char* f : {"a", "b", "c", "d"}) l.paths[dir.write(std::string("many/") + f, "x")] = read();
-    const LearnedPolicy lp = learned_policy(policy::default_policy(), l);
+    const LearnedPolicy lp = learned_policy(policy::default_policy(), l, self());
     EXPECT_TRUE(has(lp.policy, file, PathMode::ReadOnly));
     EXPECT_TRUE(has(lp.policy, d + "/out", PathMode::ReadWrite));
     EXPECT_TRUE(has(lp.policy, d + "/many", PathMode::ReadOnly));    // four files: the directory
@@ -54,6 +55,19 @@ TEST(LearnedPolicy, PathsReadWrittenCreatedAndMissing) {
     EXPECT_NO_THROW(policy::parse_policy(policy::to_json(lp.policy).dump(), "learned"));
 }
 
+// A write the sandbox's identity could never make on the host is not granted.
+TEST(LearnedPolicy, NoRwWhereTheSandboxCannotWrite) {
+    test::TempDir dir;
+    const std::string locked = dir.path() + "/locked";
+    ASSERT_EQ(::mkdir(locked.c_str(), 0755), 0);
+    helper::Learned l;
+    l.paths[locked + "/cache.pyc"] = created();
+    const helper::HostIds other{::getuid() + 1000, ::getgid() + 1000};
+    const LearnedPolicy lp = learned_policy(policy::default_policy(), l, other);
+    EXPECT_FALSE(has(lp.policy, locked, PathMode::ReadWrite));
+    EXPECT_TRUE(has(learned_policy(policy::default_policy(), l, self()).policy, locked, PathMode::ReadWrite));
+}
+
 TEST(LearnedPolicy, ALinkGrantsItsTarget) {
     test::TempDir dir;
     const std::string target = dir.write("target.txt", "x");
@@ -61,7 +75,7 @@ TEST(LearnedPolicy, ALinkGrantsItsTarget) {
     ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
     helper::Learned l;
     l.paths[link] = read();
-    const LearnedPolicy lp = learned_policy(policy::default_policy(), l);
+    const LearnedPolicy lp = learned_policy(policy::default_policy(), l, self());
     EXPECT_TRUE(has(lp.policy, link, PathMode::ReadOnly));
     EXPECT_TRUE(has(lp.policy, target, PathMode::ReadOnly));
 }
@@ -70,7 +84,7 @@ TEST(LearnedPolicy, CallsBeyondTheBase) {
     helper::Learned l;
     l.refused_calls = {{"fchown", 2}, {"getppid", 1}, {"ptrace", 1}};
     const policy::Policy deny = policy::parse_policy(R"({"blocked_syscalls": ["@chown", "getppid", "chmod"]})", "base");
-    const LearnedPolicy lp = learned_policy(deny, l);
+    const LearnedPolicy lp = learned_policy(deny, l, self());
     // The group gives way to its other members; the named call goes; ptrace (default deny) stays.
     EXPECT_EQ(std::count(lp.policy.blocked_syscalls.begin(), lp.policy.blocked_syscalls.end(), "fchown"), 0);
     EXPECT_EQ(std::count(lp.policy.blocked_syscalls.begin(), lp.policy.blocked_syscalls.end(), "chown"), 1);
@@ -82,7 +96,7 @@ TEST(LearnedPolicy, CallsBeyondTheBase) {
     EXPECT_NO_THROW(policy::parse_policy(policy::to_json(lp.policy).dump(), "learned"));
 
     const policy::Policy allow = policy::parse_policy(R"({"allowed_syscalls": ["execve", "exit_group"]})", "base");
-    const LearnedPolicy la = learned_policy(allow, l);
+    const LearnedPolicy la = learned_policy(allow, l, self());
     ASSERT_TRUE(la.policy.allowed_syscalls);
     for (const char* call : {"fchown", "getppid"})
         EXPECT_EQ(std::count(la.policy.allowed_syscalls->begin(), la.policy.allowed_syscalls->end(), call), 1) << call;
