@@ -82,8 +82,8 @@ int learn(const LearnOptions& o) {
         if (::geteuid() != 0 || lease) require_writable_workdir(*request.workdir, sandbox.uid, sandbox.gid);
     }
     if (o.timeout_sec) request.timeout_sec = o.timeout_sec;
+    // helper::launch alone: namespaces mode or an error, never rlimit-only mode.
     request.describe_enforcement = false;
-    request.require_isolation = true;
     request.delivery = policy::DenialDelivery::Learn;
     helper::LearnSupervisor learner(policy::seccomp_inputs(base));
     request.calls = &learner;
