@@ -419,8 +419,12 @@ SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs) {
 std::string seccomp_pseudo_code(const Policy& policy, DenialDelivery delivery) {
     const SeccompInputs inputs = seccomp_inputs(policy, delivery);
     Ctx ctx = build_filter(inputs);
-    return unknown_number_prefix_text(supervised(inputs) ? ForeignAbi::Notify : ForeignAbi::Kill) +
-           export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+    std::string code = export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+    // This libseccomp prints the notification action as a bare number.
+    const std::string bare = "action 0x7fc00000;";
+    for (std::size_t at = code.find(bare); at != std::string::npos; at = code.find(bare, at))
+        code.replace(at, bare.size(), "action NOTIFY;");
+    return unknown_number_prefix_text(supervised(inputs) ? ForeignAbi::Notify : ForeignAbi::Kill) + code;
 }
 
 }  // namespace aj::policy
