@@ -27,7 +27,7 @@ helper::PathUse created() { return {false, false, true, false}; }
 
 TEST(LearnedPolicy, PathsReadWrittenCreatedAndMissing) {
     test::TempDir dir;
-    const std::string d = dir.path();
+    const std::string& d = dir.path();
     const std::string file = dir.write("one.txt", "x");
     ASSERT_EQ(::mkdir((d + "/out").c_str(), 0755), 0);
     ASSERT_EQ(::mkdir((d + "/many").c_str(), 0755), 0);
