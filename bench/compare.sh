@@ -320,7 +320,7 @@ if want syscall; then
       printf '%s\n' "$n" >"$res/syscall/$i.name"
     done
   done
-  python3 bench/bpf_walk.py "$bpf" getppid=110 read0=0 ioctl=16:0xffffffff,0x541B >"$res/bpf-default.txt"
+  python3 bench/bpf_walk.py "$bpf" getppid=110 read0=0 ioctl=16:0xffffffff,0x541B denied=212 >"$res/bpf-default.txt"
   python3 bench/bpf_walk.py "$bpf_min" getppid=110 read0=0 ioctl=16:0xffffffff,0x541B >"$res/bpf-min.txt"
   mapfile -t all_nrs < <(seq 0 460 | sed 's/.*/nr&=&/')
   python3 bench/bpf_walk.py "$bpf" "${all_nrs[@]}" >"$res/bpf-all.txt"

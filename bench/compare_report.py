@@ -167,7 +167,7 @@ if os.path.isdir(sdir):
                     best[m.group(1)] = min(best.get(m.group(1), float("inf")), float(m.group(2)))
         envs.append((name, best))
         i += 1
-    callnames = ["getppid", "read0", "ioctl"]
+    callnames = ["getppid", "read0", "ioctl", "denied"]
     npass = len([f for f in os.listdir(sdir) if re.fullmatch(r"1\.\d+", f)])
     emit(f"## 2. Per-syscall cost ({int(calls):,} calls each; best of 200 rounds x {npass} passes)")
     emit("")

@@ -8,7 +8,11 @@
  *   getppid   nr 110: down the tree to a leaf that compares four numbers, then allow;
  *   read0     nr 0, read of 0 bytes from a pipe: the shortest path (two compares);
  *   ioctl     nr 16, FIONREAD on fd -1: the filter also compares the request argument
- *             (the TIOCSTI/TIOCLINUX rules), and the kernel answers EBADF at once.
+ *             (the TIOCSTI/TIOCLINUX rules), and the kernel answers EBADF at once;
+ *   denied    nr 212, lookup_dcookie: refused by the default deny set, so under aurora-jail
+ *             the cost of a refusal (a round trip to the runner's denial supervisor);
+ *             bare, the kernel fails it at once (ENOSYS, or EINVAL/EPERM where it still
+ *             exists). Made N/100 times: a refusal costs microseconds, not nanoseconds.
  * Each is made with syscall(2) so no C library cache can answer it. The figure is the best
  * of 200 short rounds (10,000 calls, ~2 ms, by default): on a shared machine load only ever
  * adds time, and a round shorter than a scheduler time slice often runs undisturbed (with
@@ -43,18 +47,21 @@ static int call_ioctl(void) {
   int n;
   return (syscall(SYS_ioctl, -1, FIONREAD, &n) == -1 && errno == EBADF) ? 0 : -1;
 }
+static int call_denied(void) { return syscall(SYS_lookup_dcookie, 0UL, NULL, 0UL) == -1 ? 0 : -1; }
 
 enum { kRounds = 200 };
 
 struct bench {
   const char *name;
   int (*call)(void);
+  long divisor; /* makes N / divisor calls */
 };
 
 static const struct bench benches[] = {
-    {"getppid", call_getppid},
-    {"read0", call_read0},
-    {"ioctl", call_ioctl},
+    {"getppid", call_getppid, 1},
+    {"read0", call_read0, 1},
+    {"ioctl", call_ioctl, 1},
+    {"denied", call_denied, 100},
 };
 
 int main(int argc, char **argv) {
@@ -85,7 +92,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     double best = 0;
-    long per_round = n / kRounds;
+    long per_round = n / benches[b].divisor / kRounds;
+    if (per_round < 1) per_round = 1;
     for (int round = 0; round < kRounds; round++) {
       double t0 = now_ns();
       for (long i = 0; i < per_round; i++) benches[b].call();

@@ -18,7 +18,7 @@ check() {
   shift
   out=$("$@") || { echo "FAIL: $what: exit status $?" >&2; exit 1; }
   printf '%s: %s\n' "$what" "$(echo "$out" | tr '\n' ' ')"
-  for c in getppid read0 ioctl; do
+  for c in getppid read0 ioctl denied; do
     grep -Eq "^$c [0-9]+(\.[0-9]+)? ns/call$" <<<"$out" || { echo "FAIL: $what: no number for $c" >&2; exit 1; }
   done
 }

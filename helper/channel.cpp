@@ -1,11 +1,14 @@
 #include "helper/channel.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include "policy/error.hpp"
 
 namespace aj::helper {
 
@@ -29,6 +32,57 @@ void send_message(int fd, MessageKind kind, int value, const std::string& text) 
     do {
         rc = ::write(fd, buf, kHeader + len);
     } while (rc < 0 && errno == EINTR);
+}
+
+sys::Pipe make_report_channel() {
+    int sv[2];
+    sys::check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), "creating the report channel");
+    return sys::Pipe{sys::UniqueFd(sv[0]), sys::UniqueFd(sv[1])};
+}
+
+bool send_listener(int channel, int fd) noexcept {
+    char record[kHeader] = {static_cast<char>(MessageKind::Listener)};  // value 0, no text
+    iovec iov{record, sizeof record};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    ssize_t rc;
+    do {
+        rc = ::sendmsg(channel, &msg, MSG_NOSIGNAL);
+    } while (rc < 0 && errno == EINTR);
+    return rc == static_cast<ssize_t>(sizeof record);
+}
+
+std::size_t receive_report(int channel, std::string& buffer, std::vector<sys::UniqueFd>& fds) {
+    char data[kHeader + kMaxText];
+    alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = sys::retry_eintr([&] { return ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC); });
+    if (n < 0) throw_errno("reading the sandbox's report channel");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.emplace_back(fd);
+        }
+    }
+    buffer.append(data, static_cast<std::size_t>(n));
+    return static_cast<std::size_t>(n);
 }
 
 std::string encode_summary(const InitSummary& s) {

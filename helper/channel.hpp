@@ -1,7 +1,9 @@
 // The one-way report channel from the sandbox (PID 1 and the command before execve) to
-// the runner. Every message is one small record written with a single write(2) (atomic,
-// below PIPE_BUF), so a failure anywhere inside becomes one precise line in the runner
-// and pipe EOF tells the runner that nothing inside is left to speak (never a hang).
+// the runner: a SOCK_SEQPACKET socket pair, so that PID 1 can pass the seccomp listener
+// (SCM_RIGHTS) with a message. Every message is one small record written with a single
+// write(2) (one packet), so a failure anywhere inside becomes one precise line in the
+// runner, and EOF tells the runner that nothing inside is left to speak (never a hang).
+// The sandbox's end never survives an execve: untrusted code cannot write to it.
 #pragma once
 
 #include <sys/resource.h>
@@ -10,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/sys.hpp"
+
 namespace aj::helper {
 
 enum class MessageKind : char {
@@ -17,6 +21,7 @@ enum class MessageKind : char {
     ExecError = 'X',   // value: errno of the failed execve; text: the command
     Status = 'S',      // value: the command's wait status; text: encode_usage() of all
                        // PID 1 reaped. Sent by PID 1 as it exits, once nothing else is left.
+    Listener = 'L',    // carries the command's seccomp listener (SCM_RIGHTS); no text
 };
 
 // What PID 1 adds to the Status message: the CPU time of everything it reaped, and
@@ -38,6 +43,17 @@ struct Message {
 // Async-signal-safe enough for a forked child: no allocation beyond a stack buffer.
 // Errors are ignored on purpose: the sender exits right after, and EOF still arrives.
 void send_message(int fd, MessageKind kind, int value, const std::string& text) noexcept;
+
+// The channel: `read` is the runner's end, `write` the sandbox's; both close-on-exec.
+sys::Pipe make_report_channel();
+
+// A Listener message with `fd` attached. False when it could not be sent.
+bool send_listener(int channel, int fd) noexcept;
+
+// One recvmsg(2) of the runner's end: the bytes are appended to `buffer`, descriptors
+// passed with them to `fds` (close-on-exec). Returns the byte count (0: EOF); throws on
+// error.
+std::size_t receive_report(int channel, std::string& buffer, std::vector<sys::UniqueFd>& fds);
 
 // Splits the bytes read so far into messages; incomplete trailing bytes stay in `buffer`.
 std::vector<Message> take_messages(std::string& buffer);

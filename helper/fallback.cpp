@@ -129,8 +129,11 @@ void drop_privileges(FallbackIdentity identity, const HostIds& to) {
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
-        if (!plan.fallback_filter.instructions.empty()) load_seccomp(plan.fallback_filter);
-        load_seccomp(plan.seccomp);
+        // Kernel-answered programs (DenialDelivery::Kernel): no listener comes back. The
+        // command is the runner's own child here, with no PID 1 to take a listener past
+        // execve (launch.cpp, start_command), so its refusals are not reported.
+        if (!plan.fallback_filter.instructions.empty()) (void)load_seccomp(plan.fallback_filter);
+        (void)load_seccomp(plan.seccomp);
         int err = exec_command(request.argv, plan.env);
         send_message(report_fd, MessageKind::ExecError, err, request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
@@ -299,7 +302,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
     Plan plan = make_plan(request);
-    plan.seccomp = seccomp_program_for(request.policy);
+    plan.seccomp = seccomp_program_for(request.policy, policy::DenialDelivery::Kernel);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     const policy::Policy& policy = request.policy;
     plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
@@ -318,7 +321,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     BlockedSignals signals(forwarded_signals());
     StdioRelay stdio(request.stdio_mode, request.stdio);
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
-    sys::Pipe report = sys::make_pipe("creating the report pipe");
+    sys::Pipe report = make_report_channel();
     const pid_t runner = ::getpid();
     const auto started = Clock::now();
     pid_t child = ::fork();

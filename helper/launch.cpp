@@ -4,6 +4,8 @@
 #include "helper/launch.hpp"
 
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
 #include "helper/net.hpp"
+#include "helper/notify_supervisor.hpp"
 #include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
 #include "helper/seccomp_load.hpp"
@@ -104,8 +107,11 @@ policy::SeccompProgram receive_second_release(int sync_read) {
     return program;
 }
 
-// The command, forked by PID 1: the end of step 6 (docs/design.md), seccomp last, then execve.
-[[noreturn]] void command_main(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd) {
+// The command, started by PID 1 (start_command): the end of step 6 (docs/design.md),
+// seccomp last, then execve. The filter's listener, if any, is left in `listener` of the
+// fd table it shares with PID 1 until execve.
+[[noreturn]] void command_main(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd,
+                               int* listener) {
     try {
         sigset_t none;
         sigemptyset(&none);
@@ -122,7 +128,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         // Anything above 2 still open (only our report channel) closes at execve.
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
-        load_seccomp(seccomp);
+        *listener = load_seccomp(seccomp).release();
         int err = exec_command(p.request.argv, p.env);
         send_message(report_fd, MessageKind::ExecError, err, p.request.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
@@ -130,6 +136,44 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         send_message(report_fd, MessageKind::SetupError, 0, e.what());
     }
     ::_exit(kExitInternal);
+}
+
+// What PID 1 and the starting command share (start_command): read by PID 1 only once
+// the command has exec'd or exited.
+struct CommandStart {
+    const Prepared& p;
+    const policy::SeccompProgram& seccomp;
+    int report_fd;
+    int listener = -1;
+};
+
+int command_entry(void* arg) {
+    auto* start = static_cast<CommandStart*>(arg);
+    command_main(start->p, start->seccomp, start->report_fd, &start->listener);
+}
+
+// Starts the command and forwards its seccomp listener to the runner. Once its filter is
+// loaded, the command may make no call but execve: the policy may refuse any other, and
+// a delivered call before the supervisor holds the listener would wait forever. So it
+// runs as a vfork-style child sharing PID 1's memory and fd table (PID 1 sleeps until it
+// has exec'd or exited): its listener stays behind in the table that execve leaves to
+// PID 1 (the command's own copy closes, close-on-exec), and PID 1 passes it on.
+pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd) {
+    constexpr std::size_t kStack = 1 << 20;
+    void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) throw_errno("mapping the command's start stack");
+    CommandStart start{p, seccomp, report_fd};
+    const pid_t command = ::clone(&command_entry, static_cast<char*>(stack) + kStack,
+                                  CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
+    const int clone_errno = errno;
+    ::munmap(stack, kStack);
+    if (command < 0) throw_errno("starting the command (clone)", clone_errno);
+    if (start.listener >= 0) {
+        // Unsent (the runner is gone: PID 1 dies with it), delivered calls get ENOSYS.
+        (void)send_listener(report_fd, start.listener);
+        ::close(start.listener);
+    }
+    return command;
 }
 
 // The cloned child, PID 1 of the new pid namespace: steps 4 to 6, then its part of 7.
@@ -156,11 +200,15 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        limit_user_namespace_quotas();
         build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
+        // The quotas bound what the sandbox creates, so they come after PID 1's own setup
+        // and before anything untrusted exists: build_root holds every bind as a detached
+        // tree (one anonymous mount namespace each) at once, and a policy with a dozen
+        // paths would otherwise exhaust max_mnt_namespaces (ENOSPC from open_tree).
+        limit_user_namespace_quotas();
 
         // PID 1 gives up everything before the command exists, so untrusted code never
         // shares the namespace with a privileged process.
@@ -169,9 +217,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // sandbox is born inside it.
         const policy::SeccompProgram seccomp = receive_second_release(sync.read.get());
         sync.read.reset();
-        pid_t command = ::fork();
-        if (command < 0) throw_errno("forking the command");
-        if (command == 0) command_main(p, seccomp, report.write.get());
+        const pid_t command = start_command(p, seccomp, report.write.get());
         run_init(command, report.write.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
@@ -208,7 +254,7 @@ LaunchResult launch(const LaunchRequest& request) {
     drop_supplementary_groups_if_root();
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
-    sys::Pipe report = sys::make_pipe("creating the report pipe");
+    sys::Pipe report = make_report_channel();
     const auto started = Clock::now();
 
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
@@ -243,7 +289,7 @@ LaunchResult launch(const LaunchRequest& request) {
     bool alive = sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kMapsWritten, 1),
                                                "releasing the sandbox");
     // PID 1 builds the root meanwhile, and forks nothing until the second release.
-    const policy::SeccompProgram seccomp = seccomp_program_for(policy);
+    const policy::SeccompProgram seccomp = seccomp_program_for(policy, request.delivery);
     if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     if (alive) {
         try {
@@ -260,9 +306,10 @@ LaunchResult launch(const LaunchRequest& request) {
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_limits(child);
+    NotifySupervisor denials(policy::seccomp_inputs(policy, request.delivery), stderr);
     SandboxOutcome outcome =
         supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists(),
-                  &stdio);
+                  &stdio, request.calls ? request.calls : &denials);
     guard.release();
     // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
     stdio.finish();
@@ -272,6 +319,7 @@ LaunchResult launch(const LaunchRequest& request) {
     result.mode = "namespaces";
     result.timeout_sec = p.limits.timeout_sec;
     result.host = {p.identity.outside_uid, p.identity.outside_gid};
+    result.denials = denials.to_json();
     EnforcementRecord enforced;
     if (request.describe_enforcement)
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);

@@ -18,6 +18,8 @@
 
 namespace aj::helper {
 
+class CallSupervisor;  // helper/seccomp_listener.hpp
+
 // A host path made visible inside the sandbox in addition to the policy's allowed paths
 // (the plugin runner binds the staged package read-only and the run directory rw).
 struct ExtraBind {
@@ -72,6 +74,11 @@ struct LaunchRequest {
     // Refuse (exit 125, before anything runs) a limit no cgroup can hold as a total, as
     // the policy's allow_fallback: false does (run --require-isolation).
     bool require_isolation = false;
+    // Namespaces mode: who answers the calls the filter delivers. By default the
+    // policy's refusals go to a NotifySupervisor of the launch's own (LaunchResult's
+    // denials); `aurora-jail learn` passes DenialDelivery::Learn and its LearnSupervisor.
+    policy::DenialDelivery delivery = policy::DenialDelivery::Supervisor;
+    CallSupervisor* calls = nullptr;
 };
 
 struct LaunchResult {
@@ -84,6 +91,9 @@ struct LaunchResult {
     std::optional<std::uint64_t> timeout_sec;  // the wall-clock limit in force (effective_timeout)
     nlohmann::json enforced;     // what this run really enforced (the report's "enforced");
                                  // with describe_enforcement false, only its "cgroup" part
+    // The calls the policy refused, as the supervisor answered them (the report's
+    // "denials", NotifySupervisor::to_json); an empty array when none were delivered.
+    nlohmann::json denials = nlohmann::json::array();
 };
 
 // Builds the sandbox, runs argv in it, waits for it. Throws aj::Error for setup

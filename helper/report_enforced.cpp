@@ -41,7 +41,7 @@ nlohmann::json to_json(const CgroupRecord& c) {
 }
 
 nlohmann::json to_json(const SeccompRecord& s) {
-    nlohmann::json j{{"instructions", s.instructions}};
+    nlohmann::json j{{"instructions", s.instructions}, {"denials_reported", s.supervised}};
     if (s.rules) {
         j["mode"] = s.rules->mode;
         j["action"] = s.rules->action;
@@ -86,6 +86,7 @@ EnforcementRecord describe_enforcement(const policy::Policy& policy, const polic
     const bool allow_list = policy.allowed_syscalls.has_value();
     r.namespaces = namespace_names(ns_flags);
     r.seccomp.instructions = seccomp.instructions.size();
+    r.seccomp.supervised = policy::needs_listener(seccomp);
     r.seccomp.rules = SeccompRecord::Rules{
         allow_list ? "allow-list" : "deny-list", action_name(policy.action),
         allow_list ? policy.allowed_syscalls->size() : policy.blocked_syscalls.size(), policy.default_deny,

@@ -51,6 +51,9 @@ struct CgroupRecord {
 // "seccomp": namespaces mode describes the rules, rlimit-only mode the size only.
 struct SeccompRecord {
     std::size_t instructions = 0;
+    // Refusals are answered by the supervisor and listed in the report's "denials"
+    // (policy::needs_listener); false: the kernel answers them unreported.
+    bool supervised = false;
     struct Rules {
         std::string mode;    // "allow-list" or "deny-list"
         std::string action;  // "errno:EPERM", "kill", "log"

@@ -11,7 +11,7 @@
 
 namespace aj::helper {
 
-void load_seccomp(const policy::SeccompProgram& program) {
+sys::UniqueFd load_seccomp(const policy::SeccompProgram& program) {
     if (program.instructions.empty()) throw Error("loading seccomp filter: the compiled program is empty");
     if (program.instructions.size() > std::numeric_limits<unsigned short>::max())
         throw Error("loading seccomp filter: program too long");
@@ -19,8 +19,12 @@ void load_seccomp(const policy::SeccompProgram& program) {
     prog.len = static_cast<unsigned short>(program.instructions.size());
     // The kernel copies the program; it never writes through this pointer.
     prog.filter = const_cast<sock_filter*>(program.instructions.data());
-    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-        throw_errno("loading seccomp filter (" + std::to_string(prog.len) + " instructions)");
+    const bool listener = policy::needs_listener(program);
+    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+    if (rc < 0)
+        throw_errno("loading seccomp filter (" + std::to_string(prog.len) + " instructions" +
+                    (listener ? ", with a listener" : "") + ")");
+    return sys::UniqueFd(listener ? static_cast<int>(rc) : -1);
 }
 
 }  // namespace aj::helper

@@ -1,5 +1,6 @@
-// The default policy's seccomp program, compiled at build time by
-// helper/precompile/precompile_seccomp.cpp into the generated seccomp_precompiled.cpp.
+// The default policy's supervised seccomp program (DenialDelivery::Supervisor), compiled
+// at build time by helper/precompile/precompile_seccomp.cpp into the generated
+// seccomp_precompiled.cpp.
 #pragma once
 
 #include <linux/filter.h>

@@ -9,6 +9,7 @@
 
 namespace aj::helper {
 
-policy::SeccompProgram seccomp_program_for(const policy::Policy& policy);
+// The built-in program is the default policy's supervised one (DenialDelivery::Supervisor).
+policy::SeccompProgram seccomp_program_for(const policy::Policy& policy, policy::DenialDelivery delivery);
 
 }  // namespace aj::helper

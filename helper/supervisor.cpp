@@ -9,6 +9,7 @@
 
 #include "helper/channel.hpp"
 #include "helper/exec.hpp"
+#include "helper/seccomp_listener.hpp"
 #include "helper/stdio_relay.hpp"
 
 namespace aj::helper {
@@ -49,7 +50,8 @@ void signal_sandbox(const Supervised& s, int sig) {
 // report channel's messages; returns after reaping the supervised process (or, with
 // `until_over`, as soon as PID 1 reports the sandbox over). `relay` moves stdio meanwhile.
 SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
-                     std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay) {
+                     std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay,
+                     CallSupervisor* calls) {
     using Clock = std::chrono::steady_clock;
     SandboxOutcome out;
     std::optional<Clock::time_point> deadline;
@@ -72,7 +74,8 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
         // poll(2) skips negative fds: a closed report channel, an exit already seen.
         std::vector<pollfd> fds = {{report ? report.get() : -1, POLLIN, 0},
                                    {signal_fd, POLLIN, 0},
-                                   {exited ? -1 : s.exit_fd, POLLIN, 0}};
+                                   {exited ? -1 : s.exit_fd, POLLIN, 0},
+                                   {calls ? calls->fd() : -1, POLLIN, 0}};
         if (relay) relay->add_poll_fds(fds);
         int n = ::poll(fds.data(), fds.size(), wait_ms);
         if (n < 0) {
@@ -86,17 +89,20 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
                 signal_sandbox(s, static_cast<int>(info.ssi_signo));
         }
         if (fds[2].revents) exited = true;
+        if (calls && fds[3].revents) calls->on_ready(fds[3].revents);
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            char buf[4096];
-            ssize_t r = sys::retry_eintr([&] { return ::read(report.get(), buf, sizeof buf); });
-            if (r < 0) throw_errno("reading the sandbox's report channel");
-            if (r == 0) {
+            std::vector<sys::UniqueFd> passed;
+            if (receive_report(report.get(), pending, passed) == 0) {
                 report.reset();
                 continue;
             }
-            pending.append(buf, static_cast<std::size_t>(r));
             for (auto& m : take_messages(pending)) {
                 switch (m.kind) {
+                    case MessageKind::Listener:
+                        // Without a supervisor the listener closes with `passed`: the
+                        // kernel then answers delivered calls with ENOSYS.
+                        if (calls && !passed.empty()) calls->adopt(std::move(passed.front()));
+                        break;
                     case MessageKind::SetupError: out.setup_error = m.text; break;
                     case MessageKind::ExecError:
                         out.exec_errno = m.value;
@@ -124,8 +130,9 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
 }  // namespace
 
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
-                         std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay) {
-    return watch(Supervised{init, false, -1}, std::move(report), signal_fd, timeout_sec, until_over, relay);
+                         std::optional<std::uint64_t> timeout_sec, bool until_over, StdioRelay* relay,
+                         CallSupervisor* calls) {
+    return watch(Supervised{init, false, -1}, std::move(report), signal_fd, timeout_sec, until_over, relay, calls);
 }
 
 SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal_fd,
@@ -133,7 +140,7 @@ SandboxOutcome supervise_command(pid_t command, sys::UniqueFd report, int signal
     sys::UniqueFd exit_fd(sys::pidfd_open(command));
     if (!exit_fd) throw_errno("pidfd_open for the command");
     SandboxOutcome out = watch(Supervised{command, true, exit_fd.get()}, std::move(report), signal_fd, timeout_sec,
-                               /*until_over=*/false, relay);
+                               /*until_over=*/false, relay, /*calls=*/nullptr);
     // No PID 1 reports for the command: its own wait status is the status, unless the
     // timeout's SIGKILL produced it.
     if (!out.command_status && !out.timed_out) out.command_status = out.init_status;

@@ -18,6 +18,7 @@
 namespace aj::helper {
 
 class StdioRelay;
+class CallSupervisor;
 
 // Blocks a set of signals for its lifetime and exposes them as a signalfd; on destruction
 // drains what is still pending (already forwarded or too late to matter) and restores the
@@ -53,10 +54,11 @@ struct SandboxOutcome {
 // that must empty a cgroup afterwards pass false. `report` is the read end of the report
 // channel; its EOF means nobody inside can speak any more. `relay` (helper/stdio_relay.hpp),
 // when given, moves the sandbox's stdio meanwhile; the caller drains it (finish()) once
-// nothing of the sandbox is left to write.
+// nothing of the sandbox is left to write. `calls`, when given, adopts the seccomp listener
+// the report channel brings and answers the calls it delivers (seccomp_listener.hpp).
 SandboxOutcome supervise(pid_t init, sys::UniqueFd report, int signal_fd,
                          std::optional<std::uint64_t> timeout_sec, bool until_over,
-                         StdioRelay* relay = nullptr);
+                         StdioRelay* relay = nullptr, CallSupervisor* calls = nullptr);
 
 // rlimit-only mode's supervise(): the supervised process is the command itself, in a
 // session of its own (setsid), with no pid namespace to end what it forks. Signals and

@@ -3,6 +3,7 @@
 // libseccomp in one place, so both modes share the same argument rules.
 #include "policy/seccomp_compile.hpp"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include "policy/default_deny.hpp"
 #include "policy/error.hpp"
+#include "policy/path_calls.hpp"
 #include "policy/seccomp_unknown_numbers.hpp"
 #include "policy/setid_rules.hpp"
 #include "policy/syscall_names.hpp"
@@ -45,6 +47,26 @@ std::uint32_t blocked_action(const SyscallAction& a) {
     case BlockedAction::Errno: break;
     }
     return SCMP_ACT_ERRNO(static_cast<std::uint32_t>(a.errno_value));
+}
+
+// Whether the program hands errno refusals to the supervisor: only an errno answer can
+// be delivered (a kill or a log stays the kernel's, see DenialDelivery).
+bool supervised(const SeccompInputs& p) {
+    return p.delivery == DenialDelivery::Supervisor && p.action.kind == BlockedAction::Errno;
+}
+
+// The verdict of an unconditional refusal: the supervisor's when supervised. Argument
+// rules keep blocked_action(): delivering them would cost a round trip for calls
+// programs make all the time (ioctl, clone) and say nothing the rule's name does not.
+std::uint32_t unconditional_block(const SeccompInputs& p) {
+    return supervised(p) || p.delivery == DenialDelivery::Learn ? SCMP_ACT_NOTIFY : blocked_action(p.action);
+}
+
+// Whether `verdict` lets the call happen: allowed, logged, or (learning) delivered to be
+// let through.
+bool permits(std::uint32_t verdict, DenialDelivery delivery) {
+    return verdict == SCMP_ACT_ALLOW || verdict == SCMP_ACT_LOG ||
+           (verdict == SCMP_ACT_NOTIFY && delivery == DenialDelivery::Learn);
 }
 
 scmp_arg_cmp low32_eq(unsigned arg, std::uint32_t mask, std::uint32_t value) {
@@ -157,14 +179,14 @@ std::vector<Condition> setid_permitted(const SetidModeRule& r) {
 // Set-id modes get EPERM whatever the policy's action; the call's other verdict stays.
 // A call the policy refuses anyway (errno or kill) needs nothing more; one it lets
 // through (allowed, or only logged) keeps that verdict for the harmless modes.
-void add_setid_rules(Plan& plan) {
+void add_setid_rules(Plan& plan, DenialDelivery delivery) {
     const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
     for (const SetidModeRule& r : setid_mode_rules()) {
         const int nr = resolve_syscall(r.syscall);
         if (nr < 0) continue;  // absent on this ABI (the unknown-number prefix answers it)
         auto it = plan.rules.find(nr);
         if (it == plan.rules.end()) {
-            if (plan.default_action != SCMP_ACT_ALLOW && plan.default_action != SCMP_ACT_LOG) continue;
+            if (!permits(plan.default_action, delivery)) continue;
             plan.rules[nr] = {Rule{eperm, setid_refused(r)}};
             continue;
         }
@@ -172,13 +194,28 @@ void add_setid_rules(Plan& plan) {
             throw Error("compiling seccomp filter: " + std::string(r.syscall) +
                         " has argument rules of its own and a set-id mode rule");
         const std::uint32_t verdict = it->second.front().action;
-        if (verdict != SCMP_ACT_ALLOW && verdict != SCMP_ACT_LOG) continue;
+        if (!permits(verdict, delivery)) continue;
         it->second = {Rule{eperm, setid_refused(r)}, Rule{verdict, setid_permitted(r)}};
     }
 }
 
+// Learning: the calls that name a path are delivered wherever they would simply pass.
+void deliver_path_calls(Plan& plan) {
+    for (const PathCall& call : path_calls()) {
+        const int nr = resolve_syscall(call.syscall);
+        if (nr < 0) continue;
+        auto it = plan.rules.find(nr);
+        const bool passes = it == plan.rules.end()
+                                ? plan.default_action == SCMP_ACT_ALLOW
+                                : it->second.size() == 1 && it->second.front().any_of.empty() &&
+                                      it->second.front().action == SCMP_ACT_ALLOW;
+        if (passes) plan.rules[nr] = {Rule{SCMP_ACT_NOTIFY, {}}};
+    }
+}
+
 Plan plan_for(const SeccompInputs& p) {
-    const std::uint32_t block = blocked_action(p.action);
+    const std::uint32_t block = unconditional_block(p);
+    const std::uint32_t block_args = blocked_action(p.action);
     const int enosys_nr = resolve_syscall(kEnosysSyscall);
     std::map<int, const ArgRule*> arg_rules;
     if (p.default_deny)
@@ -202,7 +239,7 @@ Plan plan_for(const SeccompInputs& p) {
             blocked.merge(expand_syscalls(entries));
             blocked.insert(enosys_nr);
             for (const auto& [nr, rule] : arg_rules)
-                if (!blocked.contains(nr)) plan.rules[nr] = {Rule{block, refuse_when(*rule)}};
+                if (!blocked.contains(nr)) plan.rules[nr] = {Rule{block_args, refuse_when(*rule)}};
         }
         for (int nr : blocked) plan.rules[nr] = {Rule{block, {}}};
     }
@@ -214,7 +251,8 @@ Plan plan_for(const SeccompInputs& p) {
         std::uint32_t current = it == plan.rules.end() ? plan.default_action : it->second.front().action;
         if (current != SCMP_ACT_ALLOW) plan.rules[enosys_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     }
-    add_setid_rules(plan);
+    if (p.delivery == DenialDelivery::Learn) deliver_path_calls(plan);
+    add_setid_rules(plan, p.delivery);
     const int struct_open_nr = resolve_syscall(kStructOpenSyscall);
     if (struct_open_nr >= 0) plan.rules[struct_open_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     return plan;
@@ -228,7 +266,8 @@ Ctx build_filter(const SeccompInputs& p) {
     if (!ctx) throw Error("compiling seccomp filter: seccomp_init failed (unsupported default action?)");
 
     // Only the native ABI is in the filter; i386 (int 0x80) and x32 (nr | 0x40000000)
-    // calls do not match it and are killed, so they cannot bypass the rules.
+    // calls do not match it and are killed, so they cannot bypass the rules (a supervised
+    // program's prefix delivers the ones libseccomp knows before they get here).
     check_seccomp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
                   "setting the foreign-architecture action");
     // The sandbox sets no_new_privs itself, as its own step, before loading.
@@ -281,7 +320,7 @@ std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_c
     return out;
 }
 
-SeccompProgram to_program(const Ctx& ctx) {
+SeccompProgram to_program(const Ctx& ctx, ForeignAbi foreign) {
     std::string raw = export_to_memory(ctx, &seccomp_export_bpf, "BPF program");
     if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
         throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
@@ -289,7 +328,7 @@ SeccompProgram to_program(const Ctx& ctx) {
     // The prefix jumps only forward within itself or to its end, and libseccomp's
     // program makes no assumption about what ran before it: concatenation is safe.
     SeccompProgram prog;
-    prog.instructions = unknown_number_prefix();
+    prog.instructions = unknown_number_prefix(foreign);
     const std::size_t prefix = prog.instructions.size();
     prog.instructions.resize(prefix + raw.size() / sizeof(sock_filter));
     if (prog.instructions.size() > kMaxInstructions)
@@ -301,11 +340,48 @@ SeccompProgram to_program(const Ctx& ctx) {
 
 }  // namespace
 
-SeccompInputs seccomp_inputs(const Policy& policy) {
-    return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny};
+SeccompInputs seccomp_inputs(const Policy& policy, DenialDelivery delivery) {
+    return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny,
+                         delivery};
 }
 
-SeccompProgram compile_seccomp(const Policy& policy) { return to_program(build_filter(seccomp_inputs(policy))); }
+SeccompProgram compile_seccomp(const Policy& policy, DenialDelivery delivery) {
+    const SeccompInputs inputs = seccomp_inputs(policy, delivery);
+    return to_program(build_filter(inputs), supervised(inputs) ? ForeignAbi::Notify : ForeignAbi::Kill);
+}
+
+bool needs_listener(const SeccompProgram& program) {
+    for (const sock_filter& f : program.instructions)
+        if (f.code == (BPF_RET | BPF_K) && (f.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF) return true;
+    return false;
+}
+
+DenialRules denial_rules(const SeccompInputs& p) {
+    DenialRules rules;
+    rules.errno_value = p.action.errno_value;
+    rules.foreign_abi = "the foreign-ABI rule (only x86_64 calls are filtered by name)";
+    auto name_entries = [&](const std::vector<std::string>& entries, const std::string& where) {
+        for (std::size_t i = 0; i < entries.size(); ++i)
+            for (int nr : expand_syscalls({entries[i]}))
+                rules.by_nr.try_emplace(nr, where + "[" + std::to_string(i) + "] \"" + entries[i] + "\"");
+    };
+    if (p.allowed_syscalls) {
+        rules.otherwise = "allowed_syscalls (not listed)";
+        if (p.default_deny)
+            for (const auto& r : default_arg_rules()) {
+                const int nr = resolve_syscall(r.syscall);
+                if (expand_syscalls(*p.allowed_syscalls).contains(nr))
+                    rules.by_nr.try_emplace(nr, "the default argument rule for " + std::string(r.syscall));
+            }
+        return rules;
+    }
+    name_entries(p.blocked_syscalls, "blocked_syscalls");
+    if (p.default_deny) {
+        const std::vector<std::string> entries(default_deny_entries().begin(), default_deny_entries().end());
+        name_entries(entries, "default_deny");
+    }
+    return rules;
+}
 
 SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs) {
     if (!inputs.deny_network && !inputs.deny_metadata) return {};
@@ -337,12 +413,18 @@ SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs) {
         // architecture (the unified table from 424 on).
         for (int nr : {kFchmodat2, kSetxattrat, kRemovexattrat, kFileSetattr}) refuse(nr, EPERM);
     }
-    return to_program(ctx);
+    return to_program(ctx, ForeignAbi::Kill);
 }
 
-std::string seccomp_pseudo_code(const Policy& policy) {
-    Ctx ctx = build_filter(seccomp_inputs(policy));
-    return unknown_number_prefix_text() + export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+std::string seccomp_pseudo_code(const Policy& policy, DenialDelivery delivery) {
+    const SeccompInputs inputs = seccomp_inputs(policy, delivery);
+    Ctx ctx = build_filter(inputs);
+    std::string code = export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+    // This libseccomp prints the notification action as a bare number.
+    const std::string bare = "action 0x7fc00000;";
+    for (std::size_t at = code.find(bare); at != std::string::npos; at = code.find(bare, at))
+        code.replace(at, bare.size(), "action NOTIFY;");
+    return unknown_number_prefix_text(supervised(inputs) ? ForeignAbi::Notify : ForeignAbi::Kill) + code;
 }
 
 }  // namespace aj::policy

@@ -36,7 +36,7 @@ std::uint32_t newest(std::uint32_t arch, std::uint32_t base, std::uint32_t ceili
 }
 
 // A forward jump target in the prefix, resolved once every instruction is placed.
-enum Label : std::uint8_t { kNext, kX86_64, kI386, kEnosys, kPass };
+enum Label : std::uint8_t { kNext, kX86_64, kI386, kEnosys, kForeign, kPass };
 
 struct Insn {
     std::uint16_t code;
@@ -84,7 +84,7 @@ const KnownSyscallNumbers& known_syscall_numbers() {
     return numbers;
 }
 
-std::vector<sock_filter> unknown_number_prefix() {
+std::vector<sock_filter> unknown_number_prefix(ForeignAbi foreign) {
     const KnownSyscallNumbers& n = known_syscall_numbers();
     constexpr std::uint32_t kArch = offsetof(seccomp_data, arch);
     constexpr std::uint32_t kNr = offsetof(seccomp_data, nr);
@@ -94,7 +94,9 @@ std::vector<sock_filter> unknown_number_prefix() {
     constexpr std::uint16_t kJge = BPF_JMP | BPF_JGE | BPF_K;
     // Each ABI's unknown numbers go to kEnosys; everything else, foreign architectures
     // included, to kPass: libseccomp's program, which still decides (and kills) them.
-    const std::vector<std::pair<Label, Insn>> code = {
+    // Known i386 and x32 numbers: libseccomp's kill, or the supervisor (kForeign).
+    const Label known_foreign = foreign == ForeignAbi::Notify ? kForeign : kPass;
+    std::vector<std::pair<Label, Insn>> code = {
         {kNext, {kLoad, kArch}},
         {kNext, {kJeq, AUDIT_ARCH_X86_64, kX86_64, kNext}},
         {kNext, {kJeq, AUDIT_ARCH_I386, kI386, kPass}},
@@ -102,12 +104,13 @@ std::vector<sock_filter> unknown_number_prefix() {
         {kNext, {kJgt, n.x86_64_max, kNext, kPass}},
         {kNext, {kJge, kX32Bit, kNext, kEnosys}},           // native, above the newest
         {kNext, {kJgt, n.x32_max, kEnosys, kNext}},         // x32, above its compat calls
-        {kNext, {kJgt, n.x32_common_max, kNext, kPass}},
-        {kNext, {kJge, kX32CompatFirst, kPass, kEnosys}},   // x32, newer than the compiler
+        {kNext, {kJgt, n.x32_common_max, kNext, known_foreign}},
+        {kNext, {kJge, kX32CompatFirst, known_foreign, kEnosys}},  // x32, newer than the compiler
         {kI386, {kLoad, kNr}},
-        {kNext, {kJgt, n.i386_max, kEnosys, kPass}},
+        {kNext, {kJgt, n.i386_max, kEnosys, known_foreign}},
         {kEnosys, {BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(ENOSYS)}},
     };
+    if (foreign == ForeignAbi::Notify) code.push_back({kForeign, {BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF}});
     const std::size_t pass_at = code.size();
     auto where = [&](Label l, std::size_t from) -> std::uint8_t {
         if (l == kNext) return 0;
@@ -124,7 +127,7 @@ std::vector<sock_filter> unknown_number_prefix() {
     return out;
 }
 
-std::string unknown_number_prefix_text() {
+std::string unknown_number_prefix_text(ForeignAbi foreign) {
     const KnownSyscallNumbers& n = known_syscall_numbers();
     auto hex = [](std::uint32_t v) {
         char buf[16];
@@ -135,7 +138,8 @@ std::string unknown_number_prefix_text() {
            "#   x86_64: $syscall > " + std::to_string(n.x86_64_max) + " and < " + hex(kX32Bit) + ": action ERRNO(38);\n" +
            "#   x32: $syscall in (" + hex(n.x32_common_max) + ", " + hex(kX32CompatFirst) + ") or > " +
            hex(n.x32_max) + ": action ERRNO(38);\n" +
-           "#   i386: $syscall > " + std::to_string(n.i386_max) + ": action ERRNO(38);\n";
+           "#   i386: $syscall > " + std::to_string(n.i386_max) + ": action ERRNO(38);\n" +
+           (foreign == ForeignAbi::Notify ? "#   every other i386 and x32 call: action NOTIFY;\n" : "");
 }
 
 }  // namespace aj::policy

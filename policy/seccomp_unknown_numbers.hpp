@@ -37,10 +37,18 @@ void use_known_syscall_numbers(const KnownSyscallNumbers& numbers, std::string_v
 // The scan itself, whatever was given.
 KnownSyscallNumbers scan_known_syscall_numbers();
 
-// The prefix: falls through to the next instruction for every known number.
-std::vector<sock_filter> unknown_number_prefix();
+// What becomes of an i386 or x32 call whose number libseccomp knows.
+enum class ForeignAbi {
+    Kill,    // falls through to libseccomp's program, whose foreign-ABI action kills
+    Notify,  // SECCOMP_RET_USER_NOTIF: the supervisor refuses it and names its ABI
+};
+
+// The prefix: falls through to the next instruction for every known native number
+// (and, with ForeignAbi::Kill, every known foreign one). The native path is the same
+// instructions either way.
+std::vector<sock_filter> unknown_number_prefix(ForeignAbi foreign);
 
 // What the prefix does, as comment lines for the pseudo-code listing.
-std::string unknown_number_prefix_text();
+std::string unknown_number_prefix_text(ForeignAbi foreign);
 
 }  // namespace aj::policy

@@ -1,6 +1,9 @@
 #include "policy/syscall_names.hpp"
 
+#include <linux/audit.h>
 #include <seccomp.h>
+
+#include <cstdio>
 
 #include <cstdlib>
 #include <memory>
@@ -36,6 +39,30 @@ int resolve_syscall(std::string_view name) {
     // Negative numbers other than __NR_SCMP_ERROR are libseccomp's pseudo numbers for
     // calls that exist on other architectures only: not callable here.
     return nr >= 0 ? nr : -1;
+}
+
+AbiCall describe_call(std::uint32_t audit_arch, int nr) {
+    constexpr int kX32Bit = 0x40000000;  // __X32_SYSCALL_BIT
+    AbiCall call;
+    std::uint32_t scmp_arch = 0;
+    if (audit_arch == AUDIT_ARCH_I386) {
+        call = {"i386", "", nr};
+        scmp_arch = SCMP_ARCH_X86;
+    } else if (audit_arch == AUDIT_ARCH_X86_64 && (nr & kX32Bit)) {
+        call = {"x32", "", nr & ~kX32Bit};
+        scmp_arch = SCMP_ARCH_X32;
+    } else if (audit_arch == AUDIT_ARCH_X86_64) {
+        call = {"x86_64", "", nr};
+        scmp_arch = SCMP_ARCH_X86_64;
+    } else {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "%#x", audit_arch);
+        call = {std::string("audit arch ") + hex, "", nr};
+    }
+    std::unique_ptr<char, decltype(&std::free)> name(
+        scmp_arch ? seccomp_syscall_resolve_num_arch(scmp_arch, nr) : nullptr, &std::free);
+    call.name = name ? std::string(name.get()) : "syscall " + std::to_string(call.nr);
+    return call;
 }
 
 const std::vector<std::string>& native_syscall_names() {

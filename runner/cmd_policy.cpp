@@ -49,14 +49,15 @@ int show(const PolicyOptions& o) {
 int compile(const PolicyOptions& o) {
     const policy::Policy p = policy_for(o);
     if (!o.bpf_out.empty()) {
-        const policy::SeccompProgram prog = policy::compile_seccomp(p);
+        // The program namespaces mode loads: refusals delivered to the supervisor.
+        const policy::SeccompProgram prog = policy::compile_seccomp(p, policy::DenialDelivery::Supervisor);
         std::string_view bytes(reinterpret_cast<const char*>(prog.instructions.data()),
                                prog.instructions.size() * sizeof(sock_filter));
         sys::UniqueFd fd = sys::open_fd(o.bpf_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, "writing BPF to " + o.bpf_out, 0644);
         sys::write_all(fd.get(), bytes, "writing BPF to " + o.bpf_out);
         if (::close(fd.release()) != 0 && errno != EINTR) throw_errno("writing BPF to " + o.bpf_out);
     }
-    std::cout << policy::seccomp_pseudo_code(p);
+    std::cout << policy::seccomp_pseudo_code(p, policy::DenialDelivery::Supervisor);
     return 0;
 }
 

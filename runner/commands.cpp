@@ -14,7 +14,7 @@ struct CommandFile {
     void (*add)(CLI::App&, Action&);
 };
 
-constexpr std::array<CommandFile, 8> kCommandFiles{{
+constexpr std::array<CommandFile, 9> kCommandFiles{{
     {{"policy", ""}, register_policy_command},
     {{"run", ""}, [](CLI::App& app, Action& action) { register_run_command(app, action); }},
     {{"stage", ""}, register_stage_command},
@@ -23,6 +23,7 @@ constexpr std::array<CommandFile, 8> kCommandFiles{{
     {{"submit", ""}, register_submit_command},
     {{"status", "stop"}, register_status_command},
     {{"check", ""}, register_check_command},
+    {{"learn", ""}, register_learn_command},
 }};
 
 // A word from the command line, escaped so that a message stays one printable line.

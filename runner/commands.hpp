@@ -24,6 +24,7 @@ void register_host_command(CLI::App& app, Action& action);
 void register_submit_command(CLI::App& app, Action& action);
 void register_status_command(CLI::App& app, Action& action);   // status, stop
 void register_check_command(CLI::App& app, Action& action);    // host feature probe
+void register_learn_command(CLI::App& app, Action& action);
 
 // Registers the sub-commands on `app` and returns how many words of argv CLI11 is to
 // parse. When argv[1] names a sub-command exactly, only the file that defines it

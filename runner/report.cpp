@@ -42,6 +42,7 @@ nlohmann::json make_run_report(const helper::LaunchResult& result, const policy:
         {"host_uid", result.host.uid},
         {"host_gid", result.host.gid},
         {"enforced", result.enforced},
+        {"denials", result.denials},
         {"policy_sha256", policy::policy_sha256(policy)},
         {"argv", argv},
         {"started_at", started_at},

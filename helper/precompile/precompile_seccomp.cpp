@@ -1,6 +1,6 @@
-// Build step: compiles the default policy's seccomp program with the libseccomp this
-// build links and writes it, with that library's build id, as C++ source
-// (helper/seccomp_precompiled.hpp). Usage: aj_precompile_seccomp OUTPUT.cpp
+// Build step: compiles the default policy's supervised seccomp program (the one
+// namespaces mode loads) with the libseccomp this build links and writes it, with that
+// library's build id, as C++ source (helper/seccomp_precompiled.hpp). Usage: aj_precompile_seccomp OUTPUT.cpp
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const aj::policy::SeccompProgram program = aj::policy::compile_seccomp(aj::policy::default_policy());
+        const aj::policy::SeccompProgram program = aj::policy::compile_seccomp(aj::policy::default_policy(), aj::policy::DenialDelivery::Supervisor);
         const std::string id = aj::policy::seccomp_compiler_build_id();
         const std::string tmp = std::string(argv[1]) + ".tmp";
         {

@@ -44,14 +44,14 @@ _aurora_jail() {
     local cur prev words cword
     _init_completion || return
 
-    local commands="run check policy stage plugins unstage status stop host submit"
+    local commands="run check learn policy stage plugins unstage status stop host submit"
     local i cmd="" sub=""
     _aurora_jail_line_state_dir=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --) return 0 ;;  # after --, the sandboxed command: complete nothing of ours
             --state-dir) ((i + 1 < cword)) && _aurora_jail_line_state_dir=${words[i + 1]}; ((i++)) ;;
-            --policy | --policy-dir | --plugin | --workdir | --report | --bpf | --timeout | --workers | \
+            --policy | --policy-dir | --plugin | --workdir | --report | --bpf | --timeout | --workers | --output | \
                 --grace | --max-output | --wait-timeout) ((i++)) ;;  # and its value
             -*) ;;
             *)
@@ -78,7 +78,7 @@ _aurora_jail() {
             _filedir -d
             return 0
             ;;
-        --report | --bpf | --pidfile | --log)
+        --report | --bpf | --pidfile | --log | --output)
             _filedir
             return 0
             ;;
@@ -96,6 +96,7 @@ _aurora_jail() {
     case $cmd in
         run) opts+=" --policy --policy-dir --plugin --workdir --timeout --memory-mb --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
         check) opts+=" --json" ;;
+        learn) opts+=" --policy --policy-dir --workdir --timeout --output --" ;;
         policy)
             if [ -z "$sub" ]; then
                 COMPREPLY=($(compgen -W "validate show compile write list --help" -- "$cur"))

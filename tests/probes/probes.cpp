@@ -4,6 +4,8 @@
 // before GoogleTest's main. This way the probe is wherever the test binary is, including
 // the copy the as-nobody run makes in /tmp.
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,11 +20,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -71,6 +77,47 @@ long int80_getppid() {
 #else
     return -ENOSYS;
 #endif
+}
+
+// N threads released at once, each making one getppid: prints "ERRNO COUNT" when every
+// one was refused with the same errno, "mixed" otherwise (the denial supervisor's test).
+int threads_getppid(int n) {
+    std::atomic<bool> go{false};
+    std::vector<int> errs(static_cast<std::size_t>(n), 0);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i)
+        threads.emplace_back([&go, &errs, i] {
+            while (!go.load()) {
+            }
+            errs[static_cast<std::size_t>(i)] = ::syscall(SYS_getppid) < 0 ? errno : 0;
+        });
+    go = true;
+    for (auto& t : threads) t.join();
+    for (int e : errs)
+        if (e == 0 || e != errs.front()) {
+            std::printf("mixed\n");
+            return 0;
+        }
+    std::printf("%s %d\n", strerrorname_np(errs.front()), n);
+    return 0;
+}
+
+// A filter of the sandboxed program's own, under the sandbox's: first one with a
+// listener of its own (the kernel allows one listener per filter chain), then one that
+// refuses getppid with ENOANO; prints both results and then getppid's.
+int nested_filter() {
+    sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    sock_fprog allow_prog{1, allow};
+    report(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &allow_prog));
+    sock_filter refuse[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOANO),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog refuse_prog{4, refuse};
+    report(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &refuse_prog));
+    return report(::syscall(SYS_getppid));
 }
 
 // Takes inotify instances (or 8 KiB POSIX message queues) until the kernel refuses one,
@@ -127,6 +174,8 @@ int run_probe(const std::string& name, int argc, char** argv) {
     if ((name == "fill-inotify" || name == "fill-mqueue") && argc > 0)
         return fill_quota(name.substr(5), std::stoi(argv[0]));
     if (name == "getppid") return report(::syscall(SYS_getppid));
+    if (name == "threads-getppid" && argc > 0) return threads_getppid(std::stoi(argv[0]));
+    if (name == "nested-filter") return nested_filter();
     if (name == "int80-getppid") {
         long r = int80_getppid();
         if (r < 0) std::printf("%s\n", strerrorname_np(static_cast<int>(-r)));

@@ -17,6 +17,7 @@ namespace {
 
 using policy::Policy;
 using policy::SeccompProgram;
+constexpr auto kSupervised = policy::DenialDelivery::Supervisor;
 
 bool same_instructions(const SeccompProgram& a, const SeccompProgram& b) {
     return a.instructions.size() == b.instructions.size() &&
@@ -50,12 +51,22 @@ TEST(SeccompProgram, DefaultRulesGetTheBuiltInProgramWhichIsWhatLibseccompCompil
     ASSERT_STREQ(precompiled::kDefaultProgramCompilerId, policy::seccomp_compiler_build_id().c_str())
         << "this test binary runs with another libseccomp build than the one the build used";
     const Policy p = policy::default_policy();
-    const SeccompProgram chosen = seccomp_program_for(p);
+    const SeccompProgram chosen = seccomp_program_for(p, kSupervised);
     EXPECT_TRUE(chosen.precompiled);
-    const SeccompProgram fresh = policy::compile_seccomp(p);
+    const SeccompProgram fresh = policy::compile_seccomp(p, kSupervised);
     EXPECT_FALSE(fresh.precompiled);
     EXPECT_TRUE(same_instructions(chosen, fresh));
     EXPECT_GT(chosen.instructions.size(), 50u);
+}
+
+// The built-in program is namespaces mode's (supervised); rlimit-only mode's kernel-
+// answered one is compiled, and differs only in the answers.
+TEST(SeccompProgram, KernelAnsweredDefaultIsCompiledAndHasNoListener) {
+    const Policy p = policy::default_policy();
+    const SeccompProgram kernel = seccomp_program_for(p, policy::DenialDelivery::Kernel);
+    EXPECT_FALSE(kernel.precompiled);
+    EXPECT_FALSE(policy::needs_listener(kernel));
+    EXPECT_TRUE(policy::needs_listener(seccomp_program_for(p, kSupervised)));
 }
 
 TEST(SeccompProgram, SettingsOutsideTheSyscallRulesKeepTheBuiltInProgram) {
@@ -64,9 +75,9 @@ TEST(SeccompProgram, SettingsOutsideTheSyscallRulesKeepTheBuiltInProgram) {
         R"({"allowed_paths": ["/usr", "/etc"], "max_memory_mb": null, "max_cpu_sec": null, "max_pids": null,
             "network": "host", "hostname": "elsewhere"})",
         "test policy");
-    const SeccompProgram chosen = seccomp_program_for(p);
+    const SeccompProgram chosen = seccomp_program_for(p, kSupervised);
     EXPECT_TRUE(chosen.precompiled);
-    EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p)));
+    EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p, kSupervised)));
 }
 
 TEST(SeccompProgram, AnyChangeToTheSyscallRulesCompilesAfresh) {
@@ -84,10 +95,10 @@ TEST(SeccompProgram, AnyChangeToTheSyscallRulesCompilesAfresh) {
         } catch (const std::exception& e) {
             FAIL() << "test policy refused: " << e.what();
         }
-        const SeccompProgram chosen = seccomp_program_for(p);
+        const SeccompProgram chosen = seccomp_program_for(p, kSupervised);
         EXPECT_FALSE(chosen.precompiled);
-        EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p)));
-        EXPECT_FALSE(same_instructions(chosen, policy::compile_seccomp(policy::default_policy())));
+        EXPECT_TRUE(same_instructions(chosen, policy::compile_seccomp(p, kSupervised)));
+        EXPECT_FALSE(same_instructions(chosen, policy::compile_seccomp(policy::default_policy(), kSupervised)));
     }
 }
 
