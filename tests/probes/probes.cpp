@@ -163,6 +163,13 @@ int run_probe(const std::string& name, int argc, char** argv) {
     if (name == "chmod" && argc > 0) return report(::chmod(argv[0], 0600));
     if (name == "utime" && argc > 0) return report(::utimensat(AT_FDCWD, argv[0], nullptr, 0));
     if (name == "setxattr" && argc > 0) return report(::setxattr(argv[0], "user.aj", "x", 1, 0));
+    // FILE MODE MIB: the raw fallocate(2) call (no C library fallback), MODE as a number.
+    if (name == "fallocate" && argc > 2) {
+        int fd = ::open(argv[0], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return report(-1);
+        ::signal(SIGXFSZ, SIG_IGN);  // past RLIMIT_FSIZE: EFBIG rather than death
+        return report(::syscall(SYS_fallocate, fd, std::stoi(argv[1]), 0L, std::stol(argv[2]) << 20));
+    }
     std::printf("unknown probe %s\n", name.c_str());
     return 2;
 }
