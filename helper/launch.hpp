@@ -72,6 +72,9 @@ struct LaunchRequest {
     // Refuse (exit 125, before anything runs) a limit no cgroup can hold as a total, as
     // the policy's allow_fallback: false does (run --require-isolation).
     bool require_isolation = false;
+    // The caller's stdout and stderr are files kept for the sandbox (a --detach run's
+    // logs): what is written to them counts against the disk budget (disk_budget.hpp).
+    bool output_in_disk_budget = false;
 };
 
 struct LaunchResult {
