@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -108,13 +109,16 @@ DiskWalk walk_trees(const std::vector<std::string>& roots) {
 }
 
 DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev_t>& devices,
-                              const std::set<std::pair<dev_t, ino_t>>& seen) {
+                              const std::set<std::pair<dev_t, ino_t>>& seen, std::vector<pid_t>* hidden) {
     DiskUsage out;
     std::set<std::pair<dev_t, ino_t>> counted;
     for (pid_t pid : pids) {
         const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
         std::unique_ptr<DIR, int (*)(DIR*)> fds(::opendir(dir.c_str()), ::closedir);
-        if (!fds) continue;  // gone
+        if (!fds) {
+            if ((errno == EACCES || errno == EPERM) && hidden) hidden->push_back(pid);
+            continue;  // else gone
+        }
         while (const dirent* e = ::readdir(fds.get())) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
             struct stat st{};
@@ -137,10 +141,7 @@ std::vector<std::string> writable_host_trees(const LaunchRequest& request) {
         if (r.mode == policy::PathMode::ReadWrite) out.push_back(r.path);
     for (const auto& b : request.extra_binds)
         if (b.mode == policy::PathMode::ReadWrite) out.push_back(b.host);
-    for (const auto& o : request.overlays) {
-        out.push_back(o.upper);
-        out.push_back(o.work);
-    }
+    for (const auto& o : request.overlays) out.push_back(o.upper);
     return out;
 }
 
@@ -168,7 +169,8 @@ bool DiskBudget::poll(const std::vector<pid_t>& pids) {
     const auto begun = Clock::now();
     if (begun < next_walk_) return false;
     DiskWalk walk = walk_trees(roots_);
-    const DiskUsage unlinked = unlinked_open_files(pids, walk.devices, walk.seen);
+    std::vector<pid_t> hidden;
+    const DiskUsage unlinked = unlinked_open_files(pids, walk.devices, walk.seen, &hidden);
     const auto took = Clock::now() - begun;
     ++walks_;
     if (took > slowest_walk_) slowest_walk_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took);
@@ -184,6 +186,11 @@ bool DiskBudget::poll(const std::vector<pid_t>& pids) {
     for (const auto& dir : walk.unreadable) {
         if (unreadable_at_start_.contains(dir)) continue;
         if (unmeasurable_.empty()) unmeasurable_ = dir;
+        over = true;
+    }
+    for (pid_t pid : hidden) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) continue;  // ended meanwhile
+        if (unmeasurable_.empty()) unmeasurable_ = "the open files of process " + std::to_string(pid);
         over = true;
     }
     if (over) exceeded_ = true;
@@ -249,7 +256,8 @@ void DiskBudget::finish(EnforcementRecord& enforced) const {
     if (files_) limits += (limits.empty() ? "" : ", ") + std::string("max_files ") + std::to_string(files_);
     std::string why = "added " + std::to_string(peak_bytes_.load() / kMiB) + " MiB and " +
                       std::to_string(peak_inodes_.load()) + " files";
-    if (!unmeasurable_.empty()) why = unmeasurable_ + " was made unreadable, so what it holds cannot be measured";
+    if (!unmeasurable_.empty())
+        why = unmeasurable_ + " became unreadable to the runner, so what it holds cannot be measured";
     std::fprintf(stderr, "aurora-jail: the sandbox passed its disk budget (%s: %s) and was killed\n", limits.c_str(),
                  why.c_str());
 }

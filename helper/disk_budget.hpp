@@ -18,6 +18,7 @@
 // - A directory the walk cannot open that it could open before the run (the sandbox made
 //   it unreadable to hide what is below) counts as over budget: unmeasurable is not free.
 //   Directories unreadable already at the start are skipped and named in the report.
+//   Likewise a sandbox process whose open files the runner may not list.
 // - fallocate(FALLOC_FL_KEEP_SIZE) is refused by seccomp in every mode
 //   (policy/fallocate_rules.hpp), so a file's size bounds what it allocates
 //   (max_file_size_mb, RLIMIT_FSIZE).
@@ -58,11 +59,15 @@ DiskWalk walk_trees(const std::vector<std::string>& roots);
 
 // Regular files on `devices` that `pids` hold open and that have no name any more
 // (st_nlink 0), not already in `seen`: what a sandbox writes after unlinking a file.
+// A live process whose descriptors the runner may not list (one that made itself not
+// dumpable, in rlimit-only mode for an ordinary caller) goes into `hidden`.
 DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev_t>& devices,
-                              const std::set<std::pair<dev_t, ino_t>>& seen);
+                              const std::set<std::pair<dev_t, ino_t>>& seen, std::vector<pid_t>* hidden = nullptr);
 
 // The host paths a launch lets the sandbox write: the workdir, the policy's rw paths,
-// rw extra binds, and each overlay's upper and work directories.
+// rw extra binds, and each overlay's upper directory. Not an overlay's work directory:
+// only overlayfs writes there (copy-ups in passing, renamed into the upper directory at
+// once), and it makes its work/ mode 000, which an unprivileged walk could not enter.
 std::vector<std::string> writable_host_trees(const LaunchRequest& request);
 
 class DiskBudget {

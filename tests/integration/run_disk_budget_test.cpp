@@ -132,7 +132,7 @@ TEST_P(DiskBudget, ADirectoryMadeUnreadableEndsTheRun) {
                           "mkdir d && chmod 000 d && sleep 5; exit 0"});
     std::filesystem::permissions(work + "/d", std::filesystem::perms::owner_all);
     EXPECT_EQ(r.exit_code, 137) << r.err;
-    EXPECT_NE(r.err.find("made unreadable"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("became unreadable"), std::string::npos) << r.err;
 }
 
 // fallocate(FALLOC_FL_KEEP_SIZE) allocates past the end without changing the size, so
