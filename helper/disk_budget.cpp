@@ -151,6 +151,27 @@ void count_output_in_budget(const LaunchRequest& request, StdioRelay& relay, Dis
     else relay.count_output(budget);
 }
 
+void DiskBudget::use_project_quota(const LaunchRequest& request) {
+    const policy::Limits& l = request.policy.limits;
+    if (!limited() || request.overlays.empty()) return;
+    if (::geteuid() != 0 || !request.host_ids) {
+        quota_note_ = "not applied: only a root caller's runs may be given a project";
+        return;
+    }
+    std::vector<std::string> own;
+    for (const auto& o : request.overlays) {
+        own.push_back(o.upper);
+        own.push_back(o.work);
+    }
+    std::string why_not;
+    std::optional<ProjectQuota> quota =
+        ProjectQuota::apply(own, request.host_ids->uid, l.disk_mb.value_or(0) * kMiB, l.files.value_or(0), why_not);
+    if (quota) quota_.emplace(std::move(*quota));
+    quota_note_ = quota_ ? "applied: project " + std::to_string(quota_->id()) + " on " + own.front() +
+                               " (the overlay /work), with accounting for the rest"
+                         : "not available: " + why_not;
+}
+
 DiskBudget::DiskBudget(const policy::Limits& limits, std::vector<std::string> roots)
     : disk_bytes_(limits.disk_mb.value_or(0) * kMiB), files_(limits.files.value_or(0)), roots_(std::move(roots)) {}
 
@@ -223,21 +244,22 @@ void DiskBudget::finish(EnforcementRecord& enforced) const {
         "sandbox writes between two walks)";
     nlohmann::json trees = roots_;
     // Said per run: the stronger mechanism, and why it did not hold this budget.
-    std::string quota = "not available: no writable tree";
-    if (!roots_.empty()) {
+    std::string quota = quota_note_;
+    if (quota.empty() && !roots_.empty()) {
         const ProjectQuotaSupport q = probe_project_quota(roots_.front());
-        quota = q.available ? "available on " + roots_.front() + "'s file system, not applied (accounting holds the budget)"
+        quota = q.available ? "available on " + roots_.front() + "'s file system; not applied: not a tree of the run's own"
                             : "not available: " + q.reason;
     }
+    const bool quota_hit = quota_ && quota_->hit();
     nlohmann::json skipped(unreadable_at_start_);
     const auto fill = [&](const char* name, std::uint64_t limit, std::uint64_t value, std::uint64_t peak,
                           bool output_counts) {
         if (!limit) return;
         LimitRecord& r = enforced.limits[name];
         r.value = value;
-        r.backend = "accounting";
+        r.backend = quota_ ? "project quota+accounting" : "accounting";
         r.scope = scope;
-        r.hit = exceeded_.load() || (output_counts && output_cut_.load());
+        r.hit = exceeded_.load() || quota_hit || (output_counts && output_cut_.load());
         r.details = {{"peak_added", peak}, {"trees", trees}, {"walks", walks_},
                      {"slowest_walk_ms", std::chrono::duration<double, std::milli>(slowest_walk_).count()},
                      {"project_quota", quota}};

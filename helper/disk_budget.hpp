@@ -28,12 +28,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "helper/project_quota.hpp"
 #include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
 
@@ -96,6 +98,11 @@ public:
     void count_open_files(std::vector<int> fds) {
         if (limited()) fds_ = std::move(fds);
     }
+    // A root caller's plugin run on a file system with project quotas: its overlay upper
+    // and work directories get a project of their own with the budget as limits
+    // (helper/project_quota.hpp), lifted when this budget goes. Else the reason why not
+    // goes into the report.
+    void use_project_quota(const LaunchRequest& request);
     // The log writer reached output_allowance(): true the first time (say so once).
     bool note_output_cut() { return !output_cut_.exchange(true); }
     // A forked watch found the budget passed (its verdict byte).
@@ -111,6 +118,8 @@ private:
     std::vector<std::string> roots_;
     std::vector<int> fds_;
     bool output_counted_ = false;
+    std::optional<ProjectQuota> quota_;
+    std::string quota_note_;
     std::uint64_t fds_baseline_ = 0;
     DiskUsage baseline_;
     std::set<std::string> unreadable_at_start_;

@@ -163,3 +163,33 @@ TEST(ProjectQuota, ProbeAnswersForThisHostsFileSystem) {
 
 }  // namespace
 }  // namespace aj::helper
+
+namespace aj::helper {
+namespace {
+
+TEST(ProjectQuota, LimitsAreWhatTheProjectHoldsPlusTheBudget) {
+    if_dqblk current{};
+    current.dqb_curspace = 10 * 1024 + 1;  // 11 quota blocks (KiB), rounded up
+    current.dqb_curinodes = 7;
+    const if_dqblk l = project_limits_for(current, 2 * 1024 * 1024, 100);
+    EXPECT_EQ(l.dqb_valid, static_cast<__u32>(QIF_LIMITS));
+    EXPECT_EQ(l.dqb_bhardlimit, 11u + 2048u);
+    EXPECT_EQ(l.dqb_ihardlimit, 107u);
+    // No budget: no limit (0), not a limit of what is there.
+    const if_dqblk none = project_limits_for(current, 0, 0);
+    EXPECT_EQ(none.dqb_bhardlimit, 0u);
+    EXPECT_EQ(none.dqb_ihardlimit, 0u);
+}
+
+TEST(ProjectQuota, ApplyOnAFileSystemWithoutThemSaysWhyAndChangesNothing) {
+    test::TempDir tmp;
+    if (probe_project_quota(tmp.path()).available) GTEST_SKIP() << "this file system has project quotas";
+    std::string why;
+    EXPECT_FALSE(ProjectQuota::apply({tmp.path()}, 4000000, kMiB, 10, why));
+    EXPECT_FALSE(why.empty());
+    std::string ignored;
+    EXPECT_FALSE(ProjectQuota::apply({}, 4000000, kMiB, 10, ignored));
+}
+
+}  // namespace
+}  // namespace aj::helper
