@@ -72,7 +72,12 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
     }
     std::vector<pid_t> pids;
     if (account_memory_ || account_cpu_ || disk_) pids = process_tree(runner, {exclude});
-    if (disk_ && disk_->poll(pids)) over |= kDisk;
+    if (disk_) {
+        // The sandbox's PID 1 is ours (not dumpable, its descriptors closed): not measured.
+        std::vector<pid_t> measured = pids;
+        std::erase(measured, spare);
+        if (disk_->poll(measured)) over |= kDisk;
+    }
     if (account_memory_ || account_cpu_) {
         const SandboxUsage u = measure_usage(pids);
         if (u.memory_bytes > memory_peak_) memory_peak_ = u.memory_bytes;
