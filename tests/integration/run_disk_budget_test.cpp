@@ -200,20 +200,20 @@ TEST_F(PluginDiskBudget, ADetachedRunsLogCannotPassTheBudget) {
                               "head -c 67108864 /dev/zero; echo done >&2; exit 0"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string id = r.out.substr(0, r.out.find('\n'));
-    const std::string dir = env.state + "/runs/" + id;
     nlohmann::json status;
-    for (int i = 0; i < 600; ++i) {
-        ProcessResult s = env.aj({"status", id, "--json"});
+    for (int i = 0; i < 1200; ++i) {
+        ProcessResult s = env.aj({"status", "--json", id});
         status = nlohmann::json::parse(s.out, nullptr, false);
         if (status.is_object() && status.value("state", "") != "running") break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    ASSERT_TRUE(status.is_object());
     ASSERT_NE(status.value("state", ""), "running") << status.dump();
+    const std::string dir = status.value("run_dir", std::string());
     struct stat st{};
     ASSERT_EQ(::stat((dir + "/stdout.log").c_str(), &st), 0);
     EXPECT_LE(static_cast<std::uint64_t>(st.st_size), 4 * kMiB);
-    std::ifstream log(dir + "/stderr.log");
-    const std::string err((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    const std::string err = slurp(dir + "/stderr.log");
     EXPECT_NE(err.find("passed the disk budget"), std::string::npos) << err;
     EXPECT_EQ(read_json(dir + "/report.json")["enforced"]["limits"]["disk_mb"]["hit"], true);
 }
