@@ -209,7 +209,7 @@ bool DiskBudget::poll(const std::vector<pid_t>& pids) {
         if (unmeasurable_.empty()) unmeasurable_ = dir;
         over = true;
     }
-    for (pid_t pid : hidden) {
+    for (pid_t pid : unlistable_ends_run_ ? hidden : std::vector<pid_t>{}) {
         if (::kill(pid, 0) != 0 && errno == ESRCH) continue;  // ended meanwhile
         if (unmeasurable_.empty()) unmeasurable_ = "the open files of process " + std::to_string(pid);
         over = true;

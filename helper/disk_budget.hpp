@@ -98,6 +98,12 @@ public:
     void count_open_files(std::vector<int> fds) {
         if (limited()) fds_ = std::move(fds);
     }
+    // Whether a sandbox process whose open files the runner may not list ends the run
+    // (the default). Namespaces mode turns it off: there only PID 1's fork before it
+    // execs the command is unlistable (it shares PID 1's non-dumpable memory, owned by
+    // the host's user namespace); a sandbox process's memory belongs to the sandbox's
+    // user namespace, whose owner, the runner, may always list it.
+    void unlistable_processes_end_run(bool yes) { unlistable_ends_run_ = yes; }
     // A root caller's plugin run on a file system with project quotas: its overlay upper
     // and work directories get a project of their own with the budget as limits
     // (helper/project_quota.hpp), lifted when this budget goes. Else the reason why not
@@ -118,6 +124,7 @@ private:
     std::vector<std::string> roots_;
     std::vector<int> fds_;
     bool output_counted_ = false;
+    bool unlistable_ends_run_ = true;
     std::optional<ProjectQuota> quota_;
     std::string quota_note_;
     std::uint64_t fds_baseline_ = 0;
