@@ -224,8 +224,16 @@ std::uint64_t DiskBudget::output_allowance() const {
     return used >= disk_bytes_ ? 0 : disk_bytes_ - used;
 }
 
-void DiskBudget::finish(EnforcementRecord& enforced) const {
+void DiskBudget::finish(EnforcementRecord& enforced) {
     if (!limited()) return;
+    if (active()) {
+        const bool killed = exceeded_;
+        next_walk_ = {};
+        if (poll({}) && !killed) {
+            exceeded_ = false;
+            over_at_end_ = true;
+        }
+    }
     if (!active()) {
         // Nothing of the host is writable: the budget holds trivially.
         for (const auto& [name, value] : {std::pair{"disk_mb", disk_bytes_ / kMiB}, std::pair{"files", files_}}) {
@@ -259,7 +267,7 @@ void DiskBudget::finish(EnforcementRecord& enforced) const {
         r.value = value;
         r.backend = quota_ ? "project quota+accounting" : "accounting";
         r.scope = scope;
-        r.hit = exceeded_.load() || quota_hit || (output_counts && output_cut_.load());
+        r.hit = exceeded_.load() || over_at_end_ || quota_hit || (output_counts && output_cut_.load());
         r.details = {{"peak_added", peak}, {"trees", trees}, {"walks", walks_},
                      {"slowest_walk_ms", std::chrono::duration<double, std::milli>(slowest_walk_).count()},
                      {"project_quota", quota}};
@@ -272,7 +280,7 @@ void DiskBudget::finish(EnforcementRecord& enforced) const {
         enforced.limits["disk_mb"].details["output_bytes"] = output_bytes_.load();
         enforced.limits["disk_mb"].details["output_cut"] = output_cut_.load();
     }
-    if (!exceeded_) return;
+    if (!exceeded_ && !over_at_end_) return;
     std::string limits;
     if (disk_bytes_) limits = "max_disk_mb " + std::to_string(disk_bytes_ / kMiB);
     if (files_) limits += (limits.empty() ? "" : ", ") + std::string("max_files ") + std::to_string(files_);
@@ -280,8 +288,8 @@ void DiskBudget::finish(EnforcementRecord& enforced) const {
                       std::to_string(peak_inodes_.load()) + " files";
     if (!unmeasurable_.empty())
         why = unmeasurable_ + " became unreadable to the runner, so what it holds cannot be measured";
-    std::fprintf(stderr, "aurora-jail: the sandbox passed its disk budget (%s: %s) and was killed\n", limits.c_str(),
-                 why.c_str());
+    std::fprintf(stderr, "aurora-jail: the sandbox passed its disk budget (%s: %s) %s\n", limits.c_str(), why.c_str(),
+                 exceeded_ ? "and was killed" : "before the watch could stop it (found after the run)");
 }
 
 }  // namespace aj::helper

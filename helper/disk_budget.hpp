@@ -114,9 +114,11 @@ public:
     // A forked watch found the budget passed (its verdict byte).
     void mark_exceeded() { exceeded_ = true; }
     bool exceeded() const { return exceeded_; }
-    // limits.disk_mb and limits.files: value, mechanism, scope, hit and the peaks; one
-    // stderr line when the budget ended the run.
-    void finish(EnforcementRecord& enforced) const;
+    // Once the watch has stopped: one last walk (a run shorter than the walk spacing, or
+    // one watched by a forked process, is measured too: passing the budget before the
+    // watch could stop it is still a hit), then limits.disk_mb and limits.files (value,
+    // mechanism, scope, hit, the peaks) and one stderr line when the budget was passed.
+    void finish(EnforcementRecord& enforced);
 
 private:
     std::uint64_t disk_bytes_ = 0;  // 0: max_disk_mb not set
@@ -135,6 +137,7 @@ private:
     std::atomic<std::uint64_t> peak_bytes_{0}, peak_inodes_{0};
     std::atomic<bool> exceeded_{false};
     std::atomic<bool> output_cut_{false};
+    bool over_at_end_ = false;  // passed, found only by the last walk
     std::chrono::steady_clock::time_point next_walk_{};
     std::uint64_t walks_ = 0;
     std::chrono::nanoseconds slowest_walk_{0};

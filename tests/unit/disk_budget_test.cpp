@@ -98,6 +98,20 @@ TEST(DiskBudget, GrowthPastTheLimitIsOverAndReported) {
     EXPECT_TRUE(j["limits"]["disk_mb"]["project_quota"].is_string()) << j.dump();
 }
 
+// A run that ends before the watch's next walk is measured by finish(): still a hit.
+TEST(DiskBudget, PassingTheBudgetBetweenWalksIsFoundAfterTheRun) {
+    test::TempDir tmp;
+    policy::Limits limits;
+    limits.disk_mb = 1;
+    DiskBudget budget(limits, {tmp.path()});
+    budget.start();
+    EXPECT_FALSE(budget.poll({}));
+    write_mib(tmp.path() + "/quick", 2);
+    EnforcementRecord record;
+    budget.finish(record);
+    EXPECT_EQ(to_json(record)["limits"]["disk_mb"]["hit"], true) << to_json(record).dump();
+}
+
 TEST(DiskBudget, TooManyNewFilesIsOver) {
     test::TempDir tmp;
     policy::Limits limits;
