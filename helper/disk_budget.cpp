@@ -209,11 +209,18 @@ bool DiskBudget::poll(const std::vector<pid_t>& pids) {
         if (unmeasurable_.empty()) unmeasurable_ = dir;
         over = true;
     }
-    for (pid_t pid : unlistable_ends_run_ ? hidden : std::vector<pid_t>{}) {
+    // Unlistable in two walks in a row: a process passing through a state the kernel
+    // hides for an instant is not one hiding its files (PID 1's fork shares PID 1's
+    // non-dumpable memory until it execs the command).
+    std::set<pid_t> still_hidden;
+    for (pid_t pid : hidden) {
         if (::kill(pid, 0) != 0 && errno == ESRCH) continue;  // ended meanwhile
+        still_hidden.insert(pid);
+        if (!unlistable_before_.contains(pid)) continue;
         if (unmeasurable_.empty()) unmeasurable_ = "the open files of process " + std::to_string(pid);
         over = true;
     }
+    unlistable_before_ = std::move(still_hidden);
     if (over) exceeded_ = true;
     return over;
 }

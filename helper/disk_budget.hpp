@@ -18,7 +18,8 @@
 // - A directory the walk cannot open that it could open before the run (the sandbox made
 //   it unreadable to hide what is below) counts as over budget: unmeasurable is not free.
 //   Directories unreadable already at the start are skipped and named in the report.
-//   Likewise a sandbox process whose open files the runner may not list.
+//   Likewise a sandbox process whose open files the runner may not list in two walks in
+//   a row.
 // - fallocate(FALLOC_FL_KEEP_SIZE) is refused by seccomp in every mode
 //   (policy/fallocate_rules.hpp), so a file's size bounds what it allocates
 //   (max_file_size_mb, RLIMIT_FSIZE).
@@ -62,7 +63,7 @@ DiskWalk walk_trees(const std::vector<std::string>& roots);
 // Regular files on `devices` that `pids` hold open and that have no name any more
 // (st_nlink 0), not already in `seen`: what a sandbox writes after unlinking a file.
 // A live process whose descriptors the runner may not list (one that made itself not
-// dumpable, in rlimit-only mode for an ordinary caller) goes into `hidden`.
+// dumpable, for an ordinary caller's runner in either mode) goes into `hidden`.
 DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev_t>& devices,
                               const std::set<std::pair<dev_t, ino_t>>& seen, std::vector<pid_t>* hidden = nullptr);
 
@@ -98,12 +99,6 @@ public:
     void count_open_files(std::vector<int> fds) {
         if (limited()) fds_ = std::move(fds);
     }
-    // Whether a sandbox process whose open files the runner may not list ends the run
-    // (the default). Namespaces mode turns it off: there only PID 1's fork before it
-    // execs the command is unlistable (it shares PID 1's non-dumpable memory, owned by
-    // the host's user namespace); a sandbox process's memory belongs to the sandbox's
-    // user namespace, whose owner, the runner, may always list it.
-    void unlistable_processes_end_run(bool yes) { unlistable_ends_run_ = yes; }
     // A root caller's plugin run on a file system with project quotas: its overlay upper
     // and work directories get a project of their own with the budget as limits
     // (helper/project_quota.hpp), lifted when this budget goes. Else the reason why not
@@ -126,7 +121,7 @@ private:
     std::vector<std::string> roots_;
     std::vector<int> fds_;
     bool output_counted_ = false;
-    bool unlistable_ends_run_ = true;
+    std::set<pid_t> unlistable_before_;  // unlistable in the previous walk
     std::optional<ProjectQuota> quota_;
     std::string quota_note_;
     std::uint64_t fds_baseline_ = 0;

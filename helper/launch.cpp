@@ -193,7 +193,6 @@ LaunchResult launch(const LaunchRequest& request) {
     // Before the cgroup, whose watch polls it: destroyed after that watch has stopped.
     DiskBudget disk(policy.limits, writable_host_trees(request));
     disk.use_project_quota(request);
-    disk.unlistable_processes_end_run(false);
     SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
     // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
     StdioRelay stdio(request.stdio_mode, request.stdio);

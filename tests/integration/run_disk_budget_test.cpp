@@ -124,6 +124,16 @@ TEST_P(DiskBudget, AnUnlinkedOpenFileCounts) {
     EXPECT_NE(r.err.find("disk budget"), std::string::npos) << r.err;
 }
 
+// A process the runner may not inspect (not dumpable: in rlimit-only mode an ordinary
+// caller's runner cannot list its descriptors) writing an unlinked file ends the run.
+TEST_P(DiskBudget, AProcessHidingItsOpenFilesEndsTheRun) {
+    const std::string work = writable_dir(tmp, "work");
+    const std::string policy = write_policy(tmp, {{"max_disk_mb", 8}, {"max_file_size_mb", nullptr}});
+    ProcessResult r = aj(probe_args(policy, "hidden-writes", {work + "/h", "64"}, {"--workdir", work}));
+    EXPECT_EQ(r.exit_code, 137) << r.out << r.err;
+    EXPECT_NE(r.err.find("disk budget"), std::string::npos) << r.err;
+}
+
 // Hiding what a directory holds by making it unreadable ends the run: unmeasurable is
 // not free.
 TEST_P(DiskBudget, ADirectoryMadeUnreadableEndsTheRun) {
