@@ -71,8 +71,14 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
     std::vector<pid_t> pids;
+    if (account_memory_ || account_cpu_ || disk_) pids = process_tree(runner, {exclude});
+    if (disk_) {
+        // The sandbox's PID 1 is ours (not dumpable, its descriptors closed): not measured.
+        std::vector<pid_t> measured = pids;
+        std::erase(measured, spare);
+        if (disk_->poll(measured)) over |= kDisk;
+    }
     if (account_memory_ || account_cpu_) {
-        pids = process_tree(runner, {exclude});
         const SandboxUsage u = measure_usage(pids);
         if (u.memory_bytes > memory_peak_) memory_peak_ = u.memory_bytes;
         const auto cpu_ms = static_cast<std::uint64_t>(u.cpu_sec * 1000);
@@ -94,12 +100,13 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
 void SandboxCgroup::note_exceeded(unsigned over) {
     if (over & kCpuTime) cpu_exceeded_ = true;
     if (over & kMemory) memory_exceeded_ = true;
+    if ((over & kDisk) && disk_) disk_->mark_exceeded();
 }
 
 void SandboxCgroup::watch_limits(pid_t spare) {
     const bool cgroup_cpu = cgroup_ && policy_.limits.cpu_sec &&
                             cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None;
-    if (!cgroup_cpu && !account_memory_ && !account_cpu_) return;
+    if (!cgroup_cpu && !account_memory_ && !account_cpu_ && !disk_) return;
     const pid_t runner = ::getpid();
     try {
         watch_ = std::thread([this, spare, runner] {

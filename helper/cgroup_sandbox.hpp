@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
+#include "helper/disk_budget.hpp"
 #include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
 
@@ -67,6 +68,9 @@ public:
     // process of the sandbox except `spare` (the sandbox's PID 1, which then reports the
     // kill). Where no thread can be made (a seccomp profile answering EPERM for clone3, so
     // the C library does not fall back to clone), a forked process watches instead.
+    // The disk budget (helper/disk_budget.hpp) is polled by the same watch, its kill the
+    // same; call before watch_limits(). `budget` outlives this object's watch.
+    void watch_disk(DiskBudget& budget) { disk_ = budget.active() ? &budget : nullptr; }
     void watch_limits(pid_t spare);
     // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend, a
     // "cgroup" object, an "accounting" one), prints one stderr line when the OOM killer
@@ -77,7 +81,7 @@ public:
 private:
     void stop_watch();
     // What a poll found past its limit, as bits (also the forked watch's message).
-    enum Exceeded : unsigned { kCpuTime = 1, kMemory = 2 };
+    enum Exceeded : unsigned { kCpuTime = 1, kMemory = 2, kDisk = 4 };
     // One poll of the watch: measures and, past a limit, kills every process of the
     // sandbox (below `runner`, without `exclude`) but `spare`. Returns Exceeded bits.
     unsigned poll_limits(pid_t spare, pid_t runner, pid_t exclude);
@@ -103,6 +107,7 @@ private:
     pid_t watch_pid_ = -1;          // the watch process, when it is one
     sys::UniqueFd watch_verdict_;   // its pipe: one byte once the limit was passed
     bool placed_by_clone_ = false;
+    DiskBudget* disk_ = nullptr;
 };
 
 }  // namespace aj::helper

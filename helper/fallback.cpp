@@ -14,6 +14,7 @@
 #include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
+#include "helper/disk_budget.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
@@ -308,6 +309,8 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     plan.fallback_filter = policy::compile_fallback_filter(plan.fallback_filter_inputs);
     LandlockSupport landlock = probe_landlock();
 
+    // Before the cgroup, whose watch polls it: destroyed after that watch has stopped.
+    DiskBudget disk(policy.limits, writable_host_trees(request));
     SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
     plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory(),
                               plan.identity == FallbackIdentity::Switched ? plan.switch_to.uid : ::getuid());
@@ -320,6 +323,8 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     become_subreaper();
     BlockedSignals signals(forwarded_signals());
     StdioRelay stdio(request.stdio_mode, request.stdio);
+    count_output_in_budget(request, stdio, disk);
+    disk.start();
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = make_report_channel();
     const pid_t runner = ::getpid();
@@ -340,6 +345,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     // A command that died before its release (its report says why) is collected below.
     (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
                                         "releasing the command");
+    cgroup.watch_disk(disk);
     cgroup.watch_limits(0);
 
     SandboxOutcome outcome =
@@ -360,6 +366,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     EnforcementRecord enforced;
     if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);
     cgroup.finish(enforced);
+    disk.finish(enforced);
     result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }

@@ -18,6 +18,7 @@
 #include "helper/cgroup_sandbox.hpp"
 #include "helper/channel.hpp"
 #include "helper/child_guard.hpp"
+#include "helper/disk_budget.hpp"
 #include "helper/env.hpp"
 #include "helper/exec.hpp"
 #include "helper/fds.hpp"
@@ -235,9 +236,13 @@ LaunchResult launch(const LaunchRequest& request) {
     // The cgroup exists before the clone (a v2 parent may first move us into a leaf), and
     // what it enforces is one input of the limits plan.
     const policy::Policy& policy = request.policy;
+    // Before the cgroup, whose watch polls it: destroyed after that watch has stopped.
+    DiskBudget disk(policy.limits, writable_host_trees(request));
+    disk.use_project_quota(request);
     SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
     // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
     StdioRelay stdio(request.stdio_mode, request.stdio);
+    count_output_in_budget(request, stdio, disk);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
@@ -249,6 +254,9 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // A root caller's rw binds of other owners' trees, idmapped to the sandbox's host uid.
     p.idmapped = prepare_idmapped_binds(p.mounts, p.identity);
+
+    // What the run's writable trees hold before anything of it runs.
+    disk.start();
 
     // 2. This process is the fresh single-threaded helper: clone needs that.
     drop_supplementary_groups_if_root();
@@ -305,6 +313,7 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
+    cgroup.watch_disk(disk);
     cgroup.watch_limits(child);
     NotifySupervisor denials(policy::seccomp_inputs(policy, request.delivery), stderr);
     SandboxOutcome outcome =
@@ -324,6 +333,7 @@ LaunchResult launch(const LaunchRequest& request) {
     if (request.describe_enforcement)
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
     cgroup.finish(enforced);
+    disk.finish(enforced);
     result.enforced = to_json(enforced, request.describe_enforcement);
     if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;

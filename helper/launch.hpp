@@ -79,6 +79,9 @@ struct LaunchRequest {
     // denials); `aurora-jail learn` passes DenialDelivery::Learn and its LearnSupervisor.
     policy::DenialDelivery delivery = policy::DenialDelivery::Supervisor;
     CallSupervisor* calls = nullptr;
+    // The caller's stdout and stderr are files kept for the sandbox (a --detach run's
+    // logs): what is written to them counts against the disk budget (disk_budget.hpp).
+    bool output_in_disk_budget = false;
 };
 
 struct LaunchResult {

@@ -33,6 +33,10 @@ std::vector<LimitScope> limit_scopes(const HostFeatures& host) {
     out.push_back({"max_file_size_mb", "per process", "rlimit", ""});
     if (namespaces) out.push_back({"max_tmpfs_mb", "total", "tmpfs size", "/tmp and /dev/shm together"});
     else out.push_back({"max_tmpfs_mb", "not enforced", "none", "no private /tmp in rlimit-only mode"});
+    const char* disk_note = "growth of every writable host tree (workdir, rw paths, plugin run directory, a "
+                            "detached run's logs), walked and polled; the sandbox is killed past it";
+    out.push_back({"max_disk_mb", "total", "accounting", disk_note});
+    out.push_back({"max_files", "total", "accounting", disk_note});
     out.push_back({"timeout_sec", "total", "supervisor", ""});
     return out;
 }

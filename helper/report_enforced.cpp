@@ -25,6 +25,7 @@ nlohmann::json to_json(const LimitRecord& l) {
     nlohmann::json j{{"value", l.value}, {"backend", l.backend}};
     if (l.clamped_to) j["clamped_to"] = *l.clamped_to;
     if (!l.scope.empty()) j["scope"] = l.scope;
+    if (l.hit) j["hit"] = *l.hit;
     for (const auto& [key, value] : l.details.items()) j[key] = value;
     return j;
 }

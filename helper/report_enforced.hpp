@@ -33,6 +33,7 @@ struct LimitRecord {
     // "total", "per process", "approximate" (helper/limit_scopes.hpp has the words);
     // empty: not said.
     std::string scope;
+    std::optional<bool> hit;  // whether the run passed it (said where it is known)
     nlohmann::json details = nlohmann::json::object();  // what the scope rests on, by name
 };
 

@@ -10,7 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 
 namespace aj::helper {
@@ -66,6 +68,24 @@ struct StdioRelay::Stream {
     bool use_splice = true;    // until the kernel says this pair cannot splice (EINVAL)
     bool dst_full = false;     // wait for POLLOUT on dst before moving more
     std::string pending;       // read but not yet written (read/write fallback)
+    DiskBudget* budget = nullptr;  // count_output(): the output's bytes count here
+
+    // What this move may take from the sandbox: a chunk, or what the budget still allows.
+    std::size_t allowance() const {
+        return budget ? static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, budget->output_allowance())) : kChunk;
+    }
+
+    // The budget allows no more: read and drop what the sandbox writes (it neither blocks
+    // nor learns anything), saying so once.
+    void discard() {
+        if (budget->note_output_cut())
+            std::fprintf(stderr,
+                         "aurora-jail: the sandbox's output passed the disk budget (max_disk_mb); the rest of it "
+                         "is discarded\n");
+        std::array<char, kChunk> buf;
+        ssize_t n = sys::retry_eintr([&] { return ::read(src, buf.data(), buf.size()); });
+        if (n == 0 || (n < 0 && errno != EAGAIN)) end();
+    }
 
     // Ends the stream. For the sandbox's output, closing our read end gives its writers
     // EPIPE/SIGPIPE, as the caller's own fd would have; for input, closing our write end
@@ -102,11 +122,19 @@ struct StdioRelay::Stream {
 
     // Moves one chunk; returns the number of bytes moved (0 also when none could be).
     std::size_t move() {
+        const std::size_t most = allowance();
+        if (most == 0) {
+            discard();
+            return 0;
+        }
         if (use_splice) {
             ssize_t n = sys::retry_eintr([&] {
-                return ::splice(src, nullptr, dst, nullptr, kChunk, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                return ::splice(src, nullptr, dst, nullptr, most, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
             });
-            if (n > 0) return static_cast<std::size_t>(n);
+            if (n > 0) {
+                if (budget) budget->add_output_bytes(static_cast<std::uint64_t>(n));
+                return static_cast<std::size_t>(n);
+            }
             if (n == 0) {
                 end();
                 return 0;
@@ -122,12 +150,13 @@ struct StdioRelay::Stream {
             use_splice = false;  // neither end a pipe, an O_APPEND file, a terminal...
         }
         std::array<char, kChunk> buf;
-        ssize_t n = sys::retry_eintr([&] { return ::read(src, buf.data(), buf.size()); });
+        ssize_t n = sys::retry_eintr([&] { return ::read(src, buf.data(), most); });
         if (n < 0 && errno == EAGAIN) return 0;
         if (n <= 0) {
             end();
             return 0;
         }
+        if (budget) budget->add_output_bytes(static_cast<std::uint64_t>(n));
         pending.assign(buf.data(), static_cast<std::size_t>(n));
         flush();
         return static_cast<std::size_t>(n);
@@ -279,6 +308,13 @@ void StdioRelay::on_poll(const std::vector<pollfd>& fds) {
         if (resized) sync_window_size();
     }
     for (std::size_t i = 0; i < streams_.size(); ++i) streams_[i]->on_event(fds[poll_offset_ + 1 + i].revents);
+}
+
+void StdioRelay::count_output(DiskBudget& budget) {
+    if (!budget.limited()) return;
+    budget.count_relay_output();
+    for (auto& s : streams_)
+        if (!s->is_input) s->budget = &budget;
 }
 
 void StdioRelay::finish(std::chrono::milliseconds idle_limit) {

@@ -29,6 +29,10 @@
 //   could take more is abandoned (a writer stuck in the kernel must not hang the runner).
 // - StdioMode::PassThrough (`run --pass-stdio`) gives the sandbox the caller's own fds, as
 //   older releases did: weaker (see SECURITY.md), the relay then does nothing.
+// - With count_output(budget) (a --detach run, whose output goes to log files in its run
+//   directory) every byte relayed to the caller's stdout and stderr counts against the
+//   disk budget; once it allows no more, the rest of the output is read and dropped, and
+//   one line on the runner's stderr says so.
 #pragma once
 
 #include <poll.h>
@@ -40,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "helper/disk_budget.hpp"
 #include "helper/fds.hpp"
 #include "helper/supervisor.hpp"
 #include "policy/sys.hpp"
@@ -59,6 +64,8 @@ public:
     void add_poll_fds(std::vector<pollfd>& fds);
     void on_poll(const std::vector<pollfd>& fds);
     void finish(std::chrono::milliseconds idle_limit = std::chrono::seconds(1));
+    // See the contract above; `budget` outlives this relay.
+    void count_output(DiskBudget& budget);
 
     struct Stream;  // one direction: a source fd relayed to a destination fd
 

@@ -19,6 +19,11 @@ Policy default_policy() {
     p.limits.open_files = 1024;
     p.limits.file_size_mb = 1024;
     p.limits.tmpfs_mb = 64;
+    // What a run may add to host file systems: with the watch's measured overshoot
+    // (docs/policy.md, "Disk budget") a default run stays far below a gigabyte, yet a
+    // build or a package's data fits.
+    p.limits.disk_mb = 256;
+    p.limits.files = 20000;
     p.limits.timeout_sec = 300;
     p.network = NetworkMode::None;
     p.hostname = "aurora-jail";

@@ -12,6 +12,8 @@ const std::vector<IntegerLimit>& integer_limits() {
         {"max_open_files", &Limits::open_files, 1, 1048576, "0 open files cannot even load a program"},
         {"max_file_size_mb", &Limits::file_size_mb, 0, 1u << 20, ""},
         {"max_tmpfs_mb", &Limits::tmpfs_mb, 1, 1u << 20, "tmpfs reads size 0 as unlimited"},
+        {"max_disk_mb", &Limits::disk_mb, 1, 1u << 20, "0 MiB would end a run at its first directory block"},
+        {"max_files", &Limits::files, 1, std::uint64_t{1} << 32, "0 files would end a run at its first file"},
         {"timeout_sec", &Limits::timeout_sec, 1, std::uint64_t{30} * 24 * 3600, "a timeout of 0 would stop the command at once"},
     };
     return table;

@@ -40,6 +40,10 @@ struct Limits {
     std::optional<std::uint64_t> open_files;
     std::optional<std::uint64_t> file_size_mb;
     std::optional<std::uint64_t> tmpfs_mb;      // size of the sandbox's /tmp
+    // What one run may add to host file systems through every writable place it is
+    // granted (helper/disk_budget.hpp): bytes allocated, and inodes created.
+    std::optional<std::uint64_t> disk_mb;
+    std::optional<std::uint64_t> files;
     std::optional<std::uint64_t> timeout_sec;   // wall clock
     bool operator==(const Limits&) const = default;
 };

@@ -17,6 +17,7 @@
 
 #include "policy/default_deny.hpp"
 #include "policy/error.hpp"
+#include "policy/fallocate_rules.hpp"
 #include "policy/path_calls.hpp"
 #include "policy/seccomp_unknown_numbers.hpp"
 #include "policy/setid_rules.hpp"
@@ -176,27 +177,47 @@ std::vector<Condition> setid_permitted(const SetidModeRule& r) {
     return out;
 }
 
-// Set-id modes get EPERM whatever the policy's action; the call's other verdict stays.
-// A call the policy refuses anyway (errno or kill) needs nothing more; one it lets
-// through (allowed, or only logged) keeps that verdict for the harmless modes.
-void add_setid_rules(Plan& plan, DenialDelivery delivery) {
-    const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-    for (const SetidModeRule& r : setid_mode_rules()) {
-        const int nr = resolve_syscall(r.syscall);
-        if (nr < 0) continue;  // absent on this ABI (the unknown-number prefix answers it)
-        auto it = plan.rules.find(nr);
-        if (it == plan.rules.end()) {
-            if (!permits(plan.default_action, delivery)) continue;
-            plan.rules[nr] = {Rule{eperm, setid_refused(r)}};
-            continue;
-        }
-        if (it->second.size() != 1 || !it->second.front().any_of.empty())
-            throw Error("compiling seccomp filter: " + std::string(r.syscall) +
-                        " has argument rules of its own and a set-id mode rule");
-        const std::uint32_t verdict = it->second.front().action;
-        if (!permits(verdict, delivery)) continue;
-        it->second = {Rule{eperm, setid_refused(r)}, Rule{verdict, setid_permitted(r)}};
+// A refusal by argument that holds whatever the policy's action: `refused` arguments get
+// `answer`, the call's other verdict stays. A call the policy refuses anyway (errno or
+// kill) needs nothing more; one it lets through (allowed, or only logged) keeps that
+// verdict for `permitted` (exactly the complement of `refused`).
+void add_fixed_refusal(Plan& plan, DenialDelivery delivery, std::string_view syscall, std::uint32_t answer,
+                       std::vector<Condition> refused, std::vector<Condition> permitted, const char* what) {
+    const int nr = resolve_syscall(syscall);
+    if (nr < 0) return;  // absent on this ABI (the unknown-number prefix answers it)
+    auto it = plan.rules.find(nr);
+    if (it == plan.rules.end()) {
+        if (!permits(plan.default_action, delivery)) return;
+        plan.rules[nr] = {Rule{answer, std::move(refused)}};
+        return;
     }
+    if (it->second.size() != 1 || !it->second.front().any_of.empty())
+        throw Error("compiling seccomp filter: " + std::string(syscall) + " has argument rules of its own and " + what);
+    const std::uint32_t verdict = it->second.front().action;
+    if (!permits(verdict, delivery)) return;
+    it->second = {Rule{answer, std::move(refused)}, Rule{verdict, std::move(permitted)}};
+}
+
+// Set-id modes get EPERM whatever the policy's action.
+void add_setid_rules(Plan& plan, DenialDelivery delivery) {
+    for (const SetidModeRule& r : setid_mode_rules())
+        add_fixed_refusal(plan, delivery, r.syscall, SCMP_ACT_ERRNO(EPERM), setid_refused(r), setid_permitted(r),
+                          "a set-id mode rule");
+}
+
+// fallocate modes that allocate past the end of a file without growing it get
+// EOPNOTSUPP whatever the policy's action (policy/fallocate_rules.hpp).
+void add_fallocate_rule(Plan& plan, DenialDelivery delivery) {
+    const FallocateRule& r = kFallocateRule;
+    std::vector<Condition> refused{{low32_eq(r.mode_arg, r.mask, r.value)}};
+    // The complement: any bit of the mask differing from `value`.
+    std::vector<Condition> permitted;
+    for (int b = 0; b < 32; ++b) {
+        const std::uint32_t bit = std::uint32_t{1} << b;
+        if (r.mask & bit) permitted.push_back({low32_eq(r.mode_arg, bit, (r.value & bit) ^ bit)});
+    }
+    add_fixed_refusal(plan, delivery, r.syscall, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(r.errno_value)),
+                      std::move(refused), std::move(permitted), "the fallocate mode rule");
 }
 
 // Learning: the calls that name a path are delivered wherever they would simply pass.
@@ -253,6 +274,7 @@ Plan plan_for(const SeccompInputs& p) {
     }
     if (p.delivery == DenialDelivery::Learn) deliver_path_calls(plan);
     add_setid_rules(plan, p.delivery);
+    add_fallocate_rule(plan, p.delivery);
     const int struct_open_nr = resolve_syscall(kStructOpenSyscall);
     if (struct_open_nr >= 0) plan.rules[struct_open_nr] = {Rule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     return plan;

@@ -84,6 +84,9 @@ int run(const RunOptions& o) {
     const bool want_report = o.json || !o.report_file.empty() || o.report_fd >= 0;
     request.describe_enforcement = want_report;
     request.require_isolation = o.require_isolation;
+    // A background run's stdout and stderr are its run directory's logs: host disk the
+    // sandbox fills, so they count against its disk budget.
+    request.output_in_disk_budget = o.detach;
 
     std::optional<ReportTarget> report_target;
     if (!o.report_file.empty()) report_target.emplace(o.report_file);

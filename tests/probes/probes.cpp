@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <mqueue.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -212,6 +213,27 @@ int run_probe(const std::string& name, int argc, char** argv) {
     if (name == "chmod" && argc > 0) return report(::chmod(argv[0], 0600));
     if (name == "utime" && argc > 0) return report(::utimensat(AT_FDCWD, argv[0], nullptr, 0));
     if (name == "setxattr" && argc > 0) return report(::setxattr(argv[0], "user.aj", "x", 1, 0));
+    // FILE MIB: not dumpable (so an unprivileged runner may not list its descriptors),
+    // writes MIB MiB into FILE unlinked, slowly; "ok" when nothing stopped it.
+    if (name == "hidden-writes" && argc > 1) {
+        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return report(-1);
+        int fd = ::open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || ::unlink(argv[0]) != 0) return report(-1);
+        static char chunk[1 << 20];
+        std::memset(chunk, 'x', sizeof chunk);
+        for (int i = 0; i < std::stoi(argv[1]); ++i) {
+            if (::write(fd, chunk, sizeof chunk) != static_cast<ssize_t>(sizeof chunk)) return report(-1);
+            ::usleep(20000);
+        }
+        return report(0);
+    }
+    // FILE MODE MIB: the raw fallocate(2) call (no C library fallback), MODE as a number.
+    if (name == "fallocate" && argc > 2) {
+        int fd = ::open(argv[0], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return report(-1);
+        ::signal(SIGXFSZ, SIG_IGN);  // past RLIMIT_FSIZE: EFBIG rather than death
+        return report(::syscall(SYS_fallocate, fd, std::stoi(argv[1]), 0L, std::stol(argv[2]) << 20));
+    }
     std::printf("unknown probe %s\n", name.c_str());
     return 2;
 }

@@ -63,6 +63,8 @@ TEST(PolicyParse, EmptyObjectIsTheHardenedDefault) {
     EXPECT_EQ(p.limits.open_files, 1024u);
     EXPECT_EQ(p.limits.file_size_mb, 1024u);
     EXPECT_EQ(p.limits.tmpfs_mb, 64u);
+    EXPECT_EQ(p.limits.disk_mb, 256u);  // a default run can never add a gigabyte to the host
+    EXPECT_EQ(p.limits.files, 20000u);
     EXPECT_EQ(p.limits.timeout_sec, 300u);
     EXPECT_EQ(p.limits.cpus, std::optional<double>(1.0));  // one core of bandwidth
     EXPECT_EQ(p.network, NetworkMode::None);
@@ -163,6 +165,17 @@ TEST(PolicyReject, ZeroWhereMeaningless) {
               "p.json: /max_tmpfs_mb: must be at least 1 (tmpfs reads size 0 as unlimited); use null for no limit");
     EXPECT_EQ(error_of(R"({"max_cpus": 0})"), "p.json: /max_cpus: expected a number of cores greater than 0, got 0");
     EXPECT_NE(error_of(R"({"max_pids": 0})").find("/max_pids: must be at least 1"), std::string::npos);
+    EXPECT_NE(error_of(R"({"max_disk_mb": 0})").find("/max_disk_mb: must be at least 1"), std::string::npos);
+    EXPECT_NE(error_of(R"({"max_files": 0})").find("/max_files: must be at least 1"), std::string::npos);
+}
+
+TEST(PolicyParse, DiskBudgetKeysAndNullForUnlimited) {
+    Policy p = parse_policy(R"({"max_disk_mb": 10, "max_files": 99})", "p.json");
+    EXPECT_EQ(p.limits.disk_mb, 10u);
+    EXPECT_EQ(p.limits.files, 99u);
+    p = parse_policy(R"({"max_disk_mb": null, "max_files": null})", "p.json");
+    EXPECT_FALSE(p.limits.disk_mb);
+    EXPECT_FALSE(p.limits.files);
 }
 
 TEST(PolicyReject, UnknownSyscallSuggestsNearest) {
