@@ -79,6 +79,17 @@ bool link_text_is(int dir, const std::string& name, const std::string& text) {
     return n == static_cast<ssize_t>(text.size()) && buf.compare(0, text.size(), text) == 0;
 }
 
+// A MountKind::File: created new (O_EXCL: never an existing file, never through a link)
+// in the new root's own tmpfs, which is remounted read-only at the end of the plan.
+void write_file_in_root(int root, const MountOp& op) {
+    UniqueFd parent = make_dirs(root, parent_of(op.target));
+    const std::string name = name_of(op.target);
+    UniqueFd fd(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("creating " + op.target + " in the new root");
+    sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
+    sys::check(::fchmod(fd.get(), op.mode), "setting the mode of " + op.target);
+}
+
 void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& what) {
     mount_attr attr{};
     attr.attr_set = attrs;
@@ -143,11 +154,6 @@ UniqueFd new_tmpfs(const MountOp& op) {
                           "mounting tmpfs at " + op.target);
 }
 
-bool at_or_under(const std::string& path, const std::string& dir) {
-    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                           (dir == "/" || path[dir.size()] == '/'));
-}
-
 // An empty read-only stand-in mounted over `target` (open at `fd`): a tmpfs for a
 // directory, for anything else a clone of the new root's /dev/null without device access.
 void mask(int root, int fd, const std::string& target) {
@@ -185,7 +191,7 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
         const std::string target = m.mount_point.substr(prefix.size());
         if (placed.contains(target)) continue;
         bool covered = false;
-        for (const auto& dir : masked) covered |= at_or_under(target, dir);
+        for (const auto& dir : masked) covered |= at_or_below(target, dir);
         if (covered) continue;
         // No symlink on the way: a link planted in a bound tree cannot move the mask.
         UniqueFd fd = open_in_root(root, target, O_PATH, "opening submount", RESOLVE_NO_SYMLINKS);
@@ -331,6 +337,9 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
                     throw_errno("creating symlink " + op.target + " -> " + op.source);
                 break;
             }
+            case MountKind::File:
+                write_file_in_root(root.get(), op);
+                break;
             case MountKind::RemountReadOnly: {
                 UniqueFd target = open_in_root(root.get(), op.target, O_PATH | O_DIRECTORY, "remounting read-only");
                 set_attrs(target.get(), 0, MOUNT_ATTR_RDONLY, "remounting " + op.target + " read-only (mount_setattr)");
