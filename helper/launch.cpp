@@ -157,7 +157,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
         limit_user_namespace_quotas();
-        build_root(p.mounts, captured);
+        const sys::UniqueFd scratch = build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
@@ -172,7 +172,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         pid_t command = ::fork();
         if (command < 0) throw_errno("forking the command");
         if (command == 0) command_main(p, seccomp, report.write.get());
-        run_init(command, report.write.get());
+        run_init(command, report.write.get(), scratch.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
     }
@@ -276,6 +276,11 @@ LaunchResult launch(const LaunchRequest& request) {
     if (request.describe_enforcement)
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
     cgroup.finish(enforced);
+    note_limits_hit_by_end(enforced, policy, result.signal, result.timed_out, result.timeout_sec);
+    if (outcome.summary && outcome.summary->scratch_full && policy.limits.tmpfs_mb)
+        note_limit_hit(enforced, "tmpfs_mb", std::to_string(*policy.limits.tmpfs_mb),
+                       "the scratch tmpfs (/tmp and /dev/shm together) was full when the command ended: writes there "
+                       "failed with ENOSPC");
     result.enforced = to_json(enforced, request.describe_enforcement);
     if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;

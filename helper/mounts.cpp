@@ -230,13 +230,15 @@ public:
         attach(tree.get(), target.get(), "binding scratch directory " + op.source + " at " + op.target);
     }
 
-    // Unmounts the hidden point and removes it from the (still writable) new root.
-    void detach(int root) {
-        if (!mount_) return;
-        mount_.reset();
+    // Unmounts the hidden point and removes it from the (still writable) new root; the
+    // returned descriptor on the file system's root keeps nothing reachable by path.
+    UniqueFd detach(int root) {
+        if (!mount_) return {};
+        UniqueFd kept = std::move(mount_);
         sys::check(::fchdir(root), "entering the new root to detach the scratch tmpfs");
         sys::check(::umount2(kHiddenPoint + 1, MNT_DETACH | UMOUNT_NOFOLLOW), "detaching the scratch tmpfs");
         sys::check(::unlinkat(root, kHiddenPoint + 1, AT_REMOVEDIR), "removing the scratch tmpfs's mount point");
+        return kept;
     }
 
 private:
@@ -265,7 +267,7 @@ std::size_t last_scratch_op(const MountPlan& plan) {
 
 }  // namespace
 
-void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
+UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
     if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
         throw Error("mount plan: must start with the root tmpfs");
 
@@ -296,6 +298,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
     ScratchFs scratch;
+    UniqueFd scratch_root;
     // Detached as soon as its last directory is bound, before any policy bind could
     // stack a mount on its hidden point.
     const std::size_t scratch_done = last_scratch_op(plan);
@@ -310,7 +313,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
             }
             case MountKind::ScratchDir:
                 scratch.bind_dir(root.get(), op);
-                if (i == scratch_done) scratch.detach(root.get());
+                if (i == scratch_done) scratch_root = scratch.detach(root.get());
                 break;
             case MountKind::Proc: {
                 UniqueFd target = make_dirs(root.get(), op.target);
@@ -356,6 +359,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
     sys::check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root into the new root");
     sys::check(::umount2(".", MNT_DETACH), "detaching the old root");
     sys::check(::chdir("/"), "chdir / in the new root");
+    return scratch_root;
 }
 
 }  // namespace aj::helper
