@@ -156,8 +156,12 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        limit_user_namespace_quotas();
         const sys::UniqueFd scratch = build_root(p.mounts, captured);
+        // After the root is built: every bind source captured there is an anonymous mount
+        // namespace until it is attached, charged to max_mnt_namespaces, so a quota set
+        // first failed a plan of more than a few binds with ENOSPC (open_tree). Only this
+        // trusted code has run so far; the sandbox's own /proc writes the same sysctls.
+        limit_user_namespace_quotas();
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);

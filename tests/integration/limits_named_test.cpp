@@ -70,11 +70,14 @@ TEST(LimitsNamed, CpuTimeOfOneProcess) {
     EXPECT_FALSE(report.at("timed_out").get<bool>());
     EXPECT_TRUE(report.at("enforced").at("limits").at("cpu_sec").contains("hit")) << report.dump();
     const auto& cgroup = report.at("enforced").at("cgroup");
-    if (cgroup.value("created", true)) EXPECT_TRUE(cgroup.at("cpu_time_exceeded").get<bool>()) << cgroup.dump();
-    if (report.at("signal") == SIGXCPU)
+    if (cgroup.value("created", true)) {
+        EXPECT_TRUE(cgroup.at("cpu_time_exceeded").get<bool>()) << cgroup.dump();
+    }
+    if (report.at("signal") == SIGXCPU) {
         EXPECT_NE(r.err.find("aurora-jail: limit hit: max_cpu_sec 1 (the command was killed by SIGXCPU"),
                   std::string::npos)
             << r.err;
+    }
 }
 
 TEST(LimitsNamed, WallClock) {

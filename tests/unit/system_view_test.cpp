@@ -87,8 +87,9 @@ TEST(SystemView, HostNetworkBringsTheResolverNoneWritesHosts) {
     EXPECT_EQ(std::find(none.begin(), none.end(), "/etc/resolv.conf"), none.end());
     EXPECT_EQ(std::find(none.begin(), none.end(), "/etc/hosts"), none.end());
     struct stat st {};
-    if (::lstat("/etc/resolv.conf", &st) == 0)
+    if (::lstat("/etc/resolv.conf", &st) == 0) {
         EXPECT_NE(std::find(host.begin(), host.end(), "/etc/resolv.conf"), host.end());
+    }
     policy::Policy p = policy::default_policy();
     p.network = policy::NetworkMode::Host;
     MountPlan plan = build_mount_plan(p, {}, std::nullopt);
