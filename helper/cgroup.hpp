@@ -45,6 +45,8 @@ struct CgroupStats {
     std::optional<double> cpu_sec;
     // pids.events "max": forks and clones the pids limit refused.
     std::optional<std::uint64_t> pids_refused;
+    // pids.peak: the most processes and threads at once (kernels since 6.1).
+    std::optional<std::uint64_t> pids_peak;
 };
 
 class Cgroup {

@@ -205,11 +205,17 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
                        "the sandbox's processes used that much CPU time together", /*quiet=*/true);
     }
     // A refused fork is the command's own error ("can't start new thread", EAGAIN):
-    // named here, since nothing else would name the limit.
+    // named here, since nothing else would name the limit. RLIMIT_NPROC holds the same
+    // number and often refuses first, the cgroup then counting nothing refused: its peak
+    // at the limit shows it.
     if (l.pids && stats.pids_refused && *stats.pids_refused > 0)
         note_limit_hit(enforced, "pids", std::to_string(*l.pids),
                        "cgroup pids.events max " + std::to_string(*stats.pids_refused) + ": " +
                            std::to_string(*stats.pids_refused) + " fork or thread creation refused");
+    else if (l.pids && stats.pids_peak && *stats.pids_peak >= *l.pids)
+        note_limit_hit(enforced, "pids", std::to_string(*l.pids),
+                       "cgroup pids.peak " + std::to_string(*stats.pids_peak) +
+                           ": the sandbox reached it, further forks and threads were refused");
 
     try {
         cgroup_->remove();

@@ -62,9 +62,9 @@ TEST(SystemView, VisibleEtcIsExactlyTheList) {
 TEST(SystemView, TheSandboxUserHasANameAndAHome) {
     auto r = run_aj({"run", "--", "/bin/sh", "-c",
                      "whoami; id -gn; getent passwd $(id -u) | cut -d: -f1,6; cat /etc/hostname; "
-                     "getent hosts localhost | head -n1 | cut -c1-9"});
+                     "getent hosts aurora-jail | cut -d' ' -f1"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "sandbox\nsandbox\nsandbox:/tmp\naurora-jail\n127.0.0.1\n") << r.err;
+    EXPECT_EQ(r.out, "sandbox\nsandbox\nsandbox:/tmp\naurora-jail\n127.0.1.1\n") << r.err;
 }
 
 TEST(SystemView, WrittenFilesAndViewAreReadOnly) {
