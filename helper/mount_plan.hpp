@@ -25,7 +25,7 @@ enum class MountKind {
     RemountReadOnly, // make the mount at target read-only (that mount only)
     Overlay,         // overlayfs at target: lower `source` (ro), changes in `upper`, scratch `work`
     File             // a regular file at target in the new root, holding `content` (read-only
-                     // once the root is; the system view's passwd, group, hostname, hosts)
+                     // once the root is; the system view's own files and copied small ones)
 };
 
 enum class BindAccess {

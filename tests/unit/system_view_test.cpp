@@ -11,6 +11,7 @@
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 namespace {
@@ -49,6 +50,8 @@ TEST(SystemView, DefaultPlanShowsTheListAndWritesTheSandboxFiles) {
         ASSERT_EQ(::lstat(path.c_str(), &st), 0) << path;
         if (S_ISLNK(st.st_mode)) {
             EXPECT_EQ(op->kind, MountKind::Symlink) << path;
+        } else if (S_ISREG(st.st_mode) && (st.st_mode & S_IROTH) && st.st_size <= 4 * 1024) {
+            EXPECT_EQ(op->kind, MountKind::File) << path;  // copied, not a mount
         } else {
             EXPECT_EQ(op->kind, MountKind::Bind) << path;
             EXPECT_EQ(op->access, BindAccess::ReadOnly) << path;
@@ -96,7 +99,9 @@ TEST(SystemView, HostNetworkBringsTheResolverNoneWritesHosts) {
     const MountOp* hosts = op_at(plan, "/etc/hosts");
     if (::lstat("/etc/hosts", &st) == 0) {
         ASSERT_NE(hosts, nullptr);
-        EXPECT_NE(hosts->kind, MountKind::File);  // the host's own names
+        // The host's own names, bound or copied.
+        if (hosts->kind == MountKind::File) EXPECT_EQ(hosts->content, sys::read_file("/etc/hosts"));
+        else EXPECT_EQ(hosts->kind, MountKind::Bind);
     }
 }
 
