@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "helper/system_view.hpp"
 #include "tests/support/jail.hpp"
@@ -82,6 +83,22 @@ TEST(SystemView, OffInAPolicyLeavesNoEtc) {
     EXPECT_EQ(r.out.find("passwd"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("sandbox"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("end"), std::string::npos) << r.err;
+}
+
+// Each bind source is an anonymous mount namespace until attached: with the sandbox's
+// max_mnt_namespaces quota (16) set before the root was built, a policy of more than
+// about nine binds failed with ENOSPC. The quota now comes after the root.
+TEST(SystemView, ManyBindsFitUnderTheNamespaceQuota) {
+    TempDir dir;
+    nlohmann::json paths = nlohmann::json::array();
+    for (int i = 0; i < 24; ++i) {
+        dir.write("d" + std::to_string(i) + "/f", "x");
+        paths.push_back(dir.path() + "/d" + std::to_string(i));
+    }
+    auto policy = write_policy(dir, {{"allowed_paths", paths}});
+    auto r = run_aj(sh_args(policy, "cat " + dir.path() + "/d23/f; cat /proc/sys/user/max_mnt_namespaces"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "x16\n") << r.err;  // the quota still holds once the command runs
 }
 
 }  // namespace
