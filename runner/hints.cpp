@@ -52,7 +52,7 @@ std::string find_on_host_path(const std::string& name, const std::string& path_l
         const std::string dir = path_list.substr(start, end - start);
         start = end + 1;
         if (dir.empty() || dir[0] != '/') continue;
-        const std::string candidate = joined(dir, name);
+        std::string candidate = joined(dir, name);
         if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     return "";
