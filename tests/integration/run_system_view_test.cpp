@@ -61,17 +61,19 @@ TEST(SystemView, VisibleEtcIsExactlyTheList) {
 }
 
 TEST(SystemView, TheSandboxUserHasANameAndAHome) {
-    auto r = run_aj({"run", "--", "/bin/sh", "-c",
-                     "whoami; id -gn; getent passwd $(id -u) | cut -d: -f1,6; cat /etc/hostname; "
-                     "getent hosts aurora-jail | cut -d' ' -f1"});
+    const std::string script =
+        "whoami; id -gn; getent passwd $(id -u) | cut -d: -f1,6; cat /etc/hostname; "
+        "getent hosts aurora-jail | cut -d' ' -f1";
+    auto r = run_aj({"run", "--", "/bin/sh", "-c", script});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "sandbox\nsandbox\nsandbox:/tmp\naurora-jail\n127.0.1.1\n") << r.err;
 }
 
 TEST(SystemView, WrittenFilesAndViewAreReadOnly) {
-    auto r = run_aj({"run", "--", "/bin/sh", "-c",
-                     "for f in /etc/passwd /etc/hostname /etc/ld.so.cache /etc/newfile; do "
-                     "(echo x >> $f) 2>/dev/null && echo WROTE $f; done; echo done"});
+    const std::string script =
+        "for f in /etc/passwd /etc/hostname /etc/ld.so.cache /etc/newfile; do "
+        "(echo x >> $f) 2>/dev/null && echo WROTE $f; done; echo done";
+    auto r = run_aj({"run", "--", "/bin/sh", "-c", script});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "done\n");
 }
