@@ -311,6 +311,12 @@ CgroupStats Cgroup::stats() const {
         if (auto events = cgroupfs::read_control(n->fd.get(), n->dir, v2 ? "memory.events" : "memory.oom_control"))
             s.oom_kills = cgroupfs::keyed_value(*events, "oom_kill");
     }
+    if (const Node* n = node_with("pids")) {
+        if (auto events = cgroupfs::read_control(n->fd.get(), n->dir, "pids.events"))
+            s.pids_refused = cgroupfs::keyed_value(*events, "max");
+        if (auto peak = cgroupfs::read_control(n->fd.get(), n->dir, "pids.peak"))
+            s.pids_peak = std::strtoull(peak->c_str(), nullptr, 10);
+    }
     return s;
 }
 

@@ -43,6 +43,10 @@ struct CgroupStats {
     std::optional<std::uint64_t> memory_peak_bytes;
     std::optional<std::uint64_t> oom_kills;
     std::optional<double> cpu_sec;
+    // pids.events "max": forks and clones the pids limit refused.
+    std::optional<std::uint64_t> pids_refused;
+    // pids.peak: the most processes and threads at once (kernels since 6.1).
+    std::optional<std::uint64_t> pids_peak;
 };
 
 class Cgroup {

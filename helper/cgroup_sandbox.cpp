@@ -198,12 +198,31 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     record.cpu_sec = stats.cpu_sec;
     record.cpu_time_exceeded = cpu_exceeded_.load();
     record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
-    if (oom)
+    if (oom) {
         std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
                      static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
-    if (cpu_exceeded_ && !account_cpu_)  // else report_accounting() said it
-        std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
-                     static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));
+        note_limit_hit(enforced, "memory_mb", std::to_string(l.memory_mb.value_or(0)),
+                       "cgroup memory oom_kill " + std::to_string(*stats.oom_kills), /*quiet=*/true);
+    }
+    if (cpu_exceeded_) {
+        if (!account_cpu_)  // else report_accounting() said it
+            std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
+                         static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));
+        note_limit_hit(enforced, "cpu_sec", std::to_string(l.cpu_sec.value_or(0)),
+                       "the sandbox's processes used that much CPU time together", /*quiet=*/true);
+    }
+    // A refused fork is the command's own error ("can't start new thread", EAGAIN):
+    // named here, since nothing else would name the limit. RLIMIT_NPROC holds the same
+    // number and often refuses first, the cgroup then counting nothing refused: its peak
+    // at the limit shows it.
+    if (l.pids && stats.pids_refused && *stats.pids_refused > 0)
+        note_limit_hit(enforced, "pids", std::to_string(*l.pids),
+                       "cgroup pids.events max " + std::to_string(*stats.pids_refused) + ": " +
+                           std::to_string(*stats.pids_refused) + " fork or thread creation refused");
+    else if (l.pids && stats.pids_peak && *stats.pids_peak >= *l.pids)
+        note_limit_hit(enforced, "pids", std::to_string(*l.pids),
+                       "cgroup pids.peak " + std::to_string(*stats.pids_peak) +
+                           ": the sandbox reached it, further forks and threads were refused");
 
     try {
         cgroup_->remove();

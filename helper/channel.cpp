@@ -87,14 +87,15 @@ std::size_t receive_report(int channel, std::string& buffer, std::vector<sys::Un
 
 std::string encode_summary(const InitSummary& s) {
     auto usec = [](const timeval& tv) { return std::to_string(static_cast<long long>(tv.tv_sec) * 1000000 + tv.tv_usec); };
-    return usec(s.usage.ru_utime) + " " + usec(s.usage.ru_stime) + " " + (s.last_one ? "1" : "0");
+    return usec(s.usage.ru_utime) + " " + usec(s.usage.ru_stime) + " " + (s.last_one ? "1" : "0") + " " +
+           (s.scratch_full ? "1" : "0");
 }
 
 std::optional<InitSummary> decode_summary(const std::string& text) {
-    // Exactly three space-separated decimal fields, nothing else: "USER SYS LAST".
-    long long field[3] = {-1, -1, -1};
+    // Exactly four space-separated decimal fields, nothing else: "USER SYS LAST FULL".
+    long long field[4] = {-1, -1, -1, -1};
     const char* p = text.c_str();
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         if (i > 0 && *p++ != ' ') return std::nullopt;
         if (*p < '0' || *p > '9') return std::nullopt;  // no sign, no blank, no empty field
         char* end = nullptr;
@@ -105,10 +106,12 @@ std::optional<InitSummary> decode_summary(const std::string& text) {
     }
     if (*p != '\0' || static_cast<std::size_t>(p - text.c_str()) != text.size()) return std::nullopt;
     if (field[2] != 0 && field[2] != 1) return std::nullopt;
+    if (field[3] != 0 && field[3] != 1) return std::nullopt;
     InitSummary s;
     s.usage.ru_utime = {static_cast<time_t>(field[0] / 1000000), static_cast<suseconds_t>(field[0] % 1000000)};
     s.usage.ru_stime = {static_cast<time_t>(field[1] / 1000000), static_cast<suseconds_t>(field[1] % 1000000)};
     s.last_one = field[2] == 1;
+    s.scratch_full = field[3] == 1;
     return s;
 }
 

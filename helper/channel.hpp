@@ -29,8 +29,10 @@ enum class MessageKind : char {
 struct InitSummary {
     rusage usage{};         // ru_utime and ru_stime only
     bool last_one = false;  // every other process was killed and reaped
+    bool scratch_full = false;  // the scratch tmpfs (max_tmpfs_mb) was all but full at the end
 };
-// "USER_USEC SYS_USEC LAST(0|1)"; decode_summary() is the reverse (nullopt for anything else).
+// "USER_USEC SYS_USEC LAST(0|1) SCRATCH_FULL(0|1)"; decode_summary() is the reverse
+// (nullopt for anything else).
 std::string encode_summary(const InitSummary& summary);
 std::optional<InitSummary> decode_summary(const std::string& text);
 

@@ -367,6 +367,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     if (request.describe_enforcement) enforced = describe(request, plan, landlock, not_enforced);
     cgroup.finish(enforced);
     disk.finish(enforced);
+    note_limits_hit_by_end(enforced, request.policy, result.signal, result.timed_out, result.timeout_sec);
     result.enforced = to_json(enforced, request.describe_enforcement);
     return result;
 }

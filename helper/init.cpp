@@ -2,10 +2,12 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <ctime>
 
@@ -57,7 +59,21 @@ bool end_everything_else() {
 
 }  // namespace
 
-void run_init(pid_t command, int report_fd) {
+namespace {
+
+// Less than this much free space left on the scratch tmpfs when the command ended: a
+// write there most likely failed with ENOSPC (max_tmpfs_mb).
+constexpr std::uint64_t kScratchFullBelowBytes = 64 * 1024;
+
+bool scratch_is_full(int scratch) {
+    struct statfs st {};
+    if (scratch < 0 || ::fstatfs(scratch, &st) != 0 || st.f_blocks == 0) return false;
+    return static_cast<std::uint64_t>(st.f_bavail) * static_cast<std::uint64_t>(st.f_bsize) < kScratchFullBelowBytes;
+}
+
+}  // namespace
+
+void run_init(pid_t command, int report_fd, int scratch) {
     release_stdio();
     sigset_t wait_set = forwarded_signals();
     sigaddset(&wait_set, SIGCHLD);
@@ -75,6 +91,7 @@ void run_init(pid_t command, int report_fd) {
             if (pid == command) {
                 InitSummary summary;
                 summary.last_one = end_everything_else();
+                summary.scratch_full = scratch_is_full(scratch);
                 ::getrusage(RUSAGE_CHILDREN, &summary.usage);
                 send_message(report_fd, MessageKind::Status, status, encode_summary(summary));
                 ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -21,6 +21,8 @@ void harden_init();
 // else is left in the pid namespace, then sends the command's wait status and the CPU
 // time of everything it reaped over `report_fd` and exits. Once that message is sent,
 // no process of the sandbox but PID 1 itself exists any more.
-[[noreturn]] void run_init(pid_t command, int report_fd);
+// `scratch` (O_PATH on the scratch tmpfs, may be invalid) is measured once the command
+// has ended: InitSummary::scratch_full.
+[[noreturn]] void run_init(pid_t command, int report_fd, int scratch = -1);
 
 }  // namespace aj::helper

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "helper/system_view.hpp"
 #include "policy/sys.hpp"
 
 namespace aj::helper {
@@ -86,6 +87,15 @@ LandlockSupport probe_landlock() {
 std::vector<LandlockRule> landlock_rules_for(const policy::Policy& policy) {
     std::vector<LandlockRule> rules;
     for (const auto& p : policy.allowed_paths) rules.push_back({p.path, p.mode});
+    // Without a mount namespace the view's host entries are readable where they are; its
+    // links need no rule (a path walk is not a Landlock access), and its synthesized
+    // files cannot exist: the host's own passwd and group stay unreadable.
+    if (policy.system_view)
+        for (const auto& path : system_view_host_paths(policy.network)) {
+            struct stat st {};
+            if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
+                rules.push_back({path, policy::PathMode::ReadOnly});
+        }
     return rules;
 }
 

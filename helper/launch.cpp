@@ -201,7 +201,7 @@ pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, in
         // the runner did not die in between (it holds the sync pipe open while it lives).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG after setresuid");
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
-        build_root(p.mounts, captured);
+        const sys::UniqueFd scratch = build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
         sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
                    "sethostname " + p.request.policy.hostname);
@@ -219,7 +219,7 @@ pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, in
         const policy::SeccompProgram seccomp = receive_second_release(sync.read.get());
         sync.read.reset();
         const pid_t command = start_command(p, seccomp, report.write.get());
-        run_init(command, report.write.get());
+        run_init(command, report.write.get(), scratch.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
     }
@@ -334,6 +334,11 @@ LaunchResult launch(const LaunchRequest& request) {
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
     cgroup.finish(enforced);
     disk.finish(enforced);
+    note_limits_hit_by_end(enforced, policy, result.signal, result.timed_out, result.timeout_sec);
+    if (outcome.summary && outcome.summary->scratch_full && policy.limits.tmpfs_mb)
+        note_limit_hit(enforced, "tmpfs_mb", std::to_string(*policy.limits.tmpfs_mb),
+                       "the scratch tmpfs (/tmp and /dev/shm together) was full when the command ended: writes there "
+                       "failed with ENOSPC");
     result.enforced = to_json(enforced, request.describe_enforcement);
     if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;

@@ -23,7 +23,9 @@ enum class MountKind {
     Bind,            // host `source` (recursively) at target
     Symlink,         // a symlink at target whose text is `source`
     RemountReadOnly, // make the mount at target read-only (that mount only)
-    Overlay          // overlayfs at target: lower `source` (ro), changes in `upper`, scratch `work`
+    Overlay,         // overlayfs at target: lower `source` (ro), changes in `upper`, scratch `work`
+    File             // a regular file at target in the new root, holding `content` (read-only
+                     // once the root is; the system view's own files and copied small ones)
 };
 
 enum class BindAccess {
@@ -38,9 +40,10 @@ struct MountOp {
     std::string source;  // Bind: absolute host path; Symlink: the link text; Overlay: lower
     std::string upper;   // Overlay: absolute host path receiving the writes
     std::string work;    // Overlay: absolute host path, overlayfs's work directory
+    std::string content; // File: its bytes
     BindAccess access = BindAccess::ReadOnly;
     std::uint64_t size_mb = 0;  // Tmpfs, ScratchDir (the shared budget): 0 means the kernel default
-    unsigned mode = 0755;       // Tmpfs: mode of its root directory; ScratchDir: of the directory
+    unsigned mode = 0755;       // Tmpfs: mode of its root directory; ScratchDir: of the directory; File: its mode
     bool operator==(const MountOp&) const = default;
 };
 
@@ -53,6 +56,9 @@ struct MountPlan {
 MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
                            const std::optional<std::string>& workdir,
                            const std::vector<OverlayMount>& overlays = {});
+
+// Whether `path` is `dir` or lies below it (both absolute and normal).
+bool at_or_below(const std::string& path, const std::string& dir);
 
 // One line per operation, e.g. "bind ro /usr <- /usr".
 std::string describe(const MountOp& op);

@@ -79,6 +79,17 @@ bool link_text_is(int dir, const std::string& name, const std::string& text) {
     return n == static_cast<ssize_t>(text.size()) && buf.compare(0, text.size(), text) == 0;
 }
 
+// A MountKind::File: created new (O_EXCL: never an existing file, never through a link)
+// in the new root's own tmpfs, which is remounted read-only at the end of the plan.
+void write_file_in_root(int root, const MountOp& op) {
+    UniqueFd parent = make_dirs(root, parent_of(op.target));
+    const std::string name = name_of(op.target);
+    UniqueFd fd(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("creating " + op.target + " in the new root");
+    sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
+    sys::check(::fchmod(fd.get(), op.mode), "setting the mode of " + op.target);
+}
+
 void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& what) {
     mount_attr attr{};
     attr.attr_set = attrs;
@@ -143,11 +154,6 @@ UniqueFd new_tmpfs(const MountOp& op) {
                           "mounting tmpfs at " + op.target);
 }
 
-bool at_or_under(const std::string& path, const std::string& dir) {
-    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                           (dir == "/" || path[dir.size()] == '/'));
-}
-
 // An empty read-only stand-in mounted over `target` (open at `fd`): a tmpfs for a
 // directory, for anything else a clone of the new root's /dev/null without device access.
 void mask(int root, int fd, const std::string& target) {
@@ -185,7 +191,7 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
         const std::string target = m.mount_point.substr(prefix.size());
         if (placed.contains(target)) continue;
         bool covered = false;
-        for (const auto& dir : masked) covered |= at_or_under(target, dir);
+        for (const auto& dir : masked) covered |= at_or_below(target, dir);
         if (covered) continue;
         // No symlink on the way: a link planted in a bound tree cannot move the mask.
         UniqueFd fd = open_in_root(root, target, O_PATH, "opening submount", RESOLVE_NO_SYMLINKS);
@@ -224,13 +230,15 @@ public:
         attach(tree.get(), target.get(), "binding scratch directory " + op.source + " at " + op.target);
     }
 
-    // Unmounts the hidden point and removes it from the (still writable) new root.
-    void detach(int root) {
-        if (!mount_) return;
-        mount_.reset();
+    // Unmounts the hidden point and removes it from the (still writable) new root; the
+    // returned descriptor on the file system's root keeps nothing reachable by path.
+    UniqueFd detach(int root) {
+        if (!mount_) return {};
+        UniqueFd kept = std::move(mount_);
         sys::check(::fchdir(root), "entering the new root to detach the scratch tmpfs");
         sys::check(::umount2(kHiddenPoint + 1, MNT_DETACH | UMOUNT_NOFOLLOW), "detaching the scratch tmpfs");
         sys::check(::unlinkat(root, kHiddenPoint + 1, AT_REMOVEDIR), "removing the scratch tmpfs's mount point");
+        return kept;
     }
 
 private:
@@ -259,7 +267,7 @@ std::size_t last_scratch_op(const MountPlan& plan) {
 
 }  // namespace
 
-void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
+UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
     if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
         throw Error("mount plan: must start with the root tmpfs");
 
@@ -290,6 +298,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
     ScratchFs scratch;
+    UniqueFd scratch_root;
     // Detached as soon as its last directory is bound, before any policy bind could
     // stack a mount on its hidden point.
     const std::size_t scratch_done = last_scratch_op(plan);
@@ -304,7 +313,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
             }
             case MountKind::ScratchDir:
                 scratch.bind_dir(root.get(), op);
-                if (i == scratch_done) scratch.detach(root.get());
+                if (i == scratch_done) scratch_root = scratch.detach(root.get());
                 break;
             case MountKind::Proc: {
                 UniqueFd target = make_dirs(root.get(), op.target);
@@ -331,6 +340,9 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
                     throw_errno("creating symlink " + op.target + " -> " + op.source);
                 break;
             }
+            case MountKind::File:
+                write_file_in_root(root.get(), op);
+                break;
             case MountKind::RemountReadOnly: {
                 UniqueFd target = open_in_root(root.get(), op.target, O_PATH | O_DIRECTORY, "remounting read-only");
                 set_attrs(target.get(), 0, MOUNT_ATTR_RDONLY, "remounting " + op.target + " read-only (mount_setattr)");
@@ -347,6 +359,7 @@ void build_root(const MountPlan& plan, const std::map<std::size_t, int>& capture
     sys::check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root into the new root");
     sys::check(::umount2(".", MNT_DETACH), "detaching the old root");
     sys::check(::chdir("/"), "chdir / in the new root");
+    return scratch_root;
 }
 
 }  // namespace aj::helper

@@ -15,7 +15,10 @@ namespace aj::helper {
 // the old root. On return the cwd is "/" of the sandbox.
 // `captured` maps a Bind op's index to a tree the runner captured already (an idmapped
 // bind, idmap.hpp): PID 1 attaches it as it is.
-void build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured = {});
+// Returns an O_PATH descriptor (close-on-exec) on the root of the scratch tmpfs (/tmp and
+// /dev/shm), invalid when the plan has none: PID 1 measures it after the command
+// (whether the max_tmpfs_mb budget ran out), wherever the sandbox bound over those paths.
+sys::UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured = {});
 
 // Captures host path op.source as a detached recursive clone with the access op.access
 // asks (nosuid, nodev, read-only), after refusing a tree that would undo the sandbox.

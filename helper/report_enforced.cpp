@@ -2,6 +2,9 @@
 
 #include <sched.h>
 
+#include <csignal>
+#include <cstdio>
+
 #include "policy/error.hpp"
 
 namespace aj::helper {
@@ -27,6 +30,7 @@ nlohmann::json to_json(const LimitRecord& l) {
     if (!l.scope.empty()) j["scope"] = l.scope;
     if (l.hit) j["hit"] = *l.hit;
     for (const auto& [key, value] : l.details.items()) j[key] = value;
+    if (!l.hit.empty()) j["hit"] = l.hit;
     return j;
 }
 
@@ -59,6 +63,32 @@ nlohmann::json to_json(const LandlockRecord& l) {
 }
 
 }  // namespace
+
+void note_limit_hit(EnforcementRecord& record, const std::string& name, const std::string& value,
+                    const std::string& evidence, bool quiet) {
+    record.limits[name].hit = evidence;
+    if (quiet) return;
+    // The policy's own key: "pids" is max_pids, "timeout_sec" is itself.
+    const std::string key = name == "timeout_sec" ? name : "max_" + name;
+    std::fprintf(stderr, "aurora-jail: limit hit: %s %s (%s)\n", key.c_str(), value.c_str(), evidence.c_str());
+}
+
+void note_limits_hit_by_end(EnforcementRecord& record, const policy::Policy& policy, std::optional<int> signal,
+                            bool timed_out, std::optional<std::uint64_t> timeout_sec) {
+    const auto& l = policy.limits;
+    if (signal == SIGXCPU && l.cpu_sec) {
+        note_limit_hit(record, "cpu_sec", std::to_string(*l.cpu_sec),
+                       "the command was killed by SIGXCPU: its own CPU time passed RLIMIT_CPU");
+        if (record.cgroup) record.cgroup->cpu_time_exceeded = true;
+    }
+    if (signal == SIGXFSZ && l.file_size_mb)
+        note_limit_hit(record, "file_size_mb", std::to_string(*l.file_size_mb),
+                       "the command was killed by SIGXFSZ: it wrote past RLIMIT_FSIZE");
+    // The runner prints its own "timed out" line.
+    if (timed_out && timeout_sec)
+        note_limit_hit(record, "timeout_sec", std::to_string(*timeout_sec), "the sandbox was killed at the wall-clock limit",
+                       /*quiet=*/true);
+}
 
 void record_planned_limits(EnforcementRecord& record, const LimitsPlan& limits) {
     for (const auto& r : limits.rlimits) {

@@ -35,6 +35,9 @@ struct LimitRecord {
     std::string scope;
     std::optional<bool> hit;  // whether the run passed it (said where it is known)
     nlohmann::json details = nlohmann::json::object();  // what the scope rests on, by name
+    // How the run reached this limit ("cgroup pids.events max 3", "SIGXCPU"); empty: it
+    // did not, as far as the run can tell.
+    std::string hit;
 };
 
 // "cgroup": whether one was made, how, and what it measured.
@@ -98,6 +101,18 @@ struct EnforcementRecord {
     // Totals held by accounting (no cgroup for them): peaks, and whether one was passed.
     std::optional<nlohmann::json> accounting;
 };
+
+// Records that the run reached limit `name` (a key of "limits": "pids", "cpu_sec"...),
+// `evidence` saying how it shows, and says so on stderr as
+// "aurora-jail: limit hit: max_pids 256 (cgroup pids.events max 3)" unless `quiet` (the
+// caller printed its own line). `value` is the policy's number.
+void note_limit_hit(EnforcementRecord& record, const std::string& name, const std::string& value,
+                    const std::string& evidence, bool quiet = false);
+
+// What the command's own end says about limits: killed by SIGXCPU (max_cpu_sec, one
+// process's RLIMIT_CPU) or SIGXFSZ (max_file_size_mb), or timed out (timeout_sec).
+void note_limits_hit_by_end(EnforcementRecord& record, const policy::Policy& policy, std::optional<int> signal,
+                            bool timed_out, std::optional<std::uint64_t> timeout_sec);
 
 // The rlimit part of "limits" plus the supervisor's timeout, from the plan.
 void record_planned_limits(EnforcementRecord& record, const LimitsPlan& limits);

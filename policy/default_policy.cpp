@@ -30,6 +30,7 @@ Policy default_policy() {
     p.env.pass = {"TERM", "LANG"};
     p.env.set = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/tmp"}};
     p.allow_fallback = true;
+    p.system_view = true;  // the read-only system part of /etc, and the sandbox's own passwd
     return p;
 }
 

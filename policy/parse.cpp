@@ -294,7 +294,7 @@ Environment Reader::environment(const json& v, const std::string& ptr, Environme
 void Reader::policy(const json& root, Policy& p) const {
     std::vector<std::string> known = {"allowed_paths", "blocked_syscalls", "allowed_syscalls",
                                       "blocked_action", "default_deny", "max_cpus", "network",
-                                      "hostname", "environment", "allow_fallback"};
+                                      "hostname", "environment", "allow_fallback", "system_view"};
     for (const auto& lim : integer_limits()) known.emplace_back(lim.key);
     if (!root.is_object()) fail("", "expected a JSON object, got " + shown(root));
     const auto& obj = object(root, "", known);
@@ -319,6 +319,7 @@ void Reader::policy(const json& root, Policy& p) const {
         else if (key == "hostname") p.hostname = hostname(v, ptr);
         else if (key == "environment") p.env = environment(v, ptr, p.env);
         else if (key == "allow_fallback") p.allow_fallback = boolean(v, ptr);
+        else if (key == "system_view") p.system_view = boolean(v, ptr);
         else {
             for (const auto& lim : integer_limits())
                 if (lim.key == key) integer_limit(lim, v, p.limits);

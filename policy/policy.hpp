@@ -68,6 +68,9 @@ struct Policy {
     NetworkMode network = NetworkMode::None;
     Environment env;
     std::string hostname = "aurora-jail";
+    // The read-only system part of /etc and the sandbox's own passwd, group, hostname and
+    // hosts (helper/system_view.hpp, docs/policy.md "system_view").
+    bool system_view = true;
     // Whether a run may degrade to rlimit-only mode when namespaces cannot be had.
     bool allow_fallback = true;
     bool operator==(const Policy&) const = default;

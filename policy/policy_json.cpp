@@ -41,6 +41,7 @@ nlohmann::json to_json(const Policy& p) {
     out["hostname"] = p.hostname;
     out["environment"] = {{"pass", p.env.pass}, {"set", p.env.set}};
     out["allow_fallback"] = p.allow_fallback;
+    out["system_view"] = p.system_view;
     return out;
 }
 

@@ -2,7 +2,9 @@
 // (which compiles the seccomp program); no command runs when any of that fails.
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -16,7 +18,9 @@
 #include "policy/policy_dirs.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/store.hpp"
+#include "runner/cli_grants.hpp"
 #include "runner/commands.hpp"
+#include "runner/hints.hpp"
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
 #include "runner/request_limits.hpp"
@@ -26,12 +30,27 @@ namespace aj::runner {
 
 namespace {
 
+// Hints on stderr after a run that failed (runner/hints.hpp): only then, and only from the
+// host's view, so a run that works pays nothing for them.
+void hint_after_failure(const helper::LaunchRequest& request, bool not_found) {
+    char cwd[PATH_MAX];
+    const char* path = std::getenv("PATH");
+    const HintContext ctx{request.policy,
+                          request.extra_binds,
+                          request.workdir,
+                          request.cwd.value_or(request.workdir.value_or("/")),
+                          ::getcwd(cwd, sizeof cwd) ? std::string(cwd) : std::string(),
+                          path ? path : ""};
+    if (ctx.caller_cwd.empty()) return;
+    print_hints(failed_run_hints(ctx, request.argv, not_found));
+}
+
 struct RunOptions {
     std::string policy;  // empty: the built-in default
     std::string policy_dir;
     std::string workdir;
     std::uint64_t timeout_sec = 0;  // 0: the policy's
-    std::uint64_t memory_mb = 0;    // 0: the policy's; else it may only be lowered
+    CliGrants grants;               // --bind, --ro-bind, --network, --memory, --cpus, --pids
     bool json = false;
     std::string report_file;
     int report_fd = -1;
@@ -65,13 +84,14 @@ int run(const RunOptions& o) {
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
     policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
-    if (o.memory_mb) tighten_memory(policy, o.memory_mb, "the run");
+    const std::vector<helper::ExtraBind> granted = apply_cli_grants(o.grants, policy);
     helper::LaunchRequest request{policy, argv};
     request.host_ids = sandbox;
     request.confirm_host_ids = [&lease] {
         if (lease) lease->confirm_unknown_to_nss();
     };
     plugin.apply(request);
+    request.extra_binds.insert(request.extra_binds.end(), granted.begin(), granted.end());
     if (!o.workdir.empty()) {
         request.workdir = normalize_workdir(o.workdir);
         // The sandbox's host ids are known here for an ordinary caller (its own) and for a
@@ -109,16 +129,24 @@ int run(const RunOptions& o) {
             lease.emplace(helper::lease_host_ids(helper::load_id_range(), helper::NssCheck::Background));
             request.host_ids = helper::sandbox_host_ids(lease);
             plugin.give_work_dir(*request.host_ids);
+        } catch (const Error& e) {
+            if (e.exit_code() != kExitNotFound && e.exit_code() != kExitNotExecutable) throw;
+            // The command could not be started: main's own line, then what may explain it.
+            std::fprintf(stderr, "aurora-jail: %s\n", e.what());
+            hint_after_failure(request, e.exit_code() == kExitNotFound);
+            return e.exit_code();
         }
     }
 
     if (want_report) {
         nlohmann::json report = make_run_report(result, policy, argv, started_at);
         plugin.annotate(report);
+        if (!o.grants.empty()) report["command_line_grants"] = describe_cli_grants(o.grants, granted);
         if (report_target) report_target->write(report);
         if (report_fd) report_fd->write(report);
         if (o.json) print_json_report(report);
     }
+    if (result.exit_code != 0 && !result.timed_out && !o.detach) hint_after_failure(request, false);
     if (result.timed_out)
         std::fprintf(stderr, "aurora-jail: timed out after %llu s; sandbox killed\n",
                      static_cast<unsigned long long>(result.timeout_sec.value_or(0)));
@@ -134,9 +162,23 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
     sub->add_option("--policy-dir", opts->policy_dir, "Where named policies are looked up first");
     sub->add_option("--workdir", opts->workdir, "Host directory bound read-write at the same path; the cwd");
     sub->add_option("--timeout", opts->timeout_sec, "Wall-clock limit in seconds (overrides the policy)");
-    sub->add_option("--memory-mb", opts->memory_mb,
+    sub->add_option("--memory,--memory-mb", opts->grants.memory_mb,
                     "Memory limit in MiB; may only lower the policy's max_memory_mb (a higher value is refused)")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+    sub->add_option("--cpus", opts->grants.cpus,
+                    "CPU bandwidth in cores; may only lower the policy's max_cpus (a higher value is refused)")
+        ->check(CLI::Range(0.01, 4096.0));
+    sub->add_option("--pids", opts->grants.pids,
+                    "Processes and threads; may only lower the policy's max_pids (a higher value is refused)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4194304}));
+    sub->add_option("--bind", opts->grants.bind,
+                    "Bind host SRC read-write at DST (default: SRC) for this run; repeatable")
+        ->type_name("SRC[:DST]")->allow_extra_args(false);
+    sub->add_option("--ro-bind", opts->grants.ro_bind,
+                    "Bind host SRC read-only at DST (default: SRC) for this run; repeatable")
+        ->type_name("SRC[:DST]")->allow_extra_args(false);
+    sub->add_option("--network", opts->grants.network, "host or none: the network for this run (overrides the policy)")
+        ->check(CLI::IsMember({"host", "none"}));
     sub->add_flag("--json", opts->json, "Print the run report as one JSON line on stdout");
     sub->add_flag("--require-isolation", opts->require_isolation,
                   "Refuse to run (exit 125) rather than fall back to rlimit-only mode when namespaces are unavailable");

@@ -20,14 +20,16 @@ bool mode_grants_write(const struct stat& st, uid_t uid, gid_t gid) {
 
 }  // namespace
 
-std::string normalize_workdir(const std::string& dir) {
+std::string absolute_normal(const std::string& path, const std::string& what) {
     std::error_code ec;
-    const std::filesystem::path abs = std::filesystem::absolute(dir, ec);
-    if (ec) throw Error("--workdir " + dir + ": " + ec.message());
+    const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+    if (ec) throw Error(what + " " + path + ": " + ec.message());
     std::string out = abs.lexically_normal().string();
     while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
 }
+
+std::string normalize_workdir(const std::string& dir) { return absolute_normal(dir, "--workdir"); }
 
 void require_writable_workdir(const std::string& dir, uid_t uid, gid_t gid) {
     struct stat st{};

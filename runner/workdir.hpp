@@ -10,6 +10,10 @@
 
 namespace aj::runner {
 
+// `path` made absolute (relative to the cwd) and lexically normal, without a trailing
+// '/'; `what` (the option) names it in an error.
+std::string absolute_normal(const std::string& path, const std::string& what);
+
 // DIR made absolute (relative to the cwd) and lexically normal, without a trailing '/'
 // ("/srv/out/" and "/srv/out" are the same directory).
 std::string normalize_workdir(const std::string& dir);

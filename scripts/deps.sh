@@ -17,6 +17,7 @@ test_pkgs=(
   util-linux iproute2 python3 python3-pytest
   qemu-system-x86 busybox-static cpio xz-utils binutils
   lintian systemd libcap2-bin man-db bash-completion
+  gcc make openssl ca-certificates perl sqlite3 mawk
 )
 bench_pkgs=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev)
 pkgs=("${build_pkgs[@]}")

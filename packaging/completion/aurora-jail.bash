@@ -74,6 +74,14 @@ _aurora_jail() {
             COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur"))
             return 0
             ;;
+        --network)
+            COMPREPLY=($(compgen -W "host none" -- "$cur"))
+            return 0
+            ;;
+        --bind | --ro-bind)
+            _filedir
+            return 0
+            ;;
         --state-dir | --workdir | --policy-dir | --queue-dir)
             _filedir -d
             return 0
@@ -82,7 +90,7 @@ _aurora_jail() {
             _filedir
             return 0
             ;;
-        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd | --memory-mb | -c)
+        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd | --memory | --memory-mb | --cpus | --pids | -c)
             return 0
             ;;
     esac
@@ -94,7 +102,7 @@ _aurora_jail() {
 
     local opts="--help"
     case $cmd in
-        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --memory-mb --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
+        run) opts+=" --policy --policy-dir --plugin --workdir --timeout --memory --memory-mb --cpus --pids --bind --ro-bind --network --json --report --report-fd --detach --rm --require-isolation --pass-stdio --state-dir --" ;;
         check) opts+=" --json" ;;
         learn) opts+=" --policy --policy-dir --workdir --timeout --output --" ;;
         policy)

@@ -22,8 +22,10 @@ TEST(RunIsolation, HostFilesNotNamedAreInvisible) {
     std::string secret = hidden.write("secret", "s3cret");
     auto policy = write_policy(allowed, {{"allowed_paths", {allowed.path()}}});
     auto r = run_aj(sh_args(policy,
-                            "for p in /etc/shadow /etc/passwd /root /home " + secret + " " + hidden.path() +
-                                "; do test -e $p && echo VISIBLE $p; done; cat " + allowed.path() +
+                            "for p in /etc/shadow /root /home " + secret + " " + hidden.path() +
+                                "; do test -e $p && echo VISIBLE $p; done; "
+                                // /etc/passwd is the sandbox's own (system view), never the host's.
+                                "grep -q '^daemon:' /etc/passwd 2>/dev/null && echo VISIBLE host passwd; cat " + allowed.path() +
                                 "/visible; echo; ls /"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out.find("VISIBLE"), std::string::npos) << r.out;

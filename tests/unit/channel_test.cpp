@@ -15,7 +15,7 @@ TEST(Channel, InitSummaryRoundTrips) {
     s.usage.ru_stime = {0, 17};
     s.last_one = true;
     std::string text = encode_summary(s);
-    EXPECT_EQ(text, "3250000 17 1");
+    EXPECT_EQ(text, "3250000 17 1 0");
     auto back = decode_summary(text);
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(back->usage.ru_utime.tv_sec, 3);
@@ -24,12 +24,16 @@ TEST(Channel, InitSummaryRoundTrips) {
     EXPECT_TRUE(back->last_one);
     s.last_one = false;
     EXPECT_FALSE(decode_summary(encode_summary(s))->last_one);
+    s.scratch_full = true;
+    EXPECT_EQ(encode_summary(s), "3250000 17 0 1");
+    EXPECT_TRUE(decode_summary(encode_summary(s))->scratch_full);
 }
 
 // "The sandbox is over" must never be read into a garbled or partial record: the runner
 // would stop waiting for a sandbox that may still run.
 TEST(Channel, MalformedSummariesAreRefused) {
-    for (const char* bad : {"", "1 2", "1 2 3", "1 2 1 4", "-1 2 1", "1 -2 0", "a b 1", "1 2 1 ", " 1 2 1x"})
+    for (const char* bad : {"", "1 2", "1 2 3", "1 2 1", "1 2 1 4", "1 2 1 0 0", "-1 2 1 0", "1 -2 0 0", "a b 1 0",
+                            "1 2 1 0 ", " 1 2 1 0x"})
         EXPECT_FALSE(decode_summary(bad).has_value()) << '"' << bad << '"';
 }
 

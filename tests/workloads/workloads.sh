@@ -1,0 +1,89 @@
+#!/bin/bash
+# Everyday programs under the built-in default policy, unchanged (issue 13): each one a
+# ctest entry, run as the caller and again as uid 65534 (--as-nobody, from root).
+# Usage: workloads.sh AURORA_JAIL_BINARY NAME [--as-nobody]
+# Exit 0 pass, 1 fail, 77 skipped (the program is not installed on this host).
+set -euo pipefail
+aj=$1; name=$2; mode=${3:-}
+
+if [ "$mode" = --as-nobody ]; then
+  if [ "$(id -u)" != 0 ]; then echo "workloads: SKIP: needs root to switch to uid 65534"; exit 77; fi
+  dir=$(mktemp -d /tmp/aj-workloads.XXXXXX)
+  trap 'rm -rf "$dir"' EXIT
+  chmod 755 "$dir"
+  cp "$aj" "$dir/aurora-jail"; cp "$0" "$dir/workloads.sh"
+  chmod 755 "$dir/aurora-jail" "$dir/workloads.sh"
+  mkdir "$dir/tmp"; chown 65534:65534 "$dir/tmp"
+  cd "$dir/tmp"
+  set +e
+  setpriv --reuid 65534 --regid 65534 --clear-groups --reset-env \
+    env TMPDIR="$dir/tmp" PATH=/usr/bin:/bin "$dir/workloads.sh" "$dir/aurora-jail" "$name"
+  exit $?
+fi
+
+need() {
+  for p in "$@"; do
+    command -v "$p" >/dev/null || { echo "workloads: SKIP: $p is not installed"; exit 77; }
+  done
+}
+work=$(mktemp -d "${TMPDIR:-/tmp}/aj-work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+chmod 777 "$work"  # a root caller's sandbox runs as its own leased host uid
+# The default policy, no --policy: the point is that these need nothing more.
+jail() { "$aj" run --workdir "$work" -- "$@"; }
+expect() {  # expect WANTED ACTUAL
+  if [ "$2" != "$1" ]; then echo "workloads: $name: expected [$1], got [$2]"; exit 1; fi
+  echo "workloads: $name: ok"
+}
+
+case $name in
+  cc_make)
+    need cc make
+    printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >"$work/hello.c"
+    printf 'hello: hello.c\n\t$(CC) -O1 -o $@ $<\n' >"$work/Makefile"
+    jail make -s -C "$work" >/dev/null
+    expect hello "$(jail "$work/hello")"
+    ;;
+  python_ssl)
+    need python3
+    out=$(jail python3 -c '
+import ssl
+c = ssl.create_default_context()
+n = c.cert_store_stats()["x509_ca"]
+assert n > 0, "no CA certificates loaded"
+print("ok" if ssl.get_default_verify_paths().cafile else "no cafile")')
+    expect ok "$out"
+    ;;
+  whoami)
+    need whoami python3
+    expect "sandbox sandbox" "$(jail /bin/sh -c 'echo $(whoami) $(python3 -c "import getpass; print(getpass.getuser())")')"
+    ;;
+  openssl_req)
+    need openssl
+    jail openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=aurora-jail-test \
+      -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+    expect "subject=CN = aurora-jail-test" "$(jail openssl x509 -in "$work/cert.pem" -noout -subject)"
+    ;;
+  alternatives_awk)
+    need awk
+    [ -L /etc/alternatives/awk ] || { echo "workloads: SKIP: awk is not an alternatives link here"; exit 77; }
+    expect two "$(echo "one two" | jail awk '{print $2}')"
+    ;;
+  perl)
+    need perl
+    expect "ok sandbox" "$(jail perl -MPOSIX -e 'print "ok ", scalar getpwuid($<), "\n"')"
+    ;;
+  git)
+    need git
+    echo data >"$work/file"
+    # One run: a root caller's every run has a host uid of its own, which could not
+    # write what the previous one created.
+    expect first "$(jail /bin/sh -c "cd '$work' && git init -q && git add file &&
+      git -c user.name=t -c user.email=t@example.org commit -q -m first && git log --format=%s")"
+    ;;
+  sqlite3)
+    need sqlite3
+    expect 42 "$(jail sqlite3 "$work/db" 'create table t(x); insert into t values (42); select x from t;')"
+    ;;
+  *) echo "workloads: unknown workload $name"; exit 2 ;;
+esac
