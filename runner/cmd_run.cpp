@@ -48,8 +48,15 @@ int run_sandbox(const RunOptions& o) {
     if (o.memory_mb) tighten_memory(policy, o.memory_mb, "the run");
     helper::LaunchRequest request{policy, argv};
     request.host_ids = sandbox;
-    request.confirm_host_ids = [&lease] {
+    // The launch's one call before the command may start (a retry after a lease known
+    // to NSS calls it again: before_command runs once).
+    bool command_released = false;
+    request.confirm_host_ids = [&lease, &o, &command_released] {
         if (lease) lease->confirm_unknown_to_nss();
+        if (o.before_command && !command_released) {
+            o.before_command();
+            command_released = true;
+        }
     };
     plugin.apply(request);
     if (!o.workdir.empty()) {

@@ -177,7 +177,7 @@ private:
     bool serve(const std::string& name) {
         RequestLayout layout = RequestLayout::Native;
         try {
-            switch (queue_.claim(name, &layout)) {
+            switch (queue_.claim(name, &layout, Queue::Sync::Later)) {
                 case Queue::Claim::Gone: return false;
                 case Queue::Claim::AlreadyAnswered:
                     log_line(name + ": duplicate of an answered request name; removed");
@@ -225,7 +225,8 @@ private:
         LaunchLimits limits;
         limits.max_stdout = limits.max_stderr = opts_.max_output;
         limits.grace = kRunGrace;
-        LaunchedRun run = launcher_.run(name, req, state_.root(), limits);
+        // The claim's sync overlaps with building the sandbox; its command waits for it.
+        LaunchedRun run = launcher_.run(name, req, state_.root(), limits, [this] { queue_.sync_claims(); });
         // "unknown plugin ID", a bad policy or a loosening request: nothing ran.
         if (run.refused) throw Error(*run.refused);
         // Killed at the deadline, that run could not remove its directory: do it now. A

@@ -36,6 +36,8 @@ constexpr std::size_t kMaxOrderBytes = kMaxRequestBytes + 8192;
 constexpr std::size_t kMaxReplyBytes = (std::size_t{1} << 20) + 4096;
 // The launcher's copy of the control socket, once everything else is closed.
 constexpr int kControlFd = 3;
+// The worker's one byte on the reply socket: the command may start.
+constexpr char kCommandRelease = 'g';
 
 // One line on the reply socket; a worker that has gone is no error of ours.
 void reply_line(int reply, const json& line) {
@@ -103,6 +105,13 @@ int serve_order(const std::string& text, UniqueFd reply) {
         if (checked->limits.memory_mb) o.memory_mb = *checked->limits.memory_mb;
         if (checked->request.argv) o.command = *checked->request.argv;
         o.report_fd = reply.get();
+        const int release_fd = reply.get();
+        o.before_command = [release_fd] {
+            char got = 0;
+            const ssize_t n = sys::retry_eintr([&] { return ::read(release_fd, &got, 1); });
+            if (n != 1 || got != kCommandRelease)
+                throw Error("the daemon did not release the command (its claim could not be made durable)");
+        };
         reply_line(reply.get(), {{"launcher", "started"}, {"timeout_sec", o.timeout_sec}});
         int rc = kExitInternal;
         try {
@@ -271,7 +280,7 @@ void Launcher::stop() {
 }
 
 LaunchedRun Launcher::run(const std::string& name, const Request& request, const std::string& state_dir,
-                          const LaunchLimits& limits) const {
+                          const LaunchLimits& limits, const std::function<void()>& before_command) const {
     int pair[2];
     sys::check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "socketpair for a run's reply");
     UniqueFd reply(pair[0]), reply_theirs(pair[1]);
@@ -290,6 +299,14 @@ LaunchedRun Launcher::run(const std::string& name, const Request& request, const
     reply_theirs.reset();
     out.write.reset();
     err.write.reset();
+    try {
+        before_command();
+    } catch (const Error&) {
+        reply.reset();  // the run process reads EOF where it waits for the release
+        throw;
+    }
+    // A run process that already ended (a refused request) has said why on the reply.
+    (void)sys::write_unless_reader_gone(reply.get(), std::string_view(&kCommandRelease, 1), "releasing the run's command");
 
     LaunchedRun run;
     ReplyState state;
@@ -322,7 +339,14 @@ LaunchedRun Launcher::run(const std::string& name, const Request& request, const
             if (!p.revents) continue;
             if (reply_open && p.fd == reply.get()) {
                 std::vector<UniqueFd> got;
-                const std::string data = recv_with_fds(reply.get(), 65536, got, "reading a run's reply");
+                std::string data;
+                try {
+                    data = recv_with_fds(reply.get(), 65536, got, "reading a run's reply");
+                } catch (const Error& e) {
+                    // A run process that ended without reading the release: after all it
+                    // wrote, the kernel says ECONNRESET once; that is its EOF.
+                    if (e.error_number() != ECONNRESET) throw;
+                }
                 if (!got.empty() && !state.pidfd) state.pidfd = std::move(got.front());
                 if (data.empty() || state.pending.size() + data.size() > kMaxReplyBytes) {
                     reply_open = false;

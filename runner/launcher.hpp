@@ -26,6 +26,9 @@
 //     {"launcher": "done", "rc": N} last: the command's exit code, or 125 with the reason
 //                                   as the last line of stderr
 //   EOF before "done" or "refused": the run process died (killed at the deadline, or a bug).
+//   The worker writes one byte back, "g", once the request's claim is durable (queue.hpp):
+//   the run process builds the sandbox meanwhile, and its command starts only after that
+//   byte (EOF instead: nothing untrusted runs, the run ends with a setup error).
 //
 // Lifetimes: the launcher dies with the daemon and each run process with the launcher
 // (PR_SET_PDEATHSIG), each sandbox with its run process (its sync pipe): a daemon killed by
@@ -35,6 +38,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -69,10 +73,12 @@ public:
     static Launcher start();
 
     // Runs one request (any worker thread may call this): output captured up to the
-    // limits, report and exit code from the reply socket. Throws aj::Error when the
-    // launcher cannot be reached (it has died).
+    // limits, report and exit code from the reply socket. `before_command` runs while the
+    // sandbox is being built (the claim's sync); the command waits for it, and never
+    // starts when it throws (rethrown here). Throws aj::Error when the launcher cannot be
+    // reached (it has died).
     LaunchedRun run(const std::string& name, const Request& request, const std::string& state_dir,
-                    const LaunchLimits& limits) const;
+                    const LaunchLimits& limits, const std::function<void()>& before_command) const;
 
     // Readable once the launcher has exited (it should not before stop()).
     int exit_fd() const { return pidfd_.get(); }

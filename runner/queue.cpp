@@ -215,7 +215,7 @@ bool Queue::has_response(const std::string& name) const {
     return false;
 }
 
-Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout) const {
+Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout, Sync sync) const {
     // Which file holds STEM: NAME.json first, else the entry named STEM itself (a
     // prototype .req file, or a file that is not a request).
     const std::string claimed_file = name + ".json";
@@ -244,10 +244,14 @@ Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout) const 
         if (errno == ENOENT || errno == EEXIST) return Claim::Gone;
         throw_errno("claiming request " + name);
     }
-    // The claim must be durable before any work, or a power loss could bring the request
-    // back after its sandbox already ran.
-    sys::check(sys::retry_eintr([&] { return ::fsync(claimed_.get()); }), "fsync claimed/");
+    // The claim must be durable before the request's command runs, or a power loss could
+    // bring the request back after its sandbox already ran.
+    if (sync == Sync::Now) sync_claims();
     return Claim::Claimed;
+}
+
+void Queue::sync_claims() const {
+    sys::check(sys::retry_eintr([&] { return ::fsync(claimed_.get()); }), "fsync claimed/");
 }
 
 std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) const {

@@ -103,7 +103,13 @@ public:
     // request of the same STEM is still in progress (it stays for a later scan).
     // AlreadyAnswered: the STEM was reused after its response was written; the duplicate
     // is removed, since one STEM gets one response.
-    Claim claim(const std::string& name, RequestLayout* layout = nullptr) const;
+    // The claim is made durable (claimed/ synced) before this returns, unless `sync` is
+    // Later: the caller then calls sync_claims() before the request's command may start
+    // (the daemon overlaps that sync with building the sandbox), or a power loss could
+    // bring the request back after it ran.
+    enum class Sync { Now, Later };
+    Claim claim(const std::string& name, RequestLayout* layout = nullptr, Sync sync = Sync::Now) const;
+    void sync_claims() const;
     // The claimed request's bytes; throws aj::Error (the reason to answer with) when it is
     // not a regular file or larger than max_bytes.
     std::string read_claimed(const std::string& name, std::size_t max_bytes = kMaxRequestBytes) const;

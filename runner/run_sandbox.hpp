@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ struct RunOptions {
     std::string run_id;  // set for a background run
     // A background run's sandbox ids, leased (root caller) before its record was written.
     std::optional<helper::HostIds> host_ids;
+    // Called once, with the sandbox built and before its command may start; throwing ends
+    // the run with nothing untrusted having run (the host daemon waits here for its claim
+    // to be durable).
+    std::function<void()> before_command = nullptr;
 };
 
 // Runs the sandbox in the foreground and returns the command's exit code (124 on timeout);
