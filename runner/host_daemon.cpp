@@ -106,6 +106,7 @@ public:
 
     void start_workers(int wake_fd) {
         wake_fd_ = wake_fd;
+        unclaimer_ = std::thread([this] { unclaimer(); });
         for (unsigned i = 0; i < opts_.workers; ++i) workers_.emplace_back([this] { worker(); });
     }
 
@@ -135,11 +136,18 @@ public:
         cv_.notify_all();
     }
 
-    // Drain: stop_claiming(), then each worker finishes the request it holds.
+    // Drain: stop_claiming(), then each worker finishes the request it holds, then the
+    // last answers are synced and unclaimed.
     void stop() {
         stop_claiming();
         for (auto& t : workers_)
             if (t.joinable()) t.join();
+        {
+            std::lock_guard lock(mu_);
+            workers_done_ = true;
+        }
+        unclaim_cv_.notify_one();
+        if (unclaimer_.joinable()) unclaimer_.join();
     }
 
     ~Host() { stop(); }  // also on an error in the main loop: never abandon a worker
@@ -147,6 +155,27 @@ public:
     Host& operator=(const Host&) = delete;
 
 private:
+    // Removes the claims of answered requests once their responses are durable: one
+    // fsync of responses/ for every answer written meanwhile, off the workers' path
+    // (queue.hpp, Unclaim::Later). Claims it could not remove stay for the next start,
+    // which counts them as answered.
+    void unclaimer() {
+        for (;;) {
+            std::vector<std::string> batch;
+            {
+                std::unique_lock lock(mu_);
+                unclaim_cv_.wait(lock, [this] { return workers_done_ || !answered_.empty(); });
+                if (answered_.empty()) return;  // the workers are done and so is this
+                batch.swap(answered_);
+            }
+            try {
+                queue_.unclaim_answered(batch);
+            } catch (const std::exception& e) {
+                log_line(std::string("unclaiming answered requests: ") + e.what());
+            }
+        }
+    }
+
     void worker() {
         for (;;) {
             std::string name;
@@ -204,13 +233,18 @@ private:
             outcome = "error: " + *error;
         }
         try {
-            if (error) queue_.answer_error(name, *error);
-            else queue_.answer_result(name, std::move(body), layout);
+            if (error) queue_.answer_error(name, *error, Queue::Unclaim::Later);
+            else queue_.answer_result(name, std::move(body), layout, Queue::Unclaim::Later);
         } catch (const std::exception& e) {
             // The claim stays in claimed/: the next start answers it as interrupted.
             log_line(name + ": cannot write response: " + e.what());
             return true;
         }
+        {
+            std::lock_guard lock(mu_);
+            answered_.push_back(name);
+        }
+        unclaim_cv_.notify_one();
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char took[32];
         std::snprintf(took, sizeof took, " (%.3fs)", secs);
@@ -271,6 +305,10 @@ private:
     std::deque<std::string> pending_;
     std::set<std::string> known_;  // pending or being served
     bool stopping_ = false;
+    std::thread unclaimer_;
+    std::condition_variable unclaim_cv_;
+    std::vector<std::string> answered_;  // answered, still claimed (unclaimer())
+    bool workers_done_ = false;
 };
 
 }  // namespace

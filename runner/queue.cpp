@@ -278,28 +278,38 @@ std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) 
     return text;
 }
 
-void Queue::answer(const std::string& name, const char* suffix, const json& body) const {
+void Queue::answer(const std::string& name, const char* suffix, const json& body, Unclaim unclaim) const {
     // Order is the exactly-once argument: the response is durable before the claim goes.
+    if (unclaim == Unclaim::Later) {
+        sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600, sys::DirSync::Later);
+        return;
+    }
     sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
     remove_tree(claimed_.get(), name + ".json");
 }
 
-void Queue::answer_result(const std::string& name, json body, RequestLayout layout) const {
+void Queue::unclaim_answered(const std::vector<std::string>& names) const {
+    if (names.empty()) return;
+    sys::check(sys::retry_eintr([&] { return ::fsync(responses_.get()); }), "fsync responses/");
+    for (const std::string& name : names) remove_tree(claimed_.get(), name + ".json");
+}
+
+void Queue::answer_result(const std::string& name, json body, RequestLayout layout, Unclaim unclaim) const {
     body["ts"] = now_ts();
     if (layout == RequestLayout::Prototype) {
         // The prototype's clients read res["result"]["rc"]; aurora-jail's extra fields
         // (timeout, truncation, report...) sit beside rc/stdout/stderr/ts.
-        answer(name, ".result.json", json{{"req", name}, {"result", std::move(body)}});
+        answer(name, ".result.json", json{{"req", name}, {"result", std::move(body)}}, unclaim);
         return;
     }
     body["request"] = name;
-    answer(name, ".result.json", body);
+    answer(name, ".result.json", body, unclaim);
 }
 
-void Queue::answer_error(const std::string& name, const std::string& reason) const {
+void Queue::answer_error(const std::string& name, const std::string& reason, Unclaim unclaim) const {
     json body{{"error", reason}, {"request", name}, {"ts", now_ts()}};
     if (ends_with(name, ".req")) body["req"] = name;  // the prototype's clients' key
-    answer(name, ".error.json", body);
+    answer(name, ".error.json", body, unclaim);
 }
 
 Queue::Recovery Queue::recover() const {
