@@ -431,7 +431,8 @@ TEST(HostQueue, SigkilledDaemonLeavesNoSandboxRunning) {
     LedgerEnv env;
     const std::string beat = env.ledger + "/beat";
     Daemon daemon(env, 1);
-    auto r = env.aj({"submit", "--plugin", "ledger", "--", "/bin/sh", "-c",
+    // Its own timeout (300 s) far beyond the wait below: only the daemon's death ends it.
+    auto r = env.aj({"submit", "--plugin", "ledger", "--timeout", "300", "--", "/bin/sh", "-c",
                      "while :; do echo . >> " + beat + "; sleep 0.05; done"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(beat) && fs::file_size(beat) > 4; }, aj::test::kSlowCeiling))
@@ -444,7 +445,7 @@ TEST(HostQueue, SigkilledDaemonLeavesNoSandboxRunning) {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         return fs::file_size(beat) == before;
     };
-    EXPECT_TRUE(aj::test::eventually(still, std::chrono::seconds(30))) << "the sandbox outlived the daemon";
+    EXPECT_TRUE(aj::test::eventually(still, std::chrono::seconds(60))) << "the sandbox outlived the daemon";
 }
 
 // The launcher dying is a bug, never silent: the daemon says so and exits non-zero (for
