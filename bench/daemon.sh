@@ -5,7 +5,9 @@
 # sets of figures come from one run on one machine): stages a trivial plugin in a temp
 # state dir, starts `aurora-jail host`, then
 #  1. idle latency: 30 sequential `submit --wait` of /bin/true on an idle daemon, each
-#     timed from before the client starts to its exit (median, p90, p99, min);
+#     timed from before the client starts to its exit (median, p90, p99, min), and the
+#     same run started directly (`run --plugin --rm`) after each: the daemon path's cost
+#     as a ratio, which a busy machine distorts less than the milliseconds;
 #  2. throughput: REQUESTS (default 300) queued while the daemon is stopped, then served:
 #     sandboxed runs/s from daemon start to the last response;
 #  3. under load: REQUESTS submitted at once by 4 submitters while the daemon serves;
@@ -51,17 +53,22 @@ bench_binary() {
   sleep 0.2
 
   echo "== $label: $bin"
-  echo "-- idle latency: 30 sequential submit --wait (/bin/true)"
+  echo "-- idle latency: 30 sequential submit --wait (/bin/true), each followed by a direct run"
   for _ in $(seq 30); do
     s=$(date +%s.%N)
     "$bin" submit --state-dir "$state" --plugin bench.true --wait 2>/dev/null
     e=$(date +%s.%N)
-    echo "$s $e"
+    "$bin" run --state-dir "$state" --plugin bench.true --rm
+    r=$(date +%s.%N)
+    echo "$s $e $r"
   done | python3 -c '
 import sys, statistics
-d = sorted(float(e) - float(s) for s, e in (l.split() for l in sys.stdin))
+rows = [tuple(map(float, l.split())) for l in sys.stdin]
+d = sorted(e - s for s, e, _ in rows)
+direct = statistics.median(r - e for _, e, r in rows)
 q = lambda p: d[min(len(d) - 1, int(len(d) * p))]
-print(f"   median {statistics.median(d)*1000:.1f} ms   p90 {q(0.9)*1000:.1f} ms   p99 {q(0.99)*1000:.1f} ms   min {d[0]*1000:.1f} ms")'
+print(f"   median {statistics.median(d)*1000:.1f} ms   p90 {q(0.9)*1000:.1f} ms   p99 {q(0.99)*1000:.1f} ms   min {d[0]*1000:.1f} ms")
+print(f"   the same plugin by `run --plugin --rm`, interleaved: median {direct*1000:.1f} ms (daemon path {statistics.median(d)/direct:.2f}x)")'
 
   echo "-- throughput: $n requests queued, then served ($workers workers)"
   kill -TERM "$host_pid"; wait "$host_pid" || true; host_pid=
