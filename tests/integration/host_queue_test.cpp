@@ -459,6 +459,14 @@ TEST(HostQueue, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
         ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
         const std::set<pid_t> children = children_of(daemon.pid());
         ASSERT_EQ(children.size(), 1u) << "an idle daemon's only child is its launcher";
+        // It holds nothing of the daemon's (its lock, the state directory, inotify)
+        // beyond stdio, its socket and its own signalfd.
+        for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(*children.begin()) + "/fd")) {
+            const std::string target = fs::read_symlink(fd.path()).string();
+            const int n = std::stoi(fd.path().filename().string());
+            EXPECT_TRUE(n <= 2 || target.rfind("socket:", 0) == 0 || target == "anon_inode:[signalfd]")
+                << "the launcher holds fd " << n << " -> " << target;
+        }
         ::kill(*children.begin(), SIGKILL);
         EXPECT_EQ(daemon.wait(), aj::kExitInternal) << daemon.log();
         EXPECT_NE(daemon.log().find("the launcher process died"), std::string::npos) << daemon.log();
