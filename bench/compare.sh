@@ -10,6 +10,8 @@
 #   --rounds N         rounds of the startup measurement (default 3)
 #   --calls N          system calls per measurement in the syscall benchmark (default 2000000)
 #   --daemon-requests N  requests for bench/daemon.sh (default 300)
+#   --daemon-baseline BINARY  an older aurora-jail whose daemon figures bench/daemon.sh
+#                      prints beside the current one's, from the same run
 #   --only LIST        comma list of sections: startup,syscall,daemon,memory (default all)
 #   --aj BINARY        use this aurora-jail instead of building build-bench
 #   --escapes          also run bench/escape_compare.sh (rewrites bench/ESCAPES.md; slow)
@@ -36,6 +38,7 @@ runs=50
 rounds=3
 calls=2000000
 daemon_requests=300
+daemon_baseline=
 only=startup,syscall,daemon,memory
 aj_given=
 escapes=0
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
     --daemon-requests) daemon_requests=$2; shift 2 ;;
+    --daemon-baseline) daemon_baseline=$(realpath "$2"); shift 2 ;;
     --only) only=$2; shift 2 ;;
     --aj) aj_given=$2; shift 2 ;;
     --escapes) escapes=1; shift ;;
@@ -329,8 +333,8 @@ fi
 # ---- 3. host daemon --------------------------------------------------------------------------
 if want daemon; then
   say "host daemon (bench/daemon.sh, $daemon_requests requests)"
-  record_cmd daemon "bench/daemon.sh $aj $daemon_requests"
-  if ! bench/daemon.sh "$aj" "$daemon_requests" >"$res/daemon.txt" 2>"$work/daemon.err"; then
+  record_cmd daemon "bench/daemon.sh $aj $daemon_requests 2 $daemon_baseline"
+  if ! bench/daemon.sh "$aj" "$daemon_requests" 2 ${daemon_baseline:+"$daemon_baseline"} >"$res/daemon.txt" 2>"$work/daemon.err"; then
     skip daemon "bench/daemon.sh failed: $(tail -n 3 "$work/daemon.err" | tr '\n' ' ')"
     rm -f "$res/daemon.txt"
   fi

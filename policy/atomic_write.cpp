@@ -12,7 +12,7 @@
 
 namespace aj::sys {
 
-void write_file_atomic(int dir_fd, const std::string& name, std::string_view data, unsigned mode) {
+void write_file_atomic(int dir_fd, const std::string& name, std::string_view data, unsigned mode, DirSync dir_sync) {
     std::string tmp;
     UniqueFd fd;
     for (int attempt = 0; attempt < 8 && !fd; ++attempt) {
@@ -34,7 +34,7 @@ void write_file_atomic(int dir_fd, const std::string& name, std::string_view dat
         ::unlinkat(dir_fd, tmp.c_str(), 0);
         throw;
     }
-    check(retry_eintr([&] { return ::fsync(dir_fd); }), "fsync directory of " + name);
+    if (dir_sync == DirSync::Now) check(retry_eintr([&] { return ::fsync(dir_fd); }), "fsync directory of " + name);
 }
 
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {

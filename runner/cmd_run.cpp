@@ -24,6 +24,7 @@
 #include "runner/plugin_run.hpp"
 #include "runner/report.hpp"
 #include "runner/request_limits.hpp"
+#include "runner/run_sandbox.hpp"
 #include "runner/workdir.hpp"
 
 namespace aj::runner {
@@ -45,29 +46,6 @@ void hint_after_failure(const helper::LaunchRequest& request, bool not_found) {
     print_hints(failed_run_hints(ctx, request.argv, not_found));
 }
 
-struct RunOptions {
-    std::string policy;  // empty: the built-in default
-    std::string policy_dir;
-    std::string workdir;
-    std::uint64_t timeout_sec = 0;  // 0: the policy's
-    CliGrants grants;               // --bind, --ro-bind, --network, --memory, --cpus, --pids
-    bool json = false;
-    std::string report_file;
-    int report_fd = -1;
-    std::string command_name;
-    std::vector<std::string> command;
-    // --plugin / --detach / --rm (runner/plugin_run.hpp)
-    std::string plugin;
-    bool detach = false;
-    bool require_isolation = false;  // never fall back to rlimit-only mode
-    bool remove_run_dir = false;
-    bool pass_stdio = false;  // the caller's own fds inside (weaker)
-    std::string state_dir;
-    std::string run_id;  // set for a background run
-    // A background run's sandbox ids, leased (root caller) before its record was written.
-    std::optional<helper::HostIds> host_ids;
-};
-
 // --policy FILE|NAME: a file, or a name looked up in policy_search_dirs() (--policy-dir,
 // $AURORA_JAIL_POLICY_DIR, the user's own, /etc/aurora-jail/policies). None: the built-in default.
 policy::Policy load_run_policy(const std::string& spec, const std::string& policy_dir) {
@@ -75,7 +53,9 @@ policy::Policy load_run_policy(const std::string& spec, const std::string& polic
     return policy::resolve_policy(spec, policy::policy_search_dirs(policy_dir)).policy;
 }
 
-int run(const RunOptions& o) {
+}  // namespace
+
+int run_sandbox(const RunOptions& o) {
     // A root caller's sandbox gets host ids of its own, leased until this run is over.
     std::optional<helper::HostIdLease> lease =
         o.host_ids ? std::nullopt : helper::lease_if_root(helper::NssCheck::Background);
@@ -83,12 +63,20 @@ int run(const RunOptions& o) {
     const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
-    policy::Policy policy = load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
+    policy::Policy policy = o.parsed_policy ? *o.parsed_policy : load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
+    if (o.memory_mb) tighten_memory(policy, o.memory_mb, "the run");
     const std::vector<helper::ExtraBind> granted = apply_cli_grants(o.grants, policy);
     helper::LaunchRequest request{policy, argv};
     request.host_ids = sandbox;
-    request.confirm_host_ids = [&lease] {
+    // The launch's one call before the command may start (a retry after a lease known
+    // to NSS calls it again: before_command runs once).
+    bool command_released = false;
+    request.confirm_host_ids = [&lease, &o, &command_released] {
         if (lease) lease->confirm_unknown_to_nss();
+        if (o.before_command && !command_released) {
+            o.before_command();
+            command_released = true;
+        }
     };
     plugin.apply(request);
     request.extra_binds.insert(request.extra_binds.end(), granted.begin(), granted.end());
@@ -152,8 +140,6 @@ int run(const RunOptions& o) {
                      static_cast<unsigned long long>(result.timeout_sec.value_or(0)));
     return result.exit_code;
 }
-
-}  // namespace
 
 void register_run_command(CLI::App& app, Action& action, const std::vector<std::string>* command_words) {
     auto opts = std::make_shared<RunOptions>();
@@ -246,7 +232,7 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
             throw CLI::ValidationError("run: --report-fd with --detach: a background run's report is in its run "
                                        "directory (see `aurora-jail status RUN_ID --json`)");
         action = [opts] {
-            if (!opts->detach) return run(*opts);
+            if (!opts->detach) return run_sandbox(*opts);
             // Leased before the record exists, so `status` shows the ids from the start;
             // the supervisor inherits the lease for the run's whole life.
             const std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Now);
@@ -255,7 +241,7 @@ void register_run_command(CLI::App& app, Action& action, const std::vector<std::
                                 [opts](const std::string& run_id, const std::string& report) {
                                     opts->run_id = run_id;
                                     opts->report_file = report;
-                                    return run(*opts);
+                                    return run_sandbox(*opts);
                                 });
         };
     });

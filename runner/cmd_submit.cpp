@@ -1,17 +1,12 @@
 // `aurora-jail submit`: put a request in the queue; --wait for its answer.
-#include <poll.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
-#include <optional>
 
 #include "policy/sys.hpp"
 #include "policy/error.hpp"
 #include "runner/commands.hpp"
-#include "runner/daemon_heartbeat.hpp"
 #include "runner/queue.hpp"
+#include "runner/response_wait.hpp"
 #include "runner/state_dir.hpp"
 
 namespace aj::runner {
@@ -24,45 +19,6 @@ constexpr unsigned kDefaultWaitMarginSec = 300;
 // A daemon found not serving is given this long to appear (one being started or
 // restarting, on a loaded machine) before --wait gives up.
 constexpr auto kDaemonGrace = std::chrono::seconds(10);
-
-// Blocks until NAME's response exists (inotify on responses/, re-checking every second
-// as a net), `timeout_sec` passes (0 = forever) or no daemon has served the state
-// directory for kDaemonGrace (its heartbeat: runner/daemon_heartbeat.hpp).
-Queue::Response wait_for_response(const StateDir& state, const Queue& queue, const std::string& name,
-                                  unsigned timeout_sec) {
-    sys::UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-    if (!ino) throw_errno("inotify_init1");
-    // Watch before the first check, so a response written in between is not missed.
-    if (::inotify_add_watch(ino.get(), queue.responses_dir().c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-        throw_errno("inotify watch on " + queue.responses_dir());
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + std::chrono::seconds(timeout_sec);
-    std::optional<std::chrono::steady_clock::time_point> not_serving_since;
-    for (;;) {
-        if (auto resp = queue.find_response(name)) return *resp;
-        const auto now = std::chrono::steady_clock::now();
-        if (timeout_sec && now >= deadline)
-            throw Error("no response to request " + name + " after " + std::to_string(timeout_sec) +
-                        " s (--wait-timeout); it stays queued");
-        if (const auto why = daemon_not_serving(state)) {
-            if (!not_serving_since) not_serving_since = now;
-            if (now - *not_serving_since >= kDaemonGrace) {
-                // The packaged unit serves root's default state directory only.
-                const bool system_dir = ::geteuid() == 0 && state.root() == default_state_dir();
-                throw Error("request " + name + " stays queued, nobody serves it: " + *why + "; start one: " +
-                            (system_dir ? "`systemctl start aurora-jail-host`, or " : "") +
-                            "`aurora-jail --state-dir " + state.root() + " host &`");
-            }
-        } else {
-            not_serving_since.reset();
-        }
-        pollfd p{ino.get(), POLLIN, 0};
-        if (::poll(&p, 1, 1000) > 0) {
-            char buf[4096];
-            while (::read(ino.get(), buf, sizeof buf) > 0) {}
-        }
-    }
-}
 
 }  // namespace
 
@@ -122,8 +78,7 @@ void register_submit_command(CLI::App& app, Action& action) {
                 return 0;
             }
             std::fprintf(stderr, "aurora-jail: submitted %s\n", name.c_str());
-            Queue::Response resp = wait_for_response(
-                state, queue, name, opts->wait_timeout);
+            Queue::Response resp = wait_for_response(state, queue, name, opts->wait_timeout, kDaemonGrace);
             if (resp.is_error) {
                 std::string why = resp.body.value("error", std::string("unknown error"));
                 throw Error("request " + name + ": " + why);

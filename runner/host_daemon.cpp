@@ -18,18 +18,12 @@
 #include <thread>
 #include <vector>
 
-#include "helper/limits_plan.hpp"
 #include "policy/sys.hpp"
 #include "policy/error.hpp"
-#include "policy/default_policy.hpp"
-#include "policy/parse.hpp"
 #include "policy/atomic_write.hpp"
-#include "runner/child_process.hpp"
 #include "runner/daemonize.hpp"
-#include "runner/plugin_run.hpp"
-#include "runner/plugin_store.hpp"
+#include "runner/launcher.hpp"
 #include "runner/queue.hpp"
-#include "runner/request_limits.hpp"
 #include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"
@@ -44,7 +38,6 @@ using sys::UniqueFd;
 // Extra time the daemon allows a run beyond its own --timeout before killing it: the run
 // enforces the timeout itself and needs a moment to tear down and write its report.
 constexpr auto kRunGrace = std::chrono::seconds(30);
-constexpr std::size_t kMaxReportBytes = 1 << 20;
 
 std::string queue_dir_of(const HostOptions& options, const StateDir& state) {
     return options.queue_dir.empty() ? state.queue() : options.queue_dir;
@@ -108,12 +101,12 @@ std::string last_line(const std::string& text) {
 
 class Host {
 public:
-    Host(const HostOptions& options, const StateDir& state)
-        : opts_(options), state_(state), queue_(queue_dir_of(options, state)), store_(state),
-          tmp_dir_(queue_dir_of(options, state) + "/tmp") {}
+    Host(const HostOptions& options, const StateDir& state, const Launcher& launcher)
+        : opts_(options), state_(state), queue_(queue_dir_of(options, state)), launcher_(launcher) {}
 
     void start_workers(int wake_fd) {
         wake_fd_ = wake_fd;
+        unclaimer_ = std::thread([this] { unclaimer(); });
         for (unsigned i = 0; i < opts_.workers; ++i) workers_.emplace_back([this] { worker(); });
     }
 
@@ -143,11 +136,18 @@ public:
         cv_.notify_all();
     }
 
-    // Drain: stop_claiming(), then each worker finishes the request it holds.
+    // Drain: stop_claiming(), then each worker finishes the request it holds, then the
+    // last answers are synced and unclaimed.
     void stop() {
         stop_claiming();
         for (auto& t : workers_)
             if (t.joinable()) t.join();
+        {
+            std::lock_guard lock(mu_);
+            workers_done_ = true;
+        }
+        unclaim_cv_.notify_one();
+        if (unclaimer_.joinable()) unclaimer_.join();
     }
 
     ~Host() { stop(); }  // also on an error in the main loop: never abandon a worker
@@ -155,6 +155,27 @@ public:
     Host& operator=(const Host&) = delete;
 
 private:
+    // Removes the claims of answered requests once their responses are durable: one
+    // fsync of responses/ for every answer written meanwhile, off the workers' path
+    // (queue.hpp, Unclaim::Later). Claims it could not remove stay for the next start,
+    // which counts them as answered.
+    void unclaimer() {
+        for (;;) {
+            std::vector<std::string> batch;
+            {
+                std::unique_lock lock(mu_);
+                unclaim_cv_.wait(lock, [this] { return workers_done_ || !answered_.empty(); });
+                if (answered_.empty()) return;  // the workers are done and so is this
+                batch.swap(answered_);
+            }
+            try {
+                queue_.unclaim_answered(batch);
+            } catch (const std::exception& e) {
+                log_line(std::string("unclaiming answered requests: ") + e.what());
+            }
+        }
+    }
+
     void worker() {
         for (;;) {
             std::string name;
@@ -185,7 +206,7 @@ private:
     bool serve(const std::string& name) {
         RequestLayout layout = RequestLayout::Native;
         try {
-            switch (queue_.claim(name, &layout)) {
+            switch (queue_.claim(name, &layout, Queue::Sync::Later)) {
                 case Queue::Claim::Gone: return false;
                 case Queue::Claim::AlreadyAnswered:
                     log_line(name + ": duplicate of an answered request name; removed");
@@ -212,13 +233,18 @@ private:
             outcome = "error: " + *error;
         }
         try {
-            if (error) queue_.answer_error(name, *error);
-            else queue_.answer_result(name, std::move(body), layout);
+            if (error) queue_.answer_error(name, *error, Queue::Unclaim::Later);
+            else queue_.answer_result(name, std::move(body), layout, Queue::Unclaim::Later);
         } catch (const std::exception& e) {
             // The claim stays in claimed/: the next start answers it as interrupted.
             log_line(name + ": cannot write response: " + e.what());
             return true;
         }
+        {
+            std::lock_guard lock(mu_);
+            answered_.push_back(name);
+        }
+        unclaim_cv_.notify_one();
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char took[32];
         std::snprintf(took, sizeof took, " (%.3fs)", secs);
@@ -226,37 +252,17 @@ private:
         return true;
     }
 
-    // Runs one claimed request and returns its result body; throws for an error response.
+    // Runs one claimed request (through the launcher) and returns its result body; throws
+    // for an error response.
     json run_request(const std::string& name, std::string& outcome) {
-        Request req = parse_request(queue_.read_claimed(name));
-        // "unknown plugin ID" or a bad policy is an error response before any process starts.
-        StagedPlugin plugin = store_.find(req.plugin);
-        std::string policy_file = plugin_policy_file(state_, plugin.manifest);
-        const policy::Policy policy =
-            policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
-        // A request may tighten the plugin's policy, never loosen it: whoever can write the
-        // queue is not whoever wrote the policy.
-        const RequestLimits limits_in_force = tighten_only(req, policy, req.plugin);
-        const std::uint64_t timeout = limits_in_force.timeout_sec;
-
-        std::string report_path = tmp_dir_ + "/" + name + ".report.json";
-        UniqueFd tmp = sys::open_fd(tmp_dir_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue tmp");
-        remove_tree(tmp.get(), name + ".report.json");
-        std::vector<std::string> argv{opts_.self_exe, "run", "--state-dir", state_.root(),
-                                      "--plugin", req.plugin, "--rm", "--report", report_path,
-                                      "--timeout", std::to_string(timeout)};
-        if (limits_in_force.memory_mb) {
-            argv.push_back("--memory-mb");
-            argv.push_back(std::to_string(*limits_in_force.memory_mb));
-        }
-        if (req.argv) {
-            argv.push_back("--");
-            argv.insert(argv.end(), req.argv->begin(), req.argv->end());
-        }
-        CaptureLimits limits;
+        const Request req = parse_request(queue_.read_claimed(name));
+        LaunchLimits limits;
         limits.max_stdout = limits.max_stderr = opts_.max_output;
-        limits.deadline = std::chrono::seconds(timeout) + kRunGrace;
-        CapturedRun run = run_captured(argv, limits);
+        limits.grace = kRunGrace;
+        // The claim's sync overlaps with building the sandbox; its command waits for it.
+        LaunchedRun run = launcher_.run(name, req, state_.root(), limits, [this] { queue_.sync_claims(); });
+        // "unknown plugin ID", a bad policy or a loosening request: nothing ran.
+        if (run.refused) throw Error(*run.refused);
         // Killed at the deadline, that run could not remove its directory: do it now. A
         // failure here is logged; it must not replace this request's own answer.
         if (run.killed_at_deadline) {
@@ -266,27 +272,15 @@ private:
                 log_line("removing abandoned run directories: " + std::string(e.what()));
             }
         }
-
-        json report;
-        {
-            UniqueFd fd(sys::retry_eintr([&] {
-                return ::openat(tmp.get(), (name + ".report.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            }));
-            if (fd) {
-                report = json::parse(sys::read_all(fd.get(), kMaxReportBytes, "reading run report"), nullptr, false);
-                if (report.is_discarded()) report = nullptr;
-            }
-            remove_tree(tmp.get(), name + ".report.json");
-        }
-        if (report.is_null() && (run.exit_code == kExitInternal || run.killed_at_deadline)) {
-            // No report: the sandbox never ran (policy refused, setup failed...).
+        if (run.report.is_null() && (run.exit_code == kExitInternal || run.killed_at_deadline)) {
+            // No report: the sandbox never ran (setup failed...).
             std::string why = run.killed_at_deadline ? "run did not finish in time and was killed"
                                                      : last_line(run.err);
             const std::string prefix = "aurora-jail: ";
             if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
             throw Error("sandbox did not start: " + (why.empty() ? "unknown error" : why));
         }
-        const bool timed_out = report.is_object() && report.value("timed_out", false);
+        const bool timed_out = run.report.is_object() && run.report.value("timed_out", false);
         json body{{"plugin", req.plugin},
                   {"rc", run.exit_code},
                   {"stdout", run.out},
@@ -295,7 +289,7 @@ private:
                   {"truncated", run.out_truncated || run.err_truncated},
                   {"stdout_truncated", run.out_truncated},
                   {"stderr_truncated", run.err_truncated},
-                  {"report", report}};
+                  {"report", run.report}};
         outcome = "plugin " + req.plugin + " rc=" + std::to_string(run.exit_code) + (timed_out ? " (timeout)" : "");
         return body;
     }
@@ -303,8 +297,7 @@ private:
     const HostOptions& opts_;
     const StateDir& state_;
     Queue queue_;
-    PluginStore store_;
-    std::string tmp_dir_;
+    const Launcher& launcher_;
     int wake_fd_ = -1;
     std::vector<std::thread> workers_;
     std::mutex mu_;
@@ -312,6 +305,10 @@ private:
     std::deque<std::string> pending_;
     std::set<std::string> known_;  // pending or being served
     bool stopping_ = false;
+    std::thread unclaimer_;
+    std::condition_variable unclaim_cv_;
+    std::vector<std::string> answered_;  // answered, still claimed (unclaimer())
+    bool workers_done_ = false;
 };
 
 }  // namespace
@@ -331,6 +328,9 @@ int run_host(const HostOptions& options) {
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
     if (int rc = pthread_sigmask(SIG_BLOCK, &mask, nullptr)) throw_errno("blocking signals", rc);
     ::signal(SIGPIPE, SIG_IGN);
+    // Forked while this process is still single-threaded, before the descriptors below
+    // exist; it starts every sandbox (launcher.hpp).
+    Launcher launcher = Launcher::start();
     UniqueFd sig_fd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sig_fd) throw_errno("signalfd");
     UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
@@ -344,7 +344,8 @@ int run_host(const HostOptions& options) {
     // The crash rule, before anything new is claimed.
     Queue::Recovery rec = Queue(queue_dir).recover();
     {
-        // Reports of runs a killed daemon never read; only the lock holder uses tmp/.
+        // Reports of runs a killed daemon never read (daemons before the launcher handed
+        // reports back through files there); only the lock holder uses tmp/.
         UniqueFd queue_fd = sys::open_fd(queue_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening queue");
         remove_tree(queue_fd.get(), "tmp");
         ensure_dir(queue_dir + "/tmp", 0700);
@@ -365,7 +366,7 @@ int run_host(const HostOptions& options) {
              std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
              " already answered; removed " + std::to_string(abandoned) + " abandoned run directories");
 
-    Host host(options, state);
+    Host host(options, state, launcher);
     host.start_workers(wake.get());
     // Under the lock: a pid file names the daemon that serves, never a refused second one.
     if (!options.pidfile.empty()) write_pidfile(options.pidfile);
@@ -374,6 +375,7 @@ int run_host(const HostOptions& options) {
         ::close(options.ready_fd);
     }
     bool need_scan = true;
+    bool launcher_died = false;
     for (;;) {
         if (std::chrono::steady_clock::now() - last_beat >= std::chrono::seconds(1)) {
             if (::futimens(beat.get(), nullptr) < 0) log_line("heartbeat: " + errno_text(errno));
@@ -387,8 +389,9 @@ int run_host(const HostOptions& options) {
             }
             need_scan = false;
         }
-        pollfd fds[3] = {{sig_fd.get(), POLLIN, 0}, {ino.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
-        int n = ::poll(fds, 3, static_cast<int>(options.rescan.count()));
+        pollfd fds[4] = {{sig_fd.get(), POLLIN, 0}, {ino.get(), POLLIN, 0}, {wake.get(), POLLIN, 0},
+                         {launcher.exit_fd(), POLLIN, 0}};
+        int n = ::poll(fds, 4, static_cast<int>(options.rescan.count()));
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("poll");
@@ -406,6 +409,15 @@ int run_host(const HostOptions& options) {
             log_line("signal " + std::to_string(info.ssi_signo) + ": draining (no new claims)");
             break;
         }
+        if (fds[3].revents) {
+            // A bug, never a request's doing: no sandbox can start any more. Drain what
+            // is in flight (answered as not started) and exit for the service manager
+            // to restart us; unclaimed requests stay queued.
+            host.stop_claiming();
+            log_line("the launcher process died: draining, then exiting");
+            launcher_died = true;
+            break;
+        }
         if (fds[1].revents) {
             char buf[8192];
             while (::read(ino.get(), buf, sizeof buf) > 0) {}
@@ -418,9 +430,10 @@ int run_host(const HostOptions& options) {
         }
     }
     host.stop();
+    launcher.stop();
     if (!options.pidfile.empty()) ::unlink(options.pidfile.c_str());
     log_line("drained; exiting");
-    return 0;
+    return launcher_died ? kExitInternal : 0;
 }
 
 }  // namespace aj::runner

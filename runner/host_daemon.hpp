@@ -1,6 +1,6 @@
-// The host daemon: serves STATE/queue/requests with N workers, each request in a fresh
-// `aurora-jail run --plugin ...` child, and answers each exactly once (see queue.hpp for
-// the protocol and the crash rule).
+// The host daemon: serves STATE/queue/requests with N workers, each request in a sandbox
+// of its own started by the daemon's launcher process (launcher.hpp), and answers each
+// exactly once (see queue.hpp for the protocol and the crash rule).
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,6 @@ struct HostOptions {
     std::size_t max_output = 1 << 20;       // per stream, per request
     std::size_t max_scan = 256;             // request names taken per directory scan
     std::chrono::milliseconds rescan{2000}; // periodic rescan, the net under inotify
-    std::string self_exe = "/proc/self/exe";
     std::string pidfile;                    // written once serving, removed at exit; "" none
     int ready_fd = -1;                      // gets one byte once serving (--daemonize)
 };

@@ -215,7 +215,7 @@ bool Queue::has_response(const std::string& name) const {
     return false;
 }
 
-Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout) const {
+Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout, Sync sync) const {
     // Which file holds STEM: NAME.json first, else the entry named STEM itself (a
     // prototype .req file, or a file that is not a request).
     const std::string claimed_file = name + ".json";
@@ -244,10 +244,14 @@ Queue::Claim Queue::claim(const std::string& name, RequestLayout* layout) const 
         if (errno == ENOENT || errno == EEXIST) return Claim::Gone;
         throw_errno("claiming request " + name);
     }
-    // The claim must be durable before any work, or a power loss could bring the request
-    // back after its sandbox already ran.
-    sys::check(sys::retry_eintr([&] { return ::fsync(claimed_.get()); }), "fsync claimed/");
+    // The claim must be durable before the request's command runs, or a power loss could
+    // bring the request back after its sandbox already ran.
+    if (sync == Sync::Now) sync_claims();
     return Claim::Claimed;
+}
+
+void Queue::sync_claims() const {
+    sys::check(sys::retry_eintr([&] { return ::fsync(claimed_.get()); }), "fsync claimed/");
 }
 
 std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) const {
@@ -274,28 +278,38 @@ std::string Queue::read_claimed(const std::string& name, std::size_t max_bytes) 
     return text;
 }
 
-void Queue::answer(const std::string& name, const char* suffix, const json& body) const {
+void Queue::answer(const std::string& name, const char* suffix, const json& body, Unclaim unclaim) const {
     // Order is the exactly-once argument: the response is durable before the claim goes.
+    if (unclaim == Unclaim::Later) {
+        sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600, sys::DirSync::Later);
+        return;
+    }
     sys::write_file_atomic(responses_.get(), name + suffix, dump_json(body), 0600);
     remove_tree(claimed_.get(), name + ".json");
 }
 
-void Queue::answer_result(const std::string& name, json body, RequestLayout layout) const {
+void Queue::unclaim_answered(const std::vector<std::string>& names) const {
+    if (names.empty()) return;
+    sys::check(sys::retry_eintr([&] { return ::fsync(responses_.get()); }), "fsync responses/");
+    for (const std::string& name : names) remove_tree(claimed_.get(), name + ".json");
+}
+
+void Queue::answer_result(const std::string& name, json body, RequestLayout layout, Unclaim unclaim) const {
     body["ts"] = now_ts();
     if (layout == RequestLayout::Prototype) {
         // The prototype's clients read res["result"]["rc"]; aurora-jail's extra fields
         // (timeout, truncation, report...) sit beside rc/stdout/stderr/ts.
-        answer(name, ".result.json", json{{"req", name}, {"result", std::move(body)}});
+        answer(name, ".result.json", json{{"req", name}, {"result", std::move(body)}}, unclaim);
         return;
     }
     body["request"] = name;
-    answer(name, ".result.json", body);
+    answer(name, ".result.json", body, unclaim);
 }
 
-void Queue::answer_error(const std::string& name, const std::string& reason) const {
+void Queue::answer_error(const std::string& name, const std::string& reason, Unclaim unclaim) const {
     json body{{"error", reason}, {"request", name}, {"ts", now_ts()}};
     if (ends_with(name, ".req")) body["req"] = name;  // the prototype's clients' key
-    answer(name, ".error.json", body);
+    answer(name, ".error.json", body, unclaim);
 }
 
 Queue::Recovery Queue::recover() const {

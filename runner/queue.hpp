@@ -103,17 +103,30 @@ public:
     // request of the same STEM is still in progress (it stays for a later scan).
     // AlreadyAnswered: the STEM was reused after its response was written; the duplicate
     // is removed, since one STEM gets one response.
-    Claim claim(const std::string& name, RequestLayout* layout = nullptr) const;
+    // The claim is made durable (claimed/ synced) before this returns, unless `sync` is
+    // Later: the caller then calls sync_claims() before the request's command may start
+    // (the daemon overlaps that sync with building the sandbox), or a power loss could
+    // bring the request back after it ran.
+    enum class Sync { Now, Later };
+    Claim claim(const std::string& name, RequestLayout* layout = nullptr, Sync sync = Sync::Now) const;
+    void sync_claims() const;
     // The claimed request's bytes; throws aj::Error (the reason to answer with) when it is
     // not a regular file or larger than max_bytes.
     std::string read_claimed(const std::string& name, std::size_t max_bytes = kMaxRequestBytes) const;
+    // When the claim goes: Now, once the response is durable; Later, the response is
+    // renamed into place (clients see it) but neither synced nor unclaimed: the caller
+    // hands NAME to unclaim_answered(), which syncs many responses at once. A daemon
+    // killed in between leaves claim + response, which recover() counts as answered.
+    enum class Unclaim { Now, Later };
     // Writes responses/NAME.result.json, then unclaims. Native: body gets "request" and
     // "ts"; Prototype: {"req": NAME, "result": body + "ts"}.
     void answer_result(const std::string& name, nlohmann::json body,
-                       RequestLayout layout = RequestLayout::Native) const;
+                       RequestLayout layout = RequestLayout::Native, Unclaim unclaim = Unclaim::Now) const;
     // Writes responses/NAME.error.json {"request", "error", "ts"} (+ "req" for a NAME
     // ending in ".req"), then unclaims.
-    void answer_error(const std::string& name, const std::string& reason) const;
+    void answer_error(const std::string& name, const std::string& reason, Unclaim unclaim = Unclaim::Now) const;
+    // Makes responses/ durable (one fsync), then removes each NAME's claim.
+    void unclaim_answered(const std::vector<std::string>& names) const;
     bool has_response(const std::string& name) const;
     struct Recovery {
         std::size_t interrupted = 0;       // answered with kInterruptedReason
@@ -123,7 +136,7 @@ public:
     Recovery recover() const;
 
 private:
-    void answer(const std::string& name, const char* suffix, const nlohmann::json& body) const;
+    void answer(const std::string& name, const char* suffix, const nlohmann::json& body, Unclaim unclaim) const;
     bool being_written(const std::string& file, std::chrono::system_clock::time_point now) const;
     std::string dir_;
     sys::UniqueFd requests_, claimed_, responses_;

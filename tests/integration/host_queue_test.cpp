@@ -12,8 +12,10 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "policy/error.hpp"
 #include "runner/queue.hpp"
 #include "tests/integration/plugin_support.hpp"
 #include "tests/support/jail.hpp"
@@ -405,4 +407,79 @@ TEST(HostQueue, DaemonStartRemovesRunDirectoriesOfKilledRmRuns) {
     ::kill(alive.pid(), SIGTERM);
     alive.wait();
     EXPECT_TRUE(run_dirs().empty()) << "the live run removes its own directory when it ends";
+}
+
+namespace {
+
+// The pids of `pid`'s children (every thread's), from /proc.
+std::set<pid_t> children_of(pid_t pid) {
+    std::set<pid_t> out;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::istringstream in(aj::test::slurp(task.path().string() + "/children"));
+        for (pid_t child; in >> child;) out.insert(child);
+    }
+    return out;
+}
+
+}  // namespace
+
+// The daemon starts sandboxes through its launcher process, which must not outlive it:
+// a SIGKILLed daemon leaves no sandbox running (and its request to the crash rule).
+TEST(HostQueue, SigkilledDaemonLeavesNoSandboxRunning) {
+    AJ_REQUIRE_SANDBOX();
+    LedgerEnv env;
+    const std::string beat = env.ledger + "/beat";
+    Daemon daemon(env, 1);
+    // Its own timeout (300 s) far beyond the wait below: only the daemon's death ends it.
+    auto r = env.aj({"submit", "--plugin", "ledger", "--timeout", "300", "--", "/bin/sh", "-c",
+                     "while :; do echo . >> " + beat + "; sleep 0.05; done"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(beat) && fs::file_size(beat) > 4; }, aj::test::kSlowCeiling))
+        << daemon.log();
+    daemon.signal(SIGKILL);
+    EXPECT_EQ(daemon.wait(), 128 + SIGKILL);
+    // The beat stops: unchanged over a whole second (the loop writes every 50 ms).
+    auto still = [&] {
+        const auto before = fs::file_size(beat);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return fs::file_size(beat) == before;
+    };
+    EXPECT_TRUE(aj::test::eventually(still, std::chrono::seconds(60))) << "the sandbox outlived the daemon";
+}
+
+// The launcher dying is a bug, never silent: the daemon says so and exits non-zero (for
+// the service manager to restart it); queued requests stay for the next daemon.
+TEST(HostQueue, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    {
+        Daemon daemon(env, 1);
+        ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
+        const std::set<pid_t> children = children_of(daemon.pid());
+        ASSERT_EQ(children.size(), 1u) << "an idle daemon's only child is its launcher";
+        // It holds nothing of the daemon's (its lock, the state directory, inotify)
+        // beyond stdio, its socket and its own signalfd.
+        for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(*children.begin()) + "/fd")) {
+            const std::string target = fs::read_symlink(fd.path()).string();
+            const int n = std::stoi(fd.path().filename().string());
+            EXPECT_TRUE(n <= 2 || target.rfind("socket:", 0) == 0 || target == "anon_inode:[signalfd]")
+                << "the launcher holds fd " << n << " -> " << target;
+        }
+        ::kill(*children.begin(), SIGKILL);
+        EXPECT_EQ(daemon.wait(), aj::kExitInternal) << daemon.log();
+        EXPECT_NE(daemon.log().find("the launcher process died"), std::string::npos) << daemon.log();
+    }
+    auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/echo", "served"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string name = r.out.substr(0, r.out.find('\n'));
+    Daemon next(env, 1);
+    ASSERT_TRUE(aj::test::eventually(
+        [&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); }, aj::test::kSlowCeiling))
+        << next.log();
+    bool is_error = true;
+    const json resp = the_response(env, name, &is_error);
+    EXPECT_FALSE(is_error);
+    EXPECT_EQ(resp["stdout"], "served\n");
 }

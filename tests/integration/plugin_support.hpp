@@ -112,6 +112,7 @@ public:
     Daemon& operator=(const Daemon&) = delete;
 
     void signal(int sig) const { ::kill(pid_, sig); }
+    pid_t pid() const { return pid_; }
     // Exit status (128+N for a signal); -1 when it did not exit within `timeout`.
     int wait(std::chrono::seconds timeout = std::chrono::seconds(120)) {
         auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -130,6 +130,36 @@ TEST(QueueTest, ReusedNameIsNotAnsweredTwice) {
     EXPECT_EQ(f.count(f.resp_dir), 1u);
 }
 
+// The daemon's path: the claim's sync comes later (before the command runs), and so does
+// the unclaim (after one sync for many responses). Killed in between, the next start
+// finds claim + response and counts the request as answered, never running it again.
+TEST(QueueTest, LaterSyncAndUnclaimKeepTheCrashRule) {
+    Fixture f;
+    Request r = parse_request(R"({"plugin":"p"})");
+    const std::string first = f.queue.submit(r), second = f.queue.submit(r);
+    ASSERT_EQ(f.queue.claim(first, nullptr, Queue::Sync::Later), Queue::Claim::Claimed);
+    ASSERT_EQ(f.queue.claim(second, nullptr, Queue::Sync::Later), Queue::Claim::Claimed);
+    f.queue.sync_claims();
+    f.queue.answer_result(first, {{"rc", 0}}, aj::runner::RequestLayout::Native, Queue::Unclaim::Later);
+    f.queue.answer_error(second, "refused", Queue::Unclaim::Later);
+    // Answered (a client can read both) and still claimed until unclaim_answered().
+    EXPECT_TRUE(f.queue.find_response(first));
+    EXPECT_TRUE(f.queue.find_response(second));
+    EXPECT_EQ(f.count(f.claimed_dir), 2u);
+    f.queue.unclaim_answered({first});
+    EXPECT_EQ(f.count(f.claimed_dir), 1u);
+    // The daemon dies before the second's unclaim: the next start removes the claim and
+    // leaves its answer as it was.
+    auto rec = f.queue.recover();
+    EXPECT_EQ(rec.interrupted, 0u);
+    EXPECT_EQ(rec.already_answered, 1u);
+    EXPECT_EQ(f.count(f.claimed_dir), 0u);
+    auto resp = f.queue.find_response(second);
+    ASSERT_TRUE(resp);
+    EXPECT_EQ(resp->body["error"], "refused");
+    EXPECT_EQ(f.count(f.resp_dir), 2u);
+}
+
 TEST(QueueTest, CrashRuleAnswersInterruptedAndRemovesAnswered) {
     Fixture f;
     Request r = parse_request(R"({"plugin":"p","cmd":"true"})");

@@ -1,0 +1,378 @@
+#include "runner/launcher.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "policy/default_policy.hpp"
+#include "policy/error.hpp"
+#include "policy/parse.hpp"
+#include "runner/fd_passing.hpp"
+#include "runner/plugin_run.hpp"
+#include "runner/plugin_store.hpp"
+#include "runner/request_limits.hpp"
+#include "runner/run_sandbox.hpp"
+#include "runner/state_dir.hpp"
+
+namespace aj::runner {
+
+namespace {
+
+using nlohmann::json;
+using sys::UniqueFd;
+using Clock = std::chrono::steady_clock;
+
+// An order is a request (at most kMaxRequestBytes) plus a few names.
+constexpr std::size_t kMaxOrderBytes = kMaxRequestBytes + 8192;
+// The reply carries the run report (the daemon's own bound) and a few short lines.
+constexpr std::size_t kMaxReplyBytes = (std::size_t{1} << 20) + 4096;
+// The launcher's copy of the control socket, once everything else is closed.
+constexpr int kControlFd = 3;
+// The worker's one byte on the reply socket: the command may start.
+constexpr char kCommandRelease = 'g';
+
+// One line on the reply socket; a worker that has gone is no error of ours.
+void reply_line(int reply, const json& line) {
+    (void)sys::write_unless_reader_gone(reply, dump_json(line) + "\n", "writing to the daemon's worker");
+}
+
+// A run process is forked by a process that blocks the daemon's signals and ignores
+// SIGPIPE: give it what a freshly executed `aurora-jail run` would have.
+void reset_signals() {
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl{};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
+}
+
+// The run process's stdin is /dev/null, its stdout and stderr the worker's pipes.
+void take_stdio(UniqueFd out, UniqueFd err) {
+    UniqueFd devnull = sys::open_fd("/dev/null", O_RDONLY, "opening /dev/null");
+    sys::check(::dup2(devnull.get(), 0), "dup2 stdin");
+    sys::check(::dup2(out.get(), 1), "dup2 stdout");
+    sys::check(::dup2(err.get(), 2), "dup2 stderr");
+}
+
+// Loads the plugin's policy (the only parse of it) and checks the request against it;
+// every failure here is the reason of an error response, before anything runs.
+struct CheckedRequest {
+    Request request;
+    policy::Policy policy;
+    RequestLimits limits;
+};
+CheckedRequest check_request(const json& order) {
+    Request req = parse_request(order.at("request").dump());
+    const StateDir state(order.at("state_dir").get<std::string>());
+    const StagedPlugin plugin = PluginStore(state).find(req.plugin);
+    const std::string policy_file = plugin_policy_file(state, plugin.manifest);
+    policy::Policy policy = policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
+    // A request may tighten the plugin's policy, never loosen it: whoever can write the
+    // queue is not whoever wrote the policy.
+    RequestLimits limits = tighten_only(req, policy, req.plugin);
+    return {std::move(req), std::move(policy), limits};
+}
+
+// The run process: everything `aurora-jail run --plugin ID --rm --report-fd N` did, with
+// the request's policy parsed once. Returns its exit status.
+int serve_order(const std::string& text, UniqueFd reply) {
+    {
+        UniqueFd self(sys::pidfd_open(::getpid()));
+        if (!self) throw_errno("pidfd_open for the run process");
+        const std::string line = dump_json(json{{"launcher", "pid"}}) + "\n";
+        const int fds[] = {self.get()};
+        send_with_fds(reply.get(), line, fds, "sending the run process's pidfd");
+    }
+    std::optional<CheckedRequest> checked;
+    try {
+        const json order = json::parse(text);
+        checked.emplace(check_request(order));
+        RunOptions o;
+        o.state_dir = order.at("state_dir").get<std::string>();
+        o.plugin = checked->request.plugin;
+        o.remove_run_dir = true;
+        o.parsed_policy = &checked->policy;
+        o.timeout_sec = checked->limits.timeout_sec;
+        if (checked->limits.memory_mb) o.memory_mb = *checked->limits.memory_mb;
+        if (checked->request.argv) o.command = *checked->request.argv;
+        o.report_fd = reply.get();
+        const int release_fd = reply.get();
+        o.before_command = [release_fd] {
+            char got = 0;
+            const ssize_t n = sys::retry_eintr([&] { return ::read(release_fd, &got, 1); });
+            if (n != 1 || got != kCommandRelease)
+                throw Error("the daemon did not release the command (its claim could not be made durable)");
+        };
+        reply_line(reply.get(), {{"launcher", "started"}, {"timeout_sec", o.timeout_sec}});
+        int rc = kExitInternal;
+        try {
+            rc = run_sandbox(o);
+        } catch (const std::exception& e) {
+            // What `aurora-jail run` printed for it: the worker reads the reason there.
+            const auto* aj_error = dynamic_cast<const Error*>(&e);
+            std::fprintf(stderr, "aurora-jail: %s%s\n", aj_error ? "" : "internal error: ", e.what());
+            rc = aj_error ? aj_error->exit_code() : kExitInternal;
+        }
+        std::fflush(nullptr);
+        reply_line(reply.get(), {{"launcher", "done"}, {"rc", rc}});
+        return rc;
+    } catch (const std::exception& e) {
+        if (checked) throw;  // after "started": not a refusal (the process dies, the worker says so)
+        reply_line(reply.get(), {{"launcher", "refused"}, {"error", e.what()}});
+        return kExitInternal;
+    }
+}
+
+// A forked run process: never returns into the launcher's loop.
+[[noreturn]] void run_process(pid_t launcher, const std::string& order, std::vector<UniqueFd> fds) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != launcher) ::_exit(kExitInternal);
+    ::close(kControlFd);
+    int rc = kExitInternal;
+    try {
+        reset_signals();
+        take_stdio(std::move(fds[1]), std::move(fds[2]));
+        rc = serve_order(order, std::move(fds[0]));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "aurora-jail: run process: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+}
+
+// Reaps every run process that has ended; returns how many.
+std::size_t reap_runs() {
+    std::size_t n = 0;
+    int status;
+    while (::waitpid(-1, &status, WNOHANG) > 0) ++n;
+    return n;
+}
+
+// The launcher process's loop: one fork per order, until the daemon closes the socket
+// and the last run has ended.
+[[noreturn]] void launcher_main(pid_t daemon, int control) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != daemon) ::_exit(kExitInternal);
+    // Out of the daemon's process group: a terminal's ^C is the daemon's to handle.
+    ::setpgid(0, 0);
+    // Nothing of the daemon's but the log (stderr) and this socket: not its lock, not the
+    // pipe a --daemonize parent waits on.
+    if (control != kControlFd && (::dup2(control, kControlFd) < 0 || ::close(control) < 0)) ::_exit(kExitInternal);
+    if (::close_range(kControlFd + 1, ~0U, 0) < 0) ::_exit(kExitInternal);
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t chld;
+    ::sigemptyset(&chld);
+    ::sigaddset(&chld, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+    UniqueFd child_exits(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!child_exits) ::_exit(kExitInternal);
+    const pid_t self = ::getpid();
+    std::size_t running = 0;
+    bool open = true;
+    while (open || running > 0) {
+        pollfd fds[2] = {{open ? kControlFd : -1, POLLIN, 0}, {child_exits.get(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR) ::_exit(kExitInternal);
+        if (fds[1].revents) {
+            signalfd_siginfo info[8];
+            while (::read(child_exits.get(), info, sizeof info) > 0) {}
+            running -= std::min(running, reap_runs());
+        }
+        if (!open || !fds[0].revents) continue;
+        std::vector<UniqueFd> got;
+        std::string order;
+        try {
+            order = recv_with_fds(kControlFd, kMaxOrderBytes, got, "reading an order");
+        } catch (const Error& e) {
+            std::fprintf(stderr, "aurora-jail host: launcher: %s\n", e.what());
+            continue;  // the descriptors close: that worker sees its reply end without an answer
+        }
+        if (order.empty()) {
+            open = false;
+            continue;
+        }
+        if (got.size() != 3) continue;
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            child_exits.reset();
+            run_process(self, order, std::move(got));
+        }
+        if (pid < 0) {
+            reply_line(got[0].get(), {{"launcher", "refused"}, {"error", "sandbox did not start: fork: " + errno_text(errno)}});
+            continue;
+        }
+        ++running;
+    }
+    ::_exit(0);
+}
+
+void append_bounded(std::string& buf, const char* data, std::size_t n, std::size_t max, bool& truncated) {
+    const std::size_t room = buf.size() < max ? max - buf.size() : 0;
+    if (n > room) truncated = true;
+    buf.append(data, std::min(n, room));
+}
+
+// The worker's side of one run: the reply's lines, as they come.
+struct ReplyState {
+    std::string pending;  // bytes after the last newline
+    UniqueFd pidfd;
+    std::optional<std::uint64_t> timeout_sec;
+    bool done = false;
+};
+
+void take_reply_line(const std::string& text, ReplyState& state, LaunchedRun& run) {
+    json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!line.is_object()) return;
+    const auto tag = line.find("launcher");
+    if (tag == line.end()) {
+        run.report = std::move(line);
+        return;
+    }
+    if (*tag == "started" && line.value("timeout_sec", json()).is_number_unsigned())
+        state.timeout_sec = line["timeout_sec"].get<std::uint64_t>();
+    else if (*tag == "refused")
+        run.refused = line.value("error", std::string("refused"));
+    else if (*tag == "done" && line.value("rc", json()).is_number_integer()) {
+        run.exit_code = line["rc"].get<int>();
+        state.done = true;
+    }
+}
+
+}  // namespace
+
+Launcher Launcher::start() {
+    int pair[2];
+    sys::check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), "socketpair for the launcher");
+    UniqueFd ours(pair[0]), theirs(pair[1]);
+    const pid_t daemon = ::getpid();
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw_errno("fork for the launcher process");
+    if (pid == 0) {
+        ours.reset();
+        launcher_main(daemon, theirs.release());
+    }
+    theirs.reset();
+    UniqueFd pidfd(sys::pidfd_open(pid));
+    if (!pidfd) {
+        const int err = errno;
+        ::kill(pid, SIGKILL);
+        int status;
+        sys::retry_eintr([&] { return ::waitpid(pid, &status, 0); });
+        throw_errno("pidfd_open for the launcher process", err);
+    }
+    return Launcher(pid, std::move(ours), std::move(pidfd));
+}
+
+void Launcher::stop() {
+    if (pid_ <= 0) return;
+    control_.reset();  // EOF: the launcher finishes its runs and exits
+    int status;
+    sys::retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
+    pid_ = -1;
+}
+
+LaunchedRun Launcher::run(const std::string& name, const Request& request, const std::string& state_dir,
+                          const LaunchLimits& limits, const std::function<void()>& before_command) const {
+    int pair[2];
+    sys::check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "socketpair for a run's reply");
+    UniqueFd reply(pair[0]), reply_theirs(pair[1]);
+    sys::Pipe out = sys::make_pipe("stdout pipe");
+    sys::Pipe err = sys::make_pipe("stderr pipe");
+    {
+        const std::string order =
+            dump_json(json{{"name", name}, {"state_dir", state_dir}, {"request", to_json(request)}});
+        const int fds[] = {reply_theirs.get(), out.write.get(), err.write.get()};
+        try {
+            send_with_fds(control_.get(), order, fds, "handing the request to the launcher");
+        } catch (const Error& e) {
+            throw e.wrap("sandbox did not start: the daemon's launcher process is gone");
+        }
+    }
+    reply_theirs.reset();
+    out.write.reset();
+    err.write.reset();
+    try {
+        before_command();
+    } catch (const Error&) {
+        reply.reset();  // the run process reads EOF where it waits for the release
+        throw;
+    }
+    // A run process that already ended (a refused request) has said why on the reply.
+    (void)sys::write_unless_reader_gone(reply.get(), std::string_view(&kCommandRelease, 1), "releasing the run's command");
+
+    LaunchedRun run;
+    ReplyState state;
+    const auto started = Clock::now();
+    std::optional<Clock::time_point> drain_until;  // the run process has ended: output for 1 s more
+    bool reply_open = true;
+    for (;;) {
+        const auto now = Clock::now();
+        const auto deadline = started + limits.grace + std::chrono::seconds(state.timeout_sec.value_or(0));
+        if (!run.killed_at_deadline && now >= deadline) {
+            if (state.pidfd) (void)sys::pidfd_send_signal(state.pidfd.get(), SIGKILL);
+            run.killed_at_deadline = true;
+            reply_open = false;  // whatever it would still say is not waited for
+            reply.reset();
+            if (!drain_until) drain_until = now + std::chrono::seconds(1);
+        }
+        if (!reply_open && !drain_until) drain_until = now + std::chrono::seconds(1);
+        if (!reply_open && ((!out.read && !err.read) || now >= *drain_until)) break;
+        const auto until = drain_until ? *drain_until : deadline;
+        const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+        std::vector<pollfd> fds;
+        if (out.read) fds.push_back({out.read.get(), POLLIN, 0});
+        if (err.read) fds.push_back({err.read.get(), POLLIN, 0});
+        if (reply_open) fds.push_back({reply.get(), POLLIN, 0});
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait_ms, 0) + 1)) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("poll on a run's output");
+        }
+        for (const pollfd& p : fds) {
+            if (!p.revents) continue;
+            if (reply_open && p.fd == reply.get()) {
+                std::vector<UniqueFd> got;
+                std::string data;
+                try {
+                    data = recv_with_fds(reply.get(), 65536, got, "reading a run's reply");
+                } catch (const Error& e) {
+                    // A run process that ended without reading the release: after all it
+                    // wrote, the kernel says ECONNRESET once; that is its EOF.
+                    if (e.error_number() != ECONNRESET) throw;
+                }
+                if (!got.empty() && !state.pidfd) state.pidfd = std::move(got.front());
+                if (data.empty() || state.pending.size() + data.size() > kMaxReplyBytes) {
+                    reply_open = false;
+                    continue;
+                }
+                state.pending += data;
+                for (std::size_t nl; (nl = state.pending.find('\n')) != std::string::npos;) {
+                    take_reply_line(state.pending.substr(0, nl), state, run);
+                    state.pending.erase(0, nl + 1);
+                }
+                continue;
+            }
+            char buf[65536];
+            const ssize_t r = sys::retry_eintr([&] { return ::read(p.fd, buf, sizeof buf); });
+            const bool is_out = p.fd == out.read.get();
+            if (r > 0) {
+                const auto n = static_cast<std::size_t>(r);
+                if (is_out) append_bounded(run.out, buf, n, limits.max_stdout, run.out_truncated);
+                else append_bounded(run.err, buf, n, limits.max_stderr, run.err_truncated);
+            } else if (r == 0 || errno != EAGAIN) {
+                (is_out ? out.read : err.read).reset();
+            }
+        }
+    }
+    if (!state.done) run.exit_code = run.killed_at_deadline ? 128 + SIGKILL : kExitInternal;
+    return run;
+}
+
+}  // namespace aj::runner
