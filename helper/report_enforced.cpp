@@ -30,7 +30,7 @@ nlohmann::json to_json(const LimitRecord& l) {
     if (!l.scope.empty()) j["scope"] = l.scope;
     if (l.hit) j["hit"] = *l.hit;
     for (const auto& [key, value] : l.details.items()) j[key] = value;
-    if (!l.hit.empty()) j["hit"] = l.hit;
+    if (!l.hit_by.empty()) j["hit_by"] = l.hit_by;
     return j;
 }
 
@@ -66,7 +66,9 @@ nlohmann::json to_json(const LandlockRecord& l) {
 
 void note_limit_hit(EnforcementRecord& record, const std::string& name, const std::string& value,
                     const std::string& evidence, bool quiet) {
-    record.limits[name].hit = evidence;
+    LimitRecord& limit = record.limits[name];
+    limit.hit = true;
+    limit.hit_by = evidence;
     if (quiet) return;
     // The policy's own key: "pids" is max_pids, "timeout_sec" is itself.
     const std::string key = name == "timeout_sec" ? name : "max_" + name;

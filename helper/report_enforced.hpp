@@ -35,9 +35,9 @@ struct LimitRecord {
     std::string scope;
     std::optional<bool> hit;  // whether the run passed it (said where it is known)
     nlohmann::json details = nlohmann::json::object();  // what the scope rests on, by name
-    // How the run reached this limit ("cgroup pids.events max 3", "SIGXCPU"); empty: it
-    // did not, as far as the run can tell.
-    std::string hit;
+    // How the run reached this limit ("cgroup pids.events max 3", "SIGXCPU"), with `hit`
+    // true; empty: not said.
+    std::string hit_by;
 };
 
 // "cgroup": whether one was made, how, and what it measured.

@@ -27,7 +27,8 @@ TEST(LimitsNamed, PidsFromTheCgroupsEvents) {
     if (pids.at("backend").get<std::string>().rfind("cgroup", 0) != 0)
         GTEST_SKIP() << "no pids cgroup for this caller (backend " << pids.at("backend") << ")";
     EXPECT_NE(r.err.find("aurora-jail: limit hit: max_pids 8 (cgroup pids."), std::string::npos) << r.err;
-    EXPECT_NE(pids.value("hit", "").find("cgroup pids."), std::string::npos) << pids.dump();
+    EXPECT_EQ(pids.value("hit", false), true) << pids.dump();
+    EXPECT_NE(pids.value("hit_by", "").find("cgroup pids."), std::string::npos) << pids.dump();
     // Under the limit, nothing is said.
     r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c", "sleep 0 & wait"});
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -17,8 +17,9 @@ TEST(LimitsHit, SigxcpuMeansCpuTimeExceeded) {
     r.cgroup->created = true;
     note_limits_hit_by_end(r, policy::default_policy(), SIGXCPU, false, 300);
     EXPECT_TRUE(r.cgroup->cpu_time_exceeded);
-    EXPECT_NE(r.limits.at("cpu_sec").hit.find("SIGXCPU"), std::string::npos);
-    EXPECT_EQ(to_json(r).at("limits").at("cpu_sec").at("hit"), r.limits.at("cpu_sec").hit);
+    EXPECT_NE(r.limits.at("cpu_sec").hit_by.find("SIGXCPU"), std::string::npos);
+    EXPECT_EQ(to_json(r).at("limits").at("cpu_sec").at("hit"), true);
+    EXPECT_EQ(to_json(r).at("limits").at("cpu_sec").at("hit_by"), r.limits.at("cpu_sec").hit_by);
     EXPECT_TRUE(to_json(r, false).at("cgroup").at("cpu_time_exceeded").get<bool>());
 }
 
@@ -26,11 +27,12 @@ TEST(LimitsHit, OtherEndsNameTheirOwnLimit) {
     EnforcementRecord r;
     r.cgroup.emplace();
     note_limits_hit_by_end(r, policy::default_policy(), SIGXFSZ, false, 300);
-    EXPECT_NE(r.limits.at("file_size_mb").hit.find("SIGXFSZ"), std::string::npos);
+    EXPECT_NE(r.limits.at("file_size_mb").hit_by.find("SIGXFSZ"), std::string::npos);
     EXPECT_FALSE(r.cgroup->cpu_time_exceeded);
     EXPECT_FALSE(r.limits.contains("cpu_sec"));
     note_limits_hit_by_end(r, policy::default_policy(), std::nullopt, true, 300);
-    EXPECT_FALSE(r.limits.at("timeout_sec").hit.empty());
+    EXPECT_EQ(r.limits.at("timeout_sec").hit, true);
+    EXPECT_FALSE(r.limits.at("timeout_sec").hit_by.empty());
     EnforcementRecord clean;
     note_limits_hit_by_end(clean, policy::default_policy(), SIGTERM, false, 300);
     EXPECT_TRUE(clean.limits.empty());
