@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/fds.hpp"
 #include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
 #include "oci/config.hpp"
@@ -79,6 +80,9 @@ void wait_for_start(int dir_fd, pid_t pid1) {
     int status = 1;
     try {
         ::setsid();
+        // Nothing the engine left open (its sync pipes, sockets) stays held for the
+        // container's life, nor reaches the sandbox's PID 1.
+        helper::close_fds_except({ready.get(), g.log->fd()});
         std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;

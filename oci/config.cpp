@@ -137,7 +137,7 @@ void map_process(const json& config, ContainerPlan& plan) {
             if (!r.is_object()) refuse("process.rlimits[]", "must be an object");
             const std::string type = string_at(r.value("type", json()), "process.rlimits[].type");
             if (type != "RLIMIT_NOFILE") refuse("process.rlimits " + type, "only RLIMIT_NOFILE is supported yet");
-            if (!r.contains("hard") || !r.at("hard").is_number_unsigned())
+            if (!r.contains("hard") || !r.at("hard").is_number_integer() || r.at("hard").get<std::int64_t>() < 0)
                 refuse("process.rlimits RLIMIT_NOFILE", "needs a numeric hard limit");
             narrow(plan.policy.limits.open_files, r.at("hard").get<std::uint64_t>());
         }

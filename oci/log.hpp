@@ -17,6 +17,8 @@ public:
 
     void error(const std::string& msg);
     void warning(const std::string& msg);
+    // The fd written to (2 or the --log file's): a process closing what it inherited keeps it.
+    int fd() const { return fd_; }
 
 private:
     void write(const char* level, const std::string& msg);

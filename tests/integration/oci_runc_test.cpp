@@ -113,19 +113,18 @@ bool wait_status(const Bundle& b, const std::string& id, const std::string& want
     return false;
 }
 
-void require_runnable() {
-    if (runc_bin().empty()) GTEST_SKIP() << "AJ_RUNC_BIN is not set (run through ctest)";
-}
+// Why this host cannot run the test, or nullptr.
+const char* no_runc() { return runc_bin().empty() ? "AJ_RUNC_BIN is not set (run through ctest)" : nullptr; }
 
-void require_sandbox() {
+const char* no_sandbox() {
+    if (const char* why = no_runc()) return why;
     // An ordinary user has no cgroup of its own to delegate on this kind of host, and a
     // container refuses limits no cgroup can hold as totals (no rlimit-only fallback).
-    if (!running_as_root()) GTEST_SKIP() << "containers need the cgroup limits only root can create here";
+    return running_as_root() ? nullptr : "containers need cgroup limits that only root can create on this host";
 }
 
 TEST(OciRunc, CreateStartStateKillDelete) {
-    require_runnable();
-    require_sandbox();
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     Bundle b(json{"/bin/sh", "-c", "echo hello; hostname > /out/hostname; exec sleep 60"});
     const std::string pid_file = b.dir() + "/pid";
     ProcessResult c = create(b, "c1", pid_file);
@@ -178,8 +177,7 @@ TEST(OciRunc, CreateStartStateKillDelete) {
 }
 
 TEST(OciRunc, CreatedContainerEndsWithKillAndForcedDelete) {
-    require_runnable();
-    require_sandbox();
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"});
     ASSERT_EQ(create(b, "c2", b.dir() + "/pid").exit_code, 0);
     const int pid = state(b, "c2").value("pid", 0);
@@ -196,7 +194,7 @@ TEST(OciRunc, CreatedContainerEndsWithKillAndForcedDelete) {
 }
 
 TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {
-    require_runnable();
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
     {
         Bundle b(json{"/bin/true"}, json{{"linux", {{"namespaces", {{{"type", "network"}, {"path", "/proc/1/ns/net"}}}}}}});
         ProcessResult r = create(b, "bad1", b.dir() + "/pid");
@@ -230,7 +228,7 @@ TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {
 }
 
 TEST(OciRunc, JsonLogAndRuncWording) {
-    require_runnable();
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
     TempDir dir;
     const std::string log = dir.path() + "/log.json";
     ProcessResult r = run_process(
