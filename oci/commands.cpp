@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -156,8 +157,8 @@ void signal_recorded(pid_t pid, unsigned long long start, int sig) {
 
 int parse_signal(const std::string& text) {
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 2) {
-        const int n = std::atoi(text.c_str());
-        if (n >= 1 && n <= SIGRTMAX) return n;
+        const long n = std::strtol(text.c_str(), nullptr, 10);  // one or two digits: no overflow
+        if (n >= 1 && n <= SIGRTMAX) return static_cast<int>(n);
     }
     std::string name = text;
     for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -222,7 +223,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         // Nothing of the container may outlive a failed create.
         try {
             const Container container(root.get(), o.id);
-            const RecordedState s = container.recorded();
+            const RecordedState& s = container.recorded();
             if (Container::same_live_process(s.pid, s.pid_start)) signal_recorded(s.pid, s.pid_start, SIGKILL);
             wait_gone(s.monitor, s.monitor_start, 10);
         } catch (const Error&) {

@@ -3,6 +3,7 @@
 // container id, and expect runc's words in errors, not a parser's.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
