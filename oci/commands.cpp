@@ -48,7 +48,7 @@ std::string absolute_path(const std::string& path, const std::string& what) {
 }
 
 // Blocks until `start` writes its byte into the fifo, or the sandbox's PID 1 dies (a kill
-// or delete --force of a created container): then the launch ends with nothing run.
+// or delete --force of a created container, a root that could not be built).
 void wait_for_start(int dir_fd, pid_t pid1) {
     sys::UniqueFd pidfd(sys::pidfd_open(pid1));
     if (!pidfd) throw_errno("watching the container's init");
@@ -63,7 +63,9 @@ void wait_for_start(int dir_fd, pid_t pid1) {
                 if (errno == EINTR) continue;
                 throw_errno("waiting for start");
             }
-            if (fds[1].revents != 0) throw Error("the container's init ended before start");
+            // PID 1 died (killed, or its root could not be built): returning lets launch()
+            // collect PID 1's own report of why; a dead PID 1 forks nothing.
+            if (fds[1].revents != 0) return;
             if (fds[0].revents == 0) continue;
             char byte = 0;
             const ssize_t n = sys::retry_eintr([&] { return ::read(fifo.get(), &byte, 1); });
