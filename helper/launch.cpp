@@ -308,6 +308,7 @@ LaunchResult launch(const LaunchRequest& request) {
         }
     }
     if (request.confirm_host_ids) request.confirm_host_ids();
+    if (alive && request.before_command) request.before_command(child);
     if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 

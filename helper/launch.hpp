@@ -26,6 +26,10 @@ struct ExtraBind {
     std::string host;    // absolute host path
     std::string inside;  // absolute path inside the sandbox
     policy::PathMode mode = policy::PathMode::ReadOnly;
+    // When `host` is a symlink: recreate the link with the same text at `inside` instead
+    // of binding what it points to (aurora-runc's rootfs entries: an absolute link such as
+    // /lib64 -> /lib/x86_64-linux-gnu must resolve inside the sandbox, never on the host).
+    bool recreate_symlink = false;
 };
 
 // A copy-on-write view of a host directory (the plugin runner's /work: the staged package
@@ -63,6 +67,11 @@ struct LaunchRequest {
     // lease takes its NSS answer here: id_pool.hpp). Throwing ends the launch with nothing
     // untrusted having run.
     std::function<void()> confirm_host_ids = nullptr;
+    // Called with PID 1's host pid after confirm_host_ids, once PID 1 is in its namespaces
+    // and cgroup and before the command is released; returning releases it. aurora-runc's
+    // create/start split waits here (docs/oci.md). Throwing ends the launch with nothing
+    // untrusted having run. Not called when PID 1 died during setup.
+    std::function<void(pid_t)> before_command = nullptr;
     // The caller's fds for the sandbox's 0, 1, 2: relayed (the sandbox never holds them)
     // unless stdio_mode is PassThrough.
     int stdio[3] = {0, 1, 2};

@@ -257,7 +257,11 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     for (const auto& b : extra) {
         require_absolute(b.host, "extra bind");
         require_absolute(b.inside, "extra bind target");
-        lstat_or_throw(b.host, "extra bind");
+        struct stat st = lstat_or_throw(b.host, "extra bind");
+        if (b.recreate_symlink && S_ISLNK(st.st_mode)) {
+            binds.push_back(symlink(read_link(b.host), b.inside));
+            continue;
+        }
         refuse_undoing_bind(b.host, b.mode, "extra bind");
         binds.push_back(bind(b.host, b.inside,
                              b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite

@@ -17,8 +17,15 @@ chmod 755 "$dir"
 cp "$test_bin" "$dir/test"
 cp "$aj_bin" "$dir/aurora-jail"
 chmod 755 "$dir/test" "$dir/aurora-jail"
+# aurora-runc, when built next to aurora-jail (build/oci/ beside build/runner/).
+runc_bin=$(dirname "$aj_bin")/../oci/aurora-runc
+runc_env=()
+if [ -x "$runc_bin" ]; then
+  cp "$runc_bin" "$dir/aurora-runc"; chmod 755 "$dir/aurora-runc"
+  runc_env=(AJ_RUNC_BIN="$dir/aurora-runc")
+fi
 mkdir "$dir/work"; chown 65534:65534 "$dir/work"
 cd "$dir/work"
 setpriv --reuid 65534 --regid 65534 --clear-groups --reset-env \
-  env AJ_BIN="$dir/aurora-jail" AJ_SOURCE_DIR="${AJ_SOURCE_DIR:-}" AJ_AS_NOBODY=1 TMPDIR="$dir/work" \
+  env AJ_BIN="$dir/aurora-jail" AJ_SOURCE_DIR="${AJ_SOURCE_DIR:-}" AJ_AS_NOBODY=1 TMPDIR="$dir/work" "${runc_env[@]}" \
   "$dir/test" "$@"

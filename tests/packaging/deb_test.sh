@@ -133,6 +133,10 @@ aj=/usr/bin/aurora-jail
 out=$("$aj" --version)
 [ "$out" = "aurora-jail $version" ] || fail "--version printed '$out', want 'aurora-jail $version'"
 note "aurora-jail --version: $out"
+# The OCI runtime face (docs/oci.md) ships beside it.
+runc_out=$(/usr/bin/aurora-runc --version | head -1)
+[ "$runc_out" = "aurora-runc version $version" ] || fail "aurora-runc --version printed '$runc_out'"
+note "aurora-runc --version: $runc_out"
 if [ -e /etc/systemd/system/multi-user.target.wants/$unit ]; then
     fail "$unit was enabled by the installation (it must be installed disabled)"
 fi

@@ -1,0 +1,331 @@
+// create/start/state/kill/delete/features. The create/start protocol (a monitor process
+// running launch(), waiting in its before_command hook on the container's start fifo) is
+// described in docs/oci.md, "create and start".
+#include "oci/commands.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "helper/fds.hpp"
+#include "helper/id_pool.hpp"
+#include "helper/launch.hpp"
+#include "oci/config.hpp"
+#include "oci/container_state.hpp"
+#include "policy/atomic_write.hpp"
+#include "policy/error.hpp"
+#include "policy/policy_dirs.hpp"
+#include "policy/sys.hpp"
+#include "runner/report.hpp"
+#include "runner/run_registry.hpp"
+
+namespace aj::oci {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kReady = "ok\n";
+
+sys::UniqueFd open_dir(const std::string& path) {
+    return sys::open_fd(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, "opening " + path);
+}
+
+std::string absolute_path(const std::string& path, const std::string& what) {
+    char resolved[PATH_MAX];
+    if (!::realpath(path.c_str(), resolved)) throw_errno(what + " " + path);
+    return resolved;
+}
+
+// Blocks until `start` writes its byte into the fifo, or the sandbox's PID 1 dies (a kill
+// or delete --force of a created container, a root that could not be built).
+void wait_for_start(int dir_fd, pid_t pid1) {
+    sys::UniqueFd pidfd(sys::pidfd_open(pid1));
+    if (!pidfd) throw_errno("watching the container's init");
+    for (;;) {
+        // Non-blocking: a fifo without a writer would block open(); a writer that closed
+        // without writing leaves it hung up, so it is opened afresh.
+        sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+        if (!fifo) throw_errno("opening the start fifo");
+        for (;;) {
+            pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                throw_errno("waiting for start");
+            }
+            // PID 1 died (killed, or its root could not be built): returning lets launch()
+            // collect PID 1's own report of why; a dead PID 1 forks nothing.
+            if (fds[1].revents != 0) return;
+            if (fds[0].revents == 0) continue;
+            char byte = 0;
+            const ssize_t n = sys::retry_eintr([&] { return ::read(fifo.get(), &byte, 1); });
+            if (n == 1) return;
+            if (n < 0 && errno != EAGAIN) throw_errno("reading the start fifo");
+            break;  // hung up: reopen
+        }
+    }
+}
+
+// The monitor: a detached, single-threaded child of `create` that runs the container
+// through launch() and records how it ended. Never returns.
+[[noreturn]] void run_monitor(const Globals& g, const CreateOptions& o, const ContainerPlan& plan,
+                              sys::UniqueFd ready) {
+    int status = 1;
+    try {
+        ::setsid();
+        // Nothing the engine left open (its sync pipes, sockets) stays held for the
+        // container's life, nor reaches the sandbox's PID 1.
+        helper::close_fds_except({ready.get(), g.log->fd()});
+        std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
+        helper::LaunchRequest request{plan.policy, plan.argv};
+        request.extra_binds = plan.binds;
+        request.cwd = plan.cwd;
+        request.host_ids = helper::sandbox_host_ids(lease);
+        request.describe_enforcement = false;
+        request.confirm_host_ids = [&lease] {
+            if (lease) lease->confirm_unknown_to_nss();
+        };
+        const std::string dir_path = g.root + "/" + o.id;
+        request.before_command = [&](pid_t pid1) {
+            // Opened after the clone: the sandbox's PID 1 never holds the state directory.
+            sys::UniqueFd dir = open_dir(dir_path);
+            RecordedState s;
+            s.id = o.id;
+            s.bundle = o.bundle;
+            s.rootfs = plan.rootfs;
+            s.created = runner::utc_timestamp();
+            s.owner = std::to_string(::geteuid());
+            s.annotations = plan.annotations;
+            s.pid = pid1;
+            s.pid_start = runner::process_start_time(pid1).value_or(0);
+            s.monitor = ::getpid();
+            s.monitor_start = runner::process_start_time(s.monitor).value_or(0);
+            sys::write_file_atomic(dir.get(), kStateFile, to_json(s).dump());
+            sys::write_all(ready.get(), kReady, "telling create the container exists");
+            ready.reset();
+            wait_for_start(dir.get(), pid1);
+        };
+        const helper::LaunchResult result = helper::launch(request);
+        status = result.exit_code;
+        json exit{{"exit_code", result.exit_code}};
+        if (result.signal) exit["signal"] = *result.signal;
+        sys::write_file_atomic(open_dir(dir_path).get(), kExitFile, exit.dump());
+    } catch (const std::exception& e) {
+        if (ready) {
+            (void)!::write(ready.get(), e.what(), std::strlen(e.what()));
+        } else {
+            g.log->error(std::string("container ") + o.id + ": " + e.what());
+            try {
+                sys::write_file_atomic(open_dir(g.root + "/" + o.id).get(), kExitFile, R"({"exit_code":125})");
+            } catch (const std::exception&) {
+                // delete --force may have removed the directory already.
+            }
+        }
+    }
+    std::fflush(nullptr);
+    ::_exit(status);
+}
+
+// Waits (up to `seconds`) for the recorded process to be gone.
+void wait_gone(pid_t pid, unsigned long long start, int seconds) {
+    if (!Container::same_live_process(pid, start)) return;
+    sys::UniqueFd pidfd(sys::pidfd_open(pid));
+    if (!pidfd) return;  // gone meanwhile
+    if (!Container::same_live_process(pid, start)) return;
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (sys::retry_eintr([&] { return ::poll(&p, 1, seconds * 1000); }) == 0)
+        throw Error("process " + std::to_string(pid) + " still running after " + std::to_string(seconds) + " s");
+}
+
+// Signals the recorded process through a pidfd, after checking it is still the one recorded.
+void signal_recorded(pid_t pid, unsigned long long start, int sig) {
+    sys::UniqueFd pidfd(sys::pidfd_open(pid));
+    if (!pidfd || !Container::same_live_process(pid, start)) throw Error("container not running");
+    if (sys::pidfd_send_signal(pidfd.get(), sig) != 0 && errno != ESRCH)
+        throw_errno("sending signal " + std::to_string(sig) + " to " + std::to_string(pid));
+}
+
+}  // namespace
+
+int parse_signal(const std::string& text) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 2) {
+        const long n = std::strtol(text.c_str(), nullptr, 10);  // one or two digits: no overflow
+        if (n >= 1 && n <= SIGRTMAX) return static_cast<int>(n);
+    }
+    std::string name = text;
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (name.starts_with("SIG")) name = name.substr(3);
+    for (int n = 1; n < NSIG; ++n) {
+        const char* abbrev = ::sigabbrev_np(n);
+        if (abbrev && name == abbrev) return n;
+    }
+    throw Error("unknown signal \"" + text + "\"");
+}
+
+int cmd_create(const Globals& g, const CreateOptions& o_in) {
+    CreateOptions o = o_in;
+    if (!valid_container_id(o.id)) throw Error("invalid container ID format");
+    o.bundle = absolute_path(o.bundle.empty() ? "." : o.bundle, "--bundle");
+    const ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
+    for (const auto& w : plan.warnings) g.log->warning(w);
+
+    sys::UniqueFd root = open_state_root(g.root);
+    if (::mkdirat(root.get(), o.id.c_str(), 0700) != 0) {
+        if (errno == EEXIST) throw Error("container with given ID already exists");
+        throw_errno("creating the state directory of container " + o.id);
+    }
+    try {
+        sys::UniqueFd dir(::openat(root.get(), o.id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!dir) throw_errno("opening the state directory of container " + o.id);
+        if (::mkfifoat(dir.get(), kStartFifo, 0600) != 0) throw_errno("creating the start fifo");
+        dir.reset();
+
+        sys::Pipe ready = sys::make_pipe("creating the create/monitor pipe");
+        std::fflush(nullptr);
+        const pid_t monitor = ::fork();
+        if (monitor < 0) throw_errno("forking the container's monitor");
+        if (monitor == 0) {
+            ready.read.reset();
+            root.reset();
+            run_monitor(g, o, plan, std::move(ready.write));
+        }
+        ready.write.reset();
+        // One line: "ok\n", or the monitor's error. The sandbox's PID 1 holds a copy of the
+        // write end, so this reads up to the newline rather than to EOF.
+        std::string answer;
+        char c = 0;
+        while (answer.size() < 4096) {
+            const ssize_t n = sys::retry_eintr([&] { return ::read(ready.read.get(), &c, 1); });
+            if (n < 0) throw_errno("waiting for the container's monitor");
+            if (n == 0) break;
+            answer += c;
+            if (c == '\n' && answer == kReady) break;
+        }
+        if (answer != kReady) {
+            throw Error(answer.empty() ? std::string("the container's monitor ended before the container was created")
+                                       : answer);
+        }
+        if (!o.pid_file.empty()) {
+            const Container container(root.get(), o.id);
+            std::string pid_file = o.pid_file;
+            if (pid_file[0] != '/') pid_file = absolute_path(".", "the current directory") + "/" + pid_file;
+            sys::write_file_atomic(pid_file, std::to_string(container.recorded().pid), 0644);
+        }
+    } catch (...) {
+        // Nothing of the container may outlive a failed create.
+        try {
+            const Container container(root.get(), o.id);
+            const RecordedState& s = container.recorded();
+            if (Container::same_live_process(s.pid, s.pid_start)) signal_recorded(s.pid, s.pid_start, SIGKILL);
+            wait_gone(s.monitor, s.monitor_start, 10);
+        } catch (const Error&) {
+            // No state recorded: the monitor ended before the sandbox existed.
+        }
+        remove_container_dir(root.get(), o.id);
+        throw;
+    }
+    return 0;
+}
+
+int cmd_start(const Globals& g, const std::string& id) {
+    sys::UniqueFd root = open_state_root(g.root);
+    const Container container(root.get(), id);
+    switch (container.status()) {
+        case Status::Stopped: throw Error("cannot start a container that has stopped");
+        case Status::Running: throw Error("cannot start an already running container");
+        case Status::Created: break;
+    }
+    // Without a reader (the monitor gone) open fails with ENXIO instead of blocking.
+    sys::UniqueFd fifo(::openat(container.dir_fd(), kStartFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    if (!fifo) {
+        if (errno == ENXIO || errno == ENOENT) throw Error("container not running");
+        throw_errno("opening the start fifo of container " + id);
+    }
+    sys::write_all(fifo.get(), "s", "starting container " + id);
+    sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!started) throw_errno("recording that container " + id + " started");
+    return 0;
+}
+
+int cmd_state(const Globals& g, const std::string& id) {
+    sys::UniqueFd root = open_state_root(g.root);
+    const Container container(root.get(), id);
+    std::printf("%s\n", container.state_json().dump(2).c_str());
+    return 0;
+}
+
+int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_text) {
+    const int sig = parse_signal(signal_text.empty() ? "TERM" : signal_text);
+    sys::UniqueFd root = open_state_root(g.root);
+    const Container container(root.get(), id);
+    const RecordedState& s = container.recorded();
+    const Status status = container.status();
+    if (status == Status::Stopped) throw Error("container not running");
+    const bool terminating = sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+    if (sig == SIGKILL || (status == Status::Created && terminating)) {
+        // The pid namespace ends with its PID 1; a created container has no process yet to
+        // take a terminating signal, so it ends as a whole.
+        signal_recorded(s.pid, s.pid_start, SIGKILL);
+    } else if (terminating) {
+        // launch() forwards these from the monitor to the sandbox.
+        signal_recorded(s.monitor, s.monitor_start, sig);
+    } else {
+        throw Error("signal " + signal_text + ": only KILL, TERM, INT, HUP and QUIT can be delivered yet");
+    }
+    return 0;
+}
+
+int cmd_delete(const Globals& g, const std::string& id, bool force) {
+    sys::UniqueFd root = open_state_root(g.root);
+    std::optional<Container> container;
+    try {
+        container.emplace(root.get(), id);
+    } catch (const Error& e) {
+        // runc: deleting what is not there with --force succeeds.
+        if (force && std::string(e.what()) == "container does not exist") {
+            remove_container_dir(root.get(), id);
+            return 0;
+        }
+        throw;
+    }
+    const RecordedState& s = container->recorded();
+    const Status status = container->status();
+    if (status != Status::Stopped) {
+        if (!force) throw Error("cannot delete container " + id + " that is not stopped: " + status_name(status));
+        signal_recorded(s.pid, s.pid_start, SIGKILL);
+    }
+    wait_gone(s.monitor, s.monitor_start, 10);
+    container.reset();
+    remove_container_dir(root.get(), id);
+    return 0;
+}
+
+int cmd_features() {
+    const json features{
+        {"ociVersionMin", "1.0.0"},
+        {"ociVersionMax", "1.1.0"},
+        {"hooks", json::array()},
+        {"mountOptions", {"bind", "nodev", "nosuid", "private", "rbind", "ro", "rprivate", "rslave", "rw", "slave"}},
+        {"linux",
+         {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
+          {"capabilities", json::array()},
+          {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+          {"seccomp", {{"enabled", false}}},
+          {"apparmor", {{"enabled", false}}},
+          {"selinux", {{"enabled", false}}}}},
+        {"annotations", {{"io.aurora-jail.version", AJ_VERSION}}}};
+    std::printf("%s\n", features.dump(2).c_str());
+    return 0;
+}
+
+}  // namespace aj::oci

@@ -1,0 +1,33 @@
+// aurora-runc's sub-commands (runc's command line: docs/oci.md). Each throws aj::Error
+// with runc's wording where engines match strings; main.cpp logs it and exits 1.
+#pragma once
+
+#include <csignal>
+#include <string>
+
+#include "oci/log.hpp"
+
+namespace aj::oci {
+
+struct Globals {
+    std::string root;  // --root, made absolute
+    Log* log = nullptr;
+};
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle;    // --bundle (default: the current directory)
+    std::string pid_file;  // --pid-file
+};
+
+int cmd_create(const Globals& g, const CreateOptions& o);
+int cmd_start(const Globals& g, const std::string& id);
+int cmd_state(const Globals& g, const std::string& id);
+int cmd_kill(const Globals& g, const std::string& id, const std::string& signal);
+int cmd_delete(const Globals& g, const std::string& id, bool force);
+int cmd_features();
+
+// "KILL", "SIGKILL", "9" -> 9; throws Error for anything else.
+int parse_signal(const std::string& text);
+
+}  // namespace aj::oci

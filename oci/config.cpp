@@ -1,0 +1,329 @@
+// config.json -> ContainerPlan. The mapping table of docs/oci.md, field by field.
+#include "oci/config.hpp"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <set>
+
+#include "policy/default_policy.hpp"
+#include "policy/error.hpp"
+#include "policy/json_text.hpp"
+#include "policy/store.hpp"
+#include "policy/sys.hpp"
+
+namespace aj::oci {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 4 << 20;
+
+[[noreturn]] void refuse(const std::string& field, const std::string& why) {
+    throw Error("config.json: " + field + ": " + why);
+}
+
+const json& object_at(const json& parent, const char* key, const std::string& field) {
+    const json& v = parent.at(key);
+    if (!v.is_object()) refuse(field, "must be an object");
+    return v;
+}
+
+std::string string_at(const json& v, const std::string& field) {
+    if (!v.is_string()) refuse(field, "must be a string");
+    return v.get<std::string>();
+}
+
+bool absolute(const std::string& path) {
+    return !path.empty() && path[0] == '/' && path.find('\0') == std::string::npos;
+}
+
+// A path of the config relative to the bundle unless absolute (root.path, bind sources).
+std::string in_bundle(const std::string& bundle, const std::string& path) {
+    return absolute(path) ? path : bundle + "/" + path;
+}
+
+// Keys outside `known` are refused: a field this build does not understand may be a
+// restriction the caller relies on.
+void refuse_unknown(const json& object, const std::set<std::string>& known, const std::string& where) {
+    for (const auto& [key, value] : object.items())
+        if (!known.contains(key)) refuse(where + key, "not supported by aurora-runc yet (docs/oci.md)");
+}
+
+bool empty_value(const json& v) {
+    return v.is_null() || (v.is_string() && v.get<std::string>().empty()) || (v.is_array() && v.empty()) ||
+           (v.is_object() && v.empty());
+}
+
+template <typename T>
+void narrow(std::optional<T>& limit, T value) {
+    limit = limit ? std::min(*limit, value) : value;
+}
+
+void map_root(const json& config, const std::string& bundle, ContainerPlan& plan) {
+    if (!config.contains("root")) refuse("root", "missing");
+    const json& root = object_at(config, "root", "root");
+    refuse_unknown(root, {"path", "readonly"}, "root.");
+    if (!root.contains("path")) refuse("root.path", "missing");
+    plan.rootfs = in_bundle(bundle, string_at(root.at("path"), "root.path"));
+    const bool readonly = root.value("readonly", false);
+    const auto mode = readonly ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite;
+
+    DIR* dir = ::opendir(plan.rootfs.c_str());
+    if (!dir) throw_errno("config.json: root.path " + plan.rootfs);
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        // The sandbox's own /proc, minimal /dev and size-capped /tmp take these places.
+        if (name == "." || name == ".." || name == "proc" || name == "dev" || name == "tmp") continue;
+        names.push_back(name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names)
+        plan.binds.push_back(helper::ExtraBind{plan.rootfs + "/" + name, "/" + name, mode, /*recreate_symlink=*/true});
+}
+
+void map_process(const json& config, ContainerPlan& plan) {
+    if (!config.contains("process")) refuse("process", "missing (create needs the process to start)");
+    const json& process = object_at(config, "process", "process");
+    refuse_unknown(process,
+                   {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
+                    "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"},
+                   "process.");
+    if (process.value("terminal", false)) refuse("process.terminal", "a terminal (--console-socket) is not supported yet");
+    for (const char* key : {"apparmorProfile", "selinuxLabel", "oomScoreAdj"})
+        if (process.contains(key) && !empty_value(process.at(key)))
+            refuse(std::string("process.") + key, "not supported yet");
+
+    if (!process.contains("args") || !process.at("args").is_array() || process.at("args").empty())
+        refuse("process.args", "must be a non-empty array of strings");
+    for (const auto& a : process.at("args")) plan.argv.push_back(string_at(a, "process.args[]"));
+
+    plan.policy.env.pass.clear();
+    plan.policy.env.set.clear();
+    if (process.contains("env")) {
+        if (!process.at("env").is_array()) refuse("process.env", "must be an array of strings");
+        for (const auto& e : process.at("env")) {
+            const std::string entry = string_at(e, "process.env[]");
+            const std::size_t eq = entry.find('=');
+            if (eq == std::string::npos || eq == 0) refuse("process.env", "entry " + entry + " is not NAME=VALUE");
+            plan.policy.env.set[entry.substr(0, eq)] = entry.substr(eq + 1);
+        }
+    }
+
+    if (!process.contains("cwd")) refuse("process.cwd", "missing");
+    plan.cwd = string_at(process.at("cwd"), "process.cwd");
+    if (!absolute(plan.cwd)) refuse("process.cwd", plan.cwd + " is not an absolute path");
+
+    if (process.contains("user")) {
+        const json& user = object_at(process, "user", "process.user");
+        refuse_unknown(user, {"uid", "gid", "umask", "additionalGids", "username"}, "process.user.");
+        const auto uid = user.value("uid", 0LL);
+        const auto gid = user.value("gid", 0LL);
+        if (uid != 65534 || gid != 65534)
+            plan.warnings.push_back("process.user uid " + std::to_string(uid) + " gid " + std::to_string(gid) +
+                                    ": the process runs as uid/gid 65534 inside the sandbox");
+        if (user.contains("additionalGids") && !empty_value(user.at("additionalGids")))
+            plan.warnings.push_back("process.user.additionalGids: not applied (no supplementary groups)");
+        if (user.contains("umask")) plan.warnings.push_back("process.user.umask: not applied");
+    }
+    if (process.contains("capabilities"))
+        plan.warnings.push_back("process.capabilities: every capability is dropped");
+    if (process.contains("rlimits")) {
+        if (!process.at("rlimits").is_array()) refuse("process.rlimits", "must be an array");
+        for (const auto& r : process.at("rlimits")) {
+            if (!r.is_object()) refuse("process.rlimits[]", "must be an object");
+            const std::string type = string_at(r.value("type", json()), "process.rlimits[].type");
+            if (type != "RLIMIT_NOFILE") refuse("process.rlimits " + type, "only RLIMIT_NOFILE is supported yet");
+            if (!r.contains("hard") || !r.at("hard").is_number_integer() || r.at("hard").get<std::int64_t>() < 0)
+                refuse("process.rlimits RLIMIT_NOFILE", "needs a numeric hard limit");
+            narrow(plan.policy.limits.open_files, r.at("hard").get<std::uint64_t>());
+        }
+    }
+}
+
+void map_mounts(const json& config, const std::string& bundle, ContainerPlan& plan) {
+    if (!config.contains("mounts")) return;
+    if (!config.at("mounts").is_array()) refuse("mounts", "must be an array");
+    // The places the sandbox fills itself, whatever the config mounts there.
+    const std::set<std::pair<std::string, std::string>> own = {
+        {"proc", "/proc"}, {"tmpfs", "/dev"}, {"tmpfs", "/dev/shm"}, {"tmpfs", "/tmp"}};
+    const std::set<std::pair<std::string, std::string>> not_yet = {{"devpts", "/dev/pts"},
+                                                                   {"mqueue", "/dev/mqueue"},
+                                                                   {"sysfs", "/sys"},
+                                                                   {"cgroup", "/sys/fs/cgroup"},
+                                                                   {"cgroup2", "/sys/fs/cgroup"}};
+    const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev",
+                                                "private", "rprivate", "slave", "rslave"};
+    for (const auto& m : config.at("mounts")) {
+        if (!m.is_object()) refuse("mounts[]", "must be an object");
+        refuse_unknown(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, "mounts[].");
+        const std::string dest = string_at(m.value("destination", json()), "mounts[].destination");
+        if (!absolute(dest)) refuse("mounts " + dest, "destination is not an absolute path");
+        const std::string type = m.contains("type") ? string_at(m.at("type"), "mounts " + dest + " type") : "";
+        std::vector<std::string> options;
+        if (m.contains("options")) {
+            if (!m.at("options").is_array()) refuse("mounts " + dest + " options", "must be an array");
+            for (const auto& o : m.at("options")) options.push_back(string_at(o, "mounts " + dest + " options[]"));
+        }
+        const bool is_bind = type == "bind" || std::count(options.begin(), options.end(), "bind") ||
+                             std::count(options.begin(), options.end(), "rbind");
+        if (is_bind) {
+            for (const auto& o : options)
+                if (!bind_options.contains(o))
+                    refuse("mounts " + dest, "bind option " + o + " is not supported yet");
+            if (m.contains("uidMappings") || m.contains("gidMappings"))
+                refuse("mounts " + dest, "idmapped binds are not supported yet");
+            const std::string source = in_bundle(bundle, string_at(m.value("source", json()), "mounts " + dest + " source"));
+            const bool ro = std::count(options.begin(), options.end(), "ro") > 0;
+            plan.binds.push_back(helper::ExtraBind{
+                source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false});
+        } else if (own.contains({type, dest})) {
+            continue;  // the sandbox's own, with its own options (nosuid, nodev; /dev read-only)
+        } else if (not_yet.contains({type, dest})) {
+            plan.warnings.push_back("mounts " + dest + " (" + type + "): not mounted yet");
+        } else {
+            refuse("mounts " + dest, "type " + (type.empty() ? std::string("(none)") : type) + " is not supported yet");
+        }
+    }
+}
+
+void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) {
+    std::set<std::string> asked;
+    if (linux_.contains("namespaces")) {
+        if (!linux_.at("namespaces").is_array()) refuse("linux.namespaces", "must be an array");
+        for (const auto& ns : linux_.at("namespaces")) {
+            if (!ns.is_object()) refuse("linux.namespaces[]", "must be an object");
+            const std::string type = string_at(ns.value("type", json()), "linux.namespaces[].type");
+            if (ns.contains("path") && !empty_value(ns.at("path")))
+                refuse("linux.namespaces " + type, "joining a namespace by path is not supported yet");
+            if (!std::set<std::string>{"pid", "network", "mount", "ipc", "uts", "user", "cgroup"}.contains(type))
+                refuse("linux.namespaces " + type, "not supported");
+            asked.insert(type);
+        }
+    }
+    for (const char* always : {"pid", "mount", "ipc", "uts", "user", "cgroup"})
+        if (!asked.contains(always))
+            plan.warnings.push_back(std::string("linux.namespaces: a new ") + always +
+                                    " namespace is made although the config does not ask for one");
+    if (asked.contains("network")) {
+        plan.policy.network = policy::NetworkMode::None;
+    } else if (policy_named && plan.policy.network == policy::NetworkMode::None) {
+        refuse("linux.namespaces", "the host's network (no network namespace) but the policy named by " +
+                                       std::string(kPolicyAnnotation) + " says network: none");
+    } else {
+        plan.policy.network = policy::NetworkMode::Host;
+    }
+}
+
+void map_resources(const json& resources, ContainerPlan& plan) {
+    if (!resources.is_object()) refuse("linux.resources", "must be an object");
+    for (const auto& [key, value] : resources.items()) {
+        if (key == "memory" && value.is_object() && value.contains("limit") && value.at("limit").is_number_integer() &&
+            value.at("limit").get<std::int64_t>() > 0) {
+            const auto bytes = value.at("limit").get<std::uint64_t>();
+            narrow(plan.policy.limits.memory_mb, std::max<std::uint64_t>(1, bytes >> 20));
+        } else if (key == "pids" && value.is_object() && value.contains("limit") &&
+                   value.at("limit").is_number_integer() && value.at("limit").get<std::int64_t>() > 0) {
+            narrow(plan.policy.limits.pids, value.at("limit").get<std::uint64_t>());
+        } else if (key == "devices") {
+            // Device cgroup rules: the sandbox's /dev holds only null, zero, full, random,
+            // urandom and tty, whatever the rules allow.
+            continue;
+        } else if (!empty_value(value)) {
+            plan.warnings.push_back("linux.resources." + key + ": not applied (the policy's limits are)");
+        }
+    }
+}
+
+void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
+    const json none = json::object();
+    const json& linux_ = config.contains("linux") ? object_at(config, "linux", "linux") : none;
+    refuse_unknown(linux_,
+                   {"namespaces", "uidMappings", "gidMappings", "resources", "cgroupsPath", "seccomp", "maskedPaths",
+                    "readonlyPaths", "rootfsPropagation", "sysctl", "devices", "mountLabel"},
+                   "linux.");
+    map_namespaces(linux_, plan, policy_named);
+    for (const char* key : {"sysctl", "devices", "mountLabel"})
+        if (linux_.contains(key) && !empty_value(linux_.at(key))) refuse(std::string("linux.") + key, "not supported yet");
+    if (linux_.contains("uidMappings") || linux_.contains("gidMappings"))
+        plan.warnings.push_back("linux.uidMappings/gidMappings: the sandbox's own maps are used");
+    if (linux_.contains("seccomp"))
+        plan.warnings.push_back("linux.seccomp: the aurora-jail policy's filter is used instead");
+    if (linux_.contains("resources")) map_resources(linux_.at("resources"), plan);
+    if (linux_.contains("cgroupsPath"))
+        plan.warnings.push_back("linux.cgroupsPath: the sandbox's cgroup is made below aurora-runc's own");
+    if (linux_.contains("maskedPaths") || linux_.contains("readonlyPaths"))
+        plan.warnings.push_back("linux.maskedPaths/readonlyPaths: nothing of the host's /proc or /sys is visible");
+    if (linux_.contains("rootfsPropagation"))
+        plan.warnings.push_back("linux.rootfsPropagation: the sandbox's mounts are always private");
+}
+
+}  // namespace
+
+policy::Policy oci_default_policy() {
+    policy::Policy p = policy::default_policy();
+    p.allowed_paths.clear();
+    p.limits.timeout_sec.reset();
+    p.limits.cpu_sec.reset();
+    p.limits.cpus.reset();
+    return p;
+}
+
+ContainerPlan plan_container(const json& config, const std::string& bundle,
+                             const std::vector<std::string>& policy_dirs) {
+    if (!config.is_object()) refuse("(top)", "must be a JSON object");
+    refuse_unknown(config, {"ociVersion", "root", "process", "hostname", "domainname", "mounts", "linux", "annotations", "hooks"},
+                   "");
+    const std::string version = string_at(config.value("ociVersion", json()), "ociVersion");
+    if (!version.starts_with("1.")) refuse("ociVersion", version + " is not a 1.x runtime-spec version");
+    if (config.contains("hooks") && !empty_value(config.at("hooks"))) {
+        for (const auto& [name, list] : config.at("hooks").items())
+            if (!empty_value(list)) refuse("hooks." + name, "hooks are not supported yet");
+    }
+    if (config.contains("domainname") && !empty_value(config.at("domainname")))
+        refuse("domainname", "not supported yet");
+
+    ContainerPlan plan;
+    bool policy_named = false;
+    plan.policy = oci_default_policy();
+    if (config.contains("annotations")) {
+        const json& annotations = object_at(config, "annotations", "annotations");
+        for (const auto& [key, value] : annotations.items()) string_at(value, "annotations." + key);
+        plan.annotations = annotations;
+        if (annotations.contains(kPolicyAnnotation)) {
+            const std::string name = annotations.at(kPolicyAnnotation).get<std::string>();
+            if (!policy::valid_policy_name(name))
+                refuse(std::string("annotations.") + kPolicyAnnotation, name + " is not a stored policy name");
+            plan.policy = policy::resolve_policy(name, policy_dirs).policy;
+            plan.policy.allowed_paths.clear();  // the rootfs is the container's file system
+            policy_named = true;
+        }
+    }
+    if (config.contains("hostname")) {
+        const std::string hostname = string_at(config.at("hostname"), "hostname");
+        if (!hostname.empty()) plan.policy.hostname = hostname;
+    }
+    map_root(config, bundle, plan);
+    map_process(config, plan);
+    map_mounts(config, bundle, plan);
+    map_linux(config, plan, policy_named);
+    // Containers never degrade to rlimit-only mode: that would be a silent half-enforcement.
+    plan.policy.allow_fallback = false;
+    return plan;
+}
+
+ContainerPlan plan_container(const std::string& bundle, const std::vector<std::string>& policy_dirs) {
+    const std::string path = bundle + "/config.json";
+    std::string text;
+    try {
+        text = sys::read_file(path, kMaxConfigBytes);
+    } catch (const Error& e) {
+        throw e.wrap("reading the bundle's config.json");
+    }
+    return plan_container(policy::read_json_text(text, path), bundle, policy_dirs);
+}
+
+}  // namespace aj::oci

@@ -1,0 +1,68 @@
+// One container's directory under --root: its recorded state, the start fifo, and the
+// status derived from the live processes (never stored: a crashed monitor cannot leave a
+// "running" container behind). Layout and rules: docs/oci.md, "The state directory".
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/sys.hpp"
+
+namespace aj::oci {
+
+// runc's container id rule: [A-Za-z0-9_.+-]{1,1024}, not "." or "..": never a path.
+bool valid_container_id(const std::string& id);
+
+// The default --root: /run/aurora-runc for root, $XDG_RUNTIME_DIR/aurora-runc otherwise.
+std::string default_state_root();
+
+// Opens (creating 0700 when missing) the --root directory. Refuses one owned by another
+// uid or writable by group or others: its contents decide which pids get signals.
+sys::UniqueFd open_state_root(const std::string& root);
+
+struct RecordedState {
+    std::string id, bundle, rootfs, created, owner;
+    nlohmann::json annotations = nlohmann::json::object();
+    pid_t pid = 0;                      // the sandbox's PID 1
+    unsigned long long pid_start = 0;   // its /proc/PID/stat start time
+    pid_t monitor = 0;                  // the aurora-runc process running launch()
+    unsigned long long monitor_start = 0;
+};
+
+nlohmann::json to_json(const RecordedState& s);
+RecordedState recorded_state_from_json(const nlohmann::json& j);
+
+enum class Status { Created, Running, Stopped };
+std::string status_name(Status s);
+
+// Names of the files in a container's directory.
+inline constexpr const char* kStateFile = "state.json";
+inline constexpr const char* kStartFifo = "start";
+inline constexpr const char* kStartedFile = "started";
+inline constexpr const char* kExitFile = "exit.json";
+
+class Container {
+public:
+    // Opens ROOT/ID; throws Error("container does not exist") when there is none.
+    Container(int root_fd, const std::string& id);
+
+    const RecordedState& recorded() const { return state_; }
+    int dir_fd() const { return dir_.get(); }
+    Status status() const;
+    // Whether `pid` is still the process recorded with `start` (not a reused number, not a zombie).
+    static bool same_live_process(pid_t pid, unsigned long long start);
+    // The runtime-spec state document.
+    nlohmann::json state_json() const;
+
+private:
+    sys::UniqueFd dir_;
+    RecordedState state_;
+};
+
+// Removes ROOT/ID and the files this program puts there.
+void remove_container_dir(int root_fd, const std::string& id);
+
+}  // namespace aj::oci

@@ -1,0 +1,255 @@
+// aurora-runc's runc-style lifecycle on a real sandbox: create leaves the container's init
+// waiting, start releases it, state follows, kill and delete end it; a bundle the mapping
+// cannot enforce is refused before anything runs (docs/oci.md).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+
+namespace aj::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// $AJ_RUNC_BIN: set by ctest, and by as_nobody.sh for the uid 65534 rerun.
+std::string runc_bin() {
+    const char* bin = std::getenv("AJ_RUNC_BIN");
+    return bin ? bin : "";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A bundle whose rootfs is a few merged-/usr symlinks with the host's /usr bound in
+// read-only, plus a world-writable directory bound at /out for the process to write to.
+class Bundle {
+public:
+    explicit Bundle(const json& process_args, const json& extra = json::object()) {
+        // The sandbox's leased host uid walks down to the rootfs and the out directory.
+        fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                         fs::perms::others_read | fs::perms::others_exec);
+        bundle_ = dir_.path() + "/bundle";
+        fs::create_directories(bundle_ + "/rootfs/etc");
+        for (const char* link : {"bin", "lib", "lib64", "sbin"})
+            fs::create_directory_symlink(std::string("usr/") + link, bundle_ + "/rootfs/" + link);
+        out_ = dir_.path() + "/out";
+        fs::create_directory(out_);
+        fs::permissions(out_, fs::perms::all);
+        state_ = dir_.path() + "/state";
+        json config{{"ociVersion", "1.0.2"},
+                    {"root", {{"path", "rootfs"}, {"readonly", true}}},
+                    {"process",
+                     {{"args", process_args},
+                      {"env", {"PATH=/usr/bin:/bin"}},
+                      {"cwd", "/"},
+                      {"user", {{"uid", 65534}, {"gid", 65534}}}}},
+                    {"hostname", "oci-test"},
+                    {"mounts",
+                     {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                      {{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}},
+                      {{"destination", "/out"}, {"type", "bind"}, {"source", out_}, {"options", {"rbind", "rw"}}}}},
+                    {"linux",
+                     {{"namespaces",
+                       {{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+                        {{"type", "user"}}, {{"type", "cgroup"}}, {{"type", "network"}}}}}}};
+        config.merge_patch(extra);
+        std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    }
+    const std::string& path() const { return bundle_; }
+    const std::string& out() const { return out_; }
+    const std::string& state_root() const { return state_; }
+    const std::string& dir() const { return dir_.path(); }
+
+private:
+    TempDir dir_;
+    std::string bundle_, out_, state_;
+};
+
+ProcessResult runc(const Bundle& b, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{runc_bin(), "--root", b.state_root()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv);
+}
+
+// create through a shell whose redirections give the container its stdout and stderr as
+// files: a captured pipe would stay open for as long as the container lives.
+ProcessResult create(const Bundle& b, const std::string& id, const std::string& pid_file) {
+    const std::string log = b.dir() + "/create.err";
+    auto quoted = [](const std::string& s) { return "'" + s + "'"; };
+    ProcessResult r = run_process({"/bin/sh", "-c",
+                                   quoted(runc_bin()) + " --root " + quoted(b.state_root()) + " create --bundle " +
+                                       quoted(b.path()) + " --pid-file " + quoted(pid_file) + " " + id + " >" +
+                                       quoted(b.dir() + "/stdout") + " 2>" + quoted(log) + " </dev/null"});
+    r.err = slurp(log);
+    return r;
+}
+
+json state(const Bundle& b, const std::string& id) {
+    ProcessResult r = runc(b, {"state", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json::object();
+}
+
+// Polls until the container's status is `want` (the monitor reaps asynchronously).
+bool wait_status(const Bundle& b, const std::string& id, const std::string& want, int seconds = 20) {
+    for (int i = 0; i < seconds * 10; ++i) {
+        if (state(b, id).value("status", "") == want) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+// Why this host cannot run the test, or nullptr.
+const char* no_runc() { return runc_bin().empty() ? "AJ_RUNC_BIN is not set (run through ctest)" : nullptr; }
+
+const char* no_sandbox() {
+    if (const char* why = no_runc()) return why;
+    // An ordinary user has no cgroup of its own to delegate on this kind of host, and a
+    // container refuses limits no cgroup can hold as totals (no rlimit-only fallback).
+    return running_as_root() ? nullptr : "containers need cgroup limits that only root can create on this host";
+}
+
+TEST(OciRunc, CreateStartStateKillDelete) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo hello; hostname > /out/hostname; exec sleep 60"});
+    const std::string pid_file = b.dir() + "/pid";
+    ProcessResult c = create(b, "c1", pid_file);
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+
+    json s = state(b, "c1");
+    EXPECT_EQ(s.value("status", ""), "created") << s.dump();
+    EXPECT_EQ(s.value("id", ""), "c1");
+    EXPECT_EQ(s.value("bundle", ""), b.path());
+    EXPECT_EQ(s.value("ociVersion", ""), "1.0.2");
+    const int pid = s.value("pid", 0);
+    EXPECT_GT(pid, 0);
+    EXPECT_EQ(slurp(pid_file), std::to_string(pid));
+    // Created: the process has not run.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(slurp(b.dir() + "/stdout"), "");
+    EXPECT_FALSE(fs::exists(b.out() + "/hostname"));
+
+    ProcessResult st = runc(b, {"start", "c1"});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    EXPECT_EQ(state(b, "c1").value("status", ""), "running");
+    for (int i = 0; i < 200 && slurp(b.out() + "/hostname").empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(slurp(b.out() + "/hostname"), "oci-test\n");
+    EXPECT_EQ(slurp(b.dir() + "/stdout"), "hello\n");
+
+    ProcessResult again = runc(b, {"start", "c1"});
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("cannot start an already running container"), std::string::npos) << again.err;
+    ProcessResult busy = runc(b, {"delete", "c1"});
+    EXPECT_EQ(busy.exit_code, 1);
+    EXPECT_NE(busy.err.find("cannot delete container c1 that is not stopped: running"), std::string::npos) << busy.err;
+
+    ProcessResult k = runc(b, {"kill", "c1", "SIGTERM"});
+    EXPECT_EQ(k.exit_code, 0) << k.err;
+    EXPECT_TRUE(wait_status(b, "c1", "stopped"));
+    EXPECT_EQ(state(b, "c1").value("pid", -1), 0);
+    EXPECT_NE(::kill(pid, 0), 0) << "the sandbox's PID 1 outlived its container";
+
+    ProcessResult k2 = runc(b, {"kill", "c1", "9"});
+    EXPECT_EQ(k2.exit_code, 1);
+    EXPECT_NE(k2.err.find("container not running"), std::string::npos) << k2.err;
+
+    ProcessResult d = runc(b, {"delete", "c1"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    ProcessResult gone = runc(b, {"state", "c1"});
+    EXPECT_EQ(gone.exit_code, 1);
+    EXPECT_NE(gone.err.find("container does not exist"), std::string::npos) << gone.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/c1"));
+}
+
+TEST(OciRunc, CreatedContainerEndsWithKillAndForcedDelete) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"});
+    ASSERT_EQ(create(b, "c2", b.dir() + "/pid").exit_code, 0);
+    const int pid = state(b, "c2").value("pid", 0);
+    ASSERT_GT(pid, 0);
+    ProcessResult exists = create(b, "c2", b.dir() + "/pid2");
+    EXPECT_EQ(exists.exit_code, 1);
+    EXPECT_NE(exists.err.find("container with given ID already exists"), std::string::npos) << exists.err;
+
+    ProcessResult d = runc(b, {"delete", "--force", "c2"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(::kill(pid, 0), 0);
+    EXPECT_FALSE(fs::exists(b.out() + "/ran")) << "a deleted created container ran its process";
+    EXPECT_FALSE(fs::exists(b.state_root() + "/c2"));
+}
+
+TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    {
+        Bundle b(json{"/bin/true"}, json{{"linux", {{"namespaces", {{{"type", "network"}, {"path", "/proc/1/ns/net"}}}}}}});
+        ProcessResult r = create(b, "bad1", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find("joining a namespace by path is not supported yet"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/bad1"));
+        EXPECT_FALSE(fs::exists(b.dir() + "/pid"));
+    }
+    {
+        Bundle b(json{"/bin/true"}, json{{"hooks", {{"prestart", {{{"path", "/bin/true"}}}}}}});
+        ProcessResult r = create(b, "bad2", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find("hooks.prestart"), std::string::npos) << r.err;
+    }
+    {
+        Bundle b(json{"/bin/true"}, json{{"mounts", {{{"destination", "/mnt"}, {"type", "nfs"}, {"source", "x"}}}}});
+        ProcessResult r = create(b, "bad3", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find("mounts /mnt"), std::string::npos) << r.err;
+    }
+    {
+        Bundle b(json{"/bin/true"});
+        fs::remove(b.path() + "/config.json");
+        ProcessResult r = create(b, "bad4", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find("config.json"), std::string::npos) << r.err;
+        ProcessResult id = create(b, "../escape", b.dir() + "/pid");
+        EXPECT_EQ(id.exit_code, 1);
+        EXPECT_NE(id.err.find("invalid container ID format"), std::string::npos) << id.err;
+    }
+}
+
+TEST(OciRunc, JsonLogAndRuncWording) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    TempDir dir;
+    const std::string log = dir.path() + "/log.json";
+    ProcessResult r = run_process(
+        {runc_bin(), "--root", dir.path() + "/state", "--log", log, "--log-format", "json", "state", "nope"});
+    EXPECT_EQ(r.exit_code, 1);
+    const json line = json::parse(slurp(log));
+    EXPECT_EQ(line.value("level", ""), "error");
+    EXPECT_EQ(line.value("msg", ""), "container does not exist");
+
+    ProcessResult v = run_process({runc_bin(), "--version"});
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_EQ(v.out.rfind("aurora-runc version ", 0), 0u) << v.out;
+    ProcessResult f = run_process({runc_bin(), "features"});
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    const json features = json::parse(f.out);
+    EXPECT_EQ(features.value("ociVersionMin", ""), "1.0.0");
+    EXPECT_TRUE(features["linux"]["namespaces"].is_array());
+    ProcessResult bad = run_process({runc_bin(), "--root", dir.path() + "/state", "kill", "nope", "NOSUCHSIG"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("unknown signal"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace aj::test
