@@ -18,10 +18,11 @@ namespace {
 
 // The cgroup enforces this limit of the policy: say so in its "limits" entry.
 template <typename T>
-void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
-    if (!value || backend == LimitBackend::None) return;
+void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, const Cgroup& cg,
+                 Cgroup::Limit which) {
+    if (!value || cg.backend(which) == LimitBackend::None) return;
     LimitRecord& entry = enforced.limits[limit];
-    entry.backend = backend_name(backend);
+    entry.backend = cg.mechanism(which);
     entry.value = *value;
     entry.scope = "total";
 }
@@ -174,11 +175,12 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     }
     const Cgroup& cg = *cgroup_;
     const auto& l = policy_.limits;
-    set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));
-    set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
-    set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
+    set_backend(enforced, "memory_mb", l.memory_mb, cg, Cgroup::Limit::Memory);
+    if (l.memory_mb && cg.oom_group()) enforced.limits["memory_mb"].details["on_oom"] = "every process of the sandbox is killed (memory.oom.group)";
+    set_backend(enforced, "cpus", l.cpus, cg, Cgroup::Limit::Cpus);
+    set_backend(enforced, "pids", l.pids, cg, Cgroup::Limit::Pids);
     if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
-        enforced.limits["cpu_sec"].backend = std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+        enforced.limits["cpu_sec"].backend = cg.mechanism(Cgroup::Limit::CpuTime) + "+rlimit";
         enforced.limits["cpu_sec"].scope = "total";
     }
 
@@ -192,8 +194,9 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     record.cpu_time_exceeded = cpu_exceeded_.load();
     record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     if (oom)
-        std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
-                     static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
+        std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed%s\n",
+                     static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)),
+                     cg.oom_group() ? " (every process of it)" : "");
     if (cpu_exceeded_ && !account_cpu_)  // else report_accounting() said it
         std::fprintf(stderr, "aurora-jail: the sandbox used more than max_cpu_sec (%llu s of CPU) and was killed\n",
                      static_cast<unsigned long long>(policy_.limits.cpu_sec.value_or(0)));

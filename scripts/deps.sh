@@ -8,7 +8,7 @@
 set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build pkg-config
-  libseccomp-dev libcap-dev libmnl-dev libmd-dev nlohmann-json3-dev libcli11-dev
+  libseccomp-dev libcap-dev libmnl-dev libmd-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
   dpkg-dev file gzip
 )
 test_pkgs=(

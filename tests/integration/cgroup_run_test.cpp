@@ -174,7 +174,17 @@ TEST_P(CgroupRun, MemoryIsATotalOverProcesses) {
     HogRun run = run_hog("memory-split", R"("max_memory_mb": 32)", fallback());
     ASSERT_TRUE(run.report.is_object());
     std::string b = backend(run.report, "memory_mb");
-    if (b.rfind("cgroup", 0) == 0) {
+    if (b.rfind("cgroup-v2", 0) == 0) {
+        // memory.oom.group: the OOM killer ends both processes (and the sandbox's PID 1)
+        // at once; with one victim only, the other would sleep out its 20 s.
+        EXPECT_EQ(run.report["enforced"]["cgroup"]["oom_killed"], true) << run.report["enforced"].dump();
+        EXPECT_EQ(run.report["enforced"]["cgroup"]["oom_group"], true) << run.report["enforced"].dump();
+        EXPECT_EQ(run.report["enforced"]["limits"]["memory_mb"].value("on_oom", ""),
+                  "every process of the sandbox is killed (memory.oom.group)");
+        EXPECT_EQ(run.r.exit_code, 137) << run.r.out << run.r.err;
+        EXPECT_LT(run.wall, 15.0) << "a process of the sandbox outlived the OOM kill";
+        EXPECT_NE(run.r.err.find("OOM-killed (every process of it)"), std::string::npos) << run.r.err;
+    } else if (b.rfind("cgroup", 0) == 0) {
         // The cgroup v1 OOM killer ends one of the two (not necessarily the command).
         EXPECT_EQ(run.report["enforced"]["cgroup"]["oom_killed"], true) << run.report["enforced"].dump();
     } else {
