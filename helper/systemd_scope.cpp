@@ -78,6 +78,8 @@ Message start_transient_scope_call(sd_bus* bus, const std::string& unit) {
                                          "org.freedesktop.systemd1.Manager", "StartTransientUnit"),
           "building StartTransientUnit");
     Message m(raw);
+    // Only a manager already running may answer: the bus must not start one for us.
+    check(sd_bus_message_set_auto_start(m.get(), 0), "building StartTransientUnit");
     const std::string description = "aurora-jail sandboxes of PID " + std::to_string(::getpid());
     // "fail": never replace a queued job of a unit of the same name (there is none).
     check(sd_bus_message_append(m.get(), "ss", unit.c_str(), "fail"), "building StartTransientUnit");
