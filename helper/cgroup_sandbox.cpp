@@ -48,6 +48,12 @@ bool SandboxCgroup::enforces_memory() const {
     return cgroup_ && policy_.limits.memory_mb && cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None;
 }
 
+bool SandboxCgroup::oom_killed_whole_sandbox() const {
+    if (!cgroup_ || !cgroup_->oom_group()) return false;
+    const CgroupStats s = cgroup_->stats();
+    return s.oom_kills && *s.oom_kills > 0;
+}
+
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
 
 int SandboxCgroup::clone_into_fd() const {
