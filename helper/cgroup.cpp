@@ -141,6 +141,10 @@ Cgroup Cgroup::create(const CgroupRequest& request) {
     std::vector<CgroupHierarchy> hierarchies = discover_cgroup_hierarchies();
     Cgroup cg = create(request, hierarchies);
     if (!wants_systemd_scope(request, hierarchies, cg)) return cg;
+    if (!systemd_is_init()) {
+        cg.notes_.emplace_back("systemd scope: not asked for (systemd is not this host's init)");
+        return cg;
+    }
     // Our own cgroup gave no memory controller (a login session's scope belongs to root,
     // a service without Delegate= has none): ask systemd for a delegated scope holding
     // this process and start again from there.

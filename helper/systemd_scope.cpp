@@ -1,6 +1,7 @@
 #include "helper/systemd_scope.hpp"
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -151,6 +152,8 @@ void join(SystemdScope& scope, std::chrono::milliseconds budget) {
 }
 
 }  // namespace
+
+bool systemd_is_init() { return sd_booted() > 0; }
 
 SystemdScope join_delegated_scope(std::chrono::milliseconds budget) {
     SystemdScope scope;

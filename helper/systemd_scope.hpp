@@ -19,6 +19,11 @@ struct SystemdScope {
     std::string why_not;
 };
 
+// Whether systemd is this host's init (sd_booted(): /run/systemd/system exists), so that
+// a manager may be there to ask. One lstat: without it, a first sd-bus connect that fails
+// still cost 0.5-0.7 ms here (libsystemd's first use in the process).
+bool systemd_is_init();
+
 // Asks for the scope and waits (at most `budget`) for systemd's JobRemoved signal of its
 // start job. Without a bus (a host where systemd does not run, no user session) it
 // returns at the failed connect, well under a millisecond, with why_not set. Never throws
