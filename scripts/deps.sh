@@ -15,7 +15,7 @@ test_pkgs=(
   git libgtest-dev
   clang clang-tidy libclang-rt-14-dev
   util-linux iproute2 python3 python3-pytest
-  qemu-system-x86 busybox-static cpio xz-utils binutils
+  qemu-system-x86 busybox-static cpio xz-utils binutils mmdebstrap dbus
   lintian systemd libcap2-bin man-db bash-completion
 )
 bench_pkgs=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev)
