@@ -1,13 +1,13 @@
 #include "helper/systemd_scope.hpp"
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 
+#include "helper/libsystemd_loader.hpp"
 #include "policy/error.hpp"
 #include "policy/random_name.hpp"
 #include "policy/sys.hpp"
@@ -15,34 +15,39 @@
 namespace aj::helper {
 namespace {
 
+// Owners of sd-bus objects, released through the loaded library's own functions.
 struct BusClose {
-    void operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
+    decltype(&::sd_bus_flush_close_unref) close;
+    void operator()(sd_bus* bus) const { close(bus); }
 };
 using Bus = std::unique_ptr<sd_bus, BusClose>;
 struct MessageUnref {
-    void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+    decltype(&::sd_bus_message_unref) unref;
+    void operator()(sd_bus_message* m) const { unref(m); }
 };
 using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
 struct SlotUnref {
-    void operator()(sd_bus_slot* slot) const { sd_bus_slot_unref(slot); }
+    decltype(&::sd_bus_slot_unref) unref;
+    void operator()(sd_bus_slot* slot) const { unref(slot); }
 };
 using Slot = std::unique_ptr<sd_bus_slot, SlotUnref>;
 
 class BusError {
 public:
-    BusError() = default;
+    explicit BusError(const LibSystemd& sd) : sd_(sd) {}
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
-    ~BusError() { sd_bus_error_free(&error_); }
+    ~BusError() { sd_.error_free(&error_); }
     sd_bus_error* get() { return &error_; }
     // "org.freedesktop.DBus.Error.AccessDenied: message", or the errno for r.
     std::string text(int r) const {
-        if (sd_bus_error_is_set(&error_))
+        if (sd_.error_is_set(&error_))
             return std::string(error_.name) + (error_.message ? std::string(": ") + error_.message : "");
         return errno_text(-r);
     }
 
 private:
+    const LibSystemd& sd_;
     sd_bus_error error_ = SD_BUS_ERROR_NULL;
 };
 
@@ -54,6 +59,7 @@ void check(int r, const std::string& what) {
 // The JobRemoved signal of our unit's start job (matched by unit name: the signal may
 // arrive before StartTransientUnit's reply names the job).
 struct JobWatch {
+    const LibSystemd& sd;
     std::string unit;
     bool done = false;
     std::string result;
@@ -65,7 +71,7 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*ret_error*
     const char* job = nullptr;
     const char* unit = nullptr;
     const char* result = nullptr;
-    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
+    if (watch->sd.message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
     if (watch->unit == unit) {
         watch->done = true;
         watch->result = result;
@@ -73,28 +79,28 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*ret_error*
     return 0;
 }
 
-Message start_transient_scope_call(sd_bus* bus, const std::string& unit) {
+Message start_transient_scope_call(const LibSystemd& sd, sd_bus* bus, const std::string& unit) {
     sd_bus_message* raw = nullptr;
-    check(sd_bus_message_new_method_call(bus, &raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+    check(sd.message_new_method_call(bus, &raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                          "org.freedesktop.systemd1.Manager", "StartTransientUnit"),
           "building StartTransientUnit");
-    Message m(raw);
+    Message m(raw, MessageUnref{sd.message_unref});
     // Only a manager already running may answer: the bus must not start one for us.
-    check(sd_bus_message_set_auto_start(m.get(), 0), "building StartTransientUnit");
+    check(sd.message_set_auto_start(m.get(), 0), "building StartTransientUnit");
     const std::string description = "aurora-jail sandboxes of PID " + std::to_string(::getpid());
     // "fail": never replace a queued job of a unit of the same name (there is none).
-    check(sd_bus_message_append(m.get(), "ss", unit.c_str(), "fail"), "building StartTransientUnit");
-    check(sd_bus_message_open_container(m.get(), 'a', "(sv)"), "building StartTransientUnit");
-    check(sd_bus_message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(::getpid())),
+    check(sd.message_append(m.get(), "ss", unit.c_str(), "fail"), "building StartTransientUnit");
+    check(sd.message_open_container(m.get(), 'a', "(sv)"), "building StartTransientUnit");
+    check(sd.message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(::getpid())),
           "building StartTransientUnit");
-    check(sd_bus_message_append(m.get(), "(sv)", "Delegate", "b", 1), "building StartTransientUnit");
+    check(sd.message_append(m.get(), "(sv)", "Delegate", "b", 1), "building StartTransientUnit");
     // A scope whose start failed is not kept around as "failed" for someone to reset.
-    check(sd_bus_message_append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed"),
+    check(sd.message_append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed"),
           "building StartTransientUnit");
-    check(sd_bus_message_append(m.get(), "(sv)", "Description", "s", description.c_str()),
+    check(sd.message_append(m.get(), "(sv)", "Description", "s", description.c_str()),
           "building StartTransientUnit");
-    check(sd_bus_message_close_container(m.get()), "building StartTransientUnit");
-    check(sd_bus_message_append(m.get(), "a(sa(sv))", 0), "building StartTransientUnit");
+    check(sd.message_close_container(m.get()), "building StartTransientUnit");
+    check(sd.message_append(m.get(), "a(sa(sv))", 0), "building StartTransientUnit");
     return m;
 }
 
@@ -107,40 +113,40 @@ std::string own_v2_cgroup() {
     return text.substr(at + 3, end == std::string::npos ? std::string::npos : end - at - 3);
 }
 
-void join(SystemdScope& scope, std::chrono::milliseconds budget) {
+void join(const LibSystemd& sd, SystemdScope& scope, std::chrono::milliseconds budget) {
     const auto deadline = std::chrono::steady_clock::now() + budget;
     sd_bus* raw = nullptr;
     const bool user = ::geteuid() != 0;
     scope.manager = user ? "user" : "system";
-    int r = user ? sd_bus_open_user(&raw) : sd_bus_open_system(&raw);
+    int r = user ? sd.bus_open_user(&raw) : sd.bus_open_system(&raw);
     check(r, std::string("no ") + scope.manager + " bus (" + (user ? "sd_bus_open_user" : "sd_bus_open_system") + ")");
-    Bus bus(raw);
+    Bus bus(raw, BusClose{sd.bus_flush_close_unref});
 
     const std::string unit = "aurora-jail-" + std::to_string(::getpid()) + "-" + sys::random_hex(4) + ".scope";
-    JobWatch watch{unit, false, ""};
+    JobWatch watch{sd, unit, false, ""};
     sd_bus_slot* slot_raw = nullptr;
-    check(sd_bus_match_signal(bus.get(), &slot_raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+    check(sd.bus_match_signal(bus.get(), &slot_raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                               "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &watch),
           "subscribing to the " + scope.manager + " manager's JobRemoved");
-    Slot slot(slot_raw);
+    Slot slot(slot_raw, SlotUnref{sd.bus_slot_unref});
 
-    Message call = start_transient_scope_call(bus.get(), unit);
-    BusError error;
+    Message call = start_transient_scope_call(sd, bus.get(), unit);
+    BusError error(sd);
     sd_bus_message* reply_raw = nullptr;
     const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
-    r = sd_bus_call(bus.get(), call.get(), static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 1)),
+    r = sd.bus_call(bus.get(), call.get(), static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 1)),
                     error.get(), &reply_raw);
-    Message reply(reply_raw);
+    Message reply(reply_raw, MessageUnref{sd.message_unref});
     if (r < 0) throw Error("the " + scope.manager + " manager refused StartTransientUnit " + unit + ": " + error.text(r));
 
     while (!watch.done) {
-        r = sd_bus_process(bus.get(), nullptr);
+        r = sd.bus_process(bus.get(), nullptr);
         check(r, "reading the " + scope.manager + " bus");
         if (r > 0) continue;
         const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
         if (wait.count() <= 0)
             throw Error("the start of " + unit + " did not finish within " + std::to_string(budget.count()) + " ms");
-        r = sd_bus_wait(bus.get(), static_cast<std::uint64_t>(wait.count()));
+        r = sd.bus_wait(bus.get(), static_cast<std::uint64_t>(wait.count()));
         if (r != -EINTR) check(r, "waiting on the " + scope.manager + " bus");
     }
     if (watch.result != "done") throw Error("the start job of " + unit + " ended with result \"" + watch.result + "\"");
@@ -153,12 +159,28 @@ void join(SystemdScope& scope, std::chrono::milliseconds budget) {
 
 }  // namespace
 
-bool systemd_is_init() { return sd_booted() > 0; }
+bool systemd_is_init() {
+    // sd_booted()'s own test, without loading libsystemd to ask it.
+    struct stat st {};
+    return ::lstat("/run/systemd/system/", &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 SystemdScope join_delegated_scope(std::chrono::milliseconds budget) {
+    std::string why_not;
+    const LibSystemd* sd = process_libsystemd(why_not);
+    if (!sd) {
+        SystemdScope scope;
+        scope.manager = ::geteuid() != 0 ? "user" : "system";
+        scope.why_not = "systemd scope: " + why_not;
+        return scope;
+    }
+    return join_delegated_scope(*sd, budget);
+}
+
+SystemdScope join_delegated_scope(const LibSystemd& sd, std::chrono::milliseconds budget) {
     SystemdScope scope;
     try {
-        join(scope, budget);
+        join(sd, scope, budget);
     } catch (const std::exception& e) {
         scope.unit.clear();
         scope.why_not = std::string("systemd scope: ") + e.what();

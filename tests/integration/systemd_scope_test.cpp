@@ -1,23 +1,30 @@
-// join_delegated_scope() where systemd cannot give a scope: no bus at all (this host, a
-// container, a user without a session) and a bus on which no systemd answers. Both must
-// leave the process where it was and say why; the scope itself is tested under real
-// systemd by ctest vm.systemd.
+// join_delegated_scope() where systemd cannot give a scope: no libsystemd.so.0 (loaded
+// only when a scope is asked for, never at start), no bus at all (this host, a container,
+// a user without a session) and a bus on which no systemd answers. Each must leave the
+// process where it was and say why; the scope itself is tested under real systemd by
+// ctest vm.systemd.
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "helper/libsystemd_loader.hpp"
 #include "helper/systemd_scope.hpp"
 #include "policy/sys.hpp"
 #include "tests/support/process.hpp"
@@ -80,7 +87,79 @@ private:
 
 std::string own_cgroups() { return aj::sys::read_file("/proc/self/cgroup"); }
 
+bool libsystemd_mapped() { return aj::sys::read_file("/proc/self/maps").find("libsystemd.so") != std::string::npos; }
+
+// In a child with its own user and mount namespace in which empty tmpfs hide every
+// directory the loader could find libsystemd.so.0 in: join_delegated_scope()'s why_not,
+// or what went wrong setting that up ("setup: ...").
+std::string why_not_without_libsystemd() {
+    int fds[2];
+    if (::pipe(fds) != 0) return "setup: pipe failed";
+    const pid_t pid = ::fork();
+    if (pid < 0) return "setup: fork failed";
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string out;
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+            out = "setup: unshare: " + std::to_string(errno);
+        } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            out = "setup: making / private: " + std::to_string(errno);
+        } else {
+            // /lib is /usr/lib on a merged-/usr system: mount over what each resolves to.
+            for (const char* dir : {"/usr/local/lib", "/usr/lib", "/lib", "/lib64", "/usr/lib64"}) {
+                char real[PATH_MAX];
+                struct stat st {};
+                if (!::realpath(dir, real) || ::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+                if (::mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k") != 0 && errno != EBUSY)
+                    out = std::string("setup: tmpfs over ") + real + ": " + std::to_string(errno);
+            }
+            ::unsetenv("LD_LIBRARY_PATH");
+            if (out.empty()) out = aj::helper::join_delegated_scope().why_not;
+        }
+        (void)!::write(fds[1], out.data(), out.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return text;
+}
+
 }  // namespace
+
+// Every aurora-jail start used to map libsystemd and the five libraries it needs; it is
+// now loaded only where a scope is asked for. First in this file: the process has not
+// asked for one yet.
+TEST(SystemdScope, LibsystemdIsLoadedOnlyWhenAScopeIsAskedFor) {
+    EXPECT_FALSE(libsystemd_mapped()) << "this test process mapped libsystemd before any scope was asked for";
+    const aj::test::ProcessResult ldd = aj::test::run_process({aj::test::aj_bin()}, "", {"LD_TRACE_LOADED_OBJECTS=1"});
+    ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
+    EXPECT_NE(ldd.out.find("libc.so"), std::string::npos) << ldd.out;
+    EXPECT_EQ(ldd.out.find("libsystemd"), std::string::npos) << "aurora-jail links libsystemd:\n" << ldd.out;
+}
+
+TEST(SystemdScope, WithoutLibsystemdTheScopeIsSkippedWithTheReason) {
+    if (libsystemd_mapped()) GTEST_SKIP() << "an earlier test of this process loaded libsystemd";
+    const std::string why = why_not_without_libsystemd();
+    if (why.rfind("setup: unshare", 0) == 0) GTEST_SKIP() << "no user namespace for hiding the library: " << why;
+    EXPECT_EQ(why.rfind("systemd scope: libsystemd.so.0 not found (", 0), 0u) << why;
+}
+
+TEST(SystemdScope, TheLoaderNamesAMissingLibraryAndResolvesTheRealOne) {
+    std::string why;
+    EXPECT_EQ(aj::helper::LibSystemd::load("libaurora-jail-no-such.so.0", why), nullptr);
+    EXPECT_EQ(why.rfind("libaurora-jail-no-such.so.0 not found (", 0), 0u) << why;
+    why.clear();
+    std::unique_ptr<aj::helper::LibSystemd> lib = aj::helper::LibSystemd::load(aj::helper::kLibSystemdSoname, why);
+    if (!lib) GTEST_SKIP() << "libsystemd0 is not installed here: " << why;
+    EXPECT_TRUE(why.empty()) << why;
+    EXPECT_NE(lib->bus_open_user, nullptr);
+    EXPECT_NE(lib->error_is_set, nullptr);
+}
 
 TEST(SystemdScope, NoBusLeavesTheProcessWhereItWasAndSaysWhy) {
     aj::test::TempDir dir;
