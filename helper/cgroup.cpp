@@ -377,9 +377,26 @@ std::optional<double> Cgroup::cpu_seconds() const {
     return std::nullopt;
 }
 
+std::optional<std::string> Cgroup::cpu_max() const {
+    const Node* n = node_with("cpu");
+    if (!n) return std::nullopt;
+    auto trimmed = [](std::optional<std::string> text) -> std::optional<std::string> {
+        if (text) text->erase(text->find_last_not_of(" \n") + 1);
+        return text;
+    };
+    if (n->version == CgroupVersion::V2) return trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.max"));
+    auto quota = trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.cfs_quota_us"));
+    auto period = trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.cfs_period_us"));
+    if (!quota || !period) return std::nullopt;
+    return *quota + " " + *period;
+}
+
 CgroupStats Cgroup::stats() const {
     CgroupStats s;
     s.cpu_sec = cpu_seconds();
+    if (const Node* n = node_with("cpu"))
+        if (auto text = cgroupfs::read_control(n->fd.get(), n->dir, "cpu.stat"))
+            s.cpu_throttled_periods = cgroupfs::keyed_value(*text, "nr_throttled");
     if (const Node* n = node_with("memory")) {
         bool v2 = n->version == CgroupVersion::V2;
         if (auto peak = cgroupfs::read_control(n->fd.get(), n->dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes"))

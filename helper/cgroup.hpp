@@ -43,6 +43,10 @@ struct CgroupStats {
     std::optional<std::uint64_t> memory_peak_bytes;
     std::optional<std::uint64_t> oom_kills;
     std::optional<double> cpu_sec;
+    // CFS bandwidth periods in which max_cpus held the sandbox back (cpu.stat nr_throttled,
+    // v1 and v2): proof that cpu.max bit, where CPU seconds against wall time can only
+    // suggest it (a starved VM charges its descheduled time to the running task).
+    std::optional<std::uint64_t> cpu_throttled_periods;
 };
 
 class Cgroup {
@@ -74,6 +78,9 @@ public:
     // Total CPU time of everything that ever ran in the cgroup (threads and children
     // included, unlike RLIMIT_CPU); nullopt without cpu accounting.
     std::optional<double> cpu_seconds() const;
+    // The CPU bandwidth cap as the kernel holds it, "QUOTA PERIOD" in microseconds (v2
+    // cpu.max; v1 cpu.cfs_quota_us and cpu.cfs_period_us); nullopt without a cpu cgroup.
+    std::optional<std::string> cpu_max() const;
     CgroupStats stats() const;
 
     enum class Limit { Memory, Cpus, Pids, CpuTime };

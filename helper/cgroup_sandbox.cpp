@@ -184,6 +184,9 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     set_backend(enforced, "memory_mb", l.memory_mb, cg, Cgroup::Limit::Memory);
     if (l.memory_mb && cg.oom_group()) enforced.limits["memory_mb"].details["on_oom"] = "every process of the sandbox is killed (memory.oom.group)";
     set_backend(enforced, "cpus", l.cpus, cg, Cgroup::Limit::Cpus);
+    // Read back from the kernel: what max_cpus became (cpu.max "QUOTA PERIOD").
+    if (l.cpus)
+        if (std::optional<std::string> cap = cg.cpu_max()) enforced.limits["cpus"].details["cpu_max"] = *cap;
     set_backend(enforced, "pids", l.pids, cg, Cgroup::Limit::Pids);
     if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
         enforced.limits["cpu_sec"].backend = cg.mechanism(Cgroup::Limit::CpuTime) + "+rlimit";
@@ -197,6 +200,7 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     const bool oom = stats.oom_kills && *stats.oom_kills > 0;
     record.oom_killed = oom;
     record.cpu_sec = stats.cpu_sec;
+    record.cpu_throttled_periods = stats.cpu_throttled_periods;
     record.cpu_time_exceeded = cpu_exceeded_.load();
     record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     if (oom)
