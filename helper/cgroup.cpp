@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "helper/cgroup_fs.hpp"
+#include "helper/systemd_scope.hpp"
 #include "policy/random_name.hpp"
 
 namespace aj::helper {
@@ -80,6 +81,38 @@ void check_v2_parent(const std::string& parent, const CgroupHierarchy& h) {
 
 }  // namespace
 
+CgroupOffer offer_own_cgroup_to_children() {
+    CgroupOffer offer;
+    if (const char* parent = std::getenv("AURORA_JAIL_CGROUP_PARENT"); parent && *parent) return offer;
+    std::vector<CgroupHierarchy> hierarchies = discover_cgroup_hierarchies();
+    const CgroupHierarchy* v2 = nullptr;
+    for (const auto& h : hierarchies) {
+        if (h.version == CgroupVersion::V1) {
+            offer.why_not = "a cgroup v1 hierarchy is in use";
+            return offer;
+        }
+        v2 = &h;
+    }
+    if (!v2 || v2->own_is_root) {
+        offer.why_not = v2 ? "this process is at its cgroup hierarchy's root" : "no cgroup v2 hierarchy";
+        return offer;
+    }
+    sys::UniqueFd fd = cgroupfs::open_dir(v2->own_dir, "opening our cgroup");
+    const std::vector<pid_t> members = cgroupfs::read_procs(fd.get(), v2->own_dir);
+    if (members.size() != 1 || members.front() != ::getpid()) {
+        offer.why_not = "other processes live in " + v2->own_dir;
+        return offer;
+    }
+    std::vector<std::string> notes;
+    if (!move_self_to_leaf(v2->own_dir, notes)) {
+        offer.why_not = notes.empty() ? "cannot step into a leaf of " + v2->own_dir : notes.front();
+        return offer;
+    }
+    if (::setenv("AURORA_JAIL_CGROUP_PARENT", v2->own_dir.c_str(), 1) != 0) throw_errno("setenv AURORA_JAIL_CGROUP_PARENT");
+    offer.parent = v2->own_dir;
+    return offer;
+}
+
 const char* backend_name(LimitBackend backend) {
     switch (backend) {
         case LimitBackend::CgroupV2: return "cgroup-v2";
@@ -105,7 +138,42 @@ CgroupRequest cgroup_request_for(const policy::Policy& policy) {
 }
 
 Cgroup Cgroup::create(const CgroupRequest& request) {
-    return create(request, discover_cgroup_hierarchies());
+    std::vector<CgroupHierarchy> hierarchies = discover_cgroup_hierarchies();
+    Cgroup cg = create(request, hierarchies);
+    if (!wants_systemd_scope(request, hierarchies, cg)) return cg;
+    if (!systemd_is_init()) {
+        cg.notes_.emplace_back("systemd scope: not asked for (systemd is not this host's init)");
+        return cg;
+    }
+    // Our own cgroup gave no memory controller (a login session's scope belongs to root,
+    // a service without Delegate= has none): ask systemd for a delegated scope holding
+    // this process and start again from there.
+    SystemdScope scope = join_delegated_scope();
+    if (scope.unit.empty()) {
+        cg.notes_.push_back(scope.why_not);
+        return cg;
+    }
+    std::vector<std::string> notes = std::move(cg.notes_);
+    cg.remove();
+    Cgroup in_scope = create(request, discover_cgroup_hierarchies());
+    in_scope.systemd_scope_ = scope.unit;
+    notes.insert(notes.end(), in_scope.notes_.begin(), in_scope.notes_.end());
+    in_scope.notes_ = std::move(notes);
+    return in_scope;
+}
+
+bool Cgroup::wants_systemd_scope(const CgroupRequest& request, const std::vector<CgroupHierarchy>& hierarchies,
+                                 const Cgroup& made) {
+    // A configured parent is the deployer's choice; a hybrid host's controllers are v1
+    // hierarchies a scope's delegation does not cover; at the root of a hierarchy (or of
+    // our cgroup namespace) nothing above us is systemd's to hand out.
+    if (request.v2_parent || made.backend(Limit::Memory) == LimitBackend::CgroupV2) return false;
+    bool v2 = false;
+    for (const auto& h : hierarchies) {
+        if (h.version == CgroupVersion::V1 || h.own_is_root) return false;
+        v2 = true;
+    }
+    return v2;
 }
 
 Cgroup Cgroup::create(const CgroupRequest& request, const std::vector<CgroupHierarchy>& hierarchies) {
@@ -197,6 +265,14 @@ void Cgroup::create_v2(const CgroupRequest& request, const CgroupHierarchy& wher
         // Without this the "limit" only moves the excess to swap.
         if (int err = cgroupfs::try_write_control(fd, "memory.swap.max", "0"))
             notes_.push_back("cgroup v2 memory: swap not capped (" + dir + "/memory.swap.max: " + errno_text(err) + ")");
+        // An OOM ends the whole sandbox, not one victim: a command whose helper process
+        // was chosen would otherwise go on without it (and a fork-per-request server
+        // would never see its limit).
+        if (int err = cgroupfs::try_write_control(fd, "memory.oom.group", "1"))
+            notes_.push_back("cgroup v2 memory: an OOM kills one process, not the sandbox (" + dir +
+                             "/memory.oom.group: " + errno_text(err) + ")");
+        else
+            oom_group_ = true;
     }
     if (request.cpus && wanted.count("cpu"))
         cgroupfs::write_control(fd, dir, "cpu.max",
@@ -301,9 +377,26 @@ std::optional<double> Cgroup::cpu_seconds() const {
     return std::nullopt;
 }
 
+std::optional<std::string> Cgroup::cpu_max() const {
+    const Node* n = node_with("cpu");
+    if (!n) return std::nullopt;
+    auto trimmed = [](std::optional<std::string> text) -> std::optional<std::string> {
+        if (text) text->erase(text->find_last_not_of(" \n") + 1);
+        return text;
+    };
+    if (n->version == CgroupVersion::V2) return trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.max"));
+    auto quota = trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.cfs_quota_us"));
+    auto period = trimmed(cgroupfs::read_control(n->fd.get(), n->dir, "cpu.cfs_period_us"));
+    if (!quota || !period) return std::nullopt;
+    return *quota + " " + *period;
+}
+
 CgroupStats Cgroup::stats() const {
     CgroupStats s;
     s.cpu_sec = cpu_seconds();
+    if (const Node* n = node_with("cpu"))
+        if (auto text = cgroupfs::read_control(n->fd.get(), n->dir, "cpu.stat"))
+            s.cpu_throttled_periods = cgroupfs::keyed_value(*text, "nr_throttled");
     if (const Node* n = node_with("memory")) {
         bool v2 = n->version == CgroupVersion::V2;
         if (auto peak = cgroupfs::read_control(n->fd.get(), n->dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes"))
@@ -326,13 +419,23 @@ std::vector<std::string> Cgroup::directories() const {
     return out;
 }
 
+std::string Cgroup::mechanism(Limit limit) const {
+    LimitBackend b = backend(limit);
+    if (b == LimitBackend::CgroupV2 && !systemd_scope_.empty())
+        return std::string(backend_name(b)) + " (systemd scope " + systemd_scope_ + ")";
+    return backend_name(b);
+}
+
 nlohmann::json Cgroup::describe() const {
-    return {{"memory", backend_name(backend(Limit::Memory))},
-            {"cpus", backend_name(backend(Limit::Cpus))},
-            {"pids", backend_name(backend(Limit::Pids))},
-            {"cpu_time", backend_name(backend(Limit::CpuTime))},
-            {"directories", directories()},
-            {"notes", notes_}};
+    nlohmann::json j = {{"memory", mechanism(Limit::Memory)},
+                        {"cpus", mechanism(Limit::Cpus)},
+                        {"pids", mechanism(Limit::Pids)},
+                        {"cpu_time", mechanism(Limit::CpuTime)},
+                        {"oom_group", oom_group_},
+                        {"directories", directories()},
+                        {"notes", notes_}};
+    if (!systemd_scope_.empty()) j["systemd_scope"] = systemd_scope_;
+    return j;
 }
 
 void Cgroup::kill_all() const {

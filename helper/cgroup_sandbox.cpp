@@ -18,10 +18,11 @@ namespace {
 
 // The cgroup enforces this limit of the policy: say so in its "limits" entry.
 template <typename T>
-void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, LimitBackend backend) {
-    if (!value || backend == LimitBackend::None) return;
+void set_backend(EnforcementRecord& enforced, const char* limit, const std::optional<T>& value, const Cgroup& cg,
+                 Cgroup::Limit which) {
+    if (!value || cg.backend(which) == LimitBackend::None) return;
     LimitRecord& entry = enforced.limits[limit];
-    entry.backend = backend_name(backend);
+    entry.backend = cg.mechanism(which);
     entry.value = *value;
     entry.scope = "total";
 }
@@ -45,6 +46,12 @@ SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : poli
 
 bool SandboxCgroup::enforces_memory() const {
     return cgroup_ && policy_.limits.memory_mb && cgroup_->backend(Cgroup::Limit::Memory) != LimitBackend::None;
+}
+
+bool SandboxCgroup::oom_killed_whole_sandbox() const {
+    if (!cgroup_ || !cgroup_->oom_group()) return false;
+    const CgroupStats s = cgroup_->stats();
+    return s.oom_kills && *s.oom_kills > 0;
 }
 
 SandboxCgroup::~SandboxCgroup() { stop_watch(); }
@@ -181,11 +188,15 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     }
     const Cgroup& cg = *cgroup_;
     const auto& l = policy_.limits;
-    set_backend(enforced, "memory_mb", l.memory_mb, cg.backend(Cgroup::Limit::Memory));
-    set_backend(enforced, "cpus", l.cpus, cg.backend(Cgroup::Limit::Cpus));
-    set_backend(enforced, "pids", l.pids, cg.backend(Cgroup::Limit::Pids));
+    set_backend(enforced, "memory_mb", l.memory_mb, cg, Cgroup::Limit::Memory);
+    if (l.memory_mb && cg.oom_group()) enforced.limits["memory_mb"].details["on_oom"] = "every process of the sandbox is killed (memory.oom.group)";
+    set_backend(enforced, "cpus", l.cpus, cg, Cgroup::Limit::Cpus);
+    // Read back from the kernel: what max_cpus became (cpu.max "QUOTA PERIOD").
+    if (l.cpus)
+        if (std::optional<std::string> cap = cg.cpu_max()) enforced.limits["cpus"].details["cpu_max"] = *cap;
+    set_backend(enforced, "pids", l.pids, cg, Cgroup::Limit::Pids);
     if (policy_.limits.cpu_sec && cg.backend(Cgroup::Limit::CpuTime) != LimitBackend::None) {
-        enforced.limits["cpu_sec"].backend = std::string(backend_name(cg.backend(Cgroup::Limit::CpuTime))) + "+rlimit";
+        enforced.limits["cpu_sec"].backend = cg.mechanism(Cgroup::Limit::CpuTime) + "+rlimit";
         enforced.limits["cpu_sec"].scope = "total";
     }
 
@@ -196,11 +207,13 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
     const bool oom = stats.oom_kills && *stats.oom_kills > 0;
     record.oom_killed = oom;
     record.cpu_sec = stats.cpu_sec;
+    record.cpu_throttled_periods = stats.cpu_throttled_periods;
     record.cpu_time_exceeded = cpu_exceeded_.load();
     record.placed_by = placed_by_clone_ ? "clone3 CLONE_INTO_CGROUP" : "cgroup.procs";
     if (oom) {
-        std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed\n",
-                     static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)));
+        std::fprintf(stderr, "aurora-jail: the sandbox hit max_memory_mb (%llu) and was OOM-killed%s\n",
+                     static_cast<unsigned long long>(policy_.limits.memory_mb.value_or(0)),
+                     cg.oom_group() ? " (every process of it)" : "");
         note_limit_hit(enforced, "memory_mb", std::to_string(l.memory_mb.value_or(0)),
                        "cgroup memory oom_kill " + std::to_string(*stats.oom_kills), /*quiet=*/true);
     }

@@ -45,6 +45,9 @@ public:
 
     // Whether a cgroup exists for this launch (and so must be emptied before removal).
     bool exists() const { return cgroup_.has_value(); }
+    // The OOM killer ended every process of the sandbox at once (memory.oom.group), its
+    // PID 1 included, which could then report nothing: the command's end, not a failure.
+    bool oom_killed_whole_sandbox() const;
     // Whether the cgroup enforces the policy's max_memory_mb (plan_limits() needs to know).
     bool enforces_memory() const;
     // Which mechanism enforces `limit` for this launch (None without a cgroup).

@@ -324,6 +324,11 @@ LaunchResult launch(const LaunchRequest& request) {
     // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
     stdio.finish();
 
+    // PID 1 is in the sandbox cgroup: under memory.oom.group the OOM killer ends it with
+    // the command, before it can report the command's status. Its SIGKILL is that status.
+    if (!outcome.command_status && !outcome.timed_out && !outcome.setup_error && !outcome.exec_errno &&
+        WIFSIGNALED(outcome.init_status) && WTERMSIG(outcome.init_status) == SIGKILL && cgroup.oom_killed_whole_sandbox())
+        outcome.command_status = outcome.init_status;
     LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
     result.mode = "namespaces";

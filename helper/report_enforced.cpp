@@ -40,6 +40,7 @@ nlohmann::json to_json(const CgroupRecord& c) {
     if (c.memory_peak_bytes) j["memory_peak_bytes"] = *c.memory_peak_bytes;
     j["oom_killed"] = c.oom_killed;
     if (c.cpu_sec) j["cpu_sec"] = *c.cpu_sec;
+    if (c.cpu_throttled_periods) j["cpu_throttled_periods"] = *c.cpu_throttled_periods;
     j["cpu_time_exceeded"] = c.cpu_time_exceeded;
     j["placed_by"] = c.placed_by;
     return j;

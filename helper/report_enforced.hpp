@@ -48,6 +48,7 @@ struct CgroupRecord {
     std::optional<std::uint64_t> memory_peak_bytes;
     bool oom_killed = false;
     std::optional<double> cpu_sec;
+    std::optional<std::uint64_t> cpu_throttled_periods;  // max_cpus held it back this often
     bool cpu_time_exceeded = false;
     std::string placed_by;  // "clone3 CLONE_INTO_CGROUP" or "cgroup.procs"
 };

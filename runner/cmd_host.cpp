@@ -1,10 +1,31 @@
 // `aurora-jail host`: the request-queue daemon.
+#include <cstdio>
+
+#include "helper/cgroup.hpp"
 #include "runner/commands.hpp"
 #include "runner/daemonize.hpp"
 #include "runner/host_daemon.hpp"
 #include "runner/state_dir.hpp"
 
 namespace aj::runner {
+namespace {
+
+// Under systemd's Delegate=yes the unit's cgroup is the daemon's to divide: the daemon
+// steps into a leaf of it, so that each run may create its sandbox cgroup beside it.
+void offer_cgroup_to_runs() {
+    helper::CgroupOffer offer;
+    try {
+        offer = helper::offer_own_cgroup_to_children();
+    } catch (const Error& e) {
+        offer.why_not = e.what();
+    }
+    if (!offer.parent.empty())
+        std::fprintf(stderr, "aurora-jail host: sandbox cgroups beneath %s\n", offer.parent.c_str());
+    else if (!offer.why_not.empty())
+        std::fprintf(stderr, "aurora-jail host: each run finds its own cgroup (%s)\n", offer.why_not.c_str());
+}
+
+}  // namespace
 
 void register_host_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<HostOptions>();
@@ -48,10 +69,14 @@ void register_host_command(CLI::App& app, Action& action) {
             opts->state_dir = resolve_state_dir(*state_dir);
             if (!extra->queue_dir.empty()) opts->queue_dir = absolute_path(extra->queue_dir, "--queue-dir");
             if (!opts->pidfile.empty()) opts->pidfile = absolute_path(opts->pidfile, "--pidfile");
-            if (!extra->daemonize) return run_host(*opts);
+            if (!extra->daemonize) {
+                offer_cgroup_to_runs();
+                return run_host(*opts);
+            }
             const std::string log = extra->log_file.empty() ? StateDir(opts->state_dir).logs() + "/host.log"
                                                             : absolute_path(extra->log_file, "--log");
             return daemonize(log, [opts](int ready_fd) {
+                offer_cgroup_to_runs();
                 opts->ready_fd = ready_fd;
                 return run_host(*opts);
             });

@@ -8,14 +8,14 @@
 set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build pkg-config
-  libseccomp-dev libcap-dev libmnl-dev libmd-dev nlohmann-json3-dev libcli11-dev
+  libseccomp-dev libcap-dev libmnl-dev libmd-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
   dpkg-dev file gzip
 )
 test_pkgs=(
   git libgtest-dev
   clang clang-tidy libclang-rt-14-dev
   util-linux iproute2 python3 python3-pytest
-  qemu-system-x86 busybox-static cpio xz-utils binutils
+  qemu-system-x86 busybox-static cpio xz-utils binutils mmdebstrap dbus
   lintian systemd libcap2-bin man-db bash-completion
   gcc make openssl ca-certificates perl sqlite3 mawk
 )

@@ -95,6 +95,13 @@ while read -r lib; do
     printf '%s\n' "${depends//[,|]/$'\n'}" | sed 's/^ *//; s/[ (].*//' | grep -Fxq "$owner" || fail "Depends lacks $owner (for $lib): $depends"
     note "NEEDED $lib -> $owner: in Depends"
 done < <(readelf -d "$work/x/usr/bin/aurora-jail" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+# libsystemd.so.0 is dlopen()ed for a systemd scope, so shlibdeps cannot name its package.
+needed=$(readelf -d "$work/x/usr/bin/aurora-jail")
+if grep -q 'NEEDED.*libsystemd' <<<"$needed"; then fail "aurora-jail links libsystemd (it is dlopen()ed)"; fi
+recommends=$(dpkg-deb --field "$deb" Recommends)
+printf '%s\n' "${recommends//[,|]/$'\n'}" | sed 's/^ *//; s/[ (].*//' | grep -Fxq libsystemd0 \
+    || fail "Recommends lacks libsystemd0 (dlopen()ed for the systemd scope): $recommends"
+note "Recommends: $recommends"
 etc_files=$(cd "$work/x" && find etc -type f | sed 's|^|/|' | sort)
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | sort)
 [ "$etc_files" = "$conffiles" ] || fail "conffiles ($conffiles) differ from files in /etc ($etc_files)"
