@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "helper/system_view.hpp"
 #include "policy/default_deny.hpp"
 #include "policy/syscall_groups.hpp"
 #include "policy/syscall_names.hpp"
@@ -76,14 +77,30 @@ std::map<std::string, policy::PathMode> wanted_paths(const helper::Learned& lear
     return want;
 }
 
-// Four or more read-only files directly in one directory: the directory instead.
-void collapse_directories(std::map<std::string, policy::PathMode>& want) {
+// What the base's system view gives already: its host entries, and the files it writes
+// for the sandbox (/etc/passwd...), which a grant of the host's own would replace (the
+// policy's grants win over the view), so `whoami` would name the host's account.
+void drop_system_view(std::map<std::string, policy::PathMode>& want, const policy::Policy& base) {
+    if (!base.system_view) return;
+    std::vector<std::string> given = helper::system_view_host_paths(base.network);
+    for (const helper::SynthesizedFile& f : helper::system_view_files(base, "/")) given.push_back(f.path);
+    std::erase_if(want, [&](const auto& entry) {
+        return entry.second == policy::PathMode::ReadOnly &&
+               std::any_of(given.begin(), given.end(), [&](const std::string& g) { return at_or_under(entry.first, g); });
+    });
+}
+
+// Four or more read-only files directly in one directory: the directory instead; never
+// a directory the system view writes into (/etc), whose whole host copy would replace
+// what the view wrote.
+void collapse_directories(std::map<std::string, policy::PathMode>& want, const policy::Policy& base) {
     constexpr int kFilesForDirectory = 4;
     std::map<std::string, int> files_in;
     for (const auto& [path, mode] : want)
         if (mode == policy::PathMode::ReadOnly) ++files_in[parent_of(path)];
     for (const auto& [dir, count] : files_in)
-        if (count >= kFilesForDirectory && !sandbox_own(dir)) want.try_emplace(dir, policy::PathMode::ReadOnly);
+        if (count >= kFilesForDirectory && !sandbox_own(dir) && !(base.system_view && dir == "/etc"))
+            want.try_emplace(dir, policy::PathMode::ReadOnly);
 }
 
 // Names for `entry` minus the call `nr`: the entry itself if it does not stand for nr, a
@@ -110,7 +127,8 @@ LearnedPolicy learned_policy(const policy::Policy& base, const helper::Learned& 
     policy::Policy& p = out.policy;
 
     std::map<std::string, PathMode> want = wanted_paths(learned, sandbox);
-    collapse_directories(want);
+    drop_system_view(want, base);
+    collapse_directories(want, base);
     // Shallowest first, so that a directory granted makes what lies under it redundant.
     std::vector<std::pair<std::string, PathMode>> ordered(want.begin(), want.end());
     std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {

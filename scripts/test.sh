@@ -36,7 +36,7 @@ for c in cmds:
     c["command"] = re.sub(r" -include \S*cmake_pch\.hxx(?=\s)", "", c["command"])
 json.dump(cmds, open("build/tidy/compile_commands.json", "w"), indent=1)
 PY
-run-clang-tidy-14 -p build/tidy -j "$jobs" -quiet "^$(pwd)/(policy|helper|runner|tests|bench)/.*\.cpp\$" \
+run-clang-tidy-14 -p build/tidy -j "$jobs" -quiet "^$(pwd)/(policy|helper|runner|oci|tests|bench)/.*\.cpp\$" \
   >build/clang-tidy.log 2>&1 || {
   grep -E 'warning:|error:' -A3 build/clang-tidy.log || tail -20 build/clang-tidy.log
   echo "clang-tidy: findings above (full log: build/clang-tidy.log)" >&2

@@ -55,6 +55,23 @@ TEST(LearnedPolicy, PathsReadWrittenCreatedAndMissing) {
     EXPECT_NO_THROW(policy::parse_policy(policy::to_json(lp.policy).dump(), "learned"));
 }
 
+// What the base's system view shows or writes is never granted from the host: the
+// host's /etc/passwd would replace the sandbox's own (whoami then named the host's
+// account for uid 65534), and four files read in /etc must not grant all of it.
+TEST(LearnedPolicy, TheSystemViewIsNotGrantedAgain) {
+    helper::Learned l;
+    for (const char* f : {"/etc/passwd", "/etc/group", "/etc/hostname", "/etc/nsswitch.conf", "/etc/ld.so.cache"})
+        l.paths[f] = read();
+    policy::Policy base = policy::default_policy();
+    ASSERT_TRUE(base.system_view);
+    const LearnedPolicy lp = learned_policy(base, l, self());
+    for (const auto& r : lp.policy.allowed_paths) EXPECT_NE(r.path.rfind("/etc", 0), 0u) << r.path;
+    // Without the view, the host's files are what the run read: granted.
+    base.system_view = false;
+    const LearnedPolicy without = learned_policy(base, l, self());
+    EXPECT_TRUE(has(without.policy, "/etc", PathMode::ReadOnly) || has(without.policy, "/etc/passwd", PathMode::ReadOnly));
+}
+
 // A write the sandbox's identity could never make on the host is not granted.
 TEST(LearnedPolicy, NoRwWhereTheSandboxCannotWrite) {
     test::TempDir dir;
