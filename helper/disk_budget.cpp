@@ -108,6 +108,27 @@ DiskWalk walk_trees(const std::vector<std::string>& roots) {
     return walk;
 }
 
+namespace {
+
+// Whether pid has ended and holds no files (a zombie, or dead and not yet reaped). Its
+// /proc entries then belong to root (a task without memory has no owner to show), so an
+// ordinary runner's opendir of its fd/ fails with EACCES like a hidden process's would.
+bool ended(pid_t pid) {
+    std::string stat;
+    try {
+        stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    } catch (const Error&) {
+        return true;  // gone meanwhile
+    }
+    // The state follows the command name, which may hold spaces and ')'.
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    const char state = stat[close + 2];
+    return state == 'Z' || state == 'X';
+}
+
+}  // namespace
+
 DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev_t>& devices,
                               const std::set<std::pair<dev_t, ino_t>>& seen, std::vector<pid_t>* hidden) {
     DiskUsage out;
@@ -116,8 +137,8 @@ DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev
         const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
         std::unique_ptr<DIR, int (*)(DIR*)> fds(::opendir(dir.c_str()), ::closedir);
         if (!fds) {
-            if ((errno == EACCES || errno == EPERM) && hidden) hidden->push_back(pid);
-            continue;  // else gone
+            if ((errno == EACCES || errno == EPERM) && hidden && !ended(pid)) hidden->push_back(pid);
+            continue;  // else gone, or a zombie (its files were closed when it exited)
         }
         while (const dirent* e = ::readdir(fds.get())) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
