@@ -19,7 +19,9 @@ test_pkgs=(
   lintian systemd libcap2-bin man-db bash-completion
   gcc make openssl ca-certificates perl sqlite3 mawk
 )
-bench_pkgs=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev)
+bench_pkgs=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev
+  # bench/workloads.sh: the large programs of issue 13's list
+  default-jdk-headless nodejs golang-go xz-utils vim-tiny openssh-client python3-numpy imagemagick)
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
   "") ;;

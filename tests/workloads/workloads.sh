@@ -50,7 +50,7 @@ jail() {
   # What the learning run left must not stand in the way of the real one: a root
   # caller's next run has another host uid, and git would find its commit made.
   chmod -R a+rwX "$work" 2>/dev/null || true
-  rm -rf "$work/.git" "$work/db"
+  rm -rf "$work/.git" "$work/db" "$work/key" "$work/key.pub"
   "$aj" run --policy "$policy" --workdir "$work" -- "$@"
 }
 expect() {  # expect WANTED ACTUAL
@@ -106,6 +106,49 @@ print("ok" if ssl.get_default_verify_paths().cafile else "no cafile")')
   sqlite3)
     need sqlite3
     expect 42 "$(jail sqlite3 "$work/db" 'create table t(x); insert into t values (42); select x from t;')"
+    ;;
+  # Large toolchains and the rest of issue 13's list: bench/workloads.sh runs these (too
+  # slow or too large for every CI run; scripts/deps.sh --bench installs them).
+  java)
+    need java
+    printf 'public class H { public static void main(String[] a) { System.out.println(System.getProperty("user.name")); } }\n' >"$work/H.java"
+    expect sandbox "$(jail java "$work/H.java")"
+    ;;
+  node)
+    need node
+    expect sandbox "$(jail node -e 'console.log(require("os").userInfo().username)')"
+    ;;
+  go)
+    need go
+    printf 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello") }\n' >"$work/h.go"
+    expect hello "$(jail /usr/bin/env HOME=/tmp GOCACHE=/tmp/go-cache GOPATH=/tmp/go go run "$work/h.go")"
+    ;;
+  lzma)
+    need lzma
+    expect hello "$(jail /bin/sh -c 'echo hello | lzma | lzma -d')"
+    ;;
+  vi)
+    need vi
+    jail vi -es -c 'put =\"edited\"' -c "wq! $work/v.txt" </dev/null
+    expect edited "$(grep edited "$work/v.txt")"
+    ;;
+  ssh_keygen)
+    need ssh-keygen
+    jail ssh-keygen -q -t ed25519 -N '' -f "$work/key" </dev/null
+    expect "$(cut -d' ' -f1 "$work/key.pub")" ssh-ed25519
+    ;;
+  numpy)
+    need python3
+    # Debian's python3 (the caller's PATH may name another), whose numpy finds libblas
+    # through /etc/alternatives.
+    /usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "workloads: SKIP: python3-numpy is not installed"; exit 77; }
+    expect 6.0 "$(jail /usr/bin/python3 -c 'import numpy; print(float(numpy.dot([1, 2], [2, 2])))')"
+    ;;
+  convert)
+    need convert
+    convert -version 2>/dev/null | grep -q ImageMagick || { echo "workloads: SKIP: convert is not ImageMagick's"; exit 77; }
+    jail convert -size 2x2 xc:red "$work/red.png"
+    expect PNG "$(head -c 4 "$work/red.png" | tail -c 3)"
     ;;
   *) echo "workloads: unknown workload $name"; exit 2 ;;
 esac
