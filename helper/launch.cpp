@@ -32,6 +32,7 @@
 #include "helper/notify_supervisor.hpp"
 #include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
+#include "helper/sanitizer_stack.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
 #include "helper/stdio_relay.hpp"
@@ -146,10 +147,14 @@ struct CommandStart {
     const policy::SeccompProgram& seccomp;
     int report_fd;
     int listener = -1;
+    StackLeft pid1_stack;  // for ASan (helper/sanitizer_stack.hpp)
+    bool arrived = false;
 };
 
 int command_entry(void* arg) {
     auto* start = static_cast<CommandStart*>(arg);
+    arrived_on_stack(start->pid1_stack);
+    start->arrived = true;
     command_main(start->p, start->seccomp, start->report_fd, &start->listener);
 }
 
@@ -163,10 +168,13 @@ pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, in
     constexpr std::size_t kStack = 1 << 20;
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw_errno("mapping the command's start stack");
-    CommandStart start{p, seccomp, report_fd};
+    CommandStart start{p, seccomp, report_fd, -1, {}, false};
+    announce_stack_switch(stack, kStack);
     const pid_t command = ::clone(&command_entry, static_cast<char*>(stack) + kStack,
                                   CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
     const int clone_errno = errno;
+    if (!start.arrived) arrived_on_stack(start.pid1_stack);  // the switch never happened
+    returned_to_stack(start.pid1_stack);
     ::munmap(stack, kStack);
     if (command < 0) throw_errno("starting the command (clone)", clone_errno);
     if (start.listener >= 0) {
