@@ -9,8 +9,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <memory>
+#include <sstream>
 
 #include "helper/launch.hpp"
 #include "helper/project_quota.hpp"
@@ -110,21 +112,43 @@ DiskWalk walk_trees(const std::vector<std::string>& roots) {
 
 namespace {
 
-// Whether pid has ended and holds no files (a zombie, or dead and not yet reaped). Its
-// /proc entries then belong to root (a task without memory has no owner to show), so an
-// ordinary runner's opendir of its fd/ fails with EACCES like a hidden process's would.
-bool ended(pid_t pid) {
+// Whether pid is ending and so holds no files the budget must see: every thread of it a
+// zombie, dead, or inside exit (PF_EXITING; past exit_mm its /proc entries belong to root,
+// so an ordinary runner's opendir of fd/ fails with EACCES like a hidden process's would,
+// and under load a fork bomb's killed processes stay there for several walks). A process
+// with one live thread is not ending: its files stay open (a leader that exited alone
+// leaves them to the other threads).
+bool thread_ending(const std::string& stat_path) {
     std::string stat;
     try {
-        stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+        stat = sys::read_file(stat_path, 4096);
     } catch (const Error&) {
         return true;  // gone meanwhile
     }
-    // The state follows the command name, which may hold spaces and ')'.
+    // The state follows the command name, which may hold spaces and ')'; the flags are
+    // the sixth field after it.
     const std::size_t close = stat.rfind(')');
     if (close == std::string::npos || close + 2 >= stat.size()) return false;
     const char state = stat[close + 2];
-    return state == 'Z' || state == 'X';
+    if (state == 'Z' || state == 'X') return true;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    unsigned long flags = 0;
+    for (int i = 0; i < 6 && rest >> field; ++i)
+        if (i == 5) flags = std::strtoul(field.c_str(), nullptr, 10);
+    constexpr unsigned long kPfExiting = 0x4;  // include/linux/sched.h
+    return flags & kPfExiting;
+}
+
+bool ended(pid_t pid) {
+    const std::string task = "/proc/" + std::to_string(pid) + "/task";
+    std::unique_ptr<DIR, int (*)(DIR*)> threads(::opendir(task.c_str()), ::closedir);
+    if (!threads) return thread_ending("/proc/" + std::to_string(pid) + "/stat");
+    while (const dirent* e = ::readdir(threads.get())) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        if (!thread_ending(task + "/" + e->d_name + "/stat")) return false;
+    }
+    return true;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "helper/fds.hpp"
 #include "helper/nss_verdicts.hpp"
 #include "helper/userns.hpp"
 #include "policy/error.hpp"
@@ -174,6 +175,16 @@ HostIdLease::HostIdLease(uid_t id, sys::UniqueFd lock, NssCheck check, const Bat
     if (checker_ < 0) throw_errno("forking the NSS check of host uid " + std::to_string(id));
     if (checker_ == 0) {
         answer.read.reset();
+        // Nothing but its answer and the batch's directory: a copy of another live
+        // lease's lock would hold that flock after the lease ends (the lock is the open
+        // file's), so a released number stayed "in use" while this check ran.
+        std::vector<int> keep{answer.write.get()};
+        if (refill.dir_fd >= 0) keep.push_back(refill.dir_fd);
+        try {
+            close_fds_except(keep);
+        } catch (const std::exception&) {
+            ::_exit(1);  // the answer pipe then reads empty: "the check died"
+        }
         check_in_child(id, std::move(answer.write), refill);
     }
     // Not reaped before the lease ends, so the pid cannot be reused meanwhile; the pidfd

@@ -29,6 +29,7 @@
 #include "policy/parse.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/sys.hpp"
+#include "tests/support/under_asan.hpp"
 
 namespace aj::helper {
 namespace {
@@ -130,6 +131,9 @@ TEST(NotifySupervisor, AnswersWithThePolicyErrnoAndNamesTheRule) {
 }
 
 TEST(NotifySupervisor, AllowListNamesTheMissingEntry) {
+#ifdef AJ_UNDER_ASAN
+    GTEST_SKIP() << "under ASan the instrumented child's own calls outside the allow-list are delivered too";
+#endif
     // What the child does after loading: pass the listener, close the channel, the call, exit.
     const std::string policy = R"({"allowed_syscalls": ["execve", "sendmsg", "close", "exit_group", "exit"],
         "blocked_action": {"action": "errno", "errno": "ENOANO"}})";

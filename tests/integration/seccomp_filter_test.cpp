@@ -29,6 +29,7 @@
 
 #include "policy/parse.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "tests/support/under_asan.hpp"
 
 namespace aj::policy {
 namespace {
@@ -39,16 +40,8 @@ constexpr int kKilledBySigsys = 128 + SIGSYS;
 
 // Runs body in a child under `policy_json`'s filter (or none when empty); returns the
 // child's exit code, or 128+N when a signal killed it.
-// Under AddressSanitizer the sanitizer's runtime makes system calls of its own inside a
-// child filtered by an allow-list; they fail with EPERM and overwrite the errno a test
-// reads. The tests that sweep every policy mode in-process run in the release tree only.
-#if defined(__SANITIZE_ADDRESS__)
-#define AJ_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AJ_UNDER_ASAN 1
-#endif
-#endif
+// Under AddressSanitizer (tests/support/under_asan.hpp) the tests that sweep every policy
+// mode in-process run in the release tree only: ASan's own refused calls overwrite errno.
 #ifdef AJ_UNDER_ASAN
 #define AJ_SKIP_UNDER_ASAN() GTEST_SKIP() << "every-mode sweep in-process: ASan's own calls overwrite errno under an allow-list"
 #else
