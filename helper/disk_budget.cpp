@@ -125,8 +125,8 @@ bool thread_ending(const std::string& stat_path) {
     } catch (const Error&) {
         return true;  // gone meanwhile
     }
-    // The state follows the command name, which may hold spaces and ')'; the flags are
-    // the sixth field after it.
+    // The state follows the command name, which may hold spaces and ')'; then ppid, pgrp,
+    // session, tty_nr, tpgid, and the flags seventh.
     const std::size_t close = stat.rfind(')');
     if (close == std::string::npos || close + 2 >= stat.size()) return false;
     const char state = stat[close + 2];
@@ -134,8 +134,8 @@ bool thread_ending(const std::string& stat_path) {
     std::istringstream rest(stat.substr(close + 2));
     std::string field;
     unsigned long flags = 0;
-    for (int i = 0; i < 6 && rest >> field; ++i)
-        if (i == 5) flags = std::strtoul(field.c_str(), nullptr, 10);
+    for (int i = 0; i < 7 && rest >> field; ++i)
+        if (i == 6) flags = std::strtoul(field.c_str(), nullptr, 10);
     constexpr unsigned long kPfExiting = 0x4;  // include/linux/sched.h
     return flags & kPfExiting;
 }
