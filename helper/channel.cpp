@@ -72,15 +72,7 @@ std::size_t receive_report(int channel, std::string& buffer, std::vector<sys::Un
     msg.msg_controllen = sizeof control;
     const ssize_t n = sys::retry_eintr([&] { return ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC); });
     if (n < 0) throw_errno("reading the sandbox's report channel");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            fds.emplace_back(fd);
-        }
-    }
+    sys::take_passed_fds(msg, fds);
     buffer.append(data, static_cast<std::size_t>(n));
     return static_cast<std::size_t>(n);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <ctime>
 
 namespace aj::sys {
@@ -96,6 +97,18 @@ Pipe make_pipe(std::string_view what) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno(what);
     return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void take_passed_fds(const msghdr& msg, std::vector<UniqueFd>& fds) {
+    for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.emplace_back(fd);
+        }
+    }
 }
 
 }  // namespace aj::sys

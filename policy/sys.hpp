@@ -2,12 +2,14 @@
 // turn a failed call into an aj::Error naming the step and the errno.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cerrno>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "policy/error.hpp"
 
@@ -76,5 +78,9 @@ struct Pipe {
     UniqueFd write;
 };
 Pipe make_pipe(std::string_view what);
+
+// The descriptors an SCM_RIGHTS message received by recvmsg carried, appended to `fds`
+// (owned from here on; MSG_CMSG_CLOEXEC is the caller's to ask for).
+void take_passed_fds(const msghdr& msg, std::vector<UniqueFd>& fds);
 
 }  // namespace aj::sys

@@ -49,15 +49,7 @@ std::string recv_with_fds(int sock, std::size_t max, std::vector<sys::UniqueFd>&
     msg.msg_controllen = sizeof control;
     const ssize_t n = sys::retry_eintr([&] { return ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); });
     if (n < 0) throw_errno(what);
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            fds.emplace_back(fd);
-        }
-    }
+    sys::take_passed_fds(msg, fds);
     if (msg.msg_flags & MSG_CTRUNC) throw Error(std::string(what) + ": more descriptors than expected");
     if (msg.msg_flags & MSG_TRUNC) throw Error(std::string(what) + ": message larger than " + std::to_string(max) + " bytes");
     data.resize(static_cast<std::size_t>(n));
