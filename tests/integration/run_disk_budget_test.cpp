@@ -50,7 +50,7 @@ const char* kFillInodes = "i=0; while [ $i -lt 5000 ]; do : > n$i || exit 3; i=$
 // A directory the sandbox's uid may write (an ordinary caller's own; root's lease gets
 // its workdir given by the test the way a user would: world-writable).
 std::string writable_dir(const TempDir& tmp, const std::string& name) {
-    const std::string dir = tmp.path() + "/" + name;
+    std::string dir = tmp.path() + "/" + name;
     std::filesystem::create_directory(dir);
     ::chmod(dir.c_str(), 01777);
     return dir;
@@ -118,8 +118,8 @@ TEST_P(DiskBudget, AnUnlinkedOpenFileCounts) {
     const std::string work = writable_dir(tmp, "work");
     const std::string policy = write_policy(tmp, {{"max_disk_mb", 8}, {"max_file_size_mb", nullptr}});
     ProcessResult r = aj({"run", "--policy", policy, "--workdir", work, "--", "/bin/sh", "-c",
-                          "exec 3>hidden; rm hidden; i=0; while [ $i -lt 64 ]; do head -c 1048576 /dev/zero >&3; "
-                          "i=$((i+1)); sleep 0.05; done; exit 0"});
+                          std::string("exec 3>hidden; rm hidden; i=0; while [ $i -lt 64 ]; do ") +
+                              "head -c 1048576 /dev/zero >&3; i=$((i+1)); sleep 0.05; done; exit 0"});
     EXPECT_EQ(r.exit_code, 137) << r.err;
     EXPECT_NE(r.err.find("disk budget"), std::string::npos) << r.err;
 }
