@@ -135,7 +135,11 @@ void add_system_view(const policy::Policy& policy, const std::optional<std::stri
         return std::any_of(binds.begin(), binds.end(), [&](const MountOp& b) { return at_or_below(path, b.target); });
     };
     std::vector<MountOp> view;
-    for (const std::string& path : system_view_host_paths(policy.network)) {
+    // A grant of /etc itself covers every host entry: the scan of /etc (a directory
+    // listing and an lstat per entry on each run) is skipped.
+    const std::vector<std::string> host_paths =
+        covered("/etc") ? std::vector<std::string>{} : system_view_host_paths(policy.network);
+    for (const std::string& path : host_paths) {
         if (covered(path)) continue;
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0) continue;  // gone since it was listed

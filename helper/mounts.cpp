@@ -46,29 +46,54 @@ std::string parent_of(const std::string& path) {
 }
 std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
-// mkdir -p inside the new root; returns an O_PATH fd on the directory.
-UniqueFd make_dirs(int root, const std::string& path) {
-    if (path == "/") return open_in_root(root, "/", O_PATH | O_DIRECTORY, "opening new root");
-    UniqueFd parent = make_dirs(root, parent_of(path));
-    std::string name = name_of(path);
-    if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
-        throw_errno("creating mount point " + path);
-    return open_in_root(root, path, O_PATH | O_DIRECTORY, "opening mount point");
-}
+// The directories of the new root made so far (mkdir -p), as O_PATH descriptors by path.
+// The system view alone places dozens of entries in /etc: walking from the root for each
+// cost a resolution, a failed mkdir and two closes apiece on every run. A descriptor names
+// the directory that was there when it was opened, so a mount placed at a path drops every
+// entry at or below it (they name what the mount now covers) and the next use reopens.
+class NewRootDirs {
+public:
+    explicit NewRootDirs(int root) : root_(root) {}
+
+    int root() const { return root_; }
+
+    // mkdir -p inside the new root; the descriptor stays owned by this cache.
+    int make(const std::string& path) {
+        if (auto known = open_.find(path); known != open_.end()) return known->second.get();
+        if (path != "/") {
+            const int parent = make(parent_of(path));
+            if (::mkdirat(parent, name_of(path).c_str(), 0755) != 0 && errno != EEXIST)
+                throw_errno("creating mount point " + path);
+        }
+        UniqueFd fd = open_in_root(root_, path, O_PATH | O_DIRECTORY, path == "/" ? "opening new root" : "opening mount point");
+        return open_.insert_or_assign(path, std::move(fd)).first->second.get();
+    }
+
+    // Something was mounted at (or unmounted from) `path`.
+    void changed_at(const std::string& path) {
+        std::erase_if(open_, [&](const auto& entry) { return at_or_below(entry.first, path); });
+    }
+
+private:
+    int root_;
+    std::map<std::string, UniqueFd> open_;
+};
 
 // Creates the mount point for a bind of `tree` at `path` (a directory or an empty file,
-// matching the source) and returns an O_PATH fd on it.
-UniqueFd make_mount_point(int root, const std::string& path, int tree) {
+// matching the source) and returns an O_PATH fd on it: a directory's is `dirs`'s, a file's
+// is kept in `file`.
+int make_mount_point(NewRootDirs& dirs, const std::string& path, int tree, UniqueFd& file) {
     struct stat st {};
     sys::check(::fstat(tree, &st), "inspecting bind source for " + path);
-    if (S_ISDIR(st.st_mode)) return make_dirs(root, path);
-    UniqueFd parent = make_dirs(root, parent_of(path));
+    if (S_ISDIR(st.st_mode)) return dirs.make(path);
+    const int parent = dirs.make(parent_of(path));
     std::string name = name_of(path);
     // O_EXCL: an existing file (inside a read-only bind too) is left as it is, untouched.
-    int fd = ::openat(parent.get(), name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = ::openat(parent, name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST && errno != EISDIR) throw_errno("creating mount point " + path);
     if (fd >= 0) ::close(fd);
-    return open_in_root(root, path, O_PATH, "opening mount point");
+    file = open_in_root(dirs.root(), path, O_PATH, "opening mount point");
+    return file.get();
 }
 
 // Whether `name` in `dir` is already the symlink we would create (a grant below a
@@ -81,10 +106,10 @@ bool link_text_is(int dir, const std::string& name, const std::string& text) {
 
 // A MountKind::File: created new (O_EXCL: never an existing file, never through a link)
 // in the new root's own tmpfs, which is remounted read-only at the end of the plan.
-void write_file_in_root(int root, const MountOp& op) {
-    UniqueFd parent = make_dirs(root, parent_of(op.target));
+void write_file_in_root(NewRootDirs& dirs, const MountOp& op) {
+    const int parent = dirs.make(parent_of(op.target));
     const std::string name = name_of(op.target);
-    UniqueFd fd(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) throw_errno("creating " + op.target + " in the new root");
     sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
     sys::check(::fchmod(fd.get(), op.mode), "setting the mode of " + op.target);
@@ -123,6 +148,12 @@ namespace {
 void attach(int mount_fd, int target, const std::string& what) {
     sys::check(::move_mount(mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
                what + " (move_mount)");
+}
+
+// Mounts `mount_fd` on the directory `path` of the new root, made if missing.
+void attach_at_dir(NewRootDirs& dirs, int mount_fd, const std::string& path, const std::string& what) {
+    attach(mount_fd, dirs.make(path), what);
+    dirs.changed_at(path);
 }
 
 // A new filesystem instance (tmpfs, proc, overlay) as a detached mount, configured by
@@ -216,8 +247,8 @@ UniqueFd new_overlay(const MountOp& op) {
 // binds keep the file system, and so its single size budget, alive.
 class ScratchFs {
 public:
-    void bind_dir(int root, const MountOp& op) {
-        if (!mount_) mount_at_hidden_point(root, op.size_mb);
+    void bind_dir(NewRootDirs& dirs, const MountOp& op) {
+        if (!mount_) mount_at_hidden_point(dirs, op.size_mb);
         if (::mkdirat(mount_.get(), op.source.c_str(), 0700) != 0)
             throw_errno("creating scratch directory " + op.source + " for " + op.target);
         // mkdir's mode passes through the umask; the plan's mode must hold exactly.
@@ -226,33 +257,32 @@ public:
         int fd = ::open_tree(mount_.get(), op.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (fd < 0) throw_errno("binding scratch directory " + op.source + " (open_tree)");
         UniqueFd tree(fd);
-        UniqueFd target = make_dirs(root, op.target);
-        attach(tree.get(), target.get(), "binding scratch directory " + op.source + " at " + op.target);
+        attach_at_dir(dirs, tree.get(), op.target, "binding scratch directory " + op.source + " at " + op.target);
     }
 
     // Unmounts the hidden point and removes it from the (still writable) new root; the
     // returned descriptor on the file system's root keeps nothing reachable by path.
-    UniqueFd detach(int root) {
+    UniqueFd detach(NewRootDirs& dirs) {
         if (!mount_) return {};
         UniqueFd kept = std::move(mount_);
-        sys::check(::fchdir(root), "entering the new root to detach the scratch tmpfs");
+        sys::check(::fchdir(dirs.root()), "entering the new root to detach the scratch tmpfs");
         sys::check(::umount2(kHiddenPoint + 1, MNT_DETACH | UMOUNT_NOFOLLOW), "detaching the scratch tmpfs");
-        sys::check(::unlinkat(root, kHiddenPoint + 1, AT_REMOVEDIR), "removing the scratch tmpfs's mount point");
+        dirs.changed_at(kHiddenPoint);
+        sys::check(::unlinkat(dirs.root(), kHiddenPoint + 1, AT_REMOVEDIR), "removing the scratch tmpfs's mount point");
         return kept;
     }
 
 private:
     static constexpr const char* kHiddenPoint = "/.aurora-jail-scratch";
 
-    void mount_at_hidden_point(int root, std::uint64_t size_mb) {
+    void mount_at_hidden_point(NewRootDirs& dirs, std::uint64_t size_mb) {
         MountOp op;
         op.kind = MountKind::Tmpfs;
         op.target = kHiddenPoint;
         op.mode = 0700;
         op.size_mb = size_mb;
-        UniqueFd point = make_dirs(root, kHiddenPoint);
-        attach(new_tmpfs(op).get(), point.get(), "mounting the scratch tmpfs");
-        mount_ = open_in_root(root, kHiddenPoint, O_PATH | O_DIRECTORY, "opening the scratch tmpfs");
+        attach_at_dir(dirs, new_tmpfs(op).get(), kHiddenPoint, "mounting the scratch tmpfs");
+        mount_ = open_in_root(dirs.root(), kHiddenPoint, O_PATH | O_DIRECTORY, "opening the scratch tmpfs");
     }
 
     UniqueFd mount_;  // O_PATH on the scratch tmpfs's root while it is mounted
@@ -297,6 +327,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
         attach(staging_mount.get(), staging_dir.get(), "mounting the new root tmpfs");
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
+    NewRootDirs dirs(root.get());
     ScratchFs scratch;
     UniqueFd scratch_root;
     // Detached as soon as its last directory is bound, before any policy bind could
@@ -306,42 +337,39 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     for (std::size_t i = 1; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];
         switch (op.kind) {
-            case MountKind::Tmpfs: {
-                UniqueFd target = make_dirs(root.get(), op.target);
-                attach(new_tmpfs(op).get(), target.get(), "mounting tmpfs at " + op.target);
+            case MountKind::Tmpfs:
+                attach_at_dir(dirs, new_tmpfs(op).get(), op.target, "mounting tmpfs at " + op.target);
                 break;
-            }
             case MountKind::ScratchDir:
-                scratch.bind_dir(root.get(), op);
-                if (i == scratch_done) scratch_root = scratch.detach(root.get());
+                scratch.bind_dir(dirs, op);
+                if (i == scratch_done) scratch_root = scratch.detach(dirs);
                 break;
             case MountKind::Proc: {
-                UniqueFd target = make_dirs(root.get(), op.target);
                 UniqueFd proc = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                                                "mounting proc at " + op.target);
-                attach(proc.get(), target.get(), "mounting proc at " + op.target);
+                attach_at_dir(dirs, proc.get(), op.target, "mounting proc at " + op.target);
                 break;
             }
             case MountKind::Bind: {
-                UniqueFd target = make_mount_point(root.get(), op.target, attach_fds[i]);
-                attach(attach_fds[i], target.get(), "binding " + op.source + " at " + op.target);
+                UniqueFd file_point;
+                const int target = make_mount_point(dirs, op.target, attach_fds[i], file_point);
+                attach(attach_fds[i], target, "binding " + op.source + " at " + op.target);
+                dirs.changed_at(op.target);
                 break;
             }
-            case MountKind::Overlay: {
-                UniqueFd target = make_dirs(root.get(), op.target);
-                attach(trees[i].get(), target.get(), "mounting overlay at " + op.target);
+            case MountKind::Overlay:
+                attach_at_dir(dirs, trees[i].get(), op.target, "mounting overlay at " + op.target);
                 break;
-            }
             case MountKind::Symlink: {
-                UniqueFd parent = make_dirs(root.get(), parent_of(op.target));
+                const int parent = dirs.make(parent_of(op.target));
                 std::string name = name_of(op.target);
-                if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0 &&
-                    !(errno == EEXIST && link_text_is(parent.get(), name, op.source)))
+                if (::symlinkat(op.source.c_str(), parent, name.c_str()) != 0 &&
+                    !(errno == EEXIST && link_text_is(parent, name, op.source)))
                     throw_errno("creating symlink " + op.target + " -> " + op.source);
                 break;
             }
             case MountKind::File:
-                write_file_in_root(root.get(), op);
+                write_file_in_root(dirs, op);
                 break;
             case MountKind::RemountReadOnly: {
                 UniqueFd target = open_in_root(root.get(), op.target, O_PATH | O_DIRECTORY, "remounting read-only");
