@@ -7,7 +7,7 @@
 # command lines and the details of every escape, to bench/ESCAPES.md.
 #
 # Each peer runs with the strongest settings it has that match aurora-jail's default policy
-# (see /work/shared/examples/peers.md for the baseline command lines):
+# (the same baseline command lines as bench/compare.sh uses for its peer rows):
 #   bwrap:    all namespaces, --disable-userns, --cap-drop ALL, --new-session, --clearenv,
 #             --die-with-parent, ro /usr and /etc, fresh /proc /dev /tmp. bwrap loads no
 #             seccomp filter unless handed a compiled BPF program: none is given here (that
