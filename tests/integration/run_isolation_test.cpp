@@ -172,6 +172,19 @@ TEST(RunIsolation, TmpAndShmShareOneTmpfsBudget) {
     EXPECT_NE(r.out.find("tmp=50331648 "), std::string::npos) << r.out;
 }
 
+// The scratch tmpfs is reachable only through its two bound directories: its own root is
+// mounted nowhere in the sandbox (it stays below the old root, which pivot_root's detach
+// takes away), so nothing outside /tmp and /dev/shm can be written into the budget.
+TEST(RunIsolation, TheScratchTmpfsShowsOnlyItsBoundDirectories) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_tmpfs_mb", 64}});
+    auto r = run_aj(sh_args(policy,
+                            "dev=$(awk '$5==\"/tmp\" {print $3}' /proc/self/mountinfo); "
+                            "awk -v d=\"$dev\" '$3==d {print $4, $5}' /proc/self/mountinfo | sort"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "/shm /dev/shm\n/tmp /tmp\n") << r.err;
+}
+
 TEST(RunIsolation, WorkdirIsWritableAndTheCwd) {
     TempDir dir, work;
     std::filesystem::permissions(work.path(), std::filesystem::perms::all);
