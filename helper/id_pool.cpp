@@ -279,8 +279,8 @@ std::optional<HostIdLease> lease_if_root(NssCheck check) {
 
 HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease) {
     if (lease) return HostIds{lease->uid(), lease->gid()};
-    // A root of a user namespace other than the initial one: 65534 there (choose_identity).
-    if (::geteuid() == 0) return HostIds{65534, 65534};
+    // A root of a user namespace other than the initial one (choose_identity).
+    if (::geteuid() == 0) return namespaced_root_ids();
     return HostIds{::geteuid(), ::getegid()};
 }
 

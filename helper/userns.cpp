@@ -21,8 +21,9 @@ namespace aj::helper {
 Identity choose_identity(const std::optional<HostIds>& leased) {
     Identity id;
     if (::geteuid() == 0 && !in_initial_user_namespace()) {
-        id.outside_uid = 65534;
-        id.outside_gid = 65534;
+        const HostIds ids = namespaced_root_ids();
+        id.outside_uid = ids.uid;
+        id.outside_gid = ids.gid;
     } else if (::geteuid() == 0) {
         if (!leased || leased->uid == 0 || leased->gid == 0)
             throw Error("a root caller's sandbox needs host ids leased for it (helper/id_pool.hpp)");
@@ -34,6 +35,12 @@ Identity choose_identity(const std::optional<HostIds>& leased) {
         id.outside_gid = ::getegid();
     }
     return id;
+}
+
+HostIds namespaced_root_ids() {
+    constexpr uid_t kNobodyId = 65534;
+    if (ids_mapped(kNobodyId, kNobodyId)) return HostIds{kNobodyId, kNobodyId};
+    return HostIds{::geteuid(), ::getegid()};
 }
 
 bool in_initial_user_namespace() {

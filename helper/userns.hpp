@@ -19,7 +19,7 @@ namespace aj::helper {
 // a root caller's sandbox never has root's owner or group permission bits on host files,
 // nor any other account's or sandbox's. Throws when root gives no leased ids. A "root"
 // of a user namespace other than the initial one (a container's, `unshare -r`) has no
-// host ids to lease: its sandbox is mapped to 65534 of that namespace, as before.
+// host ids to lease: its sandbox is mapped to namespaced_root_ids().
 struct Identity {
     uid_t inside_uid = 65534;
     gid_t inside_gid = 65534;
@@ -28,6 +28,11 @@ struct Identity {
     bool leased = false;  // outside ids leased for this run (host root caller)
 };
 Identity choose_identity(const std::optional<HostIds>& leased);
+
+// A namespaced root's sandbox, outside: 65534 of its namespace where that namespace maps
+// it (a container's range), else the caller's own ids, as for an ordinary caller
+// (`unshare -r` maps uid 0 alone, and a map naming an unmapped id is refused with EPERM).
+HostIds namespaced_root_ids();
 
 // True when this process is in the initial user namespace (its uid_map maps everything):
 // only there is uid 0 the host's root, and only there are host ids leased.

@@ -91,6 +91,28 @@ TEST(HostIdentity, ConcurrentRunsHaveTheirOwnHostIdsReleasedAfter) {
     }
 }
 
+// A root of a user namespace that maps uid 0 alone (`unshare -r`, as some CI runners and
+// container tools start their payload): 65534 does not exist there, so its sandbox is
+// mapped onto the caller's own ids, as an ordinary caller's is (writing a map that names
+// 65534 was refused with EPERM and the run failed).
+TEST(HostIdentity, RootOfANamespaceMappingOnlyUidZeroRunsAsItself) {
+    AJ_REQUIRE_SANDBOX();
+    const std::string unshare = "/usr/bin/unshare";
+    if (!std::filesystem::exists(unshare) || run_process({unshare, "-r", "/bin/true"}).exit_code != 0)
+        GTEST_SKIP() << "unshare -r (a user namespace of our own) is not available here";
+    TempDir dir;
+    const std::string report = dir.path() + "/report.json";
+    auto r = run_process({unshare, "-r", aj_bin(), "run", "--workdir", dir.path(), "--report", report, "--", "/bin/sh",
+                          "-c", "id -u; touch made"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "65534\n");
+    const json run = read_report(report);
+    EXPECT_EQ(run["mode"], "namespaces") << run.dump();
+    EXPECT_EQ(run["host_uid"], 0) << "uid 0 of the caller's namespace: " << run.dump();
+    // On the host, the file is the caller's own.
+    EXPECT_EQ(stat_of(dir.path() + "/made").st_uid, ::geteuid());
+}
+
 TEST(HostIdentity, WorkdirOwnedByAUserGetsFilesOwnedByThatUser) {
     AJ_REQUIRE_SANDBOX();
     if (!running_as_root()) GTEST_SKIP() << "an ordinary caller's sandbox is the caller: no idmapped binds";
