@@ -140,6 +140,9 @@ check root.concurrent.distinct test "$i1" != "$i2"
 check root.concurrent.seen_inside sh -c "grep -q 'projid=$i1 inherit=1' /tmp/c1.out && grep -q 'projid=$i2 inherit=1' /tmp/c2.out"
 
 echo "== root: the runner killed (SIGKILL) mid-run"
+# One id in the pool: the next run must take the killed run's.
+mkdir -p /etc/aurora-jail
+printf 'first = 1879048192\ncount = 1\n' > /etc/aurora-jail/ids.conf
 owned_dir 2000 $Q/k
 $AJ run --policy /tmp/quota.json --workdir $Q/k -- sh -c 'dd if=/dev/zero of=k bs=1M count=2 2>/dev/null; sleep 60' >/tmp/k.out 2>&1 &
 kpid=$!
@@ -158,8 +161,11 @@ $AJ run --policy /tmp/quota.json --workdir $Q/k2 --report /tmp/k2.json -- sh -c 
 show /tmp/k2.out
 k2=$(project_of /tmp/k2.json)
 echo "next run's project: $k2 (killed run's: $kid)"
+check root.killed.same_id test "$k2" = 1879048192 -a "$kid" = 1879048192
 check root.killed.next_run_gets_budget has /tmp/k2.out 'dd-status=0'
 check root.killed.next_run_project_quota limit_has /tmp/k2.json disk_mb '"backend":"project quota+accounting"'
+echo "after the next run: killed run's tree $(aj_vm_quota projid $Q/k), project $kid: $(aj_vm_quota usage $Q $kid)"
+rm /etc/aurora-jail/ids.conf
 
 # --- 3. The rlimit-only fallback (no user namespaces): the sandbox owns its files in the
 # initial namespace, where the kernel lets an owner change them; seccomp refuses.
