@@ -203,5 +203,42 @@ echo "VM-MEASURE accounting overshoot: wrote $(size_of $Q/u1/big) bytes under a 
 # namespace or by seccomp, above).
 check user.cannot_set_limits sh -c "aj_vm_runas 1000 1000 aj_vm_quota setlimit $Q/u1 7 1024 | tee /dev/stderr | grep -q 'refused: EPERM'"
 
+# --- 5. The overshoot, as bench/disk_overshoot.sh measures it on a host without project
+# quotas: 1 MiB blocks from /dev/zero through the page cache, one writer (32 MiB) and four
+# in parallel (8 MiB each), under an 8 MiB budget; what each run left (st_blocks).
+echo "== overshoot: project quota (root) and accounting (uid 1000), 8 MiB budget"
+rm -rf $Q/wd $Q/wd3 $Q/c1 $Q/c2 $Q/k $Q/k2 $Q/f1 $Q/f2 $Q/u1
+sed 's/"max_disk_mb": 4/"max_disk_mb": 8, "max_file_size_mb": null/' /tmp/quota.json > /tmp/overshoot.json
+chmod 644 /tmp/overshoot.json
+one='dd if=/dev/zero of=f bs=1M count=32 2>/dev/null'
+four='for i in 1 2 3 4; do dd if=/dev/zero of=f$i bs=1M count=8 2>/dev/null & done; wait'
+MiB8=8388608
+worst_quota=0
+for who in root user; do
+    for writers in 1 4; do
+        script=$one; [ $writers = 4 ] && script=$four
+        left=""
+        for run in 1 2; do
+            [ $who = root ] && [ $run = 2 ] && continue
+            owner=2000; [ $who = user ] && owner=1000
+            owned_dir $owner $Q/m
+            empty=$(du -sk $Q/m | cut -f1)
+            rm -f /tmp/m-$who.json
+            if [ $who = root ]; then
+                $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
+            else
+                aj_vm_runas 1000 1000 $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
+            fi
+            used=$(( ($(du -sk $Q/m | cut -f1) - empty) * 1024 ))
+            left="$left $used"
+            backend=$(limit /tmp/m-$who.json disk_mb | sed -n 's/.*"backend":"\([^"]*\)".*/\1/p')
+            [ $who = root ] && [ $used -gt $MiB8 ] && worst_quota=$used
+            rm -rf $Q/m
+        done
+        echo "VM-MEASURE overshoot $who ($backend), $writers writer(s), budget $MiB8 bytes: left$left bytes"
+    done
+done
+check root.quota_overshoot_zero test $worst_quota -eq 0
+
 echo "VM-SUMMARY failures=$fails"
 [ "$fails" -eq 0 ]
