@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
 #include "helper/project_quota.hpp"
 #include "helper/stdio_relay.hpp"
@@ -237,7 +238,8 @@ void DiskBudget::use_project_quota(const LaunchRequest& request) {
     }
     std::string why_not;
     std::optional<ProjectQuota> quota =
-        ProjectQuota::apply(own, request.host_ids->uid, l.disk_mb.value_or(0) * kMiB, l.files.value_or(0), why_not);
+        ProjectQuota::apply(own, request.host_ids->uid, l.disk_mb.value_or(0) * kMiB, l.files.value_or(0), why_not,
+                            std::string(kLockDir) + "/" + std::to_string(request.host_ids->uid) + ".trees");
     if (quota) quota_.emplace(std::move(*quota));
     const std::string what = request.overlays.empty() ? " (the empty --workdir)" : " (the overlay /work)";
     quota_note_ = quota_ ? "applied: project " + std::to_string(quota_->id()) + " on " + own.front() + what +
@@ -259,10 +261,11 @@ void DiskBudget::start() {
 
 bool DiskBudget::poll(const std::vector<pid_t>& pids) {
     if (!active()) return false;
+    // One quotactl, at every poll (not only when a walk is due).
+    if (quota_ && quota_->hit()) quota_hit_ = true;
     using Clock = std::chrono::steady_clock;
     const auto begun = Clock::now();
     if (begun < next_walk_) return false;
-    if (quota_ && quota_->hit()) quota_hit_ = true;
     DiskWalk walk = walk_trees(roots_);
     std::vector<pid_t> hidden;
     const DiskUsage unlinked = unlinked_open_files(pids, walk.devices, walk.seen, &hidden);

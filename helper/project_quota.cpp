@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 
 namespace aj::helper {
@@ -131,8 +132,32 @@ std::uint64_t clear_project(const std::string& root, std::uint32_t id) {
     return failed;
 }
 
+namespace {
+
+// Takes the trees `record` lists (NUL-separated) out of project `id`: a killed holder of
+// the id left them there. Only inodes carrying `id` change, so a listed path that now
+// names something else is left as it is.
+void take_back_listed_trees(const std::string& record, std::uint32_t id) {
+    std::string listed;
+    try {
+        listed = sys::read_file(record, 1 << 16);
+    } catch (const Error&) {
+        return;  // no record: its last holder ended cleanly, or never had a project
+    }
+    std::size_t start = 0;
+    while (start < listed.size()) {
+        std::size_t end = listed.find('\0', start);
+        if (end == std::string::npos) end = listed.size();
+        if (end > start) (void)clear_project(listed.substr(start, end - start), id);
+        start = end + 1;
+    }
+}
+
+}  // namespace
+
 std::optional<ProjectQuota> ProjectQuota::apply(const std::vector<std::string>& dirs, std::uint32_t id,
-                                                std::uint64_t bytes, std::uint64_t inodes, std::string& why_not) {
+                                                std::uint64_t bytes, std::uint64_t inodes, std::string& why_not,
+                                                const std::string& record) {
     if (dirs.empty() || (!bytes && !inodes)) {
         why_not = "no budget or no tree of the run's own";
         return std::nullopt;
@@ -151,8 +176,19 @@ std::optional<ProjectQuota> ProjectQuota::apply(const std::vector<std::string>& 
         why_not = project_quota_reason(errno);
         return std::nullopt;
     }
+    if (!record.empty()) {
+        take_back_listed_trees(record, id);
+        std::string listed;
+        for (const auto& dir : dirs) listed += dir + '\0';
+        try {
+            sys::write_file_atomic(record, listed, 0600);
+        } catch (const Error& e) {
+            why_not = std::string("recording the run's trees: ") + e.what();
+            return std::nullopt;
+        }
+    }
     // From here on, its destructor takes the trees out of the project and lifts the limits.
-    ProjectQuota quota(std::move(fs), id, none, dirs);
+    ProjectQuota quota(std::move(fs), id, none, dirs, record);
     for (const auto& dir : dirs) {
         sys::UniqueFd d = sys::open_fd(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, "opening the run's tree");
         fsxattr attr{};
@@ -197,6 +233,9 @@ ProjectQuota::~ProjectQuota() {
     if (kept)
         std::fprintf(stderr, "aurora-jail: %llu files of the run's trees (%s) keep project %u\n",
                      static_cast<unsigned long long>(kept), dirs_.front().c_str(), id_);
+    // Kept: the next holder of the id tries again.
+    else if (!record_.empty() && ::unlink(record_.c_str()) != 0 && errno != ENOENT)
+        std::fprintf(stderr, "aurora-jail: removing %s: %s\n", record_.c_str(), errno_name(errno).c_str());
     if_dqblk none{};
     none.dqb_valid = QIF_LIMITS;
     (void)quotactl_fd(fs_.get(), QCMD(Q_SETQUOTA, PRJQUOTA), id_, &none);

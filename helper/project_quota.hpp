@@ -16,8 +16,10 @@
 // When the run is over, every directory and regular file of the trees that carries the
 // project goes back to project 0 without PROJINHERIT (so the tree is the caller's again,
 // and later writes to it count against no run), then the limits are lifted. A runner
-// killed before that leaves both; the id is free again with its lease, and the next run
-// leasing it sets limits of its own over what the project holds then.
+// killed before that leaves both, and a record of the trees beside the id's lease
+// (kLockDir/ID.trees, root-only): the id is free again with its lease, and the next run
+// leasing it (no live run has it then) takes those trees out of the project first, then
+// sets limits of its own.
 //
 // A sandbox cannot move its files out of the project: inside a user namespace the kernel
 // refuses to change a project id or PROJINHERIT (EINVAL); without one (the rlimit-only
@@ -67,9 +69,12 @@ public:
     // Gives the empty directories `dirs` (all on one file system) project `id`, inherited by
     // what is created below them, and limits for `bytes`/`inodes` more. Nothing when that
     // file system has no project quotas or this process may not set them: `why_not` then
-    // says why.
+    // says why. `record` (a file only root may write; none when empty) lists the trees
+    // while they are in the project: trees a killed holder of `id` left listed there are
+    // taken out of it first.
     static std::optional<ProjectQuota> apply(const std::vector<std::string>& dirs, std::uint32_t id,
-                                             std::uint64_t bytes, std::uint64_t inodes, std::string& why_not);
+                                             std::uint64_t bytes, std::uint64_t inodes, std::string& why_not,
+                                             const std::string& record = "");
     // Whether the run reached a limit (its usage at the limit, less one block).
     bool hit() const;
     std::uint32_t id() const { return id_; }
@@ -81,12 +86,14 @@ public:
     ProjectQuota& operator=(const ProjectQuota&) = delete;
 
 private:
-    ProjectQuota(sys::UniqueFd fs, std::uint32_t id, if_dqblk limits, std::vector<std::string> dirs)
-        : fs_(std::move(fs)), id_(id), limits_(limits), dirs_(std::move(dirs)) {}
+    ProjectQuota(sys::UniqueFd fs, std::uint32_t id, if_dqblk limits, std::vector<std::string> dirs,
+                 std::string record)
+        : fs_(std::move(fs)), id_(id), limits_(limits), dirs_(std::move(dirs)), record_(std::move(record)) {}
     sys::UniqueFd fs_;  // a directory on the file system, for quotactl_fd
     std::uint32_t id_ = 0;
     if_dqblk limits_{};
     std::vector<std::string> dirs_;
+    std::string record_;
 };
 
 }  // namespace aj::helper

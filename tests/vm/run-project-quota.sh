@@ -91,7 +91,9 @@ check root.plugin.kept_tree_left_project sh -c "aj_vm_quota projid '$rundir/work
 check root.plugin.kept_tree_usage_zero sh -c "aj_vm_quota usage $Q ${p2:-0} | grep -q 'bytes=0 inodes=0 block_limit_kib=0'"
 
 echo "== root: plugin run, a file unlinked while open still counts"
-plugin_run /tmp/p3.json 'cd /work && exec 3>gone && rm gone && dd if=/dev/zero bs=1M count=16 >&3 2>/tmp/e; echo "dd-status=$?"; cat /tmp/e' --rm >/tmp/p3.out 2>&1
+# Held open a second after the write, so that a poll (every 50 ms) sees the usage: a
+# limit reached and released within one poll is not reported as hit (docs/policy.md).
+plugin_run /tmp/p3.json 'cd /work && exec 3>gone && rm gone && dd if=/dev/zero bs=1M count=16 >&3 2>/tmp/e; echo "dd-status=$?"; cat /tmp/e; sleep 1' --rm >/tmp/p3.out 2>&1
 show /tmp/p3.out
 check root.plugin.unlinked_edquot has /tmp/p3.out 'Disk quota exceeded'
 check root.plugin.unlinked_hit limit_has /tmp/p3.json disk_mb '"hit":true'
@@ -154,6 +156,8 @@ wait $kpid 2>/dev/null
 sleep 1
 echo "killed run's project $kid: tree $(aj_vm_quota projid $Q/k), usage $(aj_vm_quota usage $Q ${kid:-0})"
 check root.killed.sandbox_gone sh -c "! pgrep -f 'sleep 60' >/dev/null"
+# What the killed runner leaves: the tree in the project, and its record beside the lease.
+check root.killed.tree_recorded test -f /run/aurora-jail/ids/$kid.trees
 # The lease (a flock) went with the runner: the next run may take the same id, and gets
 # its whole budget over what the killed run left charged to it.
 owned_dir 2000 $Q/k2
@@ -165,6 +169,10 @@ check root.killed.same_id test "$k2" = 1879048192 -a "$kid" = 1879048192
 check root.killed.next_run_gets_budget has /tmp/k2.out 'dd-status=0'
 check root.killed.next_run_project_quota limit_has /tmp/k2.json disk_mb '"backend":"project quota+accounting"'
 echo "after the next run: killed run's tree $(aj_vm_quota projid $Q/k), project $kid: $(aj_vm_quota usage $Q $kid)"
+# The next holder of the id took the killed run's tree out of the project.
+check root.killed.tree_taken_back sh -c "aj_vm_quota projid $Q/k | grep -q 'projid=0 inherit=0' && aj_vm_quota projid $Q/k/k | grep -q 'projid=0 '"
+check root.killed.usage_zero sh -c "aj_vm_quota usage $Q $kid | grep -q 'bytes=0 inodes=0 block_limit_kib=0'"
+check root.killed.record_gone test ! -e /run/aurora-jail/ids/$kid.trees
 rm /etc/aurora-jail/ids.conf
 
 # --- 3. The rlimit-only fallback (no user namespaces): the sandbox owns its files in the
