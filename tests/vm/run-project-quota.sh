@@ -225,25 +225,20 @@ worst_quota=0
 for who in root user; do
     for writers in 1 4; do
         script=$one; [ $writers = 4 ] && script=$four
-        left=""
-        for run in 1 2; do
-            [ $who = root ] && [ $run = 2 ] && continue
-            owner=2000; [ $who = user ] && owner=1000
-            owned_dir $owner $Q/m
-            empty=$(du -sk $Q/m | cut -f1)
-            rm -f /tmp/m-$who.json
-            if [ $who = root ]; then
-                $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
-            else
-                aj_vm_runas 1000 1000 $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
-            fi
-            used=$(( ($(du -sk $Q/m | cut -f1) - empty) * 1024 ))
-            left="$left $used"
-            backend=$(limit /tmp/m-$who.json disk_mb | sed -n 's/.*"backend":"\([^"]*\)".*/\1/p')
-            [ $who = root ] && [ $used -gt $MiB8 ] && worst_quota=$used
-            rm -rf $Q/m
-        done
-        echo "VM-MEASURE overshoot $who ($backend), $writers writer(s), budget $MiB8 bytes: left$left bytes"
+        owner=2000; [ $who = user ] && owner=1000
+        owned_dir $owner $Q/m
+        empty=$(du -sk $Q/m | cut -f1)
+        rm -f /tmp/m-$who.json
+        if [ $who = root ]; then
+            $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
+        else
+            aj_vm_runas 1000 1000 $AJ run --policy /tmp/overshoot.json --workdir $Q/m --report /tmp/m-$who.json -- sh -c "$script" >/dev/null 2>&1
+        fi
+        left=$(( ($(du -sk $Q/m | cut -f1) - empty) * 1024 ))
+        backend=$(limit /tmp/m-$who.json disk_mb | sed -n 's/.*"backend":"\([^"]*\)".*/\1/p')
+        [ $who = root ] && [ $left -gt $MiB8 ] && worst_quota=$left
+        rm -rf $Q/m
+        echo "VM-MEASURE overshoot $who ($backend), $writers writer(s), budget $MiB8 bytes: left $left bytes"
     done
 done
 check root.quota_overshoot_zero test $worst_quota -eq 0
