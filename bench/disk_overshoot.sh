@@ -3,7 +3,9 @@
 # writer as fast as this host allows gets before the watch kills it. The writers use no
 # file size limit and write 1 MiB blocks from /dev/zero through the page cache; one
 # writer, then four in parallel. Prints, per budget, what each run left on disk (MiB,
-# from st_blocks) and the largest overshoot seen.
+# from st_blocks) and the largest overshoot seen. This is accounting's overshoot: run as
+# root where /tmp has project quotas, the empty --workdir gets one and the budget holds
+# exactly (vm.project_quota measures both in its VM: tests/vm/run-project-quota.sh).
 #
 # Usage: bash bench/disk_overshoot.sh [AURORA_JAIL_BINARY] [RUNS]
 #   default binary: build/aurora-jail; RUNS per case (default 5)

@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
 #include "helper/project_quota.hpp"
 #include "helper/stdio_relay.hpp"
@@ -196,24 +197,53 @@ void count_output_in_budget(const LaunchRequest& request, StdioRelay& relay, Dis
     else relay.count_output(budget);
 }
 
-void DiskBudget::use_project_quota(const LaunchRequest& request) {
-    const policy::Limits& l = request.policy.limits;
-    if (!limited() || request.overlays.empty()) return;
-    if (::geteuid() != 0 || !request.host_ids) {
-        quota_note_ = "not applied: only a root caller's runs may be given a project";
-        return;
+namespace {
+
+// A directory with no entries (and so no files of other projects).
+bool empty_directory(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), ::closedir);
+    if (!dir) {
+        ::close(fd);
+        return false;
     }
+    while (const dirent* e = ::readdir(dir.get()))
+        if (!(e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0)))) return false;
+    return true;
+}
+
+// The trees made for this run, which a project may bound: a plugin run's overlay upper
+// and work directories, else a --workdir that is empty now.
+std::vector<std::string> own_trees(const LaunchRequest& request) {
     std::vector<std::string> own;
     for (const auto& o : request.overlays) {
         own.push_back(o.upper);
         own.push_back(o.work);
     }
+    if (own.empty() && request.workdir && empty_directory(*request.workdir)) own.push_back(*request.workdir);
+    return own;
+}
+
+}  // namespace
+
+void DiskBudget::use_project_quota(const LaunchRequest& request) {
+    const policy::Limits& l = request.policy.limits;
+    if (!limited()) return;
+    const std::vector<std::string> own = own_trees(request);
+    if (own.empty()) return;  // finish() says whether the file system has them
+    if (::geteuid() != 0 || !request.host_ids) {
+        quota_note_ = "not applied: only a root caller's runs may be given a project";
+        return;
+    }
     std::string why_not;
     std::optional<ProjectQuota> quota =
-        ProjectQuota::apply(own, request.host_ids->uid, l.disk_mb.value_or(0) * kMiB, l.files.value_or(0), why_not);
+        ProjectQuota::apply(own, request.host_ids->uid, l.disk_mb.value_or(0) * kMiB, l.files.value_or(0), why_not,
+                            std::string(kLockDir) + "/" + std::to_string(request.host_ids->uid) + ".trees");
     if (quota) quota_.emplace(std::move(*quota));
-    quota_note_ = quota_ ? "applied: project " + std::to_string(quota_->id()) + " on " + own.front() +
-                               " (the overlay /work), with accounting for the rest"
+    const std::string what = request.overlays.empty() ? " (the empty --workdir)" : " (the overlay /work)";
+    quota_note_ = quota_ ? "applied: project " + std::to_string(quota_->id()) + " on " + own.front() + what +
+                               ", with accounting for the rest"
                          : "not available: " + why_not;
 }
 
@@ -231,6 +261,8 @@ void DiskBudget::start() {
 
 bool DiskBudget::poll(const std::vector<pid_t>& pids) {
     if (!active()) return false;
+    // One quotactl, at every poll (not only when a walk is due).
+    if (quota_ && quota_->hit()) quota_hit_ = true;
     using Clock = std::chrono::steady_clock;
     const auto begun = Clock::now();
     if (begun < next_walk_) return false;
@@ -307,10 +339,12 @@ void DiskBudget::finish(EnforcementRecord& enforced) {
     std::string quota = quota_note_;
     if (quota.empty() && !roots_.empty()) {
         const ProjectQuotaSupport q = probe_project_quota(roots_.front());
-        quota = q.available ? "available on " + roots_.front() + "'s file system; not applied: not a tree of the run's own"
+        quota = q.available ? "available on " + roots_.front() +
+                                  "'s file system; not applied: no tree made for the run (a plugin run's /work, an "
+                                  "empty --workdir)"
                             : "not available: " + q.reason;
     }
-    const bool quota_hit = quota_ && quota_->hit();
+    const bool quota_hit = quota_hit_.load() || (quota_ && quota_->hit());
     nlohmann::json skipped(unreadable_at_start_);
     const auto fill = [&](const char* name, std::uint64_t limit, std::uint64_t value, std::uint64_t peak,
                           bool output_counts) {

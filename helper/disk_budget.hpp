@@ -124,6 +124,10 @@ private:
     std::set<pid_t> unlistable_before_;  // unlistable in the previous walk
     std::optional<ProjectQuota> quota_;
     std::string quota_note_;
+    // The project's usage reached a limit at some poll: a file unlinked and closed since
+    // (or the run's whole tree removed) no longer shows it at the end. A limit reached
+    // and released again within one poll interval is not seen (the writer got EDQUOT).
+    std::atomic<bool> quota_hit_{false};
     std::uint64_t fds_baseline_ = 0;
     DiskUsage baseline_;
     std::set<std::string> unreadable_at_start_;

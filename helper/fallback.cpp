@@ -311,6 +311,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
 
     // Before the cgroup, whose watch polls it: destroyed after that watch has stopped.
     DiskBudget disk(policy.limits, writable_host_trees(request));
+    disk.use_project_quota(request);
     SandboxCgroup cgroup(policy, CgroupUse::LimitsAndCleanup);
     plan.limits = plan_limits(policy, RlimitScope::HostUserNamespace, request.timeout_sec, cgroup.enforces_memory(),
                               plan.identity == FallbackIdentity::Switched ? plan.switch_to.uid : ::getuid());

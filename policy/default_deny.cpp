@@ -1,5 +1,6 @@
 #include "policy/default_deny.hpp"
 
+#include <linux/fs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
@@ -32,8 +33,15 @@ const std::vector<ArgRule>& default_arg_rules() {
     static const std::vector<ArgRule> rules = {
         // Faking terminal input (TIOCSTI) and the Linux console's selection/paste
         // (TIOCLINUX) let a sandboxed process type commands into the caller's shell.
+        // A file's project id and PROJINHERIT flag (FS_IOC_FSSETXATTR; FS_IOC_SETFLAGS
+        // clears FS_PROJINHERIT_FL too) would move what the sandbox writes out of the
+        // project quota holding its disk budget: inside a user namespace the kernel
+        // refuses that, but in the rlimit-only fallback the sandbox owns its files in the
+        // initial namespace, where an owner may (helper/project_quota.hpp).
         {"ioctl", 1, ArgRule::Kind::BlockValues,
-         {static_cast<std::uint32_t>(TIOCSTI), static_cast<std::uint32_t>(TIOCLINUX)}},
+         {static_cast<std::uint32_t>(TIOCSTI), static_cast<std::uint32_t>(TIOCLINUX),
+          static_cast<std::uint32_t>(FS_IOC_FSSETXATTR), static_cast<std::uint32_t>(FS_IOC_SETFLAGS),
+          static_cast<std::uint32_t>(FS_IOC32_SETFLAGS)}},
         // Execution domains other than the default re-enable legacy behaviour such as
         // READ_IMPLIES_EXEC or a fixed address layout (ADDR_NO_RANDOMIZE). The 0xffffffff
         // query is refused too: allowing it costs 62 comparisons in libseccomp's

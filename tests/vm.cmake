@@ -23,3 +23,15 @@ if(NOT AJ_SANITIZE AND NOT AJ_FUZZ)
   set_tests_properties(vm.systemd PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 RUN_SERIAL TRUE
     ENVIRONMENT "CMAKE_COMMAND=${CMAKE_COMMAND}")
 endif()
+
+# ctest vm.project_quota: the disk budget's project quotas (helper/project_quota.hpp) on an
+# ext4 image with the quota and project features, loop-mounted with prjquota in the VM:
+# a root caller's plugin run and empty --workdir, the fallback mode and an ordinary user.
+# Skipped (exit 77) without qemu, mkfs.ext4 or the kernel and its modules.
+add_executable(aj_vm_quota ${CMAKE_CURRENT_SOURCE_DIR}/vm/quota-tool.c)
+target_compile_options(aj_vm_quota PRIVATE -fno-sanitize=all)
+target_link_options(aj_vm_quota PRIVATE -static -fno-sanitize=all)
+add_test(NAME vm.project_quota
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vm/project-quota-test.sh ${CMAKE_BINARY_DIR}
+    $<TARGET_FILE:aurora-jail> $<TARGET_FILE:aj_vm_runas> $<TARGET_FILE:aj_vm_quota>)
+set_tests_properties(vm.project_quota PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -210,6 +212,27 @@ TEST(SeccompFilter, TiocstiRefusedEvenWithHighBitsSet) {
     EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(TIOCLINUX)), ENOANO);
     // Other ioctls still reach the kernel (which says /dev/null is not a tty).
     EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(TCGETS)), ENOTTY);
+}
+
+TEST(SeccompFilter, ProjectIdAndFlagChangesRefused) {
+    // What would move a sandbox's files out of its project quota (helper/project_quota.hpp);
+    // vm.project_quota shows it on a file system with project quotas.
+    // On /dev/null, which has no such attributes: should the filter let one through,
+    // the kernel refuses it (ENOTTY) and nothing of the host changes.
+    auto ioctl_on_null = [](unsigned long long cmd) {
+        return [cmd] {
+            const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            std::array<char, 64> arg{};
+            return outcome(syscall(SYS_ioctl, fd, cmd, arg.data()));
+        };
+    };
+    EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(FS_IOC_FSSETXATTR)), ENOANO);
+    EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(FS_IOC_FSSETXATTR | (1ULL << 32))), ENOANO);
+    EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(FS_IOC_SETFLAGS)), ENOANO);
+    EXPECT_EQ(in_child(kDenyEnoano, ioctl_on_null(FS_IOC32_SETFLAGS)), ENOANO);
+    // Reading them stays allowed (lsattr).
+    EXPECT_NE(in_child(kDenyEnoano, ioctl_on_null(FS_IOC_FSGETXATTR)), ENOANO);
+    EXPECT_NE(in_child(kDenyEnoano, ioctl_on_null(FS_IOC_GETFLAGS)), ENOANO);
 }
 
 TEST(SeccompFilter, Clone3GetsEnosysWhateverTheAction) {
