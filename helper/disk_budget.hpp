@@ -31,6 +31,7 @@
 #include <chrono>
 #include <optional>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -121,7 +122,8 @@ private:
     std::vector<std::string> roots_;
     std::vector<int> fds_;
     bool output_counted_ = false;
-    std::set<pid_t> unlistable_before_;  // unlistable in the previous walk
+    // Unlistable processes, since the first walk of the current unbroken series.
+    std::map<pid_t, std::chrono::steady_clock::time_point> unlistable_since_;
     std::optional<ProjectQuota> quota_;
     std::string quota_note_;
     // The project's usage reached a limit at some poll: a file unlinked and closed since
