@@ -75,9 +75,8 @@ struct CheckedRequest {
     dev_t plugin_dev = 0;  // the staged directory (restaging renames another in place)
     ino_t plugin_ino = 0;
 };
-CheckedRequest check_request(const json& order) {
+CheckedRequest check_request(const json& order, const StateDir& state) {
     Request req = parse_request(order.at("request").dump());
-    const StateDir state(order.at("state_dir").get<std::string>());
     const StagedPlugin plugin = PluginStore(state).find(req.plugin);
     const std::string policy_file = plugin_policy_file(state, plugin.manifest);
     policy::Policy policy = policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
@@ -150,7 +149,7 @@ int serve_order(const std::string& text, UniqueFd reply) {
     std::optional<CheckedRequest> checked;
     try {
         const json order = json::parse(text);
-        checked.emplace(check_request(order));
+        checked.emplace(check_request(order, StateDir(order.at("state_dir").get<std::string>())));
         RunOptions o = run_options(order.at("state_dir").get<std::string>(), *checked, reply.get());
         const int release_fd = reply.get();
         o.before_command = [release_fd] { wait_for_release(release_fd); };
@@ -187,7 +186,10 @@ int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd
     std::optional<CheckedRequest> built;
     std::optional<std::vector<std::string>> command;  // the request's; none: the entrypoint
     try {
-        built.emplace(check_request(json{{"state_dir", state_dir}, {"request", {{"plugin", plugin}}}}));
+        // The order names the daemon's state directory, checked once here (the pool is per
+        // state directory): a request then pays only for its plugin's manifest and policy.
+        const StateDir state(state_dir);
+        built.emplace(check_request(json{{"request", {{"plugin", plugin}}}}, state));
         RunOptions o = run_options(state_dir, *built, reply.get());
         o.plugin_held_by_caller = true;
         o.before_command = [&] {
@@ -202,8 +204,8 @@ int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd
             std::optional<CheckedRequest> theirs;
             try {
                 // Held before the check: the staged tree checked is the one that runs.
-                hold = PluginStore(StateDir(state_dir)).hold(plugin);
-                theirs.emplace(check_request(json::parse(text)));
+                hold = PluginStore(state).hold(plugin);
+                theirs.emplace(check_request(json::parse(text), state));
             } catch (const std::exception&) {
                 // A cold run gives the reason of its refusal.
             }
@@ -212,7 +214,8 @@ int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd
                 send_with_fds(pool.get(), text, back, "sending a request back to the launcher");
                 throw Error("warm sandbox stale");
             }
-            pool.reset();
+            // The pool socket stays open until this process ends: its EOF tells the
+            // launcher the request is over, when the replacement is built.
             sys::check(::dup3(fds[0].get(), reply.get(), O_CLOEXEC), "dup3 reply");
             sys::check(::dup2(fds[1].get(), 1), "dup2 stdout");
             sys::check(::dup2(fds[2].get(), 2), "dup2 stderr");

@@ -77,12 +77,15 @@ bool WarmPool::take(const std::string& order, std::span<const int> fds) {
             send_with_fds(it->sock.get(), order, fds, "handing a request to a warm sandbox");
             handed = true;
             // Kept until its socket ends: it may still send the order back.
+            it->plugin_key = plugin->state_dir + '\0' + plugin->id;
             serving_.splice(serving_.end(), plugin->idle, it++);
         } catch (const Error&) {
             it = plugin->idle.erase(it);  // it died while ready: the next one
         }
     }
-    refill(*plugin);
+    // A hand-over refills once that request is over (its socket ends): building the
+    // replacement meanwhile would take CPU from the request on a small machine.
+    if (!handed) refill(*plugin);
     return handed;
 }
 
@@ -96,7 +99,7 @@ void WarmPool::refill(Plugin& plugin) {
             std::fprintf(stderr, "aurora-jail host: launcher: warm sandbox for %s: %s\n", plugin.id.c_str(), e.what());
             return;  // the next order tries again
         }
-        plugin.idle.push_back(Warm{w.pid, std::move(w.sock), false});
+        plugin.idle.push_back(Warm{w.pid, std::move(w.sock), false, {}});
     }
 }
 
@@ -130,7 +133,10 @@ void WarmPool::on_event(int fd, std::vector<BouncedOrder>& back) {
     };
     for (auto it = serving_.begin(); it != serving_.end(); ++it) {
         if (it->sock.get() != fd) continue;
-        if (read_one(*it)) serving_.erase(it);
+        if (!read_one(*it)) return;
+        const auto plugin = plugins_.find(it->plugin_key);
+        serving_.erase(it);
+        if (plugin != plugins_.end()) refill(plugin->second);
         return;
     }
     for (auto& [key, plugin] : plugins_) {

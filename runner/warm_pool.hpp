@@ -19,8 +19,10 @@
 //     directory; another policy; removed) sends the order back (the same message and
 //     descriptors on its pool socket) and the launcher runs it cold.
 //   - Bounded: N per plugin (kMaxWarmPerPlugin), at most kMaxWarmPlugins plugins (the
-//     least recently used gives its sandboxes up). The launcher refills after each order
-//     for a pooled plugin, off the request's path: a fork, the building runs beside it.
+//     least recently used gives its sandboxes up). The launcher refills off the
+//     request's path: after an order it ran cold, and when a warm run process that took
+//     one ends (so that on a small machine the building does not take CPU from that
+//     request; N > 1 keeps another ready meanwhile).
 //     A plugin whose warm sandboxes die kWarmBuildFailures times in a row before being
 //     ready is not pooled again by this launcher.
 //   - Drained: the launcher closes every idle warm socket when the daemon closes its
@@ -33,7 +35,8 @@
 //   warm -> launcher  "ready" (kWarmReady): the sandbox is built, PID 1 waits
 //   launcher -> warm  the order, as on the control socket, with its three descriptors
 //   warm -> launcher  the same order and descriptors back: stale, run it cold
-//   EOF either way    the warm run process is discarded, or has served, or has died
+//   EOF either way    the warm run process is discarded, or has died, or (having taken
+//                     an order) has ended: it keeps its end open until it exits
 #pragma once
 
 #include <poll.h>
@@ -95,6 +98,7 @@ private:
         pid_t pid = -1;
         sys::UniqueFd sock;
         bool ready = false;
+        std::string plugin_key;  // once serving: whose pool its end refills
     };
     struct Plugin {
         std::string state_dir, id;
