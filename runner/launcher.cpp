@@ -72,8 +72,11 @@ struct CheckedRequest {
     Request request;
     policy::Policy policy;
     RequestLimits limits;
-    dev_t plugin_dev = 0;  // the staged directory (restaging renames another in place)
+    // The staged directory (restaging renames another in place; its ctime guards against
+    // an inode number reused by a later stage).
+    dev_t plugin_dev = 0;
     ino_t plugin_ino = 0;
+    timespec plugin_ctime{};
 };
 CheckedRequest check_request(const json& order, const StateDir& state) {
     Request req = parse_request(order.at("request").dump());
@@ -85,13 +88,15 @@ CheckedRequest check_request(const json& order, const StateDir& state) {
     RequestLimits limits = tighten_only(req, policy, req.plugin);
     struct stat st{};
     sys::check(::stat(plugin.path.c_str(), &st), "stat " + plugin.path);
-    return {std::move(req), std::move(policy), limits, st.st_dev, st.st_ino};
+    return {std::move(req), std::move(policy), limits, st.st_dev, st.st_ino, st.st_ctim};
 }
 
 // Whether a warm sandbox built for `built` may serve `order` (warm_pool.hpp): the same
 // staged directory, policy and limits.
 bool same_sandbox(const CheckedRequest& built, const CheckedRequest& order) {
     return built.plugin_dev == order.plugin_dev && built.plugin_ino == order.plugin_ino &&
+           built.plugin_ctime.tv_sec == order.plugin_ctime.tv_sec &&
+           built.plugin_ctime.tv_nsec == order.plugin_ctime.tv_nsec &&
            built.policy == order.policy && built.limits.timeout_sec == order.limits.timeout_sec &&
            built.limits.memory_mb == order.limits.memory_mb;
 }
