@@ -354,6 +354,11 @@ void sigkill_at_random_moments(unsigned warm) {
     ASSERT_TRUE(last.wait_serving()) << last.log();
     last.signal(SIGTERM);
     EXPECT_EQ(last.wait(), 0);
+    logs += last.log();
+    // The test is about warm sandboxes only if some request went to one.
+    if (warm) {
+        EXPECT_NE(logs.find("rc=0 (warm)"), std::string::npos) << "no request was served warm\n" << logs;
+    }
 
     auto counts = env.ledger_counts();
     int interrupted = 0;
