@@ -1,9 +1,10 @@
 #!/bin/bash
 # Host daemon throughput and latency, with real sandboxes.
-#   bench/daemon.sh [AURORA_JAIL_BINARY] [REQUESTS] [WORKERS] [BASELINE_BINARY]
-# For each binary (BASELINE_BINARY first when given, e.g. an older build, so that both
-# sets of figures come from one run on one machine): stages a trivial plugin in a temp
-# state dir, starts `aurora-jail host`, then
+#   bench/daemon.sh [AURORA_JAIL_BINARY] [REQUESTS] [WORKERS] [BASELINE_BINARY] [WARM]
+# For each configuration (BASELINE_BINARY first when given, e.g. an older build, so that
+# every set of figures comes from one run on one machine; then AURORA_JAIL_BINARY; then,
+# when WARM > 0 (default 2), AURORA_JAIL_BINARY with `host --warm WARM`, the warm pool):
+# stages a trivial plugin in a temp state dir, starts `aurora-jail host`, then
 #  1. idle latency: 30 sequential `submit --wait` of /bin/true on an idle daemon, each
 #     timed from before the client starts to its exit (median, p90, p99, min), and the
 #     same run started directly (`run --plugin --rm`) after each: the daemon path's cost
@@ -19,6 +20,7 @@ aj=${1:-build/runner/aurora-jail}
 n=${2:-300}
 workers=${3:-2}
 baseline=${4:-}
+warm=${5:-2}
 for b in "$aj" ${baseline:+"$baseline"}; do
   [ -x "$b" ] || { echo "bench/daemon.sh: no binary at $b (build first: scripts/build.sh build)" >&2; exit 1; }
 done
@@ -39,20 +41,22 @@ wait_serving() {
   echo "bench/daemon.sh: the daemon did not start: $(tail -n 3 "$1")" >&2; exit 1
 }
 
-# bench_binary BINARY LABEL: the three measurements for one aurora-jail.
+# bench_binary BINARY LABEL [HOST OPTIONS...]: the three measurements for one aurora-jail.
 bench_binary() {
   local bin=$1 label=$2 state=$tmp/$2/state log=$tmp/$2/host.log
+  shift 2
+  local host_opts=("$@")
   mkdir -p "$tmp/$label/pkg"
   printf '{"id":"bench.true","name":"bench","version":"1","entrypoint":["/bin/true"]}' > "$tmp/$label/pkg/manifest.json"
   "$bin" stage --state-dir "$state" "$tmp/$label/pkg" >/dev/null
   "$bin" run --state-dir "$state" --plugin bench.true --rm || { echo "bench/daemon.sh: sandbox does not work here" >&2; exit 1; }
 
-  "$bin" host --state-dir "$state" --workers "$workers" 2>"$log" &
+  "$bin" host --state-dir "$state" --workers "$workers" ${host_opts[@]+"${host_opts[@]}"} 2>"$log" &
   host_pid=$!
   wait_serving "$log"
   sleep 0.2
 
-  echo "== $label: $bin"
+  echo "== $label: $bin${host_opts[*]+ ${host_opts[*]}}"
   echo "-- idle latency: 30 sequential submit --wait (/bin/true), each followed by a direct run"
   for _ in $(seq 30); do
     s=$(date +%s.%N)
@@ -77,7 +81,7 @@ print(f"   the same plugin by `run --plugin --rm`, interleaved: median {direct*1
   start=$(date +%s.%N)
   # Under GNU time: the CPU of the daemon and of every process it (or its launcher) ran,
   # a figure a busy machine distorts far less than the wall clock.
-  /usr/bin/time -f "%U %S" -o "$tmp/$label/cpu" "$bin" host --state-dir "$state" --workers "$workers" 2>>"$log" &
+  /usr/bin/time -f "%U %S" -o "$tmp/$label/cpu" "$bin" host --state-dir "$state" --workers "$workers" ${host_opts[@]+"${host_opts[@]}"} 2>>"$log" &
   local time_pid=$!
   while [ "$(ls "$state/queue/responses" | wc -l)" -lt "$n" ]; do
     [ -n "$host_pid" ] || host_pid=$(pgrep -P "$time_pid" || true)
@@ -88,7 +92,7 @@ print(f"   the same plugin by `run --plugin --rm`, interleaved: median {direct*1
   kill -TERM "$host_pid"; wait "$time_pid" || true; host_pid=
   read -r user sys < "$tmp/$label/cpu"
   python3 -c "print(f'   $n sandboxed runs in {$end-$start:.2f} s = {$n/($end-$start):.1f} runs/s; CPU {($user+$sys)*1000/$n:.1f} ms a run (daemon and all its processes)')"
-  "$bin" host --state-dir "$state" --workers "$workers" 2>"$log" &
+  "$bin" host --state-dir "$state" --workers "$workers" ${host_opts[@]+"${host_opts[@]}"} 2>"$log" &
   host_pid=$!
   wait_serving "$log"
 
@@ -126,3 +130,4 @@ PY
 echo "== host daemon benchmark: $(nproc) cores, $workers workers, kernel $(uname -r)"
 [ -z "$baseline" ] || bench_binary "$baseline" baseline
 bench_binary "$aj" current
+[ "$warm" -eq 0 ] || bench_binary "$aj" current-warm --warm "$warm"

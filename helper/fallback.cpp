@@ -302,6 +302,7 @@ LaunchResult launch_or_fall_back(const LaunchRequest& request, bool require_isol
 LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<NamespaceProbe>& probe) {
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
+    if (request.argv_at_release) throw Error("rlimit-only mode cannot take its command late (a warm sandbox)");
     Plan plan = make_plan(request);
     plan.seccomp = seccomp_program_for(request.policy, policy::DenialDelivery::Kernel);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");

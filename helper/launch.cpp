@@ -68,7 +68,8 @@ bool runner_is_gone(int sync_read) {
 }
 
 // The runner's two releases on the sync pipe. The first comes once the id maps exist;
-// the second, carrying the seccomp program, once PID 1 is in the sandbox's cgroup.
+// the second, carrying the seccomp program and the command, once PID 1 is in the sandbox's
+// cgroup (and, for a warm sandbox, once its request has come: argv_at_release).
 // Between them, while PID 1 builds the root (only trusted setup runs meanwhile), the
 // runner compiles the program and moves PID 1 into the cgroup (on cgroup v1 the first
 // move of a process can wait out an RCU grace period, 10-18 ms here).
@@ -83,37 +84,65 @@ void wait_for_runner(int sync_read, char expected) {
     if (n != 1 || got != expected) ::_exit(kExitInternal);
 }
 
-// The second release: kPlacedInCgroup, the instruction count, the instructions.
-std::string second_release(const policy::SeccompProgram& program) {
+// The second release: kPlacedInCgroup, the instruction count, the instructions, then the
+// command (its length, its words each ending in NUL). The command travels with the release,
+// not with the clone: a warm sandbox is built before its request exists (argv_at_release).
+std::string second_release(const policy::SeccompProgram& program, const std::vector<std::string>& argv) {
     const std::uint32_t count = static_cast<std::uint32_t>(program.instructions.size());
     std::string msg(1, kPlacedInCgroup);
     msg.append(reinterpret_cast<const char*>(&count), sizeof count);
     msg.append(reinterpret_cast<const char*>(program.instructions.data()), count * sizeof(sock_filter));
-    return msg;
+    std::string words;
+    for (const std::string& word : argv) words.append(word).push_back('\0');
+    const std::uint32_t size = static_cast<std::uint32_t>(words.size());
+    msg.append(reinterpret_cast<const char*>(&size), sizeof size);
+    return msg + words;
+}
+
+// A bound on the command PID 1 accepts: execve refuses far less (E2BIG) anyway.
+constexpr std::uint32_t kMaxReleasedCommandBytes = 64u << 20;
+
+struct Release {
+    policy::SeccompProgram seccomp;
+    std::vector<std::string> argv;
+};
+
+// Reads exactly `size` bytes of the release, or ends PID 1.
+std::string read_release_part(int sync_read, std::size_t size, const char* what) {
+    std::string bytes = sys::read_all(sync_read, size, what);
+    if (bytes.size() != size) ::_exit(kExitInternal);
+    return bytes;
 }
 
 // PID 1's side of second_release(). The runner is trusted, but a short or impossible
-// message still ends PID 1 rather than loading half a filter.
-policy::SeccompProgram receive_second_release(int sync_read) {
+// message still ends PID 1 rather than loading half a filter or running half a command.
+Release receive_second_release(int sync_read) {
     wait_for_runner(sync_read, kPlacedInCgroup);
     std::uint32_t count = 0;
-    std::string bytes = sys::read_all(sync_read, sizeof count, "reading the seccomp program's size");
-    if (bytes.size() != sizeof count) ::_exit(kExitInternal);
-    std::memcpy(&count, bytes.data(), sizeof count);
+    std::memcpy(&count, read_release_part(sync_read, sizeof count, "reading the seccomp program's size").data(),
+                sizeof count);
     if (count == 0 || count > BPF_MAXINSNS) ::_exit(kExitInternal);
-    bytes = sys::read_all(sync_read, count * sizeof(sock_filter), "reading the seccomp program");
-    if (bytes.size() != count * sizeof(sock_filter)) ::_exit(kExitInternal);
-    policy::SeccompProgram program;
-    program.instructions.resize(count);
-    std::memcpy(program.instructions.data(), bytes.data(), bytes.size());
-    return program;
+    const std::string program = read_release_part(sync_read, count * sizeof(sock_filter), "reading the seccomp program");
+    Release release;
+    release.seccomp.instructions.resize(count);
+    std::memcpy(release.seccomp.instructions.data(), program.data(), program.size());
+    std::uint32_t size = 0;
+    std::memcpy(&size, read_release_part(sync_read, sizeof size, "reading the command's size").data(), sizeof size);
+    if (size == 0 || size > kMaxReleasedCommandBytes) ::_exit(kExitInternal);
+    const std::string words = read_release_part(sync_read, size, "reading the command");
+    if (words.back() != '\0') ::_exit(kExitInternal);
+    for (std::size_t start = 0; start < words.size();) {
+        const std::size_t end = words.find('\0', start);
+        release.argv.emplace_back(words, start, end - start);
+        start = end + 1;
+    }
+    return release;
 }
 
 // The command, started by PID 1 (start_command): the end of step 6 (docs/design.md),
 // seccomp last, then execve. The filter's listener, if any, is left in `listener` of the
 // fd table it shares with PID 1 until execve.
-[[noreturn]] void command_main(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd,
-                               int* listener) {
+[[noreturn]] void command_main(const Prepared& p, const Release& release, int report_fd, int* listener) {
     try {
         sigset_t none;
         sigemptyset(&none);
@@ -130,9 +159,9 @@ policy::SeccompProgram receive_second_release(int sync_read) {
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
         // Anything above 2 still open (only our report channel) closes at execve.
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
-        *listener = load_seccomp(seccomp).release();
-        int err = exec_command(p.request.argv, p.env);
-        send_message(report_fd, MessageKind::ExecError, err, p.request.argv.at(0));
+        *listener = load_seccomp(release.seccomp).release();
+        int err = exec_command(release.argv, p.env);
+        send_message(report_fd, MessageKind::ExecError, err, release.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
     } catch (const std::exception& e) {
         send_message(report_fd, MessageKind::SetupError, 0, e.what());
@@ -144,7 +173,7 @@ policy::SeccompProgram receive_second_release(int sync_read) {
 // the command has exec'd or exited.
 struct CommandStart {
     const Prepared& p;
-    const policy::SeccompProgram& seccomp;
+    const Release& release;
     int report_fd;
     int listener = -1;
     StackLeft pid1_stack;  // for ASan (helper/sanitizer_stack.hpp)
@@ -155,7 +184,7 @@ int command_entry(void* arg) {
     auto* start = static_cast<CommandStart*>(arg);
     arrived_on_stack(start->pid1_stack);
     start->arrived = true;
-    command_main(start->p, start->seccomp, start->report_fd, &start->listener);
+    command_main(start->p, start->release, start->report_fd, &start->listener);
 }
 
 // Starts the command and forwards its seccomp listener to the runner. Once its filter is
@@ -164,11 +193,11 @@ int command_entry(void* arg) {
 // runs as a vfork-style child sharing PID 1's memory and fd table (PID 1 sleeps until it
 // has exec'd or exited): its listener stays behind in the table that execve leaves to
 // PID 1 (the command's own copy closes, close-on-exec), and PID 1 passes it on.
-pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, int report_fd) {
+pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
     constexpr std::size_t kStack = 1 << 20;
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw_errno("mapping the command's start stack");
-    CommandStart start{p, seccomp, report_fd, -1, {}, false};
+    CommandStart start{p, release, report_fd, -1, {}, false};
     announce_stack_switch(stack, kStack);
     const pid_t command = ::clone(&command_entry, static_cast<char*>(stack) + kStack,
                                   CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
@@ -224,9 +253,9 @@ pid_t start_command(const Prepared& p, const policy::SeccompProgram& seccomp, in
         harden_init();
         // Nothing forks before PID 1 is in the sandbox's cgroup: every process of the
         // sandbox is born inside it.
-        const policy::SeccompProgram seccomp = receive_second_release(sync.read.get());
+        const Release release = receive_second_release(sync.read.get());
         sync.read.reset();
-        const pid_t command = start_command(p, seccomp, report.write.get());
+        const pid_t command = start_command(p, release, report.write.get());
         run_init(command, report.write.get(), scratch.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
@@ -271,7 +300,7 @@ LaunchResult launch(const LaunchRequest& request) {
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = make_report_channel();
-    const auto started = Clock::now();
+    auto started = Clock::now();
 
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
     // On a pure cgroup v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
@@ -317,7 +346,13 @@ LaunchResult launch(const LaunchRequest& request) {
     }
     if (request.confirm_host_ids) request.confirm_host_ids();
     if (alive && request.before_command) request.before_command(child);
-    if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp), "releasing the sandbox's command");
+    std::vector<std::string> argv = request.argv;
+    if (alive && request.argv_at_release) {
+        argv = request.argv_at_release();
+        if (argv.empty()) throw Error("run: no command given");
+        started = Clock::now();  // a warm sandbox's wall time is its request's
+    }
+    if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp, argv), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over

@@ -72,6 +72,13 @@ struct LaunchRequest {
     // create/start split waits here (docs/oci.md). Throwing ends the launch with nothing
     // untrusted having run. Not called when PID 1 died during setup.
     std::function<void(pid_t)> before_command = nullptr;
+    // When set, called once after before_command: the command to run instead of argv,
+    // which until then only described the launch. A warm sandbox is built (namespaces,
+    // root, cgroup) before its request exists and takes its command here
+    // (runner/warm_pool.hpp); PID 1 receives the command with its last release, so
+    // nothing of the sandbox ever held another one. The result's wall time then starts
+    // here. Namespaces mode only: rlimit-only mode forks the command earlier and refuses it.
+    std::function<std::vector<std::string>()> argv_at_release = nullptr;
     // The caller's fds for the sandbox's 0, 1, 2: relayed (the sandbox never holds them)
     // unless stdio_mode is PassThrough.
     int stdio[3] = {0, 1, 2};

@@ -5,6 +5,7 @@
 #include "runner/commands.hpp"
 #include "runner/daemonize.hpp"
 #include "runner/host_daemon.hpp"
+#include "runner/warm_pool.hpp"
 #include "runner/state_dir.hpp"
 
 namespace aj::runner {
@@ -53,6 +54,11 @@ void register_host_command(CLI::App& app, Action& action) {
         "exit 0.");
     sub->add_option("--workers", opts->workers, "sandboxes run at once (default 2)")
         ->check(CLI::Range(1, 64));
+    sub->add_option("--warm", opts->warm,
+                    "sandboxes kept built in advance for each plugin served lately (at most " +
+                        std::to_string(kMaxWarmPlugins) + " plugins), each waiting for one request that "
+                        "asks for the plugin's own limits (default 0: every sandbox is built on its request)")
+        ->check(CLI::Range(0u, kMaxWarmPerPlugin));
     sub->add_option("--max-output", opts->max_output,
                     "bytes of stdout and of stderr kept per request (default 1 MiB)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20));

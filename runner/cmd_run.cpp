@@ -60,7 +60,7 @@ int run_sandbox(const RunOptions& o) {
     std::optional<helper::HostIdLease> lease =
         o.host_ids ? std::nullopt : helper::lease_if_root(helper::NssCheck::Background);
     const helper::HostIds sandbox = o.host_ids.value_or(helper::sandbox_host_ids(lease));
-    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox);
+    const PluginRunScope plugin(o.state_dir, o.plugin, o.run_id, o.remove_run_dir, sandbox, !o.plugin_held_by_caller);
     const std::vector<std::string> argv = plugin.argv(o.command);
     if (argv.empty()) throw Error("run: no command given (usage: aurora-jail run [OPTIONS] -- CMD ARGS...)");
     policy::Policy policy = o.parsed_policy ? *o.parsed_policy : load_run_policy(plugin.policy_spec(o.policy), o.policy_dir);
@@ -101,7 +101,14 @@ int run_sandbox(const RunOptions& o) {
     std::optional<ReportFd> report_fd;
     if (o.report_fd >= 0) report_fd.emplace(o.report_fd);
 
-    const std::string started_at = want_report ? utc_timestamp() : std::string();
+    std::string started_at = want_report ? utc_timestamp() : std::string();
+    std::vector<std::string> ran = argv;  // what the report names
+    if (o.command_at_release)
+        request.argv_at_release = [&] {
+            if (auto command = o.command_at_release()) ran = std::move(*command);
+            if (want_report) started_at = utc_timestamp();
+            return ran;
+        };
     helper::LaunchResult result;
     for (int attempt = 1;; ++attempt) {
         try {
@@ -127,7 +134,7 @@ int run_sandbox(const RunOptions& o) {
     }
 
     if (want_report) {
-        nlohmann::json report = make_run_report(result, policy, argv, started_at);
+        nlohmann::json report = make_run_report(result, policy, ran, started_at);
         plugin.annotate(report);
         if (!o.grants.empty()) report["command_line_grants"] = describe_cli_grants(o.grants, granted);
         if (report_target) report_target->write(report);

@@ -27,6 +27,7 @@
 #include "runner/run_registry.hpp"
 #include "runner/state_dir.hpp"
 #include "runner/tree_copy.hpp"
+#include "runner/warm_pool.hpp"
 
 namespace aj::runner {
 
@@ -290,7 +291,8 @@ private:
                   {"stdout_truncated", run.out_truncated},
                   {"stderr_truncated", run.err_truncated},
                   {"report", run.report}};
-        outcome = "plugin " + req.plugin + " rc=" + std::to_string(run.exit_code) + (timed_out ? " (timeout)" : "");
+        outcome = "plugin " + req.plugin + " rc=" + std::to_string(run.exit_code) + (timed_out ? " (timeout)" : "") +
+                  (run.warm ? " (warm)" : "");
         return body;
     }
 
@@ -315,6 +317,7 @@ private:
 
 int run_host(const HostOptions& options) {
     if (options.workers < 1 || options.workers > 64) throw Error("--workers must be 1..64");
+    if (options.warm > kMaxWarmPerPlugin) throw Error("--warm must be 0.." + std::to_string(kMaxWarmPerPlugin));
     StateDir state(options.state_dir);
     const std::string queue_dir = queue_dir_of(options, state);
     if (!options.queue_dir.empty()) prepare_queue_dir(queue_dir);
@@ -330,7 +333,7 @@ int run_host(const HostOptions& options) {
     ::signal(SIGPIPE, SIG_IGN);
     // Forked while this process is still single-threaded, before the descriptors below
     // exist; it starts every sandbox (launcher.hpp).
-    Launcher launcher = Launcher::start();
+    Launcher launcher = Launcher::start(options.warm);
     UniqueFd sig_fd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sig_fd) throw_errno("signalfd");
     UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
@@ -362,7 +365,8 @@ int run_host(const HostOptions& options) {
     UniqueFd beat = sys::open_fd(heartbeat, O_WRONLY | O_NOFOLLOW, "opening heartbeat");
     auto last_beat = std::chrono::steady_clock::now();
 
-    log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers; recovered " +
+    log_line("serving " + requests + " with " + std::to_string(options.workers) + " workers" +
+             (options.warm ? ", " + std::to_string(options.warm) + " warm sandboxes per plugin" : "") + "; recovered " +
              std::to_string(rec.interrupted) + " interrupted, " + std::to_string(rec.already_answered) +
              " already answered; removed " + std::to_string(abandoned) + " abandoned run directories");
 

@@ -6,12 +6,14 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <vector>
 
+#include "helper/fds.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
@@ -21,6 +23,7 @@
 #include "runner/request_limits.hpp"
 #include "runner/run_sandbox.hpp"
 #include "runner/state_dir.hpp"
+#include "runner/warm_pool.hpp"
 
 namespace aj::runner {
 
@@ -69,62 +72,100 @@ struct CheckedRequest {
     Request request;
     policy::Policy policy;
     RequestLimits limits;
+    // The staged directory (restaging renames another in place; its ctime guards against
+    // an inode number reused by a later stage).
+    dev_t plugin_dev = 0;
+    ino_t plugin_ino = 0;
+    timespec plugin_ctime{};
 };
-CheckedRequest check_request(const json& order) {
+CheckedRequest check_request(const json& order, const StateDir& state) {
     Request req = parse_request(order.at("request").dump());
-    const StateDir state(order.at("state_dir").get<std::string>());
     const StagedPlugin plugin = PluginStore(state).find(req.plugin);
     const std::string policy_file = plugin_policy_file(state, plugin.manifest);
     policy::Policy policy = policy_file.empty() ? policy::default_policy() : policy::load_policy_file(policy_file);
     // A request may tighten the plugin's policy, never loosen it: whoever can write the
     // queue is not whoever wrote the policy.
     RequestLimits limits = tighten_only(req, policy, req.plugin);
-    return {std::move(req), std::move(policy), limits};
+    struct stat st{};
+    sys::check(::stat(plugin.path.c_str(), &st), "stat " + plugin.path);
+    return {std::move(req), std::move(policy), limits, st.st_dev, st.st_ino, st.st_ctim};
+}
+
+// Whether a warm sandbox built for `built` may serve `order` (warm_pool.hpp): the same
+// staged directory, policy and limits.
+bool same_sandbox(const CheckedRequest& built, const CheckedRequest& order) {
+    return built.plugin_dev == order.plugin_dev && built.plugin_ino == order.plugin_ino &&
+           built.plugin_ctime.tv_sec == order.plugin_ctime.tv_sec &&
+           built.plugin_ctime.tv_nsec == order.plugin_ctime.tv_nsec &&
+           built.policy == order.policy && built.limits.timeout_sec == order.limits.timeout_sec &&
+           built.limits.memory_mb == order.limits.memory_mb;
+}
+
+// Blocks until the worker releases the command (its claim is durable); throws otherwise.
+void wait_for_release(int reply) {
+    char got = 0;
+    const ssize_t n = sys::retry_eintr([&] { return ::read(reply, &got, 1); });
+    if (n != 1 || got != kCommandRelease)
+        throw Error("the daemon did not release the command (its claim could not be made durable)");
+}
+
+// The reply's first line: the run process's pidfd, the worker's way to kill it.
+void send_pid_line(int reply) {
+    UniqueFd self(sys::pidfd_open(::getpid()));
+    if (!self) throw_errno("pidfd_open for the run process");
+    const std::string line = dump_json(json{{"launcher", "pid"}}) + "\n";
+    const int fds[] = {self.get()};
+    send_with_fds(reply, line, fds, "sending the run process's pidfd");
+}
+
+// A run that failed to start: what `aurora-jail run` printed for it (the worker reads the
+// reason there); returns its exit status.
+int report_failure(const std::exception& e) {
+    const auto* aj_error = dynamic_cast<const Error*>(&e);
+    std::fprintf(stderr, "aurora-jail: %s%s\n", aj_error ? "" : "internal error: ", e.what());
+    return aj_error ? aj_error->exit_code() : kExitInternal;
+}
+
+// The reply's last line.
+int send_done(int reply, int rc) {
+    std::fflush(nullptr);
+    reply_line(reply, {{"launcher", "done"}, {"rc", rc}});
+    return rc;
+}
+
+// The RunOptions of a checked request, as `aurora-jail run --plugin ID --rm` would have them.
+RunOptions run_options(const std::string& state_dir, const CheckedRequest& checked, int reply) {
+    RunOptions o;
+    o.state_dir = state_dir;
+    o.plugin = checked.request.plugin;
+    o.remove_run_dir = true;
+    o.parsed_policy = &checked.policy;
+    o.timeout_sec = checked.limits.timeout_sec;
+    if (checked.limits.memory_mb) o.memory_mb = *checked.limits.memory_mb;
+    if (checked.request.argv) o.command = *checked.request.argv;
+    o.report_fd = reply;
+    return o;
 }
 
 // The run process: everything `aurora-jail run --plugin ID --rm --report-fd N` did, with
 // the request's policy parsed once. Returns its exit status.
 int serve_order(const std::string& text, UniqueFd reply) {
-    {
-        UniqueFd self(sys::pidfd_open(::getpid()));
-        if (!self) throw_errno("pidfd_open for the run process");
-        const std::string line = dump_json(json{{"launcher", "pid"}}) + "\n";
-        const int fds[] = {self.get()};
-        send_with_fds(reply.get(), line, fds, "sending the run process's pidfd");
-    }
+    send_pid_line(reply.get());
     std::optional<CheckedRequest> checked;
     try {
         const json order = json::parse(text);
-        checked.emplace(check_request(order));
-        RunOptions o;
-        o.state_dir = order.at("state_dir").get<std::string>();
-        o.plugin = checked->request.plugin;
-        o.remove_run_dir = true;
-        o.parsed_policy = &checked->policy;
-        o.timeout_sec = checked->limits.timeout_sec;
-        if (checked->limits.memory_mb) o.memory_mb = *checked->limits.memory_mb;
-        if (checked->request.argv) o.command = *checked->request.argv;
-        o.report_fd = reply.get();
+        checked.emplace(check_request(order, StateDir(order.at("state_dir").get<std::string>())));
+        RunOptions o = run_options(order.at("state_dir").get<std::string>(), *checked, reply.get());
         const int release_fd = reply.get();
-        o.before_command = [release_fd] {
-            char got = 0;
-            const ssize_t n = sys::retry_eintr([&] { return ::read(release_fd, &got, 1); });
-            if (n != 1 || got != kCommandRelease)
-                throw Error("the daemon did not release the command (its claim could not be made durable)");
-        };
+        o.before_command = [release_fd] { wait_for_release(release_fd); };
         reply_line(reply.get(), {{"launcher", "started"}, {"timeout_sec", o.timeout_sec}});
         int rc = kExitInternal;
         try {
             rc = run_sandbox(o);
         } catch (const std::exception& e) {
-            // What `aurora-jail run` printed for it: the worker reads the reason there.
-            const auto* aj_error = dynamic_cast<const Error*>(&e);
-            std::fprintf(stderr, "aurora-jail: %s%s\n", aj_error ? "" : "internal error: ", e.what());
-            rc = aj_error ? aj_error->exit_code() : kExitInternal;
+            rc = report_failure(e);
         }
-        std::fflush(nullptr);
-        reply_line(reply.get(), {{"launcher", "done"}, {"rc", rc}});
-        return rc;
+        return send_done(reply.get(), rc);
     } catch (const std::exception& e) {
         if (checked) throw;  // after "started": not a refusal (the process dies, the worker says so)
         reply_line(reply.get(), {{"launcher", "refused"}, {"error", e.what()}});
@@ -132,12 +173,90 @@ int serve_order(const std::string& text, UniqueFd reply) {
     }
 }
 
-// A forked run process: never returns into the launcher's loop.
+// A warm run process (warm_pool.hpp): builds the sandbox of a request for `plugin` with
+// the policy's own limits, then waits for a real request on `pool`. Its stdout, stderr
+// and reply socket are stand-ins until then (pipes and a socket, as a cold run's are: the
+// stdio relay is built for what it will really have) and become the request's by dup2.
+int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd pool) {
+    // The daemon's log, for what goes wrong before a request comes.
+    UniqueFd log(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+    sys::Pipe out = sys::make_pipe("stdout stand-in"), err = sys::make_pipe("stderr stand-in");
+    int pair[2];
+    sys::check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "socketpair for the reply stand-in");
+    UniqueFd reply(pair[0]), reply_peer(pair[1]);
+    take_stdio(std::move(out.write), std::move(err.write));
+
+    bool taken = false, discarded = false;
+    UniqueFd hold;  // on the plugin, once a request came (run_sandbox.hpp's plugin_held_by_caller)
+    std::optional<CheckedRequest> built;
+    std::optional<std::vector<std::string>> command;  // the request's; none: the entrypoint
+    try {
+        // The order names the daemon's state directory, checked once here (the pool is per
+        // state directory): a request then pays only for its plugin's manifest and policy.
+        const StateDir state(state_dir);
+        built.emplace(check_request(json{{"request", {{"plugin", plugin}}}}, state));
+        RunOptions o = run_options(state_dir, *built, reply.get());
+        o.plugin_held_by_caller = true;
+        o.before_command = [&] {
+            // MSG_NOSIGNAL: a launcher that discarded us already must not kill us mid-launch
+            // (the run directory and cgroup are removed as the launch unwinds).
+            if (::send(pool.get(), kWarmReady.data(), kWarmReady.size(), MSG_NOSIGNAL) < 0)
+                throw_errno("telling the launcher the warm sandbox is ready");
+            std::vector<UniqueFd> fds;
+            const std::string text = recv_with_fds(pool.get(), kMaxOrderBytes, fds, "waiting for a request");
+            discarded = true;  // until the request is taken
+            if (text.empty() || fds.size() != 3) throw Error("warm sandbox discarded");
+            std::optional<CheckedRequest> theirs;
+            try {
+                // Held before the check: the staged tree checked is the one that runs.
+                hold = PluginStore(state).hold(plugin);
+                theirs.emplace(check_request(json::parse(text), state));
+            } catch (const std::exception&) {
+                // A cold run gives the reason of its refusal.
+            }
+            if (!theirs || !same_sandbox(*built, *theirs)) {
+                const int back[] = {fds[0].get(), fds[1].get(), fds[2].get()};
+                send_with_fds(pool.get(), text, back, "sending a request back to the launcher");
+                throw Error("warm sandbox stale");
+            }
+            // The pool socket stays open until this process ends: its EOF tells the
+            // launcher the request is over, when the replacement is built.
+            sys::check(::dup3(fds[0].get(), reply.get(), O_CLOEXEC), "dup3 reply");
+            sys::check(::dup2(fds[1].get(), 1), "dup2 stdout");
+            sys::check(::dup2(fds[2].get(), 2), "dup2 stderr");
+            taken = true;
+            discarded = false;
+            command = theirs->request.argv;
+            send_pid_line(reply.get());
+            reply_line(reply.get(), {{"launcher", "started"}, {"timeout_sec", built->limits.timeout_sec}, {"warm", true}});
+            wait_for_release(reply.get());
+        };
+        o.command_at_release = [&command] { return command; };
+        int rc = kExitInternal;
+        try {
+            rc = run_sandbox(o);
+        } catch (const std::exception& e) {
+            if (!taken) throw;
+            rc = report_failure(e);
+        }
+        return send_done(reply.get(), rc);
+    } catch (const std::exception& e) {
+        if (taken) throw;
+        if (!discarded) {
+            const std::string line = "aurora-jail host: launcher: warm sandbox for " + plugin + ": " + e.what() + "\n";
+            (void)!::write(log.get(), line.data(), line.size());
+        }
+        return kExitInternal;
+    }
+}
+
+// A forked run process: never returns into the launcher's loop. It keeps only its
+// order's descriptors (not the control socket, not the warm pool's sockets).
 [[noreturn]] void run_process(pid_t launcher, const std::string& order, std::vector<UniqueFd> fds) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != launcher) ::_exit(kExitInternal);
-    ::close(kControlFd);
     int rc = kExitInternal;
     try {
+        helper::close_fds_except({fds[0].get(), fds[1].get(), fds[2].get()});
         reset_signals();
         take_stdio(std::move(fds[1]), std::move(fds[2]));
         rc = serve_order(order, std::move(fds[0]));
@@ -148,6 +267,33 @@ int serve_order(const std::string& text, UniqueFd reply) {
     ::_exit(rc);
 }
 
+// A forked warm run process (warm_pool.hpp), keeping only its pool socket.
+[[noreturn]] void warm_process(pid_t launcher, const std::string& state_dir, const std::string& plugin, int pool) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != launcher) ::_exit(kExitInternal);
+    int rc = kExitInternal;
+    try {
+        helper::close_fds_except({pool});
+        reset_signals();
+        rc = serve_warm(state_dir, plugin, UniqueFd(pool));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "aurora-jail: warm run process: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+}
+
+// Forks a warm run process for the pool.
+WarmProcess spawn_warm(pid_t self, const std::string& state_dir, const std::string& plugin) {
+    int pair[2];
+    sys::check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), "socketpair for a warm sandbox");
+    UniqueFd ours(pair[0]), theirs(pair[1]);
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw_errno("fork for a warm sandbox");
+    if (pid == 0) warm_process(self, state_dir, plugin, theirs.get());
+    return WarmProcess{pid, std::move(ours)};
+}
+
 // Reaps every run process that has ended; returns how many.
 std::size_t reap_runs() {
     std::size_t n = 0;
@@ -156,9 +302,21 @@ std::size_t reap_runs() {
     return n;
 }
 
-// The launcher process's loop: one fork per order, until the daemon closes the socket
-// and the last run has ended.
-[[noreturn]] void launcher_main(pid_t daemon, int control) {
+// Forks a run process for an order; false (the worker told why) when fork fails.
+bool start_run(pid_t self, const std::string& order, std::vector<UniqueFd> fds) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) run_process(self, order, std::move(fds));
+    if (pid < 0) {
+        reply_line(fds[0].get(), {{"launcher", "refused"}, {"error", "sandbox did not start: fork: " + errno_text(errno)}});
+        return false;
+    }
+    return true;
+}
+
+// The launcher process's loop: one fork per order (or a warm run process takes it), until
+// the daemon closes the socket and the last run has ended.
+[[noreturn]] void launcher_main(pid_t daemon, int control, unsigned warm_per_plugin) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != daemon) ::_exit(kExitInternal);
     // Out of the daemon's process group: a terminal's ^C is the daemon's to handle.
     ::setpgid(0, 0);
@@ -174,15 +332,27 @@ std::size_t reap_runs() {
     UniqueFd child_exits(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!child_exits) ::_exit(kExitInternal);
     const pid_t self = ::getpid();
-    std::size_t running = 0;
+    std::size_t running = 0;  // run processes, warm ones included
+    WarmPool pool(warm_per_plugin, [self, &running](const std::string& state_dir, const std::string& plugin) {
+        WarmProcess w = spawn_warm(self, state_dir, plugin);
+        ++running;
+        return w;
+    });
     bool open = true;
     while (open || running > 0) {
-        pollfd fds[2] = {{open ? kControlFd : -1, POLLIN, 0}, {child_exits.get(), POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0 && errno != EINTR) ::_exit(kExitInternal);
+        std::vector<pollfd> fds{{open ? kControlFd : -1, POLLIN, 0}, {child_exits.get(), POLLIN, 0}};
+        pool.watch(fds);
+        if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) ::_exit(kExitInternal);
         if (fds[1].revents) {
             signalfd_siginfo info[8];
             while (::read(child_exits.get(), info, sizeof info) > 0) {}
             running -= std::min(running, reap_runs());
+        }
+        // Orders a warm run process sent back: cold, as any other.
+        for (BouncedOrder& back : pool.on_events(std::span(fds).subspan(2))) {
+            std::fprintf(stderr, "aurora-jail host: launcher: a warm sandbox was stale (its plugin was restaged, "
+                                 "removed, or its policy changed): its request runs cold\n");
+            running += start_run(self, back.order, std::move(back.fds)) ? 1 : 0;
         }
         if (!open || !fds[0].revents) continue;
         std::vector<UniqueFd> got;
@@ -195,20 +365,13 @@ std::size_t reap_runs() {
         }
         if (order.empty()) {
             open = false;
+            pool.discard_all();  // drained: the warm sandboxes end, nothing ran in them
             continue;
         }
         if (got.size() != 3) continue;
-        std::fflush(nullptr);
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            child_exits.reset();
-            run_process(self, order, std::move(got));
-        }
-        if (pid < 0) {
-            reply_line(got[0].get(), {{"launcher", "refused"}, {"error", "sandbox did not start: fork: " + errno_text(errno)}});
-            continue;
-        }
-        ++running;
+        const int handed[] = {got[0].get(), got[1].get(), got[2].get()};
+        if (pool.take(order, handed)) continue;
+        running += start_run(self, order, std::move(got)) ? 1 : 0;
     }
     ::_exit(0);
 }
@@ -235,8 +398,10 @@ void take_reply_line(const std::string& text, ReplyState& state, LaunchedRun& ru
         run.report = std::move(line);
         return;
     }
-    if (*tag == "started" && line.value("timeout_sec", json()).is_number_unsigned())
+    if (*tag == "started" && line.value("timeout_sec", json()).is_number_unsigned()) {
         state.timeout_sec = line["timeout_sec"].get<std::uint64_t>();
+        run.warm = line.value("warm", false);
+    }
     else if (*tag == "refused")
         run.refused = line.value("error", std::string("refused"));
     else if (*tag == "done" && line.value("rc", json()).is_number_integer()) {
@@ -247,7 +412,7 @@ void take_reply_line(const std::string& text, ReplyState& state, LaunchedRun& ru
 
 }  // namespace
 
-Launcher Launcher::start() {
+Launcher Launcher::start(unsigned warm_per_plugin) {
     int pair[2];
     sys::check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), "socketpair for the launcher");
     UniqueFd ours(pair[0]), theirs(pair[1]);
@@ -257,7 +422,7 @@ Launcher Launcher::start() {
     if (pid < 0) throw_errno("fork for the launcher process");
     if (pid == 0) {
         ours.reset();
-        launcher_main(daemon, theirs.release());
+        launcher_main(daemon, theirs.release(), warm_per_plugin);
     }
     theirs.reset();
     UniqueFd pidfd(sys::pidfd_open(pid));

@@ -10,7 +10,8 @@
 //     to_json writes it...}}, carrying three descriptors: the reply socket, the stdout pipe
 //     and the stderr pipe. EOF (the daemon closing its end) means no more orders: the
 //     launcher waits for the runs it started, then exits.
-//   For each order the launcher forks a run process (no exec), with stdin /dev/null and
+//   For each order the launcher forks a run process (no exec), or hands the order to a
+//     warm run process that built its sandbox in advance (warm_pool.hpp), with stdin /dev/null and
 //     stdout/stderr the two pipes: where the sandbox's output is relayed, and where
 //     `aurora-jail run`'s own messages go. The run process loads the plugin's policy once,
 //     checks the request against it (request_limits.hpp) and runs the sandbox with that
@@ -20,8 +21,9 @@
 //                                   through this at the deadline (never a reused pid)
 //     {"launcher": "refused", "error": REASON}
 //                                   the request is answered with this error; nothing ran
-//     {"launcher": "started", "timeout_sec": N}
-//                                   the request was checked; the deadline is N s + grace
+//     {"launcher": "started", "timeout_sec": N[, "warm": true]}
+//                                   the request was checked; the deadline is N s + grace;
+//                                   "warm": a warm sandbox took it (warm_pool.hpp)
 //     the run report               one line without a "launcher" key, when the sandbox ran
 //     {"launcher": "done", "rc": N} last: the command's exit code, or 125 with the reason
 //                                   as the last line of stderr
@@ -64,13 +66,15 @@ struct LaunchedRun {
     std::string out, err;
     bool out_truncated = false, err_truncated = false;
     bool killed_at_deadline = false;
+    bool warm = false;  // served by a warm sandbox (warm_pool.hpp)
 };
 
 class Launcher {
 public:
     // Forks the launcher. Call from a single-threaded process, with the signals the
     // daemon handles already blocked (the launcher keeps them blocked).
-    static Launcher start();
+    // `warm_per_plugin`: warm sandboxes kept per plugin (warm_pool.hpp); 0, none.
+    static Launcher start(unsigned warm_per_plugin = 0);
 
     // Runs one request (any worker thread may call this): output captured up to the
     // limits, report and exit code from the reply socket. `before_command` runs while the

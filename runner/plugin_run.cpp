@@ -74,11 +74,12 @@ void copy_package_as_sandbox(const std::string& package, const std::string& work
 }  // namespace
 
 PluginRunScope::PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
-                               const std::string& run_id, bool remove_after, const helper::HostIds& sandbox) {
+                               const std::string& run_id, bool remove_after, const helper::HostIds& sandbox,
+                               bool hold) {
     if (plugin_id.empty()) return;
     state_.emplace(resolve_state_dir(state_dir));
     const PluginStore store(*state_);
-    hold_ = store.hold(plugin_id);
+    if (hold) hold_ = store.hold(plugin_id);
     plugin_ = store.find(plugin_id);
     RunRegistry runs(*state_);
     // A background run's directory exists already (its supervisor made the record). One

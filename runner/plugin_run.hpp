@@ -33,9 +33,11 @@ namespace aj::runner {
 // response).
 class PluginRunScope {
 public:
-    // The run directory's work/ is given to `sandbox` (the sandbox's host ids).
+    // The run directory's work/ is given to `sandbox` (the sandbox's host ids). Without
+    // `hold`, the caller holds the plugin itself (PluginStore::hold) before the command
+    // may start: a warm sandbox does, once its request came (runner/warm_pool.hpp).
     PluginRunScope(const std::string& state_dir, const std::string& plugin_id,
-                   const std::string& run_id, bool remove_after, const helper::HostIds& sandbox);
+                   const std::string& run_id, bool remove_after, const helper::HostIds& sandbox, bool hold = true);
     ~PluginRunScope();
     PluginRunScope(const PluginRunScope&) = delete;
     PluginRunScope& operator=(const PluginRunScope&) = delete;

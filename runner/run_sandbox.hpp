@@ -44,6 +44,14 @@ struct RunOptions {
     // the run with nothing untrusted having run (the host daemon waits here for its claim
     // to be durable).
     std::function<void()> before_command = nullptr;
+    // Called after before_command: the command to run instead of `command` (none: keep
+    // it), for a warm sandbox built before its request came (helper/launch.hpp's
+    // argv_at_release). May be called again on a retried launch: must answer the same.
+    std::function<std::optional<std::vector<std::string>>()> command_at_release = nullptr;
+    // The caller holds the plugin (PluginStore::hold) itself, from before_command on: a
+    // warm sandbox waiting for its request must not keep a new version from being staged
+    // (the request then finds it stale and runs cold).
+    bool plugin_held_by_caller = false;
 };
 
 // Runs the sandbox in the foreground and returns the command's exit code (124 on timeout);

@@ -51,7 +51,7 @@ _aurora_jail() {
         case ${words[i]} in
             --) return 0 ;;  # after --, the sandboxed command: complete nothing of ours
             --state-dir) ((i + 1 < cword)) && _aurora_jail_line_state_dir=${words[i + 1]}; ((i++)) ;;
-            --policy | --policy-dir | --plugin | --workdir | --report | --bpf | --timeout | --workers | --output | \
+            --policy | --policy-dir | --plugin | --workdir | --report | --bpf | --timeout | --workers | --warm | --output | \
                 --grace | --max-output | --wait-timeout) ((i++)) ;;  # and its value
             -*) ;;
             *)
@@ -90,7 +90,7 @@ _aurora_jail() {
             _filedir
             return 0
             ;;
-        --timeout | --workers | --grace | --max-output | --wait-timeout | --report-fd | --memory | --memory-mb | --cpus | --pids | -c)
+        --timeout | --workers | --warm | --grace | --max-output | --wait-timeout | --report-fd | --memory | --memory-mb | --cpus | --pids | -c)
             return 0
             ;;
     esac
@@ -132,7 +132,7 @@ _aurora_jail() {
             [[ $cur != -* ]] && { COMPREPLY=($(compgen -W "$(_aurora_jail_plugin_ids)" -- "$cur")); return 0; } ;;
         status) opts+=" --json --prune --state-dir" ;;
         stop) opts+=" --grace --state-dir" ;;
-        host) opts+=" --workers --max-output --queue-dir --daemonize --pidfile --log --state-dir" ;;
+        host) opts+=" --workers --warm --max-output --queue-dir --daemonize --pidfile --log --state-dir" ;;
         submit) opts+=" --plugin --timeout --memory-mb -c --wait --wait-timeout --state-dir --" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -318,8 +318,12 @@ TEST(HostQueue, Heavy500RequestsFrom4SubmittersAnsweredExactlyOnce) {
     EXPECT_EQ(daemon.wait(), 0);
 }
 
-TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
-    AJ_REQUIRE_SANDBOX();
+namespace {
+
+// SIGKILLs daemons (serving with `warm` warm sandboxes per plugin) at random moments
+// while requests keep coming; every request must be answered once and have run at most
+// once (exactly once unless answered as interrupted).
+void sigkill_at_random_moments(unsigned warm) {
     LedgerEnv env;
     constexpr int kRequests = 80;
     std::map<std::string, std::string> token_of;
@@ -335,7 +339,7 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
     std::mt19937 rng(std::random_device{}());
     std::string logs;
     for (int round = 0; round < 6; ++round) {
-        Daemon daemon(env, 2);
+        Daemon daemon(env, 2, warm);
         std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 700)(rng)));
         daemon.signal(SIGKILL);
         EXPECT_EQ(daemon.wait(), 128 + SIGKILL) << daemon.log();
@@ -343,13 +347,18 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
     }
     submitter.join();
     // A last daemon serves what is left, then drains.
-    Daemon last(env, 2);
+    Daemon last(env, 2, warm);
     ASSERT_TRUE(aj::test::eventually([&] { return env.response_count() >= token_of.size(); },
                                      std::chrono::seconds(240)))
         << env.response_count() << " of " << token_of.size() << "\n" << last.log();
     ASSERT_TRUE(last.wait_serving()) << last.log();
     last.signal(SIGTERM);
     EXPECT_EQ(last.wait(), 0);
+    logs += last.log();
+    // The test is about warm sandboxes only if some request went to one.
+    if (warm) {
+        EXPECT_NE(logs.find("rc=0 (warm)"), std::string::npos) << "no request was served warm\n" << logs;
+    }
 
     auto counts = env.ledger_counts();
     int interrupted = 0;
@@ -371,6 +380,21 @@ TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
     EXPECT_TRUE(env.files(env.queue("claimed")).empty());
     std::cerr << "[ INFO ] " << interrupted << " of " << token_of.size()
               << " requests answered as interrupted across 6 SIGKILLs\n";
+    // Every run directory, warm sandboxes' included, is gone once the last daemon drained.
+    EXPECT_TRUE(env.files(env.state + "/runs").empty());
+}
+
+}  // namespace
+
+TEST(HostQueue, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
+    AJ_REQUIRE_SANDBOX();
+    sigkill_at_random_moments(0);
+}
+
+// The same with warm sandboxes waiting (and being handed requests) when the kills come.
+TEST(HostQueue, SigkillAtRandomMomentsWithWarmSandboxesLosesAndDuplicatesNothing) {
+    AJ_REQUIRE_SANDBOX();
+    sigkill_at_random_moments(2);
 }
 
 // `run --rm` removes its run directory when it ends; one SIGKILLed before that leaves it,

@@ -87,10 +87,12 @@ inline std::string slurp(const std::string& path) {
 // `aurora-jail host` as a child process; stderr goes to a log file for diagnostics.
 class Daemon {
 public:
-    Daemon(const PluginEnv& env, unsigned workers = 2) : log_(env.tmp.path() + "/host.log") {
+    // `warm`: host --warm (warm sandboxes per plugin; runner/warm_pool.hpp).
+    Daemon(const PluginEnv& env, unsigned workers = 2, unsigned warm = 0) : log_(env.tmp.path() + "/host.log") {
         log_start_ = slurp(log_).size();  // the log is shared by the daemons of one test
         std::vector<std::string> args{aj_bin(), "host", "--state-dir", env.state,
                                       "--workers", std::to_string(workers)};
+        if (warm) args.insert(args.end(), {"--warm", std::to_string(warm)});
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
