@@ -12,6 +12,7 @@
 
 #include "helper/accounting.hpp"
 #include "helper/cgroup_fs.hpp"
+#include "helper/rlimits.hpp"
 
 namespace aj::helper {
 namespace {
@@ -42,6 +43,38 @@ SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : poli
     // No cgroup for a total: the watch sums the sandbox's processes instead.
     account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
     account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
+    // RLIMIT_CPU and RLIMIT_FSIZE end one process, which may not be the command.
+    std::vector<int> limit_signals;
+    if (l.cpu_sec) limit_signals.push_back(SIGXCPU);
+    if (l.file_size_mb) limit_signals.push_back(SIGXFSZ);
+    if (!limit_signals.empty()) deaths_.emplace(std::move(limit_signals));
+}
+
+void SandboxCgroup::watch_pids(std::uint64_t nproc, std::optional<uid_t> host_uid) {
+    if (!policy_.limits.pids || backend(Cgroup::Limit::Pids) != LimitBackend::None) return;
+    nproc_ = nproc;
+    nproc_host_uid_ = host_uid;
+}
+
+bool SandboxCgroup::pids_reached(pid_t spare, const std::vector<pid_t>& runner_tree) {
+    if (!nproc_) return false;
+    std::uint64_t tasks = 0;
+    if (!nproc_host_uid_) {
+        // PID 1 counts too: it runs as the sandbox's uid in its user namespace.
+        std::vector<pid_t> sandbox = process_tree(spare);
+        sandbox.push_back(spare);
+        tasks = count_tasks(sandbox);
+    } else {
+        // The uid's other processes share the count: walk the host only once the
+        // sandbox alone holds half of max_pids (a walk of every /proc entry per poll
+        // would cost every run).
+        const std::uint64_t own = count_tasks(runner_tree);
+        if (own > tasks_peak_) tasks_peak_ = own;
+        if (own * 2 < *policy_.limits.pids) return false;
+        tasks = count_tasks_of(*nproc_host_uid_);
+    }
+    if (tasks > tasks_peak_) tasks_peak_ = tasks;
+    return tasks >= *nproc_;
 }
 
 bool SandboxCgroup::enforces_memory() const {
@@ -78,7 +111,12 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
     std::vector<pid_t> pids;
-    if (account_memory_ || account_cpu_ || disk_) pids = process_tree(runner, {exclude});
+    if (account_memory_ || account_cpu_ || disk_ || deaths_ || nproc_host_uid_) pids = process_tree(runner, {exclude});
+    if (pids_reached(spare, pids)) over |= kPids;
+    if (deaths_) {
+        deaths_->poll(runner, pids);
+        for (const auto& [signal, death] : deaths_->deaths()) over |= signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+    }
     if (disk_) {
         // The sandbox's PID 1 is ours (not dumpable, its descriptors closed): not measured.
         std::vector<pid_t> measured = pids;
@@ -93,7 +131,7 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         if (account_memory_ && u.memory_bytes > *l.memory_mb * 1024 * 1024) over |= kMemory;
         if (account_cpu_ && u.cpu_sec > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
-    if (!over) return 0;
+    if (!(over & kKilling)) return over;
     if (cgroup_) {
         for (const auto& dir : cgroup_->directories()) {
             sys::UniqueFd fd = cgroupfs::open_dir(dir, "limits watch");
@@ -108,12 +146,14 @@ void SandboxCgroup::note_exceeded(unsigned over) {
     if (over & kCpuTime) cpu_exceeded_ = true;
     if (over & kMemory) memory_exceeded_ = true;
     if ((over & kDisk) && disk_) disk_->mark_exceeded();
+    if (over & kPids) pids_reached_ = true;
+    deaths_seen_ |= over & (kDiedOfXcpu | kDiedOfXfsz);
 }
 
 void SandboxCgroup::watch_limits(pid_t spare) {
     const bool cgroup_cpu = cgroup_ && policy_.limits.cpu_sec &&
                             cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None;
-    if (!cgroup_cpu && !account_memory_ && !account_cpu_ && !disk_) return;
+    if (!cgroup_cpu && !account_memory_ && !account_cpu_ && !disk_ && !nproc_ && !deaths_) return;
     const pid_t runner = ::getpid();
     try {
         watch_ = std::thread([this, spare, runner] {
@@ -181,6 +221,7 @@ void SandboxCgroup::stop_watch() {
 void SandboxCgroup::finish(EnforcementRecord& enforced) {
     stop_watch();
     report_accounting(enforced);
+    report_seen(enforced);
     CgroupRecord& record = enforced.cgroup.emplace();
     if (!cgroup_) {
         record.reason = "the policy sets no cgroup-backed limit";
@@ -241,6 +282,28 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
         cgroup_->remove();
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: warning: %s (left for the next start to remove)\n", e.what());
+    }
+}
+
+void SandboxCgroup::report_seen(EnforcementRecord& enforced) {
+    const auto& l = policy_.limits;
+    // A forked watch counted in its own copy: the number is then not known here.
+    const std::uint64_t peak = tasks_peak_.load();
+    if (pids_reached_ && l.pids && nproc_)
+        note_limit_hit(enforced, "pids", std::to_string(*l.pids),
+                       (peak >= *nproc_ ? std::to_string(peak) + " tasks" : std::string("the tasks")) +
+                           (nproc_host_uid_ ? " of the uid on the host" : " of the sandbox") + " reached RLIMIT_NPROC (" +
+                           std::to_string(*nproc_) + ") at a poll of the watch: further forks and threads were refused");
+    if (!deaths_) return;
+    // Processes reaped since the watch's last poll (the thread's watch; a forked one's
+    // pins ended with it).
+    deaths_->collect();
+    const std::map<int, DeathWatch::Death>& seen = deaths_->deaths();
+    for (int signal : {SIGXCPU, SIGXFSZ}) {
+        const unsigned bit = signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+        const auto it = seen.find(signal);
+        if (it == seen.end() && !(deaths_seen_ & bit)) continue;
+        enforced.limit_signal_deaths[signal] = it == seen.end() ? std::string() : it->second.command;
     }
 }
 

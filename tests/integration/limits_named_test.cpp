@@ -1,6 +1,8 @@
 // Limits a run reaches are named, on stderr ("aurora-jail: limit hit: ...") and in the
 // report's enforced.limits.NAME.hit: the command's own error (EAGAIN, ENOSPC, a signal)
 // does not say which policy key it met.
+#include <unistd.h>
+
 #include <csignal>
 
 #include <gtest/gtest.h>
@@ -87,6 +89,150 @@ TEST(LimitsNamed, WallClock) {
     auto r = run_aj({"run", "--json", "--policy", policy, "--", "sleep", "5"});
     EXPECT_EQ(r.exit_code, 124);
     EXPECT_TRUE(report_of(r).at("enforced").at("limits").at("timeout_sec").contains("hit"));
+}
+
+
+// Limits met where neither a cgroup nor the command's own end names them: max_pids held
+// by RLIMIT_NPROC alone (no pids cgroup: an ordinary user on a cgroup v1 host, a host
+// without cgroups), SIGXCPU or SIGXFSZ killing a process other than the command (a
+// shell's child, which the shell outlives), a tmpfs filled then emptied. The limits watch
+// and PID 1's polls see them (docs/policy.md, "limits hit"). As root, a host without
+// cgroups is made for real: aurora-jail runs in a mount namespace of its own where an
+// empty tmpfs covers /sys/fs/cgroup.
+
+// aurora-jail ARGS with no cgroup it could create: as root in a mount namespace whose
+// /sys/fs/cgroup is an empty tmpfs; an ordinary user has none on this kind of host anyway
+// (the test skips where one is made).
+ProcessResult run_without_cgroups(const std::vector<std::string>& args, int timeout_sec = 60) {
+    if (::geteuid() != 0) return run_aj(args, "", timeout_sec);
+    std::vector<std::string> argv{"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                                  "mount -t tmpfs none /sys/fs/cgroup && exec \"$0\" \"$@\"", aj_bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, "", {}, timeout_sec);
+}
+
+const nlohmann::json& limit_of(const nlohmann::json& report, const char* name) {
+    return report.at("enforced").at("limits").at(name);
+}
+
+TEST(LimitsNamed, PidsWithoutACgroup) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_pids", 8}});
+    // Twenty sleepers asked for, eight tasks allowed (PID 1 and the shell among them):
+    // the rest of the forks fail with EAGAIN while the sleepers hold their places.
+    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
+                                  "i=0; while [ $i -lt 20 ]; do sleep 2 & i=$((i+1)); done 2>/dev/null; wait; exit 1"});
+    auto report = report_of(r);
+    const auto& pids = limit_of(report, "pids");
+    if (pids.at("backend").get<std::string>().find("cgroup") != std::string::npos)
+        GTEST_SKIP() << "a pids cgroup holds max_pids here (backend " << pids.at("backend") << ")";
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_pids 8 ("), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("of the sandbox reached RLIMIT_NPROC (8) at a poll of the watch"), std::string::npos) << r.err;
+    EXPECT_EQ(pids.value("hit", false), true) << pids.dump();
+    EXPECT_NE(pids.value("hit_by", "").find("reached RLIMIT_NPROC (8)"), std::string::npos) << pids.dump();
+
+    // Well under the limit: ten threads that live a while under max_pids 256 are not named.
+    policy = write_policy(dir, {{"max_pids", 256}}, "roomy.json");
+    r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c",
+                             "import threading, time\n"
+                             "ts = [threading.Thread(target=time.sleep, args=(0.4,)) for _ in range(10)]\n"
+                             "[t.start() for t in ts]; [t.join() for t in ts]"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("limit hit"), std::string::npos) << r.err;
+    EXPECT_FALSE(limit_of(report_of(r), "pids").contains("hit")) << r.out;
+}
+
+// Threads count as RLIMIT_NPROC counts them: Python's "can't start new thread" is named.
+TEST(LimitsNamed, ThreadsPastMaxPidsWithoutACgroup) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_pids", 32}});
+    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c",
+                                  "import threading, time\n"
+                                  "ts = []\n"
+                                  "try:\n"
+                                  "    for _ in range(64):\n"
+                                  "        t = threading.Thread(target=time.sleep, args=(1,)); t.start(); ts.append(t)\n"
+                                  "except RuntimeError as e:\n"
+                                  "    print('refused after', len(ts), e)\n"
+                                  "[t.join() for t in ts]"});
+    auto report = report_of(r);
+    const auto& pids = limit_of(report, "pids");
+    if (pids.at("backend").get<std::string>().find("cgroup") != std::string::npos)
+        GTEST_SKIP() << "a pids cgroup holds max_pids here (backend " << pids.at("backend") << ")";
+    EXPECT_NE(r.out.find("refused after"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_pids 32 ("), std::string::npos) << r.err;
+    EXPECT_EQ(pids.value("hit", false), true) << pids.dump();
+}
+
+// python3 dies of SIGXCPU, its shell goes on. Either the shell ends normally (the usual
+// case) or the total CPU watch ends it right after; in both, the report names the process
+// that met RLIMIT_CPU.
+TEST(LimitsNamed, SigxcpuInAChildProcess) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_cpu_sec", 1}, {"timeout_sec", 30}});
+    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
+                     "python3 -c 'while 1: pass'; echo rc=$?"},
+                    "", 60);
+    const auto report = report_of(r);
+    if (r.out.find("rc=") != std::string::npos) {
+        EXPECT_NE(r.out.find("rc=152"), std::string::npos) << r.out;  // 128 + SIGXCPU
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    const auto& cpu = limit_of(report, "cpu_sec");
+    EXPECT_EQ(cpu.value("hit", false), true) << report.dump();
+    EXPECT_NE(cpu.value("hit_by", "").find("a process of the sandbox (python3) was killed by SIGXCPU"),
+              std::string::npos)
+        << cpu.dump();
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_cpu_sec 1 (a process of the sandbox (python3) was killed by "
+                         "SIGXCPU"),
+              std::string::npos)
+        << r.err;
+}
+
+// A writer that has lived a poll of the watch (a logger, a long job) and then meets
+// RLIMIT_FSIZE: the shell that started it prints 153 and exits 0.
+TEST(LimitsNamed, SigxfszInAChildProcess) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_file_size_mb", 1}});
+    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
+                     "python3 -c \"import time; time.sleep(0.5); open('/tmp/f', 'wb').write(bytes(2 << 20))\"; "
+                     "echo rc=$?"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("rc=153"), std::string::npos) << r.out;  // 128 + SIGXFSZ
+    const auto& size = limit_of(report_of(r), "file_size_mb");
+    EXPECT_EQ(size.value("hit", false), true) << size.dump();
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_file_size_mb 1 (a process of the sandbox (python3) was killed "
+                         "by SIGXFSZ"),
+              std::string::npos)
+        << r.err;
+}
+
+// No false hits: a child that ends normally, or is killed by another signal, names nothing.
+TEST(LimitsNamed, OtherDeathsAreNotNamed) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_cpu_sec", 5}, {"max_file_size_mb", 1}});
+    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
+                     "python3 -c 'import time; time.sleep(0.3)'; sleep 5 & sleep 0.3; kill -TERM $!; wait; "
+                     "head -c 1048576 /dev/zero > /tmp/exactly; echo done"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("limit hit"), std::string::npos) << r.err;
+    const auto report = report_of(r);
+    EXPECT_FALSE(limit_of(report, "cpu_sec").contains("hit")) << report.dump();
+    EXPECT_FALSE(limit_of(report, "file_size_mb").contains("hit")) << report.dump();
+}
+
+// /tmp filled (the write fails with ENOSPC), then emptied before the command ends: PID 1's
+// polls of the scratch tmpfs saw it full.
+TEST(LimitsNamed, TmpfsFilledThenEmptied) {
+    TempDir dir;
+    auto policy = write_policy(dir, {{"max_tmpfs_mb", 1}});
+    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
+                     "head -c 2097152 /dev/zero > /tmp/fill; sleep 0.3; rm /tmp/fill; echo emptied"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("emptied"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_tmpfs_mb 1 (the scratch tmpfs"), std::string::npos) << r.err;
+    EXPECT_EQ(limit_of(report_of(r), "tmpfs_mb").value("hit", false), true) << r.out;
 }
 
 }  // namespace
