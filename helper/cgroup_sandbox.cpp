@@ -183,10 +183,15 @@ void SandboxCgroup::fork_watch_process(pid_t spare, pid_t runner) {
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != runner) ::_exit(1);
         verdict.read.reset();
         const timespec interval{0, std::chrono::nanoseconds(kWatchInterval).count()};
+        // What was only seen (max_pids reached, a death) is sent once: repeated at every
+        // poll it would fill the pipe in a long run and block this watch.
+        unsigned char sent = 0;
         while (true) {
             try {
                 const auto over = static_cast<unsigned char>(poll_limits(spare, runner, ::getpid()));
-                if (over && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
+                const bool news = (over & kKilling) || (over & ~sent);
+                sent |= over;
+                if (news && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
             } catch (const std::exception&) {
                 ::_exit(0);
             }

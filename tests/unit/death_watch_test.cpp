@@ -35,7 +35,7 @@ pid_t start_family(F grandchild, int& ready_fd) {
             ::_exit(0);
         }
         const char ok = 1;
-        (void)::write(p[1], &ok, 1);
+        if (::write(p[1], &ok, 1) != 1) ::_exit(1);
         int status = 0;
         ::waitpid(g, &status, 0);
         ::usleep(100'000);
@@ -43,7 +43,7 @@ pid_t start_family(F grandchild, int& ready_fd) {
     }
     ::close(p[1]);
     char ok = 0;
-    (void)::read(p[0], &ok, 1);
+    if (::read(p[0], &ok, 1) != 1) return -1;
     ready_fd = p[0];
     return middle;
 }
@@ -69,8 +69,9 @@ TEST(DeathWatch, SeesAGrandchildKilledBySigxfsz) {
             const int out = ::mkstemp(path);
             ::unlink(path);
             char block[8192] = {};
-            (void)::write(out, block, sizeof block);
-            (void)::write(out, block, sizeof block);  // past the limit: SIGXFSZ
+            // The first write stops at the limit (4096 of 8192); the next is past it: SIGXFSZ.
+            for (int i = 0; i < 2; ++i)
+                if (::write(out, block, sizeof block) < 0) ::_exit(2);
         },
         fd);
     ASSERT_GT(middle, 0);
