@@ -1,5 +1,6 @@
 #include "helper/cgroup_sandbox.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -176,32 +177,49 @@ void SandboxCgroup::watch_limits(pid_t spare) {
 
 void SandboxCgroup::fork_watch_process(pid_t spare, pid_t runner) {
     sys::Pipe verdict = sys::make_pipe("creating the limits watch's pipe");
+    // Closed by stop_watch(): the watch then collects the last deaths and exits.
+    sys::Pipe stop = sys::make_pipe("creating the limits watch's stop pipe");
     pid_t pid = ::fork();
     if (pid < 0) throw_errno("forking the limits watch (no thread could be made: clone3 refused)");
     if (pid == 0) {
         // Only ever _exit: the parent's destructors (this cgroup's removal) are not ours.
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != runner) ::_exit(1);
         verdict.read.reset();
-        const timespec interval{0, std::chrono::nanoseconds(kWatchInterval).count()};
+        stop.write.reset();
         // What was only seen (max_pids reached, a death) is sent once: repeated at every
         // poll it would fill the pipe in a long run and block this watch.
         unsigned char sent = 0;
+        const auto send = [&](unsigned char over) {
+            const bool news = (over & kKilling) || (over & ~sent);
+            sent |= over;
+            if (news && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
+        };
         while (true) {
             try {
-                const auto over = static_cast<unsigned char>(poll_limits(spare, runner, ::getpid()));
-                const bool news = (over & kKilling) || (over & ~sent);
-                sent |= over;
-                if (news && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
+                send(static_cast<unsigned char>(poll_limits(spare, runner, ::getpid())));
             } catch (const std::exception&) {
                 ::_exit(0);
             }
-            ::nanosleep(&interval, nullptr);
+            pollfd stopped{stop.read.get(), POLLIN, 0};
+            if (::poll(&stopped, 1, static_cast<int>(kWatchInterval.count())) > 0) {
+                // The run is over: processes reaped since the last poll.
+                if (deaths_) {
+                    deaths_->collect();
+                    unsigned char over = 0;
+                    for (const auto& [signal, death] : deaths_->deaths())
+                        over |= signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+                    send(over);
+                }
+                ::_exit(0);
+            }
         }
     }
     watch_pid_ = pid;
     watch_forked_ = true;
     verdict.write.reset();
     watch_verdict_ = std::move(verdict.read);
+    stop.read.reset();
+    watch_stop_ = std::move(stop.write);
 }
 
 void SandboxCgroup::stop_watch() {
@@ -212,9 +230,18 @@ void SandboxCgroup::stop_watch() {
     stop_cv_.notify_all();
     if (watch_.joinable()) watch_.join();
     if (watch_pid_ > 0) {
-        ::kill(watch_pid_, SIGKILL);
+        // Its last collection takes a walk's time; a watch stuck longer is killed.
+        watch_stop_.reset();
         int status = 0;
-        sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });  // ECHILD: reaped already
+        bool reaped = false;
+        for (int waited_ms = 0; waited_ms < 1000 && !reaped; waited_ms += 5) {
+            reaped = sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, WNOHANG); }) != 0;
+            if (!reaped) ::usleep(5000);
+        }
+        if (!reaped) {
+            ::kill(watch_pid_, SIGKILL);
+            sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });
+        }
         watch_pid_ = -1;
         // Every verdict it sent (the pipe holds far more than a run's worth of them).
         const std::string verdicts = sys::read_all(watch_verdict_.get(), 65536, "reading the limits watch's verdicts");

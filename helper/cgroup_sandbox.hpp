@@ -131,6 +131,7 @@ private:
     bool watch_forked_ = false;
     pid_t watch_pid_ = -1;          // the watch process, when it is one
     sys::UniqueFd watch_verdict_;   // its pipe: one byte once the limit was passed
+    sys::UniqueFd watch_stop_;      // closing it ends the forked watch
     bool placed_by_clone_ = false;
     DiskBudget* disk_ = nullptr;
     std::optional<std::uint64_t> nproc_;  // watch_pids()

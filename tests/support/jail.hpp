@@ -59,6 +59,12 @@ private:
     std::string output_;
 };
 
+// argv run where no cgroup can be created, made for real: as root, in a mount namespace
+// of its own whose cgroup file systems are unmounted (a host or container without
+// cgroups); an ordinary user's argv unchanged (whether a cgroup is delegated to it the
+// caller checks in the report).
+std::vector<std::string> without_cgroups(std::vector<std::string> argv);
+
 // Host pids whose /proc/PID/cmdline contains `needle` (NUL bytes shown as spaces).
 std::vector<pid_t> pids_with_cmdline(const std::string& needle);
 
