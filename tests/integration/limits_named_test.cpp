@@ -116,18 +116,7 @@ TEST(LimitsNamed, PidsWithoutACgroup) {
     auto policy = write_policy(dir, {{"max_pids", 8}});
     // Twenty children asked for, eight tasks allowed (PID 1 and python3 among them): the
     // rest of the forks fail with EAGAIN while the children hold their places.
-    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c",
-                                  "import os, time\n"
-                                  "kids = []\n"
-                                  "try:\n"
-                                  "    for _ in range(20):\n"
-                                  "        pid = os.fork()\n"
-                                  "        if pid == 0:\n"
-                                  "            time.sleep(1); os._exit(0)\n"
-                                  "        kids.append(pid)\n"
-                                  "except OSError as e:\n"
-                                  "    print('fork refused after', len(kids), os.strerror(e.errno))\n"
-                                  "[os.waitpid(k, 0) for k in kids]"});
+    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c", kPythonForks20});
     auto report = report_of(r);
     const auto& pids = limit_of(report, "pids");
     if (pids.at("backend").get<std::string>().find("cgroup") != std::string::npos)

@@ -212,17 +212,7 @@ TEST(FallbackReport, PidsReachedWithoutACgroupAreNamed) {
     auto policy = write_policy(dir, {{"max_pids", 8}});
     auto r = run_process(without_cgroups(without_namespaces(
                              {aj_bin(), "run", "--policy", policy, "--report", report, "--", "python3", "-c",
-                              "import os, time\n"
-                              "kids = []\n"
-                              "try:\n"
-                              "    for _ in range(20):\n"
-                              "        pid = os.fork()\n"
-                              "        if pid == 0:\n"
-                              "            time.sleep(1); os._exit(0)\n"
-                              "        kids.append(pid)\n"
-                              "except OSError as e:\n"
-                              "    print('fork refused after', len(kids))\n"
-                              "[os.waitpid(k, 0) for k in kids]"})),
+                              kPythonForks20})),
                          "", {}, 90);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const nlohmann::json j = read_json(report);
