@@ -111,11 +111,19 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         std::optional<double> used = cgroup_->cpu_seconds();
         if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
+    // What is only seen (max_pids reached, deaths) waits one interval: a walk of /proc as
+    // the sandbox starts slowed every short run by tens of ms here, and nothing is missed
+    // (RLIMIT_CPU takes a second; a process must live a poll to be pinned anyway).
+    const bool watch_seen = polls_++ > 0;
     std::vector<pid_t> pids;
-    if (account_memory_ || account_cpu_ || disk_ || deaths_ || nproc_host_uid_) pids = process_tree(runner, {exclude});
-    if (pids_reached(spare, pids)) over |= kPids;
-    if (deaths_) {
-        deaths_->poll(runner, pids);
+    if (account_memory_ || account_cpu_ || disk_ || (watch_seen && (deaths_ || nproc_host_uid_)))
+        pids = process_tree(runner, {exclude});
+    if (watch_seen && pids_reached(spare, pids)) over |= kPids;
+    if (watch_seen && deaths_) {
+        // The sandbox's PID 1 is ours, and ends with the run: not pinned.
+        std::vector<pid_t> pinnable = pids;
+        std::erase(pinnable, spare);
+        deaths_->poll(runner, pinnable);
         for (const auto& [signal, death] : deaths_->deaths()) over |= signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
     }
     if (disk_) {

@@ -141,6 +141,7 @@ private:
     // The death causes of the sandbox's processes (max_cpu_sec, max_file_size_mb set).
     std::optional<DeathWatch> deaths_;
     std::atomic<unsigned> deaths_seen_{0};  // kDiedOf* bits, from either kind of watch
+    unsigned polls_ = 0;  // the watch's (thread's or forked process's) count of its polls
 };
 
 }  // namespace aj::helper
