@@ -129,10 +129,11 @@ TEST(LimitsNamed, PidsWithoutACgroup) {
 
     // Well under the limit: ten threads that live a while under max_pids 256 are not named.
     policy = write_policy(dir, {{"max_pids", 256}}, "roomy.json");
-    r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c",
-                             "import threading, time\n"
-                             "ts = [threading.Thread(target=time.sleep, args=(0.4,)) for _ in range(10)]\n"
-                             "[t.start() for t in ts]; [t.join() for t in ts]"});
+    const std::string ten_threads =
+        "import threading, time\n"
+        "ts = [threading.Thread(target=time.sleep, args=(0.4,)) for _ in range(10)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]";
+    r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c", ten_threads});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err.find("limit hit"), std::string::npos) << r.err;
     EXPECT_FALSE(limit_of(report_of(r), "pids").contains("hit")) << r.out;
@@ -142,15 +143,16 @@ TEST(LimitsNamed, PidsWithoutACgroup) {
 TEST(LimitsNamed, ThreadsPastMaxPidsWithoutACgroup) {
     TempDir dir;
     auto policy = write_policy(dir, {{"max_pids", 32}});
-    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c",
-                                  "import threading, time\n"
-                                  "ts = []\n"
-                                  "try:\n"
-                                  "    for _ in range(64):\n"
-                                  "        t = threading.Thread(target=time.sleep, args=(1,)); t.start(); ts.append(t)\n"
-                                  "except RuntimeError as e:\n"
-                                  "    print('refused after', len(ts), e)\n"
-                                  "[t.join() for t in ts]"});
+    const std::string threads =
+        "import threading, time\n"
+        "ts = []\n"
+        "try:\n"
+        "    for _ in range(64):\n"
+        "        t = threading.Thread(target=time.sleep, args=(1,)); t.start(); ts.append(t)\n"
+        "except RuntimeError as e:\n"
+        "    print('refused after', len(ts), e)\n"
+        "[t.join() for t in ts]";
+    auto r = run_without_cgroups({"run", "--json", "--policy", policy, "--", "python3", "-c", threads});
     auto report = report_of(r);
     const auto& pids = limit_of(report, "pids");
     if (pids.at("backend").get<std::string>().find("cgroup") != std::string::npos)
@@ -208,9 +210,10 @@ TEST(LimitsNamed, SigxfszInAChildProcess) {
 TEST(LimitsNamed, OtherDeathsAreNotNamed) {
     TempDir dir;
     auto policy = write_policy(dir, {{"max_cpu_sec", 5}, {"max_file_size_mb", 1}});
-    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c",
-                     "python3 -c 'import time; time.sleep(0.3)'; sleep 5 & sleep 0.3; kill -TERM $!; wait; "
-                     "head -c 1048576 /dev/zero > /tmp/exactly; echo done"});
+    const std::string script =
+        "python3 -c 'import time; time.sleep(0.3)'; sleep 5 & sleep 0.3; kill -TERM $!; wait; "
+        "head -c 1048576 /dev/zero > /tmp/exactly; echo done";
+    auto r = run_aj({"run", "--json", "--policy", policy, "--", "/bin/sh", "-c", script});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
     EXPECT_EQ(r.err.find("limit hit"), std::string::npos) << r.err;
