@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "policy/error.hpp"
+#include "policy/text.hpp"
 
 namespace aj::helper {
 
@@ -84,7 +85,8 @@ void note_limits_hit_by_end(EnforcementRecord& record, const policy::Policy& pol
         if (signal == sig) return std::string("the command was killed by ") + what;
         const auto it = record.limit_signal_deaths.find(sig);
         if (it == record.limit_signal_deaths.end()) return std::nullopt;
-        return "a process of the sandbox" + (it->second.empty() ? std::string() : " (" + it->second + ")") +
+        // Its name is the sandbox's to choose (PR_SET_NAME): quoted, control bytes escaped.
+        return "a process of the sandbox" + (it->second.empty() ? std::string() : " (" + policy::quote(it->second) + ")") +
                " was killed by " + what;
     };
     if (l.cpu_sec)
