@@ -41,14 +41,6 @@ std::istringstream stat_fields(pid_t pid) {
     return std::istringstream(close == std::string::npos ? std::string() : text.substr(close + 2));
 }
 
-pid_t parent_of(pid_t pid) {
-    std::istringstream fields = stat_fields(pid);
-    std::string state;
-    pid_t ppid = -1;
-    fields >> state >> ppid;
-    return ppid;
-}
-
 // utime+stime+cutime+cstime in seconds, from /proc/PID/stat (fields 14-17).
 double cpu_seconds(pid_t pid) {
     std::istringstream fields = stat_fields(pid);
@@ -61,6 +53,14 @@ double cpu_seconds(pid_t pid) {
 }
 
 }  // namespace
+
+pid_t parent_of(pid_t pid) {
+    std::istringstream fields = stat_fields(pid);
+    std::string state;
+    pid_t ppid = -1;
+    fields >> state >> ppid;
+    return ppid;
+}
 
 std::vector<pid_t> children_of(pid_t pid) {
     std::vector<pid_t> out;
@@ -96,6 +96,18 @@ std::vector<pid_t> process_tree(pid_t root, const std::vector<pid_t>& exclude) {
         }
     }
     return out;
+}
+
+std::uint64_t count_tasks(const std::vector<pid_t>& pids) {
+    std::uint64_t n = 0;
+    for (pid_t pid : pids) {
+        std::istringstream fields = stat_fields(pid);
+        std::string skip;
+        for (int field = 3; field < 20; ++field) fields >> skip;
+        std::uint64_t threads = 0;
+        if (fields >> threads) n += threads;
+    }
+    return n;
 }
 
 SandboxUsage measure_usage(const std::vector<pid_t>& pids) {

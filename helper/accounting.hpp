@@ -31,12 +31,19 @@ struct SandboxUsage {
     std::size_t processes = 0;       // how many were measured
 };
 
+// The parent of `pid` (/proc/PID/stat); -1 when it is gone.
+pid_t parent_of(pid_t pid);
+
 // The children of every thread of `pid` (/proc/PID/task/TID/children); empty when it is gone.
 std::vector<pid_t> children_of(pid_t pid);
 
 // Every process below `root` (not root itself), children of every thread followed,
 // without the subtrees of `exclude`. Processes that end meanwhile are simply missing.
 std::vector<pid_t> process_tree(pid_t root, const std::vector<pid_t>& exclude = {});
+
+// The tasks (threads) of `pids` together, as RLIMIT_NPROC counts them (a zombie counts
+// until reaped); a process gone meanwhile counts nothing.
+std::uint64_t count_tasks(const std::vector<pid_t>& pids);
 
 // Sums the use of `pids`; a process gone meanwhile counts nothing.
 SandboxUsage measure_usage(const std::vector<pid_t>& pids);

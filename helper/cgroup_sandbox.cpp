@@ -1,5 +1,6 @@
 #include "helper/cgroup_sandbox.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 
 #include "helper/accounting.hpp"
 #include "helper/cgroup_fs.hpp"
+#include "helper/rlimits.hpp"
 
 namespace aj::helper {
 namespace {
@@ -42,6 +44,38 @@ SandboxCgroup::SandboxCgroup(const policy::Policy& policy, CgroupUse use) : poli
     // No cgroup for a total: the watch sums the sandbox's processes instead.
     account_memory_ = l.memory_mb && backend(Cgroup::Limit::Memory) == LimitBackend::None;
     account_cpu_ = l.cpu_sec && backend(Cgroup::Limit::CpuTime) == LimitBackend::None;
+    // RLIMIT_CPU and RLIMIT_FSIZE end one process, which may not be the command.
+    std::vector<int> limit_signals;
+    if (l.cpu_sec) limit_signals.push_back(SIGXCPU);
+    if (l.file_size_mb) limit_signals.push_back(SIGXFSZ);
+    if (!limit_signals.empty()) deaths_.emplace(std::move(limit_signals));
+}
+
+void SandboxCgroup::watch_pids(std::uint64_t nproc, std::optional<uid_t> host_uid) {
+    if (!policy_.limits.pids || backend(Cgroup::Limit::Pids) != LimitBackend::None) return;
+    nproc_ = nproc;
+    nproc_host_uid_ = host_uid;
+}
+
+bool SandboxCgroup::pids_reached(pid_t spare, const std::vector<pid_t>& runner_tree) {
+    if (!nproc_) return false;
+    std::uint64_t tasks = 0;
+    if (!nproc_host_uid_) {
+        // PID 1 counts too: it runs as the sandbox's uid in its user namespace.
+        std::vector<pid_t> sandbox = process_tree(spare);
+        sandbox.push_back(spare);
+        tasks = count_tasks(sandbox);
+    } else {
+        // The uid's other processes share the count: walk the host only once the
+        // sandbox alone holds half of max_pids (a walk of every /proc entry per poll
+        // would cost every run).
+        const std::uint64_t own = count_tasks(runner_tree);
+        if (own > tasks_peak_) tasks_peak_ = own;
+        if (own * 2 < *policy_.limits.pids) return false;
+        tasks = count_tasks_of(*nproc_host_uid_);
+    }
+    if (tasks > tasks_peak_) tasks_peak_ = tasks;
+    return tasks >= *nproc_;
 }
 
 bool SandboxCgroup::enforces_memory() const {
@@ -77,8 +111,21 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         std::optional<double> used = cgroup_->cpu_seconds();
         if (used && *used > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
+    // What is only seen (max_pids reached, deaths) waits one interval: a walk of /proc as
+    // the sandbox starts slowed every short run by tens of ms here, and nothing is missed
+    // (RLIMIT_CPU takes a second; a process must live a poll to be pinned anyway).
+    const bool watch_seen = polls_++ > 0;
     std::vector<pid_t> pids;
-    if (account_memory_ || account_cpu_ || disk_) pids = process_tree(runner, {exclude});
+    if (account_memory_ || account_cpu_ || disk_ || (watch_seen && (deaths_ || nproc_host_uid_)))
+        pids = process_tree(runner, {exclude});
+    if (watch_seen && pids_reached(spare, pids)) over |= kPids;
+    if (watch_seen && deaths_) {
+        // The sandbox's PID 1 is ours, and ends with the run: not pinned.
+        std::vector<pid_t> pinnable = pids;
+        std::erase(pinnable, spare);
+        deaths_->poll(runner, pinnable);
+        for (const auto& [signal, death] : deaths_->deaths()) over |= signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+    }
     if (disk_) {
         // The sandbox's PID 1 is ours (not dumpable, its descriptors closed): not measured.
         std::vector<pid_t> measured = pids;
@@ -93,7 +140,7 @@ unsigned SandboxCgroup::poll_limits(pid_t spare, pid_t runner, pid_t exclude) {
         if (account_memory_ && u.memory_bytes > *l.memory_mb * 1024 * 1024) over |= kMemory;
         if (account_cpu_ && u.cpu_sec > static_cast<double>(*l.cpu_sec)) over |= kCpuTime;
     }
-    if (!over) return 0;
+    if (!(over & kKilling)) return over;
     if (cgroup_) {
         for (const auto& dir : cgroup_->directories()) {
             sys::UniqueFd fd = cgroupfs::open_dir(dir, "limits watch");
@@ -108,12 +155,14 @@ void SandboxCgroup::note_exceeded(unsigned over) {
     if (over & kCpuTime) cpu_exceeded_ = true;
     if (over & kMemory) memory_exceeded_ = true;
     if ((over & kDisk) && disk_) disk_->mark_exceeded();
+    if (over & kPids) pids_reached_ = true;
+    deaths_seen_ |= over & (kDiedOfXcpu | kDiedOfXfsz);
 }
 
 void SandboxCgroup::watch_limits(pid_t spare) {
     const bool cgroup_cpu = cgroup_ && policy_.limits.cpu_sec &&
                             cgroup_->backend(Cgroup::Limit::CpuTime) != LimitBackend::None;
-    if (!cgroup_cpu && !account_memory_ && !account_cpu_ && !disk_) return;
+    if (!cgroup_cpu && !account_memory_ && !account_cpu_ && !disk_ && !nproc_ && !deaths_) return;
     const pid_t runner = ::getpid();
     try {
         watch_ = std::thread([this, spare, runner] {
@@ -136,27 +185,49 @@ void SandboxCgroup::watch_limits(pid_t spare) {
 
 void SandboxCgroup::fork_watch_process(pid_t spare, pid_t runner) {
     sys::Pipe verdict = sys::make_pipe("creating the limits watch's pipe");
+    // Closed by stop_watch(): the watch then collects the last deaths and exits.
+    sys::Pipe stop = sys::make_pipe("creating the limits watch's stop pipe");
     pid_t pid = ::fork();
     if (pid < 0) throw_errno("forking the limits watch (no thread could be made: clone3 refused)");
     if (pid == 0) {
         // Only ever _exit: the parent's destructors (this cgroup's removal) are not ours.
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != runner) ::_exit(1);
         verdict.read.reset();
-        const timespec interval{0, std::chrono::nanoseconds(kWatchInterval).count()};
+        stop.write.reset();
+        // What was only seen (max_pids reached, a death) is sent once: repeated at every
+        // poll it would fill the pipe in a long run and block this watch.
+        unsigned char sent = 0;
+        const auto send = [&](unsigned char over) {
+            const bool news = (over & kKilling) || (over & ~sent);
+            sent |= over;
+            if (news && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
+        };
         while (true) {
             try {
-                const auto over = static_cast<unsigned char>(poll_limits(spare, runner, ::getpid()));
-                if (over && ::write(verdict.write.get(), &over, 1) != 1) ::_exit(1);
+                send(static_cast<unsigned char>(poll_limits(spare, runner, ::getpid())));
             } catch (const std::exception&) {
                 ::_exit(0);
             }
-            ::nanosleep(&interval, nullptr);
+            pollfd stopped{stop.read.get(), POLLIN, 0};
+            if (::poll(&stopped, 1, static_cast<int>(kWatchInterval.count())) > 0) {
+                // The run is over: processes reaped since the last poll.
+                if (deaths_) {
+                    deaths_->collect();
+                    unsigned char over = 0;
+                    for (const auto& [signal, death] : deaths_->deaths())
+                        over |= signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+                    send(over);
+                }
+                ::_exit(0);
+            }
         }
     }
     watch_pid_ = pid;
     watch_forked_ = true;
     verdict.write.reset();
     watch_verdict_ = std::move(verdict.read);
+    stop.read.reset();
+    watch_stop_ = std::move(stop.write);
 }
 
 void SandboxCgroup::stop_watch() {
@@ -167,9 +238,18 @@ void SandboxCgroup::stop_watch() {
     stop_cv_.notify_all();
     if (watch_.joinable()) watch_.join();
     if (watch_pid_ > 0) {
-        ::kill(watch_pid_, SIGKILL);
+        // Its last collection takes a walk's time; a watch stuck longer is killed.
+        watch_stop_.reset();
         int status = 0;
-        sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });  // ECHILD: reaped already
+        bool reaped = false;
+        for (int waited_ms = 0; waited_ms < 1000 && !reaped; waited_ms += 5) {
+            reaped = sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, WNOHANG); }) != 0;
+            if (!reaped) ::usleep(5000);
+        }
+        if (!reaped) {
+            ::kill(watch_pid_, SIGKILL);
+            sys::retry_eintr([&] { return ::waitpid(watch_pid_, &status, 0); });
+        }
         watch_pid_ = -1;
         // Every verdict it sent (the pipe holds far more than a run's worth of them).
         const std::string verdicts = sys::read_all(watch_verdict_.get(), 65536, "reading the limits watch's verdicts");
@@ -181,6 +261,7 @@ void SandboxCgroup::stop_watch() {
 void SandboxCgroup::finish(EnforcementRecord& enforced) {
     stop_watch();
     report_accounting(enforced);
+    report_seen(enforced);
     CgroupRecord& record = enforced.cgroup.emplace();
     if (!cgroup_) {
         record.reason = "the policy sets no cgroup-backed limit";
@@ -241,6 +322,28 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
         cgroup_->remove();
     } catch (const Error& e) {
         std::fprintf(stderr, "aurora-jail: warning: %s (left for the next start to remove)\n", e.what());
+    }
+}
+
+void SandboxCgroup::report_seen(EnforcementRecord& enforced) {
+    const auto& l = policy_.limits;
+    // A forked watch counted in its own copy: the number is then not known here.
+    const std::uint64_t peak = tasks_peak_.load();
+    if (pids_reached_ && l.pids && nproc_)
+        note_limit_hit(enforced, "pids", std::to_string(*l.pids),
+                       (peak >= *nproc_ ? std::to_string(peak) + " tasks" : std::string("the tasks")) +
+                           (nproc_host_uid_ ? " of the uid on the host" : " of the sandbox") + " reached RLIMIT_NPROC (" +
+                           std::to_string(*nproc_) + ") at a poll of the watch: further forks and threads were refused");
+    if (!deaths_) return;
+    // Processes reaped since the watch's last poll (the thread's watch; a forked one's
+    // pins ended with it).
+    deaths_->collect();
+    const std::map<int, DeathWatch::Death>& seen = deaths_->deaths();
+    for (int signal : {SIGXCPU, SIGXFSZ}) {
+        const unsigned bit = signal == SIGXCPU ? kDiedOfXcpu : kDiedOfXfsz;
+        const auto it = seen.find(signal);
+        if (it == seen.end() && !(deaths_seen_ & bit)) continue;
+        enforced.limit_signal_deaths[signal] = it == seen.end() ? std::string() : it->second.command;
     }
 }
 

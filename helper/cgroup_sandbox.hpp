@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup.hpp"
+#include "helper/death_watch.hpp"
 #include "helper/disk_budget.hpp"
 #include "helper/report_enforced.hpp"
 #include "policy/policy.hpp"
@@ -74,6 +75,13 @@ public:
     // The disk budget (helper/disk_budget.hpp) is polled by the same watch, its kill the
     // same; call before watch_limits(). `budget` outlives this object's watch.
     void watch_disk(DiskBudget& budget) { disk_ = budget.active() ? &budget : nullptr; }
+    // max_pids where no pids cgroup holds it, only RLIMIT_NPROC (`nproc`, as set): the
+    // watch counts the sandbox's tasks and, once they reach `nproc`, the limit is named
+    // as hit (the next fork or thread was, or would have been, refused). Namespaces mode
+    // (`host_uid` empty) counts PID 1's tree, which is what RLIMIT_NPROC counts in the
+    // sandbox's own user namespace; rlimit-only mode counts every task of `host_uid` on
+    // the host, as the kernel does. Call before watch_limits().
+    void watch_pids(std::uint64_t nproc, std::optional<uid_t> host_uid);
     void watch_limits(pid_t spare);
     // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend, a
     // "cgroup" object, an "accounting" one), prints one stderr line when the OOM killer
@@ -84,13 +92,27 @@ public:
 private:
     void stop_watch();
     // What a poll found past its limit, as bits (also the forked watch's message).
-    enum Exceeded : unsigned { kCpuTime = 1, kMemory = 2, kDisk = 4 };
+    // kPids and the deaths are only seen: no kill follows them.
+    enum Exceeded : unsigned {
+        kCpuTime = 1,
+        kMemory = 2,
+        kDisk = 4,
+        kPids = 8,          // the sandbox's tasks reached RLIMIT_NPROC
+        kDiedOfXcpu = 16,   // a process of it was killed by SIGXCPU
+        kDiedOfXfsz = 32,   // ... by SIGXFSZ
+    };
+    static constexpr unsigned kKilling = kCpuTime | kMemory | kDisk;
     // One poll of the watch: measures and, past a limit, kills every process of the
     // sandbox (below `runner`, without `exclude`) but `spare`. Returns Exceeded bits.
     unsigned poll_limits(pid_t spare, pid_t runner, pid_t exclude);
     void note_exceeded(unsigned over);
     void fork_watch_process(pid_t spare, pid_t runner);
     void report_accounting(EnforcementRecord& enforced) const;
+    // Whether the sandbox's tasks reached RLIMIT_NPROC at this poll (watch_pids()).
+    bool pids_reached(pid_t spare, const std::vector<pid_t>& runner_tree);
+    // What the watch saw without killing: max_pids reached, processes killed by SIGXCPU
+    // or SIGXFSZ (for note_limits_hit_by_end()).
+    void report_seen(EnforcementRecord& enforced);
 
     const policy::Policy& policy_;
     std::optional<Cgroup> cgroup_;
@@ -109,8 +131,17 @@ private:
     bool watch_forked_ = false;
     pid_t watch_pid_ = -1;          // the watch process, when it is one
     sys::UniqueFd watch_verdict_;   // its pipe: one byte once the limit was passed
+    sys::UniqueFd watch_stop_;      // closing it ends the forked watch
     bool placed_by_clone_ = false;
     DiskBudget* disk_ = nullptr;
+    std::optional<std::uint64_t> nproc_;  // watch_pids()
+    std::optional<uid_t> nproc_host_uid_;
+    std::atomic<bool> pids_reached_{false};
+    std::atomic<std::uint64_t> tasks_peak_{0};  // the largest count seen
+    // The death causes of the sandbox's processes (max_cpu_sec, max_file_size_mb set).
+    std::optional<DeathWatch> deaths_;
+    std::atomic<unsigned> deaths_seen_{0};  // kDiedOf* bits, from either kind of watch
+    unsigned polls_ = 0;  // the watch's (thread's or forked process's) count of its polls
 };
 
 }  // namespace aj::helper

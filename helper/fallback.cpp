@@ -348,6 +348,9 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     (void)sys::write_unless_reader_gone(sync.write.get(), std::string_view(&kPlacedInCgroup, 1),
                                         "releasing the command");
     cgroup.watch_disk(disk);
+    if (const auto& nproc = plan.limits.nproc_headroom)
+        cgroup.watch_pids(nproc->setting.soft,
+                          plan.identity == FallbackIdentity::Switched ? plan.switch_to.uid : ::getuid());
     cgroup.watch_limits(0);
 
     SandboxOutcome outcome =

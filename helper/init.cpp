@@ -82,6 +82,10 @@ void run_init(pid_t command, int report_fd, int scratch) {
     // SIGCHLD must not be ignored, or children would be auto-reaped without a status.
     ::signal(SIGCHLD, SIG_DFL);
     ::sigprocmask(SIG_BLOCK, &wait_set, nullptr);
+    // The scratch tmpfs's high-water mark, as far as polls see it: a program that met
+    // ENOSPC and then deleted its files leaves nothing full at the end.
+    bool scratch_was_full = false;
+    constexpr timespec kScratchPoll{0, 50'000'000};
 
     for (;;) {
         // Reap first: the command may already have exited before we got here.
@@ -91,7 +95,7 @@ void run_init(pid_t command, int report_fd, int scratch) {
             if (pid == command) {
                 InitSummary summary;
                 summary.last_one = end_everything_else();
-                summary.scratch_full = scratch_is_full(scratch);
+                summary.scratch_full = scratch_was_full || scratch_is_full(scratch);
                 ::getrusage(RUSAGE_CHILDREN, &summary.usage);
                 send_message(report_fd, MessageKind::Status, status, encode_summary(summary));
                 ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -99,8 +103,11 @@ void run_init(pid_t command, int report_fd, int scratch) {
             if (pid <= 0) break;  // 0: children left but none exited; -1 ECHILD: none left
         }
         siginfo_t info{};
-        int sig = ::sigwaitinfo(&wait_set, &info);
-        if (sig < 0) continue;  // EINTR
+        // Without a scratch tmpfs to watch, nothing but a signal wakes PID 1.
+        const bool watch_scratch = scratch >= 0 && !scratch_was_full;
+        int sig = watch_scratch ? ::sigtimedwait(&wait_set, &info, &kScratchPoll) : ::sigwaitinfo(&wait_set, &info);
+        if (watch_scratch) scratch_was_full = scratch_is_full(scratch);
+        if (sig < 0) continue;  // EINTR, or the poll's timeout (EAGAIN)
         if (sig != SIGCHLD) ::kill(command, sig);
     }
 }

@@ -21,8 +21,10 @@ void harden_init();
 // else is left in the pid namespace, then sends the command's wait status and the CPU
 // time of everything it reaped over `report_fd` and exits. Once that message is sent,
 // no process of the sandbox but PID 1 itself exists any more.
-// `scratch` (O_PATH on the scratch tmpfs, may be invalid) is measured once the command
-// has ended: InitSummary::scratch_full.
+// `scratch` (O_PATH on the scratch tmpfs, may be invalid) is measured every
+// 50 ms while the command runs and once it has ended: InitSummary::scratch_full
+// says whether it was all but full at any of those moments (a tmpfs filled, then
+// emptied before the end, still counts; one filled and emptied between two polls not).
 [[noreturn]] void run_init(pid_t command, int report_fd, int scratch = -1);
 
 }  // namespace aj::helper

@@ -358,6 +358,8 @@ LaunchResult launch(const LaunchRequest& request) {
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
     cgroup.watch_disk(disk);
+    for (const auto& r : p.limits.rlimits)
+        if (r.resource == RLIMIT_NPROC) cgroup.watch_pids(r.soft, std::nullopt);
     cgroup.watch_limits(child);
     NotifySupervisor denials(policy::seccomp_inputs(policy, request.delivery), stderr);
     SandboxOutcome outcome =
@@ -386,8 +388,8 @@ LaunchResult launch(const LaunchRequest& request) {
     note_limits_hit_by_end(enforced, policy, result.signal, result.timed_out, result.timeout_sec);
     if (outcome.summary && outcome.summary->scratch_full && policy.limits.tmpfs_mb)
         note_limit_hit(enforced, "tmpfs_mb", std::to_string(*policy.limits.tmpfs_mb),
-                       "the scratch tmpfs (/tmp and /dev/shm together) was full when the command ended: writes there "
-                       "failed with ENOSPC");
+                       "the scratch tmpfs (/tmp and /dev/shm together) was full while the command ran or when it "
+                       "ended: writes there failed with ENOSPC");
     result.enforced = to_json(enforced, request.describe_enforcement);
     if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;

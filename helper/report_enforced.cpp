@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "policy/error.hpp"
+#include "policy/text.hpp"
 
 namespace aj::helper {
 
@@ -79,14 +80,23 @@ void note_limit_hit(EnforcementRecord& record, const std::string& name, const st
 void note_limits_hit_by_end(EnforcementRecord& record, const policy::Policy& policy, std::optional<int> signal,
                             bool timed_out, std::optional<std::uint64_t> timeout_sec) {
     const auto& l = policy.limits;
-    if (signal == SIGXCPU && l.cpu_sec) {
-        note_limit_hit(record, "cpu_sec", std::to_string(*l.cpu_sec),
-                       "the command was killed by SIGXCPU: its own CPU time passed RLIMIT_CPU");
-        if (record.cgroup) record.cgroup->cpu_time_exceeded = true;
-    }
-    if (signal == SIGXFSZ && l.file_size_mb)
-        note_limit_hit(record, "file_size_mb", std::to_string(*l.file_size_mb),
-                       "the command was killed by SIGXFSZ: it wrote past RLIMIT_FSIZE");
+    // The command's own end names it best; else another process the watch saw die.
+    const auto killed_by = [&](int sig, const char* what) -> std::optional<std::string> {
+        if (signal == sig) return std::string("the command was killed by ") + what;
+        const auto it = record.limit_signal_deaths.find(sig);
+        if (it == record.limit_signal_deaths.end()) return std::nullopt;
+        // Its name is the sandbox's to choose (PR_SET_NAME): quoted, control bytes escaped.
+        return "a process of the sandbox" + (it->second.empty() ? std::string() : " (" + policy::quote(it->second) + ")") +
+               " was killed by " + what;
+    };
+    if (l.cpu_sec)
+        if (auto by = killed_by(SIGXCPU, "SIGXCPU")) {
+            note_limit_hit(record, "cpu_sec", std::to_string(*l.cpu_sec), *by + ": its own CPU time passed RLIMIT_CPU");
+            if (record.cgroup) record.cgroup->cpu_time_exceeded = true;
+        }
+    if (l.file_size_mb)
+        if (auto by = killed_by(SIGXFSZ, "SIGXFSZ"))
+            note_limit_hit(record, "file_size_mb", std::to_string(*l.file_size_mb), *by + ": it wrote past RLIMIT_FSIZE");
     // The runner prints its own "timed out" line.
     if (timed_out && timeout_sec)
         note_limit_hit(record, "timeout_sec", std::to_string(*timeout_sec), "the sandbox was killed at the wall-clock limit",

@@ -101,6 +101,10 @@ struct EnforcementRecord {
     std::optional<CgroupRecord> cgroup;
     // Totals held by accounting (no cgroup for them): peaks, and whether one was passed.
     std::optional<nlohmann::json> accounting;
+    // Processes of the sandbox (the command or any other) seen killed by SIGXCPU or
+    // SIGXFSZ, by signal: the first one's command name, empty when not known
+    // (helper/death_watch.hpp). Not rendered: note_limits_hit_by_end() names the limit.
+    std::map<int, std::string> limit_signal_deaths;
 };
 
 // Records that the run reached limit `name` (a key of "limits": "pids", "cpu_sec"...),
@@ -111,7 +115,9 @@ void note_limit_hit(EnforcementRecord& record, const std::string& name, const st
                     const std::string& evidence, bool quiet = false);
 
 // What the command's own end says about limits: killed by SIGXCPU (max_cpu_sec, one
-// process's RLIMIT_CPU) or SIGXFSZ (max_file_size_mb), or timed out (timeout_sec).
+// process's RLIMIT_CPU) or SIGXFSZ (max_file_size_mb), or timed out (timeout_sec); and,
+// where the command did not die of it, another process of the sandbox killed by either
+// signal (record.limit_signal_deaths).
 void note_limits_hit_by_end(EnforcementRecord& record, const policy::Policy& policy, std::optional<int> signal,
                             bool timed_out, std::optional<std::uint64_t> timeout_sec);
 

@@ -71,9 +71,6 @@ void apply_rlimits(const std::vector<RlimitSetting>& settings) {
     }
 }
 
-namespace {
-
-// Tasks (threads included: RLIMIT_NPROC counts them) whose /proc entry belongs to `uid`.
 std::uint64_t count_tasks_of(uid_t uid) {
     std::uint64_t n = 0;
     std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
@@ -91,8 +88,6 @@ std::uint64_t count_tasks_of(uid_t uid) {
     }
     return n;
 }
-
-}  // namespace
 
 NprocHeadroom plan_nproc_headroom(uid_t uid, std::uint64_t max_pids) {
     NprocHeadroom h;

@@ -53,4 +53,8 @@ struct NprocHeadroom {
 };
 NprocHeadroom plan_nproc_headroom(uid_t uid, std::uint64_t max_pids);
 
+// Tasks (threads included: RLIMIT_NPROC counts them) on the host whose /proc entry
+// belongs to `uid`: a walk of all of /proc.
+std::uint64_t count_tasks_of(uid_t uid);
+
 }  // namespace aj::helper

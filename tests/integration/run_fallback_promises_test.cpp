@@ -203,5 +203,47 @@ TEST(Clone3Eperm, RunsAndStillWatchesCpuTime) {
     EXPECT_EQ(r.exit_code, 137) << r.err;
 }
 
+// max_pids without a pids cgroup (an ordinary user here; root in a mount namespace
+// without cgroups): RLIMIT_NPROC counts every task of the uid on the host, and the watch
+// names the limit once that count reached it.
+TEST(FallbackReport, PidsReachedWithoutACgroupAreNamed) {
+    TempDir dir;
+    const std::string report = dir.path() + "/report.json";
+    auto policy = write_policy(dir, {{"max_pids", 8}});
+    auto r = run_process(without_cgroups(without_namespaces(
+                             {aj_bin(), "run", "--policy", policy, "--report", report, "--", "python3", "-c",
+                              kPythonForks20})),
+                         "", {}, 90);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json j = read_json(report);
+    const nlohmann::json& pids = j["enforced"]["limits"]["pids"];
+    if (pids.value("backend", "").rfind("cgroup", 0) == 0) GTEST_SKIP() << "a pids cgroup holds max_pids: " << pids.dump();
+    EXPECT_EQ(j.value("mode", ""), "rlimit-only") << j.dump();
+    EXPECT_NE(r.out.find("fork refused after"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(pids.value("hit", false), true) << pids.dump();
+    EXPECT_NE(pids.value("hit_by", "").find("of the uid on the host reached RLIMIT_NPROC ("), std::string::npos)
+        << pids.dump();
+    EXPECT_NE(r.err.find("aurora-jail: limit hit: max_pids 8 ("), std::string::npos) << r.err;
+}
+
+// The forked watch (no thread could be made) sees a shell's child killed by SIGXFSZ too,
+// without its name (the pins were the forked watch's).
+TEST(Clone3Eperm, ForkedWatchSeesAChildKilledBySigxfsz) {
+    TempDir dir;
+    const std::string report = dir.path() + "/report.json";
+    auto policy = write_policy(dir, {{"max_file_size_mb", 1}});
+    auto r = run_process(with_clone3_eperm({aj_bin(), "run", "--policy", policy, "--report", report, "--", "sh", "-c",
+                                            "sh -c 'sleep 0.5; exec head -c 2097152 /dev/zero' > /tmp/f; echo rc=$?"}),
+                         "", {}, 90);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("rc=153"), std::string::npos) << r.out;
+    const nlohmann::json j = read_json(report);
+    // Unnamed: only the forked watch says it so (the thread's pins give "(sh)" or "(head)").
+    EXPECT_NE(j["enforced"]["limits"]["file_size_mb"].value("hit_by", "").find("a process of the sandbox was killed "
+                                                                              "by SIGXFSZ"),
+              std::string::npos)
+        << j["enforced"]["limits"].dump();
+}
+
 }  // namespace
 }  // namespace aj::test

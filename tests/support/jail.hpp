@@ -59,6 +59,28 @@ private:
     std::string output_;
 };
 
+// argv run where no cgroup can be created, made for real: as root, in a mount namespace
+// of its own whose cgroup file systems are unmounted (a host or container without
+// cgroups); an ordinary user's argv unchanged (whether a cgroup is delegated to it the
+// caller checks in the report).
+std::vector<std::string> without_cgroups(std::vector<std::string> argv);
+
+// A python3 program (for `python3 -c`) that forks 20 children sleeping 1 s each and
+// waits for them; when a fork is refused it prints "fork refused after N STRERROR" and
+// goes on waiting, so the refused count holds for a second.
+inline constexpr const char* kPythonForks20 =
+    "import os, time\n"
+    "kids = []\n"
+    "try:\n"
+    "    for _ in range(20):\n"
+    "        pid = os.fork()\n"
+    "        if pid == 0:\n"
+    "            time.sleep(1); os._exit(0)\n"
+    "        kids.append(pid)\n"
+    "except OSError as e:\n"
+    "    print('fork refused after', len(kids), os.strerror(e.errno))\n"
+    "[os.waitpid(k, 0) for k in kids]";
+
 // Host pids whose /proc/PID/cmdline contains `needle` (NUL bytes shown as spaces).
 std::vector<pid_t> pids_with_cmdline(const std::string& needle);
 
