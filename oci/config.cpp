@@ -96,8 +96,7 @@ void map_root(const json& config, const std::string& bundle, ContainerPlan& plan
             if (m.is_object() && m.contains("type") && m.at("type").is_string() && m.contains("destination") &&
                 m.at("destination").is_string() && filesystem_types().contains(m.at("type").get<std::string>()))
                 hidden.insert(m.at("destination").get<std::string>());
-    plan.rootfs_dir = sys::UniqueFd(::open(plan.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!plan.rootfs_dir) throw_errno("config.json: root.path " + plan.rootfs);
+    plan.rootfs_dir = sys::open_fd(plan.rootfs, O_RDONLY | O_DIRECTORY, "config.json: root.path");
     std::vector<std::string> names = sys::list_dir(plan.rootfs_dir.get(), "config.json: root.path " + plan.rootfs);
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {

@@ -213,13 +213,13 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
     Bundle b(json{"/bin/sh", "-c",
                   "cat /proc/self/mountinfo > /out/mountinfo; ls -l /dev/ptmx > /out/ptmx; "
                   "cat /proc/self/oom_score_adj > /out/oom; "
-                  "cat /proc/timer_list 2>/dev/null | wc -c > /out/masked; "
+                  "cat /proc/version 2>/dev/null | wc -c > /out/masked; "
                   "(echo 1 > /proc/sys/kernel/shm_rmid_forced) 2> /out/readonly; ls /sys/firmware | wc -l > /out/fw; "
                   "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl"},
              json{{"mounts", listed_mounts(out_dir.path())},
                   {"process", {{"oomScoreAdj", 500}}},
                   {"linux",
-                   {{"maskedPaths", {"/proc/timer_list", "/sys/firmware", "/proc/no-such-file"}},
+                   {{"maskedPaths", {"/proc/version", "/sys/firmware", "/proc/no-such-file"}},
                     {"readonlyPaths", {"/proc/sys"}},
                     {"sysctl", {{"net.ipv4.ip_forward", "1"}}}}}});
     ProcessResult c = create(b, "mounts", b.dir() + "/pid");
