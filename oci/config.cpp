@@ -70,6 +70,13 @@ const std::set<std::string>& filesystem_types() {
     return types;
 }
 
+// Access-time options: not a restriction; accepted with a warning, not applied.
+const std::set<std::string>& atime_options() {
+    static const std::set<std::string> options = {"strictatime", "nostrictatime", "relatime", "norelatime",
+                                                  "noatime",     "atime",         "nodiratime", "diratime"};
+    return options;
+}
+
 bool new_network_namespace(const json& config) {
     if (!config.contains("linux") || !config.at("linux").is_object() || !config.at("linux").contains("namespaces") ||
         !config.at("linux").at("namespaces").is_array())
@@ -190,8 +197,6 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
     f.source = m.contains("source") ? string_at(m.at("source"), "mounts " + dest + " source") : type;
     const std::set<std::string> accepted = {"rw", "nosuid", "nodev", "exec", "private", "rprivate",
                                             "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"};
-    const std::set<std::string> atime = {"strictatime", "nostrictatime", "relatime", "norelatime",
-                                         "noatime", "atime", "nodiratime", "diratime"};
     for (const auto& o : options) {
         if (o == "ro") {
             f.read_only = true;
@@ -199,7 +204,7 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
             f.noexec = true;
         } else if (o == "suid" || o == "dev") {
             plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (nosuid,nodev always)");
-        } else if (atime.contains(o)) {
+        } else if (atime_options().contains(o)) {
             plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the kernel's default atime)");
         } else if (accepted.contains(o)) {
             continue;
@@ -237,9 +242,12 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
         const bool is_bind = type == "bind" || std::count(options.begin(), options.end(), "bind") ||
                              std::count(options.begin(), options.end(), "rbind");
         if (is_bind) {
-            for (const auto& o : options)
-                if (!bind_options.contains(o))
+            for (const auto& o : options) {
+                if (atime_options().contains(o))
+                    plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the source's atime)");
+                else if (!bind_options.contains(o))
                     refuse("mounts " + dest, "bind option " + o + " is not supported yet");
+            }
             if (m.contains("uidMappings") || m.contains("gidMappings"))
                 refuse("mounts " + dest, "idmapped binds are not supported yet");
             // The sandbox mounts the binds first, the file systems after them: a bind

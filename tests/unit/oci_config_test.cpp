@@ -125,6 +125,8 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c = minimal();
     c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "noexec"}}}};
     EXPECT_NE(refusal(c).find("bind option noexec"), std::string::npos);
+    c["mounts"][0]["options"] = {"bind", "strictatime"};  // not a restriction: a warning
+    EXPECT_EQ(refusal(c), "(accepted)");
     c = minimal();
     c["process"]["oomScoreAdj"] = 5000;
     EXPECT_NE(refusal(c).find("process.oomScoreAdj: must be an integer from -1000 to 1000"), std::string::npos);
