@@ -38,6 +38,7 @@ struct ExtraBind {
     // until launch() returns. aurora-runc's root monitor captures the bundle this way: its
     // paths are never looked up again, and the sandbox's host uid need not reach them.
     int tree = -1;
+    bool noexec = false;  // mounted noexec too (an OCI bind's "noexec")
 };
 
 // A copy-on-write view of a host directory (the plugin runner's /work: the staged package

@@ -356,6 +356,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
             MountOp op = bind(b.host, b.inside,
                               b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
             op.tree = b.tree;
+            op.noexec = b.noexec;
             binds.push_back(std::move(op));
             continue;
         }
@@ -367,9 +368,10 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
             continue;
         }
         refuse_undoing_bind(b.host, b.mode, "extra bind");
-        binds.push_back(bind(b.host, b.inside,
-                             b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
-                                                                   : BindAccess::ReadOnly));
+        MountOp op = bind(b.host, b.inside,
+                          b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
+        op.noexec = b.noexec;
+        binds.push_back(std::move(op));
     }
     for (const auto& o : overlays) {
         require_absolute(o.inside, "overlay target");
@@ -463,7 +465,7 @@ std::string describe(const MountOp& op) {
             const char* access = op.access == BindAccess::ReadOnly    ? "ro,nosuid,nodev"
                                  : op.access == BindAccess::ReadWrite ? "rw,nosuid,nodev"
                                                                       : "dev,nosuid,noexec";
-            return "bind " + op.target + " <- " + op.source + " " + access;
+            return "bind " + op.target + " <- " + op.source + " " + access + (op.noexec ? ",noexec" : "");
         }
         case MountKind::Symlink:
             return "symlink " + op.target + " -> " + op.source;

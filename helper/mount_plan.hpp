@@ -52,7 +52,7 @@ struct MountOp {
     std::string fs_type;                  // Filesystem: proc, tmpfs, devpts, mqueue, sysfs
     std::vector<std::string> fs_options;  // Filesystem: "key=value" or "flag", given to fsconfig
     bool read_only = false;               // Filesystem: mounted read-only
-    bool noexec = false;                  // Filesystem: mounted noexec
+    bool noexec = false;                  // Filesystem, Bind: mounted noexec
     int tree = -1;              // Bind: the caller's detached tree (ExtraBind::tree); `source` then only names it
     bool operator==(const MountOp&) const = default;
 };

@@ -101,7 +101,7 @@ void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& w
 }  // namespace
 
 UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
-                      const std::string& what) {
+                      const std::string& what, bool noexec) {
     int fd = ::open_tree(dirfd, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | lookup);
     if (fd < 0) throw_errno("binding " + what + " (open_tree)");
     UniqueFd tree(fd);
@@ -113,12 +113,15 @@ UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindA
         case BindAccess::ReadWrite: attrs |= MOUNT_ATTR_NODEV; break;
         case BindAccess::Device: attrs |= MOUNT_ATTR_NOEXEC; break;
     }
+    if (noexec) attrs |= MOUNT_ATTR_NOEXEC;
     // AT_RECURSIVE: sub-mounts of a read-only path are read-only too.
     set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + what + " (mount_setattr)");
     return tree;
 }
 
-UniqueFd capture_bind(const MountOp& op) { return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source); }
+UniqueFd capture_bind(const MountOp& op) {
+    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec);
+}
 
 namespace {
 

@@ -26,7 +26,8 @@ sys::UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>
 void restrict_paths(const MountPlan& plan);
 
 // Captures host path op.source as a detached recursive clone with the access op.access
-// asks (nosuid, nodev, read-only), after refusing a tree that would undo the sandbox.
+// asks (nosuid, nodev, read-only; noexec with op.noexec), after refusing a tree that would
+// undo the sandbox.
 sys::UniqueFd capture_bind(const MountOp& op);
 
 // The same for `path` looked up from `dirfd` (openat's rules; "" with AT_EMPTY_PATH in
@@ -34,6 +35,6 @@ sys::UniqueFd capture_bind(const MountOp& op);
 // that resolved a directory once captures below it without a path being looked up again
 // (aurora-runc's rootfs entries: ExtraBind::tree). `what` names the source in errors.
 sys::UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
-                           const std::string& what);
+                           const std::string& what, bool noexec = false);
 
 }  // namespace aj::helper

@@ -177,10 +177,14 @@ void map_process(const json& config, ContainerPlan& plan) {
         for (const auto& r : process.at("rlimits")) {
             if (!r.is_object()) refuse("process.rlimits[]", "must be an object");
             const std::string type = string_at(r.value("type", json()), "process.rlimits[].type");
-            if (type != "RLIMIT_NOFILE") refuse("process.rlimits " + type, "only RLIMIT_NOFILE is supported yet");
+            // RLIMIT_NPROC: the policy's pids limit is the sandbox's RLIMIT_NPROC too (inside
+            // its own user namespace) and its cgroup's pids.max: the config narrows both.
+            if (type != "RLIMIT_NOFILE" && type != "RLIMIT_NPROC")
+                refuse("process.rlimits " + type, "only RLIMIT_NOFILE and RLIMIT_NPROC are supported yet");
             if (!r.contains("hard") || !r.at("hard").is_number_integer() || r.at("hard").get<std::int64_t>() < 0)
-                refuse("process.rlimits RLIMIT_NOFILE", "needs a numeric hard limit");
-            narrow(plan.policy.limits.open_files, r.at("hard").get<std::uint64_t>());
+                refuse("process.rlimits " + type, "needs a numeric hard limit");
+            narrow(type == "RLIMIT_NOFILE" ? plan.policy.limits.open_files : plan.policy.limits.pids,
+                   r.at("hard").get<std::uint64_t>());
         }
     }
 }
@@ -225,7 +229,7 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
 void map_mounts(const json& config, const std::string& bundle, ContainerPlan& plan) {
     if (!config.contains("mounts")) return;
     if (!config.at("mounts").is_array()) refuse("mounts", "must be an array");
-    const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev",
+    const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "exec",
                                                 "private", "rprivate", "slave", "rslave"};
     const bool own_network = new_network_namespace(config);
     for (const auto& m : config.at("mounts")) {
@@ -258,8 +262,9 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                                                  " is not supported yet");
             const std::string source = in_bundle(bundle, string_at(m.value("source", json()), "mounts " + dest + " source"));
             const bool ro = std::count(options.begin(), options.end(), "ro") > 0;
-            plan.binds.push_back(helper::ExtraBind{
-                source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false});
+            helper::ExtraBind bind{source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false};
+            bind.noexec = std::count(options.begin(), options.end(), "noexec") > 0;
+            plan.binds.push_back(std::move(bind));
         } else if (filesystem_types().contains(type)) {
             if (m.contains("uidMappings") || m.contains("gidMappings"))
                 refuse("mounts " + dest, "uidMappings/gidMappings apply to binds only");

@@ -201,6 +201,8 @@ json listed_mounts(const std::string& out) {
     json mounts = runtime_tools_default_mounts();
     mounts.push_back({{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}});
     mounts.push_back({{"destination", "/out"}, {"type", "bind"}, {"source", out}, {"options", {"rbind", "rw"}}});
+    mounts.push_back(
+        {{"destination", "/nx"}, {"type", "bind"}, {"source", "/usr/bin"}, {"options", {"rbind", "ro", "noexec"}}});
     return mounts;
 }
 
@@ -215,7 +217,7 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
                   "cat /proc/self/oom_score_adj > /out/oom; "
                   "cat /proc/version 2>/dev/null | wc -c > /out/masked; "
                   "(echo 1 > /proc/sys/kernel/shm_rmid_forced) 2> /out/readonly; ls /sys/firmware | wc -l > /out/fw; "
-                  "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl"},
+                  "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl; /nx/true; echo $? > /out/nx"},
              json{{"mounts", listed_mounts(out_dir.path())},
                   {"process", {{"oomScoreAdj", 500}}},
                   {"linux",
@@ -254,6 +256,8 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
     // linux.maskedPaths: empty (a missing path is skipped); readonlyPaths: writes refused.
     EXPECT_EQ(slurp(out_dir.path() + "/masked"), "0\n");
     EXPECT_EQ(slurp(out_dir.path() + "/fw"), "0\n");
+    // A bind's noexec.
+    EXPECT_EQ(slurp(out_dir.path() + "/nx"), "126\n");
     // linux.sysctl, in the container's own network namespace.
     EXPECT_EQ(slurp(out_dir.path() + "/sysctl"), "1\n");
     EXPECT_NE(slurp(out_dir.path() + "/readonly").find("Read-only file system"), std::string::npos)

@@ -84,11 +84,12 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     json c = minimal();
     c["linux"]["namespaces"].erase(6);  // no network namespace: the host's network
     c["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}, {"pids", {{"limit", 32}}}};
-    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 100}, {"soft", 100}}};
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 100}, {"soft", 100}},
+                               {{"type", "RLIMIT_NPROC"}, {"hard", 4096}, {"soft", 4096}}};
     const ContainerPlan p = plan(c);
     EXPECT_EQ(p.policy.network, policy::NetworkMode::Host);
     EXPECT_EQ(p.policy.limits.memory_mb, 64u);
-    EXPECT_EQ(p.policy.limits.pids, 32u);
+    EXPECT_EQ(p.policy.limits.pids, 32u);  // RLIMIT_NPROC 4096 narrows nothing here
     EXPECT_EQ(p.policy.limits.open_files, 100u);
     EXPECT_FALSE(p.oom_score_adj);
     c["process"]["oomScoreAdj"] = 500;
@@ -123,10 +124,12 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c["process"]["terminal"] = true;
     EXPECT_NE(refusal(c).find("process.terminal"), std::string::npos);
     c = minimal();
-    c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "noexec"}}}};
-    EXPECT_NE(refusal(c).find("bind option noexec"), std::string::npos);
+    c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "suid"}}}};
+    EXPECT_NE(refusal(c).find("bind option suid"), std::string::npos);
     c["mounts"][0]["options"] = {"bind", "strictatime"};  // not a restriction: a warning
     EXPECT_EQ(refusal(c), "(accepted)");
+    c["mounts"][0]["options"] = {"bind", "noexec"};
+    EXPECT_TRUE(plan(c).binds.back().noexec);
     c = minimal();
     c["process"]["oomScoreAdj"] = 5000;
     EXPECT_NE(refusal(c).find("process.oomScoreAdj: must be an integer from -1000 to 1000"), std::string::npos);
