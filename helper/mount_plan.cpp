@@ -297,15 +297,17 @@ bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, c
                        [&](const FilesystemMount& f) { return f.type == type && f.target == target; });
 }
 
-// The caller's file systems in their order, after every bind, then the parts of the
-// skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
+// The caller's file systems in their order, after every bind but those `inside` them,
+// which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
 // and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
 void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
-                     std::vector<MountOp>& ops) {
+                     const std::vector<MountOp>& inside, std::vector<MountOp>& ops) {
     for (const FilesystemMount& f : filesystems) {
         ops.push_back(filesystem_op(policy, f));
         if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops);
     }
+    // Binds into the listed file systems (podman's /dev/shm), before /dev turns read-only.
+    ops.insert(ops.end(), inside.begin(), inside.end());
     const std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
     if (!listed(filesystems, "proc", "/proc")) ops.push_back(proc_op());
     if (!listed(filesystems, "tmpfs", "/dev")) {
@@ -406,9 +408,22 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
         return depth(a.target) < depth(b.target);
     });
+    // A bind at or below a listed file system goes after it, into it (the rest before).
+    std::vector<MountOp> inside;
+    if (!filesystems.empty()) {
+        const auto into_filesystem = [&](const MountOp& op) {
+            return std::any_of(filesystems.begin(), filesystems.end(), [&](const FilesystemMount& f) {
+                return f.target != "/" && at_or_below(op.target, f.target);
+            });
+        };
+        const auto split = std::stable_partition(binds.begin(), binds.end(),
+                                                 [&](const MountOp& op) { return !into_filesystem(op); });
+        inside.assign(split, binds.end());
+        binds.erase(split, binds.end());
+    }
     binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
-    if (!filesystems.empty()) add_filesystems(policy, filesystems, plan.ops);
+    if (!filesystems.empty()) add_filesystems(policy, filesystems, inside, plan.ops);
     for (const auto& [key, value] : sysctls) {
         // Dots name the levels; a key of anything else could leave /proc/sys.
         if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos ||

@@ -254,12 +254,6 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
             }
             if (m.contains("uidMappings") || m.contains("gidMappings"))
                 refuse("mounts " + dest, "idmapped binds are not supported yet");
-            // The sandbox mounts the binds first, the file systems after them: a bind
-            // below a file system listed before it would end up hidden.
-            for (const auto& f : plan.filesystems)
-                if (helper::at_or_below(dest, f.target))
-                    refuse("mounts " + dest, "a bind inside the " + f.type + " mount at " + f.target +
-                                                 " is not supported yet");
             const std::string source = in_bundle(bundle, string_at(m.value("source", json()), "mounts " + dest + " source"));
             const bool ro = std::count(options.begin(), options.end(), "ro") > 0;
             helper::ExtraBind bind{source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false};

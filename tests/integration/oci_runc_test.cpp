@@ -201,6 +201,8 @@ json listed_mounts(const std::string& out) {
     json mounts = runtime_tools_default_mounts();
     mounts.push_back({{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}});
     mounts.push_back({{"destination", "/out"}, {"type", "bind"}, {"source", out}, {"options", {"rbind", "rw"}}});
+    mounts.push_back({{"destination", "/dev/termination-log"}, {"type", "bind"}, {"source", "/etc/hostname"},
+                      {"options", {"rbind", "ro"}}});
     mounts.push_back(
         {{"destination", "/nx"}, {"type", "bind"}, {"source", "/usr/bin"}, {"options", {"rbind", "ro", "noexec"}}});
     return mounts;
@@ -217,7 +219,8 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
                   "cat /proc/self/oom_score_adj > /out/oom; "
                   "cat /proc/version 2>/dev/null | wc -c > /out/masked; "
                   "(echo 1 > /proc/sys/kernel/shm_rmid_forced) 2> /out/readonly; ls /sys/firmware | wc -l > /out/fw; "
-                  "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl; /nx/true; echo $? > /out/nx"},
+                  "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl; /nx/true; echo $? > /out/nx; "
+                  "cat /dev/termination-log > /out/tl"},
              json{{"mounts", listed_mounts(out_dir.path())},
                   {"process", {{"oomScoreAdj", 500}}},
                   {"linux",
@@ -256,6 +259,8 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
     // linux.maskedPaths: empty (a missing path is skipped); readonlyPaths: writes refused.
     EXPECT_EQ(slurp(out_dir.path() + "/masked"), "0\n");
     EXPECT_EQ(slurp(out_dir.path() + "/fw"), "0\n");
+    // A bind into the listed /dev tmpfs, mounted after it.
+    EXPECT_EQ(slurp(out_dir.path() + "/tl"), slurp("/etc/hostname"));
     // A bind's noexec.
     EXPECT_EQ(slurp(out_dir.path() + "/nx"), "126\n");
     // linux.sysctl, in the container's own network namespace.
