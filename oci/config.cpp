@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "helper/mount_plan.hpp"
@@ -345,6 +346,21 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
             refuse("linux.sysctl." + key, "not a sysctl of the container's own namespaces");
         if (plan.policy.network != policy::NetworkMode::None)
             refuse("linux.sysctl." + key, "the container has no network namespace of its own: it would change the host's");
+        if (key == "net.ipv4.ping_group_range") {
+            // The kernel takes only gids mapped inside, and only 65534 is: the range is
+            // written as what it means for the container: 65534 in it, or nobody, which is
+            // a new network namespace's own value ("1 0", which cannot be written here).
+            long long lo = 0, hi = 0;
+            char extra = 0;
+            if (std::sscanf(value.c_str(), "%lld %lld %c", &lo, &hi, &extra) != 2)
+                refuse("linux.sysctl." + key, value + " is not two group ids");
+            const bool in = lo <= 65534 && 65534 <= hi;
+            plan.warnings.push_back("linux.sysctl." + key + " " + value + ": " +
+                                    (in ? "written as 65534 65534" : "left at nobody") +
+                                    ", the only gid mapped inside is 65534");
+            if (in) plan.sysctls.emplace_back(key, "65534 65534");
+            continue;
+        }
         plan.sysctls.emplace_back(key, value);
     }
 }
