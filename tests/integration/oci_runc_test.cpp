@@ -269,6 +269,31 @@ TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
         << slurp(out_dir.path() + "/readonly");
 }
 
+// A config bind into a rootfs directory where its mount point is missing (podman's
+// /etc/hostname): the root monitor creates it in the rootfs, as runc does.
+TEST(OciRunc, MissingMountPointsInTheRootfsAreCreated) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    TempDir out_dir;
+    fs::permissions(out_dir.path(), fs::perms::all);
+    json mounts = json::array(
+        {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+         {{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}},
+         {{"destination", "/out"}, {"type", "bind"}, {"source", out_dir.path()}, {"options", {"rbind", "rw"}}},
+         {{"destination", "/etc/hostname"}, {"type", "bind"}, {"source", "/etc/hostname"}, {"options", {"rbind", "ro"}}},
+         {{"destination", "/etc/deep/bin"}, {"type", "bind"}, {"source", "/usr/bin"}, {"options", {"rbind", "ro"}}}});
+    Bundle b(json{"/bin/sh", "-c", "cat /etc/hostname > /out/hostname; ls /etc/deep/bin/sh > /out/deep"},
+             json{{"mounts", mounts}});
+    ProcessResult c = create(b, "mp", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "mp"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "mp", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "mp"}).exit_code, 0);
+    EXPECT_EQ(slurp(out_dir.path() + "/hostname"), slurp("/etc/hostname"));
+    EXPECT_EQ(slurp(out_dir.path() + "/deep"), "/etc/deep/bin/sh\n");
+    EXPECT_TRUE(fs::is_regular_file(b.path() + "/rootfs/etc/hostname"));
+    EXPECT_TRUE(fs::is_directory(b.path() + "/rootfs/etc/deep/bin"));
+}
+
 // PID 1 forwards every catchable signal to the process, as runc's kill delivers it.
 TEST(OciRunc, KillDeliversUsr1ToTheProcess) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
