@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <sstream>
 #include <set>
 
 #include "helper/mount_plan.hpp"
@@ -351,8 +351,9 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
             // written as what it means for the container: 65534 in it, or nobody, which is
             // a new network namespace's own value ("1 0", which cannot be written here).
             long long lo = 0, hi = 0;
-            char extra = 0;
-            if (std::sscanf(value.c_str(), "%lld %lld %c", &lo, &hi, &extra) != 2)
+            std::istringstream fields(value);
+            std::string extra;
+            if (!(fields >> lo >> hi) || (fields >> extra))
                 refuse("linux.sysctl." + key, value + " is not two group ids");
             const bool in = lo <= 65534 && 65534 <= hi;
             plan.warnings.push_back("linux.sysctl." + key + " " + value + ": " +
