@@ -77,7 +77,8 @@ IdmappedBinds prepare_idmapped_binds(const MountPlan& plan, const Identity& id) 
     std::map<std::pair<uid_t, gid_t>, sys::UniqueFd> namespaces;  // one per (owner, group)
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];
-        if (op.kind != MountKind::Bind || op.access != BindAccess::ReadWrite) continue;
+        // A caller's tree (ExtraBind::tree) is attached as the caller captured it.
+        if (op.kind != MountKind::Bind || op.access != BindAccess::ReadWrite || op.tree >= 0) continue;
         struct stat st{};
         sys::check(::stat(op.source.c_str(), &st), "inspecting " + op.source);
         if (st.st_uid == 0 || st.st_uid == id.outside_uid) continue;  // PID 1 binds it as it is

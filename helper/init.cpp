@@ -25,6 +25,14 @@ sigset_t forwarded_signals() {
     return set;
 }
 
+sigset_t init_forwarded_signals() {
+    sigset_t set;
+    sigfillset(&set);
+    for (int sig : {SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGPIPE})
+        sigdelset(&set, sig);
+    return set;
+}
+
 void harden_init() {
     drop_all_capabilities();
     sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "init: PR_SET_NO_NEW_PRIVS");
@@ -75,7 +83,7 @@ bool scratch_is_full(int scratch) {
 
 void run_init(pid_t command, int report_fd, int scratch) {
     release_stdio();
-    sigset_t wait_set = forwarded_signals();
+    sigset_t wait_set = init_forwarded_signals();
     sigaddset(&wait_set, SIGCHLD);
     // Blocked signals are queued even for a pid-namespace init (which the kernel otherwise
     // shields from signals it has no handler for); sigwaitinfo then takes them one by one.

@@ -12,11 +12,19 @@ namespace aj::helper {
 // none can be lost between clone and run_init.
 sigset_t forwarded_signals();
 
+// What PID 1 passes on to the command: every signal but its own SIGCHLD, the two no
+// process can catch (SIGKILL, SIGSTOP), and those its own faults or writes raise (SEGV,
+// BUS, FPE, ILL, TRAP, SYS, PIPE). Whoever may signal PID 1 (the host's root, the
+// sandbox's own uid) reaches the command with any other signal, as runc's kill does:
+// aurora-runc's kill sends USR1 and the rest to PID 1. A superset of forwarded_signals();
+// PID 1 blocks it as its first step, so none is lost before run_init.
+sigset_t init_forwarded_signals();
+
 // Makes PID 1 harmless for the rest of its life: no capabilities, no_new_privs, and not
 // dumpable (the command, same uid, can neither ptrace it nor open /proc/1/fd).
 void harden_init();
 
-// Never returns. Forwards the forwarded signals to `command`, reaps every child (orphans
+// Never returns. Forwards init_forwarded_signals() to `command`, reaps every child (orphans
 // of the sandbox are reparented here), and when `command` exits kills and reaps whatever
 // else is left in the pid namespace, then sends the command's wait status and the CPU
 // time of everything it reaped over `report_fd` and exits. Once that message is sent,

@@ -220,6 +220,9 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         // Die with the runner. Its death before this line is caught below: the release
         // read then sees EOF (getppid() cannot tell, it is 0 across the pid namespace).
         sys::check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
+        // Queued from here on, forwarded by run_init (the runner blocked only its own four).
+        const sigset_t forwarded = init_forwarded_signals();
+        sys::check(::sigprocmask(SIG_BLOCK, &forwarded, nullptr), "blocking the signals PID 1 forwards");
         hide_host_command_line();
         sync.write.reset();
         report.read.reset();
@@ -230,6 +233,8 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
             keep.push_back(tree.get());
             captured.emplace(index, tree.get());
         }
+        for (const MountOp& op : p.mounts.ops)
+            if (op.tree >= 0) keep.push_back(op.tree);  // the caller's trees (ExtraBind::tree)
         close_fds_except(keep);
 
         wait_for_runner(sync.read.get(), kMapsWritten);
@@ -247,6 +252,7 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         // tree (one anonymous mount namespace each) at once, and a policy with a dozen
         // paths would otherwise exhaust max_mnt_namespaces (ENOSPC from open_tree).
         limit_user_namespace_quotas();
+        restrict_paths(p.mounts);  // a read-only /proc/sys from here on
 
         // PID 1 gives up everything before the command exists, so untrusted code never
         // shares the namespace with a privileged process.
@@ -281,7 +287,8 @@ LaunchResult launch(const LaunchRequest& request) {
     StdioRelay stdio(request.stdio_mode, request.stdio);
     count_output_in_budget(request, stdio, disk);
     Prepared p{request,
-               build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays),
+               build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays, request.filesystems,
+                                request.sysctls, request.masked_paths, request.readonly_paths),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(request.host_ids),

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,10 +27,18 @@ struct ExtraBind {
     std::string host;    // absolute host path
     std::string inside;  // absolute path inside the sandbox
     policy::PathMode mode = policy::PathMode::ReadOnly;
-    // When `host` is a symlink: recreate the link with the same text at `inside` instead
-    // of binding what it points to (aurora-runc's rootfs entries: an absolute link such as
+    // `host` is a symlink: recreate the link with the same text at `inside` instead of
+    // binding what it points to (aurora-runc's rootfs entries: an absolute link such as
     // /lib64 -> /lib/x86_64-linux-gnu must resolve inside the sandbox, never on the host).
+    // A `host` that is no longer a symlink when the plan is built is refused (swapped).
     bool recreate_symlink = false;
+    // A detached tree the caller captured already (capture_tree, helper/mounts.hpp: the
+    // checks and the ro/nosuid/nodev restriction applied), or -1. PID 1 attaches it as it
+    // is instead of opening `host`, which then only names it; the caller keeps the fd open
+    // until launch() returns. aurora-runc's root monitor captures the bundle this way: its
+    // paths are never looked up again, and the sandbox's host uid need not reach them.
+    int tree = -1;
+    bool noexec = false;  // mounted noexec too (an OCI bind's "noexec")
 };
 
 // A copy-on-write view of a host directory (the plugin runner's /work: the staged package
@@ -41,6 +50,23 @@ struct OverlayMount {
     std::string upper;   // absolute host path: the sandbox's changes
     std::string work;    // absolute host path: overlayfs's own scratch directory
     std::string inside;  // absolute path inside the sandbox
+};
+
+// A new instance of a kernel file system the caller lists (aurora-runc: a config's
+// proc, tmpfs, devpts, mqueue and sysfs mounts, in the config's order). Mounted after
+// every bind, in list order; one at /proc (proc), /dev, /dev/shm or /tmp (tmpfs) takes
+// the place of the sandbox's own there (a listed /dev still gets the sandbox's device
+// nodes and links, and is read-only; a devpts at /dev/pts gets the /dev/ptmx link).
+// nosuid always, nodev except on a devpts (its pseudo-terminals must open); sysfs is
+// always read-only.
+struct FilesystemMount {
+    std::string type;     // proc, tmpfs, devpts, mqueue or sysfs
+    std::string source;   // the name /proc/self/mountinfo shows for it ("proc", "shm"...)
+    std::string target;   // absolute path inside the sandbox
+    std::vector<std::string> options;  // the file system's own: "key=value", or a flag "key"
+    bool read_only = false;
+    bool noexec = false;
+    bool operator==(const FilesystemMount&) const = default;
 };
 
 // The host uid/gid a root caller's sandbox runs as: leased for this run alone
@@ -59,6 +85,18 @@ struct LaunchRequest {
     std::optional<std::string> workdir = std::nullopt;
     std::vector<ExtraBind> extra_binds = {};
     std::vector<OverlayMount> overlays = {};  // namespaces mode only
+    std::vector<FilesystemMount> filesystems = {};  // namespaces mode only
+    // Paths inside the sandbox hidden under an empty read-only mount, or made read-only,
+    // once everything else is mounted (an OCI config's maskedPaths and readonlyPaths: the
+    // sandbox's own /proc/kcore, /proc/sys...). A path that does not exist is skipped; a
+    // symlink on the way is refused. Namespaces mode only.
+    // Sysctls of the sandbox's own namespaces ("net.ipv4.ip_forward" -> "1"), written by
+    // PID 1 through the sandbox's /proc/sys before the masked and read-only paths are
+    // applied. The caller makes sure each belongs to a namespace the sandbox owns (a net.*
+    // one needs a network namespace of its own): PID 1 may write nothing else anyway.
+    std::vector<std::pair<std::string, std::string>> sysctls = {};
+    std::vector<std::string> masked_paths = {};
+    std::vector<std::string> readonly_paths = {};
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
     // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).

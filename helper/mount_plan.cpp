@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <tuple>
 
 #include "policy/error.hpp"
@@ -201,7 +202,8 @@ std::vector<MountOp> settle_nested(const std::vector<MountOp>& ops) {
             throw Error(where + ", which holds something else than the symbolic link -> " + op.source);
         }
         struct stat src {};
-        if (::stat(op.source.c_str(), &src) != 0) throw_errno("bind source " + op.source + " on the host");
+        if (op.tree >= 0 ? ::fstat(op.tree, &src) != 0 : ::stat(op.source.c_str(), &src) != 0)
+            throw_errno("bind source " + op.source + " on the host");
         if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != S_ISDIR(src.st_mode))
             throw Error(where + ", which is " + (S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "not a directory") +
                         ": " + op.source + " cannot be mounted there");
@@ -210,22 +212,31 @@ std::vector<MountOp> settle_nested(const std::vector<MountOp>& ops) {
     return kept;
 }
 
-// The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
-// policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
-void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
-    ops.push_back(tmpfs("/", 0755));
+MountOp proc_op() {
     MountOp proc;
     proc.kind = MountKind::Proc;
     proc.target = "/proc";
-    ops.push_back(proc);
+    return proc;
+}
 
-    ops.push_back(tmpfs("/dev", 0755));
+// What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links.
+void add_dev_contents(std::vector<MountOp>& ops) {
     for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"})
         ops.push_back(bind(std::string("/dev/") + dev, std::string("/dev/") + dev, BindAccess::Device));
     ops.push_back(symlink("/proc/self/fd", "/dev/fd"));
     ops.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
     ops.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
     ops.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
+}
+
+// The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
+// policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
+void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
+    ops.push_back(tmpfs("/", 0755));
+    ops.push_back(proc_op());
+
+    ops.push_back(tmpfs("/dev", 0755));
+    add_dev_contents(ops);
     // One budget for every sandbox-private memory file system: with a tmpfs each, a
     // 64 MiB policy gave 128 MiB of host memory.
     std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
@@ -235,12 +246,97 @@ void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
     ops.push_back(scratch_dir("tmp", "/tmp", 01777, tmp_mb));
 }
 
+// A tmpfs size option ("65536k", "64m", "1g", bytes) in MiB, rounded up; nullopt for what
+// is not a plain size (a percentage of memory).
+std::optional<std::uint64_t> size_mb(const std::string& value) {
+    std::size_t used = 0;
+    std::uint64_t n = 0;
+    try {
+        n = std::stoull(value, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string unit = value.substr(used);
+    std::uint64_t shift = 0;
+    if (unit == "k" || unit == "K") shift = 10;
+    else if (unit == "m" || unit == "M") shift = 20;
+    else if (unit == "g" || unit == "G") shift = 30;
+    else if (!unit.empty()) return std::nullopt;
+    if (shift < 20) return ((n << shift) + (1ULL << 20) - 1) >> 20;
+    return n << (shift - 20);
+}
+
+MountOp filesystem_op(const policy::Policy& policy, const FilesystemMount& f) {
+    require_absolute(f.target, f.type + " mount target");
+    if (!std::set<std::string>{"proc", "tmpfs", "devpts", "mqueue", "sysfs"}.contains(f.type))
+        throw Error(f.type + " mount at " + f.target + ": not a file system type the sandbox mounts");
+    MountOp op;
+    op.kind = MountKind::Filesystem;
+    op.fs_type = f.type;
+    op.source = f.source.empty() ? f.type : f.source;
+    op.target = f.target;
+    op.read_only = f.read_only || f.type == "sysfs";  // sysfs: the host's devices, never written
+    op.noexec = f.noexec;
+    std::optional<std::uint64_t> asked;
+    for (const auto& o : f.options) {
+        if (f.type == "tmpfs" && o.starts_with("size=")) {
+            asked = size_mb(o.substr(5));
+            if (!asked) throw Error("tmpfs at " + f.target + ": size " + o.substr(5) + " is not a size in bytes, k, m or g");
+            continue;
+        }
+        op.fs_options.push_back(o);
+    }
+    // Each tmpfs is capped at the policy's tmpfs budget (the memory cgroup bounds them all).
+    if (f.type == "tmpfs") {
+        std::optional<std::uint64_t> cap = policy.limits.tmpfs_mb;
+        if (asked && cap) cap = std::min(*asked, *cap);
+        else if (asked) cap = asked;
+        if (cap) op.fs_options.push_back("size=" + std::to_string(std::max<std::uint64_t>(*cap, 1)) + "m");
+    }
+    return op;
+}
+
+bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, const char* target) {
+    return std::any_of(filesystems.begin(), filesystems.end(),
+                       [&](const FilesystemMount& f) { return f.type == type && f.target == target; });
+}
+
+// The caller's file systems in their order, after every bind but those `inside` them,
+// which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
+// and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
+void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
+                     const std::vector<MountOp>& inside, std::vector<MountOp>& ops) {
+    for (const FilesystemMount& f : filesystems) {
+        ops.push_back(filesystem_op(policy, f));
+        if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops);
+    }
+    // Binds into the listed file systems (podman's /dev/shm), before /dev turns read-only.
+    ops.insert(ops.end(), inside.begin(), inside.end());
+    const std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
+    if (!listed(filesystems, "proc", "/proc")) ops.push_back(proc_op());
+    if (!listed(filesystems, "tmpfs", "/dev")) {
+        ops.push_back(tmpfs("/dev", 0755));
+        add_dev_contents(ops);
+    }
+    if (!listed(filesystems, "tmpfs", "/dev/shm")) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
+    if (listed(filesystems, "devpts", "/dev/pts")) ops.push_back(symlink("pts/ptmx", "/dev/ptmx"));
+    ops.push_back(remount_ro("/dev"));
+    if (!listed(filesystems, "tmpfs", "/tmp")) ops.push_back(scratch_dir("tmp", "/tmp", 01777, tmp_mb));
+}
+
 }  // namespace
 
 MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
-                           const std::optional<std::string>& workdir, const std::vector<OverlayMount>& overlays) {
+                           const std::optional<std::string>& workdir, const std::vector<OverlayMount>& overlays,
+                           const std::vector<FilesystemMount>& filesystems,
+                           const std::vector<std::pair<std::string, std::string>>& sysctls,
+                           const std::vector<std::string>& masked_paths,
+                           const std::vector<std::string>& readonly_paths) {
     MountPlan plan;
-    add_skeleton(policy, plan.ops);
+    // With listed file systems (an OCI config's), the root's binds come first and the
+    // skeleton after them, in the caller's order (add_filesystems).
+    if (filesystems.empty()) add_skeleton(policy, plan.ops);
+    else plan.ops.push_back(tmpfs("/", 0755));
 
     std::vector<MountOp> binds;
     for (const auto& rule : policy.allowed_paths) {
@@ -261,15 +357,27 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     for (const auto& b : extra) {
         require_absolute(b.host, "extra bind");
         require_absolute(b.inside, "extra bind target");
+        if (b.tree >= 0) {
+            // Captured and checked by the caller (capture_tree): its path is not looked up.
+            MountOp op = bind(b.host, b.inside,
+                              b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
+            op.tree = b.tree;
+            op.noexec = b.noexec;
+            binds.push_back(std::move(op));
+            continue;
+        }
         struct stat st = lstat_or_throw(b.host, "extra bind");
-        if (b.recreate_symlink && S_ISLNK(st.st_mode)) {
+        if (b.recreate_symlink) {
+            // The caller saw a link here: anything else now is a swap, never bound.
+            if (!S_ISLNK(st.st_mode)) throw Error("extra bind " + b.host + ": no longer a symbolic link");
             binds.push_back(symlink(read_link(b.host), b.inside));
             continue;
         }
         refuse_undoing_bind(b.host, b.mode, "extra bind");
-        binds.push_back(bind(b.host, b.inside,
-                             b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
-                                                                   : BindAccess::ReadOnly));
+        MountOp op = bind(b.host, b.inside,
+                          b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
+        op.noexec = b.noexec;
+        binds.push_back(std::move(op));
     }
     for (const auto& o : overlays) {
         require_absolute(o.inside, "overlay target");
@@ -304,8 +412,45 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
         return depth(a.target) < depth(b.target);
     });
+    // A bind at or below a listed file system goes after it, into it (the rest before).
+    std::vector<MountOp> inside;
+    if (!filesystems.empty()) {
+        const auto into_filesystem = [&](const MountOp& op) {
+            return std::any_of(filesystems.begin(), filesystems.end(), [&](const FilesystemMount& f) {
+                return f.target != "/" && at_or_below(op.target, f.target);
+            });
+        };
+        const auto split = std::stable_partition(binds.begin(), binds.end(),
+                                                 [&](const MountOp& op) { return !into_filesystem(op); });
+        inside.assign(split, binds.end());
+        binds.erase(split, binds.end());
+    }
     binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
+    if (!filesystems.empty()) add_filesystems(policy, filesystems, inside, plan.ops);
+    for (const auto& [key, value] : sysctls) {
+        // Dots name the levels; a key of anything else could leave /proc/sys.
+        if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos ||
+            key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos)
+            throw Error("sysctl " + key + ": not a sysctl name");
+        std::string path = "/proc/sys/" + key;
+        std::replace(path.begin(), path.end(), '.', '/');
+        MountOp op;
+        op.kind = MountKind::Sysctl;
+        op.target = path;
+        op.content = value;
+        plan.ops.push_back(std::move(op));
+    }
+    // After everything they could lie in (/proc, /sys), before the root turns read-only.
+    for (const auto& [paths, kind] : {std::pair{&readonly_paths, MountKind::ReadOnlyPath}, std::pair{&masked_paths, MountKind::Mask}}) {
+        for (const auto& path : *paths) {
+            require_absolute(path, kind == MountKind::Mask ? "masked path" : "read-only path");
+            MountOp op;
+            op.kind = kind;
+            op.target = path;
+            plan.ops.push_back(std::move(op));
+        }
+    }
 
     // Last: nothing may be created in the root itself once the mount points exist.
     plan.ops.push_back(remount_ro("/"));
@@ -339,7 +484,7 @@ std::string describe(const MountOp& op) {
             const char* access = op.access == BindAccess::ReadOnly    ? "ro,nosuid,nodev"
                                  : op.access == BindAccess::ReadWrite ? "rw,nosuid,nodev"
                                                                       : "dev,nosuid,noexec";
-            return "bind " + op.target + " <- " + op.source + " " + access;
+            return "bind " + op.target + " <- " + op.source + " " + access + (op.noexec ? ",noexec" : "");
         }
         case MountKind::Symlink:
             return "symlink " + op.target + " -> " + op.source;
@@ -349,6 +494,18 @@ std::string describe(const MountOp& op) {
             return "overlay " + op.target + " <- lower=" + op.source + " upper=" + op.upper + " nosuid,nodev";
         case MountKind::File:
             return "file " + op.target + " (" + std::to_string(op.content.size()) + " bytes, written for the sandbox)";
+        case MountKind::Sysctl:
+            return "sysctl " + op.target + " = " + op.content;
+        case MountKind::Mask:
+            return "mask " + op.target + " (if it exists)";
+        case MountKind::ReadOnlyPath:
+            return "read-only " + op.target + " (if it exists)";
+        case MountKind::Filesystem: {
+            std::string options;
+            for (const auto& o : op.fs_options) options += o + ",";
+            return op.fs_type + " " + op.target + " source=" + op.source + " " + options +
+                   (op.read_only ? "ro," : "") + (op.noexec ? "noexec," : "") + "nosuid,nodev";
+        }
     }
     return "?";
 }

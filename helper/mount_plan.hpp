@@ -24,6 +24,11 @@ enum class MountKind {
     Symlink,         // a symlink at target whose text is `source`
     RemountReadOnly, // make the mount at target read-only (that mount only)
     Overlay,         // overlayfs at target: lower `source` (ro), changes in `upper`, scratch `work`
+    Filesystem,      // a new `fs_type` instance at target, labelled `source` (FilesystemMount)
+    Sysctl,          // writes `content` into target, a /proc/sys file (LaunchRequest::sysctls)
+    // The last two act after build_root, on the finished root (restrict_paths, mounts.hpp):
+    Mask,            // an empty read-only mount over target, if it exists (LaunchRequest::masked_paths)
+    ReadOnlyPath,    // target bound over itself read-only, if it exists (LaunchRequest::readonly_paths)
     File             // a regular file at target in the new root, holding `content` (read-only
                      // once the root is; the system view's own files and copied small ones)
 };
@@ -44,6 +49,11 @@ struct MountOp {
     BindAccess access = BindAccess::ReadOnly;
     std::uint64_t size_mb = 0;  // Tmpfs, ScratchDir (the shared budget): 0 means the kernel default
     unsigned mode = 0755;       // Tmpfs: mode of its root directory; ScratchDir: of the directory; File: its mode
+    std::string fs_type;                  // Filesystem: proc, tmpfs, devpts, mqueue, sysfs
+    std::vector<std::string> fs_options;  // Filesystem: "key=value" or "flag", given to fsconfig
+    bool read_only = false;               // Filesystem: mounted read-only
+    bool noexec = false;                  // Filesystem, Bind: mounted noexec
+    int tree = -1;              // Bind: the caller's detached tree (ExtraBind::tree); `source` then only names it
     bool operator==(const MountOp&) const = default;
 };
 
@@ -55,7 +65,11 @@ struct MountPlan {
 // work directory does not exist on the host, or a path is not absolute.
 MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
                            const std::optional<std::string>& workdir,
-                           const std::vector<OverlayMount>& overlays = {});
+                           const std::vector<OverlayMount>& overlays = {},
+                           const std::vector<FilesystemMount>& filesystems = {},
+                           const std::vector<std::pair<std::string, std::string>>& sysctls = {},
+                           const std::vector<std::string>& masked_paths = {},
+                           const std::vector<std::string>& readonly_paths = {});
 
 // Whether `path` is `dir` or lies below it (both absolute and normal).
 bool at_or_below(const std::string& path, const std::string& dir);

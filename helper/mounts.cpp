@@ -126,22 +126,27 @@ void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& w
 
 }  // namespace
 
-UniqueFd capture_bind(const MountOp& op) {
-    int fd = ::open_tree(AT_FDCWD, op.source.c_str(),
-                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-    if (fd < 0) throw_errno("binding " + op.source + " (open_tree)");
+UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
+                      const std::string& what, bool noexec) {
+    int fd = ::open_tree(dirfd, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | lookup);
+    if (fd < 0) throw_errno("binding " + what + " (open_tree)");
     UniqueFd tree(fd);
-    if (std::string why = undoing_bind_reason(tree.get(), op.access); !why.empty())
-        throw Error("binding " + op.source + ": refused: " + why);
+    if (std::string why = undoing_bind_reason(tree.get(), access); !why.empty())
+        throw Error("binding " + what + ": refused: " + why);
     std::uint64_t attrs = MOUNT_ATTR_NOSUID;
-    switch (op.access) {
+    switch (access) {
         case BindAccess::ReadOnly: attrs |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV; break;
         case BindAccess::ReadWrite: attrs |= MOUNT_ATTR_NODEV; break;
         case BindAccess::Device: attrs |= MOUNT_ATTR_NOEXEC; break;
     }
+    if (noexec) attrs |= MOUNT_ATTR_NOEXEC;
     // AT_RECURSIVE: sub-mounts of a read-only path are read-only too.
-    set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + op.source + " (mount_setattr)");
+    set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + what + " (mount_setattr)");
     return tree;
+}
+
+UniqueFd capture_bind(const MountOp& op) {
+    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec);
 }
 
 namespace {
@@ -202,6 +207,32 @@ void mask(int root, int fd, const std::string& target) {
         set_attrs(cover.get(), 0, attrs, "masking submount " + target + " (mount_setattr)");
     }
     attach(cover.get(), fd, "masking submount " + target);
+}
+
+// `path` below the new root, no symlink on the way (a link planted in the rootfs cannot
+// move a mask or a read-only bind elsewhere), or an invalid fd when it does not exist.
+UniqueFd open_existing_in_root(int root, const std::string& path) {
+    try {
+        return open_in_root(root, path, O_PATH, "opening", RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    } catch (const Error& e) {
+        if (e.error_number() == ENOENT) return {};
+        throw;
+    }
+}
+
+// A Mask or ReadOnlyPath op on the (pivoted) root.
+void restrict_path(int root, const MountOp& op) {
+    UniqueFd target = open_existing_in_root(root, op.target);
+    if (!target) return;  // nothing there to hide or protect
+    if (op.kind == MountKind::Mask) {
+        mask(root, target.get(), op.target);
+        return;
+    }
+    UniqueFd tree(::open_tree(target.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+    if (!tree) throw_errno("making " + op.target + " read-only (open_tree)");
+    set_attrs(tree.get(), AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+              "making " + op.target + " read-only (mount_setattr)");
+    attach(tree.get(), target.get(), "making " + op.target + " read-only");
 }
 
 // Granted trees come with their submounts (open_tree AT_RECURSIVE). Those that would undo
@@ -306,7 +337,9 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
             continue;
         }
         if (plan.ops[i].kind != MountKind::Bind) continue;
-        if (auto given = captured.find(i); given != captured.end()) {
+        if (plan.ops[i].tree >= 0) {
+            attach_fds[i] = plan.ops[i].tree;  // captured by the caller (ExtraBind::tree)
+        } else if (auto given = captured.find(i); given != captured.end()) {
             attach_fds[i] = given->second;
         } else {
             trees[i] = capture_bind(plan.ops[i]);
@@ -341,6 +374,31 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
                 attach_at_dir(dirs, proc.get(), op.target, "mounting proc at " + op.target);
                 break;
             }
+            case MountKind::Filesystem: {
+                UniqueFd target = make_dirs(root.get(), op.target);
+                std::map<std::string, std::string> options{{"source", op.source}};
+                for (const auto& o : op.fs_options) {
+                    const auto eq = o.find('=');
+                    options[o.substr(0, eq)] = eq == std::string::npos ? "" : o.substr(eq + 1);
+                }
+                // A devpts holds only its own pseudo-terminals, which must open: no nodev.
+                unsigned attrs = MOUNT_ATTR_NOSUID | (op.fs_type == "devpts" ? 0U : MOUNT_ATTR_NODEV);
+                if (op.read_only) attrs |= MOUNT_ATTR_RDONLY;
+                if (op.noexec) attrs |= MOUNT_ATTR_NOEXEC;
+                const std::string what = "mounting " + op.fs_type + " at " + op.target;
+                attach(new_filesystem(op.fs_type.c_str(), options, attrs, what).get(), target.get(), what);
+                break;
+            }
+            case MountKind::Sysctl: {
+                // The sandbox's own procfs: what it shows is PID 1's namespaces.
+                UniqueFd file = open_in_root(root.get(), op.target, O_WRONLY, "setting sysctl",
+                                             RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                sys::write_all(file.get(), op.content, "setting sysctl " + op.target + " to " + op.content);
+                break;
+            }
+            case MountKind::Mask:
+            case MountKind::ReadOnlyPath:
+                break;  // restrict_paths(), once PID 1 has written its own /proc/sys settings
             case MountKind::Bind: {
                 UniqueFd file_point;
                 const int target = make_mount_point(dirs, op.target, attach_fds[i], file_point);
@@ -379,6 +437,12 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     sys::check(::umount2(".", MNT_DETACH), "detaching the old root");
     sys::check(::chdir("/"), "chdir / in the new root");
     return scratch.release();
+}
+
+void restrict_paths(const MountPlan& plan) {
+    const UniqueFd root = sys::open_fd("/", O_PATH | O_DIRECTORY, "opening the sandbox's root");
+    for (const MountOp& op : plan.ops)
+        if (op.kind == MountKind::Mask || op.kind == MountKind::ReadOnlyPath) restrict_path(root.get(), op);
 }
 
 }  // namespace aj::helper

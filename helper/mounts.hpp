@@ -20,8 +20,21 @@ namespace aj::helper {
 // (whether the max_tmpfs_mb budget ran out), wherever the sandbox bound over those paths.
 sys::UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured = {});
 
+// The plan's Mask and ReadOnlyPath ops, on the root build_root made: PID 1 calls it once
+// it has written its own settings below /proc/sys (the user namespace quotas), which a
+// read-only /proc/sys would refuse.
+void restrict_paths(const MountPlan& plan);
+
 // Captures host path op.source as a detached recursive clone with the access op.access
-// asks (nosuid, nodev, read-only), after refusing a tree that would undo the sandbox.
+// asks (nosuid, nodev, read-only; noexec with op.noexec), after refusing a tree that would
+// undo the sandbox.
 sys::UniqueFd capture_bind(const MountOp& op);
+
+// The same for `path` looked up from `dirfd` (openat's rules; "" with AT_EMPTY_PATH in
+// `lookup` clones dirfd itself; AT_SYMLINK_NOFOLLOW refuses a final symlink). A caller
+// that resolved a directory once captures below it without a path being looked up again
+// (aurora-runc's rootfs entries: ExtraBind::tree). `what` names the source in errors.
+sys::UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
+                           const std::string& what, bool noexec = false);
 
 }  // namespace aj::helper

@@ -20,6 +20,7 @@
 #include "helper/fds.hpp"
 #include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
+#include "oci/bundle_capture.hpp"
 #include "oci/config.hpp"
 #include "oci/container_state.hpp"
 #include "policy/atomic_write.hpp"
@@ -85,10 +86,17 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         ::setsid();
         // Nothing the engine left open (its sync pipes, sockets) stays held for the
         // container's life, nor reaches the sandbox's PID 1.
-        helper::close_fds_except({ready.get(), g.log->fd()});
+        helper::close_fds_except({ready.get(), g.log->fd(), plan.rootfs_dir.get()});
         std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;
+        request.filesystems = plan.filesystems;
+        request.sysctls = plan.sysctls;
+        request.masked_paths = plan.masked_paths;
+        request.readonly_paths = plan.readonly_paths;
+        // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
+        const std::vector<sys::UniqueFd> trees =
+            ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
         request.cwd = plan.cwd;
         request.host_ids = helper::sandbox_host_ids(lease);
         request.describe_enforcement = false;
@@ -97,6 +105,11 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         };
         const std::string dir_path = g.root + "/" + o.id;
         request.before_command = [&](pid_t pid1) {
+            // The process forks from PID 1 and inherits its score. Lowering it needs
+            // CAP_SYS_RESOURCE: without it, create fails here, naming the value.
+            if (plan.oom_score_adj)
+                sys::write_file("/proc/" + std::to_string(pid1) + "/oom_score_adj",
+                                std::to_string(*plan.oom_score_adj));
             // Opened after the clone: the sandbox's PID 1 never holds the state directory.
             sys::UniqueFd dir = open_dir(dir_path);
             RecordedState s;
@@ -271,17 +284,17 @@ int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_
     const RecordedState& s = container.recorded();
     const Status status = container.status();
     if (status == Status::Stopped) throw Error("container not running");
-    const bool terminating = sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
-    if (sig == SIGKILL || (status == Status::Created && terminating)) {
-        // The pid namespace ends with its PID 1; a created container has no process yet to
-        // take a terminating signal, so it ends as a whole.
+    if (status == Status::Created) {
+        // No process exists yet to take the signal: one whose default action is to end a
+        // process ends the container as a whole (its pid namespace dies with PID 1); the
+        // default-ignored ones change nothing, as they would not for a process.
+        if (sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH) return 0;
         signal_recorded(s.pid, s.pid_start, SIGKILL);
-    } else if (terminating) {
-        // launch() forwards these from the monitor to the sandbox.
-        signal_recorded(s.monitor, s.monitor_start, sig);
-    } else {
-        throw Error("signal " + signal_text + ": only KILL, TERM, INT, HUP and QUIT can be delivered yet");
+        return 0;
     }
+    // Running: PID 1 forwards every signal but KILL and STOP to the process
+    // (helper::init_forwarded_signals); SIGKILL ends PID 1 and the whole pid namespace.
+    signal_recorded(s.pid, s.pid_start, sig);
     return 0;
 }
 

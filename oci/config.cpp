@@ -1,12 +1,16 @@
 // config.json -> ContainerPlan. The mapping table of docs/oci.md, field by field.
 #include "oci/config.hpp"
 
-#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <sstream>
 #include <set>
 
+#include "helper/mount_plan.hpp"
 #include "policy/default_policy.hpp"
+#include "policy/dir_list.hpp"
 #include "policy/error.hpp"
 #include "policy/json_text.hpp"
 #include "policy/store.hpp"
@@ -61,6 +65,30 @@ void narrow(std::optional<T>& limit, T value) {
     limit = limit ? std::min(*limit, value) : value;
 }
 
+// The file systems a config may list (a new instance each: helper::FilesystemMount).
+const std::set<std::string>& filesystem_types() {
+    static const std::set<std::string> types = {"proc", "tmpfs", "devpts", "mqueue", "sysfs"};
+    return types;
+}
+
+// Access-time options: not a restriction; accepted with a warning, not applied.
+const std::set<std::string>& atime_options() {
+    static const std::set<std::string> options = {"strictatime", "nostrictatime", "relatime", "norelatime",
+                                                  "noatime",     "atime",         "nodiratime", "diratime"};
+    return options;
+}
+
+bool new_network_namespace(const json& config) {
+    if (!config.contains("linux") || !config.at("linux").is_object() || !config.at("linux").contains("namespaces") ||
+        !config.at("linux").at("namespaces").is_array())
+        return false;
+    for (const auto& ns : config.at("linux").at("namespaces"))
+        if (ns.is_object() && ns.contains("type") && ns.at("type") == "network" &&
+            (!ns.contains("path") || empty_value(ns.at("path"))))
+            return true;
+    return false;
+}
+
 void map_root(const json& config, const std::string& bundle, ContainerPlan& plan) {
     if (!config.contains("root")) refuse("root", "missing");
     const json& root = object_at(config, "root", "root");
@@ -70,19 +98,27 @@ void map_root(const json& config, const std::string& bundle, ContainerPlan& plan
     const bool readonly = root.value("readonly", false);
     const auto mode = readonly ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite;
 
-    DIR* dir = ::opendir(plan.rootfs.c_str());
-    if (!dir) throw_errno("config.json: root.path " + plan.rootfs);
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        // The sandbox's own /proc, minimal /dev and size-capped /tmp take these places.
-        if (name == "." || name == ".." || name == "proc" || name == "dev" || name == "tmp") continue;
-        names.push_back(name);
-    }
-    ::closedir(dir);
+    std::set<std::string> hidden;
+    if (config.contains("mounts") && config.at("mounts").is_array())
+        for (const auto& m : config.at("mounts"))
+            if (m.is_object() && m.contains("type") && m.at("type").is_string() && m.contains("destination") &&
+                m.at("destination").is_string() && filesystem_types().contains(m.at("type").get<std::string>()))
+                hidden.insert(m.at("destination").get<std::string>());
+    plan.rootfs_dir = sys::open_fd(plan.rootfs, O_RDONLY | O_DIRECTORY, "config.json: root.path");
+    std::vector<std::string> names = sys::list_dir(plan.rootfs_dir.get(), "config.json: root.path " + plan.rootfs);
     std::sort(names.begin(), names.end());
-    for (const auto& name : names)
-        plan.binds.push_back(helper::ExtraBind{plan.rootfs + "/" + name, "/" + name, mode, /*recreate_symlink=*/true});
+    for (const auto& name : names) {
+        // The sandbox's own /proc, minimal /dev and size-capped /tmp take these places, and
+        // a file system the config mounts at /NAME (/sys) hides the entry anyway.
+        if (name == "proc" || name == "dev" || name == "tmp" || hidden.contains("/" + name)) continue;
+        struct stat st {};
+        if (::fstatat(plan.rootfs_dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            throw_errno("config.json: root.path " + plan.rootfs + ": inspecting " + name);
+        // A symlink is recreated as the same link (an absolute one must resolve inside the
+        // sandbox, never on the host); anything else is bound.
+        plan.binds.push_back(helper::ExtraBind{plan.rootfs + "/" + name, "/" + name, mode, S_ISLNK(st.st_mode)});
+    }
+    plan.rootfs_entries = plan.binds.size();
 }
 
 void map_process(const json& config, ContainerPlan& plan) {
@@ -93,7 +129,13 @@ void map_process(const json& config, ContainerPlan& plan) {
                     "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"},
                    "process.");
     if (process.value("terminal", false)) refuse("process.terminal", "a terminal (--console-socket) is not supported yet");
-    for (const char* key : {"apparmorProfile", "selinuxLabel", "oomScoreAdj"})
+    if (process.contains("oomScoreAdj")) {
+        const json& v = process.at("oomScoreAdj");
+        if (!v.is_number_integer() || v.get<std::int64_t>() < -1000 || v.get<std::int64_t>() > 1000)
+            refuse("process.oomScoreAdj", "must be an integer from -1000 to 1000");
+        plan.oom_score_adj = v.get<int>();
+    }
+    for (const char* key : {"apparmorProfile", "selinuxLabel"})
         if (process.contains(key) && !empty_value(process.at(key)))
             refuse(std::string("process.") + key, "not supported yet");
 
@@ -136,27 +178,61 @@ void map_process(const json& config, ContainerPlan& plan) {
         for (const auto& r : process.at("rlimits")) {
             if (!r.is_object()) refuse("process.rlimits[]", "must be an object");
             const std::string type = string_at(r.value("type", json()), "process.rlimits[].type");
-            if (type != "RLIMIT_NOFILE") refuse("process.rlimits " + type, "only RLIMIT_NOFILE is supported yet");
+            // RLIMIT_NPROC: the policy's pids limit is the sandbox's RLIMIT_NPROC too (inside
+            // its own user namespace) and its cgroup's pids.max: the config narrows both.
+            if (type != "RLIMIT_NOFILE" && type != "RLIMIT_NPROC")
+                refuse("process.rlimits " + type, "only RLIMIT_NOFILE and RLIMIT_NPROC are supported yet");
             if (!r.contains("hard") || !r.at("hard").is_number_integer() || r.at("hard").get<std::int64_t>() < 0)
-                refuse("process.rlimits RLIMIT_NOFILE", "needs a numeric hard limit");
-            narrow(plan.policy.limits.open_files, r.at("hard").get<std::uint64_t>());
+                refuse("process.rlimits " + type, "needs a numeric hard limit");
+            narrow(type == "RLIMIT_NOFILE" ? plan.policy.limits.open_files : plan.policy.limits.pids,
+                   r.at("hard").get<std::uint64_t>());
         }
     }
+}
+
+// One of the config's proc/tmpfs/devpts/mqueue/sysfs mounts. Mount flags become the
+// mount's attributes (nosuid and nodev always: asking for suid or dev gets a warning);
+// the rest are the file system's own options, given to it as they are, except uid=/gid=
+// naming an id the sandbox does not map (only 65534 exists inside).
+helper::FilesystemMount filesystem_mount(const std::string& type, const std::string& dest, const json& m,
+                                         const std::vector<std::string>& options, ContainerPlan& plan) {
+    helper::FilesystemMount f;
+    f.type = type;
+    f.target = dest;
+    f.source = m.contains("source") ? string_at(m.at("source"), "mounts " + dest + " source") : type;
+    const std::set<std::string> accepted = {"rw", "nosuid", "nodev", "exec", "private", "rprivate",
+                                            "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"};
+    for (const auto& o : options) {
+        if (o == "ro") {
+            f.read_only = true;
+        } else if (o == "noexec") {
+            f.noexec = true;
+        } else if (o == "suid" || o == "dev") {
+            plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (nosuid,nodev always)");
+        } else if (atime_options().contains(o)) {
+            plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the kernel's default atime)");
+        } else if (accepted.contains(o)) {
+            continue;
+        } else if ((o.starts_with("uid=") || o.starts_with("gid=")) && o.substr(4) != "65534") {
+            plan.warnings.push_back("mounts " + dest + ": option " + o +
+                                    " dropped (the sandbox maps only uid/gid 65534 inside)");
+        } else if (o.find_first_of(",\0") != std::string::npos || o.empty() || o.front() == '=') {
+            refuse("mounts " + dest, "option \"" + o + "\" is not a file system option");
+        } else {
+            f.options.push_back(o);
+        }
+    }
+    if (type == "sysfs" && !f.read_only)
+        plan.warnings.push_back("mounts " + dest + ": sysfs is mounted read-only");
+    return f;
 }
 
 void map_mounts(const json& config, const std::string& bundle, ContainerPlan& plan) {
     if (!config.contains("mounts")) return;
     if (!config.at("mounts").is_array()) refuse("mounts", "must be an array");
-    // The places the sandbox fills itself, whatever the config mounts there.
-    const std::set<std::pair<std::string, std::string>> own = {
-        {"proc", "/proc"}, {"tmpfs", "/dev"}, {"tmpfs", "/dev/shm"}, {"tmpfs", "/tmp"}};
-    const std::set<std::pair<std::string, std::string>> not_yet = {{"devpts", "/dev/pts"},
-                                                                   {"mqueue", "/dev/mqueue"},
-                                                                   {"sysfs", "/sys"},
-                                                                   {"cgroup", "/sys/fs/cgroup"},
-                                                                   {"cgroup2", "/sys/fs/cgroup"}};
-    const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev",
+    const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "exec",
                                                 "private", "rprivate", "slave", "rslave"};
+    const bool own_network = new_network_namespace(config);
     for (const auto& m : config.at("mounts")) {
         if (!m.is_object()) refuse("mounts[]", "must be an object");
         refuse_unknown(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, "mounts[].");
@@ -171,18 +247,29 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
         const bool is_bind = type == "bind" || std::count(options.begin(), options.end(), "bind") ||
                              std::count(options.begin(), options.end(), "rbind");
         if (is_bind) {
-            for (const auto& o : options)
-                if (!bind_options.contains(o))
+            for (const auto& o : options) {
+                if (atime_options().contains(o))
+                    plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the source's atime)");
+                else if (!bind_options.contains(o))
                     refuse("mounts " + dest, "bind option " + o + " is not supported yet");
+            }
             if (m.contains("uidMappings") || m.contains("gidMappings"))
                 refuse("mounts " + dest, "idmapped binds are not supported yet");
             const std::string source = in_bundle(bundle, string_at(m.value("source", json()), "mounts " + dest + " source"));
             const bool ro = std::count(options.begin(), options.end(), "ro") > 0;
-            plan.binds.push_back(helper::ExtraBind{
-                source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false});
-        } else if (own.contains({type, dest})) {
-            continue;  // the sandbox's own, with its own options (nosuid, nodev; /dev read-only)
-        } else if (not_yet.contains({type, dest})) {
+            helper::ExtraBind bind{source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false};
+            bind.noexec = std::count(options.begin(), options.end(), "noexec") > 0;
+            plan.binds.push_back(std::move(bind));
+        } else if (filesystem_types().contains(type)) {
+            if (m.contains("uidMappings") || m.contains("gidMappings"))
+                refuse("mounts " + dest, "uidMappings/gidMappings apply to binds only");
+            if (type == "sysfs" && !own_network) {
+                // A sysfs belongs to a network namespace: only the container's own may be mounted.
+                plan.warnings.push_back("mounts " + dest + " (sysfs): not mounted without a network namespace of its own");
+                continue;
+            }
+            plan.filesystems.push_back(filesystem_mount(type, dest, m, options, plan));
+        } else if ((type == "cgroup" || type == "cgroup2") && dest == "/sys/fs/cgroup") {
             plan.warnings.push_back("mounts " + dest + " (" + type + "): not mounted yet");
         } else {
             refuse("mounts " + dest, "type " + (type.empty() ? std::string("(none)") : type) + " is not supported yet");
@@ -238,6 +325,47 @@ void map_resources(const json& resources, ContainerPlan& plan) {
     }
 }
 
+// Only sysctls of the container's own network namespace (when it has one of its own):
+// anything else either changes the host for everyone (refused as such), or belongs to the
+// container's IPC namespace (kernel.shm*, msg*, sem, fs.mqueue.*), whose files only the
+// namespace's uid 0 may write, and uid 0 is not mapped inside (refused as not yet).
+void map_sysctls(const json& sysctl, ContainerPlan& plan) {
+    if (!sysctl.is_object()) refuse("linux.sysctl", "must be an object of strings");
+    const std::set<std::string> ipc = {"kernel.shmmax", "kernel.shmall", "kernel.shmmni", "kernel.shm_rmid_forced",
+                                       "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem"};
+    for (const auto& [key, v] : sysctl.items()) {
+        const std::string value = string_at(v, "linux.sysctl." + key);
+        if (key == "kernel.hostname") {
+            if (!value.empty()) plan.policy.hostname = value;
+            continue;
+        }
+        if (ipc.contains(key) || key.starts_with("fs.mqueue."))
+            refuse("linux.sysctl." + key, "not supported yet (only the container's uid 0 may write it, and uid 0 is "
+                                          "not mapped inside)");
+        if (!key.starts_with("net."))
+            refuse("linux.sysctl." + key, "not a sysctl of the container's own namespaces");
+        if (plan.policy.network != policy::NetworkMode::None)
+            refuse("linux.sysctl." + key, "the container has no network namespace of its own: it would change the host's");
+        if (key == "net.ipv4.ping_group_range") {
+            // The kernel takes only gids mapped inside, and only 65534 is: the range is
+            // written as what it means for the container: 65534 in it, or nobody, which is
+            // a new network namespace's own value ("1 0", which cannot be written here).
+            long long lo = 0, hi = 0;
+            std::istringstream fields(value);
+            std::string extra;
+            if (!(fields >> lo >> hi) || (fields >> extra))
+                refuse("linux.sysctl." + key, value + " is not two group ids");
+            const bool in = lo <= 65534 && 65534 <= hi;
+            plan.warnings.push_back("linux.sysctl." + key + " " + value + ": " +
+                                    (in ? "written as 65534 65534" : "left at nobody") +
+                                    ", the only gid mapped inside is 65534");
+            if (in) plan.sysctls.emplace_back(key, "65534 65534");
+            continue;
+        }
+        plan.sysctls.emplace_back(key, value);
+    }
+}
+
 void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     const json none = json::object();
     const json& linux_ = config.contains("linux") ? object_at(config, "linux", "linux") : none;
@@ -246,7 +374,8 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
                     "readonlyPaths", "rootfsPropagation", "sysctl", "devices", "mountLabel"},
                    "linux.");
     map_namespaces(linux_, plan, policy_named);
-    for (const char* key : {"sysctl", "devices", "mountLabel"})
+    if (linux_.contains("sysctl")) map_sysctls(linux_.at("sysctl"), plan);
+    for (const char* key : {"devices", "mountLabel"})
         if (linux_.contains(key) && !empty_value(linux_.at(key))) refuse(std::string("linux.") + key, "not supported yet");
     if (linux_.contains("uidMappings") || linux_.contains("gidMappings"))
         plan.warnings.push_back("linux.uidMappings/gidMappings: the sandbox's own maps are used");
@@ -255,8 +384,17 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     if (linux_.contains("resources")) map_resources(linux_.at("resources"), plan);
     if (linux_.contains("cgroupsPath"))
         plan.warnings.push_back("linux.cgroupsPath: the sandbox's cgroup is made below aurora-runc's own");
-    if (linux_.contains("maskedPaths") || linux_.contains("readonlyPaths"))
-        plan.warnings.push_back("linux.maskedPaths/readonlyPaths: nothing of the host's /proc or /sys is visible");
+    for (const auto& [key, paths] : {std::pair{"maskedPaths", &plan.masked_paths}, std::pair{"readonlyPaths", &plan.readonly_paths}}) {
+        if (!linux_.contains(key)) continue;
+        const std::string field = std::string("linux.") + key;
+        if (!linux_.at(key).is_array()) refuse(field, "must be an array of paths");
+        for (const auto& v : linux_.at(key)) {
+            const std::string path = string_at(v, field + "[]");
+            if (!absolute(path) || path.find("/../") != std::string::npos || path.ends_with("/.."))
+                refuse(field, path + " is not an absolute path");
+            paths->push_back(path);
+        }
+    }
     if (linux_.contains("rootfsPropagation"))
         plan.warnings.push_back("linux.rootfsPropagation: the sandbox's mounts are always private");
 }

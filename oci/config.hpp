@@ -4,13 +4,16 @@
 // mapping table); nothing is half-enforced in silence.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "helper/launch.hpp"
 #include "policy/policy.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::oci {
 
@@ -22,8 +25,17 @@ struct ContainerPlan {
     std::vector<std::string> argv;
     std::string cwd = "/";
     std::vector<helper::ExtraBind> binds;  // the rootfs's entries, then the config's bind mounts
+    std::vector<helper::FilesystemMount> filesystems;  // the config's proc, tmpfs, ... in order
+    std::size_t rootfs_entries = 0;        // binds[0, rootfs_entries) are the rootfs's entries
     std::string rootfs;                    // absolute host path
+    // The rootfs directory, opened once when it was listed: the root monitor captures its
+    // entries below this fd (bundle_capture.hpp), never through the path again.
+    sys::UniqueFd rootfs_dir;
     nlohmann::json annotations = nlohmann::json::object();
+    std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl, namespaced ones only
+    std::vector<std::string> masked_paths;    // linux.maskedPaths
+    std::vector<std::string> readonly_paths;  // linux.readonlyPaths
+    std::optional<int> oom_score_adj;      // process.oomScoreAdj: PID 1's, inherited by the process
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

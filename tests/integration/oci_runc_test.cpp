@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
 
 namespace aj::test {
@@ -38,12 +40,15 @@ std::string slurp(const std::string& path) {
 // read-only, plus a world-writable directory bound at /out for the process to write to.
 class Bundle {
 public:
-    explicit Bundle(const json& process_args, const json& extra = json::object()) {
-        // The sandbox's leased host uid walks down to the rootfs and the out directory.
-        fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                         fs::perms::others_read | fs::perms::others_exec);
+    // `walkable`: every uid may walk down to the rootfs and the out directory (else the
+    // temporary directory holding the bundle stays 0700, as Go's TempDir makes it).
+    explicit Bundle(const json& process_args, const json& extra = json::object(), bool walkable = true) {
+        fs::permissions(dir_.path(), walkable ? fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                    fs::perms::others_read | fs::perms::others_exec
+                                              : fs::perms::owner_all);
         bundle_ = dir_.path() + "/bundle";
         fs::create_directories(bundle_ + "/rootfs/etc");
+        std::ofstream(bundle_ + "/rootfs/etc/greeting") << "from the rootfs\n";
         for (const char* link : {"bin", "lib", "lib64", "sbin"})
             fs::create_directory_symlink(std::string("usr/") + link, bundle_ + "/rootfs/" + link);
         out_ = dir_.path() + "/out";
@@ -174,6 +179,136 @@ TEST(OciRunc, CreateStartStateKillDelete) {
     EXPECT_EQ(gone.exit_code, 1);
     EXPECT_NE(gone.err.find("container does not exist"), std::string::npos) << gone.err;
     EXPECT_FALSE(fs::exists(b.state_root() + "/c1"));
+}
+
+// The root monitor captures the bundle's trees before the clone (oci/bundle_capture.hpp):
+// the sandbox's leased host uid, which cannot walk a 0700 directory, never opens them.
+TEST(OciRunc, BundleInAPrivateDirectoryRuns) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "cat /etc/greeting > /out/greeting"}, json::object(), /*walkable=*/false);
+    ASSERT_EQ(fs::status(b.dir()).permissions() & fs::perms::others_exec, fs::perms::none);
+    ProcessResult c = create(b, "private", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ProcessResult st = runc(b, {"start", "private"});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    EXPECT_TRUE(wait_status(b, "private", "stopped"));
+    EXPECT_EQ(slurp(b.out() + "/greeting"), "from the rootfs\n") << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(runc(b, {"delete", "private"}).exit_code, 0);
+}
+
+// runtime-tools' default mounts, then the test bundle's binds.
+json listed_mounts(const std::string& out) {
+    json mounts = runtime_tools_default_mounts();
+    mounts.push_back({{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}});
+    mounts.push_back({{"destination", "/out"}, {"type", "bind"}, {"source", out}, {"options", {"rbind", "rw"}}});
+    mounts.push_back({{"destination", "/dev/termination-log"}, {"type", "bind"}, {"source", "/etc/hostname"},
+                      {"options", {"rbind", "ro"}}});
+    mounts.push_back(
+        {{"destination", "/nx"}, {"type", "bind"}, {"source", "/usr/bin"}, {"options", {"rbind", "ro", "noexec"}}});
+    return mounts;
+}
+
+// The config's file systems are mounted as it lists them: type, source label, place and
+// order, as runtime-tools' runtimetest reads them back from /proc/self/mountinfo.
+TEST(OciRunc, FileSystemsAreMountedInTheConfigsOrder) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    TempDir out_dir;
+    fs::permissions(out_dir.path(), fs::perms::all);
+    Bundle b(json{"/bin/sh", "-c",
+                  "cat /proc/self/mountinfo > /out/mountinfo; ls -l /dev/ptmx > /out/ptmx; "
+                  "cat /proc/self/oom_score_adj > /out/oom; "
+                  "cat /proc/version 2>/dev/null | wc -c > /out/masked; "
+                  "(echo 1 > /proc/sys/kernel/shm_rmid_forced) 2> /out/readonly; ls /sys/firmware | wc -l > /out/fw; "
+                  "cat /proc/sys/net/ipv4/ip_forward > /out/sysctl; /nx/true; echo $? > /out/nx; "
+                  "cat /dev/termination-log > /out/tl"},
+             json{{"mounts", listed_mounts(out_dir.path())},
+                  {"process", {{"oomScoreAdj", 500}}},
+                  {"linux",
+                   {{"maskedPaths", {"/proc/version", "/sys/firmware", "/proc/no-such-file"}},
+                    {"readonlyPaths", {"/proc/sys"}},
+                    {"sysctl", {{"net.ipv4.ip_forward", "1"}}}}}});
+    ProcessResult c = create(b, "mounts", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "mounts"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "mounts", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "mounts"}).exit_code, 0);
+    const std::string info = slurp(out_dir.path() + "/mountinfo");
+    // "mountpoint fstype source", in mountinfo's order.
+    std::vector<std::string> seen;
+    std::istringstream lines(info);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream f(line);
+        std::vector<std::string> fields;
+        for (std::string w; f >> w;) fields.push_back(w);
+        const auto dash = std::find(fields.begin(), fields.end(), "-");
+        if (fields.size() < 5 || dash == fields.end() || dash + 2 >= fields.end()) continue;
+        seen.push_back(fields[4] + " " + *(dash + 1) + " " + *(dash + 2));
+    }
+    const std::vector<std::string> want = {"/proc proc proc",          "/dev tmpfs tmpfs",
+                                           "/dev/pts devpts devpts",   "/dev/shm tmpfs shm",
+                                           "/dev/mqueue mqueue mqueue", "/sys sysfs sysfs"};
+    std::size_t next = 0;
+    for (const auto& s : seen)
+        if (next < want.size() && s == want[next]) ++next;
+    EXPECT_EQ(next, want.size()) << "found in order only up to " << (next < want.size() ? want[next] : "") << "\n"
+                                 << info;
+    EXPECT_NE(slurp(out_dir.path() + "/ptmx").find("/dev/ptmx -> pts/ptmx"), std::string::npos)
+        << slurp(out_dir.path() + "/ptmx");
+    // process.oomScoreAdj, set on PID 1 before the process forks from it.
+    EXPECT_EQ(slurp(out_dir.path() + "/oom"), "500\n");
+    // linux.maskedPaths: empty (a missing path is skipped); readonlyPaths: writes refused.
+    EXPECT_EQ(slurp(out_dir.path() + "/masked"), "0\n");
+    EXPECT_EQ(slurp(out_dir.path() + "/fw"), "0\n");
+    // A bind into the listed /dev tmpfs, mounted after it.
+    EXPECT_EQ(slurp(out_dir.path() + "/tl"), slurp("/etc/hostname"));
+    // A bind's noexec.
+    EXPECT_EQ(slurp(out_dir.path() + "/nx"), "126\n");
+    // linux.sysctl, in the container's own network namespace.
+    EXPECT_EQ(slurp(out_dir.path() + "/sysctl"), "1\n");
+    EXPECT_NE(slurp(out_dir.path() + "/readonly").find("Read-only file system"), std::string::npos)
+        << slurp(out_dir.path() + "/readonly");
+}
+
+// A config bind into a rootfs directory where its mount point is missing (podman's
+// /etc/hostname): the root monitor creates it in the rootfs, as runc does.
+TEST(OciRunc, MissingMountPointsInTheRootfsAreCreated) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    TempDir out_dir;
+    fs::permissions(out_dir.path(), fs::perms::all);
+    json mounts = json::array(
+        {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+         {{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}},
+         {{"destination", "/out"}, {"type", "bind"}, {"source", out_dir.path()}, {"options", {"rbind", "rw"}}},
+         {{"destination", "/etc/hostname"}, {"type", "bind"}, {"source", "/etc/hostname"}, {"options", {"rbind", "ro"}}},
+         {{"destination", "/etc/deep/bin"}, {"type", "bind"}, {"source", "/usr/bin"}, {"options", {"rbind", "ro"}}}});
+    Bundle b(json{"/bin/sh", "-c", "cat /etc/hostname > /out/hostname; ls /etc/deep/bin/sh > /out/deep"},
+             json{{"mounts", mounts}});
+    ProcessResult c = create(b, "mp", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "mp"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "mp", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "mp"}).exit_code, 0);
+    EXPECT_EQ(slurp(out_dir.path() + "/hostname"), slurp("/etc/hostname"));
+    EXPECT_EQ(slurp(out_dir.path() + "/deep"), "/etc/deep/bin/sh\n");
+    EXPECT_TRUE(fs::is_regular_file(b.path() + "/rootfs/etc/hostname"));
+    EXPECT_TRUE(fs::is_directory(b.path() + "/rootfs/etc/deep/bin"));
+}
+
+// PID 1 forwards every catchable signal to the process, as runc's kill delivers it.
+TEST(OciRunc, KillDeliversUsr1ToTheProcess) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "trap 'echo got > /out/usr1; exit 3' USR1; echo ready > /out/ready; "
+                                   "while :; do sleep 0.1; done"});
+    ProcessResult c = create(b, "sig", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "sig"}).exit_code, 0);
+    for (int i = 0; i < 200 && slurp(b.out() + "/ready").empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ProcessResult k = runc(b, {"kill", "sig", "USR1"});
+    EXPECT_EQ(k.exit_code, 0) << k.err;
+    EXPECT_TRUE(wait_status(b, "sig", "stopped"));
+    EXPECT_EQ(slurp(b.out() + "/usr1"), "got\n");
+    EXPECT_EQ(runc(b, {"delete", "--force", "sig"}).exit_code, 0);
 }
 
 TEST(OciRunc, CreatedContainerEndsWithKillAndForcedDelete) {

@@ -1,5 +1,6 @@
 // config.json -> ContainerPlan (oci/config.hpp): what is mapped, what is refused by name,
 // and that a rootfs's symlinks are recreated rather than followed on the host.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 #include "helper/mount_plan.hpp"
 #include "oci/config.hpp"
 #include "policy/error.hpp"
+#include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
 
 namespace aj::oci {
@@ -82,12 +84,16 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     json c = minimal();
     c["linux"]["namespaces"].erase(6);  // no network namespace: the host's network
     c["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}, {"pids", {{"limit", 32}}}};
-    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 100}, {"soft", 100}}};
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 100}, {"soft", 100}},
+                               {{"type", "RLIMIT_NPROC"}, {"hard", 4096}, {"soft", 4096}}};
     const ContainerPlan p = plan(c);
     EXPECT_EQ(p.policy.network, policy::NetworkMode::Host);
     EXPECT_EQ(p.policy.limits.memory_mb, 64u);
-    EXPECT_EQ(p.policy.limits.pids, 32u);
+    EXPECT_EQ(p.policy.limits.pids, 32u);  // RLIMIT_NPROC 4096 narrows nothing here
     EXPECT_EQ(p.policy.limits.open_files, 100u);
+    EXPECT_FALSE(p.oom_score_adj);
+    c["process"]["oomScoreAdj"] = 500;
+    EXPECT_EQ(plan(c).oom_score_adj, 500);
     // A config never widens the policy's limits.
     c["linux"]["resources"]["memory"]["limit"] = 1LL << 40;
     EXPECT_EQ(plan(c).policy.limits.memory_mb, oci_default_policy().limits.memory_mb);
@@ -98,8 +104,16 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c["linux"]["namespaces"][6]["path"] = "/proc/1/ns/net";
     EXPECT_NE(refusal(c).find("linux.namespaces network: joining a namespace by path"), std::string::npos);
     c = minimal();
+    c["linux"]["sysctl"] = {{"kernel.printk", "1"}};
+    EXPECT_NE(refusal(c).find("linux.sysctl.kernel.printk: not a sysctl of the container's own namespaces"),
+              std::string::npos);
+    c = minimal();
+    c["linux"]["namespaces"].erase(6);  // the host's network
     c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
-    EXPECT_NE(refusal(c).find("linux.sysctl"), std::string::npos);
+    EXPECT_NE(refusal(c).find("no network namespace of its own"), std::string::npos);
+    c = minimal();
+    c["linux"]["sysctl"] = {{"kernel.shmmni", "100"}};
+    EXPECT_NE(refusal(c).find("uid 0 is not mapped inside"), std::string::npos);
     c = minimal();
     c["linux"]["personality"] = {{"domain", "LINUX32"}};
     EXPECT_NE(refusal(c).find("linux.personality"), std::string::npos);
@@ -110,8 +124,15 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c["process"]["terminal"] = true;
     EXPECT_NE(refusal(c).find("process.terminal"), std::string::npos);
     c = minimal();
-    c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "noexec"}}}};
-    EXPECT_NE(refusal(c).find("bind option noexec"), std::string::npos);
+    c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "suid"}}}};
+    EXPECT_NE(refusal(c).find("bind option suid"), std::string::npos);
+    c["mounts"][0]["options"] = {"bind", "strictatime"};  // not a restriction: a warning
+    EXPECT_EQ(refusal(c), "(accepted)");
+    c["mounts"][0]["options"] = {"bind", "noexec"};
+    EXPECT_TRUE(plan(c).binds.back().noexec);
+    c = minimal();
+    c["process"]["oomScoreAdj"] = 5000;
+    EXPECT_NE(refusal(c).find("process.oomScoreAdj: must be an integer from -1000 to 1000"), std::string::npos);
     c = minimal();
     c["ociVersion"] = "2.0.0";
     EXPECT_NE(refusal(c).find("ociVersion"), std::string::npos);
@@ -124,13 +145,140 @@ TEST_F(OciConfig, WhatIsStricterThanAskedIsAWarning) {
     json c = minimal();
     c["linux"]["namespaces"] = {{{"type", "mount"}}, {{"type", "network"}}};
     c["process"]["user"] = {{"uid", 0}, {"gid", 0}};
-    c["mounts"] = {{{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}}};
-    const ContainerPlan p = plan(c);
+    c["mounts"] = {{{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}},
+                   {{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"}}};
+    ContainerPlan p = plan(c);
     std::string all;
     for (const auto& w : p.warnings) all += w + "\n";
     EXPECT_NE(all.find("a new pid namespace"), std::string::npos) << all;
     EXPECT_NE(all.find("uid 0 gid 0"), std::string::npos) << all;
-    EXPECT_NE(all.find("mounts /sys (sysfs): not mounted yet"), std::string::npos) << all;
+    EXPECT_NE(all.find("mounts /sys: sysfs is mounted read-only"), std::string::npos) << all;
+    EXPECT_NE(all.find("mounts /sys/fs/cgroup (cgroup): not mounted yet"), std::string::npos) << all;
+    ASSERT_EQ(p.filesystems.size(), 1u);
+    // Without a network namespace of its own a container gets no sysfs (the kernel refuses it).
+    c["linux"]["namespaces"] = {{{"type", "mount"}}};
+    p = plan(c);
+    all.clear();
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_TRUE(p.filesystems.empty());
+    EXPECT_NE(all.find("not mounted without a network namespace of its own"), std::string::npos) << all;
+}
+
+// runtime-tools' default mounts: each a new file system with the config's source label
+// and options, mounted in the config's order after the rootfs's binds (runtimetest's
+// validatePosixMounts reads them back from mountinfo).
+json default_mounts() { return test::runtime_tools_default_mounts(); }
+
+TEST_F(OciConfig, FileSystemsAreMountedAsTheConfigListsThem) {
+    fs::create_directories(dir_.path() + "/rootfs/sys");
+    json c = minimal();
+    c["mounts"] = default_mounts();
+    const ContainerPlan p = plan(c);
+    ASSERT_EQ(p.filesystems.size(), 6u);
+    EXPECT_EQ(p.filesystems[3].source, "shm");
+    EXPECT_TRUE(p.filesystems[3].noexec);
+    EXPECT_TRUE(p.filesystems[5].read_only);
+    // gid=5 names a group the sandbox does not map: dropped, with a warning; the rest kept.
+    EXPECT_EQ(p.filesystems[2].options, (std::vector<std::string>{"newinstance", "ptmxmode=0666", "mode=0620"}));
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("gid=5 dropped"), std::string::npos) << all;
+    // The rootfs's own /sys is under the sysfs: not bound.
+    for (const auto& b : p.binds) EXPECT_NE(b.inside, "/sys");
+
+    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    std::vector<std::string> order;
+    for (const auto& op : mounts.ops)
+        if (op.kind == helper::MountKind::Filesystem) order.push_back(op.fs_type + " " + op.target + " " + op.source);
+    EXPECT_EQ(order, (std::vector<std::string>{"proc /proc proc", "tmpfs /dev tmpfs", "devpts /dev/pts devpts",
+                                               "tmpfs /dev/shm shm", "mqueue /dev/mqueue mqueue", "sysfs /sys sysfs"}))
+        << helper::describe(mounts);
+    std::size_t etc = 0, proc = 0, null = 0, ptmx = 0, dev_ro = 0;
+    for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
+        const auto& op = mounts.ops[i];
+        if (op.target == "/etc") etc = i;
+        if (op.kind == helper::MountKind::Filesystem && op.target == "/proc") proc = i;
+        if (op.target == "/dev/null") null = i;
+        if (op.target == "/dev/ptmx" && op.kind == helper::MountKind::Symlink && op.source == "pts/ptmx") ptmx = i;
+        if (op.target == "/dev" && op.kind == helper::MountKind::RemountReadOnly) dev_ro = i;
+        // The skeleton's own /proc and /dev/shm are replaced, not stacked.
+        EXPECT_NE(op.kind, helper::MountKind::Proc) << helper::describe(op);
+        EXPECT_FALSE(op.kind == helper::MountKind::ScratchDir && op.target == "/dev/shm");
+    }
+    EXPECT_LT(etc, proc);  // the rootfs first
+    EXPECT_LT(proc, null);
+    EXPECT_LT(null, ptmx);
+    EXPECT_LT(ptmx, dev_ro);
+    // tmpfs sizes are capped at the policy's tmpfs budget.
+    const auto budget = p.policy.limits.tmpfs_mb;
+    const std::string size = "size=" + std::to_string(budget ? std::min<std::uint64_t>(*budget, 64) : 64) + "m";
+    for (const auto& op : mounts.ops) {
+        if (op.kind != helper::MountKind::Filesystem || op.fs_type != "tmpfs") continue;
+        EXPECT_NE(std::find(op.fs_options.begin(), op.fs_options.end(), size), op.fs_options.end())
+            << helper::describe(op);
+    }
+}
+
+TEST_F(OciConfig, NamespacedSysctlsAreWrittenBeforeTheReadOnlyPaths) {
+    json c = minimal();
+    c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"net.ipv4.ping_group_range", "0 0"}, {"kernel.hostname", "h"}};
+    c["linux"]["readonlyPaths"] = {"/proc/sys"};
+    const ContainerPlan p = plan(c);
+    EXPECT_EQ(p.policy.hostname, "h");
+    // podman's ping_group_range "0 0": only gid 65534 is mapped inside, which it leaves out.
+    ASSERT_EQ(p.sysctls.size(), 1u);
+    c["linux"]["sysctl"]["net.ipv4.ping_group_range"] = "0 2147483647";
+    EXPECT_EQ(plan(c).sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "65534 65534"}));
+    const helper::MountPlan mounts =
+        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, p.sysctls, {}, p.readonly_paths);
+    std::size_t forward = 0, readonly = 0;
+    for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
+        if (mounts.ops[i].kind == helper::MountKind::Sysctl && mounts.ops[i].target == "/proc/sys/net/ipv4/ip_forward")
+            forward = i;
+        if (mounts.ops[i].kind == helper::MountKind::ReadOnlyPath) readonly = i;
+    }
+    EXPECT_GT(forward, 0u) << helper::describe(mounts);
+    EXPECT_LT(forward, readonly);
+    EXPECT_THROW(helper::build_mount_plan(p.policy, {}, std::nullopt, {}, {}, {{"net..x/../../y", "1"}}), Error);
+}
+
+TEST_F(OciConfig, MaskedAndReadOnlyPathsComeLast) {
+    json c = minimal();
+    c["mounts"] = default_mounts();
+    c["linux"]["maskedPaths"] = {"/proc/kcore", "/sys/firmware"};
+    c["linux"]["readonlyPaths"] = {"/proc/sys"};
+    const ContainerPlan p = plan(c);
+    EXPECT_EQ(p.masked_paths, (std::vector<std::string>{"/proc/kcore", "/sys/firmware"}));
+    const helper::MountPlan mounts =
+        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, {}, p.masked_paths, p.readonly_paths);
+    const auto& ops = mounts.ops;
+    ASSERT_GE(ops.size(), 4u);
+    // After every file system they could lie in, before the root turns read-only.
+    EXPECT_EQ(ops[ops.size() - 4].kind, helper::MountKind::ReadOnlyPath);
+    EXPECT_EQ(ops[ops.size() - 4].target, "/proc/sys");
+    EXPECT_EQ(ops[ops.size() - 3].kind, helper::MountKind::Mask);
+    EXPECT_EQ(ops[ops.size() - 2].target, "/sys/firmware");
+    EXPECT_EQ(ops.back().kind, helper::MountKind::RemountReadOnly);
+    c["linux"]["maskedPaths"] = {"proc/kcore"};
+    EXPECT_NE(refusal(c).find("linux.maskedPaths: proc/kcore is not an absolute path"), std::string::npos);
+}
+
+TEST_F(OciConfig, ABindInsideAListedFileSystemIsMountedAfterIt) {
+    json c = minimal();
+    c["mounts"] = default_mounts();
+    c["mounts"].push_back({{"destination", "/dev/termination-log"}, {"type", "bind"}, {"source", "/etc/hostname"},
+                           {"options", {"rbind", "ro"}}});
+    const ContainerPlan p = plan(c);
+    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    std::size_t dev = 0, log = 0, dev_ro = 0;
+    for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
+        const auto& op = mounts.ops[i];
+        if (op.kind == helper::MountKind::Filesystem && op.target == "/dev") dev = i;
+        if (op.kind == helper::MountKind::Bind && op.target == "/dev/termination-log") log = i;
+        if (op.kind == helper::MountKind::RemountReadOnly && op.target == "/dev") dev_ro = i;
+    }
+    EXPECT_LT(dev, log) << helper::describe(mounts);
+    EXPECT_LT(log, dev_ro) << helper::describe(mounts);
 }
 
 }  // namespace
