@@ -375,7 +375,6 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
                 break;
             }
             case MountKind::Filesystem: {
-                UniqueFd target = make_dirs(root.get(), op.target);
                 std::map<std::string, std::string> options{{"source", op.source}};
                 for (const auto& o : op.fs_options) {
                     const auto eq = o.find('=');
@@ -386,7 +385,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
                 if (op.read_only) attrs |= MOUNT_ATTR_RDONLY;
                 if (op.noexec) attrs |= MOUNT_ATTR_NOEXEC;
                 const std::string what = "mounting " + op.fs_type + " at " + op.target;
-                attach(new_filesystem(op.fs_type.c_str(), options, attrs, what).get(), target.get(), what);
+                attach_at_dir(dirs, new_filesystem(op.fs_type.c_str(), options, attrs, what).get(), op.target, what);
                 break;
             }
             case MountKind::Sysctl: {
