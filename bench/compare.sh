@@ -18,7 +18,7 @@
 #
 # What it measures (the exact command lines end up in the results):
 #  1. startup of /bin/true, interleaved run by run: bare; aurora-jail (default policy, and a policy matching the
-#     bwrap line: same mounts, no resource limits); bwrap (peers.md line), bwrap + our
+#     bwrap line: same mounts, no resource limits); bwrap (the common baseline line), bwrap + our
 #     seccomp program; firejail (as a throwaway user: it refuses root); crun (OCI bundle,
 #     cgroups disabled); `unshare` with the same namespaces as the floor. Medians.
 #  2. per-syscall cost (bench/syscall_cost.c) bare, under aurora-jail's default filter and
@@ -133,7 +133,7 @@ ok() {
 }
 
 # ---- the command lines ----------------------------------------------------------------------
-# bwrap: the peers.md line. The merged-/usr links are recreated as on the host.
+# bwrap: the common baseline line (all namespaces, ro /usr and /etc, fresh /proc /dev /tmp). The merged-/usr links are recreated as on the host.
 bw=(bwrap --unshare-all --unshare-user --die-with-parent --new-session
     --ro-bind /usr /usr --ro-bind /etc /etc)
 bw_paths=('"/usr"' '"/etc"')

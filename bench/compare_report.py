@@ -89,11 +89,11 @@ what = {
     "unshare": "namespaces only (user, mount, pid, net, ipc, uts): the floor",
     "aurora-jail default": "built-in policy: 7 namespaces, cgroups (memory, pids, cpu time), seccomp, caps, rlimits",
     "aurora-jail bwrap-equivalent": "bwrap's mounts, no resource limits; still seccomp default deny, caps, no_new_privs",
-    "bwrap": "peers.md line; no seccomp",
+    "bwrap": "the common baseline line; no seccomp",
     "bwrap via sh": "the same behind `sh -c 'exec ...'` (the shell's cost, for the next row)",
     "bwrap+seccomp via sh": "bwrap `--seccomp 9` fed aurora-jail's default-policy BPF",
     "crun": "OCI bundle, same mounts and namespaces, cgroups disabled, no seccomp",
-    "firejail": "peers.md line (its own seccomp), as an unprivileged throwaway user",
+    "firejail": "the common baseline line (its own seccomp), as an unprivileged throwaway user",
 }
 med = {n: statistics.median(t) * 1000 for n, t in startup.items()}
 nruns = {n: len(t) for n, t in startup.items()}

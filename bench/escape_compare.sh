@@ -12,7 +12,7 @@
 #             --die-with-parent, ro /usr and /etc, fresh /proc /dev /tmp. bwrap loads no
 #             seccomp filter unless handed a compiled BPF program: none is given here (that
 #             is its default), and it has no resource limits of its own.
-#   firejail: the peers.md line plus --seccomp.block-secondary, --restrict-namespaces,
+#   firejail: the common baseline line plus --seccomp.block-secondary, --restrict-namespaces,
 #             --nogroups and its --rlimit-* options set to the policy's limits, minus
 #             --private (with it firejail 0.9.72 cannot exec a program outside the system
 #             paths: "no suitable ... executable found"). It refuses root, uids below 1000
