@@ -91,11 +91,8 @@ std::vector<LandlockRule> landlock_rules_for(const policy::Policy& policy) {
     // links need no rule (a path walk is not a Landlock access), and its synthesized
     // files cannot exist: the host's own passwd and group stay unreadable.
     if (policy.system_view)
-        for (const auto& path : system_view_host_paths(policy.network)) {
-            struct stat st {};
-            if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
-                rules.push_back({path, policy::PathMode::ReadOnly});
-        }
+        for (auto& e : system_view_host_stats(policy.network))
+            if (!S_ISLNK(e.st.st_mode)) rules.push_back({std::move(e.path), policy::PathMode::ReadOnly});
     return rules;
 }
 

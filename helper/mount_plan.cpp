@@ -106,24 +106,24 @@ MountOp file(std::string target, std::string content) {
     return op;
 }
 
-// A small regular file every host user may read, as its bytes; nullopt for anything else
-// (opened without following a link, checked on the opened file). The system view copies
-// these into the sandbox's own root instead of binding them: each bind is a mount (and,
-// until attached, a mount namespace). Larger files are bound: copying them cost more in
-// page faults than the mounts they saved (perf stat, /bin/true: 4 KiB ~475 faults a run,
-// 16 KiB ~495, 256 KiB ~570, against ~440 without the view). A file only some may read
-// is bound too, so the sandbox's uid gets exactly the access it has on the host.
-std::optional<std::string> world_readable_content(const std::string& path) {
-    constexpr std::size_t kMaxCopied = 4 * 1024;
-    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd) return std::nullopt;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH) ||
-        static_cast<std::size_t>(st.st_size) > kMaxCopied)
-        return std::nullopt;
-    std::string content = sys::read_all(fd.get(), kMaxCopied + 1, "reading " + path);
-    if (content.size() > kMaxCopied) return std::nullopt;
-    return content;
+// A host file PID 1 copies into the new root (MountKind::File with `source`), while the
+// host's tree is still in its view: no bytes pass through the runner's heap, whose pages
+// the clone would share copy-on-write (each fault costs tens of microseconds on a
+// virtualised host). Only a small regular file every host user may read is copied
+// (PID 1 checks that again on the file it opens): each copied file saves a mount, but
+// tmpfs pages cost memory; larger files are bound. A file only some may read is bound
+// too, so the sandbox's uid gets exactly the access it has on the host.
+bool copyable_host_file(const struct stat& st) {
+    return S_ISREG(st.st_mode) && (st.st_mode & S_IROTH) && static_cast<std::size_t>(st.st_size) <= kMaxCopiedHostFileBytes;
+}
+
+MountOp host_file_copy(std::string path) {
+    MountOp op;
+    op.kind = MountKind::File;
+    op.target = path;
+    op.source = std::move(path);
+    op.mode = 0644;
+    return op;
 }
 
 // The system view's operations (helper/system_view.hpp) that nothing the policy or the
@@ -138,19 +138,19 @@ void add_system_view(const policy::Policy& policy, const std::optional<std::stri
     std::vector<MountOp> view;
     // A grant of /etc itself covers every host entry: the scan of /etc (a directory
     // listing and an lstat per entry on each run) is skipped.
-    const std::vector<std::string> host_paths =
-        covered("/etc") ? std::vector<std::string>{} : system_view_host_paths(policy.network);
-    for (const std::string& path : host_paths) {
+    const std::vector<HostViewEntry> host_entries =
+        covered("/etc") ? std::vector<HostViewEntry>{} : system_view_host_stats(policy.network);
+    view.reserve(host_entries.size() + 4);
+    for (const auto& [path, st] : host_entries) {
         if (covered(path)) continue;
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0) continue;  // gone since it was listed
         // As for allowed paths: a link is recreated (/etc/localtime resolves inside to
         // what the policy shows of /usr), a small world-readable file copied, anything
-        // else bound read-only.
+        // else bound read-only. The entry's lstat is the listing's: a link swapped in
+        // since is not followed by the copy (O_NOFOLLOW) and a bind checks what it opens.
         if (S_ISLNK(st.st_mode)) {
             view.push_back(symlink(read_link(path), path));
-        } else if (auto content = S_ISREG(st.st_mode) ? world_readable_content(path) : std::nullopt) {
-            view.push_back(file(path, std::move(*content)));
+        } else if (copyable_host_file(st)) {
+            view.push_back(host_file_copy(path));
         } else {
             view.push_back(bind(path, path, BindAccess::ReadOnly));
         }
@@ -158,7 +158,7 @@ void add_system_view(const policy::Policy& policy, const std::optional<std::stri
     auto home = policy.env.set.find("HOME");
     for (auto& f : system_view_files(policy, home != policy.env.set.end() ? home->second : workdir.value_or("/")))
         if (!covered(f.path)) view.push_back(file(std::move(f.path), std::move(f.content)));
-    binds.insert(binds.end(), view.begin(), view.end());
+    binds.insert(binds.end(), std::make_move_iterator(view.begin()), std::make_move_iterator(view.end()));
 }
 
 // The deepest bind before `end` whose target is a strict ancestor of `target`, or null.
@@ -493,6 +493,7 @@ std::string describe(const MountOp& op) {
         case MountKind::Overlay:
             return "overlay " + op.target + " <- lower=" + op.source + " upper=" + op.upper + " nosuid,nodev";
         case MountKind::File:
+            if (!op.source.empty()) return "file " + op.target + " <- " + op.source + " (copied)";
             return "file " + op.target + " (" + std::to_string(op.content.size()) + " bytes, written for the sandbox)";
         case MountKind::Sysctl:
             return "sysctl " + op.target + " = " + op.content;

@@ -29,8 +29,9 @@ enum class MountKind {
     // The last two act after build_root, on the finished root (restrict_paths, mounts.hpp):
     Mask,            // an empty read-only mount over target, if it exists (LaunchRequest::masked_paths)
     ReadOnlyPath,    // target bound over itself read-only, if it exists (LaunchRequest::readonly_paths)
-    File             // a regular file at target in the new root, holding `content` (read-only
-                     // once the root is; the system view's own files and copied small ones)
+    File             // a regular file at target in the new root (read-only once the root is):
+                     // holding `content`, or, with `source` set, a copy PID 1 makes of that
+                     // small world-readable host file (the system view's own and copied ones)
 };
 
 enum class BindAccess {
@@ -39,13 +40,17 @@ enum class BindAccess {
     Device      // a device node: nosuid, noexec; it must keep working, so no nodev
 };
 
+// The largest host file the system view copies into the new root (MountKind::File with a
+// `source`) rather than binding.
+constexpr std::size_t kMaxCopiedHostFileBytes = 4 * 1024;
+
 struct MountOp {
     MountKind kind = MountKind::Bind;
     std::string target;  // absolute path inside the sandbox
     std::string source;  // Bind: absolute host path; Symlink: the link text; Overlay: lower
     std::string upper;   // Overlay: absolute host path receiving the writes
     std::string work;    // Overlay: absolute host path, overlayfs's work directory
-    std::string content; // File: its bytes
+    std::string content; // File: its bytes (when `source` is empty)
     BindAccess access = BindAccess::ReadOnly;
     std::uint64_t size_mb = 0;  // Tmpfs, ScratchDir (the shared budget): 0 means the kernel default
     unsigned mode = 0755;       // Tmpfs: mode of its root directory; ScratchDir: of the directory; File: its mode

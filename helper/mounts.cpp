@@ -105,14 +105,36 @@ bool link_text_is(int dir, const std::string& name, const std::string& text) {
     return n == static_cast<ssize_t>(text.size()) && buf.compare(0, text.size(), text) == 0;
 }
 
+// The host file a MountKind::File names in `source`, opened by PID 1 before the pivot: a
+// regular file every host user may read, no larger than the plan allows (the plan saw it
+// so; a file replaced since is refused, never copied as something else).
+UniqueFd open_copied_host_file(const MountOp& op) {
+    struct stat st {};
+    UniqueFd src(::open(op.source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!src) throw_errno("opening host file " + op.source + " to copy it to " + op.target);
+    sys::check(::fstat(src.get(), &st), "reading the status of host file " + op.source);
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH) ||
+        static_cast<std::size_t>(st.st_size) > kMaxCopiedHostFileBytes)
+        throw Error("copying host file " + op.source + " to " + op.target +
+                    ": refused: it changed while the sandbox started (no longer a regular file every user may read, "
+                    "of at most " + std::to_string(kMaxCopiedHostFileBytes) + " bytes)");
+    return src;
+}
+
 // A MountKind::File: created new (O_EXCL: never an existing file, never through a link)
-// in the new root's own tmpfs, which is remounted read-only at the end of the plan.
-void write_file_in_root(NewRootDirs& dirs, const MountOp& op) {
+// in the new root's own tmpfs, which is remounted read-only at the end of the plan. A
+// copied host file moves through the kernel only (sendfile): no page of PID 1's memory,
+// shared copy-on-write with the runner, is written.
+void write_file_in_root(NewRootDirs& dirs, const MountOp& op, int src) {
     const int parent = dirs.make(parent_of(op.target));
     const std::string name = name_of(op.target);
     UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) throw_errno("creating " + op.target + " in the new root");
-    sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
+    if (src >= 0) {
+        sys::send_file(fd.get(), src, kMaxCopiedHostFileBytes, "copying " + op.source + " to " + op.target);
+    } else {
+        sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
+    }
     sys::check(::fchmod(fd.get(), op.mode), "setting the mode of " + op.target);
 }
 
@@ -329,9 +351,16 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     sys::check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
                "making / private (mount --make-rprivate /)");
 
+    // Every host object is opened before the new root hides anything of the host's tree
+    // (it is stacked on the host's /tmp, below).
     std::map<std::size_t, UniqueFd> trees;
     std::map<std::size_t, int> attach_fds;
+    std::map<std::size_t, UniqueFd> copied;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        if (plan.ops[i].kind == MountKind::File && !plan.ops[i].source.empty()) {
+            copied[i] = open_copied_host_file(plan.ops[i]);
+            continue;
+        }
         if (plan.ops[i].kind == MountKind::Overlay) {
             trees[i] = new_overlay(plan.ops[i]);
             continue;
@@ -416,9 +445,11 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
                     throw_errno("creating symlink " + op.target + " -> " + op.source);
                 break;
             }
-            case MountKind::File:
-                write_file_in_root(dirs, op);
+            case MountKind::File: {
+                const auto src = copied.find(i);
+                write_file_in_root(dirs, op, src == copied.end() ? -1 : src->second.get());
                 break;
+            }
             case MountKind::RemountReadOnly: {
                 UniqueFd target = open_in_root(root.get(), op.target, O_PATH | O_DIRECTORY, "remounting read-only");
                 set_attrs(target.get(), 0, MOUNT_ATTR_RDONLY, "remounting " + op.target + " read-only (mount_setattr)");

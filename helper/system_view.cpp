@@ -58,31 +58,36 @@ const std::vector<std::string>& system_view_host_entries() {
     return entries;
 }
 
-std::vector<std::string> system_view_host_paths(policy::NetworkMode network) {
+std::vector<HostViewEntry> system_view_host_stats(policy::NetworkMode network) {
     std::vector<std::string> entries = system_view_host_entries();
     // With the host's network the host's resolver configuration and names come along.
     if (network == policy::NetworkMode::Host) {
         entries.emplace_back("hosts");
         entries.emplace_back("resolv.conf");
     }
-    std::vector<std::string> out;
+    std::vector<HostViewEntry> out;
+    out.reserve(entries.size() + 8);
     std::optional<std::vector<std::string>> all;
+    auto add = [&](const std::string& name) {
+        HostViewEntry e{std::string(kEtc) + "/" + name, {}};
+        if (::lstat(e.path.c_str(), &e.st) == 0) out.push_back(std::move(e));
+    };
     for (const std::string& entry : entries) {
-        std::vector<std::string> names;
-        if (entry.ends_with('*')) {
-            if (!all) all = etc_names();
-            const std::string prefix = entry.substr(0, entry.size() - 1);
-            for (const auto& name : *all)
-                if (name.starts_with(prefix)) names.push_back(name);
-        } else {
-            names.push_back(entry);
+        if (!entry.ends_with('*')) {
+            add(entry);
+            continue;
         }
-        for (const std::string& name : names) {
-            std::string path = std::string(kEtc) + "/" + name;
-            struct stat st {};
-            if (::lstat(path.c_str(), &st) == 0) out.push_back(std::move(path));
-        }
+        if (!all) all = etc_names();
+        const std::string prefix = entry.substr(0, entry.size() - 1);
+        for (const auto& name : *all)
+            if (name.starts_with(prefix)) add(name);
     }
+    return out;
+}
+
+std::vector<std::string> system_view_host_paths(policy::NetworkMode network) {
+    std::vector<std::string> out;
+    for (auto& e : system_view_host_stats(network)) out.push_back(std::move(e.path));
     return out;
 }
 

@@ -5,6 +5,8 @@
 // /etc/hostname and (without a network) /etc/hosts written for the sandbox itself.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -16,8 +18,14 @@ namespace aj::helper {
 // starting with what precedes it (one directory level, e.g. "python3*").
 const std::vector<std::string>& system_view_host_entries();
 
+struct HostViewEntry {
+    std::string path;      // below /etc on the host
+    struct stat st;        // its lstat when listed: what the mount plan decides on
+};
 // The host paths the view shows on this host (patterns expanded, missing entries left
-// out), in a stable order.
+// out), in a stable order, with their lstat.
+std::vector<HostViewEntry> system_view_host_stats(policy::NetworkMode network);
+// The same, paths only.
 std::vector<std::string> system_view_host_paths(policy::NetworkMode network);
 
 // /etc/passwd and /etc/group for the sandbox: root and the sandbox user ("sandbox",

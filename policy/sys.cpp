@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,6 +69,19 @@ bool write_unless_reader_gone(int fd, std::string_view data, std::string_view wh
     if (err == EPIPE) return false;
     if (err != 0) throw_errno(what, err);
     return true;
+}
+
+void send_file(int to, int from, std::size_t max, std::string_view what) {
+    std::size_t sent = 0;
+    for (;;) {
+        // One byte past the limit: a file that grew beyond it is refused, not cut short.
+        const std::size_t want = max + 1 - sent;
+        ssize_t n = retry_eintr([&] { return ::sendfile(to, from, nullptr, want); });
+        if (n < 0) throw_errno(what);
+        if (n == 0) return;
+        sent += static_cast<std::size_t>(n);
+        if (sent > max) throw Error(std::string(what) + ": more than " + std::to_string(max) + " bytes");
+    }
 }
 
 std::string read_all(int fd, std::size_t max, std::string_view what) {

@@ -1,6 +1,8 @@
 // The sandbox's last check of a bind source, on the tree PID 1 actually opened: it must
 // refuse the host's root, any procfs and the cgroup hierarchy even when the runner's
-// check by name was passed (a path swapped after it). Real kernel objects throughout.
+// check by name was passed (a path swapped after it). The same for a host file the system
+// view copies: PID 1 copies only a small regular file every user may read. Real kernel
+// objects throughout.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -12,9 +14,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "helper/bind_source_check.hpp"
+#include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
 #include "policy/sys.hpp"
 #include "policy/error.hpp"
@@ -68,14 +72,14 @@ TEST(BindSourceCheck, FollowsSymlinksToTheRealTree) {
     std::filesystem::remove_all(dir);
 }
 
-// build_root itself refuses such a plan, whatever build_mount_plan would have said: the
-// plan here is made by hand, as if the host path had changed after the runner's check.
-// Run in a child with its own user and mount namespaces (works as root and as nobody).
-TEST(BindSourceCheck, BuildRootRefusesAProcBindThatPassedTheRunner) {
+// Runs build_root(plan) in a child with its own user and mount namespaces (works as root
+// and as nobody): "BUILT " and what `report` (a path in the new root) holds, "ERROR " and
+// the message, or "SKIP ..." where the host cannot make the namespaces.
+std::string build_root_in_child(const MountPlan& plan, const std::string& report = "") {
     int pipefd[2];
-    ASSERT_EQ(::pipe(pipefd), 0);
+    if (::pipe(pipefd) != 0) return "ERROR pipe";
     pid_t child = ::fork();
-    ASSERT_GE(child, 0);
+    if (child < 0) return "ERROR fork";
     if (child == 0) {
         ::close(pipefd[0]);
         auto say = [&](const std::string& s) {
@@ -95,20 +99,9 @@ TEST(BindSourceCheck, BuildRootRefusesAProcBindThatPassedTheRunner) {
             !write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
             !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n"))
             say("SKIP writing the id maps failed");
-        MountPlan plan;
-        MountOp root;
-        root.kind = MountKind::Tmpfs;
-        root.target = "/";
-        plan.ops.push_back(root);
-        MountOp bind;
-        bind.kind = MountKind::Bind;
-        bind.source = "/proc";
-        bind.target = "/hostproc";
-        bind.access = BindAccess::ReadOnly;
-        plan.ops.push_back(bind);
         try {
             build_root(plan);
-            say("BUILT");
+            say("BUILT " + (report.empty() ? std::string() : sys::read_file(report)));
         } catch (const std::exception& e) {
             say(std::string("ERROR ") + e.what());
         }
@@ -121,10 +114,90 @@ TEST(BindSourceCheck, BuildRootRefusesAProcBindThatPassedTheRunner) {
     ::close(pipefd[0]);
     int status = 0;
     ::waitpid(child, &status, 0);
+    return out;
+}
+
+MountPlan plan_with(MountOp op) {
+    MountPlan plan;
+    MountOp root;
+    root.kind = MountKind::Tmpfs;
+    root.target = "/";
+    plan.ops.push_back(root);
+    plan.ops.push_back(std::move(op));
+    return plan;
+}
+
+// build_root itself refuses such a plan, whatever build_mount_plan would have said: the
+// plan here is made by hand, as if the host path had changed after the runner's check.
+TEST(BindSourceCheck, BuildRootRefusesAProcBindThatPassedTheRunner) {
+    MountOp bind;
+    bind.kind = MountKind::Bind;
+    bind.source = "/proc";
+    bind.target = "/hostproc";
+    bind.access = BindAccess::ReadOnly;
+    const std::string out = build_root_in_child(plan_with(bind));
     if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
     EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
     EXPECT_NE(out.find("refused"), std::string::npos) << out;
     EXPECT_NE(out.find("procfs"), std::string::npos) << out;
+}
+
+// A system view file PID 1 copies (MountKind::File with a source): the host's bytes when
+// it is what the plan saw; refused when it became unreadable to others, a link or too
+// large between the runner's listing and PID 1's copy.
+class CopiedHostFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char d[] = "/tmp/aj-copied-XXXXXX";
+        ASSERT_NE(::mkdtemp(d), nullptr);
+        dir = d;
+        ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+        file = dir + "/conf";
+        std::ofstream(file) << "host bytes\n";
+        ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+    static MountOp copy_of(const std::string& source) {
+        MountOp op;
+        op.kind = MountKind::File;
+        op.source = source;
+        op.target = "/etc/conf";
+        op.mode = 0644;
+        return op;
+    }
+    std::string dir;
+    std::string file;
+};
+
+TEST_F(CopiedHostFile, HoldsTheHostsBytes) {
+    const std::string out = build_root_in_child(plan_with(copy_of(file)), "/etc/conf");
+    if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
+    EXPECT_EQ(out, "BUILT host bytes\n");
+}
+
+TEST_F(CopiedHostFile, RefusedOnceOnlyItsOwnerMayReadIt) {
+    ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+    const std::string out = build_root_in_child(plan_with(copy_of(file)), "/etc/conf");
+    if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
+    EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
+    EXPECT_NE(out.find("changed while the sandbox started"), std::string::npos) << out;
+}
+
+TEST_F(CopiedHostFile, RefusedWhenALinkTookItsPlace) {
+    const std::string link = dir + "/link";
+    ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+    const std::string out = build_root_in_child(plan_with(copy_of(link)), "/etc/conf");
+    if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
+    EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
+    EXPECT_NE(out.find("ELOOP"), std::string::npos) << out;
+}
+
+TEST_F(CopiedHostFile, RefusedWhenItGrewPastTheLimit) {
+    sys::write_file(file, std::string(kMaxCopiedHostFileBytes + 1, 'x'));
+    const std::string out = build_root_in_child(plan_with(copy_of(file)), "/etc/conf");
+    if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
+    EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
+    EXPECT_NE(out.find("changed while the sandbox started"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ TEST(SystemView, DefaultPlanShowsTheListAndWritesTheSandboxFiles) {
         if (S_ISLNK(st.st_mode)) {
             EXPECT_EQ(op->kind, MountKind::Symlink) << path;
         } else if (S_ISREG(st.st_mode) && (st.st_mode & S_IROTH) && st.st_size <= 4 * 1024) {
-            EXPECT_EQ(op->kind, MountKind::File) << path;  // copied, not a mount
+            EXPECT_EQ(op->kind, MountKind::File) << path;  // copied by PID 1, not a mount
+            EXPECT_EQ(op->source, path);
+            EXPECT_TRUE(op->content.empty()) << path << ": its bytes never pass through the runner";
         } else {
             EXPECT_EQ(op->kind, MountKind::Bind) << path;
             EXPECT_EQ(op->access, BindAccess::ReadOnly) << path;
@@ -100,7 +102,7 @@ TEST(SystemView, HostNetworkBringsTheResolverNoneWritesHosts) {
     if (::lstat("/etc/hosts", &st) == 0) {
         ASSERT_NE(hosts, nullptr);
         // The host's own names, bound or copied.
-        if (hosts->kind == MountKind::File) EXPECT_EQ(hosts->content, sys::read_file("/etc/hosts"));
+        if (hosts->kind == MountKind::File) EXPECT_EQ(hosts->source, "/etc/hosts");
         else EXPECT_EQ(hosts->kind, MountKind::Bind);
     }
 }
