@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/system_view.hpp"
+#include "policy/sys.hpp"
 #include "tests/support/jail.hpp"
 
 namespace aj::test {
@@ -58,6 +59,22 @@ TEST(SystemView, VisibleEtcIsExactlyTheList) {
     for (const char* secret : {"shadow", "gshadow", "sudoers", "machine-id", "gitconfig"})
         EXPECT_EQ(etc.count(secret), 0u) << secret;
     EXPECT_EQ(ssl.count("private"), 0u);
+}
+
+// The small files PID 1 copies from the host's /etc (sendfile, no bind) hold exactly the
+// host's bytes inside.
+TEST(SystemView, CopiedFilesHoldTheHostsBytes) {
+    std::string script;
+    std::string expected;
+    for (const auto& e : helper::system_view_host_stats(policy::NetworkMode::None)) {
+        if (!S_ISREG(e.st.st_mode) || !(e.st.st_mode & S_IROTH) || e.st.st_size > 4096) continue;
+        script += "cat " + e.path + "; echo '<>'; ";
+        expected += sys::read_file(e.path) + "<>\n";
+    }
+    if (script.empty()) GTEST_SKIP() << "this host's /etc has no small world-readable file the view shows";
+    auto r = run_aj({"run", "--", "/bin/sh", "-c", script});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, expected);
 }
 
 TEST(SystemView, TheSandboxUserHasANameAndAHome) {
