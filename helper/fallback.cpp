@@ -23,6 +23,7 @@
 #include "helper/limits_plan.hpp"
 #include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
+#include "helper/signal_reset.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
 #include "helper/stdio_relay.hpp"
@@ -124,11 +125,12 @@ void drop_privileges(FallbackIdentity identity, const HostIds& to) {
         apply_rlimits(plan.limits.rlimits);
         apply_quota_rlimits();
         sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        // Before Landlock, which may hide /proc.
+        reset_ignored_signals();
         apply_landlock(plan.landlock, plan.landlock_options);
         sigset_t none;
         sigemptyset(&none);
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
-        for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
         // Kernel-answered programs (DenialDelivery::Kernel): no listener comes back. The
         // command is the runner's own child here, with no PID 1 to take a listener past

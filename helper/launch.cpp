@@ -35,6 +35,7 @@
 #include "helper/sanitizer_stack.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
+#include "helper/signal_reset.hpp"
 #include "helper/stdio_relay.hpp"
 #include "helper/supervisor.hpp"
 #include "policy/sys.hpp"
@@ -147,7 +148,7 @@ Release receive_second_release(int sync_read) {
         sigset_t none;
         sigemptyset(&none);
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
-        for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine
+        reset_ignored_signals();
         // A new session, whose controlling terminal is the relay's own (if any), never the caller's.
         sys::check(::setsid(), "setsid");
         take_controlling_terminal(p.stdio);

@@ -108,7 +108,12 @@ bool link_text_is(int dir, const std::string& name, const std::string& text) {
 // The host file a MountKind::File names in `source`, opened by PID 1 before the pivot: a
 // regular file every host user may read, no larger than the plan allows (the plan saw it
 // so; a file replaced since is refused, never copied as something else).
-UniqueFd open_copied_host_file(const MountOp& op) {
+struct CopiedHostFile {
+    UniqueFd fd;
+    std::size_t size = 0;  // as fstat saw it: what is copied (a file grown since is not)
+};
+
+CopiedHostFile open_copied_host_file(const MountOp& op) {
     struct stat st {};
     UniqueFd src(::open(op.source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!src) throw_errno("opening host file " + op.source + " to copy it to " + op.target);
@@ -118,25 +123,38 @@ UniqueFd open_copied_host_file(const MountOp& op) {
         throw Error("copying host file " + op.source + " to " + op.target +
                     ": refused: it changed while the sandbox started (no longer a regular file every user may read, "
                     "of at most " + std::to_string(kMaxCopiedHostFileBytes) + " bytes)");
-    return src;
+    return {std::move(src), static_cast<std::size_t>(st.st_size)};
 }
 
 // A MountKind::File: created new (O_EXCL: never an existing file, never through a link)
 // in the new root's own tmpfs, which is remounted read-only at the end of the plan. A
 // copied host file moves through the kernel only (sendfile): no page of PID 1's memory,
 // shared copy-on-write with the runner, is written.
-void write_file_in_root(NewRootDirs& dirs, const MountOp& op, int src) {
+void write_file_in_root(NewRootDirs& dirs, const MountOp& op, const CopiedHostFile* src) {
     const int parent = dirs.make(parent_of(op.target));
     const std::string name = name_of(op.target);
-    UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // The plan's mode exactly: build_root runs with a umask of 0 (ZeroUmask).
+    UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op.mode));
     if (!fd) throw_errno("creating " + op.target + " in the new root");
-    if (src >= 0) {
-        sys::send_file(fd.get(), src, kMaxCopiedHostFileBytes, "copying " + op.source + " to " + op.target);
+    if (src) {
+        sys::send_file(fd.get(), src->fd.get(), src->size, "copying " + op.source + " to " + op.target);
     } else {
         sys::write_all(fd.get(), op.content, "writing " + op.target + " in the new root");
     }
-    sys::check(::fchmod(fd.get(), op.mode), "setting the mode of " + op.target);
 }
+
+// A umask of 0 for the scope: the new root's files and directories get the plan's modes
+// as created, without a chmod each. The previous umask is what the command inherits.
+class ZeroUmask {
+public:
+    ZeroUmask() : old_(::umask(0)) {}
+    ~ZeroUmask() { ::umask(old_); }
+    ZeroUmask(const ZeroUmask&) = delete;
+    ZeroUmask& operator=(const ZeroUmask&) = delete;
+
+private:
+    mode_t old_;
+};
 
 void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& what) {
     mount_attr attr{};
@@ -347,6 +365,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
         throw Error("mount plan: must start with the root tmpfs");
 
+    const ZeroUmask exact_modes;
     // Nothing we mount may propagate back to the host's mount namespace.
     sys::check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
                "making / private (mount --make-rprivate /)");
@@ -355,7 +374,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     // (it is stacked on the host's /tmp, below).
     std::map<std::size_t, UniqueFd> trees;
     std::map<std::size_t, int> attach_fds;
-    std::map<std::size_t, UniqueFd> copied;
+    std::map<std::size_t, CopiedHostFile> copied;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         if (plan.ops[i].kind == MountKind::File && !plan.ops[i].source.empty()) {
             copied[i] = open_copied_host_file(plan.ops[i]);
@@ -447,7 +466,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
             }
             case MountKind::File: {
                 const auto src = copied.find(i);
-                write_file_in_root(dirs, op, src == copied.end() ? -1 : src->second.get());
+                write_file_in_root(dirs, op, src == copied.end() ? nullptr : &src->second);
                 break;
             }
             case MountKind::RemountReadOnly: {

@@ -71,16 +71,13 @@ bool write_unless_reader_gone(int fd, std::string_view data, std::string_view wh
     return true;
 }
 
-void send_file(int to, int from, std::size_t max, std::string_view what) {
+void send_file(int to, int from, std::size_t size, std::string_view what) {
     std::size_t sent = 0;
-    for (;;) {
-        // One byte past the limit: a file that grew beyond it is refused, not cut short.
-        const std::size_t want = max + 1 - sent;
-        ssize_t n = retry_eintr([&] { return ::sendfile(to, from, nullptr, want); });
+    while (sent < size) {
+        ssize_t n = retry_eintr([&] { return ::sendfile(to, from, nullptr, size - sent); });
         if (n < 0) throw_errno(what);
-        if (n == 0) return;
+        if (n == 0) return;  // the file shrank meanwhile: what it holds was copied
         sent += static_cast<std::size_t>(n);
-        if (sent > max) throw Error(std::string(what) + ": more than " + std::to_string(max) + " bytes");
     }
 }
 

@@ -62,9 +62,9 @@ void write_all(int fd, std::string_view data, std::string_view what);
 // write_all for a pipe whose reader may have died: false (and no SIGPIPE, which would
 // end this process without a word) when it has; throws on any other error.
 bool write_unless_reader_gone(int fd, std::string_view data, std::string_view what);
-// Copies from `from`'s offset to `to` in the kernel (sendfile(2): no user buffer) until
-// EOF; throws on error, and when `from` holds more than `max` bytes.
-void send_file(int to, int from, std::size_t max, std::string_view what);
+// Copies `size` bytes of `from` (a regular file, from its offset; fewer if it ends first)
+// to `to` in the kernel (sendfile(2): no user buffer); throws on error.
+void send_file(int to, int from, std::size_t size, std::string_view what);
 // Reads until EOF or max bytes; throws on error.
 std::string read_all(int fd, std::size_t max, std::string_view what);
 std::string read_file(const std::string& path, std::size_t max = 1 << 20);

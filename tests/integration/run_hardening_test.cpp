@@ -1,6 +1,7 @@
 // What the sandboxed process holds: no capabilities, no_new_privs, the policy's seccomp
 // filter on every ABI, no terminal to inject into, no inherited fds, no caller environment.
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,6 +28,24 @@ TEST(RunHardening, NoCapabilitiesNoNewPrivsSeccomp) {
         EXPECT_EQ(status_field(r.out, cap), "0000000000000000") << cap;
     EXPECT_EQ(status_field(r.out, "NoNewPrivs"), "1");
     EXPECT_EQ(status_field(r.out, "Seccomp"), "2");
+}
+
+// Signals the caller ignores are not ignored by the command: it starts with every
+// disposition at its default (helper/signal_reset.hpp; execve keeps ignored ones).
+TEST(RunHardening, SignalsTheCallerIgnoresAreDefaultInside) {
+    TempDir dir;
+    auto policy = write_policy(dir);
+    struct sigaction ignore {}, old_int {}, old_term {}, old_usr1 {};
+    ignore.sa_handler = SIG_IGN;
+    ASSERT_EQ(::sigaction(SIGINT, &ignore, &old_int), 0);
+    ASSERT_EQ(::sigaction(SIGTERM, &ignore, &old_term), 0);
+    ASSERT_EQ(::sigaction(SIGUSR1, &ignore, &old_usr1), 0);
+    auto r = run_aj(sh_args(policy, "cat /proc/self/status"));
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGTERM, &old_term, nullptr);
+    ::sigaction(SIGUSR1, &old_usr1, nullptr);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(status_field(r.out, "SigIgn"), "0000000000000000");
 }
 
 TEST(RunHardening, BlockedSyscallGetsConfiguredErrno) {
