@@ -23,6 +23,9 @@ cleanup() {
     kill -9 "$daemon" 2>/dev/null
     wait "$daemon" 2>/dev/null
   fi
+  # The shims our containerd started (each names its socket), should a task be left.
+  local shim
+  for shim in $(pgrep -f -- "-address $tmp/containerd.sock"); do kill -9 "$shim" 2>/dev/null; done
   remove_tree_with_mounts "$tmp"
 }
 trap cleanup EXIT
@@ -78,7 +81,7 @@ tar -C "$oci" -cf "$tmp/image.tar" .
   { echo "FAIL: ctr image import: $(cat "$tmp/import.log")"; exit 1; }
 
 R=(--snapshotter native --runc-binary "$runtime" --runc-root "$tmp/runc")
-out=$(timeout 60 "${C[@]}" run --rm "${R[@]}" --cgroup "$base/aj-ctr-$$/one" "$image" aj-one \
+out=$(timeout -s KILL 60 "${C[@]}" run --rm "${R[@]}" --cgroup "$base/aj-ctr-$$/one" "$image" aj-one \
   sh -c 'echo hello from $(hostname); exit 3' 2>"$tmp/err")
 rc=$?
 [ "$rc" = 3 ] || fail "ctr run --rm: exit status $rc, not 3: $(cat "$tmp/err")"

@@ -29,7 +29,7 @@ trap cleanup EXIT
 busybox_rootfs_tar "$tmp" "$tmp/busybox.tar"
 "${P[@]}" import -q "$tmp/busybox.tar" aj-busybox >/dev/null || { echo "FAIL: podman import"; exit 1; }
 
-out=$(timeout 60 "${P[@]}" run --rm "${R[@]}" aj-busybox sh -c 'echo hello from $(hostname); exit 3' 2>"$tmp/err")
+out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" aj-busybox sh -c 'echo hello from $(hostname); exit 3' 2>"$tmp/err")
 rc=$?
 [ "$rc" = 3 ] || fail "run --rm: exit status $rc, not 3: $(cat "$tmp/err")"
 case "$out" in "hello from "?*) ;; *) fail "run --rm: stdout \"$out\"" ;; esac
@@ -39,7 +39,7 @@ case "$out" in "hello from "?*) ;; *) fail "run --rm: stdout \"$out\"" ;; esac
   fail "run -d: $(cat "$tmp/err")"
 for _ in $(seq 50); do "${P[@]}" logs aj-logs 2>/dev/null | grep -q logged && break; sleep 0.1; done
 [ "$("${P[@]}" logs aj-logs 2>&1)" = logged ] || fail "logs: $("${P[@]}" logs aj-logs 2>&1)"
-timeout 30 "${P[@]}" stop -t 5 aj-logs >/dev/null 2>"$tmp/err" || fail "stop: $(cat "$tmp/err")"
+timeout -s KILL 30 "${P[@]}" stop -t 5 aj-logs >/dev/null 2>"$tmp/err" || fail "stop: $(cat "$tmp/err")"
 state=$("${P[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' aj-logs 2>&1)
 [ "$state" = "exited 0" ] || fail "stop: the container is \"$state\", not \"exited 0\" (its TERM trap)"
 "${P[@]}" rm aj-logs >/dev/null 2>&1 || fail "rm of a stopped container"
@@ -47,12 +47,12 @@ state=$("${P[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' aj-logs 2>&
 # kill (SIGKILL), wait's status.
 "${P[@]}" run -d --name aj-kill "${R[@]}" aj-busybox sleep 1000 >/dev/null 2>"$tmp/err" || fail "run -d: $(cat "$tmp/err")"
 "${P[@]}" kill aj-kill >/dev/null 2>"$tmp/err" || fail "kill: $(cat "$tmp/err")"
-status=$(timeout 30 "${P[@]}" wait aj-kill 2>&1)
+status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 [ "$status" = 137 ] || fail "kill: wait says \"$status\", not 137"
 
 # rm -f of a running container.
 "${P[@]}" run -d --name aj-rm "${R[@]}" aj-busybox sleep 1000 >/dev/null 2>"$tmp/err" || fail "run -d: $(cat "$tmp/err")"
-timeout 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
+timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
 [ "$failed" = 0 ] && echo "PASS: podman run --rm, logs, stop, kill, rm -f through $runtime"
