@@ -333,19 +333,27 @@ int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_
     if (all) {
         // Every process of the container's pid namespace. PID 1 passes each catchable
         // signal on to the user's process, which would then get it twice: PID 1 itself
-        // takes only what it cannot pass on (KILL, STOP) and CONT (it may be stopped).
-        for (const PinnedProcess& p : pid_namespace_members(s.pid))
-            if (p.pid != s.pid || sig == SIGKILL || sig == SIGSTOP || sig == SIGCONT) send(p);
+        // takes only STOP and CONT, and KILL once nothing else is left (killed along with
+        // the others, it could not report how the process ended).
+        const std::vector<PinnedProcess> members = pid_namespace_members(s.pid);
+        for (const PinnedProcess& p : members)
+            if (p.pid != s.pid || sig == SIGSTOP || sig == SIGCONT || (sig == SIGKILL && members.size() == 1)) send(p);
         return 0;
     }
-    if (sig == SIGSTOP || sig == SIGCONT) {
-        // SIGSTOP would stop PID 1 itself, which passes nothing on while stopped: both go
-        // to the user's process, and CONT to PID 1 too (stopped by a kill --all STOP).
-        if (std::optional<PinnedProcess> command = container_command(s.pid)) send(*command);
-        if (sig == SIGSTOP) return 0;
+    if (sig == SIGSTOP || sig == SIGCONT || sig == SIGKILL) {
+        // SIGSTOP would stop PID 1 itself, which passes nothing on while stopped; SIGKILL
+        // would end PID 1 before it reports the process's end (the engine would see no
+        // exit status, where runc's gives 137). These go to the user's process, and CONT
+        // to PID 1 too (stopped by a kill --all STOP).
+        if (std::optional<PinnedProcess> command = container_command(s.pid)) {
+            send(*command);
+            if (sig != SIGCONT) return 0;
+        } else if (sig == SIGSTOP) {
+            return 0;
+        }
     }
-    // PID 1 forwards every other signal but KILL to the process
-    // (helper::init_forwarded_signals); SIGKILL ends PID 1 and the whole pid namespace.
+    // PID 1 forwards every other signal to the process (helper::init_forwarded_signals);
+    // SIGKILL with no process left ends PID 1 and the whole pid namespace.
     signal_recorded(s.pid, s.pid_start, sig);
     return 0;
 }
