@@ -67,7 +67,7 @@ std::int64_t int_at(const json& parent, const char* key, const std::string& fiel
 std::string cpu_list_at(const json& parent, const char* key, const std::string& field) {
     const json& v = parent.at(key);
     if (!v.is_string()) refuse(field, "must be a string");
-    const std::string s = v.get<std::string>();
+    std::string s = v.get<std::string>();
     if (s.find_first_not_of("0123456789,- ") != std::string::npos) refuse(field, s + " is not a list of numbers");
     return s;
 }
