@@ -122,6 +122,19 @@ ContainerCgroups container_cgroups_from_json(const json& j) {
     ContainerCgroups c;
     c.leaves = j.at("leaves").get<std::vector<std::string>>();
     c.created = j.at("created").get<std::vector<std::string>>();
+    // delete kills what these directories hold and removes them: each must still be a
+    // cgroup below a hierarchy this process sees, whatever the record says.
+    const std::vector<helper::CgroupHierarchy> hierarchies = helper::discover_cgroup_hierarchies();
+    for (const auto* list : {&c.leaves, &c.created}) {
+        for (const auto& dir : *list) {
+            bool below = false;
+            for (const auto& h : hierarchies)
+                below |= dir.starts_with(h.mount_point + "/") && dir.size() > h.mount_point.size() + 1;
+            if (!below || dir.find("/../") != std::string::npos || dir.ends_with("/..") ||
+                dir.find("/./") != std::string::npos || dir.find('\0') != std::string::npos)
+                throw Error("the container's cgroup record names " + dir + ", not a cgroup below a hierarchy");
+        }
+    }
     return c;
 }
 
