@@ -10,6 +10,7 @@
 #include "helper/mount_plan.hpp"
 #include "oci/cgroup_resources.hpp"
 #include "oci/config.hpp"
+#include "oci/container_cgroup.hpp"
 #include "policy/error.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
@@ -388,6 +389,19 @@ TEST_F(OciConfig, ABindInsideAListedFileSystemIsMountedAfterIt) {
     }
     EXPECT_LT(dev, log) << helper::describe(mounts);
     EXPECT_LT(log, dev_ro) << helper::describe(mounts);
+}
+
+// delete kills and removes what the record names: only cgroups below a hierarchy pass.
+TEST(OciCgroupResources, ACgroupRecordNamingAnythingElseIsRefused) {
+    const auto hierarchies = helper::discover_cgroup_hierarchies();
+    if (hierarchies.empty()) GTEST_SKIP() << "no cgroup hierarchy is mounted here";
+    const std::string inside = hierarchies.front().mount_point + "/ctr";
+    EXPECT_EQ(container_cgroups_from_json(json{{"leaves", {inside}}, {"created", json::array()}}).leaves,
+              std::vector<std::string>{inside});
+    for (const std::string& bad : {std::string("/etc"), hierarchies.front().mount_point,
+                                   hierarchies.front().mount_point + "/a/../../../etc"}) {
+        EXPECT_THROW(container_cgroups_from_json(json{{"leaves", json::array()}, {"created", {bad}}}), Error) << bad;
+    }
 }
 
 }  // namespace
