@@ -502,12 +502,18 @@ TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
                    {{"cgroupsPath", path},
                     {"resources",
                      {{"pids", {{"limit", 123}}},
-                      {"memory", {{"limit", 256 << 20}}},
+                      {"memory", {{"limit", 256 << 20}, {"reservation", 128 << 20}, {"swap", 512 << 20}}},
                       {"cpu", {{"shares", 512}, {"quota", 20000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}}}}}}});
     ProcessResult c = create(b, "cg", b.dir() + "/pid");
     ASSERT_EQ(c.exit_code, 0) << c.err;
     EXPECT_EQ(slurp(pids + path + "/pids.max"), "123\n");
     EXPECT_EQ(slurp(memory + path + "/memory.limit_in_bytes"), std::to_string(256 << 20) + "\n");
+    EXPECT_EQ(slurp(memory + path + "/memory.soft_limit_in_bytes"), std::to_string(128 << 20) + "\n");
+    // memory+swap where the host accounts swap (else a warning at create).
+    if (fs::exists(memory + "/memory.memsw.limit_in_bytes"))
+        EXPECT_EQ(slurp(memory + path + "/memory.memsw.limit_in_bytes"), std::to_string(512 << 20) + "\n");
+    else
+        EXPECT_NE(c.err.find("memory.memsw.limit_in_bytes does not exist here"), std::string::npos) << c.err;
     EXPECT_EQ(slurp(cpu + path + "/cpu.shares"), "512\n");
     EXPECT_EQ(slurp(cpu + path + "/cpu.cfs_quota_us"), "20000\n");
     EXPECT_EQ(slurp(cpuset + path + "/cpuset.cpus"), "0\n");
