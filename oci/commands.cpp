@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -22,6 +23,8 @@
 #include "helper/launch.hpp"
 #include "oci/bundle_capture.hpp"
 #include "oci/config.hpp"
+#include "oci/container_cgroup.hpp"
+#include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
@@ -80,10 +83,14 @@ void wait_for_start(int dir_fd, pid_t pid1) {
 // The monitor: a detached, single-threaded child of `create` that runs the container
 // through launch() and records how it ended. Never returns.
 [[noreturn]] void run_monitor(const Globals& g, const CreateOptions& o, const ContainerPlan& plan,
-                              sys::UniqueFd ready) {
+                              const std::optional<ContainerCgroups>& cgroups, sys::UniqueFd ready) {
     int status = 1;
     try {
         ::setsid();
+        // In the container's cgroup before anything is forked: the sandbox's cgroup is
+        // made below it (helper/cgroup.hpp: below the caller's own), and every process of
+        // the container, PID 1 first, is inside it from its start.
+        if (cgroups) join_container_cgroups(*cgroups, ::getpid());
         // Nothing the engine left open (its sync pipes, sockets) stays held for the
         // container's life, nor reaches the sandbox's PID 1.
         helper::close_fds_except({ready.get(), g.log->fd(), plan.rootfs_dir.get()});
@@ -134,6 +141,9 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         if (result.signal) exit["signal"] = *result.signal;
         sys::write_file_atomic(open_dir(dir_path).get(), kExitFile, exit.dump());
     } catch (const std::exception& e) {
+        // The engine reaps this process as the container's (its --pid-file names it):
+        // a command that was not found or could not run ends it with 127 or 126.
+        if (const auto* error = dynamic_cast<const Error*>(&e)) status = error->exit_code();
         if (ready) {
             (void)!::write(ready.get(), e.what(), std::strlen(e.what()));
         } else {
@@ -191,26 +201,37 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     o.bundle = absolute_path(o.bundle.empty() ? "." : o.bundle, "--bundle");
     const ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
     for (const auto& w : plan.warnings) g.log->warning(w);
+    std::optional<CgroupsPath> cgroups_path;
+    if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);
 
     sys::UniqueFd root = open_state_root(g.root);
     if (::mkdirat(root.get(), o.id.c_str(), 0700) != 0) {
         if (errno == EEXIST) throw Error("container with given ID already exists");
         throw_errno("creating the state directory of container " + o.id);
     }
+    pid_t monitor = -1;
+    std::optional<ContainerCgroups> cgroups;
     try {
         sys::UniqueFd dir(::openat(root.get(), o.id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dir) throw_errno("opening the state directory of container " + o.id);
         if (::mkfifoat(dir.get(), kStartFifo, 0600) != 0) throw_errno("creating the start fifo");
+        if (cgroups_path) {
+            std::vector<std::string> warnings;
+            cgroups = make_container_cgroups(*cgroups_path, plan.cgroup_writes, warnings);
+            for (const auto& w : warnings) g.log->warning(w);
+            // Recorded before anything joins it: delete removes what create made.
+            sys::write_file_atomic(dir.get(), kCgroupFile, to_json(*cgroups).dump());
+        }
         dir.reset();
 
         sys::Pipe ready = sys::make_pipe("creating the create/monitor pipe");
         std::fflush(nullptr);
-        const pid_t monitor = ::fork();
+        monitor = ::fork();
         if (monitor < 0) throw_errno("forking the container's monitor");
         if (monitor == 0) {
             ready.read.reset();
             root.reset();
-            run_monitor(g, o, plan, std::move(ready.write));
+            run_monitor(g, o, plan, cgroups, std::move(ready.write));
         }
         ready.write.reset();
         // One line: "ok\n", or the monitor's error. The sandbox's PID 1 holds a copy of the
@@ -229,10 +250,14 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
                                        : answer);
         }
         if (!o.pid_file.empty()) {
-            const Container container(root.get(), o.id);
+            // The monitor, not the sandbox's PID 1: this process's child, so the engine
+            // (conmon, containerd's shim: child subreapers) inherits it when create exits,
+            // reaps it and reads the container's exit status from it; PID 1 is the
+            // monitor's child and no engine could reap it. state's pid stays PID 1, a
+            // process in the container's namespaces (docs/oci.md, "The container's pid").
             std::string pid_file = o.pid_file;
             if (pid_file[0] != '/') pid_file = absolute_path(".", "the current directory") + "/" + pid_file;
-            sys::write_file_atomic(pid_file, std::to_string(container.recorded().pid), 0644);
+            sys::write_file_atomic(pid_file, std::to_string(monitor), 0644);
         }
     } catch (...) {
         // Nothing of the container may outlive a failed create.
@@ -243,6 +268,14 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
             wait_gone(s.monitor, s.monitor_start, 10);
         } catch (const Error&) {
             // No state recorded: the monitor ended before the sandbox existed.
+        }
+        if (monitor > 0) (void)sys::retry_eintr([&] { return ::waitpid(monitor, nullptr, 0); });
+        if (cgroups) {
+            try {
+                remove_container_cgroups(*cgroups);
+            } catch (const Error& e) {
+                g.log->warning(e.what());
+            }
         }
         remove_container_dir(root.get(), o.id);
         throw;
@@ -277,7 +310,7 @@ int cmd_state(const Globals& g, const std::string& id) {
     return 0;
 }
 
-int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_text) {
+int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_text, bool all) {
     const int sig = parse_signal(signal_text.empty() ? "TERM" : signal_text);
     sys::UniqueFd root = open_state_root(g.root);
     const Container container(root.get(), id);
@@ -292,8 +325,35 @@ int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_
         signal_recorded(s.pid, s.pid_start, SIGKILL);
         return 0;
     }
-    // Running: PID 1 forwards every signal but KILL and STOP to the process
-    // (helper::init_forwarded_signals); SIGKILL ends PID 1 and the whole pid namespace.
+    if (!Container::same_live_process(s.pid, s.pid_start)) throw Error("container not running");
+    auto send = [&](const PinnedProcess& p) {
+        if (sys::pidfd_send_signal(p.pidfd.get(), sig) != 0 && errno != ESRCH)
+            throw_errno("sending signal " + std::to_string(sig) + " to " + std::to_string(p.pid));
+    };
+    if (all) {
+        // Every process of the container's pid namespace. PID 1 passes each catchable
+        // signal on to the user's process, which would then get it twice: PID 1 itself
+        // takes only STOP and CONT, and KILL once nothing else is left (killed along with
+        // the others, it could not report how the process ended).
+        const std::vector<PinnedProcess> members = pid_namespace_members(s.pid);
+        for (const PinnedProcess& p : members)
+            if (p.pid != s.pid || sig == SIGSTOP || sig == SIGCONT || (sig == SIGKILL && members.size() == 1)) send(p);
+        return 0;
+    }
+    if (sig == SIGSTOP || sig == SIGCONT || sig == SIGKILL) {
+        // SIGSTOP would stop PID 1 itself, which passes nothing on while stopped; SIGKILL
+        // would end PID 1 before it reports the process's end (the engine would see no
+        // exit status, where runc's gives 137). These go to the user's process, and CONT
+        // to PID 1 too (stopped by a kill --all STOP).
+        if (std::optional<PinnedProcess> command = container_command(s.pid)) {
+            send(*command);
+            if (sig != SIGCONT) return 0;
+        } else if (sig == SIGSTOP) {
+            return 0;
+        }
+    }
+    // PID 1 forwards every other signal to the process (helper::init_forwarded_signals);
+    // SIGKILL with no process left ends PID 1 and the whole pid namespace.
     signal_recorded(s.pid, s.pid_start, sig);
     return 0;
 }
@@ -318,6 +378,12 @@ int cmd_delete(const Globals& g, const std::string& id, bool force) {
         signal_recorded(s.pid, s.pid_start, SIGKILL);
     }
     wait_gone(s.monitor, s.monitor_start, 10);
+    // The container's cgroup: what create made of it (container_cgroup.hpp).
+    sys::UniqueFd cgroup_file(::openat(container->dir_fd(), kCgroupFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!cgroup_file && errno != ENOENT) throw_errno("opening the cgroup record of container " + id);
+    if (cgroup_file)
+        remove_container_cgroups(
+            container_cgroups_from_json(json::parse(sys::read_all(cgroup_file.get(), 1 << 20, "reading the cgroup record"))));
     container.reset();
     remove_container_dir(root.get(), id);
     return 0;

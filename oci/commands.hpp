@@ -12,6 +12,7 @@ namespace aj::oci {
 struct Globals {
     std::string root;  // --root, made absolute
     Log* log = nullptr;
+    bool systemd_cgroup = false;  // --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name"
 };
 
 struct CreateOptions {
@@ -23,7 +24,8 @@ struct CreateOptions {
 int cmd_create(const Globals& g, const CreateOptions& o);
 int cmd_start(const Globals& g, const std::string& id);
 int cmd_state(const Globals& g, const std::string& id);
-int cmd_kill(const Globals& g, const std::string& id, const std::string& signal);
+// `all`: every process of the container's pid namespace (kill --all).
+int cmd_kill(const Globals& g, const std::string& id, const std::string& signal, bool all);
 int cmd_delete(const Globals& g, const std::string& id, bool force);
 int cmd_features();
 

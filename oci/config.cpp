@@ -305,24 +305,44 @@ void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) 
     }
 }
 
-void map_resources(const json& resources, ContainerPlan& plan) {
+// memory.limit and pids.limit set the sandbox's own limits (helper/cgroup.hpp, below the
+// container's cgroup): a named policy's are ceilings the config may only narrow; the OCI
+// default policy's are defaults the engine's values replace. Applied before
+// process.rlimits, whose RLIMIT_NPROC narrows the pids limit in both cases.
+void map_resource_limits(const json& config, ContainerPlan& plan, bool policy_named) {
+    if (!config.contains("linux") || !config.at("linux").is_object() || !config.at("linux").contains("resources"))
+        return;
+    const json& resources = config.at("linux").at("resources");
     if (!resources.is_object()) refuse("linux.resources", "must be an object");
+    auto set_limit = [&](std::optional<std::uint64_t>& limit, std::uint64_t value) {
+        if (policy_named)
+            narrow(limit, value);
+        else
+            limit = value;
+    };
     for (const auto& [key, value] : resources.items()) {
         if (key == "memory" && value.is_object() && value.contains("limit") && value.at("limit").is_number_integer() &&
             value.at("limit").get<std::int64_t>() > 0) {
             const auto bytes = value.at("limit").get<std::uint64_t>();
-            narrow(plan.policy.limits.memory_mb, std::max<std::uint64_t>(1, bytes >> 20));
+            set_limit(plan.policy.limits.memory_mb, std::max<std::uint64_t>(1, bytes >> 20));
         } else if (key == "pids" && value.is_object() && value.contains("limit") &&
                    value.at("limit").is_number_integer() && value.at("limit").get<std::int64_t>() > 0) {
-            narrow(plan.policy.limits.pids, value.at("limit").get<std::uint64_t>());
-        } else if (key == "devices") {
-            // Device cgroup rules: the sandbox's /dev holds only null, zero, full, random,
-            // urandom and tty, whatever the rules allow.
-            continue;
-        } else if (!empty_value(value)) {
-            plan.warnings.push_back("linux.resources." + key + ": not applied (the policy's limits are)");
+            set_limit(plan.policy.limits.pids, value.at("limit").get<std::uint64_t>());
         }
     }
+}
+
+// With linux.cgroupsPath every value goes to the container's cgroup as runc writes it
+// (oci/container_cgroup.hpp); without, what is not memory or pids gets a warning.
+void map_resources(const json& resources, const json& linux_, ContainerPlan& plan) {
+    if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath"))) {
+        plan.cgroup_writes = resource_writes(resources, plan.warnings);
+        return;
+    }
+    for (const auto& [key, value] : resources.items())
+        if (key != "memory" && key != "pids" && key != "devices" && !empty_value(value))
+            plan.warnings.push_back("linux.resources." + key +
+                                    ": not applied without linux.cgroupsPath (the policy's limits are)");
 }
 
 // Only sysctls of the container's own network namespace (when it has one of its own):
@@ -381,9 +401,9 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
         plan.warnings.push_back("linux.uidMappings/gidMappings: the sandbox's own maps are used");
     if (linux_.contains("seccomp"))
         plan.warnings.push_back("linux.seccomp: the aurora-jail policy's filter is used instead");
-    if (linux_.contains("resources")) map_resources(linux_.at("resources"), plan);
-    if (linux_.contains("cgroupsPath"))
-        plan.warnings.push_back("linux.cgroupsPath: the sandbox's cgroup is made below aurora-runc's own");
+    if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath")))
+        plan.cgroups_path = string_at(linux_.at("cgroupsPath"), "linux.cgroupsPath");
+    if (linux_.contains("resources")) map_resources(linux_.at("resources"), linux_, plan);
     for (const auto& [key, paths] : {std::pair{"maskedPaths", &plan.masked_paths}, std::pair{"readonlyPaths", &plan.readonly_paths}}) {
         if (!linux_.contains(key)) continue;
         const std::string field = std::string("linux.") + key;
@@ -445,6 +465,7 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
         if (!hostname.empty()) plan.policy.hostname = hostname;
     }
     map_root(config, bundle, plan);
+    map_resource_limits(config, plan, policy_named);
     map_process(config, plan);
     map_mounts(config, bundle, plan);
     map_linux(config, plan, policy_named);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/launch.hpp"
+#include "oci/cgroup_resources.hpp"
 #include "policy/policy.hpp"
 #include "policy/sys.hpp"
 
@@ -36,6 +37,10 @@ struct ContainerPlan {
     std::vector<std::string> masked_paths;    // linux.maskedPaths
     std::vector<std::string> readonly_paths;  // linux.readonlyPaths
     std::optional<int> oom_score_adj;      // process.oomScoreAdj: PID 1's, inherited by the process
+    // linux.cgroupsPath as written (create interprets it: --systemd-cgroup changes its
+    // form) and linux.resources' values for that cgroup (oci/container_cgroup.hpp).
+    std::string cgroups_path;
+    std::vector<ControlWrite> cgroup_writes;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

@@ -59,6 +59,12 @@ std::string default_state_root() {
 
 sys::UniqueFd open_state_root(const std::string& root) {
     if (root.empty()) throw Error("--root: empty path");
+    // Missing parents too, as runc makes them (containerd's shim passes RUNC_ROOT/NAMESPACE
+    // before anything made RUNC_ROOT); each one 0700. The checks below are on the root itself.
+    for (std::size_t slash = root.find('/', 1); slash != std::string::npos; slash = root.find('/', slash + 1)) {
+        const std::string parent = root.substr(0, slash);
+        if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("creating state root " + parent);
+    }
     if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("creating state root " + root);
     sys::UniqueFd fd = sys::open_fd(root, O_PATH | O_DIRECTORY | O_NOFOLLOW, "opening state root " + root);
     struct stat st {};
@@ -147,7 +153,7 @@ void remove_container_dir(int root_fd, const std::string& id) {
         if (errno == ENOENT) return;
         throw_errno("opening the state of container " + id);
     }
-    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile})
+    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile, kCgroupFile})
         if (::unlinkat(dir.get(), name, 0) != 0 && errno != ENOENT) throw_errno(std::string("removing ") + name);
     if (::unlinkat(root_fd, id.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         throw_errno("removing the state directory of container " + id);

@@ -43,6 +43,7 @@ inline constexpr const char* kStateFile = "state.json";
 inline constexpr const char* kStartFifo = "start";
 inline constexpr const char* kStartedFile = "started";
 inline constexpr const char* kExitFile = "exit.json";
+inline constexpr const char* kCgroupFile = "cgroup.json";  // the container's cgroup: container_cgroup.hpp
 
 class Container {
 public:

@@ -22,7 +22,7 @@ using aj::Error;
 
 constexpr const char* kUsage =
     "usage: aurora-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
-    "commands: create --bundle B [--pid-file P] ID | start ID | state ID | kill ID [SIGNAL] |\n"
+    "commands: create --bundle B [--pid-file P] ID | start ID | state ID | kill [--all] ID [SIGNAL] |\n"
     "          delete [--force] ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
@@ -98,9 +98,8 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "state") return cmd_state(g, the_id(split(argc, argv, i, {}, {}), command));
     if (command == "kill") {
         const Words w = split(argc, argv, i, {}, {"all", "a"});
-        if (has_flag(w, "all") || has_flag(w, "a")) throw Error("kill --all: not supported yet");
         const std::string id = the_id(w, command, 2);
-        return cmd_kill(g, id, w.positional.size() > 1 ? w.positional[1] : "");
+        return cmd_kill(g, id, w.positional.size() > 1 ? w.positional[1] : "", has_flag(w, "all") || has_flag(w, "a"));
     }
     if (command == "delete") {
         const Words w = split(argc, argv, i, {}, {"force", "f"});
@@ -146,8 +145,11 @@ int main(int argc, char** argv) {
             } else if (word == "--log-format") {
                 log_format = take();
                 if (log_format != "text" && log_format != "json") throw Error("--log-format: text or json, not " + log_format);
-            } else if (word == "--systemd-cgroup" || word == "--debug") {
-                // Accepted: the sandbox's cgroup is always aurora-jail's own (docs/oci.md).
+            } else if (word == "--systemd-cgroup") {
+                // linux.cgroupsPath is then runc's "slice:prefix:name" (docs/oci.md).
+                g.systemd_cgroup = true;
+            } else if (word == "--debug") {
+                // Accepted: nothing more is logged.
             } else {
                 throw Error("flag provided but not defined: " + word);
             }

@@ -18,6 +18,8 @@ test_pkgs=(
   qemu-system-x86 busybox-static cpio xz-utils binutils mmdebstrap dbus
   lintian systemd libcap2-bin man-db bash-completion
   gcc make openssl ca-certificates perl sqlite3 mawk
+  # tests/oci/*.sh: the container engines that drive aurora-runc
+  podman conmon containerd
 )
 bench_pkgs=(bubblewrap firejail crun hyperfine time linux-perf libc6-dev
   # bench/workloads.sh: the large programs of issue 13's list

@@ -1,7 +1,10 @@
 // aurora-runc's runc-style lifecycle on a real sandbox: create leaves the container's init
 // waiting, start releases it, state follows, kill and delete end it; a bundle the mapping
 // cannot enforce is refused before anything runs (docs/oci.md).
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "helper/cgroup_discovery.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
 
@@ -142,7 +146,13 @@ TEST(OciRunc, CreateStartStateKillDelete) {
     EXPECT_EQ(s.value("ociVersion", ""), "1.0.2");
     const int pid = s.value("pid", 0);
     EXPECT_GT(pid, 0);
-    EXPECT_EQ(slurp(pid_file), std::to_string(pid));
+    // The pid file names the monitor (the engine reaps it: PidFileNamesWhatTheEngineReaps),
+    // state's pid the sandbox's PID 1, in the container's namespaces.
+    const std::string monitor = slurp(pid_file);
+    EXPECT_FALSE(monitor.empty());
+    EXPECT_NE(monitor, std::to_string(pid));
+    EXPECT_EQ(::kill(std::stoi(monitor.empty() ? "0" : monitor), 0), 0);
+    EXPECT_NE(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/pid"), fs::read_symlink("/proc/self/ns/pid"));
     // Created: the process has not run.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(slurp(b.dir() + "/stdout"), "");
@@ -326,6 +336,214 @@ TEST(OciRunc, CreatedContainerEndsWithKillAndForcedDelete) {
     EXPECT_NE(::kill(pid, 0), 0);
     EXPECT_FALSE(fs::exists(b.out() + "/ran")) << "a deleted created container ran its process";
     EXPECT_FALSE(fs::exists(b.state_root() + "/c2"));
+}
+
+// The container's processes: PID 1's children on the host, oldest first is the command.
+std::string process_state(pid_t pid) {
+    const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const std::size_t close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? "" : stat.substr(close + 2, 1);
+}
+
+pid_t first_child(pid_t pid1) {
+    std::istringstream in(slurp("/proc/" + std::to_string(pid1) + "/task/" + std::to_string(pid1) + "/children"));
+    long n = 0;
+    return in >> n ? static_cast<pid_t>(n) : 0;
+}
+
+bool wait_file(const std::string& path, int seconds = 20) {
+    for (int i = 0; i < seconds * 10; ++i) {
+        if (!slurp(path).empty()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+// SIGSTOP and SIGCONT reach the user's process, not PID 1; kill --all reaches every
+// process of the container (a child the shell does not pass the signal on to).
+TEST(OciRunc, StopContAndKillAllReachTheContainersProcesses) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c",
+                  "trap 'echo got >> /out/got' USR1; sleep 1000 & echo ready > /out/ready; "
+                  "while :; do sleep 0.1; done"});
+    ASSERT_EQ(create(b, "all", b.dir() + "/pid").exit_code, 0);
+    const pid_t pid1 = state(b, "all").value("pid", 0);
+    ASSERT_EQ(runc(b, {"start", "all"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/ready"));
+    const pid_t command = first_child(pid1);
+    ASSERT_GT(command, 0);
+    // The shell's background `sleep 1000`, which keeps USR1's default action (death).
+    auto background = [&]() -> pid_t {
+        std::istringstream in(slurp("/proc/" + std::to_string(command) + "/task/" + std::to_string(command) + "/children"));
+        for (long n = 0; in >> n;)
+            if (slurp("/proc/" + std::to_string(n) + "/cmdline") == std::string("sleep\0" "1000\0", 11)) return n;
+        return 0;
+    };
+    const pid_t sleeper = background();
+    ASSERT_GT(sleeper, 0);
+
+    ProcessResult stop = runc(b, {"kill", "all", "STOP"});
+    EXPECT_EQ(stop.exit_code, 0) << stop.err;
+    for (int i = 0; i < 50 && process_state(command) != "T"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(process_state(command), "T") << "SIGSTOP did not stop the user's process";
+    EXPECT_NE(process_state(pid1), "T") << "SIGSTOP stopped the sandbox's PID 1";
+    EXPECT_EQ(runc(b, {"kill", "all", "CONT"}).exit_code, 0);
+    for (int i = 0; i < 50 && process_state(command) == "T"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_NE(process_state(command), "T") << "SIGCONT did not resume the user's process";
+
+    // USR1 without --all goes to the shell alone (its trap runs): the sleep lives on.
+    EXPECT_EQ(runc(b, {"kill", "all", "USR1"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/got"));
+    EXPECT_EQ(background(), sleeper);
+    ProcessResult all = runc(b, {"kill", "--all", "all", "USR1"});
+    EXPECT_EQ(all.exit_code, 0) << all.err;
+    for (int i = 0; i < 100 && background() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(background(), 0) << "kill --all did not reach the background process";
+    EXPECT_EQ(state(b, "all").value("status", ""), "running");
+    EXPECT_EQ(runc(b, {"kill", "--all", "all", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "all", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "all"}).exit_code, 0);
+}
+
+// conmon and containerd's shim are child subreapers: they reap the process the pid file
+// names once create has exited, and take its exit status as the container's.
+TEST(OciRunc, PidFileNamesWhatTheEngineReaps) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "exit 3"});
+    const std::string pid_file = b.dir() + "/pid";
+    std::fflush(nullptr);
+    const pid_t engine = ::fork();
+    ASSERT_GE(engine, 0);
+    if (engine == 0) {
+        // The engine: a subreaper running create, then start, then reaping the pid file's
+        // process. Exits with that process's status (or 100+ for a step that failed).
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        auto run = [&](std::vector<std::string> args) {
+            const pid_t p = ::fork();
+            if (p == 0) {
+                const int null = ::open("/dev/null", O_RDWR);
+                ::dup2(null, 0);
+                ::dup2(null, 1);
+                ::dup2(null, 2);
+                std::vector<char*> argv;
+                for (auto& a : args) argv.push_back(a.data());
+                argv.push_back(nullptr);
+                ::execv(argv[0], argv.data());
+                ::_exit(127);
+            }
+            int status = 0;
+            ::waitpid(p, &status, 0);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        };
+        if (run({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(), "--pid-file", pid_file, "reap"}) != 0)
+            ::_exit(101);
+        const pid_t container = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+        if (container <= 0) ::_exit(102);
+        if (run({runc_bin(), "--root", b.state_root(), "start", "reap"}) != 0) ::_exit(103);
+        int status = 0;
+        if (::waitpid(container, &status, 0) != container) ::_exit(104);
+        ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 105);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(engine, &status, 0), engine);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 3) << "101 create, 102 pid file, 103 start failed, 104 not reapable";
+    EXPECT_TRUE(wait_status(b, "reap", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "reap"}).exit_code, 0);
+}
+
+// This process's cgroup as one absolute path that lies at or below it in every hierarchy
+// (the test may create cgroups only there), or nullopt.
+std::optional<std::string> own_cgroup_base() {
+    std::string base = "/";
+    const auto hierarchies = helper::discover_cgroup_hierarchies();
+    for (const auto& h : hierarchies)
+        if (h.own_path.size() > base.size()) base = h.own_path;
+    for (const auto& h : hierarchies) {
+        const std::string own = h.own_path.empty() ? "/" : h.own_path;
+        if (own != "/" && base != own && !base.starts_with(own + "/")) return std::nullopt;
+    }
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    return base == "/" ? "" : base;
+}
+
+std::string mount_of(const std::string& controller) {
+    for (const auto& h : helper::discover_cgroup_hierarchies())
+        if (h.version == helper::CgroupVersion::V1 && h.controllers.contains(controller)) return h.mount_point;
+    return "";
+}
+
+// This process's own cgroup directory in the v1 hierarchy carrying `controller`.
+std::string own_dir_of(const std::string& controller) {
+    for (const auto& h : helper::discover_cgroup_hierarchies())
+        if (h.version == helper::CgroupVersion::V1 && h.controllers.contains(controller)) return h.own_dir;
+    return "";
+}
+
+// linux.cgroupsPath: the container's cgroup is where the engine says, holds the config's
+// resources, and delete removes what create made of it (and nothing that existed before).
+TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::optional<std::string> base = own_cgroup_base();
+    if (!base) GTEST_SKIP() << "this process's cgroups are not one path in every hierarchy";
+    const std::string pids = mount_of("pids"), cpu = mount_of("cpu"), cpuset = mount_of("cpuset"),
+                      memory = mount_of("memory");
+    if (pids.empty() || cpu.empty() || cpuset.empty() || memory.empty())
+        GTEST_SKIP() << "needs v1 pids, cpu, cpuset and memory hierarchies (this host's kind)";
+    const std::string top = "aj-oci-cg-" + std::to_string(::getpid());
+    const std::string path = *base + "/" + top + "/ctr";
+    // An existing parent in the pids hierarchy: delete must leave it.
+    const std::string kept = pids + *base + "/" + top;
+    ASSERT_TRUE(fs::create_directory(kept));
+    Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
+             json{{"linux",
+                   {{"cgroupsPath", path},
+                    {"resources",
+                     {{"pids", {{"limit", 123}}},
+                      {"memory", {{"limit", 256 << 20}, {"reservation", 128 << 20}, {"swap", 512 << 20}}},
+                      {"cpu", {{"shares", 512}, {"quota", 20000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}}}}}}});
+    ProcessResult c = create(b, "cg", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(slurp(pids + path + "/pids.max"), "123\n");
+    EXPECT_EQ(slurp(memory + path + "/memory.limit_in_bytes"), std::to_string(256 << 20) + "\n");
+    EXPECT_EQ(slurp(memory + path + "/memory.soft_limit_in_bytes"), std::to_string(128 << 20) + "\n");
+    // memory+swap where the host accounts swap (else a warning at create).
+    if (fs::exists(memory + "/memory.memsw.limit_in_bytes"))
+        EXPECT_EQ(slurp(memory + path + "/memory.memsw.limit_in_bytes"), std::to_string(512 << 20) + "\n");
+    else
+        EXPECT_NE(c.err.find("memory.memsw.limit_in_bytes does not exist here"), std::string::npos) << c.err;
+    EXPECT_EQ(slurp(cpu + path + "/cpu.shares"), "512\n");
+    EXPECT_EQ(slurp(cpu + path + "/cpu.cfs_quota_us"), "20000\n");
+    EXPECT_EQ(slurp(cpuset + path + "/cpuset.cpus"), "0\n");
+    // The sandbox's PID 1 lives in it (or below: the policy's own cgroup).
+    const int pid1 = state(b, "cg").value("pid", 0);
+    const std::string cgroups = slurp("/proc/" + std::to_string(pid1) + "/cgroup");
+    EXPECT_NE(cgroups.find(":pids:" + path + "/"), std::string::npos) << cgroups;
+    EXPECT_NE(cgroups.find(":cpu:" + path + "\n"), std::string::npos) << cgroups;
+    ASSERT_EQ(runc(b, {"start", "cg"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "cg", "stopped"));
+    EXPECT_EQ(slurp(b.out() + "/ran"), "ran\n");
+    ProcessResult d = runc(b, {"delete", "cg"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_FALSE(fs::exists(pids + path));
+    EXPECT_FALSE(fs::exists(cpu + path));
+    EXPECT_FALSE(fs::exists(cpu + *base + "/" + top)) << "a parent create made was left";
+    EXPECT_TRUE(fs::exists(kept)) << "delete removed a cgroup create did not make";
+    ::rmdir(kept.c_str());
+
+    // Relative: below this process's own cgroup; ".." refused before anything is made.
+    Bundle rel(json{"/bin/true"},
+               json{{"linux", {{"cgroupsPath", top + "/rel"}, {"resources", {{"pids", {{"limit", 77}}}}}}}});
+    ASSERT_EQ(create(rel, "rel", rel.dir() + "/pid").exit_code, 0);
+    EXPECT_EQ(slurp(own_dir_of("pids") + "/" + top + "/rel/pids.max"), "77\n");
+    EXPECT_EQ(runc(rel, {"delete", "--force", "rel"}).exit_code, 0);
+    EXPECT_FALSE(fs::exists(own_dir_of("pids") + "/" + top));
+    Bundle up(json{"/bin/true"}, json{{"linux", {{"cgroupsPath", top + "/../../x"}}}});
+    ProcessResult refused = create(up, "up", up.dir() + "/pid");
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("\"..\" is not allowed"), std::string::npos) << refused.err;
 }
 
 TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/mount_plan.hpp"
+#include "oci/cgroup_resources.hpp"
 #include "oci/config.hpp"
+#include "oci/container_cgroup.hpp"
 #include "policy/error.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
@@ -94,9 +96,117 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     EXPECT_FALSE(p.oom_score_adj);
     c["process"]["oomScoreAdj"] = 500;
     EXPECT_EQ(plan(c).oom_score_adj, 500);
-    // A config never widens the policy's limits.
+    // The OCI default policy's limits are defaults: the engine's values replace them
+    // (runtime-tools reads pids.max back from the sandbox's own cgroup)...
     c["linux"]["resources"]["memory"]["limit"] = 1LL << 40;
-    EXPECT_EQ(plan(c).policy.limits.memory_mb, oci_default_policy().limits.memory_mb);
+    c["linux"]["resources"]["pids"]["limit"] = 1000;
+    EXPECT_EQ(plan(c).policy.limits.memory_mb, 1u << 20);
+    EXPECT_EQ(plan(c).policy.limits.pids, 1000u);
+    c["process"]["rlimits"][1]["hard"] = 500;  // ... and RLIMIT_NPROC still narrows them
+    EXPECT_EQ(plan(c).policy.limits.pids, 500u);
+    // ... while a named policy's limits are ceilings a config never widens.
+    std::ofstream(dir_.path() + "/capped.json")
+        << R"({"max_memory_mb": 128, "max_pids": 64, "network": "host", "allow_fallback": false})";
+    c["annotations"] = {{kPolicyAnnotation, "capped"}};
+    const ContainerPlan named = plan_container(c, dir_.path(), {dir_.path()});
+    EXPECT_EQ(named.policy.limits.memory_mb, 128u);
+    EXPECT_EQ(named.policy.limits.pids, 64u);
+}
+
+TEST_F(OciConfig, CgroupsPathAndResourcesBecomeControlWrites) {
+    json c = minimal();
+    c["linux"]["resources"] = {{"cpu", {{"shares", 2048}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}}},
+                               {"blockIO", {{"weight", 10}}}};
+    ContainerPlan p = plan(c);
+    EXPECT_TRUE(p.cgroup_writes.empty());  // no cgroupsPath: a warning each, nothing written
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("linux.resources.cpu: not applied without linux.cgroupsPath"), std::string::npos) << all;
+    c["linux"]["cgroupsPath"] = "/ctr/one";
+    p = plan(c);
+    EXPECT_EQ(p.cgroups_path, "/ctr/one");
+    const std::vector<ControlWrite> want = {
+        {"cpu", "cpu.shares", "2048", "cpu.weight", "79"},
+        {"cpu", "cpu.cfs_period_us", "100000", "cpu.max", "50000 100000"},
+        {"cpu", "cpu.cfs_quota_us", "50000", "cpu.max", "50000 100000"},
+        {"cpuset", "cpuset.cpus", "0", "cpuset.cpus", "0"},
+    };
+    EXPECT_EQ(p.cgroup_writes, want);
+    all.clear();
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("linux.resources.blockIO: not applied"), std::string::npos) << all;
+}
+
+TEST(OciCgroupResources, MemoryAndPidsInV1AndV2) {
+    std::vector<std::string> warnings;
+    const std::vector<ControlWrite> w = resource_writes(
+        json{{"memory", {{"limit", 1 << 30}, {"reservation", 1 << 29}, {"swap", 3LL << 29}, {"kernel", 1}}},
+             {"pids", {{"limit", -1}}}},
+        warnings);
+    const std::vector<ControlWrite> want = {
+        {"memory", "memory.limit_in_bytes", "1073741824", "memory.max", "1073741824"},
+        {"memory", "memory.soft_limit_in_bytes", "536870912", "memory.low", "536870912"},
+        {"memory", "memory.memsw.limit_in_bytes", "1610612736", "memory.swap.max", "536870912", true},
+        {"pids", "pids.max", "max", "pids.max", "max"},
+    };
+    EXPECT_EQ(w, want);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("memory.kernel"), std::string::npos);
+    auto refused = [](const json& r) {
+        std::vector<std::string> ignored;
+        try {
+            resource_writes(r, ignored);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_NE(refused(json{{"cpu", {{"cpus", "0;rm"}}}}).find("linux.resources.cpu.cpus"), std::string::npos);
+    EXPECT_NE(refused(json{{"cpu", {{"shares", 1}}}}).find("linux.resources.cpu.shares"), std::string::npos);
+    EXPECT_NE(refused(json{{"memory", {{"limit", 100}, {"swap", 50}}}}).find("memory.swap"), std::string::npos);
+    EXPECT_NE(refused(json{{"pids", {{"limit", "9"}}}}).find("linux.resources.pids.limit"), std::string::npos);
+}
+
+TEST(OciCgroupResources, CgroupsPathIsReadAsRuncReadsIt) {
+    EXPECT_EQ(parse_cgroups_path("/a//b/./c", false).text(), "/a/b/c");
+    EXPECT_EQ(parse_cgroups_path("a/b", false).text(), "a/b");
+    EXPECT_FALSE(parse_cgroups_path("a/b", false).absolute);
+    // --systemd-cgroup: slice:prefix:name, where systemd puts the unit.
+    EXPECT_EQ(parse_cgroups_path("machine.slice:libpod:abc", true).text(), "/machine.slice/libpod-abc.scope");
+    EXPECT_EQ(parse_cgroups_path("kubepods-besteffort-pod1.slice:cri-containerd:x", true).text(),
+              "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-x.scope");
+    EXPECT_EQ(parse_cgroups_path(":runc:x", true).text(), "/system.slice/runc-x.scope");
+    EXPECT_EQ(parse_cgroups_path("-.slice::x", true).text(), "/x.scope");
+    auto refused = [](const std::string& text, bool systemd) {
+        try {
+            parse_cgroups_path(text, systemd);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_NE(refused("/a/../../etc", false).find("\"..\" is not allowed"), std::string::npos);
+    EXPECT_NE(refused("..", false).find("not allowed"), std::string::npos);
+    EXPECT_NE(refused("/", false).find("names no cgroup"), std::string::npos);
+    EXPECT_NE(refused("/a/b", true).find("slice:prefix:name"), std::string::npos);
+    EXPECT_NE(refused("a--b.slice:p:n", true).find("not a systemd slice name"), std::string::npos);
+    EXPECT_NE(refused("a.slice:p:x/../y", true).find("a unit name holds no /"), std::string::npos);
+
+    helper::CgroupHierarchy v1;
+    v1.version = helper::CgroupVersion::V1;
+    v1.mount_point = "/sys/fs/cgroup/pids";
+    v1.own_dir = "/sys/fs/cgroup/pids/user/me";
+    helper::CgroupHierarchy v2 = v1;
+    v2.version = helper::CgroupVersion::V2;
+    v2.mount_point = "/sys/fs/cgroup";
+    v2.own_dir = "/sys/fs/cgroup/user/me";
+    EXPECT_EQ(cgroup_dir_in(v1, parse_cgroups_path("/ctr", false)), "/sys/fs/cgroup/pids/ctr");
+    EXPECT_EQ(cgroup_dir_in(v1, parse_cgroups_path("ctr/x", false)), "/sys/fs/cgroup/pids/user/me/ctr/x");
+    // v2: below our cgroup's parent, as runc (our own has members: no controllers below it).
+    EXPECT_EQ(cgroup_dir_in(v2, parse_cgroups_path("ctr/x", false)), "/sys/fs/cgroup/user/ctr/x");
+    v2.own_dir = "/sys/fs/cgroup";
+    v2.own_is_root = true;
+    EXPECT_EQ(cgroup_dir_in(v2, parse_cgroups_path("ctr", false)), "/sys/fs/cgroup/ctr");
 }
 
 TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
@@ -279,6 +389,19 @@ TEST_F(OciConfig, ABindInsideAListedFileSystemIsMountedAfterIt) {
     }
     EXPECT_LT(dev, log) << helper::describe(mounts);
     EXPECT_LT(log, dev_ro) << helper::describe(mounts);
+}
+
+// delete kills and removes what the record names: only cgroups below a hierarchy pass.
+TEST(OciCgroupResources, ACgroupRecordNamingAnythingElseIsRefused) {
+    const auto hierarchies = helper::discover_cgroup_hierarchies();
+    if (hierarchies.empty()) GTEST_SKIP() << "no cgroup hierarchy is mounted here";
+    const std::string inside = hierarchies.front().mount_point + "/ctr";
+    EXPECT_EQ(container_cgroups_from_json(json{{"leaves", {inside}}, {"created", json::array()}}).leaves,
+              std::vector<std::string>{inside});
+    for (const std::string& bad : {std::string("/etc"), hierarchies.front().mount_point,
+                                   hierarchies.front().mount_point + "/a/../../../etc"}) {
+        EXPECT_THROW(container_cgroups_from_json(json{{"leaves", json::array()}, {"created", {bad}}}), Error) << bad;
+    }
 }
 
 }  // namespace
