@@ -36,6 +36,9 @@ struct ContainerPlan {
     std::vector<std::string> masked_paths;    // linux.maskedPaths
     std::vector<std::string> readonly_paths;  // linux.readonlyPaths
     std::optional<int> oom_score_adj;      // process.oomScoreAdj: PID 1's, inherited by the process
+    // process.user, capabilities, noNewPrivileges: who the process is inside its user
+    // namespace (docs/oci.md, "Identity and capabilities").
+    helper::ProcessIdentity process;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 
