@@ -172,12 +172,13 @@ void map_user(const json& process, ContainerPlan& plan) {
     if (user.contains("gid")) plan.process.gid = id_at(user.at("gid"), "process.user.gid");
     if (user.contains("additionalGids")) {
         if (!user.at("additionalGids").is_array()) refuse("process.user.additionalGids", "must be an array of ids");
-        for (const auto& g : user.at("additionalGids")) {
-            const std::uint32_t gid = id_at(g, "process.user.additionalGids[]");
-            plan.warnings.push_back("process.user.additionalGids " + std::to_string(gid) +
+        std::string gids;
+        for (const auto& g : user.at("additionalGids"))
+            gids += (gids.empty() ? "" : ",") + std::to_string(id_at(g, "process.user.additionalGids[]"));
+        if (!gids.empty())
+            plan.warnings.push_back("process.user.additionalGids " + gids +
                                     ": not set (the container's user namespace maps only gid " +
                                     std::to_string(plan.process.gid) + " and denies setgroups)");
-        }
     }
     if (user.contains("umask")) {
         const std::optional<std::uint64_t> umask = count_at(user.at("umask"), 0777);
