@@ -309,10 +309,8 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
             f.noexec = true;
         } else if (o == "suid" || o == "dev") {
             plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (nosuid,nodev always)");
-        } else if (fold_atime_option(o, f.atime)) {
-            continue;
-        } else if (accepted.contains(o)) {
-            continue;
+        } else if (fold_atime_option(o, f.atime) || accepted.contains(o)) {
+            continue;  // an access-time option (folded into f.atime) or a flag the sandbox always has
         } else if ((o.starts_with("uid=") && o.substr(4) != std::to_string(plan.process.uid)) ||
                    (o.starts_with("gid=") && o.substr(4) != std::to_string(plan.process.gid))) {
             plan.warnings.push_back("mounts " + dest + ": option " + o + " dropped (the sandbox maps only uid " +
