@@ -36,8 +36,10 @@ sigset_t init_forwarded_signals() {
 void harden_init() {
     drop_all_capabilities();
     sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "init: PR_SET_NO_NEW_PRIVS");
-    sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "init: PR_SET_DUMPABLE 0");
+    make_init_undumpable();
 }
+
+void make_init_undumpable() { sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "init: PR_SET_DUMPABLE 0"); }
 
 namespace {
 

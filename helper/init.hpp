@@ -24,6 +24,13 @@ sigset_t init_forwarded_signals();
 // dumpable (the command, same uid, can neither ptrace it nor open /proc/1/fd).
 void harden_init();
 
+// harden_init's first part alone, for a command that keeps capabilities (launch.hpp,
+// ProcessIdentity) and so must be forked before PID 1 drops its own: not dumpable from
+// here on, so the command can neither ptrace PID 1 nor open its /proc/1/fd, mem or
+// environ: PID 1's memory was copied from the runner's and belongs to the host's user
+// namespace, where the command holds no CAP_SYS_PTRACE.
+void make_init_undumpable();
+
 // Never returns. Forwards init_forwarded_signals() to `command`, reaps every child (orphans
 // of the sandbox are reparented here), and when `command` exits kills and reaps whatever
 // else is left in the pid namespace, then sends the command's wait status and the CPU

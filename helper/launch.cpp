@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,11 +156,23 @@ Release receive_second_release(int sync_read) {
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.limits.rlimits);
         apply_quota_rlimits();
-        // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
-        verify_no_capabilities();
-        sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        if (p.request.process) {
+            // The caller's identity (ProcessIdentity): PID 1 kept its capabilities in the
+            // sandbox's user namespace for us and drops them once we have exec'd.
+            const ProcessIdentity& process = *p.request.process;
+            if (process.umask) ::umask(*process.umask);
+            set_kept_capabilities(process.capabilities);
+            if (process.no_new_privs) sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        } else {
+            // PID 1 dropped every capability before forking us (harden_init): check, cheaply.
+            verify_no_capabilities();
+            sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+        }
         // Anything above 2 still open (only our report channel) closes at execve.
         sys::check(::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range CLOEXEC");
+        // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN
+        // in this user namespace: a ProcessIdentity command still holds it here (its
+        // effective set is PID 1's until execve recomputes it from the sets kept above).
         *listener = load_seccomp(release.seccomp).release();
         int err = exec_command(release.argv, p.env);
         send_message(report_fd, MessageKind::ExecError, err, release.argv.at(0));
@@ -256,13 +269,24 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         restrict_paths(p.mounts);  // a read-only /proc/sys from here on
 
         // PID 1 gives up everything before the command exists, so untrusted code never
-        // shares the namespace with a privileged process.
-        harden_init();
+        // shares the namespace with a privileged process. A command with a ProcessIdentity
+        // inherits its capabilities from PID 1: PID 1 is made undumpable now and gives up
+        // the rest once the command has exec'd (below).
+        const bool command_keeps_capabilities = p.request.process.has_value();
+        if (command_keeps_capabilities)
+            make_init_undumpable();
+        else
+            harden_init();
         // Nothing forks before PID 1 is in the sandbox's cgroup: every process of the
         // sandbox is born inside it.
         const Release release = receive_second_release(sync.read.get());
         sync.read.reset();
         const pid_t command = start_command(p, release, report.write.get());
+        // PID 1 slept until the command exec'd (CLONE_VFORK). Meanwhile, and for the few
+        // instructions until here, PID 1 runs only this code; being undumpable, with
+        // memory of the host's user namespace, it cannot be traced or have its fds or
+        // memory opened by the command, whatever capabilities the command holds inside.
+        if (command_keeps_capabilities) harden_init();
         run_init(command, report.write.get(), scratch.get());
     } catch (const std::exception& e) {
         send_message(report.write.get(), MessageKind::SetupError, 0, e.what());
@@ -292,7 +316,7 @@ LaunchResult launch(const LaunchRequest& request) {
                                 request.sysctls, request.masked_paths, request.readonly_paths),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
-               choose_identity(request.host_ids),
+               choose_identity(request.host_ids, request.process),
                namespace_flags(policy),
                request.cwd.value_or(request.workdir.value_or("/")),
                stdio.sandbox_side()};
@@ -389,8 +413,13 @@ LaunchResult launch(const LaunchRequest& request) {
     result.host = {p.identity.outside_uid, p.identity.outside_gid};
     result.denials = denials.to_json();
     EnforcementRecord enforced;
-    if (request.describe_enforcement)
+    if (request.describe_enforcement) {
         enforced = describe_enforcement(policy, seccomp, p.ns_flags, p.limits, p.identity, p.mounts);
+        if (request.process) {
+            enforced.capabilities = "as the caller listed them, inside the sandbox's user namespace";
+            enforced.no_new_privs = request.process->no_new_privs;
+        }
+    }
     cgroup.finish(enforced);
     disk.finish(enforced);
     note_limits_hit_by_end(enforced, policy, result.signal, result.timed_out, result.timeout_sec);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/caps.hpp"
 #include "helper/fds.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
@@ -20,6 +21,17 @@
 namespace aj::helper {
 
 class CallSupervisor;  // helper/seccomp_listener.hpp
+
+// An OCI mount's access-time options (strictatime, noatime, relatime, nodiratime) as
+// mount attributes, applied with the mount's others (fsmount for a new file system,
+// mount_setattr for a bind). Default: nothing changed (a new file system gets the
+// kernel's default, relatime; a bind keeps its source's).
+struct AtimeAttrs {
+    bool change = false;     // replace the atime mode with `mode`
+    std::uint64_t mode = 0;  // MOUNT_ATTR_RELATIME (0), MOUNT_ATTR_NOATIME or MOUNT_ATTR_STRICTATIME
+    bool nodiratime = false; // MOUNT_ATTR_NODIRATIME
+    bool operator==(const AtimeAttrs&) const = default;
+};
 
 // A host path made visible inside the sandbox in addition to the policy's allowed paths
 // (the plugin runner binds the staged package read-only and the run directory rw).
@@ -39,6 +51,7 @@ struct ExtraBind {
     // paths are never looked up again, and the sandbox's host uid need not reach them.
     int tree = -1;
     bool noexec = false;  // mounted noexec too (an OCI bind's "noexec")
+    AtimeAttrs atime = {};
 };
 
 // A copy-on-write view of a host directory (the plugin runner's /work: the staged package
@@ -66,6 +79,7 @@ struct FilesystemMount {
     std::vector<std::string> options;  // the file system's own: "key=value", or a flag "key"
     bool read_only = false;
     bool noexec = false;
+    AtimeAttrs atime = {};
     bool operator==(const FilesystemMount&) const = default;
 };
 
@@ -74,6 +88,21 @@ struct FilesystemMount {
 struct HostIds {
     uid_t uid = 0;
     gid_t gid = 0;
+};
+
+// Who the command is inside the sandbox's user namespace, when the caller chooses it
+// (aurora-runc: an OCI config's process.user, capabilities, noNewPrivileges, umask).
+// The host side never changes with it: the namespace still maps this one uid and gid onto
+// the sandbox's host ids (host_ids, or the caller's own), so only the ids' names inside
+// differ, and the capabilities are held in the sandbox's own user namespace, over its own
+// namespaces (docs/oci.md, "Identity and capabilities"). The seccomp filter is loaded
+// either way: without no_new_privs it is loaded while CAP_SYS_ADMIN is still held.
+struct ProcessIdentity {
+    uid_t uid = 65534;
+    gid_t gid = 65534;
+    CapabilitySets capabilities;  // none by default
+    bool no_new_privs = true;
+    std::optional<mode_t> umask = std::nullopt;
 };
 
 struct LaunchRequest {
@@ -99,6 +128,9 @@ struct LaunchRequest {
     std::vector<std::string> readonly_paths = {};
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
+    // Unset: the command runs as 65534/65534 inside, with no capabilities and no_new_privs
+    // (every aurora-jail run). Namespaces mode only.
+    std::optional<ProcessIdentity> process = std::nullopt;
     // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).
     std::optional<HostIds> host_ids = std::nullopt;
     // Called once the sandbox is set up and before its command may start (a root caller's

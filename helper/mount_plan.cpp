@@ -277,6 +277,7 @@ MountOp filesystem_op(const policy::Policy& policy, const FilesystemMount& f) {
     op.target = f.target;
     op.read_only = f.read_only || f.type == "sysfs";  // sysfs: the host's devices, never written
     op.noexec = f.noexec;
+    op.atime = f.atime;
     std::optional<std::uint64_t> asked;
     for (const auto& o : f.options) {
         if (f.type == "tmpfs" && o.starts_with("size=")) {
@@ -363,6 +364,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                               b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
             op.tree = b.tree;
             op.noexec = b.noexec;
+            op.atime = b.atime;  // applied by the caller's capture_tree already
             binds.push_back(std::move(op));
             continue;
         }
@@ -377,6 +379,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         MountOp op = bind(b.host, b.inside,
                           b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
         op.noexec = b.noexec;
+        op.atime = b.atime;
         binds.push_back(std::move(op));
     }
     for (const auto& o : overlays) {

@@ -58,6 +58,7 @@ struct MountOp {
     std::vector<std::string> fs_options;  // Filesystem: "key=value" or "flag", given to fsconfig
     bool read_only = false;               // Filesystem: mounted read-only
     bool noexec = false;                  // Filesystem, Bind: mounted noexec
+    AtimeAttrs atime = {};                // Filesystem, Bind: an OCI mount's access-time options
     int tree = -1;              // Bind: the caller's detached tree (ExtraBind::tree); `source` then only names it
     bool operator==(const MountOp&) const = default;
 };

@@ -166,8 +166,12 @@ void set_attrs(int fd, unsigned flags, std::uint64_t attrs, const std::string& w
 
 }  // namespace
 
+std::uint64_t atime_attr_bits(const AtimeAttrs& atime) {
+    return (atime.change ? atime.mode : 0) | (atime.nodiratime ? MOUNT_ATTR_NODIRATIME : 0);
+}
+
 UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
-                      const std::string& what, bool noexec) {
+                      const std::string& what, bool noexec, const AtimeAttrs& atime) {
     int fd = ::open_tree(dirfd, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | lookup);
     if (fd < 0) throw_errno("binding " + what + " (open_tree)");
     UniqueFd tree(fd);
@@ -182,11 +186,19 @@ UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindA
     if (noexec) attrs |= MOUNT_ATTR_NOEXEC;
     // AT_RECURSIVE: sub-mounts of a read-only path are read-only too.
     set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + what + " (mount_setattr)");
+    if (atime.change || atime.nodiratime) {
+        // The atime mode is one field: replacing it means clearing the old one.
+        mount_attr attr{};
+        attr.attr_set = atime_attr_bits(atime);
+        attr.attr_clr = atime.change ? MOUNT_ATTR__ATIME : 0;
+        sys::check(::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
+                   "setting the access-time options of bind " + what + " (mount_setattr)");
+    }
     return tree;
 }
 
 UniqueFd capture_bind(const MountOp& op) {
-    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec);
+    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec, op.atime);
 }
 
 namespace {
@@ -432,6 +444,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
                 unsigned attrs = MOUNT_ATTR_NOSUID | (op.fs_type == "devpts" ? 0U : MOUNT_ATTR_NODEV);
                 if (op.read_only) attrs |= MOUNT_ATTR_RDONLY;
                 if (op.noexec) attrs |= MOUNT_ATTR_NOEXEC;
+                attrs |= static_cast<unsigned>(atime_attr_bits(op.atime));
                 const std::string what = "mounting " + op.fs_type + " at " + op.target;
                 attach_at_dir(dirs, new_filesystem(op.fs_type.c_str(), options, attrs, what).get(), op.target, what);
                 break;

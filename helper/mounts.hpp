@@ -35,6 +35,10 @@ sys::UniqueFd capture_bind(const MountOp& op);
 // that resolved a directory once captures below it without a path being looked up again
 // (aurora-runc's rootfs entries: ExtraBind::tree). `what` names the source in errors.
 sys::UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
-                           const std::string& what, bool noexec = false);
+                           const std::string& what, bool noexec = false, const AtimeAttrs& atime = {});
+
+// fsmount's or mount_setattr's attribute bits for `atime` (the atime mode only when it
+// changes: MOUNT_ATTR_RELATIME is 0).
+std::uint64_t atime_attr_bits(const AtimeAttrs& atime);
 
 }  // namespace aj::helper

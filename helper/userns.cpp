@@ -18,8 +18,12 @@
 
 namespace aj::helper {
 
-Identity choose_identity(const std::optional<HostIds>& leased) {
+Identity choose_identity(const std::optional<HostIds>& leased, const std::optional<ProcessIdentity>& process) {
     Identity id;
+    if (process) {
+        id.inside_uid = process->uid;
+        id.inside_gid = process->gid;
+    }
     if (::geteuid() == 0 && !in_initial_user_namespace()) {
         const HostIds ids = namespaced_root_ids();
         id.outside_uid = ids.uid;

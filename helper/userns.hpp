@@ -14,7 +14,9 @@
 
 namespace aj::helper {
 
-// The sandbox always runs as 65534/65534 inside. Outside it is the caller's own ids, or,
+// The sandbox runs as 65534/65534 inside, or as the ids a caller's ProcessIdentity names
+// (aurora-runc: the OCI config's uid/gid; one uid and one gid either way). Outside it is
+// the caller's own ids, or,
 // when the caller is root, the host ids leased for this run alone (helper/id_pool.hpp):
 // a root caller's sandbox never has root's owner or group permission bits on host files,
 // nor any other account's or sandbox's. Throws when root gives no leased ids. A "root"
@@ -27,7 +29,8 @@ struct Identity {
     gid_t outside_gid = 0;
     bool leased = false;  // outside ids leased for this run (host root caller)
 };
-Identity choose_identity(const std::optional<HostIds>& leased);
+Identity choose_identity(const std::optional<HostIds>& leased,
+                         const std::optional<ProcessIdentity>& process = std::nullopt);
 
 // A namespaced root's sandbox, outside: 65534 of its namespace where that namespace maps
 // it (a container's range), else the caller's own ids, as for an ordinary caller
@@ -105,8 +108,9 @@ pid_t clone_into_namespaces(int flags, int cgroup_fd = -1, bool* in_cgroup = nul
 void write_id_maps(pid_t child, const Identity& id);
 
 // Child side, right after being released: really switch kuid/kgid to the mapped ids
-// (the map alone leaves a root caller's child at kuid 0). No uid 0 is mapped inside, so
-// the kernel keeps the child's namespace capabilities for the setup that follows.
+// (the map alone leaves a root caller's child at kuid 0). The kernel keeps the child's
+// namespace capabilities for the setup that follows: either no uid 0 is mapped inside
+// (no "root" to lose), or the inside uid is 0 (the child stays the namespace's root).
 void become_sandbox_user(const Identity& id);
 
 }  // namespace aj::helper

@@ -92,7 +92,7 @@ std::vector<sys::UniqueFd> capture_bundle(const ContainerPlan& plan, std::vector
         sys::UniqueFd tree = i < plan.rootfs_entries
                                  ? capture_rootfs_entry(plan, b)
                                  // The config names its bind sources on the host: followed, as runc does.
-                                 : helper::capture_tree(AT_FDCWD, b.host, 0, access_of(b), b.host, b.noexec);
+                                 : helper::capture_tree(AT_FDCWD, b.host, 0, access_of(b), b.host, b.noexec, b.atime);
         b.tree = tree.get();
         trees.push_back(std::move(tree));
     }

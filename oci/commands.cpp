@@ -101,6 +101,7 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         request.sysctls = plan.sysctls;
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;
+        request.process = plan.process;
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
             ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};

@@ -2,12 +2,15 @@
 #include "oci/config.hpp"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
 #include <set>
 
+#include "helper/caps.hpp"
 #include "helper/mount_plan.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/dir_list.hpp"
@@ -71,11 +74,30 @@ const std::set<std::string>& filesystem_types() {
     return types;
 }
 
-// Access-time options: not a restriction; accepted with a warning, not applied.
-const std::set<std::string>& atime_options() {
-    static const std::set<std::string> options = {"strictatime", "nostrictatime", "relatime", "norelatime",
-                                                  "noatime",     "atime",         "nodiratime", "diratime"};
-    return options;
+// Folds one access-time option into `atime`, in the config's order; false when `o` is
+// none. "atime", "norelatime" and "nostrictatime" undo their opposite, back to the
+// default (the kernel's relatime for a new file system, the source's for a bind).
+bool fold_atime_option(const std::string& o, helper::AtimeAttrs& atime) {
+    static const std::pair<const char*, std::uint64_t> modes[] = {
+        {"strictatime", MOUNT_ATTR_STRICTATIME}, {"noatime", MOUNT_ATTR_NOATIME}, {"relatime", MOUNT_ATTR_RELATIME}};
+    static const std::pair<const char*, std::uint64_t> undo[] = {
+        {"nostrictatime", MOUNT_ATTR_STRICTATIME}, {"atime", MOUNT_ATTR_NOATIME}, {"norelatime", MOUNT_ATTR_RELATIME}};
+    for (const auto& [name, mode] : modes)
+        if (o == name) {
+            atime.change = true;
+            atime.mode = mode;
+            return true;
+        }
+    for (const auto& [name, mode] : undo)
+        if (o == name) {
+            if (atime.change && atime.mode == mode) atime.change = false;
+            return true;
+        }
+    if (o == "nodiratime" || o == "diratime") {
+        atime.nodiratime = o == "nodiratime";
+        return true;
+    }
+    return false;
 }
 
 bool new_network_namespace(const json& config) {
@@ -121,6 +143,89 @@ void map_root(const json& config, const std::string& bundle, ContainerPlan& plan
     plan.rootfs_entries = plan.binds.size();
 }
 
+// A non-negative integer of the config up to `max`, or nullopt.
+std::optional<std::uint64_t> count_at(const json& v, std::uint64_t max) {
+    // Parsed text holds non-negative numbers as unsigned; a built json may hold them signed.
+    if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0)) return std::nullopt;
+    const std::uint64_t n = v.is_number_unsigned() ? v.get<std::uint64_t>() : static_cast<std::uint64_t>(v.get<std::int64_t>());
+    if (n > max) return std::nullopt;
+    return n;
+}
+
+// A uid or gid of the config: 0 to 2^32-2 ((uid_t)-1 means "unchanged" to the kernel).
+std::uint32_t id_at(const json& v, const std::string& field) {
+    const std::optional<std::uint64_t> id = count_at(v, 0xFFFFFFFEu);
+    if (!id) refuse(field, "must be an id from 0 to 4294967294");
+    return static_cast<std::uint32_t>(*id);
+}
+
+// process.user: the uid and gid the sandbox's user namespace maps onto its one host uid
+// and gid (helper::ProcessIdentity). Supplementary groups cannot be given: the namespace
+// denies setgroups (its only gid is the process's own).
+void map_user(const json& process, ContainerPlan& plan) {
+    plan.process.uid = 0;  // the spec's default: an absent user is uid/gid 0
+    plan.process.gid = 0;
+    if (!process.contains("user")) return;
+    const json& user = object_at(process, "user", "process.user");
+    refuse_unknown(user, {"uid", "gid", "umask", "additionalGids", "username"}, "process.user.");
+    if (user.contains("uid")) plan.process.uid = id_at(user.at("uid"), "process.user.uid");
+    if (user.contains("gid")) plan.process.gid = id_at(user.at("gid"), "process.user.gid");
+    if (user.contains("additionalGids")) {
+        if (!user.at("additionalGids").is_array()) refuse("process.user.additionalGids", "must be an array of ids");
+        std::string gids;
+        for (const auto& g : user.at("additionalGids"))
+            gids += (gids.empty() ? "" : ",") + std::to_string(id_at(g, "process.user.additionalGids[]"));
+        if (!gids.empty())
+            plan.warnings.push_back("process.user.additionalGids " + gids +
+                                    ": not set (the container's user namespace maps only gid " +
+                                    std::to_string(plan.process.gid) + " and denies setgroups)");
+    }
+    if (user.contains("umask")) {
+        const std::optional<std::uint64_t> umask = count_at(user.at("umask"), 0777);
+        if (!umask) refuse("process.user.umask", "must be a mode from 0 to 0777");
+        plan.process.umask = static_cast<mode_t>(*umask);
+    }
+}
+
+// process.capabilities: five lists of names, each set kept exactly as listed inside the
+// container's user namespace (helper::set_kept_capabilities). A name that is no
+// capability is refused; one the running kernel does not know is left out with a warning.
+helper::CapabilitySets capability_sets(const json& caps, ContainerPlan& plan) {
+    if (!caps.is_object()) refuse("process.capabilities", "must be an object");
+    refuse_unknown(caps, {"bounding", "effective", "permitted", "inheritable", "ambient"}, "process.capabilities.");
+    helper::CapabilitySets sets;
+    const int last = helper::last_capability();
+    for (const auto& [key, mask] : {std::pair{"bounding", &sets.bounding}, std::pair{"effective", &sets.effective},
+                                    std::pair{"permitted", &sets.permitted}, std::pair{"inheritable", &sets.inheritable},
+                                    std::pair{"ambient", &sets.ambient}}) {
+        if (!caps.contains(key) || caps.at(key).is_null()) continue;
+        const std::string field = std::string("process.capabilities.") + key;
+        if (!caps.at(key).is_array()) refuse(field, "must be an array of capability names");
+        for (const auto& v : caps.at(key)) {
+            const std::string name = string_at(v, field + "[]");
+            const std::optional<int> number = helper::capability_number(name);
+            if (!number) refuse(field, name + " is not a capability");
+            if (*number > last) {
+                plan.warnings.push_back(field + " " + name + ": not known to the running kernel, not kept");
+                continue;
+            }
+            *mask |= std::uint64_t{1} << *number;
+        }
+    }
+    if ((sets.effective & ~sets.permitted) != 0)
+        refuse("process.capabilities.effective", "lists a capability that permitted does not (the kernel refuses it)");
+    if (const std::uint64_t dropped = sets.ambient & ~(sets.permitted & sets.inheritable); dropped != 0) {
+        // The kernel raises an ambient capability only when it is permitted and inheritable.
+        std::string names;
+        for (int cap = 0; cap < 64; ++cap)
+            if ((dropped >> cap) & 1U) names += " " + helper::capability_name(cap);
+        plan.warnings.push_back("process.capabilities.ambient:" + names +
+                                ": left out, not both permitted and inheritable (the kernel raises no other)");
+        sets.ambient &= ~dropped;
+    }
+    return sets;
+}
+
 void map_process(const json& config, ContainerPlan& plan) {
     if (!config.contains("process")) refuse("process", "missing (create needs the process to start)");
     const json& process = object_at(config, "process", "process");
@@ -159,20 +264,15 @@ void map_process(const json& config, ContainerPlan& plan) {
     plan.cwd = string_at(process.at("cwd"), "process.cwd");
     if (!absolute(plan.cwd)) refuse("process.cwd", plan.cwd + " is not an absolute path");
 
-    if (process.contains("user")) {
-        const json& user = object_at(process, "user", "process.user");
-        refuse_unknown(user, {"uid", "gid", "umask", "additionalGids", "username"}, "process.user.");
-        const auto uid = user.value("uid", 0LL);
-        const auto gid = user.value("gid", 0LL);
-        if (uid != 65534 || gid != 65534)
-            plan.warnings.push_back("process.user uid " + std::to_string(uid) + " gid " + std::to_string(gid) +
-                                    ": the process runs as uid/gid 65534 inside the sandbox");
-        if (user.contains("additionalGids") && !empty_value(user.at("additionalGids")))
-            plan.warnings.push_back("process.user.additionalGids: not applied (no supplementary groups)");
-        if (user.contains("umask")) plan.warnings.push_back("process.user.umask: not applied");
+    map_user(process, plan);
+    plan.process.capabilities = process.contains("capabilities") ? capability_sets(process.at("capabilities"), plan)
+                                                                 : helper::CapabilitySets{};
+    if (process.contains("noNewPrivileges")) {
+        if (!process.at("noNewPrivileges").is_boolean()) refuse("process.noNewPrivileges", "must be true or false");
+        plan.process.no_new_privs = process.at("noNewPrivileges").get<bool>();
+    } else {
+        plan.process.no_new_privs = false;  // the spec's default
     }
-    if (process.contains("capabilities"))
-        plan.warnings.push_back("process.capabilities: every capability is dropped");
     if (process.contains("rlimits")) {
         if (!process.at("rlimits").is_array()) refuse("process.rlimits", "must be an array");
         for (const auto& r : process.at("rlimits")) {
@@ -209,13 +309,13 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
             f.noexec = true;
         } else if (o == "suid" || o == "dev") {
             plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (nosuid,nodev always)");
-        } else if (atime_options().contains(o)) {
-            plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the kernel's default atime)");
-        } else if (accepted.contains(o)) {
-            continue;
-        } else if ((o.starts_with("uid=") || o.starts_with("gid=")) && o.substr(4) != "65534") {
-            plan.warnings.push_back("mounts " + dest + ": option " + o +
-                                    " dropped (the sandbox maps only uid/gid 65534 inside)");
+        } else if (fold_atime_option(o, f.atime) || accepted.contains(o)) {
+            continue;  // an access-time option (folded into f.atime) or a flag the sandbox always has
+        } else if ((o.starts_with("uid=") && o.substr(4) != std::to_string(plan.process.uid)) ||
+                   (o.starts_with("gid=") && o.substr(4) != std::to_string(plan.process.gid))) {
+            plan.warnings.push_back("mounts " + dest + ": option " + o + " dropped (the sandbox maps only uid " +
+                                    std::to_string(plan.process.uid) + " and gid " +
+                                    std::to_string(plan.process.gid) + " inside)");
         } else if (o.find_first_of(",\0") != std::string::npos || o.empty() || o.front() == '=') {
             refuse("mounts " + dest, "option \"" + o + "\" is not a file system option");
         } else {
@@ -232,6 +332,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
     if (!config.at("mounts").is_array()) refuse("mounts", "must be an array");
     const std::set<std::string> bind_options = {"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "exec",
                                                 "private", "rprivate", "slave", "rslave"};
+    const std::set<std::string> bind_propagation = {"shared", "rshared", "unbindable", "runbindable"};
     const bool own_network = new_network_namespace(config);
     for (const auto& m : config.at("mounts")) {
         if (!m.is_object()) refuse("mounts[]", "must be an object");
@@ -247,11 +348,24 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
         const bool is_bind = type == "bind" || std::count(options.begin(), options.end(), "bind") ||
                              std::count(options.begin(), options.end(), "rbind");
         if (is_bind) {
+            helper::AtimeAttrs atime;
             for (const auto& o : options) {
-                if (atime_options().contains(o))
-                    plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (the source's atime)");
-                else if (!bind_options.contains(o))
+                if (fold_atime_option(o, atime)) continue;
+                if (bind_propagation.contains(o)) {
+                    plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (mounts are always private)");
+                } else if (o.find('=') != std::string::npos && o.front() != '=') {
+                    // A file system's data option (mode=, size=): a bind takes none, as for runc.
+                    plan.warnings.push_back("mounts " + dest + ": option " + o + " ignored (a bind has no data options)");
+                } else if (!bind_options.contains(o)) {
                     refuse("mounts " + dest, "bind option " + o + " is not supported yet");
+                }
+            }
+            if ((atime.change || atime.nodiratime) && ::geteuid() != 0) {
+                // Only a root caller's monitor captures binds on the host: inside the
+                // sandbox's user namespace the kernel locks a bind's atime flags (EPERM).
+                plan.warnings.push_back("mounts " + dest + ": access-time options not applied (the source's, locked "
+                                        "for an ordinary caller)");
+                atime = {};
             }
             if (m.contains("uidMappings") || m.contains("gidMappings"))
                 refuse("mounts " + dest, "idmapped binds are not supported yet");
@@ -259,6 +373,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
             const bool ro = std::count(options.begin(), options.end(), "ro") > 0;
             helper::ExtraBind bind{source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false};
             bind.noexec = std::count(options.begin(), options.end(), "noexec") > 0;
+            bind.atime = atime;
             plan.binds.push_back(std::move(bind));
         } else if (filesystem_types().contains(type)) {
             if (m.contains("uidMappings") || m.contains("gidMappings"))
@@ -360,30 +475,60 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
             continue;
         }
         if (ipc.contains(key) || key.starts_with("fs.mqueue."))
-            refuse("linux.sysctl." + key, "not supported yet (only the container's uid 0 may write it, and uid 0 is "
-                                          "not mapped inside)");
+            refuse("linux.sysctl." + key, "not supported yet (the IPC namespace's sysctls: planned)");
         if (!key.starts_with("net."))
             refuse("linux.sysctl." + key, "not a sysctl of the container's own namespaces");
         if (plan.policy.network != policy::NetworkMode::None)
             refuse("linux.sysctl." + key, "the container has no network namespace of its own: it would change the host's");
         if (key == "net.ipv4.ping_group_range") {
-            // The kernel takes only gids mapped inside, and only 65534 is: the range is
-            // written as what it means for the container: 65534 in it, or nobody, which is
-            // a new network namespace's own value ("1 0", which cannot be written here).
+            // The kernel takes only gids mapped inside, and only the process's is: the range
+            // is written as what it means for the container: that gid in it, or nobody,
+            // which is a new network namespace's own value ("1 0", which cannot be written).
             long long lo = 0, hi = 0;
             std::istringstream fields(value);
             std::string extra;
             if (!(fields >> lo >> hi) || (fields >> extra))
                 refuse("linux.sysctl." + key, value + " is not two group ids");
-            const bool in = lo <= 65534 && 65534 <= hi;
+            const long long gid = plan.process.gid;
+            const std::string only = std::to_string(gid) + " " + std::to_string(gid);
+            const bool in = lo <= gid && gid <= hi;
             plan.warnings.push_back("linux.sysctl." + key + " " + value + ": " +
-                                    (in ? "written as 65534 65534" : "left at nobody") +
-                                    ", the only gid mapped inside is 65534");
-            if (in) plan.sysctls.emplace_back(key, "65534 65534");
+                                    (in ? "written as " + only : std::string("left at nobody")) +
+                                    ", the only gid mapped inside is " + std::to_string(gid));
+            if (in) plan.sysctls.emplace_back(key, only);
             continue;
         }
         plan.sysctls.emplace_back(key, value);
     }
+}
+
+// linux.uidMappings / gidMappings: the sandbox maps exactly one id, the process's, onto
+// its one host id (leased or the caller's): a range would need subordinate host ids, and
+// the config's host ids are never used (no host privilege follows from a config). The
+// process's id must lie in one of the ranges, as it must for any runtime.
+void check_id_mappings(const json& linux_, const char* key, std::uint32_t id, ContainerPlan& plan) {
+    if (!linux_.contains(key) || linux_.at(key).is_null()) return;
+    const std::string field = std::string("linux.") + key;
+    if (!linux_.at(key).is_array()) refuse(field, "must be an array of {containerID, hostID, size}");
+    if (linux_.at(key).empty()) return;
+    bool inside = false;
+    for (const auto& m : linux_.at(key)) {
+        if (!m.is_object()) refuse(field + "[]", "must be an object");
+        refuse_unknown(m, {"containerID", "hostID", "size"}, field + "[].");
+        if (!m.contains("containerID") || !m.contains("hostID") || !m.contains("size"))
+            refuse(field + "[]", "needs containerID, hostID and size");
+        const std::uint64_t first = id_at(m.at("containerID"), field + "[].containerID");
+        id_at(m.at("hostID"), field + "[].hostID");
+        const std::optional<std::uint64_t> size = count_at(m.at("size"), 0xFFFFFFFFu);
+        if (!size || *size == 0) refuse(field + "[].size", "must be a count from 1 to 4294967295");
+        if (id >= first && id - first < *size) inside = true;
+    }
+    const char* what = std::string(key) == "uidMappings" ? "uid" : "gid";
+    if (!inside)
+        refuse(field, std::string("the process's ") + what + " " + std::to_string(id) + " is in none of the ranges");
+    plan.warnings.push_back(field + ": only the process's " + what + " " + std::to_string(id) +
+                            " is mapped, onto the sandbox's own host " + what +
+                            " (the config's host ids and other container ids are not: no subordinate ids)");
 }
 
 void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
@@ -397,8 +542,8 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     if (linux_.contains("sysctl")) map_sysctls(linux_.at("sysctl"), plan);
     for (const char* key : {"devices", "mountLabel"})
         if (linux_.contains(key) && !empty_value(linux_.at(key))) refuse(std::string("linux.") + key, "not supported yet");
-    if (linux_.contains("uidMappings") || linux_.contains("gidMappings"))
-        plan.warnings.push_back("linux.uidMappings/gidMappings: the sandbox's own maps are used");
+    check_id_mappings(linux_, "uidMappings", plan.process.uid, plan);
+    check_id_mappings(linux_, "gidMappings", plan.process.gid, plan);
     if (linux_.contains("seccomp"))
         plan.warnings.push_back("linux.seccomp: the aurora-jail policy's filter is used instead");
     if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath")))

@@ -41,6 +41,9 @@ struct ContainerPlan {
     // form) and linux.resources' values for that cgroup (oci/container_cgroup.hpp).
     std::string cgroups_path;
     std::vector<ControlWrite> cgroup_writes;
+    // process.user, capabilities, noNewPrivileges: who the process is inside its user
+    // namespace (docs/oci.md, "Identity and capabilities").
+    helper::ProcessIdentity process;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

@@ -546,6 +546,129 @@ TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
     EXPECT_NE(refused.err.find("\"..\" is not allowed"), std::string::npos) << refused.err;
 }
 
+// Runs a container to its end and deletes it; false (with the log) when it did not run.
+::testing::AssertionResult run_to_end(const Bundle& b, const std::string& id) {
+    ProcessResult c = create(b, id, b.dir() + "/pid-" + id);
+    if (c.exit_code != 0) return ::testing::AssertionFailure() << "create: " << c.err;
+    ProcessResult st = runc(b, {"start", id});
+    if (st.exit_code != 0) return ::testing::AssertionFailure() << "start: " << st.err;
+    if (!wait_status(b, id, "stopped")) return ::testing::AssertionFailure() << "did not stop";
+    if (runc(b, {"delete", id}).exit_code != 0) return ::testing::AssertionFailure() << "delete failed";
+    return ::testing::AssertionSuccess();
+}
+
+// One line of /proc/self/status as the process saw it ("CapBnd:\t0000...").
+std::string status_field(const std::string& status, const std::string& name) {
+    std::istringstream lines(status);
+    for (std::string line; std::getline(lines, line);)
+        if (line.starts_with(name + ":")) {
+            std::string value = line.substr(name.size() + 1);
+            value.erase(0, value.find_first_not_of(" \t"));
+            return value;
+        }
+    return "(missing)";
+}
+
+// process.user uid/gid 0 runs as 0 inside, its files land on the host as the sandbox's own
+// host ids (never root), and the config's capability sets and noNewPrivileges read back
+// exactly from /proc/self/status, with the seccomp filter installed all the same.
+TEST(OciRunc, TheProcessHasTheConfigsIdentityAndCapabilities) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const json caps = {{"bounding", {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_SYS_ADMIN"}},
+                       {"effective", {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_SYS_ADMIN"}},
+                       {"permitted", {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_SYS_ADMIN"}},
+                       {"inheritable", {"CAP_KILL"}},
+                       {"ambient", {"CAP_KILL"}}};
+    for (const bool no_new_privs : {false, true}) {
+        SCOPED_TRACE(no_new_privs ? "noNewPrivileges true" : "noNewPrivileges false");
+        Bundle b(json{"/bin/sh", "-c", "id -u > /out/uid; id -g > /out/gid; cat /proc/self/status > /out/status; "
+                                       "umask > /out/umask; echo x > /out/made"},
+                 json{{"process",
+                       {{"user", {{"uid", 0}, {"gid", 0}, {"umask", 18}}},
+                        {"capabilities", caps},
+                        {"noNewPrivileges", no_new_privs}}}});
+        ASSERT_TRUE(run_to_end(b, "who")) << slurp(b.dir() + "/create.err");
+        EXPECT_EQ(slurp(b.out() + "/uid"), "0\n");
+        EXPECT_EQ(slurp(b.out() + "/gid"), "0\n");
+        EXPECT_EQ(slurp(b.out() + "/umask"), "0022\n");
+        const std::string status = slurp(b.out() + "/status");
+        // CHOWN (0), DAC_OVERRIDE (1), KILL (5), SYS_ADMIN (21).
+        EXPECT_EQ(status_field(status, "CapBnd"), "0000000000200023") << status;
+        EXPECT_EQ(status_field(status, "CapEff"), "0000000000200023") << status;
+        EXPECT_EQ(status_field(status, "CapPrm"), "0000000000200023") << status;
+        EXPECT_EQ(status_field(status, "CapInh"), "0000000000000020") << status;
+        EXPECT_EQ(status_field(status, "CapAmb"), "0000000000000020") << status;
+        EXPECT_EQ(status_field(status, "NoNewPrivs"), no_new_privs ? "1" : "0") << status;
+        EXPECT_EQ(status_field(status, "Seccomp"), "2") << status;
+        // uid 0 inside is the sandbox's own host uid outside, never the host's root.
+        struct stat st {};
+        ASSERT_EQ(::stat((b.out() + "/made").c_str(), &st), 0);
+        EXPECT_NE(st.st_uid, 0u);
+        EXPECT_NE(st.st_gid, 0u);
+    }
+}
+
+// A config uid other than 0 and a config without capabilities: the process has none.
+TEST(OciRunc, AnOrdinaryConfigUserHasNoCapabilities) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "id -u > /out/uid; id -g > /out/gid; cat /proc/self/status > /out/status"},
+             json{{"process", {{"user", {{"uid", 10}, {"gid", 20}}}}}});
+    ASSERT_TRUE(run_to_end(b, "plain")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(slurp(b.out() + "/uid"), "10\n");
+    EXPECT_EQ(slurp(b.out() + "/gid"), "20\n");
+    const std::string status = slurp(b.out() + "/status");
+    for (const char* set : {"CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb"})
+        EXPECT_EQ(status_field(status, set), "0000000000000000") << set << "\n" << status;
+    EXPECT_EQ(status_field(status, "NoNewPrivs"), "0") << status;
+    EXPECT_EQ(status_field(status, "Seccomp"), "2") << status;
+}
+
+// The escape test: uid 0 inside with CAP_SYS_ADMIN, CAP_DAC_OVERRIDE, CAP_FOWNER and
+// CAP_CHOWN still cannot write, chmod, chown or mount over a host file or directory that
+// host root owns, bound read-write into the container. Any of these succeeds only if the
+// user namespace mapped uid 0 to the host's root (capabilities in a user namespace apply
+// only to files whose owner and group it maps).
+TEST(OciRunc, CapabilitiesInsideGrantNothingOnTheHost) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    TempDir host;
+    fs::permissions(host.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+    const std::string victim = host.path() + "/victim";
+    std::ofstream(victim) << "host root's\n";
+    fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                fs::perms::others_read);
+    ASSERT_EQ(::getuid(), 0u);  // no_sandbox: root only; host root owns both
+    const json all = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_ADMIN", "CAP_MKNOD"};
+    Bundle b(json{"/bin/sh", "-c",
+                  "(echo pwned > /host/victim) 2> /out/write.err; echo $? > /out/write; chmod 666 /host/victim; echo $? > /out/chmod; "
+                  "chown 1:1 /host/victim; echo $? > /out/chown; touch /host/new; echo $? > /out/create; "
+                  "mount -t tmpfs none /host; echo $? > /out/mount; mknod /out/null c 1 3; echo $? > /out/mknod"},
+             json{{"process",
+                   {{"user", {{"uid", 0}, {"gid", 0}}},
+                    {"capabilities",
+                     {{"bounding", all}, {"effective", all}, {"permitted", all}, {"inheritable", all}, {"ambient", all}}}}},
+                  {"mounts",
+                   {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                    {{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}},
+                    {{"destination", "/out"}, {"type", "bind"}, {"source", "OUT"}, {"options", {"rbind", "rw"}}},
+                    {{"destination", "/host"}, {"type", "bind"}, {"source", host.path()}, {"options", {"rbind", "rw"}}}}}});
+    // The out directory's path is the bundle's own: patch it in.
+    json config = json::parse(slurp(b.path() + "/config.json"));
+    config["mounts"][2]["source"] = b.out();
+    std::ofstream(b.path() + "/config.json") << config.dump(2);
+    ASSERT_TRUE(run_to_end(b, "escape")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(slurp(victim), "host root's\n");
+    EXPECT_EQ(fs::status(victim).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    EXPECT_FALSE(fs::exists(host.path() + "/new"));
+    EXPECT_FALSE(fs::exists(b.out() + "/null"));
+    for (const char* what : {"write", "chmod", "chown", "create", "mount", "mknod"})
+        EXPECT_NE(slurp(b.out() + "/" + what), "0\n") << what << " succeeded inside";
+    ASSERT_TRUE(fs::exists(b.out() + "/mknod")) << "the container did not run its script";
+    // Refused by the file's permissions, which no capability inside overrides.
+    EXPECT_NE(slurp(b.out() + "/write.err").find("Permission denied"), std::string::npos) << slurp(b.out() + "/write.err");
+}
+
 TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {
     if (const char* why = no_runc()) GTEST_SKIP() << why;
     {

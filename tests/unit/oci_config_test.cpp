@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -223,7 +226,7 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     EXPECT_NE(refusal(c).find("no network namespace of its own"), std::string::npos);
     c = minimal();
     c["linux"]["sysctl"] = {{"kernel.shmmni", "100"}};
-    EXPECT_NE(refusal(c).find("uid 0 is not mapped inside"), std::string::npos);
+    EXPECT_NE(refusal(c).find("linux.sysctl.kernel.shmmni: not supported yet"), std::string::npos);
     c = minimal();
     c["linux"]["personality"] = {{"domain", "LINUX32"}};
     EXPECT_NE(refusal(c).find("linux.personality"), std::string::npos);
@@ -236,7 +239,7 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c = minimal();
     c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "suid"}}}};
     EXPECT_NE(refusal(c).find("bind option suid"), std::string::npos);
-    c["mounts"][0]["options"] = {"bind", "strictatime"};  // not a restriction: a warning
+    c["mounts"][0]["options"] = {"bind", "strictatime"};  // not a restriction: applied (atime tests below)
     EXPECT_EQ(refusal(c), "(accepted)");
     c["mounts"][0]["options"] = {"bind", "noexec"};
     EXPECT_TRUE(plan(c).binds.back().noexec);
@@ -261,7 +264,7 @@ TEST_F(OciConfig, WhatIsStricterThanAskedIsAWarning) {
     std::string all;
     for (const auto& w : p.warnings) all += w + "\n";
     EXPECT_NE(all.find("a new pid namespace"), std::string::npos) << all;
-    EXPECT_NE(all.find("uid 0 gid 0"), std::string::npos) << all;
+    EXPECT_EQ(all.find("process.user"), std::string::npos) << all;  // uid 0 is what runs inside
     EXPECT_NE(all.find("mounts /sys: sysfs is mounted read-only"), std::string::npos) << all;
     EXPECT_NE(all.find("mounts /sys/fs/cgroup (cgroup): not mounted yet"), std::string::npos) << all;
     ASSERT_EQ(p.filesystems.size(), 1u);
@@ -335,10 +338,14 @@ TEST_F(OciConfig, NamespacedSysctlsAreWrittenBeforeTheReadOnlyPaths) {
     c["linux"]["readonlyPaths"] = {"/proc/sys"};
     const ContainerPlan p = plan(c);
     EXPECT_EQ(p.policy.hostname, "h");
-    // podman's ping_group_range "0 0": only gid 65534 is mapped inside, which it leaves out.
-    ASSERT_EQ(p.sysctls.size(), 1u);
+    // podman's ping_group_range "0 0": the process's gid (0, the config's default) is the
+    // only one mapped inside, and in the range.
+    ASSERT_EQ(p.sysctls.size(), 2u);
+    EXPECT_EQ(p.sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "0 0"}));
+    c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+    EXPECT_EQ(plan(c).sysctls.size(), 1u);  // 1000 is not in "0 0": left at nobody
     c["linux"]["sysctl"]["net.ipv4.ping_group_range"] = "0 2147483647";
-    EXPECT_EQ(plan(c).sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "65534 65534"}));
+    EXPECT_EQ(plan(c).sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "1000 1000"}));
     const helper::MountPlan mounts =
         helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, p.sysctls, {}, p.readonly_paths);
     std::size_t forward = 0, readonly = 0;
@@ -402,6 +409,121 @@ TEST(OciCgroupResources, ACgroupRecordNamingAnythingElseIsRefused) {
                                    hierarchies.front().mount_point + "/a/../../../etc"}) {
         EXPECT_THROW(container_cgroups_from_json(json{{"leaves", json::array()}, {"created", {bad}}}), Error) << bad;
     }
+}
+
+std::string warnings_of(const ContainerPlan& p) {
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    return all;
+}
+
+TEST_F(OciConfig, TheProcessRunsAsTheConfigsUserInside) {
+    json c = minimal();
+    ContainerPlan p = plan(c);
+    // No process.user: uid and gid 0, as the spec says; noNewPrivileges unset: off.
+    EXPECT_EQ(p.process.uid, 0u);
+    EXPECT_EQ(p.process.gid, 0u);
+    EXPECT_FALSE(p.process.no_new_privs);
+    EXPECT_EQ(p.process.capabilities, helper::CapabilitySets{});
+    c["process"]["user"] = {{"uid", 10}, {"gid", 20}, {"additionalGids", {5}}, {"umask", 2}};
+    c["process"]["noNewPrivileges"] = true;
+    p = plan(c);
+    EXPECT_EQ(p.process.uid, 10u);
+    EXPECT_EQ(p.process.gid, 20u);
+    EXPECT_EQ(p.process.umask, 2u);
+    EXPECT_TRUE(p.process.no_new_privs);
+    EXPECT_NE(warnings_of(p).find("additionalGids 5: not set"), std::string::npos) << warnings_of(p);
+    c["process"]["user"]["uid"] = -1;
+    EXPECT_NE(refusal(c).find("process.user.uid: must be an id"), std::string::npos);
+    c["process"]["user"]["uid"] = 4294967295LL;  // (uid_t)-1: "unchanged" to the kernel
+    EXPECT_NE(refusal(c).find("process.user.uid: must be an id"), std::string::npos);
+    c["process"]["user"]["uid"] = 10;
+    c["process"]["noNewPrivileges"] = "yes";
+    EXPECT_NE(refusal(c).find("process.noNewPrivileges"), std::string::npos);
+}
+
+TEST_F(OciConfig, IdMappingsMustHoldTheProcessAndMapOnlyIt) {
+    json c = minimal();
+    // runtime-tools' linux_uid_mappings: container 0.. onto host 1000..; the process is uid 0.
+    c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 2000}}};
+    c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 3000}}};
+    ContainerPlan p = plan(c);
+    EXPECT_EQ(p.process.uid, 0u);
+    EXPECT_NE(warnings_of(p).find("linux.uidMappings: only the process's uid 0 is mapped, onto the sandbox's own host uid"),
+              std::string::npos) << warnings_of(p);
+    EXPECT_NE(warnings_of(p).find("linux.gidMappings: only the process's gid 0"), std::string::npos);
+    c["process"]["user"] = {{"uid", 5000}, {"gid", 0}};
+    EXPECT_NE(refusal(c).find("linux.uidMappings: the process's uid 5000 is in none of the ranges"), std::string::npos);
+    c["process"]["user"] = {{"uid", 1999}, {"gid", 0}};
+    EXPECT_EQ(plan(c).process.uid, 1999u);
+    c["linux"]["uidMappings"][0]["size"] = 0;
+    EXPECT_NE(refusal(c).find("linux.uidMappings[].size"), std::string::npos);
+}
+
+TEST_F(OciConfig, CapabilitiesAreKeptExactlyAsListed) {
+    json c = minimal();
+    c["process"]["capabilities"] = {{"bounding", {"CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"}},
+                                    {"effective", {"CAP_CHOWN"}},
+                                    {"permitted", {"CAP_CHOWN", "CAP_KILL"}},
+                                    {"inheritable", {"CAP_KILL"}},
+                                    {"ambient", {"CAP_KILL"}}};
+    ContainerPlan p = plan(c);
+    const auto bit = [](int cap) { return std::uint64_t{1} << cap; };
+    EXPECT_EQ(p.process.capabilities.bounding, bit(0) | bit(21) | bit(5));
+    EXPECT_EQ(p.process.capabilities.effective, bit(0));
+    EXPECT_EQ(p.process.capabilities.permitted, bit(0) | bit(5));
+    EXPECT_EQ(p.process.capabilities.inheritable, bit(5));
+    EXPECT_EQ(p.process.capabilities.ambient, bit(5));
+    EXPECT_TRUE(p.warnings.empty()) << warnings_of(p);
+    // runtime-tools' process_capabilities_fail: a name that is no capability fails create.
+    c["process"]["capabilities"]["bounding"].push_back("CAP_TEST");
+    EXPECT_NE(refusal(c).find("process.capabilities.bounding: CAP_TEST is not a capability"), std::string::npos);
+    for (const char* bad : {"cap_chown", "CAP_", "21", "CAP_21"}) {
+        c["process"]["capabilities"]["bounding"] = {bad};
+        EXPECT_NE(refusal(c).find("is not a capability"), std::string::npos) << bad;
+    }
+    c["process"]["capabilities"]["bounding"] = json::array();
+    c["process"]["capabilities"]["effective"] = {"CAP_SYS_ADMIN"};  // not permitted: the kernel refuses it
+    EXPECT_NE(refusal(c).find("process.capabilities.effective"), std::string::npos);
+    c["process"]["capabilities"]["effective"] = json::array();
+    c["process"]["capabilities"]["ambient"] = {"CAP_KILL", "CAP_CHOWN"};  // CHOWN is not inheritable
+    p = plan(c);
+    EXPECT_EQ(p.process.capabilities.ambient, bit(5));
+    EXPECT_NE(warnings_of(p).find("ambient: CAP_CHOWN: left out"), std::string::npos) << warnings_of(p);
+}
+
+TEST_F(OciConfig, AccessTimeOptionsBecomeMountAttributes) {
+    json c = minimal();
+    // runtime-tools' mounts validation: atime and data options on binds and tmpfs alike.
+    c["mounts"] = {{{"destination", "/data"}, {"source", "/usr"},
+                    {"options", {"nosuid", "strictatime", "mode=755", "size=1k", "bind", "shared"}}},
+                   {{"destination", "/t"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                    {"options", {"nosuid", "noatime", "nodiratime", "mode=755", "size=1k", "slave"}}}};
+    const ContainerPlan p = plan(c);
+    ASSERT_EQ(p.filesystems.size(), 1u);
+    EXPECT_TRUE(p.filesystems[0].atime.change);
+    EXPECT_EQ(p.filesystems[0].atime.mode, std::uint64_t{MOUNT_ATTR_NOATIME});
+    EXPECT_TRUE(p.filesystems[0].atime.nodiratime);
+    const helper::ExtraBind& bind = p.binds.back();
+    EXPECT_EQ(bind.inside, "/data");
+    if (::geteuid() == 0) {
+        EXPECT_TRUE(bind.atime.change);
+        EXPECT_EQ(bind.atime.mode, std::uint64_t{MOUNT_ATTR_STRICTATIME});
+    } else {
+        EXPECT_EQ(bind.atime, helper::AtimeAttrs{});  // locked inside a user namespace: a warning
+    }
+    EXPECT_NE(warnings_of(p).find("mounts /data: option mode=755 ignored"), std::string::npos) << warnings_of(p);
+    // An option undoes its opposite, in the config's order.
+    c["mounts"][1]["options"] = {"strictatime", "nostrictatime"};
+    EXPECT_FALSE(plan(c).filesystems[0].atime.change);
+    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    bool found = false;
+    for (const auto& op : mounts.ops)
+        if (op.kind == helper::MountKind::Filesystem && op.target == "/t") {
+            found = true;
+            EXPECT_EQ(op.atime, p.filesystems[0].atime);
+        }
+    EXPECT_TRUE(found) << helper::describe(mounts);
 }
 
 }  // namespace
