@@ -23,6 +23,7 @@
 #include "oci/bundle_capture.hpp"
 #include "oci/config.hpp"
 #include "oci/container_state.hpp"
+#include "oci/namespace_join.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
@@ -86,7 +87,9 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         ::setsid();
         // Nothing the engine left open (its sync pipes, sockets) stays held for the
         // container's life, nor reaches the sandbox's PID 1.
-        helper::close_fds_except({ready.get(), g.log->fd(), plan.rootfs_dir.get()});
+        std::vector<int> keep{ready.get(), g.log->fd(), plan.rootfs_dir.get()};
+        for (const JoinedNamespace& ns : plan.joined_namespaces) keep.push_back(ns.fd.get());
+        helper::close_fds_except(keep);
         std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;
@@ -94,10 +97,17 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         request.sysctls = plan.sysctls;
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;
+        request.devices = plan.devices;
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
             ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
         request.cwd = plan.cwd;
+        // Last before the clone: the monitor itself moves into the namespaces the config
+        // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
+        // the caller's namespaces above.
+        const std::vector<JoinedNamespace> runtime_namespaces = own_namespaces(plan.joined_namespaces);
+        join_namespaces(plan.joined_namespaces);
+        request.shared_namespaces = plan.shared_namespaces;
         request.host_ids = helper::sandbox_host_ids(lease);
         request.describe_enforcement = false;
         request.confirm_host_ids = [&lease] {
@@ -119,11 +129,16 @@ void wait_for_start(int dir_fd, pid_t pid1) {
             s.created = runner::utc_timestamp();
             s.owner = std::to_string(::geteuid());
             s.annotations = plan.annotations;
+            s.joined_namespaces = describe(plan.joined_namespaces);
             s.pid = pid1;
             s.pid_start = runner::process_start_time(pid1).value_or(0);
             s.monitor = ::getpid();
             s.monitor_start = runner::process_start_time(s.monitor).value_or(0);
             sys::write_file_atomic(dir.get(), kStateFile, to_json(s).dump());
+            // Before create returns: one failing fails create, which removes the container.
+            const json hook_state = state_document(s, Status::Created);
+            run_hooks("prestart", plan.hooks.prestart, hook_state, setns_pairs(runtime_namespaces));
+            run_hooks("createRuntime", plan.hooks.create_runtime, hook_state, setns_pairs(runtime_namespaces));
             sys::write_all(ready.get(), kReady, "telling create the container exists");
             ready.reset();
             wait_for_start(dir.get(), pid1);
@@ -201,6 +216,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         sys::UniqueFd dir(::openat(root.get(), o.id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dir) throw_errno("opening the state directory of container " + o.id);
         if (::mkfifoat(dir.get(), kStartFifo, 0600) != 0) throw_errno("creating the start fifo");
+        // start and delete run the poststart and poststop hooks from here, never from the
+        // bundle again (which may have changed since).
+        if (!plan.hooks.empty()) sys::write_file_atomic(dir.get(), kHooksFile, to_json(plan.hooks).dump());
         dir.reset();
 
         sys::Pipe ready = sys::make_pipe("creating the create/monitor pipe");
@@ -267,6 +285,13 @@ int cmd_start(const Globals& g, const std::string& id) {
     sys::write_all(fifo.get(), "s", "starting container " + id);
     sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!started) throw_errno("recording that container " + id + " started");
+    // The process was released: its state for the hooks is "running" (it may end before
+    // they read it). A failing poststart hook is logged; the container goes on.
+    try {
+        run_hooks("poststart", container.hooks().poststart, state_document(container.recorded(), Status::Running));
+    } catch (const Error& e) {
+        g.log->warning("container " + id + ": " + e.what());
+    }
     return 0;
 }
 
@@ -318,6 +343,13 @@ int cmd_delete(const Globals& g, const std::string& id, bool force) {
         signal_recorded(s.pid, s.pid_start, SIGKILL);
     }
     wait_gone(s.monitor, s.monitor_start, 10);
+    // The container is gone: its poststop hooks run before its state is. A failing one is
+    // logged; the delete goes on.
+    try {
+        run_hooks("poststop", container->hooks().poststop, state_document(s, Status::Stopped));
+    } catch (const Error& e) {
+        g.log->warning("container " + id + ": " + e.what());
+    }
     container.reset();
     remove_container_dir(root.get(), id);
     return 0;
@@ -327,7 +359,7 @@ int cmd_features() {
     const json features{
         {"ociVersionMin", "1.0.0"},
         {"ociVersionMax", "1.1.0"},
-        {"hooks", json::array()},
+        {"hooks", {"prestart", "createRuntime", "poststart", "poststop"}},
         {"mountOptions", {"bind", "nodev", "nosuid", "private", "rbind", "ro", "rprivate", "rslave", "rw", "slave"}},
         {"linux",
          {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/launch.hpp"
+#include "oci/hooks.hpp"
+#include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
 #include "policy/sys.hpp"
 
@@ -36,6 +38,12 @@ struct ContainerPlan {
     std::vector<std::string> masked_paths;    // linux.maskedPaths
     std::vector<std::string> readonly_paths;  // linux.readonlyPaths
     std::optional<int> oom_score_adj;      // process.oomScoreAdj: PID 1's, inherited by the process
+    // linux.namespaces with a path, opened and checked at create; the monitor joins them
+    // before the clone (namespace_join.hpp). shared_namespaces: their CLONE_NEW* flags.
+    std::vector<JoinedNamespace> joined_namespaces;
+    int shared_namespaces = 0;
+    Hooks hooks;  // run on the host, with the caller's privileges (hooks.hpp)
+    std::vector<std::string> devices;  // linux.devices: host nodes bound at the same path
     std::vector<std::string> warnings;     // one line each, for the log
 };
 
