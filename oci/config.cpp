@@ -383,6 +383,14 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
                                           "not mapped inside)");
         if (!key.starts_with("net."))
             refuse("linux.sysctl." + key, "not a sysctl of the container's own namespaces");
+        if (key == "net.ipv4.ping_group_range" && (plan.shared_namespaces & CLONE_NEWNET)) {
+            // podman asks for it with every network it makes. The joined namespace is not
+            // the sandbox's to change (nor could PID 1), and the range only widens who may
+            // open ping sockets: left as the namespace has it.
+            plan.warnings.push_back("linux.sysctl." + key + " " + value +
+                                    ": not written, the joined network namespace keeps its own");
+            continue;
+        }
         if (plan.policy.network != policy::NetworkMode::None)
             refuse("linux.sysctl." + key, "the container has no network namespace of its own: it would change the host's");
         if (key == "net.ipv4.ping_group_range") {

@@ -153,7 +153,9 @@ TEST_F(OciConfig, NetIpcAndUtsNamespacesAreJoinedByPath) {
     c["mounts"] = {{{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}},
                    {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}}};
     c["hostname"] = "pod-member";
+    c["linux"]["sysctl"] = {{"net.ipv4.ping_group_range", "0 0"}};  // podman's, with its networks
     const ContainerPlan p = plan(c);
+    EXPECT_TRUE(p.sysctls.empty());
     EXPECT_EQ(p.shared_namespaces, CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET);
     ASSERT_EQ(p.joined_namespaces.size(), 3u);
     struct stat own {};
@@ -170,6 +172,12 @@ TEST_F(OciConfig, NetIpcAndUtsNamespacesAreJoinedByPath) {
         << all;
     EXPECT_NE(all.find("hostname pod-member: not set, the joined uts namespace keeps its own"), std::string::npos)
         << all;
+    EXPECT_NE(all.find("ping_group_range 0 0: not written, the joined network namespace keeps its own"),
+              std::string::npos)
+        << all;
+    // Any other net.* sysctl would change a namespace that is not the container's own.
+    c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+    EXPECT_NE(refusal(c).find("no network namespace of its own"), std::string::npos) << refusal(c);
     // The launch library leaves the shared namespaces out of its clone.
     EXPECT_EQ(helper::namespace_flags(p.policy, p.shared_namespaces) & (CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), 0);
     EXPECT_THROW(helper::namespace_flags(p.policy, CLONE_NEWPID), Error);
