@@ -416,6 +416,21 @@ TEST(OciRunc, NetIpcAndUtsNamespacesAreJoinedByPath) {
     EXPECT_EQ(slurp(b_hook_out()), NamespaceHolder::own("net") + "\n" + NamespaceHolder::own("uts") + "\n");
 }
 
+// An ordinary caller holds no CAP_SYS_ADMIN in its own user namespace: it may join no
+// namespace at all (not even its own), and create says so, naming the path.
+TEST(OciRunc, AnOrdinaryCallerCannotJoinANamespace) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    if (running_as_root()) GTEST_SKIP() << "root may join any namespace (NetIpcAndUtsNamespacesAreJoinedByPath)";
+    const std::string own = "/proc/" + std::to_string(::getpid()) + "/ns/net";
+    Bundle b(json{"/bin/true"},
+             json{{"linux", {{"namespaces", {{{"type", "pid"}}, {{"type", "user"}}, {{"type", "network"}, {"path", own}}}}}}});
+    ProcessResult c = create(b, "joiner", b.dir() + "/pid");
+    EXPECT_EQ(c.exit_code, 1);
+    EXPECT_NE(c.err.find("joining the network namespace " + own), std::string::npos) << c.err;
+    EXPECT_NE(c.err.find("EPERM"), std::string::npos) << c.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/joiner"));
+}
+
 // hooks: prestart and createRuntime run in create (the state "created" with PID 1's pid on
 // their stdin), before the process; poststart in start, poststop in delete. On the host,
 // as the caller: they write where the container cannot.
