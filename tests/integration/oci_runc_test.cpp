@@ -439,7 +439,7 @@ TEST(OciRunc, HooksRunAtTheirPhasesOnTheHost) {
     TempDir host;  // 0700, the caller's: out of the sandbox's reach
     TempDir out;   // the container's /out
     fs::permissions(out.path(), fs::perms::all);
-    const std::string b_out = out.path();
+    const std::string& b_out = out.path();
     auto hook = [&](const std::string& name) {
         return json{{"path", "/bin/sh"},
                     {"args", {"sh", "-c", "cat > " + host.path() + "/" + name + "; ls " + b_out + " >> " + host.path() + "/" + name + ".out"}}};
