@@ -581,6 +581,7 @@ TEST(OciRunc, JsonLogAndRuncWording) {
     const json features = json::parse(f.out);
     EXPECT_EQ(features.value("ociVersionMin", ""), "1.0.0");
     EXPECT_TRUE(features["linux"]["namespaces"].is_array());
+    EXPECT_EQ(features["hooks"], json({"prestart", "createRuntime", "poststart", "poststop"}));
     ProcessResult bad = run_process({runc_bin(), "--root", dir.path() + "/state", "kill", "nope", "NOSUCHSIG"});
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.err.find("unknown signal"), std::string::npos) << bad.err;
