@@ -259,6 +259,13 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
             const RecordedState& s = container.recorded();
             if (Container::same_live_process(s.pid, s.pid_start)) signal_recorded(s.pid, s.pid_start, SIGKILL);
             wait_gone(s.monitor, s.monitor_start, 10);
+            // The container existed (a prestart or createRuntime hook failed, say): its
+            // lifecycle goes on at the poststop hooks, as a delete's would.
+            try {
+                run_hooks("poststop", plan.hooks.poststop, state_document(s, Status::Stopped));
+            } catch (const Error& e) {
+                g.log->warning("container " + o.id + ": " + e.what());
+            }
         } catch (const Error&) {
             // No state recorded: the monitor ended before the sandbox existed.
         }

@@ -9,7 +9,8 @@
 //
 // When each runs (docs/oci.md, "Hooks"):
 // - prestart, then createRuntime: in create, by the monitor once the container's PID 1
-//   exists, before create returns. One failing fails create; the container is removed.
+//   exists, before create returns. One failing fails create; the container is killed,
+//   its poststop hooks run, and it is removed.
 // - poststart: in start, after the process was released. A failure is logged only.
 // - poststop: in delete, once the container stopped. A failure is logged only.
 // createContainer and startContainer (run inside the container's namespaces) are refused.

@@ -484,9 +484,15 @@ TEST(OciRunc, HooksRunAtTheirPhasesOnTheHost) {
 TEST(OciRunc, AFailingPrestartHookFailsCreateAFailingPoststartIsLogged) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     {
+        TempDir host;
+        const std::string poststop = host.path() + "/poststop";
         Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
-                 json{{"hooks", {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no-network; exit 4"}}}}}}}});
+                 json{{"hooks",
+                       {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no-network; exit 4"}}}}},
+                        {"poststop", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > " + poststop}}}}}}}});
         ProcessResult c = create(b, "badhook", b.dir() + "/pid");
+        // The lifecycle went on at the poststop hooks.
+        EXPECT_EQ(read_json(poststop).value("status", ""), "stopped") << c.err;
         EXPECT_EQ(c.exit_code, 1);
         EXPECT_NE(c.err.find("prestart hook /bin/sh: exit status 4; output: no-network"), std::string::npos) << c.err;
         EXPECT_FALSE(fs::exists(b.state_root() + "/badhook"));
