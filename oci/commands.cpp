@@ -49,16 +49,23 @@ std::string absolute_path(const std::string& path, const std::string& what) {
     return resolved;
 }
 
+// Non-blocking: a fifo without a writer would block open().
+sys::UniqueFd open_start_fifo(int dir_fd) {
+    sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    if (!fifo) throw_errno("opening the start fifo");
+    return fifo;
+}
+
 // Blocks until `start` writes its byte into the fifo, or the sandbox's PID 1 dies (a kill
-// or delete --force of a created container, a root that could not be built).
-void wait_for_start(int dir_fd, pid_t pid1) {
+// or delete --force of a created container, a root that could not be built). `fifo`: the
+// start fifo, opened before create was told the container exists (a start right after
+// create returns must find a reader, or it fails with "container not running").
+void wait_for_start(int dir_fd, pid_t pid1, sys::UniqueFd fifo) {
     sys::UniqueFd pidfd(sys::pidfd_open(pid1));
     if (!pidfd) throw_errno("watching the container's init");
     for (;;) {
-        // Non-blocking: a fifo without a writer would block open(); a writer that closed
-        // without writing leaves it hung up, so it is opened afresh.
-        sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
-        if (!fifo) throw_errno("opening the start fifo");
+        // A writer that closed without writing leaves it hung up: it is opened afresh.
+        if (!fifo) fifo = open_start_fifo(dir_fd);
         for (;;) {
             pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
             if (::poll(fds, 2, -1) < 0) {
@@ -73,6 +80,7 @@ void wait_for_start(int dir_fd, pid_t pid1) {
             const ssize_t n = sys::retry_eintr([&] { return ::read(fifo.get(), &byte, 1); });
             if (n == 1) return;
             if (n < 0 && errno != EAGAIN) throw_errno("reading the start fifo");
+            fifo.reset();
             break;  // hung up: reopen
         }
     }
@@ -139,9 +147,10 @@ void wait_for_start(int dir_fd, pid_t pid1) {
             const json hook_state = state_document(s, Status::Created);
             run_hooks("prestart", plan.hooks.prestart, hook_state, setns_pairs(runtime_namespaces));
             run_hooks("createRuntime", plan.hooks.create_runtime, hook_state, setns_pairs(runtime_namespaces));
+            sys::UniqueFd fifo = open_start_fifo(dir.get());
             sys::write_all(ready.get(), kReady, "telling create the container exists");
             ready.reset();
-            wait_for_start(dir.get(), pid1);
+            wait_for_start(dir.get(), pid1, std::move(fifo));
         };
         const helper::LaunchResult result = helper::launch(request);
         status = result.exit_code;
