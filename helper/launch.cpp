@@ -259,8 +259,9 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         if (runner_is_gone(sync.read.get())) ::_exit(kExitInternal);
         const sys::UniqueFd scratch = build_root(p.mounts, captured);
         if (p.ns_flags & CLONE_NEWNET) bring_up_loopback();
-        sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
-                   "sethostname " + p.request.policy.hostname);
+        if (p.ns_flags & CLONE_NEWUTS)  // a shared one is the caller's (LaunchRequest::shared_namespaces)
+            sys::check(::sethostname(p.request.policy.hostname.data(), p.request.policy.hostname.size()),
+                       "sethostname " + p.request.policy.hostname);
         // The quotas bound what the sandbox creates, so they come after PID 1's own setup
         // and before anything untrusted exists: build_root holds every bind as a detached
         // tree (one anonymous mount namespace each) at once, and a policy with a dozen
@@ -313,11 +314,11 @@ LaunchResult launch(const LaunchRequest& request) {
     count_output_in_budget(request, stdio, disk);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays, request.filesystems,
-                                request.sysctls, request.masked_paths, request.readonly_paths),
+                                request.sysctls, request.masked_paths, request.readonly_paths, request.devices),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(request.host_ids, request.process),
-               namespace_flags(policy),
+               namespace_flags(policy, request.shared_namespaces),
                request.cwd.value_or(request.workdir.value_or("/")),
                stdio.sandbox_side()};
 

@@ -126,6 +126,18 @@ struct LaunchRequest {
     std::vector<std::pair<std::string, std::string>> sysctls = {};
     std::vector<std::string> masked_paths = {};
     std::vector<std::string> readonly_paths = {};
+    // Host device nodes (char or block, below /dev) bound at the same path in the
+    // sandbox's /dev beside its own null, zero..., as they are (mode and owner are the
+    // host node's; nosuid, noexec, never nodev): an OCI config's linux.devices, which a
+    // user namespace cannot mknod. Opening one still needs the host node's permission
+    // bits to let the sandbox's host ids in. Namespaces mode only.
+    std::vector<std::string> devices = {};
+    // CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS: namespaces the sandbox shares with the
+    // caller instead of getting new ones. aurora-runc's monitor joins a pod's namespaces
+    // by path (setns) and then launches (oci/namespace_join.hpp): PID 1 could not join
+    // them itself, having no capability over their owner. A shared uts namespace keeps
+    // its hostname (policy.hostname is not set). Any other flag is refused.
+    int shared_namespaces = 0;
     std::optional<std::string> cwd = std::nullopt;          // inside the sandbox; default workdir or "/"
     std::optional<std::uint64_t> timeout_sec = std::nullopt;  // overrides policy.limits.timeout_sec
     // Unset: the command runs as 65534/65534 inside, with no capabilities and no_new_privs

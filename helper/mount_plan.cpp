@@ -219,10 +219,18 @@ MountOp proc_op() {
     return proc;
 }
 
-// What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links.
-void add_dev_contents(std::vector<MountOp>& ops) {
+// What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links,
+// then the caller's devices (LaunchRequest::devices: host nodes bound at the same path).
+void add_dev_contents(std::vector<MountOp>& ops, const std::vector<std::string>& devices) {
     for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"})
         ops.push_back(bind(std::string("/dev/") + dev, std::string("/dev/") + dev, BindAccess::Device));
+    for (const std::string& dev : devices) {
+        require_absolute(dev, "device");
+        if (!at_or_below(dev, "/dev") || dev == "/dev") throw Error("device " + dev + ": not below /dev");
+        struct stat st = lstat_or_throw(dev, "device");
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) throw Error("device " + dev + ": not a device node");
+        ops.push_back(bind(dev, dev, BindAccess::Device));
+    }
     ops.push_back(symlink("/proc/self/fd", "/dev/fd"));
     ops.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
     ops.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
@@ -231,12 +239,12 @@ void add_dev_contents(std::vector<MountOp>& ops) {
 
 // The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
 // policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
-void add_skeleton(const policy::Policy& policy, std::vector<MountOp>& ops) {
+void add_skeleton(const policy::Policy& policy, const std::vector<std::string>& devices, std::vector<MountOp>& ops) {
     ops.push_back(tmpfs("/", 0755));
     ops.push_back(proc_op());
 
     ops.push_back(tmpfs("/dev", 0755));
-    add_dev_contents(ops);
+    add_dev_contents(ops, devices);
     // One budget for every sandbox-private memory file system: with a tmpfs each, a
     // 64 MiB policy gave 128 MiB of host memory.
     std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
@@ -306,10 +314,11 @@ bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, c
 // which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
 // and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
 void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
-                     const std::vector<MountOp>& inside, std::vector<MountOp>& ops) {
+                     const std::vector<MountOp>& inside, const std::vector<std::string>& devices,
+                     std::vector<MountOp>& ops) {
     for (const FilesystemMount& f : filesystems) {
         ops.push_back(filesystem_op(policy, f));
-        if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops);
+        if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops, devices);
     }
     // Binds into the listed file systems (podman's /dev/shm), before /dev turns read-only.
     ops.insert(ops.end(), inside.begin(), inside.end());
@@ -317,7 +326,7 @@ void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemM
     if (!listed(filesystems, "proc", "/proc")) ops.push_back(proc_op());
     if (!listed(filesystems, "tmpfs", "/dev")) {
         ops.push_back(tmpfs("/dev", 0755));
-        add_dev_contents(ops);
+        add_dev_contents(ops, devices);
     }
     if (!listed(filesystems, "tmpfs", "/dev/shm")) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
     if (listed(filesystems, "devpts", "/dev/pts")) ops.push_back(symlink("pts/ptmx", "/dev/ptmx"));
@@ -332,11 +341,12 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<FilesystemMount>& filesystems,
                            const std::vector<std::pair<std::string, std::string>>& sysctls,
                            const std::vector<std::string>& masked_paths,
-                           const std::vector<std::string>& readonly_paths) {
+                           const std::vector<std::string>& readonly_paths,
+                           const std::vector<std::string>& devices) {
     MountPlan plan;
     // With listed file systems (an OCI config's), the root's binds come first and the
     // skeleton after them, in the caller's order (add_filesystems).
-    if (filesystems.empty()) add_skeleton(policy, plan.ops);
+    if (filesystems.empty()) add_skeleton(policy, devices, plan.ops);
     else plan.ops.push_back(tmpfs("/", 0755));
 
     std::vector<MountOp> binds;
@@ -430,7 +440,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     }
     binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
-    if (!filesystems.empty()) add_filesystems(policy, filesystems, inside, plan.ops);
+    if (!filesystems.empty()) add_filesystems(policy, filesystems, inside, devices, plan.ops);
     for (const auto& [key, value] : sysctls) {
         // Dots name the levels; a key of anything else could leave /proc/sys.
         if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos ||

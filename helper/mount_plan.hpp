@@ -75,7 +75,8 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<FilesystemMount>& filesystems = {},
                            const std::vector<std::pair<std::string, std::string>>& sysctls = {},
                            const std::vector<std::string>& masked_paths = {},
-                           const std::vector<std::string>& readonly_paths = {});
+                           const std::vector<std::string>& readonly_paths = {},
+                           const std::vector<std::string>& devices = {});
 
 // Whether `path` is `dir` or lies below it (both absolute and normal).
 bool at_or_below(const std::string& path, const std::string& dir);

@@ -105,11 +105,13 @@ void CreatorIdentity::restore() noexcept {
     if (pdeath_signal_ != 0 && ::getppid() != parent_) ::kill(::getpid(), pdeath_signal_);
 }
 
-int namespace_flags(const policy::Policy& policy) {
+int namespace_flags(const policy::Policy& policy, int shared) {
+    if ((shared & ~(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)) != 0)
+        throw Error("run: only net, ipc and uts namespaces may be shared with the caller");
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
                 CLONE_NEWCGROUP;
     if (policy.network == policy::NetworkMode::None) flags |= CLONE_NEWNET;
-    return flags;
+    return flags & ~shared;
 }
 
 std::vector<std::string> namespace_names(int flags) {

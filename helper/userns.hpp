@@ -70,8 +70,10 @@ private:
     pid_t parent_ = 0;
 };
 
-// CLONE_NEW* flags for this policy (no CLONE_NEWNET when the network is "host").
-int namespace_flags(const policy::Policy& policy);
+// CLONE_NEW* flags for this policy (no CLONE_NEWNET when the network is "host"), less the
+// namespaces the caller shares with the sandbox (LaunchRequest::shared_namespaces: only
+// CLONE_NEWNET, CLONE_NEWIPC and CLONE_NEWUTS; anything else throws).
+int namespace_flags(const policy::Policy& policy, int shared = 0);
 // Names for the report: ["user", "mount", "pid", ...].
 std::vector<std::string> namespace_names(int flags);
 

@@ -26,6 +26,7 @@
 #include "oci/container_cgroup.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
+#include "oci/namespace_join.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
@@ -51,16 +52,23 @@ std::string absolute_path(const std::string& path, const std::string& what) {
     return resolved;
 }
 
+// Non-blocking: a fifo without a writer would block open().
+sys::UniqueFd open_start_fifo(int dir_fd) {
+    sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    if (!fifo) throw_errno("opening the start fifo");
+    return fifo;
+}
+
 // Blocks until `start` writes its byte into the fifo, or the sandbox's PID 1 dies (a kill
-// or delete --force of a created container, a root that could not be built).
-void wait_for_start(int dir_fd, pid_t pid1) {
+// or delete --force of a created container, a root that could not be built). `fifo`: the
+// start fifo, opened before create was told the container exists (a start right after
+// create returns must find a reader, or it fails with "container not running").
+void wait_for_start(int dir_fd, pid_t pid1, sys::UniqueFd fifo) {
     sys::UniqueFd pidfd(sys::pidfd_open(pid1));
     if (!pidfd) throw_errno("watching the container's init");
     for (;;) {
-        // Non-blocking: a fifo without a writer would block open(); a writer that closed
-        // without writing leaves it hung up, so it is opened afresh.
-        sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
-        if (!fifo) throw_errno("opening the start fifo");
+        // A writer that closed without writing leaves it hung up: it is opened afresh.
+        if (!fifo) fifo = open_start_fifo(dir_fd);
         for (;;) {
             pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
             if (::poll(fds, 2, -1) < 0) {
@@ -75,6 +83,7 @@ void wait_for_start(int dir_fd, pid_t pid1) {
             const ssize_t n = sys::retry_eintr([&] { return ::read(fifo.get(), &byte, 1); });
             if (n == 1) return;
             if (n < 0 && errno != EAGAIN) throw_errno("reading the start fifo");
+            fifo.reset();
             break;  // hung up: reopen
         }
     }
@@ -93,7 +102,9 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         if (cgroups) join_container_cgroups(*cgroups, ::getpid());
         // Nothing the engine left open (its sync pipes, sockets) stays held for the
         // container's life, nor reaches the sandbox's PID 1.
-        helper::close_fds_except({ready.get(), g.log->fd(), plan.rootfs_dir.get()});
+        std::vector<int> keep{ready.get(), g.log->fd(), plan.rootfs_dir.get()};
+        for (const JoinedNamespace& ns : plan.joined_namespaces) keep.push_back(ns.fd.get());
+        helper::close_fds_except(keep);
         std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;
@@ -102,10 +113,17 @@ void wait_for_start(int dir_fd, pid_t pid1) {
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;
         request.process = plan.process;
+        request.devices = plan.devices;
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
             ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
         request.cwd = plan.cwd;
+        // Last before the clone: the monitor itself moves into the namespaces the config
+        // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
+        // the caller's namespaces above.
+        const std::vector<JoinedNamespace> runtime_namespaces = own_namespaces(plan.joined_namespaces);
+        join_namespaces(plan.joined_namespaces);
+        request.shared_namespaces = plan.shared_namespaces;
         request.host_ids = helper::sandbox_host_ids(lease);
         request.describe_enforcement = false;
         request.confirm_host_ids = [&lease] {
@@ -127,14 +145,20 @@ void wait_for_start(int dir_fd, pid_t pid1) {
             s.created = runner::utc_timestamp();
             s.owner = std::to_string(::geteuid());
             s.annotations = plan.annotations;
+            s.joined_namespaces = describe(plan.joined_namespaces);
             s.pid = pid1;
             s.pid_start = runner::process_start_time(pid1).value_or(0);
             s.monitor = ::getpid();
             s.monitor_start = runner::process_start_time(s.monitor).value_or(0);
             sys::write_file_atomic(dir.get(), kStateFile, to_json(s).dump());
+            // Before create returns: one failing fails create, which removes the container.
+            const json hook_state = state_document(s, Status::Created);
+            run_hooks("prestart", plan.hooks.prestart, hook_state, setns_pairs(runtime_namespaces));
+            run_hooks("createRuntime", plan.hooks.create_runtime, hook_state, setns_pairs(runtime_namespaces));
+            sys::UniqueFd fifo = open_start_fifo(dir.get());
             sys::write_all(ready.get(), kReady, "telling create the container exists");
             ready.reset();
-            wait_for_start(dir.get(), pid1);
+            wait_for_start(dir.get(), pid1, std::move(fifo));
         };
         const helper::LaunchResult result = helper::launch(request);
         status = result.exit_code;
@@ -223,6 +247,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
             // Recorded before anything joins it: delete removes what create made.
             sys::write_file_atomic(dir.get(), kCgroupFile, to_json(*cgroups).dump());
         }
+        // start and delete run the poststart and poststop hooks from here, never from the
+        // bundle again (which may have changed since).
+        if (!plan.hooks.empty()) sys::write_file_atomic(dir.get(), kHooksFile, to_json(plan.hooks).dump());
         dir.reset();
 
         sys::Pipe ready = sys::make_pipe("creating the create/monitor pipe");
@@ -267,6 +294,13 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
             const RecordedState& s = container.recorded();
             if (Container::same_live_process(s.pid, s.pid_start)) signal_recorded(s.pid, s.pid_start, SIGKILL);
             wait_gone(s.monitor, s.monitor_start, 10);
+            // The container existed (a prestart or createRuntime hook failed, say): its
+            // lifecycle goes on at the poststop hooks, as a delete's would.
+            try {
+                run_hooks("poststop", plan.hooks.poststop, state_document(s, Status::Stopped));
+            } catch (const Error& e) {
+                g.log->warning("container " + o.id + ": " + e.what());
+            }
         } catch (const Error&) {
             // No state recorded: the monitor ended before the sandbox existed.
         }
@@ -301,6 +335,13 @@ int cmd_start(const Globals& g, const std::string& id) {
     sys::write_all(fifo.get(), "s", "starting container " + id);
     sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!started) throw_errno("recording that container " + id + " started");
+    // The process was released: its state for the hooks is "running" (it may end before
+    // they read it). A failing poststart hook is logged; the container goes on.
+    try {
+        run_hooks("poststart", container.hooks().poststart, state_document(container.recorded(), Status::Running));
+    } catch (const Error& e) {
+        g.log->warning("container " + id + ": " + e.what());
+    }
     return 0;
 }
 
@@ -385,6 +426,13 @@ int cmd_delete(const Globals& g, const std::string& id, bool force) {
     if (cgroup_file)
         remove_container_cgroups(
             container_cgroups_from_json(json::parse(sys::read_all(cgroup_file.get(), 1 << 20, "reading the cgroup record"))));
+    // The container is gone: its poststop hooks run before its state is. A failing one is
+    // logged; the delete goes on.
+    try {
+        run_hooks("poststop", container->hooks().poststop, state_document(s, Status::Stopped));
+    } catch (const Error& e) {
+        g.log->warning("container " + id + ": " + e.what());
+    }
     container.reset();
     remove_container_dir(root.get(), id);
     return 0;
@@ -394,7 +442,7 @@ int cmd_features() {
     const json features{
         {"ociVersionMin", "1.0.0"},
         {"ociVersionMax", "1.1.0"},
-        {"hooks", json::array()},
+        {"hooks", {"prestart", "createRuntime", "poststart", "poststop"}},
         {"mountOptions", {"bind", "nodev", "nosuid", "private", "rbind", "ro", "rprivate", "rslave", "rw", "slave"}},
         {"linux",
          {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},

@@ -2,11 +2,14 @@
 #include "oci/config.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <set>
 
@@ -100,15 +103,27 @@ bool fold_atime_option(const std::string& o, helper::AtimeAttrs& atime) {
     return false;
 }
 
-bool new_network_namespace(const json& config) {
+// The config's linux.namespaces entry of `type`, or nullptr (read before map_namespaces
+// checks the list: a malformed one is refused there).
+const json* namespace_entry(const json& config, const std::string& type) {
     if (!config.contains("linux") || !config.at("linux").is_object() || !config.at("linux").contains("namespaces") ||
         !config.at("linux").at("namespaces").is_array())
-        return false;
+        return nullptr;
     for (const auto& ns : config.at("linux").at("namespaces"))
-        if (ns.is_object() && ns.contains("type") && ns.at("type") == "network" &&
-            (!ns.contains("path") || empty_value(ns.at("path"))))
-            return true;
-    return false;
+        if (ns.is_object() && ns.contains("type") && ns.at("type") == type) return &ns;
+    return nullptr;
+}
+
+bool joined_by_path(const json& ns) { return ns.contains("path") && !empty_value(ns.at("path")); }
+
+bool new_network_namespace(const json& config) {
+    const json* ns = namespace_entry(config, "network");
+    return ns && !joined_by_path(*ns);
+}
+
+bool joins_ipc_namespace(const json& config) {
+    const json* ns = namespace_entry(config, "ipc");
+    return ns && joined_by_path(*ns);
 }
 
 void map_root(const json& config, const std::string& bundle, ContainerPlan& plan) {
@@ -334,6 +349,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                                                 "private", "rprivate", "slave", "rslave"};
     const std::set<std::string> bind_propagation = {"shared", "rshared", "unbindable", "runbindable"};
     const bool own_network = new_network_namespace(config);
+    const bool joined_ipc = joins_ipc_namespace(config);
     for (const auto& m : config.at("mounts")) {
         if (!m.is_object()) refuse("mounts[]", "must be an object");
         refuse_unknown(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, "mounts[].");
@@ -383,6 +399,12 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                 plan.warnings.push_back("mounts " + dest + " (sysfs): not mounted without a network namespace of its own");
                 continue;
             }
+            if (type == "mqueue" && joined_ipc) {
+                // An mqueue belongs to an ipc namespace, and mounting it needs CAP_SYS_ADMIN
+                // over that namespace's owner: a joined one's is never the sandbox's.
+                plan.warnings.push_back("mounts " + dest + " (mqueue): not mounted in a joined ipc namespace");
+                continue;
+            }
             plan.filesystems.push_back(filesystem_mount(type, dest, m, options, plan));
         } else if ((type == "cgroup" || type == "cgroup2") && dest == "/sys/fs/cgroup") {
             plan.warnings.push_back("mounts " + dest + " (" + type + "): not mounted yet");
@@ -392,30 +414,47 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
     }
 }
 
+// Why a namespace of this type is never joined by path (oci/namespace_join.hpp).
+std::string never_joined(const std::string& type) {
+    if (type == "pid") return "the sandbox's init must be PID 1 of a pid namespace of its own";
+    if (type == "mount") return "the container's root is built in a mount namespace of its own";
+    if (type == "user") return "the sandbox's identity is its own user namespace's map";
+    if (type == "cgroup") return "the sandbox's cgroup namespace is rooted at its own cgroup";
+    return "";
+}
+
 void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) {
     std::set<std::string> asked;
     if (linux_.contains("namespaces")) {
         if (!linux_.at("namespaces").is_array()) refuse("linux.namespaces", "must be an array");
         for (const auto& ns : linux_.at("namespaces")) {
             if (!ns.is_object()) refuse("linux.namespaces[]", "must be an object");
+            refuse_unknown(ns, {"type", "path"}, "linux.namespaces[].");
             const std::string type = string_at(ns.value("type", json()), "linux.namespaces[].type");
-            if (ns.contains("path") && !empty_value(ns.at("path")))
-                refuse("linux.namespaces " + type, "joining a namespace by path is not supported yet");
             if (!std::set<std::string>{"pid", "network", "mount", "ipc", "uts", "user", "cgroup"}.contains(type))
                 refuse("linux.namespaces " + type, "not supported");
-            asked.insert(type);
+            if (!asked.insert(type).second) refuse("linux.namespaces " + type, "listed twice");
+            if (!joined_by_path(ns)) continue;
+            const std::string path = string_at(ns.at("path"), "linux.namespaces " + type + " path");
+            if (const std::string why = never_joined(type); !why.empty())
+                refuse("linux.namespaces " + type + " path " + path, "joining it is not supported: " + why);
+            plan.joined_namespaces.push_back(open_namespace(type, path));
+            plan.shared_namespaces |= plan.joined_namespaces.back().clone_flag;
         }
     }
     for (const char* always : {"pid", "mount", "ipc", "uts", "user", "cgroup"})
         if (!asked.contains(always))
             plan.warnings.push_back(std::string("linux.namespaces: a new ") + always +
                                     " namespace is made although the config does not ask for one");
-    if (asked.contains("network")) {
+    const bool joined_network = (plan.shared_namespaces & CLONE_NEWNET) != 0;
+    if (asked.contains("network") && !joined_network) {
         plan.policy.network = policy::NetworkMode::None;
     } else if (policy_named && plan.policy.network == policy::NetworkMode::None) {
-        refuse("linux.namespaces", "the host's network (no network namespace) but the policy named by " +
-                                       std::string(kPolicyAnnotation) + " says network: none");
+        refuse("linux.namespaces", std::string(joined_network ? "a joined network namespace" : "the host's network (no network namespace)") +
+                                       " but the policy named by " + kPolicyAnnotation + " says network: none");
     } else {
+        // The caller's network namespace, which the monitor first switches to the joined
+        // one's (oci/namespace_join.hpp): the config's choice, recorded in state.json.
         plan.policy.network = policy::NetworkMode::Host;
     }
 }
@@ -478,6 +517,14 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
             refuse("linux.sysctl." + key, "not supported yet (the IPC namespace's sysctls: planned)");
         if (!key.starts_with("net."))
             refuse("linux.sysctl." + key, "not a sysctl of the container's own namespaces");
+        if (key == "net.ipv4.ping_group_range" && (plan.shared_namespaces & CLONE_NEWNET)) {
+            // podman asks for it with every network it makes. The joined namespace is not
+            // the sandbox's to change (nor could PID 1), and the range only widens who may
+            // open ping sockets: left as the namespace has it.
+            plan.warnings.push_back("linux.sysctl." + key + " " + value +
+                                    ": not written, the joined network namespace keeps its own");
+            continue;
+        }
         if (plan.policy.network != policy::NetworkMode::None)
             refuse("linux.sysctl." + key, "the container has no network namespace of its own: it would change the host's");
         if (key == "net.ipv4.ping_group_range") {
@@ -531,6 +578,54 @@ void check_id_mappings(const json& linux_, const char* key, std::uint32_t id, Co
                             " (the config's host ids and other container ids are not: no subordinate ids)");
 }
 
+// linux.devices. A user namespace may not mknod, so each device is the host's own node,
+// bound at the same path (as rootless runc does), when it is a char or block device of the
+// listed type and numbers; anything else is refused by name. The bound node keeps the
+// host's mode and owner (it cannot be changed without changing the host's): a listed
+// fileMode, uid or gid that differs is a warning.
+void map_devices(const json& devices, ContainerPlan& plan) {
+    if (!devices.is_array()) refuse("linux.devices", "must be an array");
+    for (const auto& d : devices) {
+        if (!d.is_object()) refuse("linux.devices[]", "must be an object");
+        refuse_unknown(d, {"path", "type", "major", "minor", "fileMode", "uid", "gid"}, "linux.devices[].");
+        const std::string path = string_at(d.value("path", json()), "linux.devices[].path");
+        const std::string field = "linux.devices " + path;
+        if (!absolute(path) || !path.starts_with("/dev/") || path.find("/../") != std::string::npos ||
+            path.find("/./") != std::string::npos || path.ends_with("/..") || path.ends_with("/."))
+            refuse(field, "not a path below /dev");
+        const std::string type = string_at(d.value("type", json()), field + " type");
+        if (type != "c" && type != "u" && type != "b")
+            refuse(field, "type " + type + ": only char (c, u) and block (b) devices are bound");
+        for (const char* key : {"major", "minor"})
+            if (!d.contains(key) || !d.at(key).is_number_integer() || d.at(key).get<std::int64_t>() < 0)
+                refuse(field, std::string(key) + " must be a number");
+        const auto major = d.at("major").get<std::uint64_t>();
+        const auto minor = d.at("minor").get<std::uint64_t>();
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0)
+            throw_errno(std::string("config.json: ") + field + ": the host has no such node to bind (a user namespace "
+                        "cannot create device nodes)");
+        const bool is_type = type == "b" ? S_ISBLK(st.st_mode) : S_ISCHR(st.st_mode);
+        if (!is_type || ::major(st.st_rdev) != major || ::minor(st.st_rdev) != minor)
+            refuse(field, "the host's " + path + " is not the " + (type == "b" ? "block" : "char") + " device " +
+                              std::to_string(major) + ":" + std::to_string(minor) + " the config names");
+        const auto mode = st.st_mode & 07777;
+        if ((d.contains("fileMode") && d.at("fileMode") != json(mode)) ||
+            (d.contains("uid") && d.at("uid") != json(st.st_uid)) || (d.contains("gid") && d.at("gid") != json(st.st_gid))) {
+            char octal[8];
+            std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+            plan.warnings.push_back(field + ": bound with the host node's mode " + octal + ", uid " +
+                                    std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
+                                    " (a bound node cannot be changed)");
+        }
+        // The sandbox's own /dev/null, zero, ... are the same host nodes already.
+        static const std::set<std::string> own = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+                                                  "/dev/tty"};
+        if (!own.contains(path) && std::find(plan.devices.begin(), plan.devices.end(), path) == plan.devices.end())
+            plan.devices.push_back(path);
+    }
+}
+
 void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     const json none = json::object();
     const json& linux_ = config.contains("linux") ? object_at(config, "linux", "linux") : none;
@@ -540,8 +635,9 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
                    "linux.");
     map_namespaces(linux_, plan, policy_named);
     if (linux_.contains("sysctl")) map_sysctls(linux_.at("sysctl"), plan);
-    for (const char* key : {"devices", "mountLabel"})
-        if (linux_.contains(key) && !empty_value(linux_.at(key))) refuse(std::string("linux.") + key, "not supported yet");
+    if (linux_.contains("devices") && !linux_.at("devices").is_null()) map_devices(linux_.at("devices"), plan);
+    if (linux_.contains("mountLabel") && !empty_value(linux_.at("mountLabel")))
+        refuse("linux.mountLabel", "not supported yet");
     check_id_mappings(linux_, "uidMappings", plan.process.uid, plan);
     check_id_mappings(linux_, "gidMappings", plan.process.gid, plan);
     if (linux_.contains("seccomp"))
@@ -582,10 +678,6 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
                    "");
     const std::string version = string_at(config.value("ociVersion", json()), "ociVersion");
     if (!version.starts_with("1.")) refuse("ociVersion", version + " is not a 1.x runtime-spec version");
-    if (config.contains("hooks") && !empty_value(config.at("hooks"))) {
-        for (const auto& [name, list] : config.at("hooks").items())
-            if (!empty_value(list)) refuse("hooks." + name, "hooks are not supported yet");
-    }
     if (config.contains("domainname") && !empty_value(config.at("domainname")))
         refuse("domainname", "not supported yet");
 
@@ -605,6 +697,7 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
             policy_named = true;
         }
     }
+    const std::string policy_hostname = plan.policy.hostname;
     if (config.contains("hostname")) {
         const std::string hostname = string_at(config.at("hostname"), "hostname");
         if (!hostname.empty()) plan.policy.hostname = hostname;
@@ -614,6 +707,11 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
     map_process(config, plan);
     map_mounts(config, bundle, plan);
     map_linux(config, plan, policy_named);
+    if (config.contains("hooks") && !config.at("hooks").is_null()) plan.hooks = parse_hooks(config.at("hooks"));
+    if ((plan.shared_namespaces & CLONE_NEWUTS) && plan.policy.hostname != policy_hostname)
+        plan.warnings.push_back("hostname " + plan.policy.hostname +
+                                ": not set, the joined uts namespace keeps its own (the sandbox holds no "
+                                "capability over it)");
     // Containers never degrade to rlimit-only mode: that would be a silent half-enforcement.
     plan.policy.allow_fallback = false;
     return plan;

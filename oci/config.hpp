@@ -13,6 +13,8 @@
 
 #include "helper/launch.hpp"
 #include "oci/cgroup_resources.hpp"
+#include "oci/hooks.hpp"
+#include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
 #include "policy/sys.hpp"
 
@@ -44,6 +46,12 @@ struct ContainerPlan {
     // process.user, capabilities, noNewPrivileges: who the process is inside its user
     // namespace (docs/oci.md, "Identity and capabilities").
     helper::ProcessIdentity process;
+    // linux.namespaces with a path, opened and checked at create; the monitor joins them
+    // before the clone (namespace_join.hpp). shared_namespaces: their CLONE_NEW* flags.
+    std::vector<JoinedNamespace> joined_namespaces;
+    int shared_namespaces = 0;
+    Hooks hooks;  // run on the host, with the caller's privileges (hooks.hpp)
+    std::vector<std::string> devices;  // linux.devices: host nodes bound at the same path
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

@@ -79,7 +79,7 @@ json to_json(const RecordedState& s) {
     return json{{"id", s.id},           {"bundle", s.bundle},   {"rootfs", s.rootfs},
                 {"created", s.created}, {"owner", s.owner},     {"annotations", s.annotations},
                 {"pid", s.pid},         {"pid_start", s.pid_start}, {"monitor", s.monitor},
-                {"monitor_start", s.monitor_start}};
+                {"monitor_start", s.monitor_start}, {"joined_namespaces", s.joined_namespaces}};
 }
 
 RecordedState recorded_state_from_json(const json& j) {
@@ -94,6 +94,7 @@ RecordedState recorded_state_from_json(const json& j) {
     s.pid_start = j.at("pid_start").get<unsigned long long>();
     s.monitor = j.at("monitor").get<pid_t>();
     s.monitor_start = j.at("monitor_start").get<unsigned long long>();
+    s.joined_namespaces = j.value("joined_namespaces", json::object());
     return s;
 }
 
@@ -132,8 +133,14 @@ Status Container::status() const {
     return exists_at(dir_.get(), kStartedFile) ? Status::Running : Status::Created;
 }
 
-json Container::state_json() const {
-    const Status s = status();
+json Container::state_json() const { return state_document(state_, status()); }
+
+Hooks Container::hooks() const {
+    if (!exists_at(dir_.get(), kHooksFile)) return {};
+    return parse_hooks(policy::read_json_text(read_at(dir_.get(), kHooksFile), kHooksFile));
+}
+
+json state_document(const RecordedState& state_, Status s) {
     json j{{"ociVersion", "1.0.2"},
            {"id", state_.id},
            {"pid", s == Status::Stopped ? 0 : state_.pid},
@@ -143,6 +150,9 @@ json Container::state_json() const {
            {"created", state_.created},
            {"owner", state_.owner}};
     if (!state_.annotations.empty()) j["annotations"] = state_.annotations;
+    // Not a runtime-spec field (runc's rootfs, created and owner are not either): engines
+    // decode what they know and skip the rest.
+    if (!state_.joined_namespaces.empty()) j["joinedNamespaces"] = state_.joined_namespaces;
     return j;
 }
 
@@ -153,7 +163,7 @@ void remove_container_dir(int root_fd, const std::string& id) {
         if (errno == ENOENT) return;
         throw_errno("opening the state of container " + id);
     }
-    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile, kCgroupFile})
+    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile, kCgroupFile, kHooksFile})
         if (::unlinkat(dir.get(), name, 0) != 0 && errno != ENOENT) throw_errno(std::string("removing ") + name);
     if (::unlinkat(root_fd, id.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         throw_errno("removing the state directory of container " + id);

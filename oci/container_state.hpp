@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/hooks.hpp"
 #include "policy/sys.hpp"
 
 namespace aj::oci {
@@ -26,6 +27,9 @@ sys::UniqueFd open_state_root(const std::string& root);
 struct RecordedState {
     std::string id, bundle, rootfs, created, owner;
     nlohmann::json annotations = nlohmann::json::object();
+    // The namespaces joined by path, {"network": {"path", "inode"}}: the config chose them
+    // (a pod's, or the host's own), so `state` says which they were.
+    nlohmann::json joined_namespaces = nlohmann::json::object();
     pid_t pid = 0;                      // the sandbox's PID 1
     unsigned long long pid_start = 0;   // its /proc/PID/stat start time
     pid_t monitor = 0;                  // the aurora-runc process running launch()
@@ -44,6 +48,11 @@ inline constexpr const char* kStartFifo = "start";
 inline constexpr const char* kStartedFile = "started";
 inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kCgroupFile = "cgroup.json";  // the container's cgroup: container_cgroup.hpp
+inline constexpr const char* kHooksFile = "hooks.json";  // the config's hooks (hooks.hpp), from create
+
+// The runtime-spec state document of `s` with the given status (what `state` prints and
+// hooks read on their stdin).
+nlohmann::json state_document(const RecordedState& s, Status status);
 
 class Container {
 public:
@@ -57,6 +66,8 @@ public:
     static bool same_live_process(pid_t pid, unsigned long long start);
     // The runtime-spec state document.
     nlohmann::json state_json() const;
+    // The config's hooks as create kept them (kHooksFile; none when absent).
+    Hooks hooks() const;
 
 private:
     sys::UniqueFd dir_;

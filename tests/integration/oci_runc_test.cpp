@@ -4,8 +4,12 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 
 #include <algorithm>
 #include <chrono>
@@ -105,6 +109,13 @@ ProcessResult create(const Bundle& b, const std::string& id, const std::string& 
                                        quoted(b.dir() + "/stdout") + " 2>" + quoted(log) + " </dev/null"});
     r.err = slurp(log);
     return r;
+}
+
+// A JSON file a hook wrote, or an empty object (missing or not JSON: the test's
+// expectations then fail by name).
+json read_json(const std::string& path) {
+    json j = json::parse(slurp(path), nullptr, false);
+    return j.is_object() ? j : json::object();
 }
 
 json state(const Bundle& b, const std::string& id) {
@@ -669,21 +680,215 @@ TEST(OciRunc, CapabilitiesInsideGrantNothingOnTheHost) {
     EXPECT_NE(slurp(b.out() + "/write.err").find("Permission denied"), std::string::npos) << slurp(b.out() + "/write.err");
 }
 
+// A process holding new net, ipc and uts namespaces (`unshare`), as a pod's sandbox
+// container holds them; killed (by its pid) when the test ends.
+class NamespaceHolder {
+public:
+    NamespaceHolder() {
+        const std::string ready = dir_.path() + "/ready";
+        const std::string script = "hostname held-ns && : > '" + ready + "' && exec sleep 600";
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execlp("unshare", "unshare", "--net", "--ipc", "--uts", "sh", "-c", script.c_str(),
+                     static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        // Ready once it has set the hostname of its new uts namespace.
+        for (int i = 0; i < 200 && !fs::exists(ready); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ~NamespaceHolder() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    NamespaceHolder(const NamespaceHolder&) = delete;
+    NamespaceHolder& operator=(const NamespaceHolder&) = delete;
+    std::string path(const std::string& ns) const { return "/proc/" + std::to_string(pid_) + "/ns/" + ns; }
+    std::string link(const std::string& ns) const { return read_link(path(ns)); }
+    static std::string own(const std::string& ns) { return read_link("/proc/self/ns/" + ns); }
+
+private:
+    static std::string read_link(const std::string& p) {
+        std::error_code ec;
+        return fs::read_symlink(p, ec).string();
+    }
+    TempDir dir_;
+    pid_t pid_ = -1;
+};
+
+// linux.namespaces[].path: the container's PID 1 and process are in the named net, ipc and
+// uts namespaces (the monitor joined them before the clone), and state names them.
+TEST(OciRunc, NetIpcAndUtsNamespacesAreJoinedByPath) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    NamespaceHolder held;
+    TempDir host;
+    auto b_hook_out = [&] { return host.path() + "/prestart-ns"; };
+    ASSERT_NE(held.link("net"), NamespaceHolder::own("net")) << "unshare did not make a network namespace";
+    Bundle b(json{"/bin/sh", "-c",
+                  "readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts > /out/ns; hostname > /out/hostname"},
+             json{{"linux",
+                   {{"namespaces",
+                     {{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "user"}}, {{"type", "cgroup"}},
+                      {{"type", "network"}, {"path", held.path("net")}},
+                      {{"type", "ipc"}, {"path", held.path("ipc")}},
+                      {{"type", "uts"}, {"path", held.path("uts")}}}}}},
+                  // A hook runs in the runtime's namespaces, not the joined ones.
+                  {"hooks",
+                   {{"prestart",
+                     {{{"path", "/bin/sh"},
+                       {"args", {"sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/uts > " + b_hook_out()}}}}}}}});
+    ProcessResult c = create(b, "joined", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    const json s = state(b, "joined");
+    const std::string pid1 = std::to_string(s.value("pid", 0));
+    for (const char* ns : {"net", "ipc", "uts"})
+        EXPECT_EQ(fs::read_symlink("/proc/" + pid1 + "/ns/" + ns).string(), held.link(ns)) << ns;
+    EXPECT_EQ(s["joinedNamespaces"]["network"]["path"], held.path("net")) << s.dump();
+    EXPECT_EQ(s["joinedNamespaces"]["uts"]["path"], held.path("uts")) << s.dump();
+    ASSERT_EQ(runc(b, {"start", "joined"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "joined", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "joined"}).exit_code, 0);
+    EXPECT_EQ(slurp(b.out() + "/ns"), held.link("net") + "\n" + held.link("ipc") + "\n" + held.link("uts") + "\n");
+    // The joined uts namespace keeps its hostname (the config's is a warning, not set).
+    EXPECT_EQ(slurp(b.out() + "/hostname"), "held-ns\n");
+    EXPECT_EQ(slurp(b_hook_out()), NamespaceHolder::own("net") + "\n" + NamespaceHolder::own("uts") + "\n");
+}
+
+// An ordinary caller holds no CAP_SYS_ADMIN in its own user namespace: it may join no
+// namespace at all (not even its own), and create says so, naming the path.
+TEST(OciRunc, AnOrdinaryCallerCannotJoinANamespace) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    if (running_as_root()) GTEST_SKIP() << "root may join any namespace (NetIpcAndUtsNamespacesAreJoinedByPath)";
+    const std::string own = "/proc/" + std::to_string(::getpid()) + "/ns/net";
+    Bundle b(json{"/bin/true"},
+             json{{"linux", {{"namespaces", {{{"type", "pid"}}, {{"type", "user"}}, {{"type", "network"}, {"path", own}}}}}}});
+    ProcessResult c = create(b, "joiner", b.dir() + "/pid");
+    EXPECT_EQ(c.exit_code, 1);
+    EXPECT_NE(c.err.find("joining the network namespace " + own), std::string::npos) << c.err;
+    EXPECT_NE(c.err.find("EPERM"), std::string::npos) << c.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/joiner"));
+}
+
+// hooks: prestart and createRuntime run in create (the state "created" with PID 1's pid on
+// their stdin), before the process; poststart in start, poststop in delete. On the host,
+// as the caller: they write where the container cannot.
+TEST(OciRunc, HooksRunAtTheirPhasesOnTheHost) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    TempDir host;  // 0700, the caller's: out of the sandbox's reach
+    TempDir out;   // the container's /out
+    fs::permissions(out.path(), fs::perms::all);
+    const std::string& b_out = out.path();
+    auto hook = [&](const std::string& name) {
+        return json{{"path", "/bin/sh"},
+                    {"args", {"sh", "-c", "cat > " + host.path() + "/" + name + "; ls " + b_out + " >> " + host.path() + "/" + name + ".out"}}};
+    };
+    json mounts = json::array(
+        {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+         {{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"rbind", "ro"}}},
+         {{"destination", "/out"}, {"type", "bind"}, {"source", b_out}, {"options", {"rbind", "rw"}}}});
+    Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
+             json{{"mounts", mounts},
+                  {"hooks",
+                   {{"prestart", {hook("prestart")}},
+                    {"createRuntime", {hook("createRuntime")}},
+                    {"poststart", {hook("poststart")}},
+                    {"poststop", {hook("poststop")}}}}});
+    ProcessResult c = create(b, "hooked", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    const int pid = state(b, "hooked").value("pid", 0);
+    for (const char* name : {"prestart", "createRuntime"}) {
+        const json got = read_json(host.path() + "/" + name);
+        EXPECT_EQ(got.value("status", ""), "created") << name << ": " << got.dump();
+        EXPECT_EQ(got.value("pid", 0), pid) << name;
+        EXPECT_EQ(got.value("id", ""), "hooked") << name;
+        EXPECT_EQ(got.value("bundle", ""), b.path()) << name;
+    }
+    // The process had not run when they did (ls of the host's out directory: empty).
+    EXPECT_EQ(slurp(host.path() + "/prestart.out"), "");
+    EXPECT_FALSE(fs::exists(host.path() + "/poststart"));
+    ASSERT_EQ(runc(b, {"start", "hooked"}).exit_code, 0);
+    EXPECT_EQ(read_json(host.path() + "/poststart").value("status", ""), "running");
+    EXPECT_TRUE(wait_status(b, "hooked", "stopped"));
+    EXPECT_FALSE(fs::exists(host.path() + "/poststop"));
+    ProcessResult d = runc(b, {"delete", "hooked"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(read_json(host.path() + "/poststop").value("status", ""), "stopped");
+    EXPECT_EQ(slurp(b_out + "/ran"), "ran\n");
+    EXPECT_EQ(slurp(host.path() + "/poststop.out"), "ran\n");
+}
+
+// A failing prestart hook fails create: nothing of the container is left and its process
+// never runs. A failing poststart hook is logged; the container runs on.
+TEST(OciRunc, AFailingPrestartHookFailsCreateAFailingPoststartIsLogged) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    {
+        TempDir host;
+        const std::string poststop = host.path() + "/poststop";
+        Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
+                 json{{"hooks",
+                       {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no-network; exit 4"}}}}},
+                        {"poststop", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > " + poststop}}}}}}}});
+        ProcessResult c = create(b, "badhook", b.dir() + "/pid");
+        // The lifecycle went on at the poststop hooks.
+        EXPECT_EQ(read_json(poststop).value("status", ""), "stopped") << c.err;
+        EXPECT_EQ(c.exit_code, 1);
+        EXPECT_NE(c.err.find("prestart hook /bin/sh: exit status 4; output: no-network"), std::string::npos) << c.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/badhook"));
+        EXPECT_FALSE(fs::exists(b.dir() + "/pid"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        EXPECT_FALSE(fs::exists(b.out() + "/ran")) << "the process ran although its prestart hook failed";
+    }
+    {
+        Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
+                 json{{"hooks", {{"poststart", {{{"path", "/bin/false"}}}}}}});
+        ASSERT_EQ(create(b, "poststart", b.dir() + "/pid").exit_code, 0);
+        ProcessResult st = runc(b, {"start", "poststart"});
+        EXPECT_EQ(st.exit_code, 0) << st.err;
+        EXPECT_NE(st.err.find("poststart hook /bin/false: exit status 1"), std::string::npos) << st.err;
+        EXPECT_TRUE(wait_status(b, "poststart", "stopped"));
+        EXPECT_EQ(slurp(b.out() + "/ran"), "ran\n");
+        EXPECT_EQ(runc(b, {"delete", "poststart"}).exit_code, 0);
+    }
+}
+
+// linux.devices: the host's node, bound into the container's /dev at the same path.
+TEST(OciRunc, ListedDevicesAreInTheContainersDev) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    struct stat st {};
+    if (::lstat("/dev/kmsg", &st) != 0 || !S_ISCHR(st.st_mode)) GTEST_SKIP() << "this host has no /dev/kmsg";
+    Bundle b(json{"/bin/sh", "-c", "stat -c '%F %t:%T' /dev/kmsg > /out/dev"},
+             json{{"linux",
+                   {{"devices",
+                     {{{"path", "/dev/kmsg"}, {"type", "c"}, {"major", ::major(st.st_rdev)}, {"minor", ::minor(st.st_rdev)}}}}}}});
+    ProcessResult c = create(b, "dev", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "dev"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "dev", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "dev"}).exit_code, 0);
+    char numbers[32];
+    std::snprintf(numbers, sizeof numbers, "%x:%x", ::major(st.st_rdev), ::minor(st.st_rdev));
+    EXPECT_EQ(slurp(b.out() + "/dev"), std::string("character special file ") + numbers + "\n");
+}
+
 TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {
     if (const char* why = no_runc()) GTEST_SKIP() << why;
     {
-        Bundle b(json{"/bin/true"}, json{{"linux", {{"namespaces", {{{"type", "network"}, {"path", "/proc/1/ns/net"}}}}}}});
+        Bundle b(json{"/bin/true"}, json{{"linux", {{"namespaces", {{{"type", "pid"}, {"path", "/proc/1/ns/pid"}}}}}}});
         ProcessResult r = create(b, "bad1", b.dir() + "/pid");
         EXPECT_EQ(r.exit_code, 1);
-        EXPECT_NE(r.err.find("joining a namespace by path is not supported yet"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("linux.namespaces pid path /proc/1/ns/pid: joining it is not supported"),
+                  std::string::npos)
+            << r.err;
         EXPECT_FALSE(fs::exists(b.state_root() + "/bad1"));
         EXPECT_FALSE(fs::exists(b.dir() + "/pid"));
     }
     {
-        Bundle b(json{"/bin/true"}, json{{"hooks", {{"prestart", {{{"path", "/bin/true"}}}}}}});
+        Bundle b(json{"/bin/true"}, json{{"hooks", {{"createContainer", {{{"path", "/bin/true"}}}}}}});
         ProcessResult r = create(b, "bad2", b.dir() + "/pid");
         EXPECT_EQ(r.exit_code, 1);
-        EXPECT_NE(r.err.find("hooks.prestart"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("hooks.createContainer: not supported yet"), std::string::npos) << r.err;
     }
     {
         Bundle b(json{"/bin/true"}, json{{"mounts", {{{"destination", "/mnt"}, {"type", "nfs"}, {"source", "x"}}}}});
@@ -722,6 +927,7 @@ TEST(OciRunc, JsonLogAndRuncWording) {
     const json features = json::parse(f.out);
     EXPECT_EQ(features.value("ociVersionMin", ""), "1.0.0");
     EXPECT_TRUE(features["linux"]["namespaces"].is_array());
+    EXPECT_EQ(features["hooks"], json({"prestart", "createRuntime", "poststart", "poststop"}));
     ProcessResult bad = run_process({runc_bin(), "--root", dir.path() + "/state", "kill", "nope", "NOSUCHSIG"});
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.err.find("unknown signal"), std::string::npos) << bad.err;

@@ -1,5 +1,9 @@
 // config.json -> ContainerPlan (oci/config.hpp): what is mapped, what is refused by name,
 // and that a rootfs's symlinks are recreated rather than followed on the host.
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/mount_plan.hpp"
+#include "helper/userns.hpp"
 #include "oci/cgroup_resources.hpp"
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
@@ -214,9 +219,6 @@ TEST(OciCgroupResources, CgroupsPathIsReadAsRuncReadsIt) {
 
 TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     json c = minimal();
-    c["linux"]["namespaces"][6]["path"] = "/proc/1/ns/net";
-    EXPECT_NE(refusal(c).find("linux.namespaces network: joining a namespace by path"), std::string::npos);
-    c = minimal();
     c["linux"]["sysctl"] = {{"kernel.printk", "1"}};
     EXPECT_NE(refusal(c).find("linux.sysctl.kernel.printk: not a sysctl of the container's own namespaces"),
               std::string::npos);
@@ -252,6 +254,134 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c = minimal();
     c["annotations"] = {{kPolicyAnnotation, "../etc/x"}};
     EXPECT_NE(refusal(c).find("not a stored policy name"), std::string::npos);
+}
+
+// linux.namespaces[].path (oci/namespace_join.hpp): net, ipc and uts are opened and
+// checked at create and shared with the sandbox (the monitor joins them before the clone).
+TEST_F(OciConfig, NetIpcAndUtsNamespacesAreJoinedByPath) {
+    json c = minimal();
+    c["linux"]["namespaces"][2]["path"] = "/proc/self/ns/ipc";
+    c["linux"]["namespaces"][3]["path"] = "/proc/self/ns/uts";
+    c["linux"]["namespaces"][6]["path"] = "/proc/self/ns/net";
+    c["mounts"] = {{{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}},
+                   {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}}};
+    c["hostname"] = "pod-member";
+    c["linux"]["sysctl"] = {{"net.ipv4.ping_group_range", "0 0"}};  // podman's, with its networks
+    const ContainerPlan p = plan(c);
+    EXPECT_TRUE(p.sysctls.empty());
+    EXPECT_EQ(p.shared_namespaces, CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET);
+    ASSERT_EQ(p.joined_namespaces.size(), 3u);
+    struct stat own {};
+    ASSERT_EQ(::stat("/proc/self/ns/net", &own), 0);
+    const json recorded = describe(p.joined_namespaces);
+    EXPECT_EQ(recorded["network"]["path"], "/proc/self/ns/net");
+    EXPECT_EQ(recorded["network"]["inode"], own.st_ino);
+    // A joined network is the sandbox's network: no new namespace, no sysfs of its own.
+    EXPECT_EQ(p.policy.network, policy::NetworkMode::Host);
+    EXPECT_TRUE(p.filesystems.empty());
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("mounts /dev/mqueue (mqueue): not mounted in a joined ipc namespace"), std::string::npos)
+        << all;
+    EXPECT_NE(all.find("hostname pod-member: not set, the joined uts namespace keeps its own"), std::string::npos)
+        << all;
+    EXPECT_NE(all.find("ping_group_range 0 0: not written, the joined network namespace keeps its own"),
+              std::string::npos)
+        << all;
+    // Any other net.* sysctl would change a namespace that is not the container's own.
+    c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+    EXPECT_NE(refusal(c).find("no network namespace of its own"), std::string::npos) << refusal(c);
+    // The launch library leaves the shared namespaces out of its clone.
+    EXPECT_EQ(helper::namespace_flags(p.policy, p.shared_namespaces) & (CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), 0);
+    EXPECT_THROW(helper::namespace_flags(p.policy, CLONE_NEWPID), Error);
+}
+
+TEST_F(OciConfig, WhatIsNotANamespaceOfTheNamedTypeIsNeverJoined) {
+    json c = minimal();
+    c["linux"]["namespaces"][6]["path"] = "/proc/self/ns/ipc";
+    EXPECT_NE(refusal(c).find("linux.namespaces network path /proc/self/ns/ipc: a namespace of another type"),
+              std::string::npos)
+        << refusal(c);
+    // Neither a file nor a fifo (never opened for reading: that would block) is a namespace.
+    std::ofstream(dir_.path() + "/file") << "x";
+    ASSERT_EQ(::mkfifo((dir_.path() + "/fifo").c_str(), 0600), 0);
+    for (const char* name : {"/file", "/fifo"}) {
+        c["linux"]["namespaces"][6]["path"] = dir_.path() + name;
+        EXPECT_NE(refusal(c).find("not a namespace (not a file of nsfs)"), std::string::npos) << refusal(c);
+    }
+    c["linux"]["namespaces"][6]["path"] = "ns/net";
+    EXPECT_NE(refusal(c).find("not an absolute path"), std::string::npos) << refusal(c);
+    c["linux"]["namespaces"][6]["path"] = dir_.path() + "/missing";
+    EXPECT_NE(refusal(c).find("ENOENT"), std::string::npos) << refusal(c);
+    // pid, mount, user and cgroup namespaces are the sandbox's own: refused with the reason.
+    for (const auto& [index, why] : std::vector<std::pair<int, std::string>>{
+             {0, "PID 1 of a pid namespace of its own"},
+             {1, "a mount namespace of its own"},
+             {4, "its own user namespace's map"},
+             {5, "rooted at its own cgroup"}}) {
+        c = minimal();
+        const std::string type = c["linux"]["namespaces"][index]["type"];
+        c["linux"]["namespaces"][index]["path"] = "/proc/self/ns/" + std::string(type == "mount" ? "mnt" : type);
+        EXPECT_NE(refusal(c).find("path /proc/self/ns/"), std::string::npos) << refusal(c);
+        EXPECT_NE(refusal(c).find(": joining it is not supported: "), std::string::npos) << refusal(c);
+        EXPECT_NE(refusal(c).find(why), std::string::npos) << refusal(c);
+    }
+    c = minimal();
+    c["linux"]["namespaces"].push_back({{"type", "network"}, {"path", "/proc/self/ns/net"}});
+    EXPECT_NE(refusal(c).find("linux.namespaces network: listed twice"), std::string::npos) << refusal(c);
+}
+
+// linux.devices: the host's node of the listed type and numbers, bound at the same path
+// (a user namespace cannot mknod); anything else is refused by name.
+TEST_F(OciConfig, DevicesAreTheHostsMatchingNodes) {
+    // A char device every host has besides the sandbox's own null, zero, ...
+    std::string dev;
+    struct stat st {};
+    for (const char* candidate : {"/dev/kmsg", "/dev/fuse", "/dev/net/tun"})
+        if (::lstat(candidate, &st) == 0 && S_ISCHR(st.st_mode)) {
+            dev = candidate;
+            break;
+        }
+    if (dev.empty()) GTEST_SKIP() << "no /dev/kmsg, /dev/fuse or /dev/net/tun on this host";
+    const json node{{"path", dev}, {"type", "c"}, {"major", ::major(st.st_rdev)}, {"minor", ::minor(st.st_rdev)},
+                    {"fileMode", (st.st_mode & 07777) ^ 0002}, {"uid", st.st_uid}, {"gid", st.st_gid}};
+    json c = minimal();
+    c["linux"]["devices"] = {node, {{"path", "/dev/null"}, {"type", "c"}, {"major", 1}, {"minor", 3}}};
+    const ContainerPlan p = plan(c);
+    EXPECT_EQ(p.devices, std::vector<std::string>{dev});  // /dev/null is the sandbox's own already
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("linux.devices " + dev + ": bound with the host node's mode"), std::string::npos) << all;
+    // The launch library binds it in /dev as a device (no nodev).
+    const helper::MountPlan mounts =
+        helper::build_mount_plan(p.policy, {}, std::nullopt, {}, {}, {}, {}, {}, p.devices);
+    const auto at = std::find_if(mounts.ops.begin(), mounts.ops.end(), [&](const helper::MountOp& op) {
+        return op.kind == helper::MountKind::Bind && op.target == dev;
+    });
+    ASSERT_NE(at, mounts.ops.end()) << helper::describe(mounts);
+    EXPECT_EQ(at->source, dev);
+    EXPECT_EQ(at->access, helper::BindAccess::Device);
+
+    auto refused = [&](json device) {
+        json config = minimal();
+        config["linux"]["devices"] = {std::move(device)};
+        return refusal(config);
+    };
+    json wrong = node;
+    wrong["minor"] = ::minor(st.st_rdev) + 1;
+    EXPECT_NE(refused(wrong).find("is not the char device"), std::string::npos) << refused(wrong);
+    wrong = node;
+    wrong["type"] = "b";
+    EXPECT_NE(refused(wrong).find("is not the block device"), std::string::npos) << refused(wrong);
+    wrong["type"] = "p";
+    EXPECT_NE(refused(wrong).find("only char (c, u) and block (b) devices are bound"), std::string::npos);
+    wrong = node;
+    wrong["path"] = "/dev/no-such-device";
+    EXPECT_NE(refused(wrong).find("the host has no such node to bind"), std::string::npos) << refused(wrong);
+    for (const char* outside : {"/etc/passwd", "/dev/../etc/passwd", "dev/null"}) {
+        wrong["path"] = outside;
+        EXPECT_NE(refused(wrong).find("not a path below /dev"), std::string::npos) << refused(wrong);
+    }
 }
 
 TEST_F(OciConfig, WhatIsStricterThanAskedIsAWarning) {
