@@ -433,10 +433,14 @@ private:
             // The child's first stop may come before its parent's fork event.
             if (child < 0 && pid != top && parent_of(pid) == top) child = pid;
             if (pid == top) {
-                if (event == PTRACE_EVENT_FORK && child < 0) {
+                if (event == PTRACE_EVENT_FORK) {
                     unsigned long forked = 0;
                     ::ptrace(PTRACE_GETEVENTMSG, top, nullptr, &forked);
-                    child = static_cast<pid_t>(forked);
+                    if (child < 0) child = static_cast<pid_t>(forked);
+                    // The child is attached: `argv` itself goes on untraced (LeakSanitizer,
+                    // in a sanitizer build, refuses to check a traced process at its exit).
+                    ::ptrace(PTRACE_DETACH, top, nullptr, nullptr);
+                    continue;
                 }
                 const bool pass = event == 0 && sig != SIGTRAP && sig != SIGSTOP;
                 ::ptrace(PTRACE_CONT, top, nullptr, reinterpret_cast<void*>(static_cast<long>(pass ? sig : 0)));
