@@ -381,6 +381,8 @@ private:
         fields >> state >> ppid;
         return fields ? ppid : -1;
     }
+    // Restarts a stopped tracee, delivering `sig` (0: none); ptrace takes it as its data.
+    static void resume(__ptrace_request how, pid_t pid, int sig) { ::ptrace(how, pid, nullptr, static_cast<long>(sig)); }
     // The tracer: only ever _exits.
     int trace(const std::vector<std::string>& argv, const std::string& log) {
         ::close(report_[0]);
@@ -443,7 +445,7 @@ private:
                     continue;
                 }
                 const bool pass = event == 0 && sig != SIGTRAP && sig != SIGSTOP;
-                ::ptrace(PTRACE_CONT, top, nullptr, reinterpret_cast<void*>(static_cast<long>(pass ? sig : 0)));
+                resume(PTRACE_CONT, top, pass ? sig : 0);
             } else if (pid == child && !child_done) {
                 if (released) {
                     ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
@@ -459,7 +461,7 @@ private:
                     }
                 }
                 const bool pass = event == 0 && sig != (SIGTRAP | 0x80) && sig != SIGSTOP && sig != SIGTRAP;
-                ::ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(pass ? sig : 0)));
+                resume(PTRACE_SYSCALL, pid, pass ? sig : 0);
             } else {
                 // A process the traced ones forked (attached with them): not ours to hold.
                 ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
