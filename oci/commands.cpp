@@ -52,40 +52,33 @@ std::string absolute_path(const std::string& path, const std::string& what) {
     return resolved;
 }
 
-// Non-blocking: a fifo without a writer would block open().
+// The monitor's end of the start fifo, opened before create reports the container: a
+// `start` that follows at once must find a reader (its O_NONBLOCK open fails with ENXIO,
+// "container not running", while none exists). Read and write: the monitor is a writer
+// too, so the fifo never reads as hung up, and `start`'s byte waits in it until read.
 sys::UniqueFd open_start_fifo(int dir_fd) {
-    sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    sys::UniqueFd fifo(::openat(dir_fd, kStartFifo, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
     if (!fifo) throw_errno("opening the start fifo");
     return fifo;
 }
 
 // Blocks until `start` writes its byte into the fifo, or the sandbox's PID 1 dies (a kill
-// or delete --force of a created container, a root that could not be built). `fifo`: the
-// start fifo, opened before create was told the container exists (a start right after
-// create returns must find a reader, or it fails with "container not running").
-void wait_for_start(int dir_fd, pid_t pid1, sys::UniqueFd fifo) {
-    sys::UniqueFd pidfd(sys::pidfd_open(pid1));
-    if (!pidfd) throw_errno("watching the container's init");
+// or delete --force of a created container, a root that could not be built).
+void wait_for_start(int fifo, int pid1_fd) {
     for (;;) {
-        // A writer that closed without writing leaves it hung up: it is opened afresh.
-        if (!fifo) fifo = open_start_fifo(dir_fd);
-        for (;;) {
-            pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
-            if (::poll(fds, 2, -1) < 0) {
-                if (errno == EINTR) continue;
-                throw_errno("waiting for start");
-            }
-            // PID 1 died (killed, or its root could not be built): returning lets launch()
-            // collect PID 1's own report of why; a dead PID 1 forks nothing.
-            if (fds[1].revents != 0) return;
-            if (fds[0].revents == 0) continue;
-            char byte = 0;
-            const ssize_t n = sys::retry_eintr([&] { return ::read(fifo.get(), &byte, 1); });
-            if (n == 1) return;
-            if (n < 0 && errno != EAGAIN) throw_errno("reading the start fifo");
-            fifo.reset();
-            break;  // hung up: reopen
+        pollfd fds[2] = {{fifo, POLLIN, 0}, {pid1_fd, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("waiting for start");
         }
+        // PID 1 died (killed, or its root could not be built): returning lets launch()
+        // collect PID 1's own report of why; a dead PID 1 forks nothing.
+        if (fds[1].revents != 0) return;
+        if (fds[0].revents == 0) continue;
+        char byte = 0;
+        const ssize_t n = sys::retry_eintr([&] { return ::read(fifo, &byte, 1); });
+        if (n == 1) return;
+        if (n < 0 && errno != EAGAIN) throw_errno("reading the start fifo");
     }
 }
 
@@ -138,6 +131,10 @@ void wait_for_start(int dir_fd, pid_t pid1, sys::UniqueFd fifo) {
                                 std::to_string(*plan.oom_score_adj));
             // Opened after the clone: the sandbox's PID 1 never holds the state directory.
             sys::UniqueFd dir = open_dir(dir_path);
+            // Both before create returns (a `start` may follow at once).
+            const sys::UniqueFd fifo = open_start_fifo(dir.get());
+            const sys::UniqueFd pid1_fd(sys::pidfd_open(pid1));
+            if (!pid1_fd) throw_errno("watching the container's init");
             RecordedState s;
             s.id = o.id;
             s.bundle = o.bundle;
@@ -155,10 +152,9 @@ void wait_for_start(int dir_fd, pid_t pid1, sys::UniqueFd fifo) {
             const json hook_state = state_document(s, Status::Created);
             run_hooks("prestart", plan.hooks.prestart, hook_state, setns_pairs(runtime_namespaces));
             run_hooks("createRuntime", plan.hooks.create_runtime, hook_state, setns_pairs(runtime_namespaces));
-            sys::UniqueFd fifo = open_start_fifo(dir.get());
             sys::write_all(ready.get(), kReady, "telling create the container exists");
             ready.reset();
-            wait_for_start(dir.get(), pid1, std::move(fifo));
+            wait_for_start(fifo.get(), pid1_fd.get());
         };
         const helper::LaunchResult result = helper::launch(request);
         status = result.exit_code;
