@@ -285,6 +285,8 @@ TEST(HostWarmPool, PooledSandboxesHoldNoDescriptorOfAnotherRequest) {
     PluginEnv env;
     env.stage("acme.testpkg");
     Daemon daemon(env, 2, 2);
+    // The plugin's pool fills at its first request that a pool may serve (run cold).
+    ASSERT_EQ(submit_wait(env, {"--", "/bin/true"}, nullptr).exit_code, 0) << daemon.log();
     // Cold (a timeout of its own), and running through the rest of the test.
     auto a = env.aj({"submit", "--plugin", "acme.testpkg", "--timeout", "120", "--", "/bin/sh", "-c",
                      "echo up > /work/a-up; exec sleep 100"});
