@@ -93,7 +93,8 @@ struct DaemonSpawn {
 // `aurora-jail host` as a child process; stderr goes to a log file for diagnostics.
 class Daemon {
 public:
-    // `warm`: host --warm (warm sandboxes per plugin; runner/warm_pool.hpp).
+    // `warm`: host --warm (warm sandboxes per plugin; runner/warm_pool.hpp), always given:
+    // 0 is a daemon without a pool (the daemon's own default is 2).
     Daemon(const PluginEnv& env, unsigned workers = 2, unsigned warm = 0, const DaemonSpawn& spawn = {})
         : log_(env.tmp.path() + "/host.log") {
         log_start_ = slurp(log_).size();  // the log is shared by the daemons of one test
@@ -101,7 +102,7 @@ public:
         for (std::string a : {aj_bin(), std::string("host"), std::string("--state-dir"), env.state,
                               std::string("--workers"), std::to_string(workers)})
             args.push_back(std::move(a));
-        if (warm) args.insert(args.end(), {"--warm", std::to_string(warm)});
+        args.insert(args.end(), {"--warm", std::to_string(warm)});
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
