@@ -453,7 +453,13 @@ void sigkill_at_random_moments(unsigned warm) {
     std::cerr << "[ INFO ] " << interrupted << " of " << token_of.size()
               << " requests answered as interrupted across 6 SIGKILLs\n";
     // Every run directory, warm sandboxes' included, is gone once the last daemon drained.
-    EXPECT_TRUE(env.files(env.state + "/runs").empty()) << logs;
+    std::string left;
+    for (const std::string& id : run_dir_names(env)) {
+        left += id + ":";
+        for (const std::string& f : env.files(env.state + "/runs/" + id)) left += " " + f;
+        left += "\n";
+    }
+    EXPECT_TRUE(left.empty()) << "run directories left:\n" << left << logs;
 }
 
 }  // namespace
