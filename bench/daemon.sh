@@ -2,8 +2,9 @@
 # Host daemon throughput and latency, with real sandboxes.
 #   bench/daemon.sh [AURORA_JAIL_BINARY] [REQUESTS] [WORKERS] [BASELINE_BINARY] [WARM]
 # For each configuration (BASELINE_BINARY first when given, e.g. an older build, so that
-# every set of figures comes from one run on one machine; then AURORA_JAIL_BINARY; then,
-# when WARM > 0 (default 2), AURORA_JAIL_BINARY with `host --warm WARM`, the warm pool):
+# every set of figures comes from one run on one machine, with its own defaults; then
+# AURORA_JAIL_BINARY without a pool, `host --warm 0`; then, when WARM > 0 (default 2),
+# AURORA_JAIL_BINARY with `host --warm WARM`, the warm pool, the daemon's default):
 # stages a trivial plugin in a temp state dir, starts `aurora-jail host`, then
 #  1. idle latency: 30 sequential `submit --wait` of /bin/true on an idle daemon, each
 #     timed from before the client starts to its exit (median, p90, p99, min), and the
@@ -129,5 +130,5 @@ PY
 
 echo "== host daemon benchmark: $(nproc) cores, $workers workers, kernel $(uname -r)"
 [ -z "$baseline" ] || bench_binary "$baseline" baseline
-bench_binary "$aj" current
+bench_binary "$aj" current --warm 0
 [ "$warm" -eq 0 ] || bench_binary "$aj" current-warm --warm "$warm"

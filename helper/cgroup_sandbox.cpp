@@ -258,7 +258,7 @@ void SandboxCgroup::stop_watch() {
     }
 }
 
-void SandboxCgroup::finish(EnforcementRecord& enforced) {
+void SandboxCgroup::finish(EnforcementRecord& enforced, Removal removal) {
     stop_watch();
     report_accounting(enforced);
     report_seen(enforced);
@@ -318,6 +318,7 @@ void SandboxCgroup::finish(EnforcementRecord& enforced) {
                        "cgroup pids.peak " + std::to_string(*stats.pids_peak) +
                            ": the sandbox reached it, further forks and threads were refused");
 
+    if (removal == Removal::Deferred) return;  // ~Cgroup removes it (and says so when it cannot)
     try {
         cgroup_->remove();
     } catch (const Error& e) {

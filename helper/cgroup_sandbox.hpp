@@ -86,8 +86,12 @@ public:
     // Stops the watch, adds backends and statistics to `enforced` (limits.*.backend, a
     // "cgroup" object, an "accounting" one), prints one stderr line when the OOM killer
     // or the watch ended the command (and, at every run that accounts memory, that kernel
-    // memory is not enforced), kills what is left and removes the cgroup.
-    void finish(EnforcementRecord& enforced);
+    // memory is not enforced), kills what is left and removes the cgroup. Deferred: the
+    // removal is left to this object's destructor (the cgroup must be empty by then: a
+    // namespaces-mode launch whose PID 1 is reaped), so that its caller can answer for
+    // the run first (helper/launch.hpp, LaunchResult::teardown).
+    enum class Removal { Now, Deferred };
+    void finish(EnforcementRecord& enforced, Removal removal = Removal::Now);
 
 private:
     void stop_watch();

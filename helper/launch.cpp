@@ -308,14 +308,15 @@ LaunchResult launch(const LaunchRequest& request) {
     // Before the cgroup, whose watch polls it: destroyed after that watch has stopped.
     DiskBudget disk(policy.limits, writable_host_trees(request));
     disk.use_project_quota(request);
-    SandboxCgroup cgroup(policy, CgroupUse::LimitsOnly);
+    // Shared with the result: its removal is the caller's last step (LaunchResult::teardown).
+    auto cgroup = std::make_shared<SandboxCgroup>(policy, CgroupUse::LimitsOnly);
     // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
     StdioRelay stdio(request.stdio_mode, request.stdio);
     count_output_in_budget(request, stdio, disk);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays, request.filesystems,
                                 request.sysctls, request.masked_paths, request.readonly_paths, request.devices),
-               plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup.enforces_memory()),
+               plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup->enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(request.host_ids, request.process),
                namespace_flags(policy, request.shared_namespaces),
@@ -342,7 +343,7 @@ LaunchResult launch(const LaunchRequest& request) {
     // its owner for what the sandbox creates (userns.hpp, CreatorIdentity).
     bool born_in_cgroup = false;
     CreatorIdentity creator(p.identity);
-    pid_t child = clone_into_namespaces(p.ns_flags, cgroup.clone_into_fd(), &born_in_cgroup);
+    pid_t child = clone_into_namespaces(p.ns_flags, cgroup->clone_into_fd(), &born_in_cgroup);
     if (child == 0) sandbox_main(p, sync, report);
     ChildGuard guard(child);
     // The maps are written as the namespace's owner too: that owner holds every capability
@@ -354,11 +355,11 @@ LaunchResult launch(const LaunchRequest& request) {
         throw e.wrap("writing the sandbox's uid/gid maps");
     }
     creator.restore();
-    if (born_in_cgroup) cgroup.mark_placed_by_clone();
+    if (born_in_cgroup) cgroup->mark_placed_by_clone();
     p.idmapped.trees.clear();  // PID 1 holds its own copies
     // Namespaces are there (a refused clone falls back, or is refused, with its own
     // message); PID 1 waits for its maps, so nothing has run yet.
-    if (!policy.allow_fallback || request.require_isolation) cgroup.refuse_unbounded_limits();
+    if (!policy.allow_fallback || request.require_isolation) cgroup->refuse_unbounded_limits();
     sync.read.reset();
     report.write.reset();
     stdio.started();
@@ -371,7 +372,7 @@ LaunchResult launch(const LaunchRequest& request) {
     if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
     if (alive) {
         try {
-            cgroup.place(child);
+            cgroup->place(child);
         } catch (const Error& e) {
             if (e.error_number() != ESRCH) throw;
             alive = false;
@@ -390,13 +391,13 @@ LaunchResult launch(const LaunchRequest& request) {
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over
     // (or, with a cgroup to empty afterwards, until PID 1 is reaped).
-    cgroup.watch_disk(disk);
+    cgroup->watch_disk(disk);
     for (const auto& r : p.limits.rlimits)
-        if (r.resource == RLIMIT_NPROC) cgroup.watch_pids(r.soft, std::nullopt);
-    cgroup.watch_limits(child);
+        if (r.resource == RLIMIT_NPROC) cgroup->watch_pids(r.soft, std::nullopt);
+    cgroup->watch_limits(child);
     NotifySupervisor denials(policy::seccomp_inputs(policy, request.delivery), stderr);
     SandboxOutcome outcome =
-        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup.exists(),
+        supervise(child, std::move(report.read), signals.fd(), p.limits.timeout_sec, /*until_over=*/!cgroup->exists(),
                   &stdio, request.calls ? request.calls : &denials);
     guard.release();
     // Every process of the sandbox is gone: what it wrote is all in the relay's pipes.
@@ -405,7 +406,7 @@ LaunchResult launch(const LaunchRequest& request) {
     // PID 1 is in the sandbox cgroup: under memory.oom.group the OOM killer ends it with
     // the command, before it can report the command's status. Its SIGKILL is that status.
     if (!outcome.command_status && !outcome.timed_out && !outcome.setup_error && !outcome.exec_errno &&
-        WIFSIGNALED(outcome.init_status) && WTERMSIG(outcome.init_status) == SIGKILL && cgroup.oom_killed_whole_sandbox())
+        WIFSIGNALED(outcome.init_status) && WTERMSIG(outcome.init_status) == SIGKILL && cgroup->oom_killed_whole_sandbox())
         outcome.command_status = outcome.init_status;
     LaunchResult result = to_result(outcome, "sandbox setup");
     result.wall_sec = std::chrono::duration<double>(Clock::now() - started).count();
@@ -421,7 +422,7 @@ LaunchResult launch(const LaunchRequest& request) {
             enforced.no_new_privs = request.process->no_new_privs;
         }
     }
-    cgroup.finish(enforced);
+    cgroup->finish(enforced, SandboxCgroup::Removal::Deferred);
     disk.finish(enforced);
     note_limits_hit_by_end(enforced, policy, result.signal, result.timed_out, result.timeout_sec);
     if (outcome.summary && outcome.summary->scratch_full && policy.limits.tmpfs_mb)
@@ -431,6 +432,9 @@ LaunchResult launch(const LaunchRequest& request) {
     result.enforced = to_json(enforced, request.describe_enforcement);
     if (request.describe_enforcement && result.enforced["identity"].is_object())
         result.enforced["identity"]["idmapped_binds"] = p.idmapped.described;
+    // PID 1 is reaped, so every process of the sandbox is gone (its pid namespace with it):
+    // what is left is only the empty cgroup to remove.
+    result.teardown = std::move(cgroup);
     return result;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -195,6 +196,10 @@ struct LaunchResult {
     // The calls the policy refused, as the supervisor answered them (the report's
     // "denials", NotifySupervisor::to_json); an empty array when none were delivered.
     nlohmann::json denials = nlohmann::json::array();
+    // What is left to remove once the caller has answered for the run (namespaces mode:
+    // the sandbox's cgroup, empty since no process of the sandbox is left). It goes with
+    // the last copy of the result: the host daemon's run process replies first.
+    std::shared_ptr<void> teardown;
 };
 
 // Builds the sandbox, runs argv in it, waits for it. Throws aj::Error for setup

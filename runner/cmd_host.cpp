@@ -57,7 +57,7 @@ void register_host_command(CLI::App& app, Action& action) {
     sub->add_option("--warm", opts->warm,
                     "sandboxes kept built in advance for each plugin served lately (at most " +
                         std::to_string(kMaxWarmPlugins) + " plugins), each waiting for one request that "
-                        "asks for the plugin's own limits (default 0: every sandbox is built on its request)")
+                        "asks for the plugin's own limits (default 2; 0: every sandbox is built on its request)")
         ->check(CLI::Range(0u, kMaxWarmPerPlugin));
     sub->add_option("--max-output", opts->max_output,
                     "bytes of stdout and of stderr kept per request (default 1 MiB)")

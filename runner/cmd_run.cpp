@@ -145,6 +145,9 @@ int run_sandbox(const RunOptions& o) {
     if (result.timed_out)
         std::fprintf(stderr, "aurora-jail: timed out after %llu s; sandbox killed\n",
                      static_cast<unsigned long long>(result.timeout_sec.value_or(0)));
+    // The teardown follows as the locals go: result's cgroup, then the run directory and
+    // the lease.
+    if (o.after_report) o.after_report(result.exit_code);
     return result.exit_code;
 }
 

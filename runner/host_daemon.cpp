@@ -435,8 +435,17 @@ int run_host(const HostOptions& options) {
     }
     host.stop();
     launcher.stop();
+    // Every run of ours has ended. What a daemon killed before us left while its run
+    // processes were still dying (their directories were locked when we started) goes now.
+    std::size_t late = 0;
+    try {
+        late = RunRegistry(state).remove_abandoned_runs();
+    } catch (const Error& e) {
+        log_line("removing abandoned run directories: " + std::string(e.what()));
+    }
     if (!options.pidfile.empty()) ::unlink(options.pidfile.c_str());
-    log_line("drained; exiting");
+    log_line(late ? "drained (removed " + std::to_string(late) + " more abandoned run directories); exiting"
+                  : std::string("drained; exiting"));
     return launcher_died ? kExitInternal : 0;
 }
 

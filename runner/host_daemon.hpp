@@ -13,7 +13,7 @@ struct HostOptions {
     std::string state_dir;                  // resolved, absolute
     std::string queue_dir;                  // absolute; empty: STATE/queue
     unsigned workers = 2;
-    unsigned warm = 0;                      // warm sandboxes per plugin (warm_pool.hpp); 0: none
+    unsigned warm = 2;                      // warm sandboxes per plugin (warm_pool.hpp); 0: none
     std::size_t max_output = 1 << 20;       // per stream, per request
     std::size_t max_scan = 256;             // request names taken per directory scan
     std::chrono::milliseconds rescan{2000}; // periodic rescan, the net under inotify

@@ -39,6 +39,11 @@ constexpr std::size_t kMaxOrderBytes = kMaxRequestBytes + 8192;
 constexpr std::size_t kMaxReplyBytes = (std::size_t{1} << 20) + 4096;
 // The launcher's copy of the control socket, once everything else is closed.
 constexpr int kControlFd = 3;
+// Run processes (warm ones included) beyond which the launcher takes no new order until
+// one ends: a run answers before its teardown, so a fast stream of requests could
+// otherwise pile up processes tearing down, each holding a leased host id (id_pool.hpp).
+// Above any worker count (64) plus a full pool (kMaxWarmPerPlugin * kMaxWarmPlugins).
+constexpr std::size_t kMaxRunProcesses = 128;
 // The worker's one byte on the reply socket: the command may start.
 constexpr char kCommandRelease = 'g';
 
@@ -133,6 +138,19 @@ int send_done(int reply, int rc) {
     return rc;
 }
 
+// The run is over and reported (RunOptions::after_report): "done", then the worker's
+// descriptors go, so that it answers while this process tears the sandbox down. What
+// the teardown says (a warning) goes to the daemon's log instead.
+void answer_before_teardown(int reply, int rc, int log) {
+    send_done(reply, rc);
+    if (log >= 0) {
+        (void)::dup2(log, 1);
+        (void)::dup2(log, 2);
+    }
+    // Not closed: the run's report writer still names this descriptor number.
+    (void)::shutdown(reply, SHUT_RDWR);
+}
+
 // The RunOptions of a checked request, as `aurora-jail run --plugin ID --rm` would have them.
 RunOptions run_options(const std::string& state_dir, const CheckedRequest& checked, int reply) {
     RunOptions o;
@@ -148,8 +166,9 @@ RunOptions run_options(const std::string& state_dir, const CheckedRequest& check
 }
 
 // The run process: everything `aurora-jail run --plugin ID --rm --report-fd N` did, with
-// the request's policy parsed once. Returns its exit status.
-int serve_order(const std::string& text, UniqueFd reply) {
+// the request's policy parsed once. `log` is the daemon's log, for what the teardown
+// after the answer says. Returns its exit status.
+int serve_order(const std::string& text, UniqueFd reply, int log) {
     send_pid_line(reply.get());
     std::optional<CheckedRequest> checked;
     try {
@@ -158,14 +177,20 @@ int serve_order(const std::string& text, UniqueFd reply) {
         RunOptions o = run_options(order.at("state_dir").get<std::string>(), *checked, reply.get());
         const int release_fd = reply.get();
         o.before_command = [release_fd] { wait_for_release(release_fd); };
+        bool answered = false;
+        o.after_report = [&answered, release_fd, log](int rc) {
+            answer_before_teardown(release_fd, rc, log);
+            answered = true;
+        };
         reply_line(reply.get(), {{"launcher", "started"}, {"timeout_sec", o.timeout_sec}});
         int rc = kExitInternal;
         try {
             rc = run_sandbox(o);
         } catch (const std::exception& e) {
+            if (answered) throw;  // a teardown's failure, after the answer: the log says it
             rc = report_failure(e);
         }
-        return send_done(reply.get(), rc);
+        return answered ? rc : send_done(reply.get(), rc);
     } catch (const std::exception& e) {
         if (checked) throw;  // after "started": not a refusal (the process dies, the worker says so)
         reply_line(reply.get(), {{"launcher", "refused"}, {"error", e.what()}});
@@ -232,14 +257,19 @@ int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd
             wait_for_release(reply.get());
         };
         o.command_at_release = [&command] { return command; };
+        bool answered = false;
+        o.after_report = [&answered, &reply, &log](int rc) {
+            answer_before_teardown(reply.get(), rc, log.get());
+            answered = true;
+        };
         int rc = kExitInternal;
         try {
             rc = run_sandbox(o);
         } catch (const std::exception& e) {
-            if (!taken) throw;
+            if (!taken || answered) throw;
             rc = report_failure(e);
         }
-        return send_done(reply.get(), rc);
+        return answered ? rc : send_done(reply.get(), rc);
     } catch (const std::exception& e) {
         if (taken) throw;
         if (!discarded) {
@@ -258,8 +288,10 @@ int serve_warm(const std::string& state_dir, const std::string& plugin, UniqueFd
     try {
         helper::close_fds_except({fds[0].get(), fds[1].get(), fds[2].get()});
         reset_signals();
+        // The daemon's log (the launcher's stderr), for what goes wrong after the answer.
+        const UniqueFd log(::fcntl(2, F_DUPFD_CLOEXEC, 3));
         take_stdio(std::move(fds[1]), std::move(fds[2]));
-        rc = serve_order(order, std::move(fds[0]));
+        rc = serve_order(order, std::move(fds[0]), log.get());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "aurora-jail: run process: %s\n", e.what());
     }
@@ -340,7 +372,8 @@ bool start_run(pid_t self, const std::string& order, std::vector<UniqueFd> fds) 
     });
     bool open = true;
     while (open || running > 0) {
-        std::vector<pollfd> fds{{open ? kControlFd : -1, POLLIN, 0}, {child_exits.get(), POLLIN, 0}};
+        const bool take_orders = open && running < kMaxRunProcesses;
+        std::vector<pollfd> fds{{take_orders ? kControlFd : -1, POLLIN, 0}, {child_exits.get(), POLLIN, 0}};
         pool.watch(fds);
         if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) ::_exit(kExitInternal);
         if (fds[1].revents) {
@@ -354,7 +387,7 @@ bool start_run(pid_t self, const std::string& order, std::vector<UniqueFd> fds) 
                                  "removed, or its policy changed): its request runs cold\n");
             running += start_run(self, back.order, std::move(back.fds)) ? 1 : 0;
         }
-        if (!open || !fds[0].revents) continue;
+        if (!take_orders || !fds[0].revents) continue;
         std::vector<UniqueFd> got;
         std::string order;
         try {
@@ -522,6 +555,8 @@ LaunchedRun Launcher::run(const std::string& name, const Request& request, const
                     take_reply_line(state.pending.substr(0, nl), state, run);
                     state.pending.erase(0, nl + 1);
                 }
+                // "done" is the last line: the run process tears its sandbox down after it.
+                if (state.done) reply_open = false;
                 continue;
             }
             char buf[65536];

@@ -26,7 +26,14 @@
 //                                   "warm": a warm sandbox took it (warm_pool.hpp)
 //     the run report               one line without a "launcher" key, when the sandbox ran
 //     {"launcher": "done", "rc": N} last: the command's exit code, or 125 with the reason
-//                                   as the last line of stderr
+//                                   as the last line of stderr. Every process of the
+//                                   sandbox is gone by then; the run process then gives
+//                                   up the worker's descriptors (its stdout and stderr go
+//                                   to the daemon's log) and tears down: the cgroup, the
+//                                   run directory, the leased host id. The worker answers
+//                                   meanwhile; a crash in between leaves what the next
+//                                   start removes (abandoned run directories; the stale
+//                                   cgroup sweep; a lease is a lock that dies with it).
 //   EOF before "done" or "refused": the run process died (killed at the deadline, or a bug).
 //   The worker writes one byte back, "g", once the request's claim is durable (queue.hpp):
 //   the run process builds the sandbox meanwhile, and its command starts only after that
@@ -35,7 +42,9 @@
 // Lifetimes: the launcher dies with the daemon and each run process with the launcher
 // (PR_SET_PDEATHSIG), each sandbox with its run process (its sync pipe): a daemon killed by
 // SIGKILL leaves nothing running, and its claimed requests to the crash rule (queue.hpp).
-// The launcher keeps SIGTERM/SIGINT/SIGHUP blocked: a drain is the daemon's to run.
+// The launcher keeps SIGTERM/SIGINT/SIGHUP blocked: a drain is the daemon's to run, and it
+// ends once every run process has (teardowns included). At most kMaxRunProcesses run
+// processes exist at once: beyond that the launcher reads no order until one ends.
 #pragma once
 
 #include <chrono>

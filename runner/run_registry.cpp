@@ -289,8 +289,16 @@ std::vector<RunRecord> RunRegistry::prune_ended() const {
 }
 
 void RunRegistry::remove(const std::string& id) const {
-    std::string dir = run_dir(id);
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    // A disposable run's marker goes last: a removal cut short (its process killed, as a
+    // host daemon's run process is when the daemon is, after the answer) leaves a
+    // directory that remove_abandoned_runs() still recognises and finishes.
+    UniqueFd dir(sys::retry_eintr([&] {
+        return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    if (dir)
+        for (const std::string& entry : sys::list_dir(dir.get(), run_dir(id)))
+            if (entry != kDisposable) remove_tree(dir.get(), entry);
     remove_tree(runs.get(), id);
 }
 

@@ -52,6 +52,12 @@ struct RunOptions {
     // warm sandbox waiting for its request must not keep a new version from being staged
     // (the request then finds it stale and runs cold).
     bool plugin_held_by_caller = false;
+    // Called with the exit code once the run's report is written and the sandbox is
+    // over, before its teardown (the cgroup's removal, the run directory's with --rm,
+    // the lease's release): the host daemon answers the request here, and a crash during
+    // the teardown leaves only what the next start removes (runner/launcher.hpp). Not
+    // called when the command could not be started (the run returns 126/127 at once).
+    std::function<void(int exit_code)> after_report = nullptr;
 };
 
 // Runs the sandbox in the foreground and returns the command's exit code (124 on timeout);

@@ -92,6 +92,69 @@ json submit_and_await_result(const PluginEnv& env, const Daemon& daemon, const s
     return the_response(env, *name, &is_error);
 }
 
+// The pids of `pid`'s children (every thread's), from /proc.
+std::set<pid_t> children_of(pid_t pid) {
+    std::set<pid_t> out;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::istringstream in(aj::test::slurp(task.path().string() + "/children"));
+        for (pid_t child; in >> child;) out.insert(child);
+    }
+    return out;
+}
+
+// Whether every warm run process of the daemon is ready: blocked in recvmsg (47) for
+// its request (runner/launcher.cpp's serve_warm), as /proc/PID/syscall shows it. A
+// process whose syscall cannot be read counts as ready (the caller waited a moment).
+bool warm_pool_ready(pid_t daemon, unsigned warm) {
+    std::size_t ready = 0;
+    for (pid_t launcher : children_of(daemon)) {
+        for (pid_t run : children_of(launcher)) {
+            const std::string call = aj::test::slurp("/proc/" + std::to_string(run) + "/syscall");
+            ready += call.empty() || call.rfind("47 ", 0) == 0;
+        }
+    }
+    return ready >= warm;
+}
+
+std::set<std::string> run_dir_names(const PluginEnv& env) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(env.state + "/runs", ec)) out.insert(e.path().filename());
+    return out;
+}
+
+// With `warm` sandboxes per plugin: has one request of `plugin` served (cold: the first
+// of its plugin), then waits for the pool it fills, and returns the pool's run
+// directories (a warm sandbox's, its request's /work). Empty without a pool.
+std::set<std::string> fill_warm_pool(const PluginEnv& env, const Daemon& daemon, const std::string& plugin,
+                                     unsigned warm) {
+    if (!warm) return {};
+    auto r = env.aj({"submit", "--plugin", plugin, "--wait", "--wait-timeout", "120", "--", "/bin/true"});
+    EXPECT_EQ(r.exit_code, 0) << r.err << daemon.log();
+    EXPECT_TRUE(aj::test::eventually([&] { return run_dir_names(env).size() == warm; }, aj::test::kSlowCeiling))
+        << daemon.log();
+    // Built far enough to have a run directory; then ready.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(aj::test::eventually([&] { return warm_pool_ready(daemon.pid(), warm); }, aj::test::kSlowCeiling))
+        << daemon.log();
+    return run_dir_names(env);
+}
+
+// The run directory whose /work holds `marker`, or "".
+std::string run_dir_with(const PluginEnv& env, const std::string& marker) {
+    for (const std::string& id : run_dir_names(env))
+        if (fs::exists(env.state + "/runs/" + id + "/work/" + marker)) return id;
+    return "";
+}
+
+// The crash-rule tests run with cold sandboxes and with a warm pool (host --warm 2).
+class HostQueueCrash : public testing::TestWithParam<unsigned> {};
+
+std::string warm_name(const testing::TestParamInfo<unsigned>& info) {
+    return info.param ? "Warm" + std::to_string(info.param) : "Cold";
+}
+
 }  // namespace
 
 TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
@@ -122,8 +185,9 @@ TEST(HostQueue, SubmitWaitReturnsTheSandboxResult) {
     EXPECT_EQ(resp["request"], name);
     EXPECT_TRUE(resp["report"].is_object());
     EXPECT_TRUE(resp.contains("ts"));
-    // Run directories of daemon runs are removed once answered.
-    EXPECT_TRUE(env.files(env.state + "/runs").empty());
+    // Run directories of daemon runs are removed once answered (just after the answer:
+    // the teardown is off the response's path).
+    EXPECT_TRUE(aj::test::eventually([&] { return env.files(env.state + "/runs").empty(); }, aj::test::kSlowCeiling));
 }
 
 TEST(HostQueue, PolicyTimeoutCapsTheRequestAndBadPolicyIsAnError) {
@@ -243,19 +307,25 @@ TEST(HostQueue, OneDaemonPerStateDirectory) {
     EXPECT_TRUE(aj::test::eventually([&] { return fs::last_write_time(hb) > beat0; }, std::chrono::seconds(30)));
 }
 
-TEST(HostQueue, SigtermDrainsRunningRequests) {
+TEST_P(HostQueueCrash, SigtermDrainsRunningRequests) {
     AJ_REQUIRE_SANDBOX();
+    const unsigned warm = GetParam();
     // The running request holds its worker until the test lets it go: a fixed "sleep 2"
     // could end before the SIGTERM arrived on a loaded machine, and the freed worker then
     // rightly served the second request, failing the test.
     LedgerEnv env;
     const std::string started = env.ledger + "/started", go = env.ledger + "/go";
-    Daemon daemon(env, 1);
+    Daemon daemon(env, 1, warm);
+    const std::set<std::string> pool = fill_warm_pool(env, daemon, "ledger", warm);
+    // No timeout of its own: a warm sandbox may take it (the default 10 s is enough).
     auto r = env.aj({"submit", "--plugin", "ledger", "--", "/bin/sh", "-c",
-                     "touch " + started + "; while [ ! -e " + go + " ]; do sleep 0.05; done; echo finished"});
+                     "touch " + started + " /work/running; while [ ! -e " + go + " ]; do sleep 0.05; done; echo finished"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string running = r.out.substr(0, r.out.find('\n'));
     ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(started); }, aj::test::kSlowCeiling)) << daemon.log();
+    if (warm) {
+        EXPECT_TRUE(pool.count(run_dir_with(env, "running"))) << "served cold, not by the pool\n" << daemon.log();
+    }
     r = env.aj({"submit", "--plugin", "ledger", "--", "/bin/echo", "later"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string waiting = r.out.substr(0, r.out.find('\n'));
@@ -274,6 +344,8 @@ TEST(HostQueue, SigtermDrainsRunningRequests) {
     // Not claimed during the drain: still queued for the next daemon.
     EXPECT_FALSE(fs::exists(env.queue("responses") + "/" + waiting + ".result.json"));
     EXPECT_TRUE(fs::exists(env.queue("requests") + "/" + waiting + ".json"));
+    // The drain ends once every run process has torn its sandbox down, the pool's too.
+    EXPECT_TRUE(run_dir_names(env).empty()) << "a drained daemon left run directories";
 }
 
 // The heavy one (about 15 s of sandboxes on 2 cores): 500 requests, 4 submitters at once.
@@ -381,7 +453,13 @@ void sigkill_at_random_moments(unsigned warm) {
     std::cerr << "[ INFO ] " << interrupted << " of " << token_of.size()
               << " requests answered as interrupted across 6 SIGKILLs\n";
     // Every run directory, warm sandboxes' included, is gone once the last daemon drained.
-    EXPECT_TRUE(env.files(env.state + "/runs").empty());
+    std::string left;
+    for (const std::string& id : run_dir_names(env)) {
+        left += id + ":";
+        for (const std::string& f : env.files(env.state + "/runs/" + id)) left += " " + f;
+        left += "\n";
+    }
+    EXPECT_TRUE(left.empty()) << "run directories left:\n" << left << logs;
 }
 
 }  // namespace
@@ -433,34 +511,41 @@ TEST(HostQueue, DaemonStartRemovesRunDirectoriesOfKilledRmRuns) {
     EXPECT_TRUE(run_dirs().empty()) << "the live run removes its own directory when it ends";
 }
 
-namespace {
-
-// The pids of `pid`'s children (every thread's), from /proc.
-std::set<pid_t> children_of(pid_t pid) {
-    std::set<pid_t> out;
-    std::error_code ec;
-    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-        std::istringstream in(aj::test::slurp(task.path().string() + "/children"));
-        for (pid_t child; in >> child;) out.insert(child);
-    }
-    return out;
-}
-
-}  // namespace
-
 // The daemon starts sandboxes through its launcher process, which must not outlive it:
 // a SIGKILLed daemon leaves no sandbox running (and its request to the crash rule).
-TEST(HostQueue, SigkilledDaemonLeavesNoSandboxRunning) {
+TEST_P(HostQueueCrash, SigkilledDaemonLeavesNoSandboxRunning) {
     AJ_REQUIRE_SANDBOX();
+    const unsigned warm = GetParam();
     LedgerEnv env;
     const std::string beat = env.ledger + "/beat";
-    Daemon daemon(env, 1);
-    // Its own timeout (300 s) far beyond the wait below: only the daemon's death ends it.
-    auto r = env.aj({"submit", "--plugin", "ledger", "--timeout", "300", "--", "/bin/sh", "-c",
-                     "while :; do echo . >> " + beat + "; sleep 0.05; done"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(beat) && fs::file_size(beat) > 4; }, aj::test::kSlowCeiling))
-        << daemon.log();
+    Daemon daemon(env, 1, warm);
+    const std::set<std::string> pool = fill_warm_pool(env, daemon, "ledger", warm);
+    const auto beating = [&] { return fs::exists(beat) && fs::file_size(beat) > 4; };
+    auto released = std::chrono::steady_clock::now();
+    if (!warm) {
+        // Its own timeout (300 s) far beyond the wait below: only the daemon's death ends it.
+        auto r = env.aj({"submit", "--plugin", "ledger", "--timeout", "300", "--", "/bin/sh", "-c",
+                         "while :; do echo . >> " + beat + "; sleep 0.05; done"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        ASSERT_TRUE(aj::test::eventually(beating, aj::test::kSlowCeiling)) << daemon.log();
+    } else {
+        // A warm sandbox takes only requests without a timeout of their own: the default
+        // 10 s from its release, so the beat must stop well before that (below). A request
+        // served cold (the pool not ready yet) beats too, and is sent again.
+        bool from_pool = false;
+        for (int attempt = 0; attempt < 5 && !from_pool; ++attempt) {
+            const std::string marker = "beating-" + std::to_string(attempt);
+            auto r = env.aj({"submit", "--plugin", "ledger", "--", "/bin/sh", "-c",
+                             "touch /work/" + marker + "; while :; do echo . >> " + beat + "; sleep 0.05; done"});
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            ASSERT_TRUE(aj::test::eventually([&] { return !run_dir_with(env, marker).empty(); }, aj::test::kSlowCeiling))
+                << daemon.log();
+            released = std::chrono::steady_clock::now();
+            from_pool = pool.count(run_dir_with(env, marker)) > 0;
+        }
+        ASSERT_TRUE(from_pool) << "no request was served by the pool\n" << daemon.log();
+        ASSERT_TRUE(aj::test::eventually(beating, aj::test::kSlowCeiling)) << daemon.log();
+    }
     daemon.signal(SIGKILL);
     EXPECT_EQ(daemon.wait(), 128 + SIGKILL);
     // The beat stops: unchanged over a whole second (the loop writes every 50 ms).
@@ -469,22 +554,33 @@ TEST(HostQueue, SigkilledDaemonLeavesNoSandboxRunning) {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         return fs::file_size(beat) == before;
     };
-    EXPECT_TRUE(aj::test::eventually(still, std::chrono::seconds(60))) << "the sandbox outlived the daemon";
+    // A warm sandbox's own timeout would end it 10 s after its release: seen before 9 s,
+    // the stop is the daemon's death.
+    const auto ceiling = warm ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    released + std::chrono::seconds(9) - std::chrono::steady_clock::now())
+                              : std::chrono::milliseconds(60000);
+    EXPECT_TRUE(aj::test::eventually(still, ceiling)) << "the sandbox outlived the daemon";
 }
 
 // The launcher dying is a bug, never silent: the daemon says so and exits non-zero (for
 // the service manager to restart it); queued requests stay for the next daemon.
-TEST(HostQueue, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
+TEST_P(HostQueueCrash, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
     AJ_REQUIRE_SANDBOX();
+    const unsigned warm = GetParam();
     PluginEnv env;
     env.stage("acme.testpkg");
+    std::set<pid_t> warm_processes;
     {
-        Daemon daemon(env, 1);
+        Daemon daemon(env, 1, warm);
         ASSERT_TRUE(daemon.wait_serving()) << daemon.log();
+        // With a pool: the launcher's children are warm sandboxes waiting for a request.
+        ASSERT_EQ(fill_warm_pool(env, daemon, "acme.testpkg", warm).size(), warm);
         const std::set<pid_t> children = children_of(daemon.pid());
         ASSERT_EQ(children.size(), 1u) << "an idle daemon's only child is its launcher";
+        warm_processes = children_of(*children.begin());
+        EXPECT_EQ(warm_processes.size(), warm);
         // It holds nothing of the daemon's (its lock, the state directory, inotify)
-        // beyond stdio, its socket and its own signalfd.
+        // beyond stdio, its socket and its own signalfd (and its warm sandboxes' sockets).
         for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(*children.begin()) + "/fd")) {
             const std::string target = fs::read_symlink(fd.path()).string();
             const int n = std::stoi(fd.path().filename().string());
@@ -495,6 +591,15 @@ TEST(HostQueue, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
         EXPECT_EQ(daemon.wait(), aj::kExitInternal) << daemon.log();
         EXPECT_NE(daemon.log().find("the launcher process died"), std::string::npos) << daemon.log();
     }
+    // The warm sandboxes die with the launcher (their run directories are left for the
+    // next start).
+    const std::string state = env.state;
+    const auto gone = [&] {
+        for (pid_t pid : warm_processes)
+            if (aj::test::slurp("/proc/" + std::to_string(pid) + "/cmdline").find(state) != std::string::npos) return false;
+        return true;
+    };
+    EXPECT_TRUE(aj::test::eventually(gone, std::chrono::seconds(60))) << "a warm sandbox outlived its launcher";
     auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/echo", "served"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string name = r.out.substr(0, r.out.find('\n'));
@@ -502,8 +607,56 @@ TEST(HostQueue, LauncherDeathEndsTheDaemonAndLosesNoRequest) {
     ASSERT_TRUE(aj::test::eventually(
         [&] { return fs::exists(env.queue("responses") + "/" + name + ".result.json"); }, aj::test::kSlowCeiling))
         << next.log();
+    // The warm sandboxes' run directories: removed when that daemon drained, or now.
+    EXPECT_TRUE(aj::test::eventually([&] { return run_dir_names(env).empty(); }, aj::test::kSlowCeiling)) << next.log();
     bool is_error = true;
     const json resp = the_response(env, name, &is_error);
     EXPECT_FALSE(is_error);
     EXPECT_EQ(resp["stdout"], "served\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Pool, HostQueueCrash, testing::Values(0u, 2u), warm_name);
+
+// A request is answered before its sandbox is torn down (the cgroup, the run directory,
+// the leased id: runner/launcher.hpp), and a daemon killed in between leaves only what the
+// next start removes. The run leaves thousands of files, so that removing its directory
+// takes long enough for the kill to land while it does.
+TEST(HostQueue, DaemonKilledAfterTheAnswerBeforeTheTeardownIsCleanedUpAtTheNextStart) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    std::string name;
+    {
+        Daemon daemon(env, 1);
+        auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--timeout", "120", "--", "/bin/sh", "-c",
+                         "mkdir /work/many && cd /work/many && seq 1 15000 | xargs touch && echo made"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        name = r.out.substr(0, r.out.find('\n'));
+        const std::string response = env.queue("responses") + "/" + name + ".result.json";
+        const auto deadline = std::chrono::steady_clock::now() + aj::test::kSlowCeiling;
+        while (!fs::exists(response) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        daemon.signal(SIGKILL);
+        EXPECT_EQ(daemon.wait(), 128 + SIGKILL);
+        ASSERT_TRUE(fs::exists(response)) << daemon.log();
+        // The answer came first: its run directory was still being removed.
+        EXPECT_EQ(run_dir_names(env).size(), 1u) << "the run directory was removed before the answer\n" << daemon.log();
+    }
+    bool is_error = true;
+    const json resp = the_response(env, name, &is_error);
+    ASSERT_FALSE(is_error) << resp.dump();
+    EXPECT_EQ(resp["stdout"], "made\n");
+    {
+        Daemon next(env, 1);
+        ASSERT_TRUE(next.wait_serving()) << next.log();
+        EXPECT_TRUE(run_dir_names(env).empty()) << next.log();
+        // A request's sandbox cgroup sweeps the stale ones beside it (helper/cgroup.hpp).
+        auto r = env.aj({"submit", "--plugin", "acme.testpkg", "--wait", "--wait-timeout", "120", "--", "/bin/true"});
+        EXPECT_EQ(r.exit_code, 0) << r.err << next.log();
+        next.signal(SIGTERM);
+        EXPECT_EQ(next.wait(), 0) << next.log();
+    }
+    for (const auto& dir : resp["report"]["enforced"]["cgroup"].value("directories", json::array()))
+        EXPECT_FALSE(fs::exists(dir.get<std::string>())) << "the killed run's cgroup was left behind";
+    EXPECT_EQ(the_response(env, name, &is_error), resp) << "the answer changed";
 }

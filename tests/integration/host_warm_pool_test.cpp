@@ -1,5 +1,6 @@
 // The host daemon's warm pool (`host --warm N`, runner/warm_pool.hpp), end to end: a
-// sandbox built before its request serves that one request and sees nothing of another;
+// sandbox built before its request serves that one request and sees nothing of another
+// (files, environment, processes, descriptors);
 // a restaged plugin is never served by a sandbox built for the old one; a drain or a
 // SIGKILL leaves no warm sandbox behind.
 #include <gtest/gtest.h>
@@ -8,9 +9,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/plugin_support.hpp"
 #include "tests/support/jail.hpp"
@@ -55,6 +61,107 @@ std::size_t processes_naming(const std::string& needle) {
         n += aj::test::slurp(e.path().string() + "/cmdline").find(needle) != std::string::npos;
     }
     return n;
+}
+
+// The parent of each process, from /proc/PID/stat.
+std::map<pid_t, std::vector<pid_t>> children_by_parent() {
+    std::map<pid_t, std::vector<pid_t>> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        const std::string pid = e.path().filename();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        const std::string stat = aj::test::slurp(e.path().string() + "/stat");
+        const std::size_t close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0;
+        if (rest >> state >> ppid) out[ppid].push_back(std::stoi(pid));
+    }
+    return out;
+}
+
+std::vector<pid_t> subtree(pid_t top, const std::map<pid_t, std::vector<pid_t>>& children) {
+    std::vector<pid_t> out{top};
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (auto it = children.find(out[i]); it != children.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    return out;
+}
+
+// The pipes and sockets `pid` holds ("pipe:[N]", "socket:[N]") from descriptor `first`
+// on; none when its descriptors cannot be read (a sandbox's process, for an ordinary
+// caller).
+std::set<std::string> channels_of(pid_t pid, int first = 0) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        if (std::stoi(fd.path().filename().string()) < first) continue;
+        std::error_code link_ec;
+        const std::string target = fs::read_symlink(fd.path(), link_ec).string();
+        if (target.rfind("pipe:", 0) == 0 || target.rfind("socket:", 0) == 0) out.insert(target);
+    }
+    return out;
+}
+
+// "socket:[INODE]" -> type (1 stream, 2 datagram, 5 seqpacket) of every unix socket of
+// this network namespace.
+std::map<std::string, int> unix_socket_types() {
+    std::map<std::string, int> out;
+    std::istringstream in(aj::test::slurp("/proc/net/unix"));
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string num, refs, proto, flags, type, st, inode;
+        if (f >> num >> refs >> proto >> flags >> type >> st >> inode)
+            out["socket:[" + inode + "]"] = std::stoi(type, nullptr, 16);
+    }
+    return out;
+}
+
+// What the daemon's launcher and run processes hold that they must not: a pipe or socket
+// held below two run processes (one request's, or one warm sandbox's, reaching another),
+// or, in the launcher itself, a pipe or a stream socket (an order's reply socket and
+// pipes are handed on, never kept: its own are its control and pool sockets, seqpacket).
+std::vector<std::string> descriptor_leaks(pid_t daemon, std::size_t* run_processes) {
+    std::vector<std::string> leaks;
+    const auto children = children_by_parent();
+    const auto types = unix_socket_types();
+    *run_processes = 0;
+    const auto launchers = children.find(daemon);
+    if (launchers == children.end()) return {"the daemon has no launcher"};
+    for (pid_t launcher : launchers->second) {
+        // Its stdio is the daemon's (this test's stdin, say).
+        for (const std::string& c : channels_of(launcher, 3)) {
+            const auto type = types.find(c);
+            if (c.rfind("pipe:", 0) == 0 || (type != types.end() && type->second != 5))
+                leaks.push_back("the launcher holds " + c);
+        }
+        const auto runs = children.find(launcher);
+        if (runs == children.end()) continue;
+        std::map<std::string, pid_t> owner;  // channel -> the run process below which it was seen
+        for (pid_t run : runs->second) {
+            ++*run_processes;
+            std::set<std::string> held;
+            for (pid_t p : subtree(run, children))
+                for (const std::string& c : channels_of(p)) held.insert(c);
+            for (const std::string& c : held) {
+                const auto [it, fresh] = owner.emplace(c, run);
+                if (!fresh)
+                    leaks.push_back(c + " is held below run processes " + std::to_string(it->second) + " and " +
+                                    std::to_string(run));
+            }
+        }
+    }
+    return leaks;
+}
+
+// The run directory whose work/ holds `marker` (a sandbox's /work), or "".
+std::string run_dir_with(const PluginEnv& env, const std::string& marker) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(env.state + "/runs", ec))
+        if (fs::exists(e.path() / "work" / marker)) return e.path().string();
+    return "";
 }
 
 const char* kLook =
@@ -167,4 +274,57 @@ TEST(HostWarmPool, DrainAndSigkillLeaveNoWarmSandbox) {
             EXPECT_EQ(next.wait(), 0) << next.log();
         }
     }
+}
+
+// Descriptors: a request's pipes and reply socket reach its own run process alone. While
+// a cold request runs, a warm sandbox serves another and more wait in the pool, no pipe
+// or socket is held below two run processes, the launcher keeps none of an order's, and
+// the warm command holds exactly what a cold one does: stdin, stdout, stderr.
+TEST(HostWarmPool, PooledSandboxesHoldNoDescriptorOfAnotherRequest) {
+    AJ_REQUIRE_SANDBOX();
+    PluginEnv env;
+    env.stage("acme.testpkg");
+    Daemon daemon(env, 2, 2);
+    // The plugin's pool fills at its first request that a pool may serve (run cold).
+    ASSERT_EQ(submit_wait(env, {"--", "/bin/true"}, nullptr).exit_code, 0) << daemon.log();
+    // Cold (a timeout of its own), and running through the rest of the test.
+    auto a = env.aj({"submit", "--plugin", "acme.testpkg", "--timeout", "120", "--", "/bin/sh", "-c",
+                     "echo up > /work/a-up; exec sleep 100"});
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    ASSERT_TRUE(aj::test::eventually([&] { return !run_dir_with(env, "a-up").empty(); }, aj::test::kSlowCeiling))
+        << daemon.log();
+    // A's run directory and the two warm sandboxes'.
+    ASSERT_TRUE(aj::test::eventually([&] { return run_dirs(env) == 3; }, aj::test::kSlowCeiling)) << daemon.log();
+
+    const char* kListFds = "ls /proc/$$/fd; echo up > /work/$0; sleep 3";
+    std::string name, warm_fds;
+    bool checked_while_serving = false;
+    for (int attempt = 0; attempt < 10 && !served_warm(daemon, name); ++attempt) {
+        if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const std::string marker = "b-up-" + std::to_string(attempt);
+        auto b = env.aj({"submit", "--plugin", "acme.testpkg", "--", "/bin/sh", "-c", kListFds, marker});
+        ASSERT_EQ(b.exit_code, 0) << b.err;
+        name = b.out.substr(0, b.out.find('\n'));
+        ASSERT_TRUE(aj::test::eventually([&] { return !run_dir_with(env, marker).empty(); }, aj::test::kSlowCeiling))
+            << daemon.log();
+        std::size_t runs = 0;
+        const std::vector<std::string> leaks = descriptor_leaks(daemon.pid(), &runs);
+        for (const std::string& leak : leaks) ADD_FAILURE() << leak;
+        EXPECT_GE(runs, 2u) << "A and B at least";
+        const std::string response = env.queue("responses") + "/" + name + ".result.json";
+        ASSERT_TRUE(aj::test::eventually([&] { return fs::exists(response); }, aj::test::kSlowCeiling)) << daemon.log();
+        // Logged right after the response is written.
+        ASSERT_TRUE(aj::test::eventually([&] { return daemon.log().find(name + ": plugin") != std::string::npos; },
+                                         aj::test::kSlowCeiling));
+        warm_fds = nlohmann::json::parse(aj::test::slurp(response))["stdout"].get<std::string>();
+        checked_while_serving = true;
+    }
+    ASSERT_TRUE(checked_while_serving);
+    ASSERT_TRUE(served_warm(daemon, name)) << "no request was served warm:\n" << daemon.log();
+    EXPECT_EQ(warm_fds, "0\n1\n2\n") << "a warm sandbox's command holds more than its stdio";
+    std::string cold_name;
+    auto cold = submit_wait(env, {"--timeout", "30", "--", "/bin/sh", "-c", kListFds, "cold-up"}, &cold_name);
+    ASSERT_EQ(cold.exit_code, 0) << cold.err;
+    EXPECT_FALSE(served_warm(daemon, cold_name));
+    EXPECT_EQ(cold.out, warm_fds);
 }

@@ -84,23 +84,38 @@ inline std::string slurp(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// How a test's daemon is started, beyond its options.
+struct DaemonSpawn {
+    std::vector<std::string> wrapper;  // runs the daemon's command line (and execs it)
+    std::vector<std::string> env;      // NAME=VALUE added to the daemon's environment
+};
+
 // `aurora-jail host` as a child process; stderr goes to a log file for diagnostics.
 class Daemon {
 public:
-    // `warm`: host --warm (warm sandboxes per plugin; runner/warm_pool.hpp).
-    Daemon(const PluginEnv& env, unsigned workers = 2, unsigned warm = 0) : log_(env.tmp.path() + "/host.log") {
+    // `warm`: host --warm (warm sandboxes per plugin; runner/warm_pool.hpp), always given:
+    // 0 is a daemon without a pool (the daemon's own default is 2).
+    Daemon(const PluginEnv& env, unsigned workers = 2, unsigned warm = 0, const DaemonSpawn& spawn = {})
+        : log_(env.tmp.path() + "/host.log") {
         log_start_ = slurp(log_).size();  // the log is shared by the daemons of one test
-        std::vector<std::string> args{aj_bin(), "host", "--state-dir", env.state,
-                                      "--workers", std::to_string(workers)};
-        if (warm) args.insert(args.end(), {"--warm", std::to_string(warm)});
+        std::vector<std::string> args = spawn.wrapper;
+        for (std::string a : {aj_bin(), std::string("host"), std::string("--state-dir"), env.state,
+                              std::string("--workers"), std::to_string(workers)})
+            args.push_back(std::move(a));
+        args.insert(args.end(), {"--warm", std::to_string(warm)});
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
+        std::vector<std::string> env_strings = spawn.env;
+        for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+        std::vector<char*> envp;
+        for (auto& e : env_strings) envp.push_back(e.data());
+        envp.push_back(nullptr);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+        int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0) throw std::runtime_error("spawning aurora-jail host failed");
     }
