@@ -47,9 +47,24 @@ if [ -z "$suite" ]; then
   nice "$tools/build.sh" "$suite"
 fi
 
+# Mounts a runtime left in this (the host's) mount namespace below the validations'
+# bundles (/tmp/ocitest*): counted for the report, then unmounted, each tree whole. Only
+# those trees: they were made by this run's validations, and nothing else lives there.
+leaked_mounts() {
+  local roots
+  roots=$(awk '$5 ~ "^/tmp/ocitest[0-9]+$" {print $5}' /proc/self/mountinfo | sort -u)
+  local n
+  n=$(awk '$5 ~ "^/tmp/ocitest[0-9]+(/|$)" {c++} END {print c+0}' /proc/self/mountinfo)
+  for r in $roots; do umount -R "$r" 2>/dev/null || umount -R -l "$r" 2>/dev/null || true; done
+  echo "$n"
+}
+leaked_before=$(leaked_mounts)
+
 # The reference first, then aurora-runc, one after the other on the same machine.
 "$tools/run-suite.sh" "$ref" "$suite" "$tmp/ref" >/dev/null
+ref_leaked=$(leaked_mounts)
 "$tools/run-suite.sh" "$ours" "$suite" "$tmp/ours" >/dev/null
+ours_leaked=$(leaked_mounts)
 
 verdict() { awk -v n="$2" '$2 == n {print $1" ("$3" "$4" "$5")"}' "$1/summary"; }
 names=$(awk '{print $2}' "$tmp/ref/summary")
@@ -72,6 +87,10 @@ report() {
   echo "|---|---|---|"
   echo "| runc | $("$ref" --version | head -1) | $ref_pass of $total |"
   echo "| aurora-runc | $("$ours" --version | head -1) | $ours_pass of $total |"
+  echo
+  echo "Mounts left in the host's mount namespace below the validations' bundles (/tmp/ocitest*), counted after"
+  echo "each runtime's run and then unmounted by this script: runc $ref_leaked, aurora-runc $ours_leaked"
+  echo "(before the run: $leaked_before)."
   echo
   if [ ${#regressions[@]} -eq 0 ]; then
     echo "aurora-runc passes every validation runc passes here."
