@@ -167,34 +167,71 @@ constexpr const char* kDisposable = "disposable";
 constexpr const char* kDisposableTmp = ".disposable.tmp";
 }  // namespace
 
+// A disposable run is made under a staging name (".staging-ID") and renamed into place
+// only once its marker is locked inside: a creator killed on the way (a daemon SIGKILLed
+// at any moment) never leaves a run directory without a marker, which nothing would ever
+// remove. Creators hold a shared flock on the runs directory while they make one;
+// remove_abandoned_runs() takes it exclusively, so every staging directory it then sees
+// lost its creator (a lock dies with its process).
+namespace {
+constexpr std::string_view kStagingPrefix = ".staging-";
+}  // namespace
+
 std::string RunRegistry::create_disposable_run(sys::UniqueFd& hold) {
-    std::string id = create_run();
-    UniqueFd dir = sys::open_fd(run_dir(id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening run directory " + id);
-    // Locked under a temporary name and renamed into place: remove_abandoned_runs()
-    // never sees the marker unlocked while its creator lives.
-    UniqueFd marker(sys::retry_eintr([&] {
-        return ::openat(dir.get(), kDisposableTmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    }));
-    if (!marker) throw_errno("creating " + run_dir(id) + "/" + kDisposableTmp);
-    sys::check(sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX); }), "locking run directory " + id);
-    sys::check(::renameat(dir.get(), kDisposableTmp, dir.get(), kDisposable), "marking run directory " + id);
-    hold = std::move(marker);
-    return id;
+    UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    sys::check(sys::retry_eintr([&] { return ::flock(runs.get(), LOCK_SH); }), "locking " + runs_ + " (shared)");
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        const std::string id = new_run_id();
+        const std::string staging = std::string(kStagingPrefix) + id;
+        if (::mkdirat(runs.get(), staging.c_str(), 0700) < 0) {
+            if (errno == EEXIST) continue;
+            throw_errno("creating run directory " + runs_ + "/" + staging);
+        }
+        UniqueFd dir(sys::retry_eintr([&] {
+            return ::openat(runs.get(), staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }));
+        if (!dir) throw_errno("opening run directory " + staging);
+        // Locked under a temporary name and renamed into place: remove_abandoned_runs()
+        // never sees the marker unlocked while its creator lives.
+        UniqueFd marker(sys::retry_eintr([&] {
+            return ::openat(dir.get(), kDisposableTmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }));
+        if (!marker) throw_errno("creating " + runs_ + "/" + staging + "/" + kDisposableTmp);
+        sys::check(sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX); }), "locking run directory " + id);
+        sys::check(::renameat(dir.get(), kDisposableTmp, dir.get(), kDisposable), "marking run directory " + id);
+        restrict_run_dir(dir.get(), id);
+        sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
+        if (::renameat2(runs.get(), staging.c_str(), runs.get(), id.c_str(), RENAME_NOREPLACE) != 0) {
+            const int err = errno;
+            remove_tree(runs.get(), staging);
+            if (err == EEXIST) continue;
+            throw_errno("placing run directory " + id, err);
+        }
+        hold = std::move(marker);
+        return id;
+    }
+    throw Error("creating a run directory in " + runs_ + ": no free run id");
 }
 
 std::size_t RunRegistry::remove_abandoned_runs() const {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
+    // No creator is half-way while this is held (create_disposable_run): a staging
+    // directory seen now is abandoned.
+    sys::check(sys::retry_eintr([&] { return ::flock(runs.get(), LOCK_EX); }), "locking " + runs_);
     std::size_t removed = 0;
-    for (const std::string& id : sys::list_dir(runs.get(), runs_)) {
-        if (!is_safe_name(id)) continue;
+    for (const std::string& name : sys::list_dir(runs.get(), runs_)) {
+        const bool staging = name.starts_with(kStagingPrefix) && is_safe_name(name.substr(kStagingPrefix.size()));
+        if (!staging && !is_safe_name(name)) continue;
         UniqueFd dir(sys::retry_eintr([&] {
-            return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            return ::openat(runs.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }));
         if (!dir) continue;
-        UniqueFd marker(sys::retry_eintr([&] { return ::openat(dir.get(), kDisposable, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }));
-        if (!marker) continue;  // not disposable (or already being removed)
-        if (sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX | LOCK_NB); }) != 0) continue;  // its run lives
-        remove_tree(runs.get(), id);
+        if (!staging) {
+            UniqueFd marker(sys::retry_eintr([&] { return ::openat(dir.get(), kDisposable, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }));
+            if (!marker) continue;  // not disposable (or already being removed)
+            if (sys::retry_eintr([&] { return ::flock(marker.get(), LOCK_EX | LOCK_NB); }) != 0) continue;  // its run lives
+        }
+        remove_tree(runs.get(), name);
         ++removed;
     }
     return removed;
