@@ -181,7 +181,7 @@ std::string RunRegistry::create_disposable_run(sys::UniqueFd& hold) {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
     sys::check(sys::retry_eintr([&] { return ::flock(runs.get(), LOCK_SH); }), "locking " + runs_ + " (shared)");
     for (int attempt = 0; attempt < 8; ++attempt) {
-        const std::string id = new_run_id();
+        std::string id = new_run_id();
         const std::string staging = std::string(kStagingPrefix) + id;
         if (::mkdirat(runs.get(), staging.c_str(), 0700) < 0) {
             if (errno == EEXIST) continue;
