@@ -364,7 +364,7 @@ TEST_F(OciConfig, DevicesAreTheHostsMatchingNodes) {
 
     auto refused = [&](json device) {
         json config = minimal();
-        config["linux"]["devices"] = {std::move(device)};
+        config["linux"]["devices"] = json::array({std::move(device)});
         return refusal(config);
     };
     json wrong = node;
