@@ -130,18 +130,24 @@ std::string RunRegistry::create_sandbox_dir(const std::string& id, const std::st
     return run_dir(id) + "/" + name;
 }
 
+UniqueFd RunRegistry::make_run_dir(int runs, const std::string& name) const {
+    if (::mkdirat(runs, name.c_str(), 0700) < 0) {
+        if (errno == EEXIST) return {};
+        throw_errno("creating run directory " + runs_ + "/" + name);
+    }
+    UniqueFd dir(sys::retry_eintr([&] {
+        return ::openat(runs, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    if (!dir) throw_errno("opening run directory " + runs_ + "/" + name);
+    return dir;
+}
+
 std::string RunRegistry::create_run() {
     UniqueFd runs = sys::open_fd(runs_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "opening runs directory");
     for (int attempt = 0; attempt < 8; ++attempt) {
         std::string id = new_run_id();
-        if (::mkdirat(runs.get(), id.c_str(), 0700) < 0) {
-            if (errno == EEXIST) continue;
-            throw_errno("creating run directory " + runs_ + "/" + id);
-        }
-        UniqueFd dir(sys::retry_eintr([&] {
-            return ::openat(runs.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }));
-        if (!dir) throw_errno("opening run directory " + id);
+        UniqueFd dir = make_run_dir(runs.get(), id);
+        if (!dir) continue;
         restrict_run_dir(dir.get(), id);
         sys::check(::mkdirat(dir.get(), "work", 0700), "creating " + id + "/work");
         return id;
@@ -183,14 +189,8 @@ std::string RunRegistry::create_disposable_run(sys::UniqueFd& hold) {
     for (int attempt = 0; attempt < 8; ++attempt) {
         std::string id = new_run_id();
         const std::string staging = std::string(kStagingPrefix) + id;
-        if (::mkdirat(runs.get(), staging.c_str(), 0700) < 0) {
-            if (errno == EEXIST) continue;
-            throw_errno("creating run directory " + runs_ + "/" + staging);
-        }
-        UniqueFd dir(sys::retry_eintr([&] {
-            return ::openat(runs.get(), staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }));
-        if (!dir) throw_errno("opening run directory " + staging);
+        UniqueFd dir = make_run_dir(runs.get(), staging);
+        if (!dir) continue;
         // Locked under a temporary name and renamed into place: remove_abandoned_runs()
         // never sees the marker unlocked while its creator lives.
         UniqueFd marker(sys::retry_eintr([&] {

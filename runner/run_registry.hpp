@@ -97,6 +97,8 @@ public:
     void start_detached(RunRecord record, const std::function<int()>& body) const;
 
 private:
+    // mkdir (0700) and open of `name` in the runs directory `runs`; empty when it exists.
+    sys::UniqueFd make_run_dir(int runs, const std::string& name) const;
     std::string runs_;
 };
 
