@@ -18,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -497,6 +498,29 @@ std::string own_dir_of(const std::string& controller) {
     return "";
 }
 
+// The directories of `below` (absolute) that are missing under `root`, made on construction
+// and removed, deepest first, on destruction.
+class MadeDirs {
+public:
+    MadeDirs(const std::string& root, const std::string& below) {
+        std::string path = root;
+        std::istringstream parts(below);
+        for (std::string part; std::getline(parts, part, '/');) {
+            if (part.empty()) continue;
+            path += "/" + part;
+            if (fs::create_directory(path)) made_.push_back(path);
+        }
+    }
+    ~MadeDirs() {
+        for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());
+    }
+    MadeDirs(const MadeDirs&) = delete;
+    MadeDirs& operator=(const MadeDirs&) = delete;
+
+private:
+    std::vector<std::string> made_;
+};
+
 // linux.cgroupsPath: the container's cgroup is where the engine says, holds the config's
 // resources, and delete removes what create made of it (and nothing that existed before).
 TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
@@ -509,9 +533,11 @@ TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
         GTEST_SKIP() << "needs v1 pids, cpu, cpuset and memory hierarchies (this host's kind)";
     const std::string top = "aj-oci-cg-" + std::to_string(::getpid());
     const std::string path = *base + "/" + top + "/ctr";
-    // An existing parent in the pids hierarchy: delete must leave it.
+    // An existing parent in the pids hierarchy: delete must leave it. This process's own
+    // cgroup may be the root there, so the directories down to it may be missing: the test
+    // makes them (and only removes what it made).
     const std::string kept = pids + *base + "/" + top;
-    ASSERT_TRUE(fs::create_directory(kept));
+    std::optional<MadeDirs> kept_dirs(std::in_place, pids, *base + "/" + top);
     Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
              json{{"linux",
                    {{"cgroupsPath", path},
@@ -546,7 +572,7 @@ TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
     EXPECT_FALSE(fs::exists(cpu + path));
     EXPECT_FALSE(fs::exists(cpu + *base + "/" + top)) << "a parent create made was left";
     EXPECT_TRUE(fs::exists(kept)) << "delete removed a cgroup create did not make";
-    ::rmdir(kept.c_str());
+    kept_dirs.reset();
 
     // Relative: below this process's own cgroup; ".." refused before anything is made.
     Bundle rel(json{"/bin/true"},

@@ -27,3 +27,33 @@ remove_tree_with_mounts() {
   done
   rm -rf "$dir"
 }
+
+# The engines make every missing directory of a cgroup parent they are given, in every
+# hierarchy, and remove only the container's own. make_cgroup_base BASE makes what is
+# missing of BASE (this process's own cgroup path) first, in each hierarchy, and
+# remove_cgroup_base removes exactly those afterwards, deepest first.
+cgroup_base_made=()
+make_cgroup_base() {
+  local base=$1 h path part
+  [ -n "$base" ] || return 0
+  for h in /sys/fs/cgroup/*/; do
+    [ -e "${h}cgroup.procs" ] || continue
+    path=${h%/}
+    local IFS=/
+    for part in ${base#/}; do
+      path=$path/$part
+      if [ ! -d "$path" ]; then
+        mkdir "$path" || return 1
+        cgroup_base_made+=("$path")
+        # A new v1 cpuset has no cpus or mems, and nothing can join it or its children.
+        if [ -e "$path/cpuset.cpus" ]; then
+          cat "${path%/*}/cpuset.cpus" > "$path/cpuset.cpus" && cat "${path%/*}/cpuset.mems" > "$path/cpuset.mems" || return 1
+        fi
+      fi
+    done
+  done
+}
+remove_cgroup_base() {
+  local i
+  for ((i = ${#cgroup_base_made[@]} - 1; i >= 0; i--)); do rmdir "${cgroup_base_made[i]}" 2>/dev/null; done
+}

@@ -27,11 +27,13 @@ cleanup() {
   local shim
   for shim in $(pgrep -f -- "-address $tmp/containerd.sock"); do kill -9 "$shim" 2>/dev/null; done
   remove_tree_with_mounts "$tmp"
+  for h in /sys/fs/cgroup/*/; do rmdir "$h$base/aj-ctr-$$" 2>/dev/null; done
+  remove_cgroup_base
 }
-trap cleanup EXIT
-
 # The container's cgroups below this process's own (longest path of /proc/self/cgroup).
 base=$(awk -F: '{ if (length($3) > length(b)) b = $3 } END { print (b == "/" ? "" : b) }' /proc/self/cgroup)
+trap cleanup EXIT
+make_cgroup_base "$base" || { echo "FAIL: making the cgroup parent $base in every hierarchy"; exit 1; }
 
 cat > "$tmp/config.toml" <<TOML
 version = 2
@@ -102,7 +104,6 @@ done
 "${C[@]}" container delete aj-two >/dev/null 2>"$tmp/err" || fail "ctr container delete: $(cat "$tmp/err")"
 for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
-  rmdir "$h$base/aj-ctr-$$" 2>/dev/null
 done
 
 [ "$failed" = 0 ] && echo "PASS: ctr run --rm and task kill through containerd's runc shim and $runtime"

@@ -23,8 +23,10 @@ cleanup() {
   "${P[@]}" rmi -af >/dev/null 2>&1
   remove_tree_with_mounts "$tmp"
   for h in /sys/fs/cgroup/*/; do rmdir "$h$base/aj-podman-$$/conmon" "$h$base/aj-podman-$$" 2>/dev/null; done
+  remove_cgroup_base
 }
 trap cleanup EXIT
+make_cgroup_base "$base" || { echo "FAIL: making the cgroup parent $base in every hierarchy"; exit 1; }
 
 busybox_rootfs_tar "$tmp" "$tmp/busybox.tar"
 "${P[@]}" import -q "$tmp/busybox.tar" aj-busybox >/dev/null || { echo "FAIL: podman import"; exit 1; }
