@@ -1,5 +1,6 @@
 #include "helper/cgroup_discovery.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -35,9 +36,32 @@ struct CgroupMount {
     std::string mount_point;
 };
 
+// A mount made later at the same point, or at an ancestor point without being one of
+// this mount's parents, hides it (mountinfo lists a namespace's mounts in the order they
+// were made): its path reaches the later file system. So a hierarchy with a tmpfs mounted
+// over it is not one this process can use.
+bool covered_later(const std::vector<MountInfoEntry>& entries, std::size_t i) {
+    std::set<std::uint64_t> parents;
+    for (std::uint64_t id = entries[i].parent; parents.insert(id).second;) {
+        const auto up = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.id == id; });
+        if (up == entries.end()) break;
+        id = up->parent;
+    }
+    const std::string& point = entries[i].mount_point;
+    for (std::size_t j = i + 1; j < entries.size(); ++j) {
+        const std::string& later = entries[j].mount_point;
+        const bool above = later == "/" || (point.starts_with(later) && point[later.size()] == '/');
+        if (later == point || (above && !parents.contains(entries[j].id))) return true;
+    }
+    return false;
+}
+
 std::vector<CgroupMount> parse_mounts(std::string_view mountinfo) {
     std::vector<CgroupMount> mounts;
-    for (const auto& e : parse_mountinfo(mountinfo)) {
+    const std::vector<MountInfoEntry> entries = parse_mountinfo(mountinfo);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const MountInfoEntry& e = entries[i];
+        if (covered_later(entries, i)) continue;
         CgroupMount m;
         m.root = e.root;
         m.mount_point = e.mount_point;

@@ -51,6 +51,26 @@ TEST(CgroupDiscovery, HybridHostMapsEachControllerToItsDirectory) {
     EXPECT_EQ(v2->mount_point, "/sys/fs/cgroup/unified");
 }
 
+// A tmpfs mounted over the cgroup2 mount (as a bench does to hide it from crun), or over
+// the whole /sys/fs/cgroup, hides those hierarchies: their paths reach the tmpfs.
+TEST(CgroupDiscovery, AHierarchyMountedOverIsNotUsed) {
+    std::string over_unified = kHybridMounts;
+    over_unified += "90 41 0:77 / /sys/fs/cgroup/unified rw,relatime - tmpfs none rw,size=4k\n";
+    auto hs = parse_cgroup_hierarchies(kHybridCgroup, over_unified);
+    EXPECT_EQ(hs.size(), 4u);
+    EXPECT_EQ(find(hs, ""), nullptr);
+    EXPECT_NE(find(hs, "memory"), nullptr);
+    std::string over_all = kHybridMounts;
+    over_all += "91 23 0:78 / /sys/fs/cgroup rw,relatime - tmpfs none rw\n";
+    EXPECT_TRUE(parse_cgroup_hierarchies(kHybridCgroup, over_all).empty());
+    // The parents of a mount, listed after it (a remount keeps the id), do not hide it.
+    const std::string parent_later =
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "23 1 0:21 / /sys rw - sysfs sysfs rw\n";
+    EXPECT_NE(find(parse_cgroup_hierarchies("0::/\n", parent_later), ""), nullptr);
+}
+
 TEST(CgroupDiscovery, CoMountedControllersFormOneHierarchy) {
     auto hs = parse_cgroup_hierarchies(
         "3:cpu,cpuacct:/user.slice\n",
