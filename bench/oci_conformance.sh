@@ -60,10 +60,26 @@ leaked_mounts() {
 }
 leaked_before=$(leaked_mounts)
 
+# The validations ask for cgroups at fixed places (/cgrouptest, testdir/cgrouptest/...):
+# each runtime's run gets a cgroup namespace of its own rooted below this process's cgroup
+# (bench/in_cgroup_namespace.sh), so that none lands elsewhere. Removed, whole, afterwards.
+. tests/oci/common.sh
+base=$(awk -F: '{ if (length($3) > length(b)) b = $3 } END { print (b == "/" ? "" : b) }' /proc/self/cgroup)
+runs_cgroup=$base/aj-oci-conformance-$$
+remove_run_cgroups() {
+  local h d
+  for h in /sys/fs/cgroup/*/; do
+    for d in $(find "$h${runs_cgroup#/}" -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null || true; done
+  done
+  remove_cgroup_base
+}
+trap 'remove_run_cgroups; rm -rf "$tmp"' EXIT
+make_cgroup_base "$base" || { echo "bench/oci_conformance.sh: cannot make $base in every hierarchy" >&2; exit 1; }
+
 # The reference first, then aurora-runc, one after the other on the same machine.
-"$tools/run-suite.sh" "$ref" "$suite" "$tmp/ref" >/dev/null
+bench/in_cgroup_namespace.sh "$runs_cgroup/ref" "$tools/run-suite.sh" "$ref" "$suite" "$tmp/ref" >/dev/null
 ref_leaked=$(leaked_mounts)
-"$tools/run-suite.sh" "$ours" "$suite" "$tmp/ours" >/dev/null
+bench/in_cgroup_namespace.sh "$runs_cgroup/ours" "$tools/run-suite.sh" "$ours" "$suite" "$tmp/ours" >/dev/null
 ours_leaked=$(leaked_mounts)
 
 verdict() { awk -v n="$2" '$2 == n {print $1" ("$3" "$4" "$5")"}' "$1/summary"; }
