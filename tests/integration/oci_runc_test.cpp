@@ -395,7 +395,12 @@ TEST(OciRunc, StopContAndKillAllReachTheContainersProcesses) {
             if (slurp("/proc/" + std::to_string(n) + "/cmdline") == std::string("sleep\0" "1000\0", 11)) return n;
         return 0;
     };
-    const pid_t sleeper = background();
+    // `echo ready` may run before the forked child has exec'd sleep (a loaded host).
+    pid_t sleeper = background();
+    for (int i = 0; i < 250 && sleeper == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        sleeper = background();
+    }
     ASSERT_GT(sleeper, 0);
 
     ProcessResult stop = runc(b, {"kill", "all", "STOP"});
