@@ -338,15 +338,13 @@ HostIdBlockLease lease_host_id_block(const IdRange& range, const std::vector<std
                 " are in use or hold an id known to NSS (see " + std::string(kIdsConf) + ")");
 }
 
-std::optional<HostIdBlockLease> lease_block_if_root() {
-    if (::geteuid() != 0 || !in_initial_user_namespace()) return std::nullopt;
-    const IdRange range = load_id_range();
+std::optional<HostIdBlockLease> lease_block_if_root(const IdRange& range,
+                                                    const std::optional<std::vector<std::uint32_t>>& known) {
+    if (::geteuid() != 0 || !in_initial_user_namespace() || !known) return std::nullopt;
     const std::uint64_t block_end = range.block_first + std::uint64_t{range.block_count} * kBlockSize;
     if (range.first < block_end && range.block_first < std::uint64_t{range.first} + range.count)
         throw Error(std::string(kIdsConf) + ": the block range (block_first, block_count) overlaps the single-id "
                                             "range (first, count)");
-    const std::optional<std::vector<std::uint32_t>> known = ids_known_to_nss();
-    if (!known) return std::nullopt;
     return lease_host_id_block(range, *known);
 }
 

@@ -162,9 +162,11 @@ private:
 HostIdBlockLease lease_host_id_block(const IdRange& range, const std::vector<std::uint32_t>& known,
                                      const std::string& lock_dir = kLockDir);
 
-// For a root caller in the initial user namespace whose NSS lists every account, a block
-// from the configured range; nullopt for anyone else (the caller keeps one id, leased or
-// its own). Throws when ids.conf's two ranges overlap.
-std::optional<HostIdBlockLease> lease_block_if_root();
+// For a root caller in the initial user namespace, a block of `range` (load_id_range's)
+// none of whose ids is in `known` (ids_known_to_nss's, taken moments before); nullopt for
+// anyone else, or without `known` (NSS cannot list every account): the caller keeps one
+// id, leased or its own. Throws when the range's single ids and blocks overlap.
+std::optional<HostIdBlockLease> lease_block_if_root(const IdRange& range,
+                                                    const std::optional<std::vector<std::uint32_t>>& known);
 
 }  // namespace aj::helper

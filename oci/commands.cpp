@@ -86,7 +86,8 @@ void wait_for_start(int fifo, int pid1_fd) {
 // The monitor: a detached, single-threaded child of `create` that runs the container
 // through launch() and records how it ended. Never returns.
 [[noreturn]] void run_monitor(const Globals& g, const CreateOptions& o, const ContainerPlan& plan,
-                              IdMapping id_mapping, const std::optional<ContainerCgroups>& cgroups,
+                              IdMapping id_mapping, const IdContext& id_context,
+                              const std::optional<ContainerCgroups>& cgroups,
                               sys::UniqueFd ready) {
     int status = 1;
     try {
@@ -102,7 +103,7 @@ void wait_for_start(int fifo, int pid1_fd) {
         helper::close_fds_except(keep);
         // Held until the container is over: its ids are nobody else's meanwhile.
         std::vector<std::string> id_warnings;
-        ContainerIds ids = lease_container_ids(plan, id_mapping, id_warnings);
+        ContainerIds ids = lease_container_ids(plan, id_mapping, id_context, id_warnings);
         for (const auto& w : id_warnings) g.log->warning("container " + o.id + ": " + w);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;
@@ -228,7 +229,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     if (!valid_container_id(o.id)) throw Error("invalid container ID format");
     o.bundle = absolute_path(o.bundle.empty() ? "." : o.bundle, "--bundle");
     ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
-    const IdMapping id_mapping = choose_id_mapping(plan, current_id_context());
+    // NSS is listed once, here (about 2 ms): for the config's ranges, and for the monitor's block.
+    const IdContext id_context = current_id_context();
+    const IdMapping id_mapping = choose_id_mapping(plan, id_context);
     for (const auto& w : plan.warnings) g.log->warning(w);
     std::optional<CgroupsPath> cgroups_path;
     if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);
@@ -263,7 +266,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         if (monitor == 0) {
             ready.read.reset();
             root.reset();
-            run_monitor(g, o, plan, id_mapping, cgroups, std::move(ready.write));
+            run_monitor(g, o, plan, id_mapping, id_context, cgroups, std::move(ready.write));
         }
         ready.write.reset();
         // One line: "ok\n", or the monitor's error. The sandbox's PID 1 holds a copy of the

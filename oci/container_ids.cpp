@@ -95,13 +95,14 @@ IdMapping choose_id_mapping(ContainerPlan& plan, const IdContext& context) {
     return IdMapping::OneId;
 }
 
-ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, std::vector<std::string>& warnings) {
+ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, const IdContext& context,
+                                 std::vector<std::string>& warnings) {
     std::optional<helper::HostIdBlockLease> block;
     std::optional<helper::IdMaps> maps;
     if (mapping == IdMapping::Config) {
         maps = helper::IdMaps{plan.uid_mappings, plan.gid_mappings};
     } else if (mapping == IdMapping::Block) {
-        block = helper::lease_block_if_root();
+        block = helper::lease_block_if_root(context.reserved, context.known);
         if (block) {
             maps = block_maps(block->first());
         } else if (!plan.additional_gids.empty()) {

@@ -63,8 +63,10 @@ struct ContainerIds {
     std::vector<gid_t> additional_gids;             // set inside (with maps only)
 };
 
-// In the monitor: leases what `mapping` needs. A Block that cannot be leased here (NSS
-// cannot be listed completely) falls back to OneId, with `warnings` saying so.
-ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, std::vector<std::string>& warnings);
+// In the monitor: leases what `mapping` needs (a block checked against the NSS list
+// `create` took for `context`, milliseconds before). A Block that cannot be leased here
+// (NSS cannot be listed completely) falls back to OneId, with `warnings` saying so.
+ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, const IdContext& context,
+                                 std::vector<std::string>& warnings);
 
 }  // namespace aj::oci
