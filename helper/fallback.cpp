@@ -305,6 +305,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     using Clock = std::chrono::steady_clock;
     if (request.argv.empty()) throw Error("run: no command given");
     if (request.argv_at_release) throw Error("rlimit-only mode cannot take its command late (a warm sandbox)");
+    if (request.id_maps) throw Error("rlimit-only mode cannot map several ids (id_maps)");
     if (request.process) throw Error("rlimit-only mode cannot run the command as a chosen identity (ProcessIdentity)");
     Plan plan = make_plan(request);
     plan.seccomp = seccomp_program_for(request.policy, policy::DenialDelivery::Kernel);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cerrno>
 #include <charconv>
@@ -106,14 +107,86 @@ IdRange parse_id_range(const std::string& text, const std::string& origin) {
         if (value > std::numeric_limits<uid_t>::max()) throw Error(where + ": " + key + " is too large");
         if (key == "first") range.first = static_cast<uid_t>(value);
         else if (key == "count") range.count = static_cast<uid_t>(value);
-        else throw Error(where + ": unknown key \"" + key + "\" (expected first or count)");
+        else if (key == "block_first") range.block_first = static_cast<uid_t>(value);
+        else if (key == "block_count") range.block_count = static_cast<uid_t>(value);
+        else
+            throw Error(where + ": unknown key \"" + key + "\" (expected first, count, block_first or block_count)");
     }
-    const std::uint64_t last = std::uint64_t{range.first} + range.count - 1;
-    auto contains = [&](std::uint64_t id) { return id >= range.first && id <= last; };
-    if (range.count == 0 || range.first == 0 || last > 0x7FFFFFFEu || contains(65534) || contains(65535))
-        throw Error(origin + ": the range " + std::to_string(range.first) + "+" + std::to_string(range.count) +
-                    " must be non-empty and leave out 0, 65534, 65535 and everything above 2147483646");
+    auto check = [&](const char* what, std::uint64_t first, std::uint64_t count) {
+        const std::uint64_t last = first + count - 1;
+        auto contains = [&](std::uint64_t id) { return id >= first && id <= last; };
+        if (count == 0 || first == 0 || last > 0x7FFFFFFEu || contains(65534) || contains(65535))
+            throw Error(origin + ": the " + what + " " + std::to_string(first) + "+" + std::to_string(count) +
+                        " must be non-empty and leave out 0, 65534, 65535 and everything above 2147483646");
+    };
+    check("range", range.first, range.count);
+    check("block range", range.block_first, std::uint64_t{range.block_count} * kBlockSize);
     return range;
+}
+
+bool overlaps_reserved(const IdRange& range, std::uint64_t first, std::uint64_t count) {
+    auto overlap = [&](std::uint64_t other, std::uint64_t other_count) {
+        return first < other + other_count && other < first + count;
+    };
+    return overlap(range.first, range.count) ||
+           overlap(range.block_first, std::uint64_t{range.block_count} * kBlockSize);
+}
+
+bool any_known(const std::vector<std::uint32_t>& known, std::uint64_t first, std::uint64_t count) {
+    const auto it = std::lower_bound(known.begin(), known.end(), first);
+    return it != known.end() && *it - first < count;
+}
+
+namespace {
+
+// One getpwent_r/getgrent_r walk; `add` takes each entry. The caller opened the database.
+template <typename Entry, typename Next, typename Add>
+void walk_entries(Next next, Add add, const char* what) {
+    std::vector<char> buffer(16384);
+    for (;;) {
+        Entry entry{};
+        Entry* result = nullptr;
+        const int rc = next(&entry, buffer.data(), buffer.size(), &result);
+        // glibc hands the same entry again after ERANGE.
+        if (rc == ERANGE && buffer.size() < (1u << 20)) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (rc == ENOENT || (rc == 0 && result == nullptr)) return;
+        if (rc != 0)
+            throw Error(std::string("listing NSS's ") + what + " entries: " + errno_text(rc), kExitInternal, rc);
+        add(*result);
+    }
+}
+
+// Ends an NSS walk whichever way it leaves.
+struct EndWalk {
+    void (*end)();
+    ~EndWalk() { end(); }
+};
+
+}  // namespace
+
+std::optional<std::vector<std::uint32_t>> ids_known_to_nss() {
+    // A network source may list only some accounts (or none): only local ones are walked.
+    if (!nss_fingerprint()) return std::nullopt;
+    std::vector<std::uint32_t> ids;
+    {
+        ::setpwent();
+        const EndWalk end{::endpwent};
+        walk_entries<passwd>(::getpwent_r, [&](const passwd& p) {
+            ids.push_back(p.pw_uid);
+            ids.push_back(p.pw_gid);
+        }, "passwd");
+    }
+    {
+        ::setgrent();
+        const EndWalk end{::endgrent};
+        walk_entries<group>(::getgrent_r, [&](const group& g) { ids.push_back(g.gr_gid); }, "group");
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
 }
 
 IdRange load_id_range(const std::string& path) {
@@ -227,22 +300,57 @@ void HostIdLease::confirm_unknown_to_nss() {
                 (reply.empty() ? std::string("the check died") : reply.substr(1)));
 }
 
-HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir) {
+namespace {
+
+// The lease directory, created (its parent 0755, itself 0700) when missing, and trusted.
+UniqueFd open_lock_dir(const std::string& lock_dir) {
     const auto slash = lock_dir.rfind('/');
     if (slash != std::string::npos && slash > 0) open_trusted_dir(lock_dir.substr(0, slash), 0755);
-    const UniqueFd dir = open_trusted_dir(lock_dir, 0700);
-    auto try_lock = [&](uid_t id) {
-        const std::string name = std::to_string(id);
-        UniqueFd lock(sys::retry_eintr([&] {
-            return ::openat(dir.get(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        }));
-        if (!lock) throw_errno("opening the lease " + lock_dir + "/" + name);
-        if (sys::retry_eintr([&] { return ::flock(lock.get(), LOCK_EX | LOCK_NB); }) != 0) {
-            if (errno != EWOULDBLOCK) throw_errno("locking the lease " + lock_dir + "/" + name);
-            lock.reset();  // a live sandbox has it
-        }
-        return lock;
-    };
+    return open_trusted_dir(lock_dir, 0700);
+}
+
+// The lease `name` in the directory `dir`, locked; an empty fd when a live holder has it.
+UniqueFd lock_lease(int dir, const std::string& lock_dir, const std::string& name) {
+    UniqueFd lock(sys::retry_eintr(
+        [&] { return ::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); }));
+    if (!lock) throw_errno("opening the lease " + lock_dir + "/" + name);
+    if (sys::retry_eintr([&] { return ::flock(lock.get(), LOCK_EX | LOCK_NB); }) != 0) {
+        if (errno != EWOULDBLOCK) throw_errno("locking the lease " + lock_dir + "/" + name);
+        lock.reset();  // a live sandbox has it
+    }
+    return lock;
+}
+
+}  // namespace
+
+HostIdBlockLease lease_host_id_block(const IdRange& range, const std::vector<std::uint32_t>& known,
+                                     const std::string& lock_dir) {
+    const UniqueFd dir = open_lock_dir(lock_dir);
+    const std::uint32_t start = random_below(range.block_count);
+    for (std::uint64_t i = 0; i < range.block_count; ++i) {
+        const uid_t first = range.block_first + static_cast<uid_t>((start + i) % range.block_count) * kBlockSize;
+        if (any_known(known, first, kBlockSize)) continue;  // an account's or group's id is in it
+        if (UniqueFd lock = lock_lease(dir.get(), lock_dir, "block-" + std::to_string(first)))
+            return HostIdBlockLease(first, std::move(lock));
+    }
+    throw Error("no free block of host ids for the container: all " + std::to_string(range.block_count) +
+                " blocks of " + std::to_string(kBlockSize) + " from " + std::to_string(range.block_first) +
+                " are in use or hold an id known to NSS (see " + std::string(kIdsConf) + ")");
+}
+
+std::optional<HostIdBlockLease> lease_block_if_root(const IdRange& range,
+                                                    const std::optional<std::vector<std::uint32_t>>& known) {
+    if (::geteuid() != 0 || !in_initial_user_namespace() || !known) return std::nullopt;
+    const std::uint64_t block_end = range.block_first + std::uint64_t{range.block_count} * kBlockSize;
+    if (range.first < block_end && range.block_first < std::uint64_t{range.first} + range.count)
+        throw Error(std::string(kIdsConf) + ": the block range (block_first, block_count) overlaps the single-id "
+                                            "range (first, count)");
+    return lease_host_id_block(range, *known);
+}
+
+HostIdLease lease_host_ids(const IdRange& range, NssCheck check, const std::string& lock_dir) {
+    const UniqueFd dir = open_lock_dir(lock_dir);
+    auto try_lock = [&](uid_t id) { return lock_lease(dir.get(), lock_dir, std::to_string(id)); };
 
     // A number NSS's last batch vouches for, while that batch is usable.
     const std::optional<std::string> fingerprint = nss_fingerprint();

@@ -1,9 +1,12 @@
 // Host identities for root callers' sandboxes: each run started by root gets a host uid
-// and gid of its own, leased from a reserved range for exactly as long as it lives.
+// and gid of its own, leased from a reserved range for exactly as long as it lives; an
+// aurora-runc container may instead get a block of 65536 of them (its ids 0..65535).
 //
 // The contract (the lock protocol, like runner/queue.hpp's, stated first):
 //   - The range comes from one file, kIdsConf ("first = N" and "count = N" lines; '#'
-//     comments). Missing file: the built-in kDefaultFirst/kDefaultCount.
+//     comments). Missing file: the built-in kDefaultFirst/kDefaultCount. The same file
+//     holds the block range ("block_first = N", "block_count = N": N blocks of kBlockSize
+//     ids from block_first; default kDefaultBlockFirst/kDefaultBlockCount).
 //   - Uid N and gid N are leased together. A sandbox runs as them only when NSS knows
 //     neither a user nor a group with that number (getpwuid_r/getgrgid_r): never as an
 //     account of the host. NSS can take milliseconds (loading its modules: 2-6 ms of
@@ -21,6 +24,11 @@
 //     left in place (unlinking a lock file races with the next taker).
 //   - The holder keeps the lease open until its sandbox is over: runner processes only
 //     (the sandbox's own fds are closed before anything untrusted runs).
+//   - A block is leased the same way: an exclusive flock on kLockDir/block-FIRST. Its
+//     65536 numbers are checked against NSS in one walk of every passwd and group entry
+//     (ids_known_to_nss), and a block holding one is skipped. A walk lists every account
+//     only where NSS's sources are local files (nss_verdicts.hpp's rule): elsewhere no
+//     block is leased at all.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +36,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "helper/launch.hpp"
@@ -42,14 +51,23 @@ constexpr const char* kLockDir = "/run/aurora-jail/ids";
 // itself (0x7FFE0000 up) and far from 65534 and (uid_t)-1.
 constexpr uid_t kDefaultFirst = 0x70000000;
 constexpr uid_t kDefaultCount = 65536;
+// Blocks for aurora-runc containers: above the single ids, below systemd's 0x7FFE0000.
+constexpr uid_t kBlockSize = 65536;
+constexpr uid_t kDefaultBlockFirst = kDefaultFirst + kDefaultCount;
+constexpr uid_t kDefaultBlockCount = (0x7FFE0000u - kDefaultBlockFirst) / kBlockSize;
 
 struct IdRange {
     uid_t first = kDefaultFirst;
     uid_t count = kDefaultCount;
+    uid_t block_first = kDefaultBlockFirst;
+    uid_t block_count = kDefaultBlockCount;  // blocks of kBlockSize ids
 };
 
 // Parses the text of an ids.conf; throws aj::Error naming `origin` and the line on a bad
-// key or value, or a range that reaches 0, 65534, 65535 or beyond 2^31-2.
+// key or value, or a range (single ids or blocks) that reaches 0, 65534, 65535 or beyond
+// 2^31-2. Whether the two ranges overlap is checked where blocks are leased
+// (lease_block_if_root): a single-id range that grew into the default blocks keeps
+// working for `aurora-jail run`.
 IdRange parse_id_range(const std::string& text, const std::string& origin);
 // The range in force: `path` parsed, or the default when it does not exist.
 IdRange load_id_range(const std::string& path = kIdsConf);
@@ -116,5 +134,39 @@ HostIds sandbox_host_ids(const std::optional<HostIdLease>& lease);
 
 // True when NSS (passwd, group) knows the number as a user or a group.
 bool id_known_to_nss(std::uint32_t id);
+
+// Every uid and gid NSS lists (each passwd entry's uid and primary gid, each group's gid),
+// sorted, in one walk (getpwent_r/getgrent_r). Complete only where nss_fingerprint() says
+// the sources are local; nullopt elsewhere. Throws aj::Error when NSS cannot be walked.
+std::optional<std::vector<std::uint32_t>> ids_known_to_nss();
+// Whether the sorted `known` holds an id of [first, first + count).
+bool any_known(const std::vector<std::uint32_t>& known, std::uint64_t first, std::uint64_t count);
+// Whether [first, first + count) overlaps the single ids or the blocks of `range`.
+bool overlaps_reserved(const IdRange& range, std::uint64_t first, std::uint64_t count);
+
+// kBlockSize host uids and gids (the same numbers) from first(), and the lock that
+// reserves them; released when the object goes.
+class HostIdBlockLease {
+public:
+    HostIdBlockLease(uid_t first, sys::UniqueFd lock) : first_(first), lock_(std::move(lock)) {}
+    uid_t first() const { return first_; }
+
+private:
+    uid_t first_;
+    sys::UniqueFd lock_;
+};
+
+// Leases a free block of `range` none of whose ids is in the sorted `known` (from
+// ids_known_to_nss), starting at a random block. The lock directory as lease_host_ids.
+// Throws aj::Error when every block is taken or known.
+HostIdBlockLease lease_host_id_block(const IdRange& range, const std::vector<std::uint32_t>& known,
+                                     const std::string& lock_dir = kLockDir);
+
+// For a root caller in the initial user namespace, a block of `range` (load_id_range's)
+// none of whose ids is in `known` (ids_known_to_nss's, taken moments before); nullopt for
+// anyone else, or without `known` (NSS cannot list every account): the caller keeps one
+// id, leased or its own. Throws when the range's single ids and blocks overlap.
+std::optional<HostIdBlockLease> lease_block_if_root(const IdRange& range,
+                                                    const std::optional<std::vector<std::uint32_t>>& known);
 
 }  // namespace aj::helper

@@ -318,7 +318,7 @@ LaunchResult launch(const LaunchRequest& request) {
                                 request.sysctls, request.masked_paths, request.readonly_paths, request.devices),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup->enforces_memory()),
                build_environment(policy.env, environ),
-               choose_identity(request.host_ids, request.process),
+               choose_identity(request.host_ids, request.process, request.id_maps),
                namespace_flags(policy, request.shared_namespaces),
                request.cwd.value_or(request.workdir.value_or("/")),
                stdio.sandbox_side()};

@@ -101,9 +101,30 @@ struct HostIds {
 struct ProcessIdentity {
     uid_t uid = 65534;
     gid_t gid = 65534;
+    // Supplementary groups (ids inside), set with setgroups(2) before the switch to gid;
+    // only with LaunchRequest::id_maps (a one-id map denies setgroups), and each must be
+    // mapped.
+    std::vector<gid_t> additional_gids = {};
     CapabilitySets capabilities;  // none by default
     bool no_new_privs = true;
     std::optional<mode_t> umask = std::nullopt;
+};
+
+// One line of a uid_map or gid_map: `count` ids from `inside` onto ids from `outside`.
+struct IdMapRange {
+    std::uint32_t inside = 0;
+    std::uint32_t outside = 0;
+    std::uint32_t count = 1;
+    bool operator==(const IdMapRange&) const = default;
+};
+
+// A user namespace's maps with several ids (aurora-runc's block of leased host ids, or a
+// config's linux.uidMappings/gidMappings). The caller vouches that no host id in them is
+// 0 or an id NSS knows (an account or group of the host): setgroups(2) stays allowed in
+// the namespace, and groups set or dropped there then give nothing on the host.
+struct IdMaps {
+    std::vector<IdMapRange> uid;
+    std::vector<IdMapRange> gid;
 };
 
 struct LaunchRequest {
@@ -145,7 +166,13 @@ struct LaunchRequest {
     // (every aurora-jail run). Namespaces mode only.
     std::optional<ProcessIdentity> process = std::nullopt;
     // Required when the caller is root, ignored otherwise (the sandbox is the caller's ids).
+    // With id_maps: the host ids process->uid and process->gid map onto.
     std::optional<HostIds> host_ids = std::nullopt;
+    // Unset: the namespace maps one uid and one gid and denies setgroups (every
+    // aurora-jail run). Set (aurora-runc, a root caller in the initial user namespace
+    // only; anyone else is refused): these maps, setgroups allowed, the process's
+    // additional_gids set. Namespaces mode only.
+    std::optional<IdMaps> id_maps = std::nullopt;
     // Called once the sandbox is set up and before its command may start (a root caller's
     // lease takes its NSS answer here: id_pool.hpp). Throwing ends the launch with nothing
     // untrusted having run.

@@ -18,12 +18,54 @@
 
 namespace aj::helper {
 
-Identity choose_identity(const std::optional<HostIds>& leased, const std::optional<ProcessIdentity>& process) {
+std::optional<std::uint32_t> map_to_host(const std::vector<IdMapRange>& ranges, std::uint32_t inside) {
+    for (const IdMapRange& r : ranges)
+        if (inside >= r.inside && inside - r.inside < r.count) return r.outside + (inside - r.inside);
+    return std::nullopt;
+}
+
+namespace {
+
+// The checks choose_identity makes of a several-id map (see userns.hpp).
+void adopt_maps(Identity& id, const IdMaps& maps, const std::optional<HostIds>& leased,
+                const std::optional<ProcessIdentity>& process) {
+    if (::geteuid() != 0 || !in_initial_user_namespace())
+        throw Error("several ids can be mapped only by root in the initial user namespace");
+    if (!process || !leased) throw Error("several-id maps need the process's identity and its host ids");
+    if (maps.uid.empty() || maps.gid.empty()) throw Error("several-id maps need a uid and a gid map");
+    for (const auto* ranges : {&maps.uid, &maps.gid})
+        for (const IdMapRange& r : *ranges)
+            if (r.count == 0 || r.outside == 0 || std::uint64_t{r.outside} + r.count > 0xFFFFFFFFu)
+                throw Error("an id map range " + std::to_string(r.inside) + " " + std::to_string(r.outside) + " " +
+                            std::to_string(r.count) + " is empty, holds host id 0 or overflows");
+    if (map_to_host(maps.uid, id.inside_uid) != leased->uid || map_to_host(maps.gid, id.inside_gid) != leased->gid)
+        throw Error("the id maps do not map the process's uid " + std::to_string(id.inside_uid) + " and gid " +
+                    std::to_string(id.inside_gid) + " onto its host ids");
+    for (const gid_t g : process->additional_gids)
+        if (!map_to_host(maps.gid, g))
+            throw Error("additional gid " + std::to_string(g) + " is not mapped in the container's user namespace");
+    id.outside_uid = leased->uid;
+    id.outside_gid = leased->gid;
+    id.leased = true;
+    id.maps = maps;
+    id.groups = process->additional_gids;
+}
+
+}  // namespace
+
+Identity choose_identity(const std::optional<HostIds>& leased, const std::optional<ProcessIdentity>& process,
+                         const std::optional<IdMaps>& maps) {
     Identity id;
     if (process) {
         id.inside_uid = process->uid;
         id.inside_gid = process->gid;
     }
+    if (maps) {
+        adopt_maps(id, *maps, leased, process);
+        return id;
+    }
+    if (process && !process->additional_gids.empty())
+        throw Error("additional gids need a several-id map (a one-id namespace denies setgroups)");
     if (::geteuid() == 0 && !in_initial_user_namespace()) {
         const HostIds ids = namespaced_root_ids();
         id.outside_uid = ids.uid;
@@ -188,8 +230,27 @@ pid_t clone_into_namespaces(int flags, int cgroup_fd, bool* in_cgroup) {
     return static_cast<pid_t>(rc);
 }
 
+namespace {
+
+std::string map_text(const std::vector<IdMapRange>& ranges) {
+    std::string text;
+    for (const IdMapRange& r : ranges)
+        text += std::to_string(r.inside) + " " + std::to_string(r.outside) + " " + std::to_string(r.count) + "\n";
+    return text;
+}
+
+}  // namespace
+
 void write_id_maps(pid_t child, const Identity& id) {
     const std::string proc = "/proc/" + std::to_string(child) + "/";
+    if (id.maps) {
+        // setgroups stays "allow" (inherited from the initial namespace): every host id of
+        // the maps is one no host account or group has (IdMaps' contract), so a group the
+        // sandbox sets or drops there grants or hides nothing on the host.
+        sys::write_file(proc + "uid_map", map_text(id.maps->uid));
+        sys::write_file(proc + "gid_map", map_text(id.maps->gid));
+        return;
+    }
     // "deny" first: an unprivileged writer may only write gid_map after it, and it keeps
     // the sandbox from ever calling setgroups(2) to regain a group it was not given.
     sys::write_file(proc + "setgroups", "deny");
@@ -200,6 +261,9 @@ void write_id_maps(pid_t child, const Identity& id) {
 }
 
 void become_sandbox_user(const Identity& id) {
+    if (id.maps)
+        sys::check(::setgroups(id.groups.size(), id.groups.empty() ? nullptr : id.groups.data()),
+                   "setting the sandbox's additional groups (setgroups)");
     // gid first: after the uid switch, CAP_SETGID would still be there (no uid 0 inside),
     // but the conventional order needs no such argument.
     sys::check(::setresgid(id.inside_gid, id.inside_gid, id.inside_gid),

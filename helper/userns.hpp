@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,15 +23,26 @@ namespace aj::helper {
 // nor any other account's or sandbox's. Throws when root gives no leased ids. A "root"
 // of a user namespace other than the initial one (a container's, `unshare -r`) has no
 // host ids to lease: its sandbox is mapped to namespaced_root_ids().
+//
+// With `maps` (LaunchRequest::id_maps: aurora-runc, a host root caller only) the namespace
+// maps those ranges instead, setgroups stays allowed and the process's additional gids are
+// set; outside_uid/gid are then the host ids the inside ones map onto (checked against
+// `leased`), and every additional gid must be mapped. Throws naming what does not fit.
 struct Identity {
     uid_t inside_uid = 65534;
     gid_t inside_gid = 65534;
     uid_t outside_uid = 0;
     gid_t outside_gid = 0;
     bool leased = false;  // outside ids leased for this run (host root caller)
+    std::optional<IdMaps> maps = std::nullopt;
+    std::vector<gid_t> groups = {};  // set with setgroups(2) (only with maps)
 };
 Identity choose_identity(const std::optional<HostIds>& leased,
-                         const std::optional<ProcessIdentity>& process = std::nullopt);
+                         const std::optional<ProcessIdentity>& process = std::nullopt,
+                         const std::optional<IdMaps>& maps = std::nullopt);
+
+// The host id `inside` maps onto under `ranges`, or nullopt when unmapped.
+std::optional<std::uint32_t> map_to_host(const std::vector<IdMapRange>& ranges, std::uint32_t inside);
 
 // A namespaced root's sandbox, outside: 65534 of its namespace where that namespace maps
 // it (a container's range), else the caller's own ids, as for an ordinary caller
@@ -106,13 +118,15 @@ public:
 // (clone3 may be missing or filtered: then a plain clone, and the caller places the child).
 pid_t clone_into_namespaces(int flags, int cgroup_fd = -1, bool* in_cgroup = nullptr);
 
-// Runner side, before releasing the child: setgroups "deny", uid_map, gid_map.
+// Runner side, before releasing the child: setgroups "deny", uid_map, gid_map; with
+// id.maps, their lines and setgroups left "allow".
 void write_id_maps(pid_t child, const Identity& id);
 
 // Child side, right after being released: really switch kuid/kgid to the mapped ids
 // (the map alone leaves a root caller's child at kuid 0). The kernel keeps the child's
 // namespace capabilities for the setup that follows: either no uid 0 is mapped inside
 // (no "root" to lose), or the inside uid is 0 (the child stays the namespace's root).
+// With id.maps, the supplementary groups are set first (id.groups, maybe none).
 void become_sandbox_user(const Identity& id);
 
 }  // namespace aj::helper

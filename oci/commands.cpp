@@ -24,6 +24,7 @@
 #include "oci/bundle_capture.hpp"
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
+#include "oci/container_ids.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/namespace_join.hpp"
@@ -85,7 +86,9 @@ void wait_for_start(int fifo, int pid1_fd) {
 // The monitor: a detached, single-threaded child of `create` that runs the container
 // through launch() and records how it ended. Never returns.
 [[noreturn]] void run_monitor(const Globals& g, const CreateOptions& o, const ContainerPlan& plan,
-                              const std::optional<ContainerCgroups>& cgroups, sys::UniqueFd ready) {
+                              IdMapping id_mapping, const IdContext& id_context,
+                              const std::optional<ContainerCgroups>& cgroups,
+                              sys::UniqueFd ready) {
     int status = 1;
     try {
         ::setsid();
@@ -98,7 +101,10 @@ void wait_for_start(int fifo, int pid1_fd) {
         std::vector<int> keep{ready.get(), g.log->fd(), plan.rootfs_dir.get()};
         for (const JoinedNamespace& ns : plan.joined_namespaces) keep.push_back(ns.fd.get());
         helper::close_fds_except(keep);
-        std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
+        // Held until the container is over: its ids are nobody else's meanwhile.
+        std::vector<std::string> id_warnings;
+        ContainerIds ids = lease_container_ids(plan, id_mapping, id_context, id_warnings);
+        for (const auto& w : id_warnings) g.log->warning("container " + o.id + ": " + w);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.extra_binds = plan.binds;
         request.filesystems = plan.filesystems;
@@ -106,6 +112,8 @@ void wait_for_start(int fifo, int pid1_fd) {
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;
         request.process = plan.process;
+        request.process->additional_gids = ids.additional_gids;
+        request.id_maps = ids.maps;
         request.devices = plan.devices;
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
@@ -117,10 +125,10 @@ void wait_for_start(int fifo, int pid1_fd) {
         const std::vector<JoinedNamespace> runtime_namespaces = own_namespaces(plan.joined_namespaces);
         join_namespaces(plan.joined_namespaces);
         request.shared_namespaces = plan.shared_namespaces;
-        request.host_ids = helper::sandbox_host_ids(lease);
+        request.host_ids = ids.host;
         request.describe_enforcement = false;
-        request.confirm_host_ids = [&lease] {
-            if (lease) lease->confirm_unknown_to_nss();
+        request.confirm_host_ids = [&ids] {
+            if (ids.lease) ids.lease->confirm_unknown_to_nss();
         };
         const std::string dir_path = g.root + "/" + o.id;
         request.before_command = [&](pid_t pid1) {
@@ -220,7 +228,10 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     CreateOptions o = o_in;
     if (!valid_container_id(o.id)) throw Error("invalid container ID format");
     o.bundle = absolute_path(o.bundle.empty() ? "." : o.bundle, "--bundle");
-    const ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
+    ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
+    // NSS is listed once, here (about 2 ms): for the config's ranges, and for the monitor's block.
+    const IdContext id_context = current_id_context();
+    const IdMapping id_mapping = choose_id_mapping(plan, id_context);
     for (const auto& w : plan.warnings) g.log->warning(w);
     std::optional<CgroupsPath> cgroups_path;
     if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);
@@ -255,7 +266,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         if (monitor == 0) {
             ready.read.reset();
             root.reset();
-            run_monitor(g, o, plan, cgroups, std::move(ready.write));
+            run_monitor(g, o, plan, id_mapping, id_context, cgroups, std::move(ready.write));
         }
         ready.write.reset();
         // One line: "ok\n", or the monitor's error. The sandbox's PID 1 holds a copy of the

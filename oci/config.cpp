@@ -174,9 +174,8 @@ std::uint32_t id_at(const json& v, const std::string& field) {
     return static_cast<std::uint32_t>(*id);
 }
 
-// process.user: the uid and gid the sandbox's user namespace maps onto its one host uid
-// and gid (helper::ProcessIdentity). Supplementary groups cannot be given: the namespace
-// denies setgroups (its only gid is the process's own).
+// process.user: the uid and gid inside the container's user namespace, and its
+// supplementary groups (which of them can be set: container_ids.hpp).
 void map_user(const json& process, ContainerPlan& plan) {
     plan.process.uid = 0;  // the spec's default: an absent user is uid/gid 0
     plan.process.gid = 0;
@@ -185,15 +184,13 @@ void map_user(const json& process, ContainerPlan& plan) {
     refuse_unknown(user, {"uid", "gid", "umask", "additionalGids", "username"}, "process.user.");
     if (user.contains("uid")) plan.process.uid = id_at(user.at("uid"), "process.user.uid");
     if (user.contains("gid")) plan.process.gid = id_at(user.at("gid"), "process.user.gid");
-    if (user.contains("additionalGids")) {
+    if (user.contains("additionalGids") && !user.at("additionalGids").is_null()) {
         if (!user.at("additionalGids").is_array()) refuse("process.user.additionalGids", "must be an array of ids");
-        std::string gids;
-        for (const auto& g : user.at("additionalGids"))
-            gids += (gids.empty() ? "" : ",") + std::to_string(id_at(g, "process.user.additionalGids[]"));
-        if (!gids.empty())
-            plan.warnings.push_back("process.user.additionalGids " + gids +
-                                    ": not set (the container's user namespace maps only gid " +
-                                    std::to_string(plan.process.gid) + " and denies setgroups)");
+        for (const auto& g : user.at("additionalGids")) {
+            const gid_t gid = id_at(g, "process.user.additionalGids[]");
+            if (std::find(plan.additional_gids.begin(), plan.additional_gids.end(), gid) == plan.additional_gids.end())
+                plan.additional_gids.push_back(gid);
+        }
     }
     if (user.contains("umask")) {
         const std::optional<std::uint64_t> umask = count_at(user.at("umask"), 0777);
@@ -549,33 +546,35 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
     }
 }
 
-// linux.uidMappings / gidMappings: the sandbox maps exactly one id, the process's, onto
-// its one host id (leased or the caller's): a range would need subordinate host ids, and
-// the config's host ids are never used (no host privilege follows from a config). The
-// process's id must lie in one of the ranges, as it must for any runtime.
-void check_id_mappings(const json& linux_, const char* key, std::uint32_t id, ContainerPlan& plan) {
-    if (!linux_.contains(key) || linux_.at(key).is_null()) return;
+// linux.uidMappings / gidMappings, as written (what is honoured, and for whom:
+// container_ids.hpp). The process's id must lie in one of the ranges, as it must for any
+// runtime; a range must fit below 2^32-1 on both sides.
+std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char* key, std::uint32_t id) {
+    std::vector<helper::IdMapRange> ranges;
+    if (!linux_.contains(key) || linux_.at(key).is_null()) return ranges;
     const std::string field = std::string("linux.") + key;
     if (!linux_.at(key).is_array()) refuse(field, "must be an array of {containerID, hostID, size}");
-    if (linux_.at(key).empty()) return;
+    if (linux_.at(key).empty()) return ranges;
     bool inside = false;
     for (const auto& m : linux_.at(key)) {
         if (!m.is_object()) refuse(field + "[]", "must be an object");
         refuse_unknown(m, {"containerID", "hostID", "size"}, field + "[].");
         if (!m.contains("containerID") || !m.contains("hostID") || !m.contains("size"))
             refuse(field + "[]", "needs containerID, hostID and size");
-        const std::uint64_t first = id_at(m.at("containerID"), field + "[].containerID");
-        id_at(m.at("hostID"), field + "[].hostID");
+        const std::uint32_t first = id_at(m.at("containerID"), field + "[].containerID");
+        const std::uint32_t host = id_at(m.at("hostID"), field + "[].hostID");
         const std::optional<std::uint64_t> size = count_at(m.at("size"), 0xFFFFFFFFu);
         if (!size || *size == 0) refuse(field + "[].size", "must be a count from 1 to 4294967295");
+        if (first + *size - 1 > 0xFFFFFFFEu || host + *size - 1 > 0xFFFFFFFEu)
+            refuse(field, std::to_string(first) + " " + std::to_string(host) + " " + std::to_string(*size) +
+                              " reaches beyond id 4294967294");
         if (id >= first && id - first < *size) inside = true;
+        ranges.push_back({first, host, static_cast<std::uint32_t>(*size)});
     }
     const char* what = std::string(key) == "uidMappings" ? "uid" : "gid";
     if (!inside)
         refuse(field, std::string("the process's ") + what + " " + std::to_string(id) + " is in none of the ranges");
-    plan.warnings.push_back(field + ": only the process's " + what + " " + std::to_string(id) +
-                            " is mapped, onto the sandbox's own host " + what +
-                            " (the config's host ids and other container ids are not: no subordinate ids)");
+    return ranges;
 }
 
 // linux.devices. A user namespace may not mknod, so each device is the host's own node,
@@ -638,8 +637,10 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     if (linux_.contains("devices") && !linux_.at("devices").is_null()) map_devices(linux_.at("devices"), plan);
     if (linux_.contains("mountLabel") && !empty_value(linux_.at("mountLabel")))
         refuse("linux.mountLabel", "not supported yet");
-    check_id_mappings(linux_, "uidMappings", plan.process.uid, plan);
-    check_id_mappings(linux_, "gidMappings", plan.process.gid, plan);
+    plan.uid_mappings = parse_id_mappings(linux_, "uidMappings", plan.process.uid);
+    plan.gid_mappings = parse_id_mappings(linux_, "gidMappings", plan.process.gid);
+    if (plan.uid_mappings.empty() != plan.gid_mappings.empty())
+        refuse("linux.uidMappings", "uidMappings and gidMappings must be given together");
     if (linux_.contains("seccomp"))
         plan.warnings.push_back("linux.seccomp: the aurora-jail policy's filter is used instead");
     if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath")))

@@ -46,6 +46,11 @@ struct ContainerPlan {
     // process.user, capabilities, noNewPrivileges: who the process is inside its user
     // namespace (docs/oci.md, "Identity and capabilities").
     helper::ProcessIdentity process;
+    // process.user.additionalGids (without repeats), and linux.uidMappings/gidMappings as
+    // written: what is mapped and set is decided at create (container_ids.hpp).
+    std::vector<gid_t> additional_gids;
+    std::vector<helper::IdMapRange> uid_mappings;
+    std::vector<helper::IdMapRange> gid_mappings;
     // linux.namespaces with a path, opened and checked at create; the monitor joins them
     // before the clone (namespace_join.hpp). shared_namespaces: their CLONE_NEW* flags.
     std::vector<JoinedNamespace> joined_namespaces;

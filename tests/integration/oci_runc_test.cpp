@@ -2,6 +2,8 @@
 // waiting, start releases it, state follows, kill and delete end it; a bundle the mapping
 // cannot enforce is refused before anything runs (docs/oci.md).
 #include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup_discovery.hpp"
+#include "policy/sys.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
 
@@ -881,6 +884,109 @@ TEST(OciRunc, CapabilitiesInsideGrantNothingOnTheHost) {
     ASSERT_TRUE(fs::exists(b.out() + "/mknod")) << "the container did not run its script";
     // Refused by the file's permissions, which no capability inside overrides.
     EXPECT_NE(slurp(b.out() + "/write.err").find("Permission denied"), std::string::npos) << slurp(b.out() + "/write.err");
+}
+
+// "0 H 65536\n" as /proc/PID/uid_map prints it (columns padded): its words.
+std::vector<std::uint64_t> map_words(const std::string& map) {
+    std::istringstream in(map);
+    std::vector<std::uint64_t> words;
+    for (std::uint64_t w = 0; in >> w;) words.push_back(w);
+    return words;
+}
+
+constexpr std::uint64_t kBlockFirst = 0x70010000, kBlockEnd = 0x7FFE0000;
+
+// Without linux.uidMappings a root caller's container maps its ids 0..65535 onto a block
+// of 65536 host ids of its own (helper/id_pool.hpp), and sets the config's additionalGids.
+TEST(OciRunc, AContainerWithoutMappingsGetsABlockAndItsAdditionalGids) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c",
+                  "cat /proc/self/uid_map > /out/uid_map; cat /proc/self/gid_map > /out/gid_map; "
+                  "cat /proc/self/setgroups > /out/setgroups; id -G > /out/groups; echo x > /out/made"},
+             json{{"process", {{"user", {{"uid", 10}, {"gid", 10}, {"additionalGids", {5}}}}}}});
+    ASSERT_TRUE(run_to_end(b, "block")) << slurp(b.dir() + "/create.err");
+    const std::vector<std::uint64_t> uid_map = map_words(slurp(b.out() + "/uid_map"));
+    ASSERT_EQ(uid_map.size(), 3u) << slurp(b.out() + "/uid_map");
+    EXPECT_EQ(uid_map[0], 0u);
+    EXPECT_EQ(uid_map[2], 65536u);
+    EXPECT_GE(uid_map[1], kBlockFirst);
+    EXPECT_LE(uid_map[1] + 65536, kBlockEnd);
+    EXPECT_EQ(map_words(slurp(b.out() + "/gid_map")), uid_map);
+    EXPECT_EQ(slurp(b.out() + "/setgroups"), "allow\n");
+    EXPECT_EQ(slurp(b.out() + "/groups"), "10 5\n");
+    struct stat st {};
+    ASSERT_EQ(::stat((b.out() + "/made").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, uid_map[1] + 10);
+    EXPECT_EQ(st.st_gid, uid_map[1] + 10);
+}
+
+// Two live containers hold disjoint blocks; the block is leased while the container
+// lives (its lock, /run/aurora-jail/ids/block-FIRST, cannot be taken) and free once it
+// is deleted.
+TEST(OciRunc, LiveContainersHoldDisjointBlocksAndDeleteReleasesOne) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "exec sleep 60"});
+    std::vector<std::uint64_t> firsts;
+    for (const char* id : {"ids1", "ids2"}) {
+        ProcessResult c = create(b, id, b.dir() + "/pid-" + id);
+        ASSERT_EQ(c.exit_code, 0) << c.err;
+        const int pid = state(b, id).value("pid", 0);
+        ASSERT_GT(pid, 0);
+        const std::vector<std::uint64_t> map = map_words(slurp("/proc/" + std::to_string(pid) + "/uid_map"));
+        ASSERT_EQ(map.size(), 3u);
+        EXPECT_EQ(map[2], 65536u);
+        firsts.push_back(map[1]);
+    }
+    EXPECT_TRUE(firsts[0] + 65536 <= firsts[1] || firsts[1] + 65536 <= firsts[0]) << firsts[0] << " " << firsts[1];
+    const std::string lock = "/run/aurora-jail/ids/block-" + std::to_string(firsts[0]);
+    auto free_now = [&] {
+        sys::UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+        return fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;  // released when fd closes
+    };
+    EXPECT_FALSE(free_now()) << lock << " is not held by the live container";
+    EXPECT_EQ(runc(b, {"delete", "--force", "ids1"}).exit_code, 0);
+    EXPECT_TRUE(free_now()) << lock << " is still held after delete";
+    EXPECT_EQ(runc(b, {"delete", "--force", "ids2"}).exit_code, 0);
+}
+
+// A root caller's linux.uidMappings/gidMappings are the container's maps, exactly.
+TEST(OciRunc, ConfigMappingsAreTheContainersMapsExactly) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    // Host ids no account has: beyond Debian's subordinate ids, below the lease ranges.
+    constexpr std::uint64_t kHost = 0x50000000;
+    Bundle b(json{"/bin/sh", "-c", "cat /proc/self/uid_map > /out/uid_map; cat /proc/self/gid_map > /out/gid_map"},
+             json{{"process", {{"user", {{"uid", 0}, {"gid", 0}}}}},
+                  {"linux",
+                   {{"uidMappings", {{{"containerID", 0}, {"hostID", kHost}, {"size", 2000}}}},
+                    {"gidMappings", {{{"containerID", 0}, {"hostID", kHost}, {"size", 3000}}}}}}});
+    ASSERT_TRUE(run_to_end(b, "mapped")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(map_words(slurp(b.out() + "/uid_map")), (std::vector<std::uint64_t>{0, kHost, 2000}));
+    EXPECT_EQ(map_words(slurp(b.out() + "/gid_map")), (std::vector<std::uint64_t>{0, kHost, 3000}));
+}
+
+// Host privilege never follows from a config: a range holding host root, or an id a host
+// account has (nobody's), is refused at create, naming the range, before anything runs.
+TEST(OciRunc, MappingsOntoHostRootOrAHostAccountAreRefused) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const std::uint64_t nobody_uid = nobody->pw_uid;
+    const std::pair<std::uint64_t, std::string> cases[] = {
+        {0, "linux.uidMappings 0 0 10: maps host id 0"},
+        {nobody_uid - 5, "holds host id " + std::to_string(nobody_uid) + ", a user or group of the host"}};
+    for (const auto& [host, why] : cases) {
+        SCOPED_TRACE(why);
+        Bundle b(json{"/bin/sh", "-c", "echo ran > /out/ran"},
+                 json{{"process", {{"user", {{"uid", 0}, {"gid", 0}}}}},
+                      {"linux",
+                       {{"uidMappings", {{{"containerID", 0}, {"hostID", host}, {"size", 10}}}},
+                        {"gidMappings", {{{"containerID", 0}, {"hostID", 0x50000000}, {"size", 10}}}}}}});
+        ProcessResult c = create(b, "refused", b.dir() + "/pid");
+        EXPECT_EQ(c.exit_code, 1);
+        EXPECT_NE(c.err.find(why), std::string::npos) << c.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/refused"));
+        EXPECT_FALSE(fs::exists(b.out() + "/ran"));
+    }
 }
 
 // A process holding new net, ipc and uts namespaces (`unshare`), as a pod's sandbox

@@ -2,6 +2,9 @@
 // a number, a full range is refused, and a released number can be leased again.
 #include <unistd.h>
 
+#include <algorithm>
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include "helper/id_pool.hpp"
@@ -67,6 +70,52 @@ TEST(IdLease, RefusesALockDirectoryOthersCanWrite) {
     ASSERT_EQ(::mkdir(dir.c_str(), 0777), 0);
     ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
     EXPECT_THROW(lease_host_ids(IdRange{}, NssCheck::Now, dir), Error);
+}
+
+TEST(IdRange, BlockRangeParsesDefaultsAndIsChecked) {
+    IdRange r = parse_id_range("", "ids.conf");
+    EXPECT_EQ(r.block_first, 0x70010000u);
+    EXPECT_EQ(std::uint64_t{r.block_first} + std::uint64_t{r.block_count} * kBlockSize, 0x7FFE0000u);
+    EXPECT_FALSE(overlaps_reserved(IdRange{}, 100000, 65536));
+    EXPECT_TRUE(overlaps_reserved(IdRange{}, kDefaultFirst - 1, 2));  // the single ids
+    EXPECT_TRUE(overlaps_reserved(IdRange{}, 0x7FFDFFFF, 1));         // the last block's
+    EXPECT_FALSE(overlaps_reserved(IdRange{}, 0x7FFE0000, 1));        // systemd's own
+    r = parse_id_range("block_first = 1610612736\nblock_count = 2\n", "ids.conf");
+    EXPECT_EQ(r.block_first, 1610612736u);
+    EXPECT_EQ(r.block_count, 2u);
+    for (const char* bad : {"block_count = 0\n", "block_first = 0\n", "block_first = 2147418113\n",
+                            "block_first = 1\nblock_count = 1\n", "blocks = 3\n"})
+        EXPECT_THROW(parse_id_range(bad, "ids.conf"), Error) << bad;
+}
+
+TEST(IdBlock, NssListsItsAccountsAndAnyKnownFindsThem) {
+    const std::optional<std::vector<std::uint32_t>> known = ids_known_to_nss();
+    if (!known) GTEST_SKIP() << "NSS has a non-local source here: its accounts cannot all be listed";
+    EXPECT_TRUE(std::is_sorted(known->begin(), known->end()));
+    EXPECT_TRUE(any_known(*known, 0, 1));            // root
+    EXPECT_TRUE(any_known(*known, 65534, 1));        // nobody / nogroup
+    EXPECT_TRUE(any_known(*known, 60000, 10000));
+    EXPECT_FALSE(any_known(*known, kDefaultBlockFirst, kBlockSize));
+    EXPECT_FALSE(any_known({5, 10}, 6, 4));
+    EXPECT_TRUE(any_known({5, 10}, 6, 5));
+}
+
+TEST(IdBlock, TwoLeasesGetDisjointBlocksAKnownBlockIsSkippedAndReleaseFreesIt) {
+    if (::geteuid() != 0) GTEST_SKIP() << "the lease directory must be root's";
+    test::TempDir tmp;
+    const std::string dir = tmp.path() + "/ids";
+    const IdRange three{kDefaultFirst, 1, kDefaultBlockFirst, 3};
+    // The middle block holds an "account": never leased.
+    const std::vector<std::uint32_t> known{kDefaultBlockFirst + kBlockSize + 7};
+    std::optional<HostIdBlockLease> a(lease_host_id_block(three, known, dir));
+    HostIdBlockLease b = lease_host_id_block(three, known, dir);
+    EXPECT_NE(a->first(), b.first());
+    for (const uid_t first : {a->first(), b.first()})
+        EXPECT_TRUE(first == kDefaultBlockFirst || first == kDefaultBlockFirst + 2 * kBlockSize) << first;
+    EXPECT_THROW(lease_host_id_block(three, known, dir), Error);
+    const uid_t released = a->first();
+    a.reset();
+    EXPECT_EQ(lease_host_id_block(three, known, dir).first(), released);
 }
 
 }  // namespace

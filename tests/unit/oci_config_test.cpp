@@ -562,7 +562,7 @@ TEST_F(OciConfig, TheProcessRunsAsTheConfigsUserInside) {
     EXPECT_EQ(p.process.gid, 20u);
     EXPECT_EQ(p.process.umask, 2u);
     EXPECT_TRUE(p.process.no_new_privs);
-    EXPECT_NE(warnings_of(p).find("additionalGids 5: not set"), std::string::npos) << warnings_of(p);
+    EXPECT_EQ(p.additional_gids, std::vector<gid_t>{5});
     c["process"]["user"]["uid"] = -1;
     EXPECT_NE(refusal(c).find("process.user.uid: must be an id"), std::string::npos);
     c["process"]["user"]["uid"] = 4294967295LL;  // (uid_t)-1: "unchanged" to the kernel
@@ -572,22 +572,25 @@ TEST_F(OciConfig, TheProcessRunsAsTheConfigsUserInside) {
     EXPECT_NE(refusal(c).find("process.noNewPrivileges"), std::string::npos);
 }
 
-TEST_F(OciConfig, IdMappingsMustHoldTheProcessAndMapOnlyIt) {
+TEST_F(OciConfig, IdMappingsAreReadAsWrittenAndMustHoldTheProcess) {
     json c = minimal();
     // runtime-tools' linux_uid_mappings: container 0.. onto host 1000..; the process is uid 0.
     c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 2000}}};
     c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 3000}}};
     ContainerPlan p = plan(c);
     EXPECT_EQ(p.process.uid, 0u);
-    EXPECT_NE(warnings_of(p).find("linux.uidMappings: only the process's uid 0 is mapped, onto the sandbox's own host uid"),
-              std::string::npos) << warnings_of(p);
-    EXPECT_NE(warnings_of(p).find("linux.gidMappings: only the process's gid 0"), std::string::npos);
+    EXPECT_EQ(p.uid_mappings, (std::vector<helper::IdMapRange>{{0, 1000, 2000}}));
+    EXPECT_EQ(p.gid_mappings, (std::vector<helper::IdMapRange>{{0, 1000, 3000}}));
     c["process"]["user"] = {{"uid", 5000}, {"gid", 0}};
     EXPECT_NE(refusal(c).find("linux.uidMappings: the process's uid 5000 is in none of the ranges"), std::string::npos);
     c["process"]["user"] = {{"uid", 1999}, {"gid", 0}};
     EXPECT_EQ(plan(c).process.uid, 1999u);
     c["linux"]["uidMappings"][0]["size"] = 0;
     EXPECT_NE(refusal(c).find("linux.uidMappings[].size"), std::string::npos);
+    c["linux"]["uidMappings"][0] = {{"containerID", 0}, {"hostID", 4294967000LL}, {"size", 2000}};
+    EXPECT_NE(refusal(c).find("reaches beyond id 4294967294"), std::string::npos) << refusal(c);
+    c["linux"].erase("uidMappings");
+    EXPECT_NE(refusal(c).find("must be given together"), std::string::npos) << refusal(c);
 }
 
 TEST_F(OciConfig, CapabilitiesAreKeptExactlyAsListed) {

@@ -1,0 +1,118 @@
+// Which ids a container maps (oci/container_ids.hpp): a root caller's config ranges are
+// honoured unless they hold host id 0, a lease range's id or an id NSS knows; without
+// ranges a block; an ordinary caller one id; additional gids must be mapped.
+#include <grp.h>
+#include <pwd.h>
+
+#include <gtest/gtest.h>
+
+#include "helper/id_pool.hpp"
+#include "oci/container_ids.hpp"
+#include "policy/error.hpp"
+
+namespace aj::oci {
+namespace {
+
+ContainerPlan with_ranges(std::vector<helper::IdMapRange> uid, std::vector<helper::IdMapRange> gid) {
+    ContainerPlan plan;
+    plan.process.uid = 0;
+    plan.process.gid = 0;
+    plan.uid_mappings = std::move(uid);
+    plan.gid_mappings = std::move(gid);
+    return plan;
+}
+
+IdContext root_context(std::vector<std::uint32_t> known = {0, 65534}) {
+    return IdContext{true, helper::IdRange{}, std::move(known)};
+}
+
+std::string refusal(ContainerPlan& plan, const IdContext& context) {
+    try {
+        choose_id_mapping(plan, context);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+std::string refusal(ContainerPlan&& plan, const IdContext& context) { return refusal(plan, context); }
+
+TEST(ContainerIds, ARootCallersRangesAreHonouredWhenNoHostAccountIsInThem) {
+    ContainerPlan plan = with_ranges({{0, 100000, 2000}}, {{0, 100000, 3000}});
+    EXPECT_EQ(choose_id_mapping(plan, root_context()), IdMapping::Config);
+    EXPECT_TRUE(plan.warnings.empty());
+}
+
+TEST(ContainerIds, RangesHoldingHostRootALeaseRangeOrAnAccountAreRefusedByName) {
+    // Host id 0.
+    EXPECT_NE(refusal(with_ranges({{0, 0, 10}}, {{0, 100000, 10}}), root_context())
+                  .find("linux.uidMappings 0 0 10: maps host id 0"),
+              std::string::npos);
+    // The single-id lease range and the block range.
+    EXPECT_NE(refusal(with_ranges({{0, 100000, 10}}, {{0, helper::kDefaultFirst + 5, 10}}), root_context())
+                  .find("linux.gidMappings 0 1879048197 10: overlaps the host ids aurora-jail leases"),
+              std::string::npos);
+    EXPECT_NE(refusal(with_ranges({{0, helper::kDefaultBlockFirst - 5, 10}}, {{0, 100000, 10}}), root_context())
+                  .find("overlaps the host ids aurora-jail leases"),
+              std::string::npos);
+    // An id NSS knows: named.
+    const std::string why = refusal(with_ranges({{0, 1000, 2000}}, {{0, 100000, 10}}), root_context({0, 1500, 65534}));
+    EXPECT_NE(why.find("linux.uidMappings 0 1000 2000: holds host id 1500, a user or group of the host"),
+              std::string::npos)
+        << why;
+    // Nobody, as this host's NSS really lists it.
+    const std::optional<std::vector<std::uint32_t>> known = helper::ids_known_to_nss();
+    if (!known) GTEST_SKIP() << "NSS has a non-local source here: its accounts cannot all be listed";
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    EXPECT_NE(refusal(with_ranges({{0, nobody->pw_uid, 1}}, {{0, 100000, 10}}), root_context(*known))
+                  .find("holds host id " + std::to_string(nobody->pw_uid)),
+              std::string::npos);
+    // Without a complete list nothing can be vouched for.
+    EXPECT_NE(refusal(with_ranges({{0, 100000, 10}}, {{0, 100000, 10}}), IdContext{true, {}, std::nullopt})
+                  .find("cannot be checked"),
+              std::string::npos);
+}
+
+TEST(ContainerIds, AdditionalGidsMustBeMappedWhenSeveralIdsAre) {
+    ContainerPlan plan = with_ranges({{0, 100000, 10}}, {{0, 100000, 10}});
+    plan.additional_gids = {5, 20};
+    EXPECT_NE(refusal(plan, root_context()).find("process.user.additionalGids: gid 20 is not mapped"),
+              std::string::npos);
+    plan.additional_gids = {5, 9};
+    EXPECT_EQ(choose_id_mapping(plan, root_context()), IdMapping::Config);
+    ContainerPlan block;
+    block.process.uid = 10;
+    block.process.gid = 10;
+    block.additional_gids = {5, 65535};
+    EXPECT_EQ(choose_id_mapping(block, root_context()), IdMapping::Block);
+    block.additional_gids = {65536};
+    EXPECT_NE(refusal(block, root_context()).find("gid 65536 is not mapped"), std::string::npos);
+}
+
+TEST(ContainerIds, WithoutRangesARootCallerGetsABlockOrOneIdAboveIt) {
+    ContainerPlan plan;
+    plan.process.uid = 65535;
+    plan.process.gid = 0;
+    EXPECT_EQ(choose_id_mapping(plan, root_context()), IdMapping::Block);
+    plan.process.uid = 70000;
+    plan.additional_gids = {5};
+    EXPECT_EQ(choose_id_mapping(plan, root_context()), IdMapping::OneId);
+    ASSERT_EQ(plan.warnings.size(), 1u);
+    EXPECT_NE(plan.warnings[0].find("additionalGids 5: not set"), std::string::npos) << plan.warnings[0];
+    const helper::IdMaps maps = block_maps(helper::kDefaultBlockFirst);
+    EXPECT_EQ(maps.uid, (std::vector<helper::IdMapRange>{{0, helper::kDefaultBlockFirst, 65536}}));
+    EXPECT_EQ(maps.gid, maps.uid);
+}
+
+TEST(ContainerIds, AnOrdinaryCallerKeepsOneIdWhatever) {
+    ContainerPlan plan = with_ranges({{0, 100000, 10}}, {{0, 100000, 10}});
+    plan.additional_gids = {5};
+    EXPECT_EQ(choose_id_mapping(plan, IdContext{}), IdMapping::OneId);
+    ASSERT_EQ(plan.warnings.size(), 2u);
+    EXPECT_NE(plan.warnings[0].find("only the process's uid 0 and gid 0 are mapped"), std::string::npos);
+    EXPECT_NE(plan.warnings[1].find("additionalGids 5: not set"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aj::oci
