@@ -1268,7 +1268,7 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
                           {"noNewPrivileges", false},
                           {"capabilities", {{"bounding", asked}, {"effective", asked}, {"permitted", asked}}}};
     ProcessResult r = f.exec({"/bin/sh", "-c", "cat /proc/self/status > /out/status; ulimit -Hn > /out/nofile; "
-                                               "chroot / true 2> /out/chroot.err; echo $? > /out/chroot; "
+                                               "/usr/sbin/chroot / true 2> /out/chroot.err; echo $? > /out/chroot; "
                                                "cat /proc/1/environ > /dev/null 2> /out/environ.err; echo $? > /out/environ"},
                              as_root);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -1280,6 +1280,8 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     EXPECT_EQ(status_field(status, "Seccomp"), "2") << status;
     EXPECT_EQ(slurp(f.b.out() + "/nofile"), "333\n");
     EXPECT_NE(slurp(f.b.out() + "/chroot"), "0\n") << "chroot(2) passed the container's seccomp program";
+    EXPECT_NE(slurp(f.b.out() + "/chroot.err").find("Operation not permitted"), std::string::npos)
+        << slurp(f.b.out() + "/chroot.err");
     EXPECT_NE(slurp(f.b.out() + "/environ"), "0\n") << "PID 1's environment was readable";
     // Its files land on the host as the container's host uid, never root.
     struct stat st {};
