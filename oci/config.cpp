@@ -733,7 +733,7 @@ ContainerPlan plan_exec_process(const json& process, const policy::Policy& conta
     plan.policy = container_policy;
     map_process(json{{"process", process}}, plan);
     if (plan.oom_score_adj)
-        plan.warnings.push_back("process.oomScoreAdj: not applied, the exec'd process keeps the container's score");
+        plan.warnings.push_back("process.oomScoreAdj: not applied, the exec'd process takes the container's score");
     return plan;
 }
 

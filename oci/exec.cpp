@@ -95,6 +95,8 @@ ExecPlan plan_exec(const Globals& g, const json& process, const ContainerRestric
         helper::parse_cgroup_hierarchies(cgroups, sys::read_file("/proc/self/mountinfo", 1 << 22));
     for (const helper::CgroupHierarchy& h : hierarchies) plan.cgroup_dirs.push_back(h.own_dir);
     plan.cgroup_lines = limiting_cgroup_lines(cgroups);
+    plan.oom_score_adj = sys::read_file("/proc/" + std::to_string(pid1) + "/oom_score_adj", 16);
+    while (!plan.oom_score_adj.empty() && plan.oom_score_adj.back() == '\n') plan.oom_score_adj.pop_back();
     plan.rlimits = helper::plan_rlimits(p.policy, helper::RlimitScope::OwnUserNamespace,
                                         p.policy.limits.memory_mb && memory_limited_by_cgroup(hierarchies));
     // The container's program, its refusals answered by the kernel with the same errno

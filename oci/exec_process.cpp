@@ -44,6 +44,16 @@ void join_cgroups(const ExecPlan& plan) {
     }
 }
 
+// PID 1's score, unless it is lower than this process's floor (oom_score_adj_min: only
+// CAP_SYS_RESOURCE goes below it, EACCES): this process is then more killable than PID 1.
+void take_oom_score(const ExecPlan& plan) {
+    if (plan.oom_score_adj.empty()) return;
+    const sys::UniqueFd fd = sys::open_fd("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC, "opening oom_score_adj");
+    if (sys::retry_eintr([&] { return ::write(fd.get(), plan.oom_score_adj.data(), plan.oom_score_adj.size()); }) < 0 &&
+        errno != EACCES)
+        throw_errno("writing oom_score_adj " + plan.oom_score_adj);
+}
+
 void report(int error_fd, int exit_code, const std::string& message) {
     const std::string line = std::to_string(exit_code) + " " + message + "\n";
     (void)!::write(error_fd, line.data(), line.size());
@@ -71,6 +81,7 @@ void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd) {
         sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE 0");
         helper::drop_supplementary_groups_if_root();
         join_cgroups(plan);
+        take_oom_score(plan);
         sys::check(::setns(pid1_fd, kJoinedNamespaces), "joining the container's namespaces (setns)");
         sys::check(::setresgid(plan.gid, plan.gid, plan.gid), "setresgid " + std::to_string(plan.gid));
         sys::check(::setresuid(plan.uid, plan.uid, plan.uid), "setresuid " + std::to_string(plan.uid));

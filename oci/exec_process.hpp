@@ -8,7 +8,8 @@
 //  2. no supplementary groups (host root's would survive the switch: the container's
 //     namespace denies setgroups, so they could not be dropped later);
 //  3. into the cgroups of the container's PID 1 in every hierarchy, checked by reading
-//     /proc/self/cgroup back (a limit it escaped would be silent);
+//     /proc/self/cgroup back (a limit it escaped would be silent), with PID 1's
+//     oom_score_adj (never one lower than the caller's own: that needs CAP_SYS_RESOURCE);
 //  4. setns(pidfd of PID 1) into its user, mount, ipc, uts, net and cgroup namespaces at
 //     once (the pid namespace: the caller joined it before forking, setns(CLONE_NEWPID)
 //     only places children); the mount namespace's root is the container's root;
@@ -49,6 +50,9 @@ struct ExecPlan {
     // process must read back as its own (named hierarchies without controllers left out).
     std::vector<std::string> cgroup_dirs;
     std::vector<std::string> cgroup_lines;
+    // PID 1's oom_score_adj (the config's oomScoreAdj, or what create inherited): the
+    // process takes it rather than the caller's (an engine may protect itself with -1000).
+    std::string oom_score_adj;
 };
 
 // The lines of a /proc/PID/cgroup text that carry a limit: v1 hierarchies with

@@ -1248,8 +1248,8 @@ TEST(OciRunc, DetachedExecIsReapedByTheEngineAndListedByPs) {
 }
 
 // The escape test: the exec'd process has no more than the container's own process.
-// The container keeps CAP_SYS_CHROOT and CAP_SYS_PTRACE, sets noNewPrivileges and an
-// RLIMIT_NOFILE; process.json asks for CAP_SYS_ADMIN and CAP_NET_ADMIN beyond them,
+// The container keeps CAP_SYS_CHROOT and CAP_SYS_PTRACE, sets noNewPrivileges, an
+// RLIMIT_NOFILE and an OOM score; process.json asks for CAP_SYS_ADMIN and CAP_NET_ADMIN beyond them,
 // without noNewPrivileges or rlimits. chroot(2) is refused by the container's seccomp
 // program whatever the capabilities (with CAP_SYS_CHROOT it would succeed otherwise);
 // PID 1's environment (ptrace access) stays closed.
@@ -1258,6 +1258,7 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     const json kept = {"CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_KILL"};
     ExecFixture f(json{{"process",
                         {{"user", {{"uid", 0}, {"gid", 0}}},
+                         {"oomScoreAdj", 500},
                          {"noNewPrivileges", true},
                          {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 333}, {"soft", 333}}}},
                          {"capabilities", {{"bounding", kept}, {"effective", kept}, {"permitted", kept}}}}}});
@@ -1268,6 +1269,7 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
                           {"noNewPrivileges", false},
                           {"capabilities", {{"bounding", asked}, {"effective", asked}, {"permitted", asked}}}};
     ProcessResult r = f.exec({"/bin/sh", "-c", "cat /proc/self/status > /out/status; ulimit -Hn > /out/nofile; "
+                                               "cat /proc/self/oom_score_adj > /out/oom; "
                                                "/usr/sbin/chroot / true 2> /out/chroot.err; echo $? > /out/chroot; "
                                                "cat /proc/1/environ > /dev/null 2> /out/environ.err; echo $? > /out/environ"},
                              as_root);
@@ -1279,6 +1281,7 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     EXPECT_EQ(status_field(status, "NoNewPrivs"), "1") << status;
     EXPECT_EQ(status_field(status, "Seccomp"), "2") << status;
     EXPECT_EQ(slurp(f.b.out() + "/nofile"), "333\n");
+    EXPECT_EQ(slurp(f.b.out() + "/oom"), "500\n") << "not the container's OOM score";
     EXPECT_NE(slurp(f.b.out() + "/chroot"), "0\n") << "chroot(2) passed the container's seccomp program";
     EXPECT_NE(slurp(f.b.out() + "/chroot.err").find("Operation not permitted"), std::string::npos)
         << slurp(f.b.out() + "/chroot.err");
