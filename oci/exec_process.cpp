@@ -85,7 +85,7 @@ void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd) {
         sys::check(::setns(pid1_fd, kJoinedNamespaces), "joining the container's namespaces (setns)");
         sys::check(::setresgid(plan.gid, plan.gid, plan.gid), "setresgid " + std::to_string(plan.gid));
         sys::check(::setresuid(plan.uid, plan.uid, plan.uid), "setresuid " + std::to_string(plan.uid));
-        // A credential change makes a process dumpable again only when asked to: keep it off.
+        // The uid switch set the flag to fs.suid_dumpable, which a host may have set to 1.
         sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE 0");
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         helper::apply_rlimits(plan.rlimits);
@@ -103,7 +103,10 @@ void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd) {
         // takes it from a holder of CAP_SYS_ADMIN in this user namespace, which this
         // process still is until execve recomputes its sets.
         const sys::UniqueFd listener = helper::load_seccomp(plan.seccomp);
-        if (listener) ::_exit(kExitInternal);  // a kernel-delivered program has none (never reached)
+        if (listener) {  // a kernel-delivered program has none: never run with a filter no one answers
+            report(error_fd, kExitInternal, "the container's seccomp program asked for a listener");
+            ::_exit(kExitInternal);
+        }
         const int err = helper::exec_command(plan.argv, plan.env);
         report(error_fd, helper::exit_code_for_exec_errno(err),
                "exec: \"" + plan.argv.at(0) + "\": " +
