@@ -1299,6 +1299,27 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     EXPECT_NE(other.err.find("the container maps only uid 0"), std::string::npos) << other.err;
 }
 
+// An exec'd process is of the container's pid namespace: it ends with the container.
+TEST(OciRunc, ADetachedExecEndsWithTheContainer) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    ASSERT_GT(f.run("exk"), 0);
+    const std::string pid_file = f.b.dir() + "/exec.pid";
+    ProcessResult e = run_process({"/bin/sh", "-c",
+                                   "'" + runc_bin() + "' --root '" + f.b.state_root() + "' exec --detach --pid-file '" +
+                                       pid_file + "' --process '" + f.process_file({"sleep", "1000"}) +
+                                       "' exk </dev/null >/dev/null 2>'" + f.b.dir() + "/exec.err'"});
+    ASSERT_EQ(e.exit_code, 0) << slurp(f.b.dir() + "/exec.err");
+    const pid_t exec = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+    ASSERT_GT(exec, 0);
+    EXPECT_EQ(::kill(exec, 0), 0);
+    ASSERT_EQ(runc(f.b, {"kill", "exk", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(f.b, "exk", "stopped"));
+    for (int i = 0; i < 100 && ::kill(exec, 0) == 0 && process_state(exec) != "Z"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(::kill(exec, 0) != 0 || process_state(exec) == "Z") << "the exec'd process outlived its container";
+}
+
 TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     ExecFixture f;
