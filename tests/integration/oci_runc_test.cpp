@@ -1149,7 +1149,7 @@ public:
     std::string process_file(const json& args, const json& extra = json::object()) {
         json process{{"args", args}, {"env", {"PATH=/usr/bin:/bin"}}, {"cwd", "/"}, {"user", {{"uid", 65534}, {"gid", 65534}}}};
         process.merge_patch(extra);
-        const std::string path = b.dir() + "/process" + std::to_string(++files_) + ".json";
+        std::string path = b.dir() + "/process" + std::to_string(++files_) + ".json";
         std::ofstream(path) << process.dump();
         return path;
     }
