@@ -25,6 +25,7 @@
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_ids.hpp"
+#include "oci/container_restrictions.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/namespace_join.hpp"
@@ -257,6 +258,12 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         // start and delete run the poststart and poststop hooks from here, never from the
         // bundle again (which may have changed since).
         if (!plan.hooks.empty()) sys::write_file_atomic(dir.get(), kHooksFile, to_json(plan.hooks).dump());
+        // exec holds every new process to the container's own restrictions, as they are now.
+        sys::write_file_atomic(dir.get(), kRestrictionsFile,
+                               to_json(ContainerRestrictions{plan.policy, plan.process.uid, plan.process.gid,
+                                                             plan.process.capabilities.bounding,
+                                                             plan.process.no_new_privs})
+                                   .dump());
         dir.reset();
 
         sys::Pipe ready = sys::make_pipe("creating the create/monitor pipe");

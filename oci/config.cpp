@@ -729,4 +729,13 @@ ContainerPlan plan_container(const std::string& bundle, const std::vector<std::s
     return plan_container(policy::read_json_text(text, path), bundle, policy_dirs);
 }
 
+ContainerPlan plan_exec_process(const json& process, const policy::Policy& container_policy) {
+    ContainerPlan plan;
+    plan.policy = container_policy;
+    map_process(json{{"process", process}}, plan);
+    if (plan.oom_score_adj)
+        plan.warnings.push_back("process.oomScoreAdj: not applied, the exec'd process takes the container's score");
+    return plan;
+}
+
 }  // namespace aj::oci

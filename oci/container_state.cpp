@@ -163,7 +163,8 @@ void remove_container_dir(int root_fd, const std::string& id) {
         if (errno == ENOENT) return;
         throw_errno("opening the state of container " + id);
     }
-    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile, kCgroupFile, kHooksFile})
+    for (const char* name : {kStateFile, kStartFifo, kStartedFile, kExitFile, kCgroupFile, kHooksFile,
+                             kRestrictionsFile})
         if (::unlinkat(dir.get(), name, 0) != 0 && errno != ENOENT) throw_errno(std::string("removing ") + name);
     if (::unlinkat(root_fd, id.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         throw_errno("removing the state directory of container " + id);

@@ -49,6 +49,8 @@ inline constexpr const char* kStartedFile = "started";
 inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kCgroupFile = "cgroup.json";  // the container's cgroup: container_cgroup.hpp
 inline constexpr const char* kHooksFile = "hooks.json";  // the config's hooks (hooks.hpp), from create
+// What exec holds a new process to (container_restrictions.hpp), from create.
+inline constexpr const char* kRestrictionsFile = "restrictions.json";
 
 // The runtime-spec state document of `s` with the given status (what `state` prints and
 // hooks read on their stdin).

@@ -13,6 +13,7 @@
 
 #include "oci/commands.hpp"
 #include "oci/container_state.hpp"
+#include "oci/exec.hpp"
 #include "oci/log.hpp"
 #include "policy/error.hpp"
 
@@ -23,7 +24,8 @@ using aj::Error;
 constexpr const char* kUsage =
     "usage: aurora-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
     "commands: create --bundle B [--pid-file P] ID | start ID | state ID | kill [--all] ID [SIGNAL] |\n"
-    "          delete [--force] ID | features | --version (docs/oci.md)\n";
+    "          delete [--force] ID | exec --process F [--detach] [--pid-file P] ID |\n"
+    "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
 struct Words {
@@ -106,7 +108,26 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         return cmd_delete(g, the_id(w, command), has_flag(w, "force") || has_flag(w, "f"));
     }
     if (command == "features") return cmd_features();
-    for (const char* planned : {"exec", "ps", "run", "pause", "resume", "update", "checkpoint", "restore", "events",
+    if (command == "exec") {
+        const Words w = split(argc, argv, i, {"process", "p", "pid-file", "console-socket", "preserve-fds"},
+                              {"detach", "d", "tty", "t"});
+        if (has_flag(w, "console-socket") || has_flag(w, "tty") || has_flag(w, "t"))
+            throw Error("exec --tty/--console-socket: terminals are not supported yet");
+        if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
+            throw Error("--preserve-fds: not supported yet");
+        ExecOptions o;
+        o.id = the_id(w, command);
+        o.process_file = has_flag(w, "process") ? flag(w, "process") : flag(w, "p");
+        o.pid_file = flag(w, "pid-file");
+        o.detach = has_flag(w, "detach") || has_flag(w, "d");
+        return cmd_exec(g, o);
+    }
+    if (command == "ps") {
+        const Words w = split(argc, argv, i, {"format", "f"}, {});
+        const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
+        return cmd_ps(g, the_id(w, command), format);
+    }
+    for (const char* planned : {"run", "pause", "resume", "update", "checkpoint", "restore", "events",
                                 "list", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);

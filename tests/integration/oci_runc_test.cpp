@@ -1242,5 +1242,221 @@ TEST(OciRunc, JsonLogAndRuncWording) {
     EXPECT_NE(bad.err.find("unknown signal"), std::string::npos) << bad.err;
 }
 
+// exec: a running container and a process.json for it (the config's `process` object).
+class ExecFixture {
+public:
+    explicit ExecFixture(const json& extra = json::object())
+        : b(json{"/bin/sh", "-c", "echo ready > /out/ready; exec sleep 120"}, extra) {}
+    // create + start; PID 1's host pid, or 0.
+    pid_t run(const std::string& id) {
+        id_ = id;
+        ProcessResult c = create(b, id, b.dir() + "/pid");
+        EXPECT_EQ(c.exit_code, 0) << c.err;
+        if (c.exit_code != 0) return 0;
+        EXPECT_EQ(runc(b, {"start", id}).exit_code, 0);
+        EXPECT_TRUE(wait_file(b.out() + "/ready"));
+        return state(b, id).value("pid", 0);
+    }
+    std::string process_file(const json& args, const json& extra = json::object()) {
+        json process{{"args", args}, {"env", {"PATH=/usr/bin:/bin"}}, {"cwd", "/"}, {"user", {{"uid", 65534}, {"gid", 65534}}}};
+        process.merge_patch(extra);
+        std::string path = b.dir() + "/process" + std::to_string(++files_) + ".json";
+        std::ofstream(path) << process.dump();
+        return path;
+    }
+    ProcessResult exec(const json& args, const json& extra = json::object()) {
+        return runc(b, {"exec", "--process", process_file(args, extra), id_});
+    }
+    ~ExecFixture() {
+        if (!id_.empty()) (void)runc(b, {"delete", "--force", id_});
+    }
+    ExecFixture(const ExecFixture&) = delete;
+    ExecFixture& operator=(const ExecFixture&) = delete;
+    Bundle b;
+
+private:
+    std::string id_;
+    int files_ = 0;
+};
+
+std::string ns_links(pid_t pid) {
+    std::string out;
+    for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "user", "uts"})
+        out += fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + ns).string() + "\n";
+    return out;
+}
+
+// Without --detach: the process runs inside (the container's root, hostname, identity and
+// every namespace of its PID 1), its stdio is the caller's, and exec exits with its
+// status, 128+N when signal N killed it.
+TEST(OciRunc, ExecRunsInTheContainerAndExitsWithItsStatus) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    const pid_t pid1 = f.run("ex");
+    ASSERT_GT(pid1, 0);
+    ProcessResult r = f.exec({"/bin/sh", "-c", "echo x; hostname; cat /etc/greeting; id -u; id -G; "
+                                               "for n in cgroup ipc mnt net pid user uts; do readlink /proc/self/ns/$n; done >&2; "
+                                               "exit 4"});
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_EQ(r.out, "x\noci-test\nfrom the rootfs\n65534\n65534\n");
+    EXPECT_EQ(r.err, ns_links(pid1));
+    EXPECT_EQ(f.exec({"/bin/sh", "-c", "kill -9 $$"}).exit_code, 137);
+    // The container's process is untouched by either.
+    EXPECT_EQ(state(f.b, "ex").value("status", ""), "running");
+}
+
+// --detach: the pid file names the exec'd process, a child of exec reparented to the
+// engine (a subreaper, as conmon and containerd's shim are), which reaps it with its
+// status; it is in the container's cgroups, and ps lists it with the container's.
+TEST(OciRunc, DetachedExecIsReapedByTheEngineAndListedByPs) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    const pid_t pid1 = f.run("exd");
+    ASSERT_GT(pid1, 0);
+    const std::string pid_file = f.b.dir() + "/exec.pid";
+    const std::string process = f.process_file({"/bin/sh", "-c", "echo started > /out/exec; read x < /out/go.fifo; exit 5"});
+    ASSERT_EQ(::mkfifo((f.b.out() + "/go.fifo").c_str(), 0666), 0);
+    std::fflush(nullptr);
+    const pid_t engine = ::fork();
+    ASSERT_GE(engine, 0);
+    if (engine == 0) {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        const pid_t p = ::fork();
+        if (p == 0) {
+            const int null = ::open("/dev/null", O_RDWR);
+            for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+            ::execl(runc_bin().c_str(), runc_bin().c_str(), "--root", f.b.state_root().c_str(), "exec", "--detach",
+                    "--pid-file", pid_file.c_str(), "--process", process.c_str(), "exd", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        int status = 0;
+        ::waitpid(p, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ::_exit(101);
+        const pid_t exec = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+        if (exec <= 0) ::_exit(102);
+        if (::waitpid(exec, &status, 0) != exec) ::_exit(103);
+        ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 104);
+    }
+    ASSERT_TRUE(wait_file(f.b.out() + "/exec"));
+    const pid_t exec = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+    ASSERT_GT(exec, 0);
+    EXPECT_EQ(ns_links(exec), ns_links(pid1));
+    EXPECT_EQ(slurp("/proc/" + std::to_string(exec) + "/cgroup"), slurp("/proc/" + std::to_string(pid1) + "/cgroup"));
+    ProcessResult ps = runc(f.b, {"ps", "--format", "json", "exd"});
+    ASSERT_EQ(ps.exit_code, 0) << ps.err;
+    const json pids = json::parse(ps.out);
+    EXPECT_NE(std::find(pids.begin(), pids.end(), json(pid1)), pids.end()) << ps.out;
+    EXPECT_NE(std::find(pids.begin(), pids.end(), json(exec)), pids.end()) << ps.out;
+    EXPECT_NE(std::find(pids.begin(), pids.end(), json(first_child(pid1))), pids.end()) << ps.out;
+    ProcessResult table = runc(f.b, {"ps", "exd"});
+    EXPECT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("sleep 120"), std::string::npos) << table.out;
+    std::ofstream(f.b.out() + "/go.fifo") << "go\n";
+    int status = 0;
+    ASSERT_EQ(::waitpid(engine, &status, 0), engine);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 5) << "101 exec failed, 102 pid file, 103 not reapable";
+}
+
+// The escape test: the exec'd process has no more than the container's own process.
+// The container keeps CAP_SYS_CHROOT and CAP_SYS_PTRACE, sets noNewPrivileges, an
+// RLIMIT_NOFILE and an OOM score; process.json asks for CAP_SYS_ADMIN and CAP_NET_ADMIN beyond them,
+// without noNewPrivileges or rlimits. chroot(2) is refused by the container's seccomp
+// program whatever the capabilities (with CAP_SYS_CHROOT it would succeed otherwise);
+// PID 1's environment (ptrace access) stays closed.
+TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const json kept = {"CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_KILL"};
+    ExecFixture f(json{{"process",
+                        {{"user", {{"uid", 0}, {"gid", 0}}},
+                         {"oomScoreAdj", 500},
+                         {"noNewPrivileges", true},
+                         {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 333}, {"soft", 333}}}},
+                         {"capabilities", {{"bounding", kept}, {"effective", kept}, {"permitted", kept}}}}}});
+    const pid_t pid1 = f.run("esc");
+    ASSERT_GT(pid1, 0);
+    const json asked = {"CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_ADMIN", "CAP_NET_ADMIN"};
+    const json as_root = {{"user", {{"uid", 0}, {"gid", 0}}},
+                          {"noNewPrivileges", false},
+                          {"capabilities", {{"bounding", asked}, {"effective", asked}, {"permitted", asked}}}};
+    ProcessResult r = f.exec({"/bin/sh", "-c", "cat /proc/self/status > /out/status; ulimit -Hn > /out/nofile; "
+                                               "cat /proc/self/oom_score_adj > /out/oom; "
+                                               "/usr/sbin/chroot / true 2> /out/chroot.err; echo $? > /out/chroot; "
+                                               "cat /proc/1/environ > /dev/null 2> /out/environ.err; echo $? > /out/environ"},
+                             as_root);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string status = slurp(f.b.out() + "/status");
+    // SYS_CHROOT (18), SYS_PTRACE (19): what both ask for; KILL only the container's.
+    EXPECT_EQ(status_field(status, "CapBnd"), "00000000000c0000") << status;
+    EXPECT_EQ(status_field(status, "CapEff"), "00000000000c0000") << status;
+    EXPECT_EQ(status_field(status, "NoNewPrivs"), "1") << status;
+    EXPECT_EQ(status_field(status, "Seccomp"), "2") << status;
+    EXPECT_EQ(slurp(f.b.out() + "/nofile"), "333\n");
+    EXPECT_EQ(slurp(f.b.out() + "/oom"), "500\n") << "not the container's OOM score";
+    EXPECT_NE(slurp(f.b.out() + "/chroot"), "0\n") << "chroot(2) passed the container's seccomp program";
+    EXPECT_NE(slurp(f.b.out() + "/chroot.err").find("Operation not permitted"), std::string::npos)
+        << slurp(f.b.out() + "/chroot.err");
+    EXPECT_NE(slurp(f.b.out() + "/environ"), "0\n") << "PID 1's environment was readable";
+    // Its files land on the host as the container's host uid, never root.
+    struct stat st {};
+    ASSERT_EQ(::stat((f.b.out() + "/status").c_str(), &st), 0);
+    EXPECT_NE(st.st_uid, 0u);
+    struct stat main_st {};
+    ASSERT_EQ(::stat((f.b.out() + "/ready").c_str(), &main_st), 0);
+    EXPECT_EQ(st.st_uid, main_st.st_uid);
+    // The container's namespace maps one uid: any other is refused before anything runs.
+    ProcessResult other = f.exec({"/bin/true"}, json{{"user", {{"uid", 1}, {"gid", 0}}}});
+    EXPECT_EQ(other.exit_code, 1);
+    EXPECT_NE(other.err.find("the container maps only uid 0"), std::string::npos) << other.err;
+}
+
+// An exec'd process is of the container's pid namespace: it ends with the container.
+TEST(OciRunc, ADetachedExecEndsWithTheContainer) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    ASSERT_GT(f.run("exk"), 0);
+    const std::string pid_file = f.b.dir() + "/exec.pid";
+    ProcessResult e = run_process({"/bin/sh", "-c",
+                                   "'" + runc_bin() + "' --root '" + f.b.state_root() + "' exec --detach --pid-file '" +
+                                       pid_file + "' --process '" + f.process_file({"sleep", "1000"}) +
+                                       "' exk </dev/null >/dev/null 2>'" + f.b.dir() + "/exec.err'"});
+    ASSERT_EQ(e.exit_code, 0) << slurp(f.b.dir() + "/exec.err");
+    const pid_t exec = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+    ASSERT_GT(exec, 0);
+    EXPECT_EQ(::kill(exec, 0), 0);
+    ASSERT_EQ(runc(f.b, {"kill", "exk", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(f.b, "exk", "stopped"));
+    for (int i = 0; i < 100 && ::kill(exec, 0) == 0 && process_state(exec) != "Z"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(::kill(exec, 0) != 0 || process_state(exec) == "Z") << "the exec'd process outlived its container";
+}
+
+TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    const std::string process = f.process_file({"/bin/true"});
+    ProcessResult none = runc(f.b, {"exec", "--process", process, "nope"});
+    EXPECT_EQ(none.exit_code, 1);
+    EXPECT_NE(none.err.find("container does not exist"), std::string::npos) << none.err;
+    ASSERT_EQ(create(f.b, "cr", f.b.dir() + "/pid").exit_code, 0);
+    ProcessResult created = runc(f.b, {"exec", "--process", process, "cr"});
+    EXPECT_EQ(created.exit_code, 1);
+    EXPECT_NE(created.err.find("container not running"), std::string::npos) << created.err;
+    EXPECT_EQ(runc(f.b, {"delete", "--force", "cr"}).exit_code, 0);
+    ASSERT_GT(f.run("mi"), 0);
+    ProcessResult missing = f.exec({"no-such-command"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("exec: \"no-such-command\": executable file not found in $PATH"), std::string::npos)
+        << missing.err;
+    ProcessResult tty = runc(f.b, {"exec", "--tty", "--process", process, "mi"});
+    EXPECT_EQ(tty.exit_code, 1);
+    EXPECT_NE(tty.err.find("terminals are not supported yet"), std::string::npos) << tty.err;
+    EXPECT_EQ(runc(f.b, {"kill", "mi", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(f.b, "mi", "stopped"));
+    ProcessResult stopped = runc(f.b, {"exec", "--process", process, "mi"});
+    EXPECT_EQ(stopped.exit_code, 1);
+    EXPECT_NE(stopped.err.find("container not running"), std::string::npos) << stopped.err;
+}
+
 }  // namespace
 }  // namespace aj::test

@@ -1,7 +1,7 @@
 #!/bin/bash
 # ctest oci.containerd: containerd 1.6's runc shim (io.containerd.runc.v2) runs a container
 # through aurora-runc: `ctr run --runc-binary AURORA_RUNC --rm`, its stdout and exit status,
-# then `ctr task kill` of a running one. A private containerd this script starts itself
+# then `ctr task exec` into and `ctr task kill` of a running one. A private containerd this script starts itself
 # (its own root, state, sockets and config under a temporary directory) and stops, by its
 # pid; the image is an OCI archive of a busybox root built here, loaded with
 # `ctr image import`. usage: containerd.sh AURORA_RUNC
@@ -94,6 +94,11 @@ case "$out" in "hello from "?*) ;; *) fail "ctr run --rm: stdout \"$out\"" ;; es
   fail "ctr run -d: $(cat "$tmp/err")"
 status=$("${C[@]}" task ls 2>&1 | awk '$1 == "aj-two" { print $3 }')
 [ "$status" = RUNNING ] || fail "ctr task ls: aj-two is \"$status\", not RUNNING"
+# exec through the shim (aurora-runc exec --process --detach --pid-file): output, status.
+out=$(timeout -s KILL 30 "${C[@]}" task exec --exec-id e1 aj-two sh -c 'echo x from $(hostname); exit 4' 2>"$tmp/err")
+rc=$?
+[ "$rc" = 4 ] || fail "ctr task exec: exit status $rc, not 4: $(cat "$tmp/err")"
+case "$out" in "x from "?*) ;; *) fail "ctr task exec: stdout \"$out\"" ;; esac
 "${C[@]}" task kill -s SIGKILL aj-two 2>"$tmp/err" || fail "ctr task kill: $(cat "$tmp/err")"
 for _ in $(seq 100); do
   status=$("${C[@]}" task ls 2>&1 | awk '$1 == "aj-two" { print $3 }')
@@ -106,5 +111,5 @@ for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
 done
 
-[ "$failed" = 0 ] && echo "PASS: ctr run --rm and task kill through containerd's runc shim and $runtime"
+[ "$failed" = 0 ] && echo "PASS: ctr run --rm, task exec and task kill through containerd's runc shim and $runtime"
 exit "$failed"

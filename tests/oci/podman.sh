@@ -1,6 +1,6 @@
 #!/bin/bash
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
-# (stdout and the exit status), logs, stop, kill, rm -f. A private store (--root,
+# (stdout and the exit status), logs, stop, exec, kill, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -48,6 +48,15 @@ state=$("${P[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' aj-logs 2>&
 [ "$state" = "exited 0" ] || fail "stop: the container is \"$state\", not \"exited 0\" (its TERM trap)"
 "${P[@]}" rm aj-logs >/dev/null 2>&1 || fail "rm of a stopped container"
 
+# exec (conmon runs aurora-runc exec --detach --pid-file and reaps the process): its
+# output and status; then ps through the runtime's view of the same container.
+"${P[@]}" run -d --name aj-exec "${R[@]}" aj-busybox sleep 1000 >/dev/null 2>"$tmp/err" || fail "run -d: $(cat "$tmp/err")"
+out=$(timeout -s KILL 30 "${P[@]}" exec aj-exec sh -c 'echo x from $(hostname); exit 4' 2>"$tmp/err")
+rc=$?
+[ "$rc" = 4 ] || fail "exec: exit status $rc, not 4: $(cat "$tmp/err")"
+case "$out" in "x from "?*) ;; *) fail "exec: stdout \"$out\"" ;; esac
+timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-exec >/dev/null 2>&1 || fail "rm -f of the exec container"
+
 # kill (SIGKILL), wait's status.
 "${P[@]}" run -d --name aj-kill "${R[@]}" aj-busybox sleep 1000 >/dev/null 2>"$tmp/err" || fail "run -d: $(cat "$tmp/err")"
 "${P[@]}" kill aj-kill >/dev/null 2>"$tmp/err" || fail "kill: $(cat "$tmp/err")"
@@ -59,5 +68,5 @@ status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, logs, stop, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, logs, stop, exec, kill, rm -f through $runtime"
 exit "$failed"

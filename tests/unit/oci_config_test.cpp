@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <sys/mount.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "oci/cgroup_resources.hpp"
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
+#include "oci/container_restrictions.hpp"
 #include "policy/error.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
@@ -657,6 +659,46 @@ TEST_F(OciConfig, AccessTimeOptionsBecomeMountAttributes) {
             EXPECT_EQ(op.atime, p.filesystems[0].atime);
         }
     EXPECT_TRUE(found) << helper::describe(mounts);
+}
+
+// exec's process.json is mapped as create maps the config's process, over the container's
+// recorded policy: its rlimits only narrow that policy's limits.
+TEST(OciExecPlan, ProcessIsMappedOverTheContainersPolicy) {
+    policy::Policy container = oci_default_policy();
+    container.limits.open_files = 1000;
+    container.env.set["FROM_CONTAINER"] = "1";
+    const json process{{"args", {"sh", "-c", "true"}},
+                       {"cwd", "/work"},
+                       {"env", {"PATH=/bin"}},
+                       {"user", {{"uid", 7}, {"gid", 8}}},
+                       {"noNewPrivileges", true},
+                       {"capabilities", {{"bounding", {"CAP_KILL"}}, {"inheritable", {"CAP_KILL"}}}},
+                       {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 5000}, {"soft", 5000}},
+                                    {{"type", "RLIMIT_NPROC"}, {"hard", 10}, {"soft", 10}}}}};
+    const ContainerPlan p = plan_exec_process(process, container);
+    EXPECT_EQ(p.argv, (std::vector<std::string>{"sh", "-c", "true"}));
+    EXPECT_EQ(p.cwd, "/work");
+    EXPECT_EQ(p.policy.env.set, (std::map<std::string, std::string>{{"PATH", "/bin"}}));
+    EXPECT_EQ(p.process.uid, 7u);
+    EXPECT_EQ(p.process.gid, 8u);
+    EXPECT_TRUE(p.process.no_new_privs);
+    EXPECT_EQ(p.process.capabilities.bounding, 1ULL << 5);
+    EXPECT_EQ(p.policy.limits.open_files, 1000u) << "process.json raised the container's limit";
+    EXPECT_EQ(p.policy.limits.pids, 10u);
+    EXPECT_THROW(plan_exec_process(json{{"args", {"sh"}}, {"cwd", "/"}, {"terminal", true}}, container), Error);
+    EXPECT_THROW(plan_exec_process(json{{"args", json::array()}, {"cwd", "/"}}, container), Error);
+}
+
+TEST(OciExecPlan, ContainerRestrictionsRoundTrip) {
+    ContainerRestrictions r{oci_default_policy(), 0, 5, (1ULL << 18) | (1ULL << 19), true};
+    r.policy.limits.open_files = 333;
+    const ContainerRestrictions back = container_restrictions_from_json(json::parse(to_json(r).dump()));
+    EXPECT_EQ(back.policy, r.policy);
+    EXPECT_EQ(back.uid, 0u);
+    EXPECT_EQ(back.gid, 5u);
+    EXPECT_EQ(back.bounding, r.bounding);
+    EXPECT_TRUE(back.no_new_privs);
+    EXPECT_THROW(container_restrictions_from_json(json{{"uid", 0}}), Error);
 }
 
 }  // namespace

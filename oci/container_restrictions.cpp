@@ -1,0 +1,32 @@
+#include "oci/container_restrictions.hpp"
+
+#include "policy/error.hpp"
+#include "policy/parse.hpp"
+
+namespace aj::oci {
+
+using nlohmann::json;
+
+json to_json(const ContainerRestrictions& r) {
+    return json{{"policy", policy::to_json(r.policy)},
+                {"uid", r.uid},
+                {"gid", r.gid},
+                {"bounding", r.bounding},
+                {"no_new_privs", r.no_new_privs}};
+}
+
+ContainerRestrictions container_restrictions_from_json(const json& j) {
+    ContainerRestrictions r;
+    try {
+        r.policy = policy::parse_policy(j.at("policy").dump(), "the container's recorded policy");
+        r.uid = j.at("uid").get<uid_t>();
+        r.gid = j.at("gid").get<gid_t>();
+        r.bounding = j.at("bounding").get<std::uint64_t>();
+        r.no_new_privs = j.at("no_new_privs").get<bool>();
+    } catch (const json::exception& e) {
+        throw Error(std::string("the container's recorded restrictions: ") + e.what());
+    }
+    return r;
+}
+
+}  // namespace aj::oci

@@ -1,0 +1,33 @@
+// What every process of a container is held to, recorded by create in the container's
+// state directory (kRestrictionsFile) so that `exec` gives a new process exactly the
+// restrictions of the container's own (docs/oci.md, "exec"): the resolved policy (its
+// seccomp program and rlimits are compiled from it again, deterministically), the
+// process's uid and gid at create (exec checks ids against PID 1's maps), its capability
+// bounding set and its no_new_privs. Written before the monitor forks, in a directory only the caller's uid
+// may write (open_state_root), and read back as it was: never from the bundle or the
+// policy store again, which may have changed since create.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/policy.hpp"
+
+namespace aj::oci {
+
+struct ContainerRestrictions {
+    policy::Policy policy;
+    uid_t uid = 0;  // the container's process's uid inside, as create planned it
+    gid_t gid = 0;
+    std::uint64_t bounding = 0;  // its capability bounding set (one bit per capability)
+    bool no_new_privs = false;
+};
+
+nlohmann::json to_json(const ContainerRestrictions& r);
+// Throws aj::Error naming what is missing or malformed.
+ContainerRestrictions container_restrictions_from_json(const nlohmann::json& j);
+
+}  // namespace aj::oci

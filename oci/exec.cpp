@@ -1,0 +1,245 @@
+#include "oci/exec.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "helper/cgroup_discovery.hpp"
+#include "helper/env.hpp"
+#include "helper/init.hpp"
+#include "helper/seccomp_program.hpp"
+#include "helper/supervisor.hpp"
+#include "oci/config.hpp"
+#include "oci/container_restrictions.hpp"
+#include "oci/container_signals.hpp"
+#include "oci/container_state.hpp"
+#include "oci/exec_process.hpp"
+#include "policy/atomic_write.hpp"
+#include "policy/error.hpp"
+#include "policy/json_text.hpp"
+#include "policy/sys.hpp"
+
+namespace aj::oci {
+
+using nlohmann::json;
+
+namespace {
+
+ContainerRestrictions read_restrictions(const Container& container) {
+    sys::UniqueFd fd(::openat(container.dir_fd(), kRestrictionsFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT)
+            throw Error("container " + container.recorded().id +
+                        ": no recorded restrictions (created by an older aurora-runc): exec refused");
+        throw_errno("opening the restrictions of container " + container.recorded().id);
+    }
+    return container_restrictions_from_json(policy::read_json_text(
+        sys::read_all(fd.get(), 1 << 20, "reading the container's restrictions"), kRestrictionsFile));
+}
+
+// Whether the container's memory cgroup holds a limit: the sandbox's rlimits then leave
+// RLIMIT_DATA out, as launch() decided for the container's own process (plan_limits).
+bool memory_limited_by_cgroup(const std::vector<helper::CgroupHierarchy>& hierarchies) {
+    for (const helper::CgroupHierarchy& h : hierarchies) {
+        const bool v1 = h.version == helper::CgroupVersion::V1;
+        if (v1 && !h.controllers.contains("memory")) continue;
+        std::string value;
+        try {
+            value = sys::read_file(h.own_dir + (v1 ? "/memory.limit_in_bytes" : "/memory.max"), 64);
+        } catch (const Error&) {
+            continue;  // no memory controller in this v2 directory
+        }
+        while (!value.empty() && value.back() == '\n') value.pop_back();
+        if (value != "max" && !value.empty() && std::strtoull(value.c_str(), nullptr, 10) < (1ULL << 62)) return true;
+    }
+    return false;
+}
+
+// Whether a /proc/PID/uid_map (or gid_map) text maps `id` inside.
+bool maps_id(const std::string& map, std::uint32_t id) {
+    std::istringstream in(map);
+    for (std::uint64_t inside = 0, outside = 0, count = 0; in >> inside >> outside >> count;)
+        if (id >= inside && id - inside < count) return true;
+    return false;
+}
+
+// process.json over the container's restrictions: everything decided before the fork.
+ExecPlan plan_exec(const Globals& g, const json& process, const ContainerRestrictions& r, pid_t pid1) {
+    ContainerPlan p = plan_exec_process(process, r.policy);
+    for (const std::string& w : p.warnings) g.log->warning(w);
+    // The ids the container's user namespace maps, read from the kernel (PID 1 is pinned):
+    // one uid and gid, a leased block, or the config's ranges (oci/container_ids.hpp).
+    const std::string at = "/proc/" + std::to_string(pid1) + "/";
+    const std::string uid_map = sys::read_file(at + "uid_map", 1 << 16);
+    const std::string gid_map = sys::read_file(at + "gid_map", 1 << 16);
+    if (!maps_id(uid_map, p.process.uid))
+        throw Error("process.user.uid " + std::to_string(p.process.uid) + ": the container does not map it");
+    if (!maps_id(gid_map, p.process.gid))
+        throw Error("process.user.gid " + std::to_string(p.process.gid) + ": the container does not map it");
+    if (!p.additional_gids.empty()) {
+        if (sys::read_file(at + "setgroups", 64) != "allow\n")
+            throw Error("process.user.additionalGids: the container's user namespace denies setgroups (it maps one gid)");
+        for (const gid_t extra : p.additional_gids)
+            if (!maps_id(gid_map, extra))
+                throw Error("process.user.additionalGids " + std::to_string(extra) + ": the container does not map it");
+    }
+    ExecPlan plan;
+    plan.argv = p.argv;
+    plan.env = helper::build_environment(p.policy.env, nullptr);
+    plan.cwd = p.cwd;
+    plan.uid = p.process.uid;
+    plan.gid = p.process.gid;
+    plan.additional_gids = p.additional_gids;
+    plan.umask = p.process.umask;
+    // Nothing beyond the container's bounding set, which its own process can never regain.
+    helper::CapabilitySets caps = p.process.capabilities;
+    for (std::uint64_t* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient})
+        *set &= r.bounding;
+    if (caps != p.process.capabilities)
+        g.log->warning("process.capabilities: narrowed to the container's bounding set");
+    plan.capabilities = caps;
+    plan.no_new_privs = p.process.no_new_privs || r.no_new_privs;
+    const std::string cgroups = sys::read_file("/proc/" + std::to_string(pid1) + "/cgroup", 1 << 16);
+    const std::vector<helper::CgroupHierarchy> hierarchies =
+        helper::parse_cgroup_hierarchies(cgroups, sys::read_file("/proc/self/mountinfo", 1 << 22));
+    for (const helper::CgroupHierarchy& h : hierarchies) plan.cgroup_dirs.push_back(h.own_dir);
+    plan.cgroup_lines = limiting_cgroup_lines(cgroups);
+    plan.oom_score_adj = sys::read_file("/proc/" + std::to_string(pid1) + "/oom_score_adj", 16);
+    while (!plan.oom_score_adj.empty() && plan.oom_score_adj.back() == '\n') plan.oom_score_adj.pop_back();
+    plan.rlimits = helper::plan_rlimits(p.policy, helper::RlimitScope::OwnUserNamespace,
+                                        p.policy.limits.memory_mb && memory_limited_by_cgroup(hierarchies));
+    // The container's program, its refusals answered by the kernel with the same errno
+    // (the container's own supervisor holds only its own filter's listener).
+    plan.seccomp = helper::seccomp_program_for(r.policy, policy::DenialDelivery::Kernel);
+    return plan;
+}
+
+// The child's one line ("CODE message"), or an empty string once it has exec'd.
+std::string read_failure(int fd) {
+    std::string text;
+    char buf[512];
+    for (;;) {
+        const ssize_t n = sys::retry_eintr([&] { return ::read(fd, buf, sizeof buf); });
+        if (n < 0) throw_errno("waiting for the exec'd process");
+        if (n == 0) return text;
+        if (text.size() < 4096) text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+int exit_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
+// Without --detach: passes on the signals this command gets (blocked into `signals`
+// before the fork) and returns the process's status.
+int wait_forwarding(pid_t child, int signals) {
+    const sys::UniqueFd child_fd(sys::pidfd_open(child));
+    if (!child_fd) throw_errno("watching the exec'd process");
+    for (;;) {
+        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("waiting for the exec'd process");
+        }
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo info{};
+            if (sys::retry_eintr([&] { return ::read(signals, &info, sizeof info); }) == sizeof info)
+                (void)sys::pidfd_send_signal(child_fd.get(), static_cast<int>(info.ssi_signo));
+        }
+        if (fds[0].revents != 0) {
+            int status = 0;
+            sys::check(static_cast<int>(sys::retry_eintr([&] { return ::waitpid(child, &status, 0); })),
+                       "waiting for the exec'd process");
+            return exit_status(status);
+        }
+    }
+}
+
+}  // namespace
+
+int cmd_exec(const Globals& g, const ExecOptions& o) {
+    if (o.process_file.empty()) throw Error("exec: --process FILE is required (the process's arguments are not supported)");
+    const json process = policy::read_json_text(sys::read_file(o.process_file, 1 << 20), o.process_file);
+    if (!process.is_object()) throw Error("--process " + o.process_file + ": not a JSON object");
+    sys::UniqueFd root = open_state_root(g.root);
+    const Container container(root.get(), o.id);
+    if (container.status() != Status::Running) throw Error("container not running");
+    const RecordedState& s = container.recorded();
+    // Pinned before it is checked: a pid reused since is never joined.
+    const sys::UniqueFd pid1(sys::pidfd_open(s.pid));
+    if (!pid1 || !Container::same_live_process(s.pid, s.pid_start)) throw Error("container not running");
+    const ExecPlan plan = plan_exec(g, process, read_restrictions(container), s.pid);
+
+    // This process's children are born in the container's pid namespace from here on.
+    sys::check(::setns(pid1.get(), CLONE_NEWPID), "joining the container's pid namespace (setns)");
+    const helper::BlockedSignals signals(helper::init_forwarded_signals());
+    sys::Pipe failure = sys::make_pipe("creating the exec error pipe");
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child < 0) throw_errno("forking the exec'd process");
+    if (child == 0) {
+        failure.read.reset();
+        run_exec_process(plan, pid1.get(), failure.write.get());
+    }
+    failure.write.reset();
+    const std::string line = read_failure(failure.read.get());
+    if (!line.empty()) {
+        (void)sys::retry_eintr([&] { return ::waitpid(child, nullptr, 0); });
+        std::string message = line.substr(line.find(' ') + 1);
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        // runc's wording: podman tells a missing command (127) from its message.
+        throw Error("exec failed: unable to start container process: " + message);
+    }
+    if (!o.pid_file.empty()) {
+        std::string pid_file = o.pid_file;
+        if (pid_file[0] != '/') {
+            char cwd[4096];
+            if (!::getcwd(cwd, sizeof cwd)) throw_errno("getcwd");
+            pid_file = std::string(cwd) + "/" + pid_file;
+        }
+        sys::write_file_atomic(pid_file, std::to_string(child), 0644);
+    }
+    if (o.detach) return 0;
+    return wait_forwarding(child, signals.fd());
+}
+
+int cmd_ps(const Globals& g, const std::string& id, const std::string& format) {
+    if (format != "table" && format != "json") throw Error("invalid format option " + format);
+    sys::UniqueFd root = open_state_root(g.root);
+    const Container container(root.get(), id);
+    if (container.status() == Status::Stopped) throw Error("container not running");
+    std::vector<pid_t> pids;
+    for (const PinnedProcess& p : pid_namespace_members(container.recorded().pid)) pids.push_back(p.pid);
+    std::sort(pids.begin(), pids.end());
+    if (format == "json") {
+        std::printf("%s\n", json(pids).dump().c_str());
+        return 0;
+    }
+    std::printf("%-8s %s\n", "PID", "CMD");
+    for (const pid_t pid : pids) {
+        std::string cmdline;
+        try {
+            cmdline = sys::read_file("/proc/" + std::to_string(pid) + "/cmdline", 4096);
+        } catch (const Error&) {
+            continue;  // ended meanwhile
+        }
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        while (!cmdline.empty() && cmdline.back() == ' ') cmdline.pop_back();
+        std::printf("%-8d %s\n", pid, cmdline.c_str());
+    }
+    return 0;
+}
+
+}  // namespace aj::oci
