@@ -641,6 +641,12 @@ void map_devices(const json& devices, ContainerPlan& plan) {
         }
         if (d.contains("uid") && !d.at("uid").is_null()) node.uid = id_at(d.at("uid"), field + " uid");
         if (d.contains("gid") && !d.at("gid").is_null()) node.gid = id_at(d.at("gid"), field + " gid");
+        // The sandbox's own links and mount points in /dev: a node there would fail the
+        // root's build (or hide what the sandbox mounts).
+        static const std::set<std::string> reserved = {"fd", "stdin", "stdout", "stderr", "ptmx", "pts", "shm", "mqueue"};
+        if (reserved.contains(node.path.substr(5, node.path.find('/', 5) - 5)))
+            refuse(field, "the sandbox's own /dev/" + node.path.substr(5, node.path.find('/', 5) - 5) +
+                              " is there");
         const auto same_own = std::find_if(std::begin(own), std::end(own), [&](const Own& o) { return node.path == o.path; });
         if (same_own != std::end(own)) {
             if (node.type != 'c' || node.major != same_own->major || node.minor != same_own->minor)

@@ -386,6 +386,11 @@ TEST_F(OciConfig, DevicesOutsideDevOrReplacingTheSandboxsOwnAreRefused) {
         wrong["minor"] = 3;
         EXPECT_NE(refused(wrong).find("cannot be replaced"), std::string::npos) << refused(wrong);
     }
+    for (const char* own : {"/dev/pts/9", "/dev/shm", "/dev/fd", "/dev/stdout", "/dev/ptmx", "/dev/mqueue/x"}) {
+        wrong = node;
+        wrong["path"] = own;
+        EXPECT_NE(refused(wrong).find("is there"), std::string::npos) << own << ": " << refused(wrong);
+    }
     wrong = node;
     wrong["type"] = "s";
     EXPECT_NE(refused(wrong).find("type s: only char (c, u), block (b) devices and fifos (p) are made"),
