@@ -197,6 +197,25 @@ UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindA
     return tree;
 }
 
+UniqueFd capture_bind(const MountOp& op) {
+    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec, op.atime);
+}
+
+namespace {
+
+void attach(int mount_fd, int target, const std::string& what) {
+    sys::check(::move_mount(mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+               what + " (move_mount)");
+}
+
+// Mounts `mount_fd` on the directory `path` of the new root, made if missing.
+void attach_at_dir(NewRootDirs& dirs, int mount_fd, const std::string& path, const std::string& what) {
+    attach(mount_fd, dirs.make(path), what);
+    dirs.changed_at(path);
+}
+
+}  // namespace
+
 UniqueFd new_filesystem(const char* type, const std::map<std::string, std::string>& options,
                         unsigned attrs, const std::string& what) {
     UniqueFd ctx(::fsopen(type, FSOPEN_CLOEXEC));
@@ -215,22 +234,7 @@ UniqueFd new_filesystem(const char* type, const std::map<std::string, std::strin
     return mnt;
 }
 
-UniqueFd capture_bind(const MountOp& op) {
-    return capture_tree(AT_FDCWD, op.source, 0, op.access, op.source, op.noexec, op.atime);
-}
-
 namespace {
-
-void attach(int mount_fd, int target, const std::string& what) {
-    sys::check(::move_mount(mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
-               what + " (move_mount)");
-}
-
-// Mounts `mount_fd` on the directory `path` of the new root, made if missing.
-void attach_at_dir(NewRootDirs& dirs, int mount_fd, const std::string& path, const std::string& what) {
-    attach(mount_fd, dirs.make(path), what);
-    dirs.changed_at(path);
-}
 
 UniqueFd new_tmpfs(const MountOp& op) {
     char mode[16];
