@@ -632,8 +632,11 @@ void map_devices(const json& devices, ContainerPlan& plan) {
             (std::string(key) == "major" ? node.major : node.minor) = static_cast<std::uint32_t>(*n);
         }
         if (d.contains("fileMode") && !d.at("fileMode").is_null()) {
-            const std::optional<std::uint64_t> mode = count_at(d.at("fileMode"), 07777);
-            if (!mode) refuse(field, "fileMode must be permission bits (at most 07777)");
+            // The file-type bits some engines leave in (st_mode as stat gave it) are
+            // dropped, as runc drops them: the type is `type`'s.
+            std::optional<std::uint64_t> mode = count_at(d.at("fileMode"), 0xFFFFFFFFu);
+            if (mode) *mode &= ~static_cast<std::uint64_t>(S_IFMT);
+            if (!mode || *mode > 07777) refuse(field, "fileMode must be permission bits (at most 07777)");
             node.mode = static_cast<mode_t>(*mode & 0777);
             if (*mode & 07000)
                 plan.warnings.push_back(field + ": fileMode's set-id and sticky bits dropped (the node is on a "

@@ -340,14 +340,14 @@ TEST_F(OciConfig, DevicesAreReadAsListed) {
         {{{"path", "/dev/test1"}, {"type", "c"}, {"major", 10}, {"minor", 666}, {"fileMode", 0660}, {"uid", 0}, {"gid", 0}},
          {{"path", "/dev/sub/test2"}, {"type", "b"}, {"major", 8}, {"minor", 666}, {"fileMode", 04640}, {"uid", 5}, {"gid", 6}},
          {{"path", "/dev/test3"}, {"type", "p"}},
-         {{"path", "/dev/test4"}, {"type", "u"}, {"major", 1}, {"minor", 3}},
+         {{"path", "/dev/test4"}, {"type", "u"}, {"major", 1}, {"minor", 3}, {"fileMode", S_IFCHR | 0644}},
          // The sandbox's own node with its own numbers: it has it already.
          {{"path", "/dev/null"}, {"type", "c"}, {"major", 1}, {"minor", 3}}});
     const ContainerPlan p = plan(c);
     const std::vector<DeviceNode> expected{{"/dev/test1", 'c', 10, 666, 0660, 0, 0},
                                            {"/dev/sub/test2", 'b', 8, 666, 0640, 5, 6},
                                            {"/dev/test3", 'p', 0, 0, 0666, 0, 0},
-                                           {"/dev/test4", 'c', 1, 3, 0666, 0, 0}};
+                                           {"/dev/test4", 'c', 1, 3, 0644, 0, 0}};
     EXPECT_EQ(p.device_nodes, expected);
     EXPECT_TRUE(p.devices.empty());  // nothing of the host's yet: create decides
     std::string all;
@@ -399,7 +399,7 @@ TEST_F(OciConfig, DevicesOutsideDevOrReplacingTheSandboxsOwnAreRefused) {
     wrong["minor"] = -1;
     EXPECT_NE(refused(wrong).find("minor must be a number"), std::string::npos) << refused(wrong);
     wrong = node;
-    wrong["fileMode"] = 010000;
+    wrong["fileMode"] = 0200000;
     EXPECT_NE(refused(wrong).find("fileMode must be permission bits"), std::string::npos) << refused(wrong);
     json twice = minimal();
     json other = node;
