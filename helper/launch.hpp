@@ -127,6 +127,16 @@ struct IdMaps {
     std::vector<IdMapRange> gid;
 };
 
+// A device node the caller made itself (aurora-runc's root monitor: oci/device_nodes.hpp),
+// as a detached mount of that one node (open_tree), attached at `path` in the sandbox's
+// /dev like LaunchRequest::devices: nosuid, noexec, never nodev. The caller keeps `tree`
+// open until launch() returns.
+struct DeviceTree {
+    std::string path;  // below /dev, inside the sandbox
+    int tree = -1;
+    bool operator==(const DeviceTree&) const = default;
+};
+
 struct LaunchRequest {
     // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
     // builds the root); the sandbox only loads the result.
@@ -154,6 +164,8 @@ struct LaunchRequest {
     // user namespace cannot mknod. Opening one still needs the host node's permission
     // bits to let the sandbox's host ids in. Namespaces mode only.
     std::vector<std::string> devices = {};
+    // Device nodes the caller made (DeviceTree), bound after `devices`. Namespaces mode only.
+    std::vector<DeviceTree> device_trees = {};
     // CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS: namespaces the sandbox shares with the
     // caller instead of getting new ones. aurora-runc's monitor joins a pod's namespaces
     // by path (setns) and then launches (oci/namespace_join.hpp): PID 1 could not join

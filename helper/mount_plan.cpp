@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -219,17 +220,41 @@ MountOp proc_op() {
     return proc;
 }
 
+// What the caller adds to /dev: host nodes bound by path (LaunchRequest::devices) and
+// nodes it made itself, as detached trees (LaunchRequest::device_trees).
+struct DevExtras {
+    const std::vector<std::string>& host_nodes;
+    const std::vector<DeviceTree>& made;
+};
+
+constexpr std::array<const char*, 6> kOwnDevices = {"null", "zero", "full", "random", "urandom", "tty"};
+
+// A caller's device path: below /dev, and never one of the sandbox's own nodes (a made
+// node there would replace /dev/null, say, with whatever its numbers name).
+void require_extra_device_path(const std::string& dev) {
+    require_absolute(dev, "device");
+    if (!at_or_below(dev, "/dev") || dev == "/dev") throw Error("device " + dev + ": not below /dev");
+    for (const char* own : kOwnDevices)
+        if (dev == std::string("/dev/") + own) throw Error("device " + dev + ": the sandbox's own node already");
+}
+
 // What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links,
-// then the caller's devices (LaunchRequest::devices: host nodes bound at the same path).
-void add_dev_contents(std::vector<MountOp>& ops, const std::vector<std::string>& devices) {
-    for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"})
+// then the caller's devices.
+void add_dev_contents(std::vector<MountOp>& ops, const DevExtras& extras) {
+    for (const char* dev : kOwnDevices)
         ops.push_back(bind(std::string("/dev/") + dev, std::string("/dev/") + dev, BindAccess::Device));
-    for (const std::string& dev : devices) {
-        require_absolute(dev, "device");
-        if (!at_or_below(dev, "/dev") || dev == "/dev") throw Error("device " + dev + ": not below /dev");
+    for (const std::string& dev : extras.host_nodes) {
+        require_extra_device_path(dev);
         struct stat st = lstat_or_throw(dev, "device");
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) throw Error("device " + dev + ": not a device node");
         ops.push_back(bind(dev, dev, BindAccess::Device));
+    }
+    for (const DeviceTree& dev : extras.made) {
+        require_extra_device_path(dev.path);
+        if (dev.tree < 0) throw Error("device " + dev.path + ": no node given");
+        MountOp op = bind(dev.path, dev.path, BindAccess::Device);
+        op.tree = dev.tree;
+        ops.push_back(std::move(op));
     }
     ops.push_back(symlink("/proc/self/fd", "/dev/fd"));
     ops.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
@@ -239,7 +264,7 @@ void add_dev_contents(std::vector<MountOp>& ops, const std::vector<std::string>&
 
 // The fixed skeleton every sandbox gets. It comes before the policy's binds so that a
 // policy path below /tmp (or an explicit /dev, /tmp) is mounted on top of it, not hidden.
-void add_skeleton(const policy::Policy& policy, const std::vector<std::string>& devices, std::vector<MountOp>& ops) {
+void add_skeleton(const policy::Policy& policy, const DevExtras& devices, std::vector<MountOp>& ops) {
     ops.push_back(tmpfs("/", 0755));
     ops.push_back(proc_op());
 
@@ -314,7 +339,7 @@ bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, c
 // which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
 // and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
 void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
-                     const std::vector<MountOp>& inside, const std::vector<std::string>& devices,
+                     const std::vector<MountOp>& inside, const DevExtras& devices,
                      std::vector<MountOp>& ops) {
     for (const FilesystemMount& f : filesystems) {
         ops.push_back(filesystem_op(policy, f));
@@ -342,8 +367,10 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<std::pair<std::string, std::string>>& sysctls,
                            const std::vector<std::string>& masked_paths,
                            const std::vector<std::string>& readonly_paths,
-                           const std::vector<std::string>& devices) {
+                           const std::vector<std::string>& host_devices,
+                           const std::vector<DeviceTree>& device_trees) {
     MountPlan plan;
+    const DevExtras devices{host_devices, device_trees};
     // With listed file systems (an OCI config's), the root's binds come first and the
     // skeleton after them, in the caller's order (add_filesystems).
     if (filesystems.empty()) add_skeleton(policy, devices, plan.ops);

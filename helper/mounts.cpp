@@ -214,8 +214,8 @@ void attach_at_dir(NewRootDirs& dirs, int mount_fd, const std::string& path, con
     dirs.changed_at(path);
 }
 
-// A new filesystem instance (tmpfs, proc, overlay) as a detached mount, configured by
-// key=value.
+}  // namespace
+
 UniqueFd new_filesystem(const char* type, const std::map<std::string, std::string>& options,
                         unsigned attrs, const std::string& what) {
     UniqueFd ctx(::fsopen(type, FSOPEN_CLOEXEC));
@@ -233,6 +233,8 @@ UniqueFd new_filesystem(const char* type, const std::map<std::string, std::strin
     if (!mnt) throw_errno(what + " (fsmount)");
     return mnt;
 }
+
+namespace {
 
 UniqueFd new_tmpfs(const MountOp& op) {
     char mode[16];

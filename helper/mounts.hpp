@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <map>
+#include <string>
 
 #include "helper/mount_plan.hpp"
 #include "policy/sys.hpp"
@@ -36,6 +37,12 @@ sys::UniqueFd capture_bind(const MountOp& op);
 // (aurora-runc's rootfs entries: ExtraBind::tree). `what` names the source in errors.
 sys::UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindAccess access,
                            const std::string& what, bool noexec = false, const AtimeAttrs& atime = {});
+
+// A new instance of file system `type` (tmpfs, proc, overlay...) as a detached mount
+// (fsopen, fsconfig, fsmount), configured by key=value (an empty value: a flag option),
+// with the mount attributes `attrs`. `what` names it in errors.
+sys::UniqueFd new_filesystem(const char* type, const std::map<std::string, std::string>& options, unsigned attrs,
+                             const std::string& what);
 
 // fsmount's or mount_setattr's attribute bits for `atime` (the atime mode only when it
 // changes: MOUNT_ATTR_RELATIME is 0).

@@ -28,6 +28,7 @@
 #include "oci/container_restrictions.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
+#include "oci/device_nodes.hpp"
 #include "oci/namespace_join.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
@@ -119,6 +120,10 @@ void wait_for_start(int fifo, int pid1_fd) {
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
             ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
+        // The config's device nodes, made here in the host's user namespace and attached
+        // by PID 1 (device_nodes.hpp); anyone else binds the host's (create, plan.devices).
+        const MadeDevices made_devices(can_make_device_nodes() ? plan.device_nodes : std::vector<DeviceNode>{});
+        request.device_trees = made_devices.trees();
         request.cwd = plan.cwd;
         // Last before the clone: the monitor itself moves into the namespaces the config
         // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
@@ -133,6 +138,9 @@ void wait_for_start(int fifo, int pid1_fd) {
         };
         const std::string dir_path = g.root + "/" + o.id;
         request.before_command = [&](pid_t pid1) {
+            // Owned as the config says, through the namespace's maps, before anything of
+            // the container runs.
+            for (const std::string& w : made_devices.set_owners(pid1)) g.log->warning(w);
             // The process forks from PID 1 and inherits its score. Lowering it needs
             // CAP_SYS_RESOURCE: without it, create fails here, naming the value.
             if (plan.oom_score_adj)
@@ -233,6 +241,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     // NSS is listed once, here (about 2 ms): for the config's ranges, and for the monitor's block.
     const IdContext id_context = current_id_context();
     const IdMapping id_mapping = choose_id_mapping(plan, id_context);
+    // Only host root can make the config's nodes: anyone else gets the host's own bound,
+    // or a refusal naming why (device_nodes.hpp).
+    if (!can_make_device_nodes()) plan.devices = host_device_binds(plan.device_nodes, plan.warnings);
     for (const auto& w : plan.warnings) g.log->warning(w);
     std::optional<CgroupsPath> cgroups_path;
     if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);

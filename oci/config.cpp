@@ -121,9 +121,11 @@ bool new_network_namespace(const json& config) {
     return ns && !joined_by_path(*ns);
 }
 
-bool joins_ipc_namespace(const json& config) {
+// Listed without a path: joined by path or left out, the ipc namespace is not the
+// sandbox's (map_namespaces).
+bool new_ipc_namespace(const json& config) {
     const json* ns = namespace_entry(config, "ipc");
-    return ns && joined_by_path(*ns);
+    return ns && !joined_by_path(*ns);
 }
 
 void map_root(const json& config, const std::string& bundle, ContainerPlan& plan) {
@@ -346,7 +348,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                                                 "private", "rprivate", "slave", "rslave"};
     const std::set<std::string> bind_propagation = {"shared", "rshared", "unbindable", "runbindable"};
     const bool own_network = new_network_namespace(config);
-    const bool joined_ipc = joins_ipc_namespace(config);
+    const bool own_ipc = new_ipc_namespace(config);
     for (const auto& m : config.at("mounts")) {
         if (!m.is_object()) refuse("mounts[]", "must be an object");
         refuse_unknown(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, "mounts[].");
@@ -396,10 +398,12 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                 plan.warnings.push_back("mounts " + dest + " (sysfs): not mounted without a network namespace of its own");
                 continue;
             }
-            if (type == "mqueue" && joined_ipc) {
+            if (type == "mqueue" && !own_ipc) {
                 // An mqueue belongs to an ipc namespace, and mounting it needs CAP_SYS_ADMIN
-                // over that namespace's owner: a joined one's is never the sandbox's.
-                plan.warnings.push_back("mounts " + dest + " (mqueue): not mounted in a joined ipc namespace");
+                // over that namespace's owner: a joined one's or the runtime's is never the
+                // sandbox's.
+                plan.warnings.push_back("mounts " + dest +
+                                        " (mqueue): not mounted in an ipc namespace the container shares");
                 continue;
             }
             plan.filesystems.push_back(filesystem_mount(type, dest, m, options, plan));
@@ -439,10 +443,26 @@ void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) 
             plan.shared_namespaces |= plan.joined_namespaces.back().clone_flag;
         }
     }
-    for (const char* always : {"pid", "mount", "ipc", "uts", "user", "cgroup"})
+    // An ipc or uts namespace the config does not list is the runtime's, as the spec says
+    // (podman --ipc=host, --uts=host; every default config lists both, so leaving one out
+    // is the config's choice). The sandbox holds no capability over either: it cannot set
+    // the host's hostname, nor touch IPC objects beyond what their modes give its host ids.
+    for (const auto& [type, flag, what] :
+         {std::tuple{"ipc", CLONE_NEWIPC,
+                     "its SysV IPC objects and POSIX message queues, those the container creates outliving it"},
+          std::tuple{"uts", CLONE_NEWUTS, "its hostname, which the container cannot change"}}) {
+        if (asked.contains(type)) continue;
+        plan.shared_namespaces |= flag;
+        plan.warnings.push_back(std::string("linux.namespaces: no ") + type + " namespace listed: the container " +
+                                "shares the runtime's (" + what + ")");
+    }
+    // pid, mount, user and cgroup are the sandbox itself (never_joined says why for each):
+    // always new, stricter than a config that leaves one out asks.
+    for (const char* always : {"pid", "mount", "user", "cgroup"})
         if (!asked.contains(always))
             plan.warnings.push_back(std::string("linux.namespaces: a new ") + always +
-                                    " namespace is made although the config does not ask for one");
+                                    " namespace is made although the config does not ask for one (" +
+                                    never_joined(always) + ")");
     const bool joined_network = (plan.shared_namespaces & CLONE_NEWNET) != 0;
     if (asked.contains("network") && !joined_network) {
         plan.policy.network = policy::NetworkMode::None;
@@ -577,51 +597,69 @@ std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char
     return ranges;
 }
 
-// linux.devices. A user namespace may not mknod, so each device is the host's own node,
-// bound at the same path (as rootless runc does), when it is a char or block device of the
-// listed type and numbers; anything else is refused by name. The bound node keeps the
-// host's mode and owner (it cannot be changed without changing the host's): a listed
-// fileMode, uid or gid that differs is a warning.
+// linux.devices, read without touching the host (oci/device_nodes.hpp: a root monitor
+// makes the nodes, anyone else gets the host's own bound). A path below /dev without "."
+// or ".." components; one of the sandbox's own nodes may be listed only with its own type
+// and numbers (it is then left out: the sandbox has it), never to replace it.
 void map_devices(const json& devices, ContainerPlan& plan) {
+    struct Own {
+        const char* path;
+        std::uint32_t major, minor;
+    };
+    static constexpr Own own[] = {{"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                                  {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
     if (!devices.is_array()) refuse("linux.devices", "must be an array");
     for (const auto& d : devices) {
         if (!d.is_object()) refuse("linux.devices[]", "must be an object");
         refuse_unknown(d, {"path", "type", "major", "minor", "fileMode", "uid", "gid"}, "linux.devices[].");
-        const std::string path = string_at(d.value("path", json()), "linux.devices[].path");
-        const std::string field = "linux.devices " + path;
-        if (!absolute(path) || !path.starts_with("/dev/") || path.find("/../") != std::string::npos ||
-            path.find("/./") != std::string::npos || path.ends_with("/..") || path.ends_with("/."))
+        DeviceNode node;
+        node.path = string_at(d.value("path", json()), "linux.devices[].path");
+        const std::string field = "linux.devices " + node.path;
+        if (!absolute(node.path) || !node.path.starts_with("/dev/") || node.path.ends_with("/") ||
+            (node.path + "/").find("/../") != std::string::npos || (node.path + "/").find("/./") != std::string::npos ||
+            node.path.find("//") != std::string::npos)
             refuse(field, "not a path below /dev");
         const std::string type = string_at(d.value("type", json()), field + " type");
-        if (type != "c" && type != "u" && type != "b")
-            refuse(field, "type " + type + ": only char (c, u) and block (b) devices are bound");
-        for (const char* key : {"major", "minor"})
-            if (!d.contains(key) || !d.at(key).is_number_integer() || d.at(key).get<std::int64_t>() < 0)
-                refuse(field, std::string(key) + " must be a number");
-        const auto major = d.at("major").get<std::uint64_t>();
-        const auto minor = d.at("minor").get<std::uint64_t>();
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0)
-            throw_errno(std::string("config.json: ") + field + ": the host has no such node to bind (a user namespace "
-                        "cannot create device nodes)");
-        const bool is_type = type == "b" ? S_ISBLK(st.st_mode) : S_ISCHR(st.st_mode);
-        if (!is_type || ::major(st.st_rdev) != major || ::minor(st.st_rdev) != minor)
-            refuse(field, "the host's " + path + " is not the " + (type == "b" ? "block" : "char") + " device " +
-                              std::to_string(major) + ":" + std::to_string(minor) + " the config names");
-        const auto mode = st.st_mode & 07777;
-        if ((d.contains("fileMode") && d.at("fileMode") != json(mode)) ||
-            (d.contains("uid") && d.at("uid") != json(st.st_uid)) || (d.contains("gid") && d.at("gid") != json(st.st_gid))) {
-            char octal[8];
-            std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
-            plan.warnings.push_back(field + ": bound with the host node's mode " + octal + ", uid " +
-                                    std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
-                                    " (a bound node cannot be changed)");
+        if (type != "c" && type != "u" && type != "b" && type != "p")
+            refuse(field, "type " + type + ": only char (c, u), block (b) devices and fifos (p) are made");
+        node.type = type == "u" ? 'c' : type[0];
+        for (const char* key : {"major", "minor"}) {
+            // A fifo has no numbers (the spec lets them be left out).
+            if (!d.contains(key) && node.type == 'p') continue;
+            const std::optional<std::uint64_t> n = d.contains(key) ? count_at(d.at(key), 0xFFFFFFFFu) : std::nullopt;
+            if (!n) refuse(field, std::string(key) + " must be a number");
+            (std::string(key) == "major" ? node.major : node.minor) = static_cast<std::uint32_t>(*n);
         }
-        // The sandbox's own /dev/null, zero, ... are the same host nodes already.
-        static const std::set<std::string> own = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
-                                                  "/dev/tty"};
-        if (!own.contains(path) && std::find(plan.devices.begin(), plan.devices.end(), path) == plan.devices.end())
-            plan.devices.push_back(path);
+        if (d.contains("fileMode") && !d.at("fileMode").is_null()) {
+            // The file-type bits some engines leave in (st_mode as stat gave it) are
+            // dropped, as runc drops them: the type is `type`'s.
+            std::optional<std::uint64_t> mode = count_at(d.at("fileMode"), 0xFFFFFFFFu);
+            if (mode) *mode &= ~static_cast<std::uint64_t>(S_IFMT);
+            if (!mode || *mode > 07777) refuse(field, "fileMode must be permission bits (at most 07777)");
+            node.mode = static_cast<mode_t>(*mode & 0777);
+            if (*mode & 07000)
+                plan.warnings.push_back(field + ": fileMode's set-id and sticky bits dropped (the node is on a "
+                                                "nosuid mount; they mean nothing on a device)");
+        }
+        if (d.contains("uid") && !d.at("uid").is_null()) node.uid = id_at(d.at("uid"), field + " uid");
+        if (d.contains("gid") && !d.at("gid").is_null()) node.gid = id_at(d.at("gid"), field + " gid");
+        // The sandbox's own links and mount points in /dev: a node there would fail the
+        // root's build (or hide what the sandbox mounts).
+        static const std::set<std::string> reserved = {"fd", "stdin", "stdout", "stderr", "ptmx", "pts", "shm", "mqueue"};
+        if (reserved.contains(node.path.substr(5, node.path.find('/', 5) - 5)))
+            refuse(field, "the sandbox's own /dev/" + node.path.substr(5, node.path.find('/', 5) - 5) +
+                              " is there");
+        const auto same_own = std::find_if(std::begin(own), std::end(own), [&](const Own& o) { return node.path == o.path; });
+        if (same_own != std::end(own)) {
+            if (node.type != 'c' || node.major != same_own->major || node.minor != same_own->minor)
+                refuse(field, "the sandbox's own " + node.path + " (char " + std::to_string(same_own->major) + ":" +
+                                  std::to_string(same_own->minor) + ") cannot be replaced");
+            continue;  // the sandbox's own node is this device already
+        }
+        const auto listed = std::find_if(plan.device_nodes.begin(), plan.device_nodes.end(),
+                                         [&](const DeviceNode& n) { return n.path == node.path; });
+        if (listed == plan.device_nodes.end()) plan.device_nodes.push_back(node);
+        else if (!(*listed == node)) refuse(field, "listed twice, differently");
     }
 }
 
@@ -711,7 +749,7 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
     if (config.contains("hooks") && !config.at("hooks").is_null()) plan.hooks = parse_hooks(config.at("hooks"));
     if ((plan.shared_namespaces & CLONE_NEWUTS) && plan.policy.hostname != policy_hostname)
         plan.warnings.push_back("hostname " + plan.policy.hostname +
-                                ": not set, the joined uts namespace keeps its own (the sandbox holds no "
+                                ": not set, the shared uts namespace keeps its own (the sandbox holds no "
                                 "capability over it)");
     // Containers never degrade to rlimit-only mode: that would be a silent half-enforcement.
     plan.policy.allow_fallback = false;

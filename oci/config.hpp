@@ -13,6 +13,7 @@
 
 #include "helper/launch.hpp"
 #include "oci/cgroup_resources.hpp"
+#include "oci/device_nodes.hpp"
 #include "oci/hooks.hpp"
 #include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
@@ -56,7 +57,11 @@ struct ContainerPlan {
     std::vector<JoinedNamespace> joined_namespaces;
     int shared_namespaces = 0;
     Hooks hooks;  // run on the host, with the caller's privileges (hooks.hpp)
-    std::vector<std::string> devices;  // linux.devices: host nodes bound at the same path
+    // linux.devices as listed (the sandbox's own nodes left out): a root monitor makes
+    // them (device_nodes.hpp); for anyone else create fills `devices` with the host's own
+    // nodes at those paths (host_device_binds).
+    std::vector<DeviceNode> device_nodes;
+    std::vector<std::string> devices;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -15,6 +16,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -1179,6 +1181,148 @@ TEST(OciRunc, ListedDevicesAreInTheContainersDev) {
     char numbers[32];
     std::snprintf(numbers, sizeof numbers, "%x:%x", ::major(st.st_rdev), ::minor(st.st_rdev));
     EXPECT_EQ(slurp(b.out() + "/dev"), std::string("character special file ") + numbers + "\n");
+}
+
+// A root caller makes the listed nodes (oci/device_nodes.hpp): the config's type,
+// numbers and mode, owned by the config's ids mapped through the container's user
+// namespace, on a nosuid, noexec mount; a fifo too. The char device 1:3 reads as
+// /dev/null does; 8:0 listed as char is no disk (no char driver 8 on the host).
+TEST(OciRunc, RootMakesTheListedNodesWithTheConfigsNumbersModeAndOwner) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::string script =
+        "stat -c '%F %t:%T %a %u:%g' /dev/aj-test /dev/aj-fifo /dev/aj-c > /out/stat; "
+        "echo x > /dev/aj-test && head -c 10 /dev/aj-test | wc -c > /out/null-read; "
+        "(echo through > /dev/aj-fifo &); cat /dev/aj-fifo > /out/fifo; "
+        "head -c 1 /dev/aj-c 2> /out/c-err; "
+        "grep ' /dev/aj-test ' /proc/self/mountinfo > /out/mountinfo";
+    auto node = [](const char* path, const char* type, int major, int minor) {
+        return json{{"path", path}, {"type", type}, {"major", major}, {"minor", minor}, {"fileMode", 0600},
+                    {"uid", 1000}, {"gid", 1000}};
+    };
+    Bundle b(json{"/bin/sh", "-c", script},
+             json{{"process", {{"user", {{"uid", 1000}, {"gid", 1000}}}}},
+                  {"linux",
+                   {{"devices", json::array({node("/dev/aj-test", "c", 1, 3), node("/dev/aj-fifo", "p", 0, 0),
+                                             node("/dev/aj-c", "c", 8, 0)})}}}});
+    ProcessResult c = create(b, "made", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "made"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "made", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "made"}).exit_code, 0);
+    // Owned by the container's uid 1000 (the sandbox's host uid): without the owner the
+    // map gives it, mode 0600 would keep the process out.
+    EXPECT_EQ(slurp(b.out() + "/stat"),
+              "character special file 1:3 600 1000:1000\n"
+              "fifo 0:0 600 1000:1000\n"
+              "character special file 8:0 600 1000:1000\n");
+    EXPECT_EQ(slurp(b.out() + "/null-read"), "0\n");
+    EXPECT_EQ(slurp(b.out() + "/fifo"), "through\n");
+    if (slurp("/proc/devices").find("\n  8 ") == std::string::npos) {
+        EXPECT_NE(slurp(b.out() + "/c-err").find("No such device or address"), std::string::npos)
+            << slurp(b.out() + "/c-err");
+    }
+    const std::string mountinfo = slurp(b.out() + "/mountinfo");
+    EXPECT_NE(mountinfo.find("nosuid"), std::string::npos) << mountinfo;
+    EXPECT_NE(mountinfo.find("noexec"), std::string::npos) << mountinfo;
+    EXPECT_EQ(mountinfo.find("nodev"), std::string::npos) << mountinfo;
+}
+
+// A node whose listed owner the container's user namespace does not map stays host
+// root's: nobody's inside, and its owner bits let the container in no more than any
+// other file of an unmapped owner (create warns).
+TEST(OciRunc, AMadeNodeOfAnUnmappedOwnerGrantsOnlyItsOtherBits) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c",
+                  "stat -c '%u:%g' /dev/aj-test > /out/stat; head -c 1 /dev/aj-test 2> /out/err; echo $? > /out/rc"},
+             json{{"process", {{"user", {{"uid", 1000}, {"gid", 1000}}}}},
+                  {"linux",
+                   {{"devices", json::array({{{"path", "/dev/aj-test"}, {"type", "c"}, {"major", 1}, {"minor", 3},
+                                              {"fileMode", 0660}, {"uid", 0}, {"gid", 0}}})}}}});
+    ProcessResult c = create(b, "unmapped", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "unmapped"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "unmapped", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "unmapped"}).exit_code, 0);
+    EXPECT_EQ(slurp(b.out() + "/stat"), "65534:65534\n");
+    EXPECT_EQ(slurp(b.out() + "/rc"), "1\n");
+    EXPECT_NE(slurp(b.out() + "/err").find("Permission denied"), std::string::npos) << slurp(b.out() + "/err");
+}
+
+// What no caller's config may do with linux.devices: name a path outside /dev, or replace
+// the sandbox's own /dev/null with other numbers. Refused at create, nothing left behind.
+TEST(OciRunc, DevicesOutsideDevOrOverTheSandboxsOwnAreRefused) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    for (const auto& [path, why] : {std::pair{"/etc/aj-test", "not a path below /dev"},
+                                    std::pair{"/dev/../etc/aj-test", "not a path below /dev"},
+                                    std::pair{"/dev/null", "the sandbox's own /dev/null (char 1:3) cannot be replaced"}}) {
+        Bundle b(json{"/bin/true"},
+                 json{{"linux", {{"devices", json::array({{{"path", path}, {"type", "b"}, {"major", 8}, {"minor", 0}}})}}}});
+        ProcessResult r = create(b, "baddev", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1) << path;
+        EXPECT_NE(r.err.find(std::string("linux.devices ") + path + ": " + why), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/baddev"));
+        EXPECT_FALSE(fs::exists("/etc/aj-test"));
+    }
+}
+
+// An ordinary caller cannot make nodes: a fifo, or a node the host lacks, is refused
+// with the reason, as before.
+TEST(OciRunc, AnOrdinaryCallerCannotMakeNodes) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    if (running_as_root()) GTEST_SKIP() << "host root makes nodes (RootMakesTheListedNodes...)";
+    for (const auto& [node, why] :
+         {std::pair{json{{"path", "/dev/aj-fifo"}, {"type", "p"}}, "a fifo cannot be made without host root"},
+          std::pair{json{{"path", "/dev/aj-test"}, {"type", "c"}, {"major", 1}, {"minor", 3}},
+                    "the host has no such node to bind (a user namespace cannot create device nodes)"}}) {
+        Bundle b(json{"/bin/true"}, json{{"linux", {{"devices", json::array({node})}}}});
+        ProcessResult r = create(b, "nodev", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/nodev"));
+    }
+}
+
+// A config that lists no ipc and no uts namespace shares the runtime's (the spec's rule;
+// podman's --ipc=host, --uts=host). What the container still cannot do there: set the
+// host's hostname, or remove an IPC object of the runtime's it was not given (a private
+// shared memory segment of the test's).
+TEST(OciRunc, IpcAndUtsLeftOutAreTheRuntimesButGrantNothingOverThem) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const int shm = ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    ASSERT_GE(shm, 0) << std::strerror(errno);
+    const std::string id = std::to_string(shm);
+    Bundle b(json{"/bin/sh", "-c",
+                  "readlink /proc/self/ns/ipc /proc/self/ns/uts /proc/self/ns/pid > /out/ns; hostname > /out/hostname; "
+                  "hostname aj-changed 2> /out/sethostname; echo $? >> /out/sethostname; ipcrm -m " + id + " 2> /out/ipcrm; echo $? > /out/ipcrm-rc"},
+             json{{"linux",
+                   {{"namespaces", json::array({{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "user"}},
+                                                {{"type", "cgroup"}}, {{"type", "network"}}})}}}});
+    char host_name[256] = {};
+    ::gethostname(host_name, sizeof host_name - 1);
+    ProcessResult c = create(b, "hostipc", b.dir() + "/pid");
+    EXPECT_NE(c.err.find("no ipc namespace listed: the container shares the runtime's"), std::string::npos) << c.err;
+    if (c.exit_code == 0) {
+        EXPECT_EQ(runc(b, {"start", "hostipc"}).exit_code, 0);
+        EXPECT_TRUE(wait_status(b, "hostipc", "stopped"));
+        EXPECT_EQ(runc(b, {"delete", "hostipc"}).exit_code, 0);
+    }
+    shmid_ds ds{};
+    const bool segment_left = ::shmctl(shm, IPC_STAT, &ds) == 0;
+    ::shmctl(shm, IPC_RMID, nullptr);
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    auto own = [](const char* ns) { return fs::read_symlink(std::string("/proc/self/ns/") + ns).string() + "\n"; };
+    const std::string ns = slurp(b.out() + "/ns");
+    EXPECT_TRUE(ns.starts_with(own("ipc") + own("uts"))) << ns;
+    EXPECT_EQ(ns.find(own("pid")), std::string::npos) << ns;  // its pid namespace is still its own
+    EXPECT_EQ(slurp(b.out() + "/hostname"), std::string(host_name) + "\n");
+    const std::string sethostname = slurp(b.out() + "/sethostname");
+    EXPECT_FALSE(sethostname.ends_with("\n0\n") || sethostname == "0\n") << sethostname;
+    char after[256] = {};
+    ::gethostname(after, sizeof after - 1);
+    EXPECT_STREQ(after, host_name);
+    EXPECT_NE(slurp(b.out() + "/ipcrm-rc"), "0\n") << slurp(b.out() + "/ipcrm");
+    EXPECT_FALSE(slurp(b.out() + "/ipcrm-rc").empty());
+    EXPECT_TRUE(segment_left);
 }
 
 TEST(OciRunc, UnsupportedOrBrokenBundlesAreRefusedBeforeAnythingRuns) {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
-# (stdout and the exit status), logs, stop, exec, kill, rm -f. A private store (--root,
+# (stdout and the exit status), --device, --ipc host, logs, stop, exec, kill, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -36,6 +36,17 @@ rc=$?
 [ "$rc" = 3 ] || fail "run --rm: exit status $rc, not 3: $(cat "$tmp/err")"
 case "$out" in "hello from "?*) ;; *) fail "run --rm: stdout \"$out\"" ;; esac
 
+# --device: podman lists the host node's numbers, mode and owner, and aurora-runc (as
+# root) makes that node in the container's /dev. --ipc host: no ipc namespace listed, so
+# the container shares the runtime's (docs/oci.md, "Namespaces the config leaves out").
+if [ -c /dev/fuse ]; then
+  out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" --device /dev/fuse --ipc host aj-busybox \
+        sh -c 'stat -c "%F %t:%T %a" /dev/fuse; readlink /proc/self/ns/ipc' 2>"$tmp/err")
+  want="$(stat -c '%F %t:%T %a' /dev/fuse)
+$(readlink /proc/self/ns/ipc)"
+  [ "$out" = "$want" ] || fail "run --device /dev/fuse --ipc host: \"$out\", not \"$want\": $(cat "$tmp/err")"
+fi
+
 # logs, then stop: its SIGTERM (aurora-runc kill) reaches the shell, whose trap exits 0.
 "${P[@]}" run -d --name aj-logs "${R[@]}" aj-busybox sh -c 'trap "exit 0" TERM; echo logged; while :; do sleep 0.1; done' >/dev/null 2>"$tmp/err" ||
   fail "run -d: $(cat "$tmp/err")"
@@ -68,5 +79,5 @@ status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, logs, stop, exec, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, logs, stop, exec, kill, rm -f through $runtime"
 exit "$failed"

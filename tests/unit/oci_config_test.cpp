@@ -21,6 +21,7 @@
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_restrictions.hpp"
+#include "oci/device_nodes.hpp"
 #include "policy/error.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
@@ -283,9 +284,9 @@ TEST_F(OciConfig, NetIpcAndUtsNamespacesAreJoinedByPath) {
     EXPECT_TRUE(p.filesystems.empty());
     std::string all;
     for (const auto& w : p.warnings) all += w + "\n";
-    EXPECT_NE(all.find("mounts /dev/mqueue (mqueue): not mounted in a joined ipc namespace"), std::string::npos)
+    EXPECT_NE(all.find("mounts /dev/mqueue (mqueue): not mounted in an ipc namespace the container shares"), std::string::npos)
         << all;
-    EXPECT_NE(all.find("hostname pod-member: not set, the joined uts namespace keeps its own"), std::string::npos)
+    EXPECT_NE(all.find("hostname pod-member: not set, the shared uts namespace keeps its own"), std::string::npos)
         << all;
     EXPECT_NE(all.find("ping_group_range 0 0: not written, the joined network namespace keeps its own"),
               std::string::npos)
@@ -333,9 +334,87 @@ TEST_F(OciConfig, WhatIsNotANamespaceOfTheNamedTypeIsNeverJoined) {
     EXPECT_NE(refusal(c).find("linux.namespaces network: listed twice"), std::string::npos) << refusal(c);
 }
 
-// linux.devices: the host's node of the listed type and numbers, bound at the same path
-// (a user namespace cannot mknod); anything else is refused by name.
-TEST_F(OciConfig, DevicesAreTheHostsMatchingNodes) {
+// linux.devices as listed: type, numbers, mode and the container's owner, read without
+// touching the host (a root monitor makes the nodes: oci/device_nodes.hpp).
+TEST_F(OciConfig, DevicesAreReadAsListed) {
+    json c = minimal();
+    c["linux"]["devices"] = json::array(
+        {{{"path", "/dev/test1"}, {"type", "c"}, {"major", 10}, {"minor", 666}, {"fileMode", 0660}, {"uid", 0}, {"gid", 0}},
+         {{"path", "/dev/sub/test2"}, {"type", "b"}, {"major", 8}, {"minor", 666}, {"fileMode", 04640}, {"uid", 5}, {"gid", 6}},
+         {{"path", "/dev/test3"}, {"type", "p"}},
+         {{"path", "/dev/test4"}, {"type", "u"}, {"major", 1}, {"minor", 3}, {"fileMode", S_IFCHR | 0644}},
+         // The sandbox's own node with its own numbers: it has it already.
+         {{"path", "/dev/null"}, {"type", "c"}, {"major", 1}, {"minor", 3}}});
+    const ContainerPlan p = plan(c);
+    const std::vector<DeviceNode> expected{{"/dev/test1", 'c', 10, 666, 0660, 0, 0},
+                                           {"/dev/sub/test2", 'b', 8, 666, 0640, 5, 6},
+                                           {"/dev/test3", 'p', 0, 0, 0666, 0, 0},
+                                           {"/dev/test4", 'c', 1, 3, 0644, 0, 0}};
+    EXPECT_EQ(p.device_nodes, expected);
+    EXPECT_TRUE(p.devices.empty());  // nothing of the host's yet: create decides
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("linux.devices /dev/sub/test2: fileMode's set-id and sticky bits dropped"), std::string::npos)
+        << all;
+}
+
+// What a listed device may never be: outside /dev, or a replacement of the sandbox's own
+// null, zero, ... with other numbers (a "/dev/null" that is the host's disk).
+TEST_F(OciConfig, DevicesOutsideDevOrReplacingTheSandboxsOwnAreRefused) {
+    auto refused = [&](json device) {
+        json config = minimal();
+        config["linux"]["devices"] = json::array({std::move(device)});
+        return refusal(config);
+    };
+    const json node{{"path", "/dev/aj-test"}, {"type", "c"}, {"major", 1}, {"minor", 3}};
+    EXPECT_EQ(refused(node), "(accepted)");
+    json wrong = node;
+    for (const char* outside : {"/etc/passwd", "/dev/../etc/passwd", "dev/null", "/dev/", "/dev", "/dev/./x",
+                                "/dev/x/..", "/devx", "/dev//x"}) {
+        wrong["path"] = outside;
+        EXPECT_NE(refused(wrong).find("not a path below /dev"), std::string::npos) << outside << ": " << refused(wrong);
+    }
+    for (const auto& [path, numbers] : {std::pair{"/dev/null", "char 1:3"}, std::pair{"/dev/zero", "char 1:5"},
+                                        std::pair{"/dev/tty", "char 5:0"}, std::pair{"/dev/urandom", "char 1:9"}}) {
+        wrong = node;
+        wrong["path"] = path;
+        wrong["major"] = 8;
+        wrong["minor"] = 0;
+        EXPECT_NE(refused(wrong).find(std::string("the sandbox's own ") + path + " (" + numbers + ") cannot be replaced"),
+                  std::string::npos)
+            << refused(wrong);
+        wrong["type"] = "b";
+        wrong["major"] = 1;
+        wrong["minor"] = 3;
+        EXPECT_NE(refused(wrong).find("cannot be replaced"), std::string::npos) << refused(wrong);
+    }
+    for (const char* own : {"/dev/pts/9", "/dev/shm", "/dev/fd", "/dev/stdout", "/dev/ptmx", "/dev/mqueue/x"}) {
+        wrong = node;
+        wrong["path"] = own;
+        EXPECT_NE(refused(wrong).find("is there"), std::string::npos) << own << ": " << refused(wrong);
+    }
+    wrong = node;
+    wrong["type"] = "s";
+    EXPECT_NE(refused(wrong).find("type s: only char (c, u), block (b) devices and fifos (p) are made"),
+              std::string::npos);
+    wrong = node;
+    wrong["minor"] = -1;
+    EXPECT_NE(refused(wrong).find("minor must be a number"), std::string::npos) << refused(wrong);
+    wrong = node;
+    wrong["fileMode"] = 0200000;
+    EXPECT_NE(refused(wrong).find("fileMode must be permission bits"), std::string::npos) << refused(wrong);
+    json twice = minimal();
+    json other = node;
+    other["minor"] = 5;
+    twice["linux"]["devices"] = json::array({node, other});
+    EXPECT_NE(refusal(twice).find("linux.devices /dev/aj-test: listed twice, differently"), std::string::npos);
+    twice["linux"]["devices"] = json::array({node, node});
+    EXPECT_EQ(plan(twice).device_nodes.size(), 1u);
+}
+
+// Anyone but host root: the host's node of the listed type and numbers, bound at the same
+// path (a user namespace cannot mknod); anything else is refused by name.
+TEST_F(OciConfig, WithoutHostRootDevicesAreTheHostsMatchingNodes) {
     // A char device every host has besides the sandbox's own null, zero, ...
     std::string dev;
     struct stat st {};
@@ -345,18 +424,15 @@ TEST_F(OciConfig, DevicesAreTheHostsMatchingNodes) {
             break;
         }
     if (dev.empty()) GTEST_SKIP() << "no /dev/kmsg, /dev/fuse or /dev/net/tun on this host";
-    const json node{{"path", dev}, {"type", "c"}, {"major", ::major(st.st_rdev)}, {"minor", ::minor(st.st_rdev)},
-                    {"fileMode", (st.st_mode & 07777) ^ 0002}, {"uid", st.st_uid}, {"gid", st.st_gid}};
-    json c = minimal();
-    c["linux"]["devices"] = {node, {{"path", "/dev/null"}, {"type", "c"}, {"major", 1}, {"minor", 3}}};
-    const ContainerPlan p = plan(c);
-    EXPECT_EQ(p.devices, std::vector<std::string>{dev});  // /dev/null is the sandbox's own already
+    const DeviceNode node{dev, 'c', ::major(st.st_rdev), ::minor(st.st_rdev), (st.st_mode & 0777) ^ 0002, st.st_uid,
+                          st.st_gid};
+    std::vector<std::string> warnings;
+    EXPECT_EQ(host_device_binds({node}, warnings), std::vector<std::string>{dev});
     std::string all;
-    for (const auto& w : p.warnings) all += w + "\n";
+    for (const auto& w : warnings) all += w + "\n";
     EXPECT_NE(all.find("linux.devices " + dev + ": bound with the host node's mode"), std::string::npos) << all;
     // The launch library binds it in /dev as a device (no nodev).
-    const helper::MountPlan mounts =
-        helper::build_mount_plan(p.policy, {}, std::nullopt, {}, {}, {}, {}, {}, p.devices);
+    const helper::MountPlan mounts = helper::build_mount_plan(oci_default_policy(), {}, std::nullopt, {}, {}, {}, {}, {}, {dev});
     const auto at = std::find_if(mounts.ops.begin(), mounts.ops.end(), [&](const helper::MountOp& op) {
         return op.kind == helper::MountKind::Bind && op.target == dev;
     });
@@ -364,26 +440,95 @@ TEST_F(OciConfig, DevicesAreTheHostsMatchingNodes) {
     EXPECT_EQ(at->source, dev);
     EXPECT_EQ(at->access, helper::BindAccess::Device);
 
-    auto refused = [&](json device) {
-        json config = minimal();
-        config["linux"]["devices"] = json::array({std::move(device)});
-        return refusal(config);
+    auto refused = [&](const DeviceNode& n) {
+        try {
+            std::vector<std::string> w;
+            host_device_binds({n}, w);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
     };
-    json wrong = node;
-    wrong["minor"] = ::minor(st.st_rdev) + 1;
+    DeviceNode wrong = node;
+    wrong.minor += 1;
     EXPECT_NE(refused(wrong).find("is not the char device"), std::string::npos) << refused(wrong);
     wrong = node;
-    wrong["type"] = "b";
+    wrong.type = 'b';
     EXPECT_NE(refused(wrong).find("is not the block device"), std::string::npos) << refused(wrong);
-    wrong["type"] = "p";
+    wrong.type = 'p';
     EXPECT_NE(refused(wrong).find("only char (c, u) and block (b) devices are bound"), std::string::npos);
     wrong = node;
-    wrong["path"] = "/dev/no-such-device";
+    wrong.path = "/dev/no-such-device";
     EXPECT_NE(refused(wrong).find("the host has no such node to bind"), std::string::npos) << refused(wrong);
-    for (const char* outside : {"/etc/passwd", "/dev/../etc/passwd", "dev/null"}) {
-        wrong["path"] = outside;
-        EXPECT_NE(refused(wrong).find("not a path below /dev"), std::string::npos) << refused(wrong);
-    }
+}
+
+// A node the caller made is attached at its path in /dev, from its tree, as a device.
+TEST(OciMountPlan, MadeDevicesAreAttachedInDevButNeverOverTheSandboxsOwn) {
+    const helper::MountPlan mounts = helper::build_mount_plan(oci_default_policy(), {}, std::nullopt, {}, {}, {}, {},
+                                                              {}, {}, {{"/dev/net/tun", 7}});
+    const auto at = std::find_if(mounts.ops.begin(), mounts.ops.end(), [&](const helper::MountOp& op) {
+        return op.kind == helper::MountKind::Bind && op.target == "/dev/net/tun";
+    });
+    ASSERT_NE(at, mounts.ops.end()) << helper::describe(mounts);
+    EXPECT_EQ(at->tree, 7);
+    EXPECT_EQ(at->access, helper::BindAccess::Device);
+    // Before /dev turns read-only.
+    const auto ro = std::find_if(mounts.ops.begin(), mounts.ops.end(), [&](const helper::MountOp& op) {
+        return op.kind == helper::MountKind::RemountReadOnly && op.target == "/dev";
+    });
+    EXPECT_LT(at, ro);
+    for (const char* own : {"/dev/null", "/dev/zero", "/dev/tty"})
+        EXPECT_THROW(helper::build_mount_plan(oci_default_policy(), {}, std::nullopt, {}, {}, {}, {}, {}, {}, {{own, 7}}),
+                     Error);
+    EXPECT_THROW(helper::build_mount_plan(oci_default_policy(), {}, std::nullopt, {}, {}, {}, {}, {}, {}, {{"/etc/x", 7}}),
+                 Error);
+}
+
+// A container id seen from the host: through the lines of a uid_map or gid_map.
+TEST(OciDevices, ContainerIdsAreMappedThroughEveryLineOfTheMap) {
+    const std::string map = "         0     100000          1\n      1000     200000       2000\n";
+    EXPECT_EQ(host_id_of(map, 0), 100000u);
+    EXPECT_EQ(host_id_of(map, 1000), 200000u);
+    EXPECT_EQ(host_id_of(map, 2999), 201999u);
+    EXPECT_EQ(host_id_of(map, 3000), std::nullopt);
+    EXPECT_EQ(host_id_of(map, 1), std::nullopt);
+    EXPECT_EQ(host_id_of("", 0), std::nullopt);
+}
+
+// linux.namespaces: an ipc or uts namespace the config leaves out is the runtime's (the
+// spec's rule, podman's --ipc=host/--uts=host); pid, mount, user and cgroup never are.
+TEST_F(OciConfig, IpcAndUtsLeftOutAreTheRuntimesTheOthersAreAlwaysNew) {
+    json c = minimal();
+    EXPECT_EQ(plan(c).shared_namespaces, 0);
+    c["linux"]["namespaces"] = json::array({{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "network"}}});
+    c["mounts"] = {{{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}}};
+    c["hostname"] = "mine";
+    const ContainerPlan p = plan(c);
+    EXPECT_EQ(p.shared_namespaces, CLONE_NEWIPC | CLONE_NEWUTS);
+    EXPECT_TRUE(p.joined_namespaces.empty());
+    std::string all;
+    for (const auto& w : p.warnings) all += w + "\n";
+    EXPECT_NE(all.find("linux.namespaces: no ipc namespace listed: the container shares the runtime's"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("linux.namespaces: no uts namespace listed: the container shares the runtime's"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("a new user namespace is made although the config does not ask for one"), std::string::npos);
+    EXPECT_NE(all.find("a new cgroup namespace is made although the config does not ask for one"), std::string::npos);
+    // Not the sandbox's ipc namespace: no mqueue of it; not its uts: no hostname.
+    EXPECT_TRUE(p.filesystems.empty());
+    EXPECT_NE(all.find("hostname mine: not set, the shared uts namespace keeps its own"), std::string::npos) << all;
+    // Nothing listed at all: still a new user, mount, pid and cgroup namespace.
+    c["linux"]["namespaces"] = json::array();
+    c["mounts"] = json::array();
+    const ContainerPlan none = plan(c);
+    EXPECT_EQ(none.shared_namespaces, CLONE_NEWIPC | CLONE_NEWUTS);
+    EXPECT_EQ(none.policy.network, policy::NetworkMode::Host);
+    const int flags = helper::namespace_flags(none.policy, none.shared_namespaces);
+    EXPECT_EQ(flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP),
+              CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP);
+    EXPECT_EQ(flags & (CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), 0);
 }
 
 TEST_F(OciConfig, WhatIsStricterThanAskedIsAWarning) {
