@@ -76,7 +76,8 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<std::pair<std::string, std::string>>& sysctls = {},
                            const std::vector<std::string>& masked_paths = {},
                            const std::vector<std::string>& readonly_paths = {},
-                           const std::vector<std::string>& devices = {});
+                           const std::vector<std::string>& devices = {},
+                           const std::optional<ContainerLayout>& container = std::nullopt);
 
 // Whether `path` is `dir` or lies below it (both absolute and normal).
 bool at_or_below(const std::string& path, const std::string& dir);

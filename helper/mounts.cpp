@@ -374,8 +374,10 @@ private:
 }  // namespace
 
 UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
-    if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
-        throw Error("mount plan: must start with the root tmpfs");
+    // The root is a tmpfs, or a tree the caller captured (ContainerLayout::root_tree).
+    const bool root_tree = !plan.ops.empty() && plan.ops.front().kind == MountKind::Bind && plan.ops.front().tree >= 0;
+    if (plan.ops.empty() || plan.ops.front().target != "/" || (plan.ops.front().kind != MountKind::Tmpfs && !root_tree))
+        throw Error("mount plan: must start with the root tmpfs or tree");
 
     const ZeroUmask exact_modes;
     // Nothing we mount may propagate back to the host's mount namespace.
@@ -387,7 +389,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     std::map<std::size_t, UniqueFd> trees;
     std::map<std::size_t, int> attach_fds;
     std::map<std::size_t, CopiedHostFile> copied;
-    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    for (std::size_t i = 1; i < plan.ops.size(); ++i) {
         if (plan.ops[i].kind == MountKind::File && !plan.ops[i].source.empty()) {
             copied[i] = open_copied_host_file(plan.ops[i]);
             continue;
@@ -407,14 +409,17 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
         }
     }
 
-    UniqueFd staging_mount = new_tmpfs(plan.ops.front());
+    UniqueFd root_tmpfs = root_tree ? UniqueFd() : new_tmpfs(plan.ops.front());
     ScratchFs scratch;
     {
         UniqueFd staging_dir = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening staging directory");
         scratch.mount_below_new_root(plan, staging_dir.get());
         // Stacked on top of the scratch tmpfs, if there is one (a mount goes on the top of
         // what the target path already has).
-        attach(staging_mount.get(), staging_dir.get(), "mounting the new root tmpfs");
+        if (root_tree)
+            attach(plan.ops.front().tree, staging_dir.get(), "mounting the container's root " + plan.ops.front().source);
+        else
+            attach(root_tmpfs.get(), staging_dir.get(), "mounting the new root tmpfs");
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
     NewRootDirs dirs(root.get());

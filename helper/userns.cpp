@@ -188,15 +188,21 @@ pid_t clone_into_namespaces(int flags, int cgroup_fd, bool* in_cgroup) {
     return static_cast<pid_t>(rc);
 }
 
+std::string uid_map_lines(const Identity& id) {
+    return std::to_string(id.inside_uid) + " " + std::to_string(id.outside_uid) + " 1\n";
+}
+
+std::string gid_map_lines(const Identity& id) {
+    return std::to_string(id.inside_gid) + " " + std::to_string(id.outside_gid) + " 1\n";
+}
+
 void write_id_maps(pid_t child, const Identity& id) {
     const std::string proc = "/proc/" + std::to_string(child) + "/";
     // "deny" first: an unprivileged writer may only write gid_map after it, and it keeps
     // the sandbox from ever calling setgroups(2) to regain a group it was not given.
     sys::write_file(proc + "setgroups", "deny");
-    sys::write_file(proc + "uid_map", std::to_string(id.inside_uid) + " " +
-                                          std::to_string(id.outside_uid) + " 1\n");
-    sys::write_file(proc + "gid_map", std::to_string(id.inside_gid) + " " +
-                                          std::to_string(id.outside_gid) + " 1\n");
+    sys::write_file(proc + "uid_map", uid_map_lines(id));
+    sys::write_file(proc + "gid_map", gid_map_lines(id));
 }
 
 void become_sandbox_user(const Identity& id) {

@@ -21,12 +21,13 @@
 #include "helper/fds.hpp"
 #include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
-#include "oci/bundle_capture.hpp"
+#include "helper/userns.hpp"
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/namespace_join.hpp"
+#include "oci/rootfs_root.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
@@ -100,16 +101,22 @@ void wait_for_start(int fifo, int pid1_fd) {
         helper::close_fds_except(keep);
         std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
         helper::LaunchRequest request{plan.policy, plan.argv};
-        request.extra_binds = plan.binds;
         request.filesystems = plan.filesystems;
         request.sysctls = plan.sysctls;
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;
         request.process = plan.process;
         request.devices = plan.devices;
-        // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
-        const std::vector<sys::UniqueFd> trees =
-            ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
+        request.host_ids = helper::sandbox_host_ids(lease);
+        // A root caller's container root is its rootfs, idmapped with the sandbox's own
+        // maps where the guard allows (rootfs_root.hpp). Its trees are held until launch()
+        // returns: PID 1 attaches them.
+        std::optional<helper::Identity> identity;
+        if (::geteuid() == 0) identity = helper::choose_identity(request.host_ids, request.process);
+        ContainerFiles files = container_files(plan, identity ? &*identity : nullptr);
+        for (const auto& w : files.warnings) g.log->warning("container " + o.id + ": " + w);
+        request.extra_binds = std::move(files.binds);
+        request.container = std::move(files.layout);
         request.cwd = plan.cwd;
         // Last before the clone: the monitor itself moves into the namespaces the config
         // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
@@ -117,7 +124,6 @@ void wait_for_start(int fifo, int pid1_fd) {
         const std::vector<JoinedNamespace> runtime_namespaces = own_namespaces(plan.joined_namespaces);
         join_namespaces(plan.joined_namespaces);
         request.shared_namespaces = plan.shared_namespaces;
-        request.host_ids = helper::sandbox_host_ids(lease);
         request.describe_enforcement = false;
         request.confirm_host_ids = [&lease] {
             if (lease) lease->confirm_unknown_to_nss();
