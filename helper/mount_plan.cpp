@@ -447,6 +447,7 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         if (!policy.allowed_paths.empty() || !overlays.empty() || workdir)
             throw Error("container layout: allowed paths, overlays and a work directory have no place in it");
         add_container_layout(policy, extra, filesystems, devices, *container, plan.ops);
+        plan.made_in_order = true;
     }
     // With listed file systems (an OCI config's), the root's binds come first and the
     // skeleton after them, in the caller's order (add_filesystems).

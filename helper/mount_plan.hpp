@@ -65,6 +65,10 @@ struct MountOp {
 
 struct MountPlan {
     std::vector<MountOp> ops;
+    // Every bind is made (cloned) when its turn comes, not when its source was opened: a
+    // container layout's mounts show in /proc/self/mountinfo, which lists mounts in the
+    // order they were made, in the config's order (runc's; runtime-tools checks it).
+    bool made_in_order = false;
 };
 
 // Throws aj::Error (exit 125) naming the path when an allowed path, extra bind or the

@@ -316,6 +316,22 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
     }
 }
 
+// MountPlan::made_in_order: the trees the caller captured (ExtraBind::tree) belong to the
+// caller's mount namespace, and the kernel clones a detached tree only in the namespace
+// it came from. Attached here, stacked on the staging directory of the old root below the
+// new one, they are this namespace's, and go with the old root when it is detached.
+void park_caller_trees(const MountPlan& plan, int staging) {
+    for (std::size_t i = 1; i < plan.ops.size(); ++i)
+        if (plan.ops[i].kind == MountKind::Bind && plan.ops[i].tree >= 0)
+            attach(plan.ops[i].tree, staging, "holding the captured " + plan.ops[i].source);
+}
+
+UniqueFd clone_tree(int tree, const std::string& what) {
+    UniqueFd fresh(::open_tree(tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+    if (!fresh) throw_errno("binding " + what + " (open_tree of its captured tree)");
+    return fresh;
+}
+
 // A detached overlayfs mount, created while the host tree is still in view: the kernel
 // resolves the three directories here, by path, as the sandbox's user namespace root
 // (unprivileged overlayfs; "userxattr" keeps its bookkeeping in user.* attributes, the
@@ -413,6 +429,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     ScratchFs scratch;
     {
         UniqueFd staging_dir = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening staging directory");
+        if (plan.made_in_order) park_caller_trees(plan, staging_dir.get());
         scratch.mount_below_new_root(plan, staging_dir.get());
         // Stacked on top of the scratch tmpfs, if there is one (a mount goes on the top of
         // what the target path already has).
@@ -467,7 +484,9 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
             case MountKind::Bind: {
                 UniqueFd file_point;
                 const int target = make_mount_point(dirs, op.target, attach_fds[i], file_point);
-                attach(attach_fds[i], target, "binding " + op.source + " at " + op.target);
+                // A clone made now is listed in mountinfo after everything mounted so far.
+                const UniqueFd fresh = plan.made_in_order ? clone_tree(attach_fds[i], op.source) : UniqueFd();
+                attach(fresh ? fresh.get() : attach_fds[i], target, "binding " + op.source + " at " + op.target);
                 dirs.changed_at(op.target);
                 break;
             }

@@ -28,6 +28,7 @@
 #include "oci/container_state.hpp"
 #include "oci/namespace_join.hpp"
 #include "oci/rootfs_root.hpp"
+#include "oci/start_wait.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
@@ -335,6 +336,8 @@ int cmd_start(const Globals& g, const std::string& id) {
         throw_errno("opening the start fifo of container " + id);
     }
     sys::write_all(fifo.get(), "s", "starting container " + id);
+    // As runc's start, once the process runs its program (start_wait.hpp).
+    (void)wait_for_command_exec(container.recorded().pid, container.recorded().pid_start, std::chrono::seconds(5));
     sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!started) throw_errno("recording that container " + id + " started");
     // The process was released: its state for the hooks is "running" (it may end before

@@ -53,8 +53,8 @@ std::string rootfs_idmap_refusal(const std::string& rootfs, int rootfs_dir) {
         if (end == std::string::npos) end = rootfs.size();
         const std::string name = rootfs.substr(at, end - at);
         at = end + 1;
-        if (name.empty()) continue;
-        if (name == "." || name == "..") return "its path " + rootfs + " has a . or .. component";
+        if (name.empty() || name == ".") continue;  // root.path "." (runtime-tools): the bundle itself
+        if (name == "..") return "its path " + rootfs + " has a .. component";
         walked += "/" + name;
         sys::UniqueFd next(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!next)
