@@ -318,12 +318,33 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
 
 // MountPlan::made_in_order: the trees the caller captured (ExtraBind::tree) belong to the
 // caller's mount namespace, and the kernel clones a detached tree only in the namespace
-// it came from. Attached here, stacked on the staging directory of the old root below the
-// new one, they are this namespace's, and go with the old root when it is detached.
+// it came from. Attached here, on a small tmpfs stacked on the staging directory of the
+// old root below the new one (a directory or an empty file each, as the tree's root is),
+// they are this namespace's, and go with the old root when it is detached.
 void park_caller_trees(const MountPlan& plan, int staging) {
-    for (std::size_t i = 1; i < plan.ops.size(); ++i)
-        if (plan.ops[i].kind == MountKind::Bind && plan.ops[i].tree >= 0)
-            attach(plan.ops[i].tree, staging, "holding the captured " + plan.ops[i].source);
+    UniqueFd park;
+    for (std::size_t i = 1; i < plan.ops.size(); ++i) {
+        const MountOp& op = plan.ops[i];
+        if (op.kind != MountKind::Bind || op.tree < 0) continue;
+        const std::string what = "holding the captured " + op.source;
+        if (!park) {
+            park = new_filesystem("tmpfs", {{"mode", "700"}, {"size", "4k"}},
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, what);
+            attach(park.get(), staging, what);
+        }
+        struct stat st {};
+        sys::check(::fstat(op.tree, &st), what);
+        const std::string name = std::to_string(i);
+        if (S_ISDIR(st.st_mode)) {
+            sys::check(::mkdirat(park.get(), name.c_str(), 0700), what + " (mkdir)");
+        } else {
+            UniqueFd file(::openat(park.get(), name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!file) throw_errno(what + " (creating its mount point)");
+        }
+        UniqueFd point(::openat(park.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!point) throw_errno(what + " (opening its mount point)");
+        attach(op.tree, point.get(), what);
+    }
 }
 
 UniqueFd clone_tree(int tree, const std::string& what) {
