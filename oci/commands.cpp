@@ -337,7 +337,8 @@ int cmd_start(const Globals& g, const std::string& id) {
     }
     sys::write_all(fifo.get(), "s", "starting container " + id);
     // As runc's start, once the process runs its program (start_wait.hpp).
-    (void)wait_for_command_exec(container.recorded().pid, container.recorded().pid_start, std::chrono::seconds(5));
+    (void)wait_for_command_exec(container.recorded().pid, container.recorded().pid_start, std::chrono::seconds(5),
+                                std::chrono::milliseconds(200));
     sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!started) throw_errno("recording that container " + id + " started");
     // The process was released: its state for the hooks is "running" (it may end before
