@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cstddef>
+#include <iterator>
+
 #include "helper/mount_plan.hpp"
 #include "helper/mounts.hpp"
 #include "oci/bundle_capture.hpp"
