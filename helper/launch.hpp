@@ -69,7 +69,7 @@ struct OverlayMount {
 
 // A new instance of a kernel file system the caller lists (aurora-runc: a config's
 // proc, tmpfs, devpts, mqueue and sysfs mounts, in the config's order). Mounted after
-// every bind, in list order; one at /proc (proc), /dev, /dev/shm or /tmp (tmpfs) takes
+// every bind, in list order (with LaunchRequest::container: in its order, among the binds); one at /proc (proc), /dev, /dev/shm or /tmp (tmpfs) takes
 // the place of the sandbox's own there (a listed /dev still gets the sandbox's device
 // nodes and links, and is read-only; a devpts at /dev/pts gets the /dev/ptmx link).
 // nosuid always, nodev except on a devpts (its pseudo-terminals must open); sysfs is
