@@ -68,9 +68,9 @@ struct OverlayMount {
 };
 
 // A new instance of a kernel file system the caller lists (aurora-runc: a config's
-// proc, tmpfs, devpts, mqueue and sysfs mounts, in the config's order). Mounted after
-// every bind, in list order (with LaunchRequest::container: in its order, among the binds); one at /proc (proc), /dev, /dev/shm or /tmp (tmpfs) takes
-// the place of the sandbox's own there (a listed /dev still gets the sandbox's device
+// proc, tmpfs, devpts, mqueue and sysfs mounts). Listed only with a container layout
+// (LaunchRequest::container), mounted in its order among the binds; one at /proc (proc),
+// /dev, /dev/shm or /tmp (tmpfs) takes the place of the sandbox's own there (a listed /dev still gets the sandbox's device
 // nodes and links, and is read-only; a devpts at /dev/pts gets the /dev/ptmx link).
 // nosuid always, nodev except on a devpts (its pseudo-terminals must open); sysfs is
 // always read-only.
@@ -149,7 +149,7 @@ struct LaunchRequest {
     std::optional<std::string> workdir = std::nullopt;
     std::vector<ExtraBind> extra_binds = {};
     std::vector<OverlayMount> overlays = {};  // namespaces mode only
-    std::vector<FilesystemMount> filesystems = {};  // namespaces mode only
+    std::vector<FilesystemMount> filesystems = {};  // namespaces mode, with `container` only
     // Paths inside the sandbox hidden under an empty read-only mount, or made read-only,
     // once everything else is mounted (an OCI config's maskedPaths and readonlyPaths: the
     // sandbox's own /proc/kcore, /proc/sys...). A path that does not exist is skipped; a

@@ -348,30 +348,6 @@ bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, c
                        [&](const FilesystemMount& f) { return f.type == type && f.target == target; });
 }
 
-// The caller's file systems in their order, after every bind but those `inside` them,
-// which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
-// and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
-void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
-                     const std::vector<MountOp>& inside, const std::vector<std::string>& devices,
-                     std::vector<MountOp>& ops) {
-    for (const FilesystemMount& f : filesystems) {
-        ops.push_back(filesystem_op(policy, f));
-        if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops, devices);
-    }
-    // Binds into the listed file systems (podman's /dev/shm), before /dev turns read-only.
-    ops.insert(ops.end(), inside.begin(), inside.end());
-    const std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
-    if (!listed(filesystems, "proc", "/proc")) ops.push_back(proc_op());
-    if (!listed(filesystems, "tmpfs", "/dev")) {
-        ops.push_back(tmpfs("/dev", 0755));
-        add_dev_contents(ops, devices);
-    }
-    if (!listed(filesystems, "tmpfs", "/dev/shm")) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
-    if (listed(filesystems, "devpts", "/dev/pts")) ops.push_back(symlink("pts/ptmx", "/dev/ptmx"));
-    ops.push_back(remount_ro("/dev"));
-    if (!listed(filesystems, "tmpfs", "/tmp")) ops.push_back(scratch_dir("tmp", "/tmp", 01777, tmp_mb));
-}
-
 // ContainerLayout's steps 1 to 3 and /dev read-only (its comment in launch.hpp).
 void add_container_layout(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
                           const std::vector<FilesystemMount>& filesystems, const std::vector<std::string>& devices,
@@ -448,11 +424,11 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
             throw Error("container layout: allowed paths, overlays and a work directory have no place in it");
         add_container_layout(policy, extra, filesystems, devices, *container, plan.ops);
         plan.made_in_order = true;
+    } else {
+        // Listed file systems have their place in a container layout's order only.
+        if (!filesystems.empty()) throw Error("mount plan: file systems are listed only with a container layout");
+        add_skeleton(policy, devices, plan.ops);
     }
-    // With listed file systems (an OCI config's), the root's binds come first and the
-    // skeleton after them, in the caller's order (add_filesystems).
-    else if (filesystems.empty()) add_skeleton(policy, devices, plan.ops);
-    else plan.ops.push_back(tmpfs("/", 0755));
 
     std::vector<MountOp> binds;
     for (const auto& rule : container ? std::vector<policy::PathRule>{} : policy.allowed_paths) {
@@ -505,22 +481,8 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
     std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
         return depth(a.target) < depth(b.target);
     });
-    // A bind at or below a listed file system goes after it, into it (the rest before).
-    std::vector<MountOp> inside;
-    if (!filesystems.empty() && !container) {
-        const auto into_filesystem = [&](const MountOp& op) {
-            return std::any_of(filesystems.begin(), filesystems.end(), [&](const FilesystemMount& f) {
-                return f.target != "/" && at_or_below(op.target, f.target);
-            });
-        };
-        const auto split = std::stable_partition(binds.begin(), binds.end(),
-                                                 [&](const MountOp& op) { return !into_filesystem(op); });
-        inside.assign(split, binds.end());
-        binds.erase(split, binds.end());
-    }
     binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
-    if (!filesystems.empty() && !container) add_filesystems(policy, filesystems, inside, devices, plan.ops);
     for (const auto& [key, value] : sysctls) {
         // Dots name the levels; a key of anything else could leave /proc/sys.
         if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos ||

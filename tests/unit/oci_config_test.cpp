@@ -39,6 +39,19 @@ json minimal() {
                     {{"type", "user"}}, {{"type", "cgroup"}}, {{"type", "network"}}}}}}};
 }
 
+// The launch library's plan of `p` as aurora-runc asks for it from an ordinary caller: a
+// tmpfs root holding the rootfs's entries, the config's mounts in the config's order.
+helper::MountPlan container_mounts(const ContainerPlan& p,
+                                   const std::vector<std::pair<std::string, std::string>>& sysctls = {},
+                                   const std::vector<std::string>& masked = {},
+                                   const std::vector<std::string>& readonly = {}) {
+    helper::ContainerLayout layout;
+    layout.leading_binds = p.rootfs_entries;
+    layout.order = p.mount_order;
+    return helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, sysctls, masked, readonly, {},
+                                    layout);
+}
+
 class OciConfig : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -429,7 +442,7 @@ TEST_F(OciConfig, FileSystemsAreMountedAsTheConfigListsThem) {
     // The rootfs's own /sys is under the sysfs: not bound.
     for (const auto& b : p.binds) EXPECT_NE(b.inside, "/sys");
 
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     std::vector<std::string> order;
     for (const auto& op : mounts.ops)
         if (op.kind == helper::MountKind::Filesystem) order.push_back(op.fs_type + " " + op.target + " " + op.source);
@@ -544,7 +557,7 @@ TEST_F(OciConfig, NamespacedSysctlsAreWrittenBeforeTheReadOnlyPaths) {
     c["linux"]["sysctl"]["net.ipv4.ping_group_range"] = "0 2147483647";
     EXPECT_EQ(plan(c).sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "1000 1000"}));
     const helper::MountPlan mounts =
-        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, p.sysctls, {}, p.readonly_paths);
+        container_mounts(p, p.sysctls, {}, p.readonly_paths);
     std::size_t forward = 0, readonly = 0;
     for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
         if (mounts.ops[i].kind == helper::MountKind::Sysctl && mounts.ops[i].target == "/proc/sys/net/ipv4/ip_forward")
@@ -564,7 +577,7 @@ TEST_F(OciConfig, MaskedAndReadOnlyPathsComeLast) {
     const ContainerPlan p = plan(c);
     EXPECT_EQ(p.masked_paths, (std::vector<std::string>{"/proc/kcore", "/sys/firmware"}));
     const helper::MountPlan mounts =
-        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, {}, p.masked_paths, p.readonly_paths);
+        container_mounts(p, {}, p.masked_paths, p.readonly_paths);
     const auto& ops = mounts.ops;
     ASSERT_GE(ops.size(), 4u);
     // After every file system they could lie in, before the root turns read-only.
@@ -583,7 +596,7 @@ TEST_F(OciConfig, ABindInsideAListedFileSystemIsMountedAfterIt) {
     c["mounts"].push_back({{"destination", "/dev/termination-log"}, {"type", "bind"}, {"source", "/etc/hostname"},
                            {"options", {"rbind", "ro"}}});
     const ContainerPlan p = plan(c);
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     std::size_t dev = 0, log = 0, dev_ro = 0;
     for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
         const auto& op = mounts.ops[i];
@@ -713,7 +726,7 @@ TEST_F(OciConfig, AccessTimeOptionsBecomeMountAttributes) {
     // An option undoes its opposite, in the config's order.
     c["mounts"][1]["options"] = {"strictatime", "nostrictatime"};
     EXPECT_FALSE(plan(c).filesystems[0].atime.change);
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     bool found = false;
     for (const auto& op : mounts.ops)
         if (op.kind == helper::MountKind::Filesystem && op.target == "/t") {
