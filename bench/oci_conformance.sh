@@ -47,14 +47,23 @@ if [ -z "$suite" ]; then
   nice "$tools/build.sh" "$suite"
 fi
 
+# The validations make their bundles with Go's os.MkdirTemp, below $TMPDIR: here a 0700
+# directory of root's, as engines keep their containers' storage (podman's, containerd's),
+# for both runtimes alike. aurora-runc idmaps a rootfs only there (docs/oci.md, "The
+# container's root"): below a /tmp every user may search, a file the container made set-uid
+# would be host root's and theirs to run, and killsig and process then fail by design.
+bundles=$tmp/bundles
+mkdir -m 0700 "$bundles"
+
 # Mounts a runtime left in this (the host's) mount namespace below the validations'
-# bundles (/tmp/ocitest*): counted for the report, then unmounted, each tree whole. Only
-# those trees: they were made by this run's validations, and nothing else lives there.
+# bundles ($bundles/ocitest*, and /tmp/ocitest* of a suite that ignores TMPDIR): counted
+# for the report, then unmounted, each tree whole. Only those trees: they were made by
+# this run's validations, and nothing else lives there.
 leaked_mounts() {
   local roots
-  roots=$(awk '$5 ~ "^/tmp/ocitest[0-9]+$" {print $5}' /proc/self/mountinfo | sort -u)
+  roots=$(awk -v b="$bundles" '$5 ~ "^(/tmp|"b")/ocitest[0-9]+$" {print $5}' /proc/self/mountinfo | sort -u)
   local n
-  n=$(awk '$5 ~ "^/tmp/ocitest[0-9]+(/|$)" {c++} END {print c+0}' /proc/self/mountinfo)
+  n=$(awk -v b="$bundles" '$5 ~ "^(/tmp|"b")/ocitest[0-9]+(/|$)" {c++} END {print c+0}' /proc/self/mountinfo)
   for r in $roots; do umount -R "$r" 2>/dev/null || umount -R -l "$r" 2>/dev/null || true; done
   echo "$n"
 }
@@ -77,9 +86,9 @@ trap 'remove_run_cgroups; rm -rf "$tmp"' EXIT
 make_cgroup_base "$base" || { echo "bench/oci_conformance.sh: cannot make $base in every hierarchy" >&2; exit 1; }
 
 # The reference first, then aurora-runc, one after the other on the same machine.
-bench/in_cgroup_namespace.sh "$runs_cgroup/ref" "$tools/run-suite.sh" "$ref" "$suite" "$tmp/ref" >/dev/null
+TMPDIR=$bundles bench/in_cgroup_namespace.sh "$runs_cgroup/ref" "$tools/run-suite.sh" "$ref" "$suite" "$tmp/ref" >/dev/null
 ref_leaked=$(leaked_mounts)
-bench/in_cgroup_namespace.sh "$runs_cgroup/ours" "$tools/run-suite.sh" "$ours" "$suite" "$tmp/ours" >/dev/null
+TMPDIR=$bundles bench/in_cgroup_namespace.sh "$runs_cgroup/ours" "$tools/run-suite.sh" "$ours" "$suite" "$tmp/ours" >/dev/null
 ours_leaked=$(leaked_mounts)
 
 verdict() { awk -v n="$2" '$2 == n {print $1" ("$3" "$4" "$5")"}' "$1/summary"; }
@@ -104,7 +113,9 @@ report() {
   echo "| runc | $("$ref" --version | head -1) | $ref_pass of $total |"
   echo "| aurora-runc | $("$ours" --version | head -1) | $ours_pass of $total |"
   echo
-  echo "Mounts left in the host's mount namespace below the validations' bundles (/tmp/ocitest*), counted after"
+  echo "The validations' bundles lie in a 0700 directory of root's (TMPDIR), as engines keep theirs."
+  echo
+  echo "Mounts left in the host's mount namespace below the validations' bundles (ocitest*), counted after"
   echo "each runtime's run and then unmounted by this script: runc $ref_leaked, aurora-runc $ours_leaked"
   echo "(before the run: $leaked_before)."
   echo

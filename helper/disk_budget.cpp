@@ -190,6 +190,8 @@ std::vector<std::string> writable_host_trees(const LaunchRequest& request) {
     for (const auto& b : request.extra_binds)
         if (b.mode == policy::PathMode::ReadWrite) out.push_back(b.host);
     for (const auto& o : request.overlays) out.push_back(o.upper);
+    if (request.container && request.container->root_tree >= 0 && !request.container->root_read_only)
+        out.push_back(request.container->root_path);
     return out;
 }
 

@@ -69,7 +69,8 @@ DiskUsage unlinked_open_files(const std::vector<pid_t>& pids, const std::set<dev
                               const std::set<std::pair<dev_t, ino_t>>& seen, std::vector<pid_t>* hidden = nullptr);
 
 // The host paths a launch lets the sandbox write: the workdir, the policy's rw paths,
-// rw extra binds, and each overlay's upper directory. Not an overlay's work directory:
+// rw extra binds, a container root the sandbox writes (ContainerLayout), and each
+// overlay's upper directory. Not an overlay's work directory:
 // only overlayfs writes there (copy-ups in passing, renamed into the upper directory at
 // once), and it makes its work/ mode 000, which an unprivileged walk could not enter.
 std::vector<std::string> writable_host_trees(const LaunchRequest& request);

@@ -316,7 +316,7 @@ LaunchResult launch(const LaunchRequest& request) {
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays, request.filesystems,
                                 request.sysctls, request.masked_paths, request.readonly_paths, request.devices,
-                                request.device_trees),
+                                request.device_trees, request.container),
                plan_limits(policy, RlimitScope::OwnUserNamespace, request.timeout_sec, cgroup->enforces_memory()),
                build_environment(policy.env, environ),
                choose_identity(request.host_ids, request.process, request.id_maps),

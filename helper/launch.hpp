@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,9 +68,9 @@ struct OverlayMount {
 };
 
 // A new instance of a kernel file system the caller lists (aurora-runc: a config's
-// proc, tmpfs, devpts, mqueue and sysfs mounts, in the config's order). Mounted after
-// every bind, in list order; one at /proc (proc), /dev, /dev/shm or /tmp (tmpfs) takes
-// the place of the sandbox's own there (a listed /dev still gets the sandbox's device
+// proc, tmpfs, devpts, mqueue and sysfs mounts). Listed only with a container layout
+// (LaunchRequest::container), mounted in its order among the binds; one at /proc (proc),
+// /dev, /dev/shm or /tmp (tmpfs) takes the place of the sandbox's own there (a listed /dev still gets the sandbox's device
 // nodes and links, and is read-only; a devpts at /dev/pts gets the /dev/ptmx link).
 // nosuid always, nodev except on a devpts (its pseudo-terminals must open); sysfs is
 // always read-only.
@@ -82,6 +83,39 @@ struct FilesystemMount {
     bool noexec = false;
     AtimeAttrs atime = {};
     bool operator==(const FilesystemMount&) const = default;
+};
+
+// One of a LaunchRequest's extra_binds or filesystems, by its index there
+// (ContainerLayout::order).
+struct ListedMount {
+    bool filesystem = false;  // filesystems[index], else extra_binds[index]
+    std::size_t index = 0;
+    bool operator==(const ListedMount&) const = default;
+};
+
+// aurora-runc's file system layout (LaunchRequest::container): an OCI config's mounts go
+// on top of one another in the config's order, each covering what came before at its
+// path (a bind into a tmpfs listed earlier lands in it; a tmpfs listed after a bind at
+// the same path hides it), and the container's root may be its rootfs itself.
+//   1. the root: `root_tree` when set, else a tmpfs holding extra_binds[0, leading_binds)
+//      (the rootfs's entries, parents first), read-only at the end;
+//   2. what the sandbox always has and `order` does not list: /proc, /dev (its device
+//      nodes and links), /dev/shm and /tmp (the one size-capped scratch tmpfs);
+//   3. every mount `order` names, in that order (a listed tmpfs /dev gets the device
+//      nodes and links right after it);
+//   4. /dev read-only, the sysctls, the masked and read-only paths.
+// Binds not named in `order` and not leading are refused.
+struct ContainerLayout {
+    // A detached tree the caller captured (capture_tree, helper/mounts.hpp: its checks
+    // and nosuid applied, and whatever else the caller set on it: read-only, an idmap)
+    // mounted as the sandbox's root instead of a tmpfs, or -1. The caller keeps it open
+    // until launch() returns and makes sure each mount point the plan needs exists in it
+    // (PID 1 creates a missing one only where its identity may write).
+    int root_tree = -1;
+    std::string root_path;       // the host path `root_tree` was captured from (messages, disk budget)
+    bool root_read_only = false; // root_tree is read-only (the caller captured it so)
+    std::size_t leading_binds = 0;
+    std::vector<ListedMount> order;
 };
 
 // The host uid/gid a root caller's sandbox runs as: leased for this run alone
@@ -146,7 +180,7 @@ struct LaunchRequest {
     std::optional<std::string> workdir = std::nullopt;
     std::vector<ExtraBind> extra_binds = {};
     std::vector<OverlayMount> overlays = {};  // namespaces mode only
-    std::vector<FilesystemMount> filesystems = {};  // namespaces mode only
+    std::vector<FilesystemMount> filesystems = {};  // namespaces mode, with `container` only
     // Paths inside the sandbox hidden under an empty read-only mount, or made read-only,
     // once everything else is mounted (an OCI config's maskedPaths and readonlyPaths: the
     // sandbox's own /proc/kcore, /proc/sys...). A path that does not exist is skipped; a
@@ -166,6 +200,9 @@ struct LaunchRequest {
     std::vector<std::string> devices = {};
     // Device nodes the caller made (DeviceTree), bound after `devices`. Namespaces mode only.
     std::vector<DeviceTree> device_trees = {};
+    // aurora-runc's container layout (ContainerLayout), or the layout every run gets:
+    // a tmpfs root, the binds parents first, then the file systems. Namespaces mode only.
+    std::optional<ContainerLayout> container = std::nullopt;
     // CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS: namespaces the sandbox shares with the
     // caller instead of getting new ones. aurora-runc's monitor joins a pod's namespaces
     // by path (setns) and then launches (oci/namespace_join.hpp): PID 1 could not join

@@ -127,6 +127,33 @@ MountOp host_file_copy(std::string path) {
     return op;
 }
 
+// One of the caller's extra binds as an operation: a bind of its captured tree or host
+// path, or the symlink it names.
+MountOp extra_bind_op(const ExtraBind& b) {
+    require_absolute(b.host, "extra bind");
+    require_absolute(b.inside, "extra bind target");
+    const BindAccess access = b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly;
+    if (b.tree >= 0) {
+        // Captured and checked by the caller (capture_tree): its path is not looked up.
+        MountOp op = bind(b.host, b.inside, access);
+        op.tree = b.tree;
+        op.noexec = b.noexec;
+        op.atime = b.atime;  // applied by the caller's capture_tree already
+        return op;
+    }
+    struct stat st = lstat_or_throw(b.host, "extra bind");
+    if (b.recreate_symlink) {
+        // The caller saw a link here: anything else now is a swap, never bound.
+        if (!S_ISLNK(st.st_mode)) throw Error("extra bind " + b.host + ": no longer a symbolic link");
+        return symlink(read_link(b.host), b.inside);
+    }
+    refuse_undoing_bind(b.host, b.mode, "extra bind");
+    MountOp op = bind(b.host, b.inside, access);
+    op.noexec = b.noexec;
+    op.atime = b.atime;
+    return op;
+}
+
 // The system view's operations (helper/system_view.hpp) that nothing the policy or the
 // request grants already covers: a path the caller binds (/etc, /etc/ssl, /etc/hosts)
 // shows the caller's choice, never the view's file on top of it or inside it.
@@ -162,17 +189,25 @@ void add_system_view(const policy::Policy& policy, const std::optional<std::stri
     binds.insert(binds.end(), std::make_move_iterator(view.begin()), std::make_move_iterator(view.end()));
 }
 
+bool places_mount(MountKind kind) {
+    return kind == MountKind::Bind || kind == MountKind::Tmpfs || kind == MountKind::ScratchDir ||
+           kind == MountKind::Proc || kind == MountKind::Filesystem || kind == MountKind::Overlay;
+}
+
 // The deepest bind before `end` whose target is a strict ancestor of `target`, or null.
-const MountOp* enclosing_bind(const std::vector<MountOp>& ops, std::size_t end, const std::string& target) {
+// `last_mount`: the last mount of any kind before `end` at the deepest such target
+// instead (a listed order, where a file system may cover a bind), null unless a bind.
+const MountOp* enclosing_bind(const std::vector<MountOp>& ops, std::size_t end, const std::string& target,
+                              bool last_mount = false) {
     const MountOp* found = nullptr;
     for (std::size_t i = 0; i < end; ++i) {
         const MountOp& b = ops[i];
-        if (b.kind != MountKind::Bind || target.size() <= b.target.size() ||
+        if (!(last_mount ? places_mount(b.kind) : b.kind == MountKind::Bind) || target.size() <= b.target.size() ||
             target.compare(0, b.target.size(), b.target) != 0 || target[b.target.size()] != '/')
             continue;
-        if (!found || b.target.size() > found->target.size()) found = &b;
+        if (!found || b.target.size() >= found->target.size()) found = &b;
     }
-    return found;
+    return found && found->kind == MountKind::Bind ? found : nullptr;
 }
 
 // A grant below another bind (a symlink, directory or file inside a granted tree) goes
@@ -181,11 +216,14 @@ const MountOp* enclosing_bind(const std::vector<MountOp>& ops, std::size_t end, 
 // read-only one refuses with EROFS). A symlink the bound tree already shows, with the same
 // text, needs no operation at all. Anything else cannot be built and is refused here, by
 // name, before any namespace exists. `ops` is sorted parents first.
-std::vector<MountOp> settle_nested(const std::vector<MountOp>& ops) {
-    std::vector<MountOp> kept;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
+// `from`, `listed`: ops[0, from) are kept as they are, and each later op lies in the
+// last mount placed at its deepest enclosing path (enclosing_bind's last_mount), for a
+// listed order rather than parents first.
+std::vector<MountOp> settle_nested(const std::vector<MountOp>& ops, std::size_t from = 0, bool listed = false) {
+    std::vector<MountOp> kept(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(from));
+    for (std::size_t i = from; i < ops.size(); ++i) {
         const MountOp& op = ops[i];
-        const MountOp* outer = enclosing_bind(ops, i, op.target);
+        const MountOp* outer = enclosing_bind(ops, i, op.target, listed);
         if (!outer) {
             kept.push_back(op);
             continue;
@@ -238,6 +276,7 @@ void require_extra_device_path(const std::string& dev) {
         if (dev == std::string("/dev/") + own) throw Error("device " + dev + ": the sandbox's own node already");
 }
 
+// What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links,
 // What /dev holds, whoever mounted its tmpfs: the harmless device nodes and the fd links,
 // then the caller's devices.
 void add_dev_contents(std::vector<MountOp>& ops, const DevExtras& extras) {
@@ -335,28 +374,62 @@ bool listed(const std::vector<FilesystemMount>& filesystems, const char* type, c
                        [&](const FilesystemMount& f) { return f.type == type && f.target == target; });
 }
 
-// The caller's file systems in their order, after every bind but those `inside` them,
-// which follow them; then the parts of the skeleton none of them replaced. A listed tmpfs at /dev gets the skeleton's device nodes
-// and links right after it, a listed devpts the /dev/ptmx link; /dev ends read-only.
-void add_filesystems(const policy::Policy& policy, const std::vector<FilesystemMount>& filesystems,
-                     const std::vector<MountOp>& inside, const DevExtras& devices,
-                     std::vector<MountOp>& ops) {
-    for (const FilesystemMount& f : filesystems) {
-        ops.push_back(filesystem_op(policy, f));
-        if (f.type == "tmpfs" && f.target == "/dev") add_dev_contents(ops, devices);
+// ContainerLayout's steps 1 to 3 and /dev read-only (its comment in launch.hpp).
+void add_container_layout(const policy::Policy& policy, const std::vector<ExtraBind>& extra,
+                          const std::vector<FilesystemMount>& filesystems, const DevExtras& devices,
+                          const ContainerLayout& layout, std::vector<MountOp>& ops) {
+    if (layout.leading_binds > extra.size()) throw Error("container layout: more leading binds than binds");
+    std::vector<bool> named(extra.size() + filesystems.size(), false);
+    for (const ListedMount& m : layout.order) {
+        if (m.index >= (m.filesystem ? filesystems.size() : extra.size()) ||
+            (!m.filesystem && m.index < layout.leading_binds))
+            throw Error("container layout: the mount order names no listed mount at " + std::to_string(m.index));
+        named[m.filesystem ? extra.size() + m.index : m.index] = true;
     }
-    // Binds into the listed file systems (podman's /dev/shm), before /dev turns read-only.
-    ops.insert(ops.end(), inside.begin(), inside.end());
+    for (std::size_t i = layout.leading_binds; i < named.size(); ++i)
+        if (!named[i]) throw Error("container layout: a listed mount is missing from the mount order");
+
+    if (layout.root_tree >= 0) {
+        require_absolute(layout.root_path, "container root");
+        MountOp root = bind(layout.root_path, std::string("/"), layout.root_read_only ? BindAccess::ReadOnly : BindAccess::ReadWrite);
+        root.tree = layout.root_tree;
+        ops.push_back(std::move(root));
+    } else {
+        ops.push_back(tmpfs("/", 0755));
+    }
+    const std::size_t first_bind = ops.size();
+    for (std::size_t i = 0; i < layout.leading_binds; ++i) ops.push_back(extra_bind_op(extra[i]));
+    std::stable_sort(ops.begin() + static_cast<std::ptrdiff_t>(first_bind), ops.end(),
+                     [](const MountOp& a, const MountOp& b) { return depth(a.target) < depth(b.target); });
+    ops = settle_nested(ops, first_bind);
+
     const std::uint64_t tmp_mb = policy.limits.tmpfs_mb.value_or(0);
+    const bool own_shm = !listed(filesystems, "tmpfs", "/dev/shm");
     if (!listed(filesystems, "proc", "/proc")) ops.push_back(proc_op());
     if (!listed(filesystems, "tmpfs", "/dev")) {
         ops.push_back(tmpfs("/dev", 0755));
         add_dev_contents(ops, devices);
+        if (own_shm) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
     }
-    if (!listed(filesystems, "tmpfs", "/dev/shm")) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
+    if (!listed(filesystems, "tmpfs", "/tmp")) ops.push_back(scratch_dir("tmp", "/tmp", 01777, tmp_mb));
+
+    const std::size_t first_listed = ops.size();
+    for (const ListedMount& m : layout.order) {
+        if (!m.filesystem) {
+            ops.push_back(extra_bind_op(extra[m.index]));
+            continue;
+        }
+        const FilesystemMount& f = filesystems[m.index];
+        ops.push_back(filesystem_op(policy, f));
+        if (f.type == "tmpfs" && f.target == "/dev") {
+            add_dev_contents(ops, devices);
+            if (own_shm) ops.push_back(scratch_dir("shm", "/dev/shm", 01777, tmp_mb));
+        }
+    }
+    // A listed bind below an earlier bind goes where that bind's tree has it.
+    ops = settle_nested(ops, first_listed, /*listed=*/true);
     if (listed(filesystems, "devpts", "/dev/pts")) ops.push_back(symlink("pts/ptmx", "/dev/ptmx"));
     ops.push_back(remount_ro("/dev"));
-    if (!listed(filesystems, "tmpfs", "/tmp")) ops.push_back(scratch_dir("tmp", "/tmp", 01777, tmp_mb));
 }
 
 }  // namespace
@@ -368,16 +441,25 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<std::string>& masked_paths,
                            const std::vector<std::string>& readonly_paths,
                            const std::vector<std::string>& host_devices,
-                           const std::vector<DeviceTree>& device_trees) {
+                           const std::vector<DeviceTree>& device_trees,
+                           const std::optional<ContainerLayout>& container) {
     MountPlan plan;
     const DevExtras devices{host_devices, device_trees};
-    // With listed file systems (an OCI config's), the root's binds come first and the
-    // skeleton after them, in the caller's order (add_filesystems).
-    if (filesystems.empty()) add_skeleton(policy, devices, plan.ops);
-    else plan.ops.push_back(tmpfs("/", 0755));
+    if (container) {
+        // The container's file system is its root and its listed mounts: no host path of
+        // the policy's, no system view (the rootfs has its own /etc).
+        if (!policy.allowed_paths.empty() || !overlays.empty() || workdir)
+            throw Error("container layout: allowed paths, overlays and a work directory have no place in it");
+        add_container_layout(policy, extra, filesystems, devices, *container, plan.ops);
+        plan.made_in_order = true;
+    } else {
+        // Listed file systems have their place in a container layout's order only.
+        if (!filesystems.empty()) throw Error("mount plan: file systems are listed only with a container layout");
+        add_skeleton(policy, devices, plan.ops);
+    }
 
     std::vector<MountOp> binds;
-    for (const auto& rule : policy.allowed_paths) {
+    for (const auto& rule : container ? std::vector<policy::PathRule>{} : policy.allowed_paths) {
         require_absolute(rule.path, "allowed path");
         struct stat st = lstat_or_throw(rule.path, "allowed path");
         if (S_ISLNK(st.st_mode)) {
@@ -392,33 +474,8 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                              rule.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite
                                                                       : BindAccess::ReadOnly));
     }
-    for (const auto& b : extra) {
-        require_absolute(b.host, "extra bind");
-        require_absolute(b.inside, "extra bind target");
-        if (b.tree >= 0) {
-            // Captured and checked by the caller (capture_tree): its path is not looked up.
-            MountOp op = bind(b.host, b.inside,
-                              b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
-            op.tree = b.tree;
-            op.noexec = b.noexec;
-            op.atime = b.atime;  // applied by the caller's capture_tree already
-            binds.push_back(std::move(op));
-            continue;
-        }
-        struct stat st = lstat_or_throw(b.host, "extra bind");
-        if (b.recreate_symlink) {
-            // The caller saw a link here: anything else now is a swap, never bound.
-            if (!S_ISLNK(st.st_mode)) throw Error("extra bind " + b.host + ": no longer a symbolic link");
-            binds.push_back(symlink(read_link(b.host), b.inside));
-            continue;
-        }
-        refuse_undoing_bind(b.host, b.mode, "extra bind");
-        MountOp op = bind(b.host, b.inside,
-                          b.mode == policy::PathMode::ReadWrite ? BindAccess::ReadWrite : BindAccess::ReadOnly);
-        op.noexec = b.noexec;
-        op.atime = b.atime;
-        binds.push_back(std::move(op));
-    }
+    if (!container)
+        for (const auto& b : extra) binds.push_back(extra_bind_op(b));
     for (const auto& o : overlays) {
         require_absolute(o.inside, "overlay target");
         // The same checks as a bind of each host directory: the lower one read-only, the
@@ -447,27 +504,13 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         refuse_undoing_bind(*workdir, policy::PathMode::ReadWrite, "work directory");
         binds.push_back(bind(*workdir, *workdir, BindAccess::ReadWrite));
     }
-    add_system_view(policy, workdir, binds);
+    if (!container) add_system_view(policy, workdir, binds);
     // Parents before children: a shallower mount would otherwise hide a deeper one.
     std::stable_sort(binds.begin(), binds.end(), [](const MountOp& a, const MountOp& b) {
         return depth(a.target) < depth(b.target);
     });
-    // A bind at or below a listed file system goes after it, into it (the rest before).
-    std::vector<MountOp> inside;
-    if (!filesystems.empty()) {
-        const auto into_filesystem = [&](const MountOp& op) {
-            return std::any_of(filesystems.begin(), filesystems.end(), [&](const FilesystemMount& f) {
-                return f.target != "/" && at_or_below(op.target, f.target);
-            });
-        };
-        const auto split = std::stable_partition(binds.begin(), binds.end(),
-                                                 [&](const MountOp& op) { return !into_filesystem(op); });
-        inside.assign(split, binds.end());
-        binds.erase(split, binds.end());
-    }
     binds = settle_nested(binds);
     plan.ops.insert(plan.ops.end(), binds.begin(), binds.end());
-    if (!filesystems.empty()) add_filesystems(policy, filesystems, inside, devices, plan.ops);
     for (const auto& [key, value] : sysctls) {
         // Dots name the levels; a key of anything else could leave /proc/sys.
         if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos ||
@@ -492,8 +535,10 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
         }
     }
 
-    // Last: nothing may be created in the root itself once the mount points exist.
-    plan.ops.push_back(remount_ro("/"));
+    // Last: nothing may be created in the root itself once the mount points exist (a
+    // container's own root stays as its caller captured it: read-only, or the rootfs
+    // the container writes).
+    if (!container || container->root_tree < 0 || container->root_read_only) plan.ops.push_back(remount_ro("/"));
     return plan;
 }
 

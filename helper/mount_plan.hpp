@@ -65,6 +65,10 @@ struct MountOp {
 
 struct MountPlan {
     std::vector<MountOp> ops;
+    // Every bind is made (cloned) when its turn comes, not when its source was opened: a
+    // container layout's mounts show in /proc/self/mountinfo, which lists mounts in the
+    // order they were made, in the config's order (runc's; runtime-tools checks it).
+    bool made_in_order = false;
 };
 
 // Throws aj::Error (exit 125) naming the path when an allowed path, extra bind or the
@@ -77,7 +81,8 @@ MountPlan build_mount_plan(const policy::Policy& policy, const std::vector<Extra
                            const std::vector<std::string>& masked_paths = {},
                            const std::vector<std::string>& readonly_paths = {},
                            const std::vector<std::string>& devices = {},
-                           const std::vector<DeviceTree>& device_trees = {});
+                           const std::vector<DeviceTree>& device_trees = {},
+                           const std::optional<ContainerLayout>& container = std::nullopt);
 
 // Whether `path` is `dir` or lies below it (both absolute and normal).
 bool at_or_below(const std::string& path, const std::string& dir);

@@ -318,6 +318,43 @@ void mask_undoing_submounts(const MountPlan& plan, int root) {
     }
 }
 
+// MountPlan::made_in_order: the trees the caller captured (ExtraBind::tree) belong to the
+// caller's mount namespace, and the kernel clones a detached tree only in the namespace
+// it came from. Attached here, on a small tmpfs stacked on the staging directory of the
+// old root below the new one (a directory or an empty file each, as the tree's root is),
+// they are this namespace's, and go with the old root when it is detached.
+void park_caller_trees(const MountPlan& plan, int staging) {
+    UniqueFd park;
+    for (std::size_t i = 1; i < plan.ops.size(); ++i) {
+        const MountOp& op = plan.ops[i];
+        if (op.kind != MountKind::Bind || op.tree < 0) continue;
+        const std::string what = "holding the captured " + op.source;
+        if (!park) {
+            park = new_filesystem("tmpfs", {{"mode", "700"}, {"size", "4k"}},
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, what);
+            attach(park.get(), staging, what);
+        }
+        struct stat st {};
+        sys::check(::fstat(op.tree, &st), what);
+        const std::string name = std::to_string(i);
+        if (S_ISDIR(st.st_mode)) {
+            sys::check(::mkdirat(park.get(), name.c_str(), 0700), what + " (mkdir)");
+        } else {
+            UniqueFd file(::openat(park.get(), name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!file) throw_errno(what + " (creating its mount point)");
+        }
+        UniqueFd point(::openat(park.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!point) throw_errno(what + " (opening its mount point)");
+        attach(op.tree, point.get(), what);
+    }
+}
+
+UniqueFd clone_tree(int tree, const std::string& what) {
+    UniqueFd fresh(::open_tree(tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+    if (!fresh) throw_errno("binding " + what + " (open_tree of its captured tree)");
+    return fresh;
+}
+
 // A detached overlayfs mount, created while the host tree is still in view: the kernel
 // resolves the three directories here, by path, as the sandbox's user namespace root
 // (unprivileged overlayfs; "userxattr" keeps its bookkeeping in user.* attributes, the
@@ -376,8 +413,10 @@ private:
 }  // namespace
 
 UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& captured) {
-    if (plan.ops.empty() || plan.ops.front().kind != MountKind::Tmpfs || plan.ops.front().target != "/")
-        throw Error("mount plan: must start with the root tmpfs");
+    // The root is a tmpfs, or a tree the caller captured (ContainerLayout::root_tree).
+    const bool root_tree = !plan.ops.empty() && plan.ops.front().kind == MountKind::Bind && plan.ops.front().tree >= 0;
+    if (plan.ops.empty() || plan.ops.front().target != "/" || (plan.ops.front().kind != MountKind::Tmpfs && !root_tree))
+        throw Error("mount plan: must start with the root tmpfs or tree");
 
     const ZeroUmask exact_modes;
     // Nothing we mount may propagate back to the host's mount namespace.
@@ -389,7 +428,7 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
     std::map<std::size_t, UniqueFd> trees;
     std::map<std::size_t, int> attach_fds;
     std::map<std::size_t, CopiedHostFile> copied;
-    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    for (std::size_t i = 1; i < plan.ops.size(); ++i) {
         if (plan.ops[i].kind == MountKind::File && !plan.ops[i].source.empty()) {
             copied[i] = open_copied_host_file(plan.ops[i]);
             continue;
@@ -409,14 +448,18 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
         }
     }
 
-    UniqueFd staging_mount = new_tmpfs(plan.ops.front());
+    UniqueFd root_tmpfs = root_tree ? UniqueFd() : new_tmpfs(plan.ops.front());
     ScratchFs scratch;
     {
         UniqueFd staging_dir = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening staging directory");
+        if (plan.made_in_order) park_caller_trees(plan, staging_dir.get());
         scratch.mount_below_new_root(plan, staging_dir.get());
         // Stacked on top of the scratch tmpfs, if there is one (a mount goes on the top of
         // what the target path already has).
-        attach(staging_mount.get(), staging_dir.get(), "mounting the new root tmpfs");
+        if (root_tree)
+            attach(plan.ops.front().tree, staging_dir.get(), "mounting the container's root " + plan.ops.front().source);
+        else
+            attach(root_tmpfs.get(), staging_dir.get(), "mounting the new root tmpfs");
     }
     UniqueFd root = sys::open_fd(kStaging, O_PATH | O_DIRECTORY, "opening the new root");
     NewRootDirs dirs(root.get());
@@ -464,7 +507,9 @@ UniqueFd build_root(const MountPlan& plan, const std::map<std::size_t, int>& cap
             case MountKind::Bind: {
                 UniqueFd file_point;
                 const int target = make_mount_point(dirs, op.target, attach_fds[i], file_point);
-                attach(attach_fds[i], target, "binding " + op.source + " at " + op.target);
+                // A clone made now is listed in mountinfo after everything mounted so far.
+                const UniqueFd fresh = plan.made_in_order ? clone_tree(attach_fds[i], op.source) : UniqueFd();
+                attach(fresh ? fresh.get() : attach_fds[i], target, "binding " + op.source + " at " + op.target);
                 dirs.changed_at(op.target);
                 break;
             }

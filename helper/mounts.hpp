@@ -12,8 +12,8 @@ namespace aj::helper {
 
 // Child side, in the new user+mount namespaces, with namespace capabilities. Makes every
 // existing mount private, captures each bind source as a detached clone while the host
-// tree is still in view, assembles the plan on a tmpfs, pivot_roots into it and detaches
-// the old root. On return the cwd is "/" of the sandbox.
+// tree is still in view, assembles the plan on a tmpfs (or on the caller's captured root
+// tree: ContainerLayout::root_tree), pivot_roots into it and detaches the old root. On return the cwd is "/" of the sandbox.
 // `captured` maps a Bind op's index to a tree the runner captured already (an idmapped
 // bind, idmap.hpp): PID 1 attaches it as it is.
 // Returns an O_PATH descriptor (close-on-exec) on the root of the scratch tmpfs (/tmp and

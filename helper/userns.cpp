@@ -241,23 +241,31 @@ std::string map_text(const std::vector<IdMapRange>& ranges) {
 
 }  // namespace
 
+std::string uid_map_lines(const Identity& id) {
+    if (id.maps) return map_text(id.maps->uid);
+    return std::to_string(id.inside_uid) + " " + std::to_string(id.outside_uid) + " 1\n";
+}
+
+std::string gid_map_lines(const Identity& id) {
+    if (id.maps) return map_text(id.maps->gid);
+    return std::to_string(id.inside_gid) + " " + std::to_string(id.outside_gid) + " 1\n";
+}
+
 void write_id_maps(pid_t child, const Identity& id) {
     const std::string proc = "/proc/" + std::to_string(child) + "/";
     if (id.maps) {
         // setgroups stays "allow" (inherited from the initial namespace): every host id of
         // the maps is one no host account or group has (IdMaps' contract), so a group the
         // sandbox sets or drops there grants or hides nothing on the host.
-        sys::write_file(proc + "uid_map", map_text(id.maps->uid));
-        sys::write_file(proc + "gid_map", map_text(id.maps->gid));
+        sys::write_file(proc + "uid_map", uid_map_lines(id));
+        sys::write_file(proc + "gid_map", gid_map_lines(id));
         return;
     }
     // "deny" first: an unprivileged writer may only write gid_map after it, and it keeps
     // the sandbox from ever calling setgroups(2) to regain a group it was not given.
     sys::write_file(proc + "setgroups", "deny");
-    sys::write_file(proc + "uid_map", std::to_string(id.inside_uid) + " " +
-                                          std::to_string(id.outside_uid) + " 1\n");
-    sys::write_file(proc + "gid_map", std::to_string(id.inside_gid) + " " +
-                                          std::to_string(id.outside_gid) + " 1\n");
+    sys::write_file(proc + "uid_map", uid_map_lines(id));
+    sys::write_file(proc + "gid_map", gid_map_lines(id));
 }
 
 void become_sandbox_user(const Identity& id) {

@@ -118,6 +118,13 @@ public:
 // (clone3 may be missing or filtered: then a plain clone, and the caller places the child).
 pid_t clone_into_namespaces(int flags, int cgroup_fd = -1, bool* in_cgroup = nullptr);
 
+// The sandbox's uid_map and gid_map, as written (uid_map(5) lines; id.maps' lines when
+// there are maps): what write_id_maps gives the sandbox's namespace, and what an idmapped
+// mount needs to show on-disk ids as the sandbox's own (aurora-runc's rootfs,
+// oci/rootfs_root.hpp).
+std::string uid_map_lines(const Identity& id);
+std::string gid_map_lines(const Identity& id);
+
 // Runner side, before releasing the child: setgroups "deny", uid_map, gid_map; with
 // id.maps, their lines and setgroups left "allow".
 void write_id_maps(pid_t child, const Identity& id);

@@ -53,43 +53,50 @@ void make_mount_point(const ContainerPlan& plan, const helper::ExtraBind& b) {
     for (std::size_t i = 0; i < plan.rootfs_entries; ++i)
         in_entry |= !plan.binds[i].recreate_symlink && plan.binds[i].inside == b.inside.substr(0, slash + 1);
     if (!in_entry) return;
-    if (sys::UniqueFd there(open_below_rootfs(plan.rootfs_dir.get(), rel, O_PATH)); there) return;
     struct stat src {};
     if (::stat(b.host.c_str(), &src) != 0) return;  // the capture names the missing source
-    std::string parent;
-    for (std::size_t at = rel.find('/'); at != std::string::npos; at = rel.find('/', at + 1)) {
-        parent = rel.substr(0, at);
-        sys::UniqueFd dir(open_below_rootfs(plan.rootfs_dir.get(), parent, O_PATH | O_DIRECTORY));
-        if (dir) continue;
-        const auto cut = parent.rfind('/');
-        sys::UniqueFd up(cut == std::string::npos ? ::fcntl(plan.rootfs_dir.get(), F_DUPFD_CLOEXEC, 0)
-                                                  : open_below_rootfs(plan.rootfs_dir.get(), parent.substr(0, cut),
-                                                                      O_PATH | O_DIRECTORY));
-        if (!up || (::mkdirat(up.get(), parent.substr(cut + 1).c_str(), 0755) != 0 && errno != EEXIST))
-            throw_errno("creating the mount point " + b.inside + " in the rootfs");
-    }
-    const auto cut = rel.rfind('/');
-    sys::UniqueFd up(open_below_rootfs(plan.rootfs_dir.get(), rel.substr(0, cut), O_PATH | O_DIRECTORY));
-    if (!up) throw_errno("creating the mount point " + b.inside + " in the rootfs");
-    const std::string name = rel.substr(cut + 1);
-    if (S_ISDIR(src.st_mode)) {
-        if (::mkdirat(up.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
-            throw_errno("creating the mount point " + b.inside + " in the rootfs");
-        return;
-    }
-    sys::UniqueFd file(::openat(up.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!file && errno != EEXIST) throw_errno("creating the mount point " + b.inside + " in the rootfs");
+    make_in_rootfs(plan.rootfs_dir.get(), b.inside, S_ISDIR(src.st_mode));
 }
 
 }  // namespace
 
-std::vector<sys::UniqueFd> capture_bundle(const ContainerPlan& plan, std::vector<helper::ExtraBind>& binds) {
+void make_in_rootfs(int rootfs, const std::string& inside, bool directory) {
+    const std::string rel = inside.substr(1);
+    if (rel.empty()) return;
+    if (sys::UniqueFd there(open_below_rootfs(rootfs, rel, O_PATH)); there) return;
+    std::string parent;
+    for (std::size_t at = rel.find('/'); at != std::string::npos; at = rel.find('/', at + 1)) {
+        parent = rel.substr(0, at);
+        sys::UniqueFd dir(open_below_rootfs(rootfs, parent, O_PATH | O_DIRECTORY));
+        if (dir) continue;
+        const auto cut = parent.rfind('/');
+        sys::UniqueFd up(cut == std::string::npos ? ::fcntl(rootfs, F_DUPFD_CLOEXEC, 0)
+                                                  : open_below_rootfs(rootfs, parent.substr(0, cut), O_PATH | O_DIRECTORY));
+        if (!up || (::mkdirat(up.get(), parent.substr(cut + 1).c_str(), 0755) != 0 && errno != EEXIST))
+            throw_errno("creating the mount point " + inside + " in the rootfs");
+    }
+    const auto cut = rel.rfind('/');
+    sys::UniqueFd up(cut == std::string::npos ? ::fcntl(rootfs, F_DUPFD_CLOEXEC, 0)
+                                              : open_below_rootfs(rootfs, rel.substr(0, cut), O_PATH | O_DIRECTORY));
+    if (!up) throw_errno("creating the mount point " + inside + " in the rootfs");
+    const std::string name = cut == std::string::npos ? rel : rel.substr(cut + 1);
+    if (directory) {
+        if (::mkdirat(up.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+            throw_errno("creating the mount point " + inside + " in the rootfs");
+        return;
+    }
+    sys::UniqueFd file(::openat(up.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file && errno != EEXIST) throw_errno("creating the mount point " + inside + " in the rootfs");
+}
+
+std::vector<sys::UniqueFd> capture_bundle(const ContainerPlan& plan, std::vector<helper::ExtraBind>& binds,
+                                          std::size_t rootfs_entries) {
     std::vector<sys::UniqueFd> trees;
     for (std::size_t i = 0; i < binds.size(); ++i) {
         helper::ExtraBind& b = binds[i];
         if (b.recreate_symlink) continue;  // a link is recreated from its text, never bound
-        if (i >= plan.rootfs_entries) make_mount_point(plan, b);
-        sys::UniqueFd tree = i < plan.rootfs_entries
+        if (i >= rootfs_entries) make_mount_point(plan, b);
+        sys::UniqueFd tree = i < rootfs_entries
                                  ? capture_rootfs_entry(plan, b)
                                  // The config names its bind sources on the host: followed, as runc does.
                                  : helper::capture_tree(AT_FDCWD, b.host, 0, access_of(b), b.host, b.noexec, b.atime);

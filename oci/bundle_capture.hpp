@@ -13,6 +13,8 @@
 // in the host's mount namespace, and binds paths of their own bundle as before.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <vector>
 
 #include "helper/launch.hpp"
@@ -21,9 +23,17 @@
 
 namespace aj::oci {
 
-// Sets binds[i].tree for every bind of `plan` (binds: a copy of plan.binds) and returns
-// the trees, which the caller keeps open until launch() returns. Throws aj::Error naming
-// the source.
-std::vector<sys::UniqueFd> capture_bundle(const ContainerPlan& plan, std::vector<helper::ExtraBind>& binds);
+// Sets binds[i].tree for every bind of `binds` (a copy of plan.binds, whose first
+// `rootfs_entries` are the rootfs's entries: plan.rootfs_entries, or 0 once the rootfs is
+// the root itself, rootfs_root.hpp) and returns the trees, which the caller keeps open
+// until launch() returns. Throws aj::Error naming the source.
+std::vector<sys::UniqueFd> capture_bundle(const ContainerPlan& plan, std::vector<helper::ExtraBind>& binds,
+                                          std::size_t rootfs_entries);
+
+// Makes the mount point `inside` (absolute, inside the container) in the rootfs open at
+// `rootfs`, with its missing parents, as an empty directory or file, unless something is
+// there already; every path resolved as if the rootfs were "/" (a link in it cannot lead
+// out). What runc does for every mount whose point the rootfs lacks.
+void make_in_rootfs(int rootfs, const std::string& inside, bool directory);
 
 }  // namespace aj::oci

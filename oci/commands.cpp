@@ -21,7 +21,7 @@
 #include "helper/fds.hpp"
 #include "helper/id_pool.hpp"
 #include "helper/launch.hpp"
-#include "oci/bundle_capture.hpp"
+#include "helper/userns.hpp"
 #include "oci/config.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_ids.hpp"
@@ -30,6 +30,8 @@
 #include "oci/container_state.hpp"
 #include "oci/device_nodes.hpp"
 #include "oci/namespace_join.hpp"
+#include "oci/rootfs_root.hpp"
+#include "oci/start_wait.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/policy_dirs.hpp"
@@ -108,7 +110,6 @@ void wait_for_start(int fifo, int pid1_fd) {
         ContainerIds ids = lease_container_ids(plan, id_mapping, id_context, id_warnings);
         for (const auto& w : id_warnings) g.log->warning("container " + o.id + ": " + w);
         helper::LaunchRequest request{plan.policy, plan.argv};
-        request.extra_binds = plan.binds;
         request.filesystems = plan.filesystems;
         request.sysctls = plan.sysctls;
         request.masked_paths = plan.masked_paths;
@@ -117,9 +118,16 @@ void wait_for_start(int fifo, int pid1_fd) {
         request.process->additional_gids = ids.additional_gids;
         request.id_maps = ids.maps;
         request.devices = plan.devices;
-        // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
-        const std::vector<sys::UniqueFd> trees =
-            ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
+        request.host_ids = ids.host;
+        // A root caller's container root is its rootfs, idmapped with the sandbox's own
+        // maps where the guard allows (rootfs_root.hpp). Its trees are held until launch()
+        // returns: PID 1 attaches them.
+        std::optional<helper::Identity> identity;
+        if (::geteuid() == 0) identity = helper::choose_identity(request.host_ids, request.process, request.id_maps);
+        ContainerFiles files = container_files(plan, identity ? &*identity : nullptr);
+        for (const auto& w : files.warnings) g.log->warning("container " + o.id + ": " + w);
+        request.extra_binds = std::move(files.binds);
+        request.container = std::move(files.layout);
         // The config's device nodes, made here in the host's user namespace and attached
         // by PID 1 (device_nodes.hpp); anyone else binds the host's (create, plan.devices).
         const MadeDevices made_devices(can_make_device_nodes() ? plan.device_nodes : std::vector<DeviceNode>{});
@@ -131,7 +139,6 @@ void wait_for_start(int fifo, int pid1_fd) {
         const std::vector<JoinedNamespace> runtime_namespaces = own_namespaces(plan.joined_namespaces);
         join_namespaces(plan.joined_namespaces);
         request.shared_namespaces = plan.shared_namespaces;
-        request.host_ids = ids.host;
         request.describe_enforcement = false;
         request.confirm_host_ids = [&ids] {
             if (ids.lease) ids.lease->confirm_unknown_to_nss();
@@ -358,6 +365,9 @@ int cmd_start(const Globals& g, const std::string& id) {
         throw_errno("opening the start fifo of container " + id);
     }
     sys::write_all(fifo.get(), "s", "starting container " + id);
+    // As runc's start, once the process runs its program (start_wait.hpp).
+    (void)wait_for_command_exec(container.recorded().pid, container.recorded().pid_start, std::chrono::seconds(5),
+                                std::chrono::milliseconds(200));
     sys::UniqueFd started(::openat(container.dir_fd(), kStartedFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!started) throw_errno("recording that container " + id + " started");
     // The process was released: its state for the hooks is "running" (it may end before

@@ -135,6 +135,7 @@ void map_root(const json& config, const std::string& bundle, ContainerPlan& plan
     if (!root.contains("path")) refuse("root.path", "missing");
     plan.rootfs = in_bundle(bundle, string_at(root.at("path"), "root.path"));
     const bool readonly = root.value("readonly", false);
+    plan.root_readonly = readonly;
     const auto mode = readonly ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite;
 
     std::set<std::string> hidden;
@@ -389,6 +390,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
             helper::ExtraBind bind{source, dest, ro ? policy::PathMode::ReadOnly : policy::PathMode::ReadWrite, false};
             bind.noexec = std::count(options.begin(), options.end(), "noexec") > 0;
             bind.atime = atime;
+            plan.mount_order.push_back({false, plan.binds.size()});
             plan.binds.push_back(std::move(bind));
         } else if (filesystem_types().contains(type)) {
             if (m.contains("uidMappings") || m.contains("gidMappings"))
@@ -406,6 +408,7 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
                                         " (mqueue): not mounted in an ipc namespace the container shares");
                 continue;
             }
+            plan.mount_order.push_back({true, plan.filesystems.size()});
             plan.filesystems.push_back(filesystem_mount(type, dest, m, options, plan));
         } else if ((type == "cgroup" || type == "cgroup2") && dest == "/sys/fs/cgroup") {
             plan.warnings.push_back("mounts " + dest + " (" + type + "): not mounted yet");

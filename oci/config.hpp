@@ -31,7 +31,11 @@ struct ContainerPlan {
     std::vector<helper::ExtraBind> binds;  // the rootfs's entries, then the config's bind mounts
     std::vector<helper::FilesystemMount> filesystems;  // the config's proc, tmpfs, ... in order
     std::size_t rootfs_entries = 0;        // binds[0, rootfs_entries) are the rootfs's entries
+    // The config's mounts in the config's order (binds[rootfs_entries...] and every
+    // filesystem), mounted so (helper::ContainerLayout).
+    std::vector<helper::ListedMount> mount_order;
     std::string rootfs;                    // absolute host path
+    bool root_readonly = false;            // root.readonly
     // The rootfs directory, opened once when it was listed: the root monitor captures its
     // entries below this fd (bundle_capture.hpp), never through the path again.
     sys::UniqueFd rootfs_dir;

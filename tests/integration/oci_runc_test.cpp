@@ -227,6 +227,144 @@ TEST(OciRunc, BundleInAPrivateDirectoryRuns) {
     EXPECT_EQ(runc(b, {"delete", "private"}).exit_code, 0);
 }
 
+// Runs a container to its end and deletes it; false (with the log) when it did not run.
+::testing::AssertionResult run_to_end(const Bundle& b, const std::string& id) {
+    ProcessResult c = create(b, id, b.dir() + "/pid-" + id);
+    if (c.exit_code != 0) return ::testing::AssertionFailure() << "create: " << c.err;
+    ProcessResult st = runc(b, {"start", id});
+    if (st.exit_code != 0) return ::testing::AssertionFailure() << "start: " << st.err;
+    if (!wait_status(b, id, "stopped")) return ::testing::AssertionFailure() << "did not stop";
+    if (runc(b, {"delete", id}).exit_code != 0) return ::testing::AssertionFailure() << "delete failed";
+    return ::testing::AssertionSuccess();
+}
+
+// The owner of a host file as "uid:gid", or "" when it does not exist.
+std::string owner_of(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return "";
+    return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+}
+
+// A container running as uid 0 in a rootfs the host's root owns, in a 0700 bundle
+// directory: the rootfs itself is the container's root, idmapped with the container's
+// maps (oci/rootfs_root.hpp). Container root owns host root's files: it enters a 0700
+// directory of the rootfs, and what it writes at / lands in the rootfs, as host root's.
+TEST(OciRunc, ThePrivateRootfsIsTheRootIdmappedToTheContainersIds) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c",
+                  "pwd > /out/cwd; cat inside > /out/secret; stat -c %u:%g /etc/greeting > /out/owner; echo made > /x"},
+             json{{"root", {{"readonly", false}}},
+                  {"process", {{"cwd", "/secret"}, {"user", {{"uid", 0}, {"gid", 0}}}}}},
+             /*walkable=*/false);
+    const std::string rootfs = b.path() + "/rootfs";
+    fs::create_directory(rootfs + "/secret");
+    fs::permissions(rootfs + "/secret", fs::perms::owner_all);
+    std::ofstream(rootfs + "/secret/inside") << "only root\n";
+    ASSERT_EQ(owner_of(rootfs + "/secret"), "0:0");
+    ASSERT_TRUE(run_to_end(b, "idmapped")) << slurp(b.dir() + "/create.err");
+    const std::string err = slurp(b.dir() + "/create.err");
+    if (err.find("refused an idmapped mount") != std::string::npos) GTEST_SKIP() << err;
+    EXPECT_EQ(err.find("not idmapped"), std::string::npos) << err;
+    EXPECT_EQ(slurp(b.out() + "/cwd"), "/secret\n") << err;
+    EXPECT_EQ(slurp(b.out() + "/secret"), "only root\n") << err;
+    EXPECT_EQ(slurp(b.out() + "/owner"), "0:0\n") << err;
+    EXPECT_EQ(slurp(rootfs + "/x"), "made\n") << err;
+    EXPECT_EQ(owner_of(rootfs + "/x"), "0:0");
+}
+
+// The guard: a rootfs every host user can walk to is not idmapped (a set-uid file the
+// container made there would be host root's and theirs to run). Its files keep their host
+// owners: host root's show as nobody inside and stay unwritable, and create says why.
+TEST(OciRunc, ARootfsOtherUsersCanReachIsNotIdmapped) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "stat -c %u:%g /etc/greeting > /out/owner; echo made > /x; echo $? > /out/rc"},
+             json{{"root", {{"readonly", false}}}, {"process", {{"user", {{"uid", 0}, {"gid", 0}}}}}},
+             /*walkable=*/true);
+    for (fs::path dir = b.path() + "/rootfs";; dir = dir.parent_path()) {
+        struct stat st {};
+        ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+        if (!(st.st_mode & S_IXOTH))
+            GTEST_SKIP() << dir << " is closed to other users ($TMPDIR): no rootfs below it is reachable";
+        if (dir == dir.parent_path()) break;
+    }
+    ASSERT_TRUE(run_to_end(b, "reachable")) << slurp(b.dir() + "/create.err");
+    const std::string err = slurp(b.dir() + "/create.err");
+    EXPECT_NE(err.find("not idmapped: every directory from / to " + b.path() + "/rootfs lets other users search it"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(slurp(b.out() + "/owner"), "65534:65534\n") << err;
+    EXPECT_NE(slurp(b.out() + "/rc"), "0\n");
+    EXPECT_FALSE(fs::exists(b.path() + "/rootfs/x"));
+}
+
+// A hook the host runs is a program of the rootfs: idmapped, container root could rewrite
+// it and have the host run its code as the caller. Such a rootfs keeps its host owners.
+TEST(OciRunc, ARootfsHoldingAHooksProgramIsNotIdmapped) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "stat -c %u:%g /hook.sh > /out/owner; echo changed >> /hook.sh; echo $? > /out/rc"},
+             json{{"root", {{"readonly", false}}}, {"process", {{"user", {{"uid", 0}, {"gid", 0}}}}}},
+             /*walkable=*/false);
+    const std::string rootfs = b.path() + "/rootfs";
+    {
+        std::ofstream(rootfs + "/hook.sh") << "#!/bin/sh\nexit 0\n";
+    }
+    fs::permissions(rootfs + "/hook.sh", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+    // The poststop hook is the rootfs's own script, named through a link outside it.
+    fs::create_symlink(rootfs + "/hook.sh", b.dir() + "/hook-link");
+    json config = json::parse(slurp(b.path() + "/config.json"));
+    config["hooks"] = {{"poststop", json::array({json{{"path", b.dir() + "/hook-link"}}})}};
+    std::ofstream(b.path() + "/config.json") << config.dump();
+    ASSERT_TRUE(run_to_end(b, "hooked")) << slurp(b.dir() + "/create.err");
+    const std::string err = slurp(b.dir() + "/create.err");
+    EXPECT_NE(err.find("not idmapped: hook " + b.dir() + "/hook-link is a program of the rootfs"), std::string::npos)
+        << err;
+    EXPECT_EQ(slurp(b.out() + "/owner"), "65534:65534\n") << err;
+    EXPECT_NE(slurp(b.out() + "/rc"), "0\n");
+    EXPECT_EQ(slurp(rootfs + "/hook.sh"), "#!/bin/sh\nexit 0\n");
+}
+
+// root.readonly: the container's root refuses writes, container root's included.
+TEST(OciRunc, AReadOnlyRootRefusesWrites) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "{ echo made > /x; } 2> /out/err; echo $? > /out/rc; echo ok > /tmp/t && cat /tmp/t > /out/tmp"},
+             json{{"process", {{"user", {{"uid", 0}, {"gid", 0}}}}}}, /*walkable=*/false);
+    ASSERT_TRUE(run_to_end(b, "readonly")) << slurp(b.dir() + "/create.err");
+    EXPECT_NE(slurp(b.out() + "/rc"), "0\n");
+    EXPECT_NE(slurp(b.out() + "/err").find("Read-only file system"), std::string::npos) << slurp(b.out() + "/err");
+    EXPECT_FALSE(fs::exists(b.path() + "/rootfs/x"));
+    EXPECT_EQ(slurp(b.out() + "/tmp"), "ok\n");  // the sandbox's own /tmp stays writable
+}
+
+// The config's mounts go on top of one another in the config's order, as runc mounts
+// them: a bind listed after a tmpfs lands inside it, a tmpfs listed after a bind at the
+// same path hides it.
+TEST(OciRunc, MountsAreMountedInTheConfigsOrder) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    for (const bool walkable : {false, true}) {
+        Bundle b(json{"/bin/sh", "-c", "ls /mnt/t/in > /out/in; ls -A /mnt/b > /out/hidden; ls /mnt/t > /out/t"},
+                 json::object(), walkable);
+        const std::string in = b.dir() + "/in", hidden = b.dir() + "/hidden";
+        fs::create_directories(in);
+        std::ofstream(in + "/marker") << "";
+        fs::create_directories(hidden);
+        std::ofstream(hidden + "/under") << "";
+        json config = json::parse(slurp(b.path() + "/config.json"));
+        config["mounts"].push_back({{"destination", "/mnt/t"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+        config["mounts"].push_back(
+            {{"destination", "/mnt/t/in"}, {"type", "bind"}, {"source", in}, {"options", {"rbind", "ro"}}});
+        config["mounts"].push_back(
+            {{"destination", "/mnt/b"}, {"type", "bind"}, {"source", hidden}, {"options", {"rbind", "ro"}}});
+        config["mounts"].push_back({{"destination", "/mnt/b"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+        std::ofstream(b.path() + "/config.json") << config.dump(2);
+        ASSERT_TRUE(run_to_end(b, walkable ? "order-walkable" : "order")) << slurp(b.dir() + "/create.err");
+        const std::string err = slurp(b.dir() + "/create.err");
+        EXPECT_EQ(slurp(b.out() + "/in"), "marker\n") << err;
+        EXPECT_EQ(slurp(b.out() + "/t"), "in\n") << err;
+        EXPECT_EQ(slurp(b.out() + "/hidden"), "") << err;
+        EXPECT_TRUE(fs::exists(b.out() + "/hidden")) << err;
+    }
+}
+
 // runtime-tools' default mounts, then the test bundle's binds.
 json listed_mounts(const std::string& out) {
     json mounts = runtime_tools_default_mounts();
@@ -763,17 +901,6 @@ TEST(OciRunc, StartRightAfterCreateFindsTheContainerWhileItsMonitorIsDelayed) {
     EXPECT_TRUE(fs::exists(b.out() + "/ran")) << "the started container did not run its process: "
                                               << slurp(b.dir() + "/create.log");
     EXPECT_EQ(runc(b, {"delete", "--force", id}).exit_code, 0);
-}
-
-// Runs a container to its end and deletes it; false (with the log) when it did not run.
-::testing::AssertionResult run_to_end(const Bundle& b, const std::string& id) {
-    ProcessResult c = create(b, id, b.dir() + "/pid-" + id);
-    if (c.exit_code != 0) return ::testing::AssertionFailure() << "create: " << c.err;
-    ProcessResult st = runc(b, {"start", id});
-    if (st.exit_code != 0) return ::testing::AssertionFailure() << "start: " << st.err;
-    if (!wait_status(b, id, "stopped")) return ::testing::AssertionFailure() << "did not stop";
-    if (runc(b, {"delete", id}).exit_code != 0) return ::testing::AssertionFailure() << "delete failed";
-    return ::testing::AssertionSuccess();
 }
 
 // One line of /proc/self/status as the process saw it ("CapBnd:\t0000...").

@@ -42,6 +42,19 @@ json minimal() {
                     {{"type", "user"}}, {{"type", "cgroup"}}, {{"type", "network"}}}}}}};
 }
 
+// The launch library's plan of `p` as aurora-runc asks for it from an ordinary caller: a
+// tmpfs root holding the rootfs's entries, the config's mounts in the config's order.
+helper::MountPlan container_mounts(const ContainerPlan& p,
+                                   const std::vector<std::pair<std::string, std::string>>& sysctls = {},
+                                   const std::vector<std::string>& masked = {},
+                                   const std::vector<std::string>& readonly = {}) {
+    helper::ContainerLayout layout;
+    layout.leading_binds = p.rootfs_entries;
+    layout.order = p.mount_order;
+    return helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, sysctls, masked, readonly, {}, {},
+                                    layout);
+}
+
 class OciConfig : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -576,7 +589,7 @@ TEST_F(OciConfig, FileSystemsAreMountedAsTheConfigListsThem) {
     // The rootfs's own /sys is under the sysfs: not bound.
     for (const auto& b : p.binds) EXPECT_NE(b.inside, "/sys");
 
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     std::vector<std::string> order;
     for (const auto& op : mounts.ops)
         if (op.kind == helper::MountKind::Filesystem) order.push_back(op.fs_type + " " + op.target + " " + op.source);
@@ -609,6 +622,73 @@ TEST_F(OciConfig, FileSystemsAreMountedAsTheConfigListsThem) {
     }
 }
 
+// The config's mounts in the config's order (helper::ContainerLayout): a tmpfs listed
+// after a bind at the same path covers it, a bind listed after a tmpfs lands in it, after
+// the rootfs's entries and the sandbox's own /proc, /dev and /tmp.
+TEST_F(OciConfig, TheConfigsMountsKeepTheConfigsOrder) {
+    fs::create_directories(dir_.path() + "/src");
+    json c = minimal();
+    const json bind_options = {"rbind", "ro"};
+    c["mounts"] = json::array({
+        {{"destination", "/mnt/b"}, {"type", "bind"}, {"source", dir_.path() + "/src"}, {"options", bind_options}},
+        {{"destination", "/mnt/b"}, {"type", "tmpfs"}, {"source", "tmpfs"}},
+        {{"destination", "/mnt/t"}, {"type", "tmpfs"}, {"source", "tmpfs"}},
+        {{"destination", "/mnt/t/in"}, {"type", "bind"}, {"source", dir_.path() + "/src"}, {"options", bind_options}},
+    });
+    const ContainerPlan p = plan(c);
+    ASSERT_EQ(p.mount_order.size(), 4u);
+    helper::ContainerLayout layout;
+    layout.leading_binds = p.rootfs_entries;
+    layout.order = p.mount_order;
+    const helper::MountPlan mounts =
+        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, {}, {}, {}, {}, {}, layout);
+    EXPECT_TRUE(mounts.made_in_order);
+    std::vector<std::string> listed;
+    std::size_t etc = 0, own_tmp = 0, first_listed = 0;
+    for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
+        const auto& op = mounts.ops[i];
+        if (op.target == "/etc") etc = i;
+        if (op.kind == helper::MountKind::ScratchDir && op.target == "/tmp") own_tmp = i;
+        if (!op.target.starts_with("/mnt/")) continue;
+        if (!first_listed) first_listed = i;
+        listed.push_back(std::string(op.kind == helper::MountKind::Bind ? "bind " : "tmpfs ") + op.target);
+    }
+    EXPECT_EQ(listed, (std::vector<std::string>{"bind /mnt/b", "tmpfs /mnt/b", "tmpfs /mnt/t", "bind /mnt/t/in"}))
+        << helper::describe(mounts);
+    EXPECT_LT(etc, own_tmp);
+    EXPECT_LT(own_tmp, first_listed);
+    EXPECT_EQ(mounts.ops.back().kind, helper::MountKind::RemountReadOnly);  // the tmpfs root
+    EXPECT_EQ(mounts.ops.back().target, "/");
+
+    // The rootfs itself as the root: a bind of the caller's tree at /, the entries gone,
+    // and left as captured (written by the container) unless root.readonly.
+    helper::ContainerLayout own_root = layout;
+    own_root.root_tree = 0;  // any descriptor: the plan only carries it
+    own_root.root_path = dir_.path() + "/rootfs";
+    own_root.leading_binds = 0;
+    std::vector<helper::ExtraBind> config_binds(p.binds.begin() + static_cast<std::ptrdiff_t>(p.rootfs_entries),
+                                                p.binds.end());
+    for (auto& m : own_root.order)
+        if (!m.filesystem) m.index -= p.rootfs_entries;
+    const helper::MountPlan rooted =
+        helper::build_mount_plan(p.policy, config_binds, std::nullopt, {}, p.filesystems, {}, {}, {}, {}, {}, own_root);
+    ASSERT_FALSE(rooted.ops.empty());
+    EXPECT_EQ(rooted.ops.front().kind, helper::MountKind::Bind);
+    EXPECT_EQ(rooted.ops.front().target, "/");
+    EXPECT_EQ(rooted.ops.front().tree, 0);
+    for (const auto& op : rooted.ops) EXPECT_NE(op.target, "/etc") << helper::describe(rooted);
+    EXPECT_NE(rooted.ops.back().target, "/") << helper::describe(rooted);
+    own_root.root_read_only = true;
+    const helper::MountPlan read_only =
+        helper::build_mount_plan(p.policy, config_binds, std::nullopt, {}, p.filesystems, {}, {}, {}, {}, {}, own_root);
+    EXPECT_EQ(read_only.ops.back().target, "/");
+
+    // A mount the order leaves out is refused, not mounted somewhere else.
+    layout.order.pop_back();
+    EXPECT_THROW(helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, {}, {}, {}, {}, {}, layout),
+                 Error);
+}
+
 TEST_F(OciConfig, NamespacedSysctlsAreWrittenBeforeTheReadOnlyPaths) {
     json c = minimal();
     c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"net.ipv4.ping_group_range", "0 0"}, {"kernel.hostname", "h"}};
@@ -624,7 +704,7 @@ TEST_F(OciConfig, NamespacedSysctlsAreWrittenBeforeTheReadOnlyPaths) {
     c["linux"]["sysctl"]["net.ipv4.ping_group_range"] = "0 2147483647";
     EXPECT_EQ(plan(c).sysctls.back(), (std::pair<std::string, std::string>{"net.ipv4.ping_group_range", "1000 1000"}));
     const helper::MountPlan mounts =
-        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, p.sysctls, {}, p.readonly_paths);
+        container_mounts(p, p.sysctls, {}, p.readonly_paths);
     std::size_t forward = 0, readonly = 0;
     for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
         if (mounts.ops[i].kind == helper::MountKind::Sysctl && mounts.ops[i].target == "/proc/sys/net/ipv4/ip_forward")
@@ -644,7 +724,7 @@ TEST_F(OciConfig, MaskedAndReadOnlyPathsComeLast) {
     const ContainerPlan p = plan(c);
     EXPECT_EQ(p.masked_paths, (std::vector<std::string>{"/proc/kcore", "/sys/firmware"}));
     const helper::MountPlan mounts =
-        helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems, {}, p.masked_paths, p.readonly_paths);
+        container_mounts(p, {}, p.masked_paths, p.readonly_paths);
     const auto& ops = mounts.ops;
     ASSERT_GE(ops.size(), 4u);
     // After every file system they could lie in, before the root turns read-only.
@@ -663,7 +743,7 @@ TEST_F(OciConfig, ABindInsideAListedFileSystemIsMountedAfterIt) {
     c["mounts"].push_back({{"destination", "/dev/termination-log"}, {"type", "bind"}, {"source", "/etc/hostname"},
                            {"options", {"rbind", "ro"}}});
     const ContainerPlan p = plan(c);
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     std::size_t dev = 0, log = 0, dev_ro = 0;
     for (std::size_t i = 0; i < mounts.ops.size(); ++i) {
         const auto& op = mounts.ops[i];
@@ -796,7 +876,7 @@ TEST_F(OciConfig, AccessTimeOptionsBecomeMountAttributes) {
     // An option undoes its opposite, in the config's order.
     c["mounts"][1]["options"] = {"strictatime", "nostrictatime"};
     EXPECT_FALSE(plan(c).filesystems[0].atime.change);
-    const helper::MountPlan mounts = helper::build_mount_plan(p.policy, p.binds, std::nullopt, {}, p.filesystems);
+    const helper::MountPlan mounts = container_mounts(p);
     bool found = false;
     for (const auto& op : mounts.ops)
         if (op.kind == helper::MountKind::Filesystem && op.target == "/t") {
