@@ -23,6 +23,7 @@
 #include "helper/launch.hpp"
 #include "oci/bundle_capture.hpp"
 #include "oci/config.hpp"
+#include "oci/console.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
@@ -107,6 +108,8 @@ void wait_for_start(int fifo, int pid1_fd) {
         request.readonly_paths = plan.readonly_paths;
         request.process = plan.process;
         request.devices = plan.devices;
+        // The master goes to the engine's socket before create returns (console.hpp).
+        if (plan.terminal) request.terminal = container_terminal(*plan.terminal, o.console_socket);
         // Held until launch() returns: PID 1 attaches these trees (bundle_capture.hpp).
         const std::vector<sys::UniqueFd> trees =
             ::geteuid() == 0 ? capture_bundle(plan, request.extra_binds) : std::vector<sys::UniqueFd>{};
@@ -222,6 +225,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     o.bundle = absolute_path(o.bundle.empty() ? "." : o.bundle, "--bundle");
     const ContainerPlan plan = plan_container(o.bundle, policy::policy_search_dirs(""));
     for (const auto& w : plan.warnings) g.log->warning(w);
+    check_console_options(plan.terminal.has_value(), o.console_socket);
+    if (!o.console_socket.empty() && o.console_socket[0] != '/')
+        o.console_socket = absolute_path(".", "the current directory") + "/" + o.console_socket;
     std::optional<CgroupsPath> cgroups_path;
     if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);
 

@@ -13,6 +13,7 @@
 
 #include "helper/launch.hpp"
 #include "oci/cgroup_resources.hpp"
+#include "oci/console.hpp"
 #include "oci/hooks.hpp"
 #include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
@@ -52,6 +53,9 @@ struct ContainerPlan {
     int shared_namespaces = 0;
     Hooks hooks;  // run on the host, with the caller's privileges (hooks.hpp)
     std::vector<std::string> devices;  // linux.devices: host nodes bound at the same path
+    // process.terminal true: the process runs on a terminal of the container's own devpts
+    // of this size (process.consoleSize), its master sent to --console-socket (console.hpp).
+    std::optional<ConsoleSize> terminal;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 
