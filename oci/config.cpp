@@ -254,7 +254,7 @@ void map_terminal(const json& process, ContainerPlan& plan) {
         for (const auto& [key, field] : {std::pair{"height", &size.height}, std::pair{"width", &size.width}}) {
             if (!c.contains(key)) continue;
             const json& v = c.at(key);
-            if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xffff)
+            if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 0xffff)
                 refuse(std::string("process.consoleSize.") + key, "must be an integer from 0 to 65535");
             *field = static_cast<unsigned short>(v.get<std::uint64_t>());
         }
