@@ -90,6 +90,11 @@ void wait_for_start(int fifo, int pid1_fd) {
     int status = 1;
     try {
         ::setsid();
+        // A terminal container's stdio is its terminal: the monitor keeps nothing of
+        // create's for the container's life (containerd's shim reads create's output to
+        // EOF before it takes the console, and would wait for the container forever). Its
+        // later diagnostics go to --log alone.
+        if (plan.terminal) helper::release_stdio();
         // In the container's cgroup before anything is forked: the sandbox's cgroup is
         // made below it (helper/cgroup.hpp: below the caller's own), and every process of
         // the container, PID 1 first, is inside it from its start.

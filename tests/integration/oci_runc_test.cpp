@@ -1275,6 +1275,43 @@ TEST(OciRunc, TheTerminalsMasterGoesToTheConsoleSocket) {
     EXPECT_EQ(runc(b, {"delete", "tty"}).exit_code, 0);
 }
 
+// containerd's shim reads create's output to EOF before it takes the console: a monitor
+// holding create's stdout for the container's life would leave it waiting forever.
+TEST(OciRunc, ATerminalContainerHoldsNothingOfCreatesStdio) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"});
+    give_a_terminal(b, json());
+    ConsoleSocket console(b.dir() + "/console.sock");
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int rc = run_with_stdio({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(),
+                                   "--console-socket", console.path(), "held"},
+                                  null, out[1], out[1]);
+    ::close(out[1]);
+    ::close(null);
+    EXPECT_EQ(rc, 0);
+    std::string name;
+    const int master = console.receive(name);
+    EXPECT_GE(master, 0);
+    // Only create's output, then EOF: nothing of the container holds the pipe.
+    std::string output;
+    char buf[4096];
+    bool eof = false;
+    for (pollfd p{out[0], POLLIN, 0}; ::poll(&p, 1, 10000) == 1;) {
+        const ssize_t n = ::read(out[0], buf, sizeof buf);
+        if (n <= 0) {
+            eof = true;
+            break;
+        }
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_TRUE(eof) << "create's stdout is still held after create returned: " << output;
+    ::close(out[0]);
+    if (master >= 0) ::close(master);
+    EXPECT_EQ(runc(b, {"delete", "--force", "held"}).exit_code, 0);
+}
+
 TEST(OciRunc, ATerminalAndAConsoleSocketComeTogether) {
     if (const char* why = no_runc()) GTEST_SKIP() << why;
     {
