@@ -40,8 +40,8 @@ sys::Pipe make_report_channel() {
     return sys::Pipe{sys::UniqueFd(sv[0]), sys::UniqueFd(sv[1])};
 }
 
-bool send_listener(int channel, int fd) noexcept {
-    char record[kHeader] = {static_cast<char>(MessageKind::Listener)};  // value 0, no text
+bool send_fd_message(int channel, MessageKind kind, int fd) noexcept {
+    char record[kHeader] = {static_cast<char>(kind)};  // value 0, no text
     iovec iov{record, sizeof record};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};

@@ -22,6 +22,8 @@ enum class MessageKind : char {
     Status = 'S',      // value: the command's wait status; text: encode_usage() of all
                        // PID 1 reaped. Sent by PID 1 as it exits, once nothing else is left.
     Listener = 'L',    // carries the command's seccomp listener (SCM_RIGHTS); no text
+    Terminal = 'T',    // carries the master of the command's terminal (SCM_RIGHTS), on
+                       // the launch's terminal channel (LaunchRequest::terminal); no text
 };
 
 // What PID 1 adds to the Status message: the CPU time of everything it reaped, and
@@ -49,8 +51,10 @@ void send_message(int fd, MessageKind kind, int value, const std::string& text) 
 // The channel: `read` is the runner's end, `write` the sandbox's; both close-on-exec.
 sys::Pipe make_report_channel();
 
+// A message of `kind` (no text) with `fd` attached. False when it could not be sent.
+bool send_fd_message(int channel, MessageKind kind, int fd) noexcept;
 // A Listener message with `fd` attached. False when it could not be sent.
-bool send_listener(int channel, int fd) noexcept;
+inline bool send_listener(int channel, int fd) noexcept { return send_fd_message(channel, MessageKind::Listener, fd); }
 
 // One recvmsg(2) of the runner's end: the bytes are appended to `buffer`, descriptors
 // passed with them to `fds` (close-on-exec). Returns the byte count (0: EOF); throws on

@@ -3,6 +3,7 @@
 // security argument, so it lives here alone.
 #include "helper/launch.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -33,6 +34,7 @@
 #include "helper/notify_supervisor.hpp"
 #include "helper/report_enforced.hpp"
 #include "helper/rlimits.hpp"
+#include "helper/sandbox_terminal.hpp"
 #include "helper/sanitizer_stack.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/seccomp_program.hpp"
@@ -144,15 +146,17 @@ Release receive_second_release(int sync_read) {
 // The command, started by PID 1 (start_command): the end of step 6 (docs/design.md),
 // seccomp last, then execve. The filter's listener, if any, is left in `listener` of the
 // fd table it shares with PID 1 until execve.
-[[noreturn]] void command_main(const Prepared& p, const Release& release, int report_fd, int* listener) {
+[[noreturn]] void command_main(const Prepared& p, const SandboxStdio& stdio, const Release& release, int report_fd,
+                              int* listener) {
     try {
         sigset_t none;
         sigemptyset(&none);
         sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         reset_ignored_signals();
-        // A new session, whose controlling terminal is the relay's own (if any), never the caller's.
+        // A new session, whose controlling terminal is the relay's own or the sandbox's
+        // (LaunchRequest::terminal), if any, never the caller's.
         sys::check(::setsid(), "setsid");
-        take_controlling_terminal(p.stdio);
+        take_controlling_terminal(stdio);
         sys::check(::chdir(p.cwd.c_str()), "chdir " + p.cwd);
         apply_rlimits(p.limits.rlimits);
         apply_quota_rlimits();
@@ -187,6 +191,7 @@ Release receive_second_release(int sync_read) {
 // the command has exec'd or exited.
 struct CommandStart {
     const Prepared& p;
+    const SandboxStdio& stdio;  // what the command's 0-2 are (already installed)
     const Release& release;
     int report_fd;
     int listener = -1;
@@ -198,7 +203,7 @@ int command_entry(void* arg) {
     auto* start = static_cast<CommandStart*>(arg);
     arrived_on_stack(start->pid1_stack);
     start->arrived = true;
-    command_main(start->p, start->release, start->report_fd, &start->listener);
+    command_main(start->p, start->stdio, start->release, start->report_fd, &start->listener);
 }
 
 // Starts the command and forwards its seccomp listener to the runner. Once its filter is
@@ -207,11 +212,11 @@ int command_entry(void* arg) {
 // runs as a vfork-style child sharing PID 1's memory and fd table (PID 1 sleeps until it
 // has exec'd or exited): its listener stays behind in the table that execve leaves to
 // PID 1 (the command's own copy closes, close-on-exec), and PID 1 passes it on.
-pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
+pid_t start_command(const Prepared& p, const SandboxStdio& stdio, const Release& release, int report_fd) {
     constexpr std::size_t kStack = 1 << 20;
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw_errno("mapping the command's start stack");
-    CommandStart start{p, release, report_fd, -1, {}, false};
+    CommandStart start{p, stdio, release, report_fd, -1, {}, false};
     announce_stack_switch(stack, kStack);
     const pid_t command = ::clone(&command_entry, static_cast<char*>(stack) + kStack,
                                   CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
@@ -228,8 +233,35 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
     return command;
 }
 
+// PID 1's side of LaunchRequest::terminal, once the root is built and before anything
+// untrusted exists: a pseudo-terminal of the sandbox's own devpts, whose master goes to
+// the runner and whose slave becomes PID 1's 0-2 (the command inherits them; PID 1 lets
+// go of them once the command is started: release_stdio). Returns the command's stdio.
+SandboxStdio open_command_terminal(const SandboxTerminal& terminal, sys::UniqueFd& channel) {
+    PtyPair pty = open_devpts_pty("/dev/pts", terminal.rows, terminal.cols);
+    if (!send_fd_message(channel.get(), MessageKind::Terminal, pty.master.get()))
+        throw_errno("sending the terminal's master to the runner");
+    channel.reset();
+    const int slave[3] = {pty.slave.get(), pty.slave.get(), pty.slave.get()};
+    install_stdio(slave);
+    return SandboxStdio{{0, 1, 2}, 0};
+}
+
+// The runner's side: waits for the master PID 1 sends (it builds the root meanwhile) and
+// hands it to the caller. False when PID 1 ended before sending it (its report says why).
+bool hand_over_terminal(const SandboxTerminal& terminal, int channel) {
+    std::string bytes;
+    std::vector<sys::UniqueFd> fds;
+    if (receive_report(channel, bytes, fds) == 0) return false;
+    const std::vector<Message> messages = take_messages(bytes);
+    if (messages.size() != 1 || messages[0].kind != MessageKind::Terminal || fds.size() != 1)
+        throw Error("the sandbox sent something other than its terminal on the terminal channel");
+    terminal.on_master(std::move(fds[0]));
+    return true;
+}
+
 // The cloned child, PID 1 of the new pid namespace: steps 4 to 6, then its part of 7.
-[[noreturn]] void sandbox_main(const Prepared& p, sys::Pipe& sync, sys::Pipe& report) {
+[[noreturn]] void sandbox_main(const Prepared& p, sys::Pipe& sync, sys::Pipe& report, sys::Pipe& terminal) {
     try {
         // Die with the runner. Its death before this line is caught below: the release
         // read then sees EOF (getppid() cannot tell, it is 0 across the pid namespace).
@@ -240,8 +272,10 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         hide_host_command_line();
         sync.write.reset();
         report.read.reset();
+        terminal.read.reset();
         install_stdio(p.stdio);
         std::vector<int> keep{sync.read.get(), report.write.get()};
+        if (terminal.write) keep.push_back(terminal.write.get());
         std::map<std::size_t, int> captured;
         for (const auto& [index, tree] : p.idmapped.trees) {
             keep.push_back(tree.get());
@@ -268,6 +302,8 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         // paths would otherwise exhaust max_mnt_namespaces (ENOSPC from open_tree).
         limit_user_namespace_quotas();
         restrict_paths(p.mounts);  // a read-only /proc/sys from here on
+        const SandboxStdio command_stdio =
+            p.request.terminal ? open_command_terminal(*p.request.terminal, terminal.write) : p.stdio;
 
         // PID 1 gives up everything before the command exists, so untrusted code never
         // shares the namespace with a privileged process. A command with a ProcessIdentity
@@ -282,7 +318,7 @@ pid_t start_command(const Prepared& p, const Release& release, int report_fd) {
         // sandbox is born inside it.
         const Release release = receive_second_release(sync.read.get());
         sync.read.reset();
-        const pid_t command = start_command(p, release, report.write.get());
+        const pid_t command = start_command(p, command_stdio, release, report.write.get());
         // PID 1 slept until the command exec'd (CLONE_VFORK). Meanwhile, and for the few
         // instructions until here, PID 1 runs only this code; being undumpable, with
         // memory of the host's user namespace, it cannot be traced or have its fds or
@@ -311,7 +347,14 @@ LaunchResult launch(const LaunchRequest& request) {
     // Shared with the result: its removal is the caller's last step (LaunchResult::teardown).
     auto cgroup = std::make_shared<SandboxCgroup>(policy, CgroupUse::LimitsOnly);
     // The sandbox's own stdio (pipes or a new pseudo-terminal), relayed by this process.
-    StdioRelay stdio(request.stdio_mode, request.stdio);
+    // With a terminal of the sandbox's own, nothing of the caller's: /dev/null.
+    sys::UniqueFd null_stdio;
+    if (request.terminal) {
+        check_terminal_plan(request.filesystems, request.extra_binds, request.devices);
+        null_stdio = sys::open_fd("/dev/null", O_RDWR | O_CLOEXEC, "opening /dev/null for the sandbox's stdio");
+    }
+    const int no_stdio[3] = {null_stdio.get(), null_stdio.get(), null_stdio.get()};
+    StdioRelay stdio(request.terminal ? StdioMode::Relay : request.stdio_mode, request.terminal ? no_stdio : request.stdio);
     count_output_in_budget(request, stdio, disk);
     Prepared p{request,
                build_mount_plan(policy, request.extra_binds, request.workdir, request.overlays, request.filesystems,
@@ -335,6 +378,8 @@ LaunchResult launch(const LaunchRequest& request) {
     BlockedSignals signals(forwarded_signals());
     sys::Pipe sync = sys::make_pipe("creating the sync pipe");
     sys::Pipe report = make_report_channel();
+    sys::Pipe terminal;  // PID 1 -> runner: the terminal's master (request.terminal only)
+    if (request.terminal) terminal = make_report_channel();
     auto started = Clock::now();
 
     // 3. Clone into the new namespaces; the child waits for the maps before doing anything.
@@ -345,7 +390,7 @@ LaunchResult launch(const LaunchRequest& request) {
     bool born_in_cgroup = false;
     CreatorIdentity creator(p.identity);
     pid_t child = clone_into_namespaces(p.ns_flags, cgroup->clone_into_fd(), &born_in_cgroup);
-    if (child == 0) sandbox_main(p, sync, report);
+    if (child == 0) sandbox_main(p, sync, report, terminal);
     ChildGuard guard(child);
     // The maps are written as the namespace's owner too: that owner holds every capability
     // in it, so a runner without CAP_SYS_ADMIN in the host namespace (the packaged unit's
@@ -363,6 +408,7 @@ LaunchResult launch(const LaunchRequest& request) {
     if (!policy.allow_fallback || request.require_isolation) cgroup->refuse_unbounded_limits();
     sync.read.reset();
     report.write.reset();
+    terminal.write.reset();
     stdio.started();
     // A PID 1 that died early (its report says why) makes a release find no reader:
     // supervise() then collects that report instead of the runner failing on its own.
@@ -380,6 +426,8 @@ LaunchResult launch(const LaunchRequest& request) {
         }
     }
     if (request.confirm_host_ids) request.confirm_host_ids();
+    if (alive && request.terminal) alive = hand_over_terminal(*request.terminal, terminal.read.get());
+    terminal.read.reset();
     if (alive && request.before_command) request.before_command(child);
     std::vector<std::string> argv = request.argv;
     if (alive && request.argv_at_release) {

@@ -19,6 +19,7 @@
 #include "helper/fds.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::helper {
 
@@ -171,6 +172,22 @@ struct DeviceTree {
     bool operator==(const DeviceTree&) const = default;
 };
 
+// The command runs on a pseudo-terminal of the sandbox's own devpts (aurora-runc's
+// process.terminal, docs/oci.md "Terminals"): PID 1 opens it from the sandbox's
+// /dev/pts/ptmx once the root is built (helper/sandbox_terminal.hpp), its slave becomes
+// the command's stdin, stdout, stderr and controlling terminal (a new session), and its
+// master comes back to the runner over a channel of its own and goes to `on_master`,
+// called before before_command (the engine gets the master before create returns). The
+// caller's stdio (LaunchRequest::stdio) is then not used: the sandbox holds /dev/null
+// besides the terminal. Needs a listed devpts at /dev/pts with nothing bound over it.
+// Namespaces mode only.
+struct SandboxTerminal {
+    unsigned short rows = 0;  // the window size; 0 and 0: the kernel's default
+    unsigned short cols = 0;
+    // Takes the master; throwing ends the launch with nothing untrusted having run.
+    std::function<void(sys::UniqueFd master)> on_master;
+};
+
 struct LaunchRequest {
     // The launcher compiles its seccomp program itself (namespaces mode: while PID 1
     // builds the root); the sandbox only loads the result.
@@ -242,6 +259,8 @@ struct LaunchRequest {
     // unless stdio_mode is PassThrough.
     int stdio[3] = {0, 1, 2};
     StdioMode stdio_mode = StdioMode::Relay;
+    // Unset (every aurora-jail run): stdio as above. Set: see SandboxTerminal.
+    std::optional<SandboxTerminal> terminal = std::nullopt;
     // Whether LaunchResult::enforced gets the full description (only a report shows it).
     // Building it runs code nothing else in a run touches, page by page: ~0.1 ms after
     // every command, measured.

@@ -112,6 +112,9 @@ SandboxOutcome watch(const Supervised& s, sys::UniqueFd report, int signal_fd,
                         out.command_status = m.value;
                         out.summary = decode_summary(m.text);
                         break;
+                    case MessageKind::Terminal:
+                        // Sent only on the launch's terminal channel (launch.cpp), never here.
+                        break;
                 }
             }
             if (until_over && out.command_status && out.summary && out.summary->last_one && !out.timed_out) {

@@ -23,6 +23,7 @@
 #include "helper/launch.hpp"
 #include "helper/userns.hpp"
 #include "oci/config.hpp"
+#include "oci/console.hpp"
 #include "oci/container_cgroup.hpp"
 #include "oci/container_ids.hpp"
 #include "oci/container_restrictions.hpp"
@@ -96,6 +97,11 @@ void wait_for_start(int fifo, int pid1_fd) {
     int status = 1;
     try {
         ::setsid();
+        // A terminal container's stdio is its terminal: the monitor keeps nothing of
+        // create's for the container's life (containerd's shim reads create's output to
+        // EOF before it takes the console, and would wait for the container forever). Its
+        // later diagnostics go to --log alone.
+        if (plan.terminal) helper::release_stdio();
         // In the container's cgroup before anything is forked: the sandbox's cgroup is
         // made below it (helper/cgroup.hpp: below the caller's own), and every process of
         // the container, PID 1 first, is inside it from its start.
@@ -132,6 +138,8 @@ void wait_for_start(int fifo, int pid1_fd) {
         // by PID 1 (device_nodes.hpp); anyone else binds the host's (create, plan.devices).
         const MadeDevices made_devices(can_make_device_nodes() ? plan.device_nodes : std::vector<DeviceNode>{});
         request.device_trees = made_devices.trees();
+        // The master goes to the engine's socket before create returns (console.hpp).
+        if (plan.terminal) request.terminal = container_terminal(*plan.terminal, o.console_socket);
         request.cwd = plan.cwd;
         // Last before the clone: the monitor itself moves into the namespaces the config
         // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
@@ -252,6 +260,9 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     // or a refusal naming why (device_nodes.hpp).
     if (!can_make_device_nodes()) plan.devices = host_device_binds(plan.device_nodes, plan.warnings);
     for (const auto& w : plan.warnings) g.log->warning(w);
+    check_console_options(plan.terminal.has_value(), o.console_socket);
+    if (!o.console_socket.empty() && o.console_socket[0] != '/')
+        o.console_socket = absolute_path(".", "the current directory") + "/" + o.console_socket;
     std::optional<CgroupsPath> cgroups_path;
     if (!plan.cgroups_path.empty()) cgroups_path = parse_cgroups_path(plan.cgroups_path, g.systemd_cgroup);
 

@@ -19,6 +19,7 @@ struct CreateOptions {
     std::string id;
     std::string bundle;    // --bundle (default: the current directory)
     std::string pid_file;  // --pid-file
+    std::string console_socket;  // --console-socket: where the terminal's master goes (oci/console.hpp)
 };
 
 int cmd_create(const Globals& g, const CreateOptions& o);

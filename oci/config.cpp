@@ -241,6 +241,27 @@ helper::CapabilitySets capability_sets(const json& caps, ContainerPlan& plan) {
     return sets;
 }
 
+// process.terminal and consoleSize (a size without a terminal is ignored, as by runc).
+void map_terminal(const json& process, ContainerPlan& plan) {
+    if (!process.contains("terminal")) return;
+    if (!process.at("terminal").is_boolean()) refuse("process.terminal", "must be true or false");
+    if (!process.at("terminal").get<bool>()) return;
+    ConsoleSize size;
+    if (process.contains("consoleSize") && !process.at("consoleSize").is_null()) {
+        const json& c = process.at("consoleSize");
+        if (!c.is_object()) refuse("process.consoleSize", "must be an object");
+        refuse_unknown(c, {"height", "width"}, "process.consoleSize.");
+        for (const auto& [key, field] : {std::pair{"height", &size.height}, std::pair{"width", &size.width}}) {
+            if (!c.contains(key)) continue;
+            const json& v = c.at(key);
+            if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 0xffff)
+                refuse(std::string("process.consoleSize.") + key, "must be an integer from 0 to 65535");
+            *field = static_cast<unsigned short>(v.get<std::uint64_t>());
+        }
+    }
+    plan.terminal = size;
+}
+
 void map_process(const json& config, ContainerPlan& plan) {
     if (!config.contains("process")) refuse("process", "missing (create needs the process to start)");
     const json& process = object_at(config, "process", "process");
@@ -248,7 +269,7 @@ void map_process(const json& config, ContainerPlan& plan) {
                    {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
                     "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"},
                    "process.");
-    if (process.value("terminal", false)) refuse("process.terminal", "a terminal (--console-socket) is not supported yet");
+    map_terminal(process, plan);
     if (process.contains("oomScoreAdj")) {
         const json& v = process.at("oomScoreAdj");
         if (!v.is_number_integer() || v.get<std::int64_t>() < -1000 || v.get<std::int64_t>() > 1000)
@@ -749,6 +770,13 @@ ContainerPlan plan_container(const json& config, const std::string& bundle,
     map_process(config, plan);
     map_mounts(config, bundle, plan);
     map_linux(config, plan, policy_named);
+    if (plan.terminal) {
+        try {
+            helper::check_terminal_plan(plan.filesystems, plan.binds, plan.devices);
+        } catch (const Error& e) {
+            refuse("process.terminal", e.what());
+        }
+    }
     if (config.contains("hooks") && !config.at("hooks").is_null()) plan.hooks = parse_hooks(config.at("hooks"));
     if ((plan.shared_namespaces & CLONE_NEWUTS) && plan.policy.hostname != policy_hostname)
         plan.warnings.push_back("hostname " + plan.policy.hostname +

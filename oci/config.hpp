@@ -14,6 +14,7 @@
 #include "helper/launch.hpp"
 #include "oci/cgroup_resources.hpp"
 #include "oci/device_nodes.hpp"
+#include "oci/console.hpp"
 #include "oci/hooks.hpp"
 #include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
@@ -66,6 +67,9 @@ struct ContainerPlan {
     // nodes at those paths (host_device_binds).
     std::vector<DeviceNode> device_nodes;
     std::vector<std::string> devices;
+    // process.terminal true: the process runs on a terminal of the container's own devpts
+    // of this size (process.consoleSize), its master sent to --console-socket (console.hpp).
+    std::optional<ConsoleSize> terminal;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

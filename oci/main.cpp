@@ -23,8 +23,8 @@ using aj::Error;
 
 constexpr const char* kUsage =
     "usage: aurora-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
-    "commands: create --bundle B [--pid-file P] ID | start ID | state ID | kill [--all] ID [SIGNAL] |\n"
-    "          delete [--force] ID | exec --process F [--detach] [--pid-file P] ID |\n"
+    "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
+    "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P] ID |\n"
     "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
@@ -87,13 +87,13 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "create") {
         const Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"},
                               {"no-pivot", "no-new-keyring"});
-        if (has_flag(w, "console-socket")) throw Error("--console-socket: terminals are not supported yet");
         if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
             throw Error("--preserve-fds: not supported yet");
         CreateOptions o;
         o.id = the_id(w, command);
         o.bundle = has_flag(w, "bundle") ? flag(w, "bundle") : flag(w, "b");
         o.pid_file = flag(w, "pid-file");
+        o.console_socket = flag(w, "console-socket");
         return cmd_create(g, o);
     }
     if (command == "start") return cmd_start(g, the_id(split(argc, argv, i, {}, {}), command));

@@ -4,14 +4,19 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -32,6 +37,7 @@
 
 #include "helper/cgroup_discovery.hpp"
 #include "policy/sys.hpp"
+#include "runner/fd_passing.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
 
@@ -1727,6 +1733,276 @@ TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {
     ProcessResult stopped = runc(f.b, {"exec", "--process", process, "mi"});
     EXPECT_EQ(stopped.exit_code, 1);
     EXPECT_NE(stopped.err.find("container not running"), std::string::npos) << stopped.err;
+}
+
+// An engine's console socket (conmon's, containerd's shim's): a unix stream socket the
+// runtime connects to, once, to send the master of the container's terminal.
+class ConsoleSocket {
+public:
+    explicit ConsoleSocket(const std::string& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un sun{};
+        sun.sun_family = AF_UNIX;
+        if (fd_ < 0 || path.size() >= sizeof sun.sun_path) throw std::runtime_error("console socket " + path);
+        std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+        if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0 || ::listen(fd_, 1) != 0)
+            throw std::runtime_error("binding " + path + ": " + std::strerror(errno));
+    }
+    ~ConsoleSocket() { ::close(fd_); }
+    ConsoleSocket(const ConsoleSocket&) = delete;
+    ConsoleSocket& operator=(const ConsoleSocket&) = delete;
+    const std::string& path() const { return path_; }
+
+    // The one descriptor of the first connection's message (-1: none within 20 s, or not
+    // exactly one); `name` gets the message's bytes.
+    int receive(std::string& name) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20000) != 1) return -1;
+        const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (conn < 0) return -1;
+        std::vector<sys::UniqueFd> fds;
+        try {
+            name = runner::recv_with_fds(conn, 4096, fds, "reading the console socket");
+        } catch (const std::exception&) {
+            fds.clear();
+        }
+        ::close(conn);
+        return !name.empty() && fds.size() == 1 ? fds[0].release() : -1;
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+// Runs argv with `in`, `out` and `err` as its stdin, stdout and stderr; its exit status.
+int run_with_stdio(const std::vector<std::string>& args, int in, int out, int err) {
+    std::fflush(nullptr);
+    const pid_t p = ::fork();
+    if (p == 0) {
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    if (p < 0 || ::waitpid(p, &status, 0) != p) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// create with --console-socket, stdin and stdout on /dev/null, stderr in DIR/create.err.
+int create_with_console(const Bundle& b, const std::string& id, const std::string& socket) {
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int err = ::open((b.dir() + "/create.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int rc = run_with_stdio({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(),
+                                   "--console-socket", socket, id},
+                                  null, null, err);
+    ::close(null);
+    ::close(err);
+    return rc;
+}
+
+// Everything read from `fd` until EIO/EOF (the terminal's last slave closed) or 20 s.
+std::string read_until_hangup(int fd) {
+    std::string out;
+    char buf[4096];
+    for (int waited = 0; waited < 200;) {
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, 100);
+        if (r == 0) {
+            ++waited;
+            continue;
+        }
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// The bundle's config with process.terminal, its size, and a devpts at /dev/pts in a
+// listed /dev (as every engine lists them: the sandbox's own /dev, mounted after the
+// listed file systems, would cover a devpts listed without it).
+void give_a_terminal(const Bundle& b, const json& console_size) {
+    json config = json::parse(slurp(b.path() + "/config.json"));
+    config["process"]["terminal"] = true;
+    if (!console_size.is_null()) config["process"]["consoleSize"] = console_size;
+    config["mounts"].push_back(
+        {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "mode=755"}}});
+    config["mounts"].push_back({{"destination", "/dev/pts"},
+                                {"type", "devpts"},
+                                {"source", "devpts"},
+                                {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}});
+    std::ofstream(b.path() + "/config.json") << config.dump(2);
+}
+
+// podman run -t's path: the engine listens on a console socket, create sends it the master
+// of a terminal of the container's own devpts, the engine types into it.
+TEST(OciRunc, TheTerminalsMasterGoesToTheConsoleSocket) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh"});
+    give_a_terminal(b, json{{"height", 33}, {"width", 111}});
+    ConsoleSocket console(b.dir() + "/console.sock");
+    ASSERT_EQ(create_with_console(b, "tty", console.path()), 0) << slurp(b.dir() + "/create.err");
+    std::string name;
+    const int master = console.receive(name);
+    ASSERT_GE(master, 0) << "no master (exactly one descriptor) came over the console socket";
+    EXPECT_FALSE(name.empty());
+    // A terminal of the container's own devpts instance: not the host's.
+    struct stat ours {}, hosts {};
+    ASSERT_EQ(::fstat(master, &ours), 0);
+    if (::stat("/dev/pts/ptmx", &hosts) == 0) {
+        EXPECT_NE(ours.st_dev, hosts.st_dev);
+    }
+    EXPECT_EQ(state(b, "tty").value("status", ""), "created");
+    ASSERT_EQ(runc(b, {"start", "tty"}).exit_code, 0);
+    const std::string typed = "tty; stty size; exit 5\n";
+    ASSERT_EQ(::write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+    const std::string out = read_until_hangup(master);
+    ::close(master);
+    // Its own line, after the prompt or the echoed input (which never names it).
+    EXPECT_NE(out.find("/dev/pts/0\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\n33 111\r\n"), std::string::npos) << out;
+    EXPECT_TRUE(wait_status(b, "tty", "stopped"));
+    // The monitor records the status once PID 1 has reported (after the status turned stopped).
+    EXPECT_TRUE(wait_file(b.state_root() + "/tty/exit.json"));
+    EXPECT_EQ(read_json(b.state_root() + "/tty/exit.json").value("exit_code", -1), 5);
+    EXPECT_EQ(runc(b, {"delete", "tty"}).exit_code, 0);
+}
+
+// containerd's shim reads create's output to EOF before it takes the console: a monitor
+// holding create's stdout for the container's life would leave it waiting forever.
+TEST(OciRunc, ATerminalContainerHoldsNothingOfCreatesStdio) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"});
+    give_a_terminal(b, json());
+    ConsoleSocket console(b.dir() + "/console.sock");
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int rc = run_with_stdio({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(),
+                                   "--console-socket", console.path(), "held"},
+                                  null, out[1], out[1]);
+    ::close(out[1]);
+    ::close(null);
+    EXPECT_EQ(rc, 0);
+    std::string name;
+    const int master = console.receive(name);
+    EXPECT_GE(master, 0);
+    // Only create's output, then EOF: nothing of the container holds the pipe.
+    std::string output;
+    char buf[4096];
+    bool eof = false;
+    for (pollfd p{out[0], POLLIN, 0}; ::poll(&p, 1, 10000) == 1;) {
+        const ssize_t n = ::read(out[0], buf, sizeof buf);
+        if (n <= 0) {
+            eof = true;
+            break;
+        }
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_TRUE(eof) << "create's stdout is still held after create returned: " << output;
+    ::close(out[0]);
+    if (master >= 0) ::close(master);
+    EXPECT_EQ(runc(b, {"delete", "--force", "held"}).exit_code, 0);
+}
+
+TEST(OciRunc, ATerminalAndAConsoleSocketComeTogether) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    {
+        Bundle b(json{"/bin/true"});
+        give_a_terminal(b, json());
+        ProcessResult r = create(b, "noconsole", b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1);
+        EXPECT_NE(r.err.find("cannot allocate tty if runc will detach without setting console socket"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/noconsole"));
+    }
+    {
+        Bundle b(json{"/bin/true"});
+        ConsoleSocket console(b.dir() + "/console.sock");
+        EXPECT_EQ(create_with_console(b, "noterminal", console.path()), 1);
+        EXPECT_NE(slurp(b.dir() + "/create.err").find("cannot use console socket if runc will not detach or allocate tty"),
+                  std::string::npos)
+            << slurp(b.dir() + "/create.err");
+        EXPECT_FALSE(fs::exists(b.state_root() + "/noterminal"));
+    }
+}
+
+// The host devpts's device number, and every fd of the container's processes (those in
+// PID 1's pid namespace) that is on it.
+std::vector<std::string> fds_on_device(pid_t pid1, dev_t device) {
+    std::vector<std::string> found;
+    std::error_code ec;
+    const fs::path ns = fs::read_symlink("/proc/" + std::to_string(pid1) + "/ns/pid", ec);
+    if (ec) return {"(PID 1 is gone)"};
+    for (const auto& proc : fs::directory_iterator("/proc", ec)) {
+        const std::string pid = proc.path().filename();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code e;
+        if (fs::read_symlink(proc.path() / "ns" / "pid", e) != ns || e) continue;
+        for (const auto& fd : fs::directory_iterator(proc.path() / "fd", e)) {
+            struct stat st {};
+            if (::stat(fd.path().c_str(), &st) == 0 && st.st_dev == device)
+                found.push_back(fd.path().string() + " -> " + fs::read_symlink(fd.path(), e).string());
+        }
+    }
+    return found;
+}
+
+// issue 11 item 4 for containers: an engine whose own stdio is a terminal of the host
+// (podman run -it from a shell) hands the container nothing of it. The container's
+// processes hold no fd of the host's devpts, and TIOCSTI on the container's terminal
+// puts nothing into the host's.
+TEST(OciRunc, NoHostTerminalReachesATerminalContainer) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const int host_master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (host_master < 0 || ::grantpt(host_master) != 0 || ::unlockpt(host_master) != 0)
+        GTEST_SKIP() << "no host pseudo-terminal: " << std::strerror(errno);
+    const int host_slave = ::open(::ptsname(host_master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(host_slave, 0);
+    termios raw{};
+    ASSERT_EQ(::tcgetattr(host_slave, &raw), 0);
+    ::cfmakeraw(&raw);
+    ASSERT_EQ(::tcsetattr(host_slave, TCSANOW, &raw), 0);
+    struct stat host_pts {};
+    ASSERT_EQ(::fstat(host_slave, &host_pts), 0);
+
+    Bundle b(json{"/bin/sh", "-c",
+                  "python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"X\")' 2>/out/tiocsti.err;"
+                  " echo $? >/out/tiocsti; exec sleep 30"});
+    give_a_terminal(b, json());
+    ConsoleSocket console(b.dir() + "/console.sock");
+    // The engine's stdin, stdout and stderr: the host's terminal.
+    ASSERT_EQ(run_with_stdio({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(),
+                              "--console-socket", console.path(), "hosttty"},
+                             host_slave, host_slave, host_slave),
+              0);
+    std::string name;
+    const int master = console.receive(name);
+    ASSERT_GE(master, 0);
+    ASSERT_EQ(runc(b, {"start", "hosttty"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/tiocsti"));
+    const pid_t pid1 = state(b, "hosttty").value("pid", 0);
+    ASSERT_GT(pid1, 0);
+    EXPECT_EQ(fds_on_device(pid1, host_pts.st_dev), std::vector<std::string>{})
+        << "a process of the container holds a terminal of the host's devpts";
+    // The seccomp policy refuses TIOCSTI anyway; whatever it did, nothing reached the host's terminal.
+    EXPECT_NE(slurp(b.out() + "/tiocsti"), "0\n") << slurp(b.out() + "/tiocsti.err");
+    char c = 0;
+    const int flags = ::fcntl(host_slave, F_GETFL);
+    ::fcntl(host_slave, F_SETFL, flags | O_NONBLOCK);
+    EXPECT_EQ(::read(host_slave, &c, 1), -1) << "the host's terminal got input: " << c;
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_EQ(runc(b, {"delete", "--force", "hosttty"}).exit_code, 0);
+    ::close(master);
+    ::close(host_slave);
+    ::close(host_master);
 }
 
 }  // namespace

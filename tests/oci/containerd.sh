@@ -89,6 +89,14 @@ rc=$?
 [ "$rc" = 3 ] || fail "ctr run --rm: exit status $rc, not 3: $(cat "$tmp/err")"
 case "$out" in "hello from "?*) ;; *) fail "ctr run --rm: stdout \"$out\"" ;; esac
 
+# ctr run -t: a terminal of the container's own devpts, its master through the shim's
+# console socket (ctr wants a terminal on its own stdin: script gives it one).
+run_t=$(printf '%q ' "${C[@]}" run --rm -t "${R[@]}" --cgroup "$base/aj-ctr-$$/tty" "$image" aj-tty sh -c 'tty; exit 4')
+out=$(timeout -s KILL 60 script -qec "$run_t" /dev/null </dev/null 2>"$tmp/err")
+rc=$?
+[ "$rc" = 4 ] || fail "ctr run -t: exit status $rc, not 4: $(cat "$tmp/err") $out"
+case "$out" in *"/dev/pts/0"*) ;; *) fail "ctr run -t: tty printed \"$out\", not /dev/pts/0" ;; esac
+
 # A detached task, killed through the shim (aurora-runc kill), then deleted.
 "${C[@]}" run -d "${R[@]}" --cgroup "$base/aj-ctr-$$/two" "$image" aj-two sleep 1000 >/dev/null 2>"$tmp/err" ||
   fail "ctr run -d: $(cat "$tmp/err")"
@@ -111,5 +119,5 @@ for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
 done
 
-[ "$failed" = 0 ] && echo "PASS: ctr run --rm, task exec and task kill through containerd's runc shim and $runtime"
+[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run -t, task exec and task kill through containerd's runc shim and $runtime"
 exit "$failed"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
-# (stdout and the exit status), --device, --ipc host, logs, stop, exec, kill, rm -f. A private store (--root,
+# (stdout and the exit status), --device, --ipc host, run -t and -it (the container's
+# terminal), logs, stop, exec, kill, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -46,6 +47,18 @@ if [ -c /dev/fuse ]; then
 $(readlink /proc/self/ns/ipc)"
   [ "$out" = "$want" ] || fail "run --device /dev/fuse --ipc host: \"$out\", not \"$want\": $(cat "$tmp/err")"
 fi
+# run -t: a terminal of the container's own devpts (process.terminal, --console-socket):
+# tty names its first terminal, stty the size podman set; the status comes through.
+out=$(timeout -s KILL 60 "${P[@]}" run --rm -t "${R[@]}" aj-busybox sh -c 'tty; stty size; exit 4' </dev/null 2>"$tmp/err")
+rc=$?
+[ "$rc" = 4 ] || fail "run -t: exit status $rc, not 4: $(cat "$tmp/err")"
+case "$out" in *"/dev/pts/0"*) ;; *) fail "run -t: tty printed \"$out\", not /dev/pts/0" ;; esac
+# run -it: what is typed on podman's own terminal (script gives it one) reaches the shell.
+run_it=$(printf '%q ' "${P[@]}" run --rm -it "${R[@]}" aj-busybox sh)
+out=$(printf 'echo typed-$((6*7)); exit 6\n' | timeout -s KILL 60 script -qec "$run_it" /dev/null 2>"$tmp/err")
+rc=$?
+[ "$rc" = 6 ] || fail "run -it: exit status $rc, not 6: $(cat "$tmp/err") $out"
+case "$out" in *typed-42*) ;; *) fail "run -it: the shell's output \"$out\" lacks typed-42" ;; esac
 
 # logs, then stop: its SIGTERM (aurora-runc kill) reaches the shell, whose trap exits 0.
 "${P[@]}" run -d --name aj-logs "${R[@]}" aj-busybox sh -c 'trap "exit 0" TERM; echo logged; while :; do sleep 0.1; done' >/dev/null 2>"$tmp/err" ||
@@ -79,5 +92,5 @@ status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, logs, stop, exec, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, run -t, run -it, logs, stop, exec, kill, rm -f through $runtime"
 exit "$failed"

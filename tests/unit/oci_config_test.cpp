@@ -253,7 +253,8 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     EXPECT_NE(refusal(c).find("RLIMIT_CORE"), std::string::npos);
     c = minimal();
     c["process"]["terminal"] = true;
-    EXPECT_NE(refusal(c).find("process.terminal"), std::string::npos);
+    EXPECT_NE(refusal(c).find("process.terminal: a terminal needs a devpts file system mounted at /dev/pts"),
+              std::string::npos);
     c = minimal();
     c["mounts"] = {{{"destination", "/data"}, {"type", "bind"}, {"source", "/usr"}, {"options", {"bind", "suid"}}}};
     EXPECT_NE(refusal(c).find("bind option suid"), std::string::npos);
@@ -924,6 +925,40 @@ TEST(OciExecPlan, ContainerRestrictionsRoundTrip) {
     EXPECT_EQ(back.bounding, r.bounding);
     EXPECT_TRUE(back.no_new_privs);
     EXPECT_THROW(container_restrictions_from_json(json{{"uid", 0}}), Error);
+}
+
+// process.terminal (oci/console.hpp): the size is kept, and the terminal must be one of
+// the container's own devpts, with nothing of the host's bound over its /dev/pts.
+TEST_F(OciConfig, ATerminalIsOneOfTheContainersOwnDevpts) {
+    json c = minimal();
+    c["mounts"] = test::runtime_tools_default_mounts();
+    EXPECT_FALSE(plan(c).terminal);
+    c["process"]["consoleSize"] = {{"height", 33}, {"width", 111}};
+    EXPECT_FALSE(plan(c).terminal) << "a size without a terminal is ignored, as by runc";
+    c["process"]["terminal"] = true;
+    const ConsoleSize unset{9, 9};
+    EXPECT_EQ(plan(c).terminal.value_or(unset), (ConsoleSize{33, 111}));
+    c["process"].erase("consoleSize");
+    EXPECT_EQ(plan(c).terminal.value_or(unset), (ConsoleSize{0, 0}));
+
+    json bad = c;
+    bad["process"]["consoleSize"] = {{"height", 70000}, {"width", 80}};
+    EXPECT_NE(refusal(bad).find("process.consoleSize.height: must be an integer from 0 to 65535"), std::string::npos);
+    bad = c;
+    bad["process"]["terminal"] = "yes";
+    EXPECT_NE(refusal(bad).find("process.terminal: must be true or false"), std::string::npos);
+    // The host's terminals bound over the container's devpts, or one of them as a device.
+    bad = c;
+    bad["mounts"].push_back({{"destination", "/dev/pts"}, {"type", "bind"}, {"source", "/dev/pts"}, {"options", {"rbind"}}});
+    EXPECT_NE(refusal(bad).find("process.terminal: a terminal needs /dev/pts to be the sandbox's own devpts"),
+              std::string::npos)
+        << refusal(bad);
+    bad = c;
+    bad["mounts"].push_back({{"destination", "/dev/pts/0"}, {"type", "bind"}, {"source", "/dev/null"}, {"options", {"bind"}}});
+    EXPECT_NE(refusal(bad).find("the sandbox's own devpts"), std::string::npos) << refusal(bad);
+    bad = c;
+    bad["mounts"].erase(2);  // the devpts
+    EXPECT_NE(refusal(bad).find("needs a devpts file system mounted at /dev/pts"), std::string::npos) << refusal(bad);
 }
 
 }  // namespace
