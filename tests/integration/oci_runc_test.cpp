@@ -1360,8 +1360,8 @@ TEST(OciRunc, RootMakesTheListedNodesWithTheConfigsNumbersModeAndOwner) {
     EXPECT_EQ(mountinfo.find("nodev"), std::string::npos) << mountinfo;
 }
 
-// A node whose listed owner the container's user namespace does not map stays host
-// root's: nobody's inside, and its owner bits let the container in no more than any
+// A node whose listed owner the container's user namespace does not map (70000: beyond
+// the 65536 ids of a leased block) stays host root's: nobody's inside, and its owner bits let the container in no more than any
 // other file of an unmapped owner (create warns).
 TEST(OciRunc, AMadeNodeOfAnUnmappedOwnerGrantsOnlyItsOtherBits) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
@@ -1370,7 +1370,7 @@ TEST(OciRunc, AMadeNodeOfAnUnmappedOwnerGrantsOnlyItsOtherBits) {
              json{{"process", {{"user", {{"uid", 1000}, {"gid", 1000}}}}},
                   {"linux",
                    {{"devices", json::array({{{"path", "/dev/aj-test"}, {"type", "c"}, {"major", 1}, {"minor", 3},
-                                              {"fileMode", 0660}, {"uid", 0}, {"gid", 0}}})}}}});
+                                              {"fileMode", 0660}, {"uid", 70000}, {"gid", 70000}}})}}}});
     ProcessResult c = create(b, "unmapped", b.dir() + "/pid");
     ASSERT_EQ(c.exit_code, 0) << c.err;
     ASSERT_EQ(runc(b, {"start", "unmapped"}).exit_code, 0);
@@ -1566,6 +1566,24 @@ std::string ns_links(pid_t pid) {
 // Without --detach: the process runs inside (the container's root, hostname, identity and
 // every namespace of its PID 1), its stdio is the caller's, and exec exits with its
 // status, 128+N when signal N killed it.
+// exec takes any id the container's namespace maps (a root caller's block) and sets the
+// process.json's additionalGids there; a supplementary gid the namespace does not map is
+// refused by name.
+TEST(OciRunc, ExecTakesMappedIdsAndAdditionalGids) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    if (!running_as_root()) GTEST_SKIP() << "only a root caller's container maps a block of ids";
+    ExecFixture f;
+    ASSERT_GT(f.run("exg"), 0);
+    ProcessResult r = f.exec({"/bin/sh", "-c", "id -u; id -G"},
+                             json{{"user", {{"uid", 7}, {"gid", 8}, {"additionalGids", {5, 9}}}}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "7\n8 5 9\n") << r.err;
+    ProcessResult unmapped = f.exec({"/bin/true"}, json{{"user", {{"uid", 7}, {"gid", 8}, {"additionalGids", {70000}}}}});
+    EXPECT_EQ(unmapped.exit_code, 1);
+    EXPECT_NE(unmapped.err.find("process.user.additionalGids 70000: the container does not map it"), std::string::npos)
+        << unmapped.err;
+}
+
 TEST(OciRunc, ExecRunsInTheContainerAndExitsWithItsStatus) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     ExecFixture f;
@@ -1681,10 +1699,12 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     struct stat main_st {};
     ASSERT_EQ(::stat((f.b.out() + "/ready").c_str(), &main_st), 0);
     EXPECT_EQ(st.st_uid, main_st.st_uid);
-    // The container's namespace maps one uid: any other is refused before anything runs.
-    ProcessResult other = f.exec({"/bin/true"}, json{{"user", {{"uid", 1}, {"gid", 0}}}});
+    // A uid the container's namespace does not map (beyond a leased block's 65536) is
+    // refused before anything runs.
+    ProcessResult other = f.exec({"/bin/true"}, json{{"user", {{"uid", 70000}, {"gid", 0}}}});
     EXPECT_EQ(other.exit_code, 1);
-    EXPECT_NE(other.err.find("the container maps only uid 0"), std::string::npos) << other.err;
+    EXPECT_NE(other.err.find("process.user.uid 70000: the container does not map it"), std::string::npos)
+        << other.err;
 }
 
 // An exec'd process is of the container's pid namespace: it ends with the container.
