@@ -154,9 +154,11 @@ struct IdMapRange {
 };
 
 // A user namespace's maps with several ids (aurora-runc's block of leased host ids, or a
-// config's linux.uidMappings/gidMappings). The caller vouches that no host id in them is
-// 0 or an id NSS knows (an account or group of the host): setgroups(2) stays allowed in
-// the namespace, and groups set or dropped there then give nothing on the host.
+// config's linux.uidMappings/gidMappings). No host id in them may be 0 (choose_identity
+// refuses it). setgroups(2) stays allowed in the namespace: its root may take any mapped
+// gid with setgid(2) anyway, so groups set there give it no gid the maps do not already
+// give (the caller decides which host ids those are: aurora-runc's block holds none a host
+// account has; a config's ranges are the engine's choice).
 struct IdMaps {
     std::vector<IdMapRange> uid;
     std::vector<IdMapRange> gid;

@@ -16,23 +16,30 @@ std::string range_text(const helper::IdMapRange& r) {
     return std::to_string(r.inside) + " " + std::to_string(r.outside) + " " + std::to_string(r.count);
 }
 
-// A root caller's config ranges: no host id 0, none of the lease ranges, none NSS knows.
+// A root caller's config ranges: never host id 0 nor the lease ranges (refused). A range
+// holding a host account's or group's id is the engine's explicit choice (podman's
+// --uidmap onto a developer's uid, as runc allows): mapped, with a warning saying what it
+// shares with that account.
 void check_config_ranges(const std::vector<helper::IdMapRange>& ranges, const std::string& field,
-                         const IdContext& context) {
+                         const IdContext& context, std::vector<std::string>& warnings) {
     for (const helper::IdMapRange& r : ranges) {
-        const std::string where = "config.json: " + field + " " + range_text(r) + ": ";
-        if (r.outside == 0) throw Error(where + "maps host id 0 (the host's root) into the container");
+        const std::string where = field + " " + range_text(r) + ": ";
+        if (r.outside == 0) throw Error("config.json: " + where + "maps host id 0 (the host's root) into the container");
         if (helper::overlaps_reserved(context.reserved, r.outside, r.count))
-            throw Error(where + "overlaps the host ids aurora-jail leases to sandboxes (" +
+            throw Error("config.json: " + where + "overlaps the host ids aurora-jail leases to sandboxes (" +
                         std::string(helper::kIdsConf) + ")");
-        if (!context.known)
-            throw Error(where + "cannot be checked: NSS's passwd or group database has a source other than local "
-                                "files, whose accounts cannot all be listed");
+        if (!context.known) {
+            warnings.push_back(where + "not checked against the host's accounts (NSS has a source other than local "
+                                       "files): the config's author vouches that no host account has these ids");
+            continue;
+        }
         const auto& known = *context.known;
+        if (!helper::any_known(known, r.outside, r.count)) continue;
         const auto it = std::lower_bound(known.begin(), known.end(), r.outside);
-        if (helper::any_known(known, r.outside, r.count))
-            throw Error(where + "holds host id " + std::to_string(*it) +
-                        ", a user or group of the host (NSS): a container may map only ids no host account has");
+        warnings.push_back(where + "holds host id " + std::to_string(*it) +
+                           ", a user or group of the host (NSS): the container's processes and files with it "
+                           "are that account's on the host (it may signal and trace them; the container reaches "
+                           "its files wherever they are mounted in), as the config asks");
     }
 }
 
@@ -79,8 +86,8 @@ IdMapping choose_id_mapping(ContainerPlan& plan, const IdContext& context) {
         return IdMapping::OneId;
     }
     if (!plan.uid_mappings.empty()) {
-        check_config_ranges(plan.uid_mappings, "linux.uidMappings", context);
-        check_config_ranges(plan.gid_mappings, "linux.gidMappings", context);
+        check_config_ranges(plan.uid_mappings, "linux.uidMappings", context, plan.warnings);
+        check_config_ranges(plan.gid_mappings, "linux.gidMappings", context, plan.warnings);
         require_mapped(plan.additional_gids, plan.gid_mappings, "linux.gidMappings");
         return IdMapping::Config;
     }

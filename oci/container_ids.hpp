@@ -6,15 +6,17 @@
 //   linux.uidMappings/gidMappings are narrowed to the process's ids and additionalGids
 //   are not set, each with a warning.
 // - A root caller with linux.uidMappings/gidMappings: exactly those (runc does), unless a
-//   range holds host id 0, an id of aurora-jail's lease ranges (helper/id_pool.hpp) or an
-//   id NSS knows (a host account or group): refused by name. A config never gives a
-//   container a host account's files or groups.
+//   range holds host id 0 or an id of aurora-jail's lease ranges (helper/id_pool.hpp):
+//   refused by name. A range holding an id NSS knows (a host account or group) is the
+//   engine's explicit choice (podman's --uidmap onto a developer's uid): mapped, with a
+//   warning naming the id.
 // - A root caller without them: container ids 0..65535 onto a leased block of host ids
 //   (helper::lease_host_id_block), when the process's ids are below 65536. Otherwise (or
 //   where NSS cannot be listed completely) the one leased id, as before.
 // With several ids mapped, every additionalGid must be mapped (else create fails naming
-// it) and they are set; setgroups stays allowed, since no host id of the maps belongs to
-// a host account or group.
+// it) and they are set; setgroups stays allowed: a block's ids belong to no host account,
+// and a config's ranges give the container their gids anyway (container root may setgid
+// to any mapped gid, setgroups or not).
 #pragma once
 
 #include <sys/types.h>

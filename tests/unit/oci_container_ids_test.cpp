@@ -1,6 +1,7 @@
 // Which ids a container maps (oci/container_ids.hpp): a root caller's config ranges are
-// honoured unless they hold host id 0, a lease range's id or an id NSS knows; without
-// ranges a block; an ordinary caller one id; additional gids must be mapped.
+// honoured unless they hold host id 0 or a lease range's id (one holding an id NSS knows
+// with a warning naming it); without ranges a block; an ordinary caller one id;
+// additional gids must be mapped.
 #include <grp.h>
 #include <pwd.h>
 
@@ -43,7 +44,7 @@ TEST(ContainerIds, ARootCallersRangesAreHonouredWhenNoHostAccountIsInThem) {
     EXPECT_TRUE(plan.warnings.empty());
 }
 
-TEST(ContainerIds, RangesHoldingHostRootALeaseRangeOrAnAccountAreRefusedByName) {
+TEST(ContainerIds, RangesHoldingHostRootOrALeaseRangeAreRefusedByName) {
     // Host id 0.
     EXPECT_NE(refusal(with_ranges({{0, 0, 10}}, {{0, 100000, 10}}), root_context())
                   .find("linux.uidMappings 0 0 10: maps host id 0"),
@@ -55,23 +56,31 @@ TEST(ContainerIds, RangesHoldingHostRootALeaseRangeOrAnAccountAreRefusedByName) 
     EXPECT_NE(refusal(with_ranges({{0, helper::kDefaultBlockFirst - 5, 10}}, {{0, 100000, 10}}), root_context())
                   .find("overlaps the host ids aurora-jail leases"),
               std::string::npos);
-    // An id NSS knows: named.
-    const std::string why = refusal(with_ranges({{0, 1000, 2000}}, {{0, 100000, 10}}), root_context({0, 1500, 65534}));
-    EXPECT_NE(why.find("linux.uidMappings 0 1000 2000: holds host id 1500, a user or group of the host"),
+}
+
+// A range holding a host account's id is the engine's explicit choice (podman --uidmap
+// onto a developer's uid, as runc maps it): mapped, with a warning naming the id.
+TEST(ContainerIds, RangesHoldingAHostAccountAreMappedWithAWarning) {
+    ContainerPlan plan = with_ranges({{0, 1000, 2000}}, {{0, 100000, 10}});
+    EXPECT_EQ(choose_id_mapping(plan, root_context({0, 1500, 65534})), IdMapping::Config);
+    ASSERT_EQ(plan.warnings.size(), 1u);
+    EXPECT_NE(plan.warnings[0].find("linux.uidMappings 0 1000 2000: holds host id 1500, a user or group of the host"),
               std::string::npos)
-        << why;
+        << plan.warnings[0];
     // Nobody, as this host's NSS really lists it.
     const std::optional<std::vector<std::uint32_t>> known = helper::ids_known_to_nss();
     if (!known) GTEST_SKIP() << "NSS has a non-local source here: its accounts cannot all be listed";
     const passwd* nobody = ::getpwnam("nobody");
     ASSERT_NE(nobody, nullptr);
-    EXPECT_NE(refusal(with_ranges({{0, nobody->pw_uid, 1}}, {{0, 100000, 10}}), root_context(*known))
-                  .find("holds host id " + std::to_string(nobody->pw_uid)),
-              std::string::npos);
-    // Without a complete list nothing can be vouched for.
-    EXPECT_NE(refusal(with_ranges({{0, 100000, 10}}, {{0, 100000, 10}}), IdContext{true, {}, std::nullopt})
-                  .find("cannot be checked"),
-              std::string::npos);
+    ContainerPlan with_nobody = with_ranges({{0, nobody->pw_uid, 1}}, {{0, 100000, 10}});
+    EXPECT_EQ(choose_id_mapping(with_nobody, root_context(*known)), IdMapping::Config);
+    ASSERT_EQ(with_nobody.warnings.size(), 1u);
+    EXPECT_NE(with_nobody.warnings[0].find("holds host id " + std::to_string(nobody->pw_uid)), std::string::npos);
+    // Without a complete list nothing can be checked: said so.
+    ContainerPlan unchecked = with_ranges({{0, 100000, 10}}, {{0, 100000, 10}});
+    EXPECT_EQ(choose_id_mapping(unchecked, IdContext{true, {}, std::nullopt}), IdMapping::Config);
+    ASSERT_EQ(unchecked.warnings.size(), 2u);
+    EXPECT_NE(unchecked.warnings[0].find("not checked against the host's accounts"), std::string::npos);
 }
 
 TEST(ContainerIds, AdditionalGidsMustBeMappedWhenSeveralIdsAre) {
