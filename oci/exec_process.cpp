@@ -57,14 +57,13 @@ void take_oom_score(const ExecPlan& plan) {
         throw_errno("writing oom_score_adj " + plan.oom_score_adj);
 }
 
-// Step 4b: inside the container's mount namespace, before the uid switch (the slave is
-// given to the process's uid while this process may still chown it).
+// Step 4b: inside the container's mount namespace, before the uid switch. The slave stays
+// the opener's (the container's root): chown to the process's uid failed with EPERM here.
 void take_container_terminal(const ExecPlan& plan, int terminal_fd) {
     helper::PtyPair pty = make_container_pty(*plan.terminal);
     if (!helper::send_fd_message(terminal_fd, helper::MessageKind::Terminal, pty.master.get()))
         throw_errno("sending the terminal's master to exec");
     pty.master.reset();
-    sys::check(::fchown(pty.slave.get(), plan.uid, static_cast<gid_t>(-1)), "giving the terminal to the process's uid");
     const int slave[3] = {pty.slave.get(), pty.slave.get(), pty.slave.get()};
     helper::install_stdio(slave);
     // A session of its own: the caller's controlling terminal (an engine's, a shell's) is

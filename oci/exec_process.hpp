@@ -17,7 +17,7 @@
 //     (its /dev/pts, opened inside its mount namespace, so never the host's), its master
 //     sent to the caller over `terminal_fd` and closed here, its slave made 0, 1 and 2
 //     (nothing of the caller's stdio is left) and, after setsid, the controlling
-//     terminal; the slave is given to the process's uid, as runc does;
+//     terminal (the slave stays owned by the container's root, which opened it);
 //  5. the container's one uid and gid, then the cwd (looked up as the process);
 //  6. the sandbox's rlimits, umask, the capability sets (process.json's, within the
 //     container's bounding set), no_new_privs (process.json's or the container's);
