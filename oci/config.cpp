@@ -802,7 +802,6 @@ ContainerPlan plan_exec_process(const json& process, const policy::Policy& conta
     ContainerPlan plan;
     plan.policy = container_policy;
     map_process(json{{"process", process}}, plan);
-    if (plan.terminal) refuse("process.terminal", "exec on a terminal (--tty) is not supported yet");
     if (plan.oom_score_adj)
         plan.warnings.push_back("process.oomScoreAdj: not applied, the exec'd process takes the container's score");
     return plan;

@@ -88,7 +88,8 @@ ContainerPlan plan_container(const nlohmann::json& config, const std::string& bu
 
 // An `exec`'s process.json (the config's `process` object) over the container's recorded
 // policy: argv, env (the policy's env replaced), cwd, user, capabilities, noNewPrivileges,
-// and rlimits narrowing the policy's limits, exactly as create maps the config's process.
+// rlimits narrowing the policy's limits, terminal and consoleSize, exactly as create maps
+// the config's process.
 // The caller holds the result to the container's own restrictions (oci/exec.hpp).
 ContainerPlan plan_exec_process(const nlohmann::json& process, const policy::Policy& container_policy);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -15,11 +16,13 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup_discovery.hpp"
+#include "helper/channel.hpp"
 #include "helper/env.hpp"
 #include "helper/init.hpp"
 #include "helper/seccomp_program.hpp"
 #include "helper/supervisor.hpp"
 #include "oci/config.hpp"
+#include "oci/console.hpp"
 #include "oci/container_restrictions.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
@@ -121,6 +124,7 @@ ExecPlan plan_exec(const Globals& g, const json& process, const ContainerRestric
     // The container's program, its refusals answered by the kernel with the same errno
     // (the container's own supervisor holds only its own filter's listener).
     plan.seccomp = helper::seccomp_program_for(r.policy, policy::DenialDelivery::Kernel);
+    plan.terminal = p.terminal;
     return plan;
 }
 
@@ -134,6 +138,18 @@ std::string read_failure(int fd) {
         if (n == 0) return text;
         if (text.size() < 4096) text.append(buf, static_cast<std::size_t>(n));
     }
+}
+
+// The terminal's master, as the child sends it once inside the container (an empty fd:
+// the child ended before, and its error line says why).
+sys::UniqueFd receive_terminal(int channel) {
+    std::string bytes;
+    std::vector<sys::UniqueFd> fds;
+    if (helper::receive_report(channel, bytes, fds) == 0) return {};
+    const std::vector<helper::Message> messages = helper::take_messages(bytes);
+    if (messages.size() != 1 || messages[0].kind != helper::MessageKind::Terminal || fds.size() != 1)
+        throw Error("the exec'd process sent something other than its terminal");
+    return std::move(fds[0]);
 }
 
 int exit_status(int status) {
@@ -171,8 +187,13 @@ int wait_forwarding(pid_t child, int signals) {
 
 int cmd_exec(const Globals& g, const ExecOptions& o) {
     if (o.process_file.empty()) throw Error("exec: --process FILE is required (the process's arguments are not supported)");
-    const json process = policy::read_json_text(sys::read_file(o.process_file, 1 << 20), o.process_file);
+    json process = policy::read_json_text(sys::read_file(o.process_file, 1 << 20), o.process_file);
     if (!process.is_object()) throw Error("--process " + o.process_file + ": not a JSON object");
+    if (o.tty) process["terminal"] = true;  // runc's --tty overrides process.json
+    // runc's rule and words, checked before anything runs: a terminal's master needs a
+    // socket to go to (this command never relays one itself), a socket needs a terminal.
+    const auto terminal_asked = process.find("terminal");
+    check_console_options(terminal_asked != process.end() && *terminal_asked == true, o.console_socket);
     sys::UniqueFd root = open_state_root(g.root);
     const Container container(root.get(), o.id);
     if (container.status() != Status::Running) throw Error("container not running");
@@ -186,14 +207,31 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
     sys::check(::setns(pid1.get(), CLONE_NEWPID), "joining the container's pid namespace (setns)");
     const helper::BlockedSignals signals(helper::init_forwarded_signals());
     sys::Pipe failure = sys::make_pipe("creating the exec error pipe");
+    sys::Pipe terminal;  // child -> this command: the terminal's master (plan.terminal only)
+    if (plan.terminal) terminal = helper::make_report_channel();
     std::fflush(nullptr);
     const pid_t child = ::fork();
     if (child < 0) throw_errno("forking the exec'd process");
     if (child == 0) {
         failure.read.reset();
-        run_exec_process(plan, pid1.get(), failure.write.get());
+        terminal.read.reset();
+        run_exec_process(plan, pid1.get(), failure.write.get(), terminal.write ? terminal.write.get() : -1);
     }
     failure.write.reset();
+    terminal.write.reset();
+    if (plan.terminal) {
+        // The master reaches the engine before this command returns; the process may
+        // already run meanwhile (its output waits in the terminal), and is killed if the
+        // engine cannot take it, so that no process runs on a terminal no one holds.
+        try {
+            const sys::UniqueFd master = receive_terminal(terminal.read.get());
+            if (master) send_console_master(o.console_socket, master.get());
+        } catch (const Error&) {
+            (void)::kill(child, SIGKILL);  // our own unreaped child: the pid is still its
+            (void)sys::retry_eintr([&] { return ::waitpid(child, nullptr, 0); });
+            throw;
+        }
+    }
     const std::string line = read_failure(failure.read.get());
     if (!line.empty()) {
         (void)sys::retry_eintr([&] { return ::waitpid(child, nullptr, 0); });

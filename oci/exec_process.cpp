@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +13,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "helper/channel.hpp"
 #include "helper/exec.hpp"
+#include "helper/fds.hpp"
 #include "helper/seccomp_load.hpp"
 #include "helper/signal_reset.hpp"
 #include "helper/userns.hpp"
@@ -54,6 +57,21 @@ void take_oom_score(const ExecPlan& plan) {
         throw_errno("writing oom_score_adj " + plan.oom_score_adj);
 }
 
+// Step 4b: inside the container's mount namespace, before the uid switch. The slave stays
+// the opener's (the container's root): chown to the process's uid failed with EPERM here.
+void take_container_terminal(const ExecPlan& plan, int terminal_fd) {
+    helper::PtyPair pty = make_container_pty(*plan.terminal);
+    if (!helper::send_fd_message(terminal_fd, helper::MessageKind::Terminal, pty.master.get()))
+        throw_errno("sending the terminal's master to exec");
+    pty.master.reset();
+    const int slave[3] = {pty.slave.get(), pty.slave.get(), pty.slave.get()};
+    helper::install_stdio(slave);
+    // A session of its own: the caller's controlling terminal (an engine's, a shell's) is
+    // left behind, and the container's terminal becomes this one's.
+    sys::check(::setsid(), "setsid");
+    sys::check(::ioctl(0, TIOCSCTTY, 0), "making the terminal controlling (TIOCSCTTY)");
+}
+
 void report(int error_fd, int exit_code, const std::string& message) {
     const std::string line = std::to_string(exit_code) + " " + message + "\n";
     (void)!::write(error_fd, line.data(), line.size());
@@ -76,13 +94,14 @@ std::vector<std::string> limiting_cgroup_lines(const std::string& proc_cgroup) {
     return lines;
 }
 
-void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd) {
+void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd, int terminal_fd) {
     try {
         sys::check(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE 0");
         helper::drop_supplementary_groups_if_root();
         join_cgroups(plan);
         take_oom_score(plan);
         sys::check(::setns(pid1_fd, kJoinedNamespaces), "joining the container's namespaces (setns)");
+        if (plan.terminal) take_container_terminal(plan, terminal_fd);
         if (!plan.additional_gids.empty())
             sys::check(::setgroups(plan.additional_gids.size(), plan.additional_gids.data()),
                        "setgroups (process.user.additionalGids)");

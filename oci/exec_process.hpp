@@ -13,6 +13,11 @@
 //  4. setns(pidfd of PID 1) into its user, mount, ipc, uts, net and cgroup namespaces at
 //     once (the pid namespace: the caller joined it before forking, setns(CLONE_NEWPID)
 //     only places children); the mount namespace's root is the container's root;
+//  4b. with a terminal (exec --tty): a new pseudo-terminal of the container's own devpts
+//     (its /dev/pts, opened inside its mount namespace, so never the host's), its master
+//     sent to the caller over `terminal_fd` and closed here, its slave made 0, 1 and 2
+//     (nothing of the caller's stdio is left) and, after setsid, the controlling
+//     terminal (the slave stays owned by the container's root, which opened it);
 //  5. the container's one uid and gid, then the cwd (looked up as the process);
 //  6. the sandbox's rlimits, umask, the capability sets (process.json's, within the
 //     container's bounding set), no_new_privs (process.json's or the container's);
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "helper/caps.hpp"
+#include "oci/console.hpp"
 #include "helper/rlimits.hpp"
 #include "policy/seccomp_compile.hpp"
 
@@ -54,6 +60,9 @@ struct ExecPlan {
     // PID 1's oom_score_adj (the config's oomScoreAdj, or what create inherited): the
     // process takes it rather than the caller's (an engine may protect itself with -1000).
     std::string oom_score_adj;
+    // process.terminal (or --tty): the process runs on a terminal of the container's own
+    // devpts of this size, its master handed to the caller (step 4b).
+    std::optional<ConsoleSize> terminal;
 };
 
 // The lines of a /proc/PID/cgroup text that carry a limit: v1 hierarchies with
@@ -64,7 +73,10 @@ std::vector<std::string> limiting_cgroup_lines(const std::string& proc_cgroup);
 // The child, forked by a caller that joined PID 1's pid namespace for its children
 // (setns(pid1_fd, CLONE_NEWPID)). Never returns: execs, or writes one line saying why
 // not to `error_fd` (close-on-exec: its EOF without a line is the caller's success) and
-// exits 127/126 (command not found / not executable) or 125 (setup failed).
-[[noreturn]] void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd);
+// exits 127/126 (command not found / not executable) or 125 (setup failed). With
+// plan.terminal, `terminal_fd` is the child's end of a report channel
+// (helper/channel.hpp) that carries the terminal's master as one Terminal message;
+// otherwise -1.
+[[noreturn]] void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd, int terminal_fd);
 
 }  // namespace aj::oci

@@ -24,7 +24,8 @@ using aj::Error;
 constexpr const char* kUsage =
     "usage: aurora-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
-    "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P] ID |\n"
+    "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
+    "          [--tty --console-socket S] ID |\n"
     "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
@@ -111,8 +112,6 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "exec") {
         const Words w = split(argc, argv, i, {"process", "p", "pid-file", "console-socket", "preserve-fds"},
                               {"detach", "d", "tty", "t"});
-        if (has_flag(w, "console-socket") || has_flag(w, "tty") || has_flag(w, "t"))
-            throw Error("exec --tty/--console-socket: terminals are not supported yet");
         if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
             throw Error("--preserve-fds: not supported yet");
         ExecOptions o;
@@ -120,6 +119,8 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         o.process_file = has_flag(w, "process") ? flag(w, "process") : flag(w, "p");
         o.pid_file = flag(w, "pid-file");
         o.detach = has_flag(w, "detach") || has_flag(w, "d");
+        o.tty = has_flag(w, "tty") || has_flag(w, "t");
+        o.console_socket = flag(w, "console-socket");
         return cmd_exec(g, o);
     }
     if (command == "ps") {

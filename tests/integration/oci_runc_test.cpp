@@ -1758,9 +1758,23 @@ TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.err.find("exec: \"no-such-command\": executable file not found in $PATH"), std::string::npos)
         << missing.err;
+    // runc's words: a terminal needs a console socket, a console socket a terminal; nothing runs.
     ProcessResult tty = runc(f.b, {"exec", "--tty", "--process", process, "mi"});
     EXPECT_EQ(tty.exit_code, 1);
-    EXPECT_NE(tty.err.find("terminals are not supported yet"), std::string::npos) << tty.err;
+    EXPECT_NE(tty.err.find("cannot allocate tty if runc will detach without setting console socket"),
+              std::string::npos)
+        << tty.err;
+    ProcessResult in_json = runc(f.b, {"exec", "--process", f.process_file({"/bin/true"}, json{{"terminal", true}}), "mi"});
+    EXPECT_EQ(in_json.exit_code, 1);
+    EXPECT_NE(in_json.err.find("cannot allocate tty if runc will detach without setting console socket"),
+              std::string::npos)
+        << in_json.err;
+    ProcessResult socket_only =
+        runc(f.b, {"exec", "--console-socket", f.b.dir() + "/no.sock", "--process", process, "mi"});
+    EXPECT_EQ(socket_only.exit_code, 1);
+    EXPECT_NE(socket_only.err.find("cannot use console socket if runc will not detach or allocate tty"),
+              std::string::npos)
+        << socket_only.err;
     EXPECT_EQ(runc(f.b, {"kill", "mi", "KILL"}).exit_code, 0);
     EXPECT_TRUE(wait_status(f.b, "mi", "stopped"));
     ProcessResult stopped = runc(f.b, {"exec", "--process", process, "mi"});
@@ -1860,9 +1874,9 @@ std::string read_until_hangup(int fd) {
 // The bundle's config with process.terminal, its size, and a devpts at /dev/pts in a
 // listed /dev (as every engine lists them: the sandbox's own /dev, mounted after the
 // listed file systems, would cover a devpts listed without it).
-void give_a_terminal(const Bundle& b, const json& console_size) {
+void give_a_devpts(const Bundle& b, bool terminal, const json& console_size) {
     json config = json::parse(slurp(b.path() + "/config.json"));
-    config["process"]["terminal"] = true;
+    if (terminal) config["process"]["terminal"] = true;
     if (!console_size.is_null()) config["process"]["consoleSize"] = console_size;
     config["mounts"].push_back(
         {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "mode=755"}}});
@@ -1872,6 +1886,7 @@ void give_a_terminal(const Bundle& b, const json& console_size) {
                                 {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}});
     std::ofstream(b.path() + "/config.json") << config.dump(2);
 }
+void give_a_terminal(const Bundle& b, const json& console_size) { give_a_devpts(b, true, console_size); }
 
 // podman run -t's path: the engine listens on a console socket, create sends it the master
 // of a terminal of the container's own devpts, the engine types into it.
@@ -2034,6 +2049,100 @@ TEST(OciRunc, NoHostTerminalReachesATerminalContainer) {
     EXPECT_EQ(errno, EAGAIN);
     EXPECT_EQ(runc(b, {"delete", "--force", "hosttty"}).exit_code, 0);
     ::close(master);
+    ::close(host_slave);
+    ::close(host_master);
+}
+
+// exec --tty --console-socket S (podman exec -it, ctr task exec -t): the exec'd process
+// runs on a new terminal of the container's own devpts, whose master reaches the engine's
+// socket; without --detach exec waits and exits with the process's status.
+TEST(OciRunc, ExecOnATerminalGivesItsMasterToTheConsoleSocket) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f;
+    give_a_devpts(f.b, false, json());
+    ASSERT_GT(f.run("etty"), 0);
+    ConsoleSocket console(f.b.dir() + "/console.sock");
+    const std::string process = f.process_file({"/bin/sh"}, json{{"consoleSize", {{"height", 21}, {"width", 77}}}});
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int err = ::open((f.b.dir() + "/exec.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::fflush(nullptr);
+    const pid_t exec = ::fork();
+    ASSERT_GE(exec, 0);
+    if (exec == 0) {
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(err, 2);
+        ::execl(runc_bin().c_str(), runc_bin().c_str(), "--root", f.b.state_root().c_str(), "exec", "--tty",
+                "--console-socket", console.path().c_str(), "--process", process.c_str(), "etty", nullptr);
+        ::_exit(127);
+    }
+    ::close(null);
+    ::close(err);
+    std::string name;
+    const int master = console.receive(name);
+    if (master < 0) (void)::kill(exec, SIGKILL);
+    ASSERT_GE(master, 0) << "no master came over the console socket: " << slurp(f.b.dir() + "/exec.err");
+    struct stat ours {}, hosts {};
+    ASSERT_EQ(::fstat(master, &ours), 0);
+    if (::stat("/dev/pts/ptmx", &hosts) == 0) {
+        EXPECT_NE(ours.st_dev, hosts.st_dev) << "a terminal of the host's devpts";
+    }
+    const std::string typed = "tty; stty size; exit 3\n";
+    ASSERT_EQ(::write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+    const std::string out = read_until_hangup(master);
+    ::close(master);
+    // PID 1 has no terminal: the exec'd process's is the instance's first.
+    EXPECT_NE(out.find("/dev/pts/0\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\n21 77\r\n"), std::string::npos) << out;
+    int status = 0;
+    ASSERT_EQ(::waitpid(exec, &status, 0), exec);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 3) << slurp(f.b.dir() + "/exec.err");
+}
+
+// issue 11 item 4 for exec: an engine whose stdio is a host terminal (podman exec -it from
+// a shell) hands the exec'd process nothing of it: no fd of the host's devpts, and its
+// controlling terminal is the container's.
+TEST(OciRunc, NoHostTerminalReachesAnExecOnATerminal) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const int host_master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (host_master < 0 || ::grantpt(host_master) != 0 || ::unlockpt(host_master) != 0)
+        GTEST_SKIP() << "no host pseudo-terminal: " << std::strerror(errno);
+    const int host_slave = ::open(::ptsname(host_master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(host_slave, 0);
+    struct stat host_pts {};
+    ASSERT_EQ(::fstat(host_slave, &host_pts), 0);
+    ExecFixture f;
+    give_a_devpts(f.b, false, json());
+    const pid_t pid1 = f.run("ehost");
+    ASSERT_GT(pid1, 0);
+    ConsoleSocket console(f.b.dir() + "/console.sock");
+    const std::string pid_file = f.b.dir() + "/exec.pid";
+    ASSERT_EQ(run_with_stdio({runc_bin(), "--root", f.b.state_root(), "exec", "--detach", "--tty", "--console-socket",
+                              console.path(), "--pid-file", pid_file, "--process",
+                              f.process_file({"/bin/sh", "-c", "echo started > /out/started; exec sleep 30"}), "ehost"},
+                             host_slave, host_slave, host_slave),
+              0);
+    std::string name;
+    const int master = console.receive(name);
+    ASSERT_GE(master, 0);
+    ASSERT_TRUE(wait_file(f.b.out() + "/started"));
+    const pid_t exec = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
+    ASSERT_GT(exec, 0);
+    EXPECT_EQ(fds_on_device(pid1, host_pts.st_dev), std::vector<std::string>{})
+        << "a process of the container holds a terminal of the host's devpts";
+    // A session of its own (stat's field 6 is its own pid), not the engine's, with a
+    // controlling terminal (field 7): the container's, the only one its session could
+    // take (the device numbers cannot tell: both instances number their first pts 136:0).
+    std::string stat_line = slurp("/proc/" + std::to_string(exec) + "/stat");
+    std::istringstream fields(stat_line.substr(stat_line.rfind(')') + 2));
+    std::string session, ctty;
+    for (int i = 3; i <= 5; ++i) fields >> session;
+    fields >> session >> ctty;
+    EXPECT_EQ(session, std::to_string(exec)) << "the exec'd process is in its caller's session";
+    EXPECT_NE(ctty, "0") << "no controlling terminal";
+    ::close(master);
+    EXPECT_EQ(runc(f.b, {"delete", "--force", "ehost"}).exit_code, 0);
     ::close(host_slave);
     ::close(host_master);
 }

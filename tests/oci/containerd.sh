@@ -107,6 +107,13 @@ out=$(timeout -s KILL 30 "${C[@]}" task exec --exec-id e1 aj-two sh -c 'echo x f
 rc=$?
 [ "$rc" = 4 ] || fail "ctr task exec: exit status $rc, not 4: $(cat "$tmp/err")"
 case "$out" in "x from "?*) ;; *) fail "ctr task exec: stdout \"$out\"" ;; esac
+# exec -t (the shim: exec --detach --tty --console-socket): a terminal of the container's
+# own devpts (the task has none of its own: /dev/pts/0).
+exec_t=$(printf '%q ' "${C[@]}" task exec -t --exec-id e2 aj-two sh -c 'tty; exit 5')
+out=$(timeout -s KILL 60 script -qec "$exec_t" /dev/null </dev/null 2>"$tmp/err")
+rc=$?
+[ "$rc" = 5 ] || fail "ctr task exec -t: exit status $rc, not 5: $(cat "$tmp/err") $out"
+case "$out" in *"/dev/pts/0"*) ;; *) fail "ctr task exec -t: tty printed \"$out\", not /dev/pts/0" ;; esac
 "${C[@]}" task kill -s SIGKILL aj-two 2>"$tmp/err" || fail "ctr task kill: $(cat "$tmp/err")"
 for _ in $(seq 100); do
   status=$("${C[@]}" task ls 2>&1 | awk '$1 == "aj-two" { print $3 }')
@@ -119,5 +126,5 @@ for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
 done
 
-[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run -t, task exec and task kill through containerd's runc shim and $runtime"
+[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run -t, task exec, task exec -t and task kill through containerd's runc shim and $runtime"
 exit "$failed"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
 # (stdout and the exit status), --device, --ipc host, run -t and -it (the container's
-# terminal), logs, stop, exec, kill, rm -f. A private store (--root,
+# terminal), logs, stop, exec, exec -it, kill, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -79,6 +79,14 @@ out=$(timeout -s KILL 30 "${P[@]}" exec aj-exec sh -c 'echo x from $(hostname); 
 rc=$?
 [ "$rc" = 4 ] || fail "exec: exit status $rc, not 4: $(cat "$tmp/err")"
 case "$out" in "x from "?*) ;; *) fail "exec: stdout \"$out\"" ;; esac
+# exec -it (conmon: exec --detach --tty --console-socket): a terminal of the container's
+# own devpts (the container has none of its own: /dev/pts/0), typed into through script.
+exec_it=$(printf '%q ' "${P[@]}" exec -it aj-exec sh)
+out=$(printf 'tty; echo typed-$((6*7)); exit 7\n' | timeout -s KILL 60 script -qec "$exec_it" /dev/null 2>"$tmp/err")
+rc=$?
+[ "$rc" = 7 ] || fail "exec -it: exit status $rc, not 7: $(cat "$tmp/err") $out"
+case "$out" in *typed-42*) ;; *) fail "exec -it: the shell's output \"$out\" lacks typed-42" ;; esac
+case "$out" in *"/dev/pts/0"*) ;; *) fail "exec -it: tty printed \"$out\", not /dev/pts/0" ;; esac
 timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-exec >/dev/null 2>&1 || fail "rm -f of the exec container"
 
 # kill (SIGKILL), wait's status.
@@ -92,5 +100,5 @@ status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, run -t, run -it, logs, stop, exec, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, rm -f through $runtime"
 exit "$failed"

@@ -911,7 +911,11 @@ TEST(OciExecPlan, ProcessIsMappedOverTheContainersPolicy) {
     EXPECT_EQ(p.process.capabilities.bounding, 1ULL << 5);
     EXPECT_EQ(p.policy.limits.open_files, 1000u) << "process.json raised the container's limit";
     EXPECT_EQ(p.policy.limits.pids, 10u);
-    EXPECT_THROW(plan_exec_process(json{{"args", {"sh"}}, {"cwd", "/"}, {"terminal", true}}, container), Error);
+    // exec --tty: the terminal and its size are the process's (exec opens it in the container).
+    const ContainerPlan tty = plan_exec_process(
+        json{{"args", {"sh"}}, {"cwd", "/"}, {"terminal", true}, {"consoleSize", {{"height", 5}, {"width", 9}}}}, container);
+    EXPECT_EQ(tty.terminal.value_or(ConsoleSize{}), (ConsoleSize{5, 9}));
+    EXPECT_FALSE(p.terminal);
     EXPECT_THROW(plan_exec_process(json{{"args", json::array()}, {"cwd", "/"}}, container), Error);
 }
 
