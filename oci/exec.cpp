@@ -203,7 +203,12 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
     if (!pid1 || !Container::same_live_process(s.pid, s.pid_start)) throw Error("container not running");
     const ExecPlan plan = plan_exec(g, process, read_restrictions(container), s.pid);
 
-    // This process's children are born in the container's pid namespace from here on.
+    // The exec'd process is born in the container's pid namespace: this process's
+    // children are, from the setns to the fork; then its own again (a setns to one's own
+    // pid namespace is always allowed), so nothing it forks later (LeakSanitizer's tracer
+    // at exit, in the sanitizer build) lands in the container where it cannot see us.
+    const sys::UniqueFd own_pid_ns(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (!own_pid_ns) throw_errno("opening this process's pid namespace");
     sys::check(::setns(pid1.get(), CLONE_NEWPID), "joining the container's pid namespace (setns)");
     const helper::BlockedSignals signals(helper::init_forwarded_signals());
     sys::Pipe failure = sys::make_pipe("creating the exec error pipe");
@@ -217,6 +222,7 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
         terminal.read.reset();
         run_exec_process(plan, pid1.get(), failure.write.get(), terminal.write ? terminal.write.get() : -1);
     }
+    sys::check(::setns(own_pid_ns.get(), CLONE_NEWPID), "returning to this process's pid namespace (setns)");
     failure.write.reset();
     terminal.write.reset();
     if (plan.terminal) {
