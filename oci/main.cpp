@@ -77,6 +77,22 @@ bool has_flag(const Words& w, const std::string& name) {
     return false;
 }
 
+// A boolean flag's value as Go's flag package (runc's) reads it: present alone is true,
+// `--name=VALUE` takes 1/t/true or 0/f/false (in any of Go's spellings); the last wins.
+bool flag_on(const Words& w, const std::string& name) {
+    bool on = false;
+    for (const auto& [n, v] : w.flags) {
+        if (n != name) continue;
+        if (v.empty() || v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True")
+            on = true;
+        else if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False")
+            on = false;
+        else
+            throw Error("invalid boolean value \"" + v + "\" for -" + name);
+    }
+    return on;
+}
+
 std::string the_id(const Words& w, const std::string& command, std::size_t max_positional = 1) {
     if (w.positional.empty()) throw Error("\"" + command + "\" requires a container ID");
     if (w.positional.size() > max_positional) throw Error("\"" + command + "\": too many arguments");
@@ -102,11 +118,11 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "kill") {
         const Words w = split(argc, argv, i, {}, {"all", "a"});
         const std::string id = the_id(w, command, 2);
-        return cmd_kill(g, id, w.positional.size() > 1 ? w.positional[1] : "", has_flag(w, "all") || has_flag(w, "a"));
+        return cmd_kill(g, id, w.positional.size() > 1 ? w.positional[1] : "", flag_on(w, "all") || flag_on(w, "a"));
     }
     if (command == "delete") {
         const Words w = split(argc, argv, i, {}, {"force", "f"});
-        return cmd_delete(g, the_id(w, command), has_flag(w, "force") || has_flag(w, "f"));
+        return cmd_delete(g, the_id(w, command), flag_on(w, "force") || flag_on(w, "f"));
     }
     if (command == "features") return cmd_features();
     if (command == "exec") {
@@ -118,8 +134,8 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         o.id = the_id(w, command);
         o.process_file = has_flag(w, "process") ? flag(w, "process") : flag(w, "p");
         o.pid_file = flag(w, "pid-file");
-        o.detach = has_flag(w, "detach") || has_flag(w, "d");
-        o.tty = has_flag(w, "tty") || has_flag(w, "t");
+        o.detach = flag_on(w, "detach") || flag_on(w, "d");
+        o.tty = flag_on(w, "tty") || flag_on(w, "t");
         o.console_socket = flag(w, "console-socket");
         return cmd_exec(g, o);
     }

@@ -200,6 +200,12 @@ TEST(OciRunc, CreateStartStateKillDelete) {
     ProcessResult busy = runc(b, {"delete", "c1"});
     EXPECT_EQ(busy.exit_code, 1);
     EXPECT_NE(busy.err.find("cannot delete container c1 that is not stopped: running"), std::string::npos) << busy.err;
+    // A boolean flag set false, as Go's flag package reads it, is off; a value it cannot
+    // read is refused.
+    ProcessResult not_forced = runc(b, {"delete", "--force=false", "c1"});
+    EXPECT_NE(not_forced.err.find("that is not stopped: running"), std::string::npos) << not_forced.err;
+    ProcessResult bad_bool = runc(b, {"delete", "--force=maybe", "c1"});
+    EXPECT_NE(bad_bool.err.find("invalid boolean value \"maybe\" for -force"), std::string::npos) << bad_bool.err;
 
     ProcessResult k = runc(b, {"kill", "c1", "SIGTERM"});
     EXPECT_EQ(k.exit_code, 0) << k.err;
