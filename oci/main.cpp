@@ -93,6 +93,12 @@ bool flag_on(const Words& w, const std::string& name) {
     return on;
 }
 
+// runc's --preserve-fds N passes N fds beyond stdio into the container: only 0 is taken.
+void refuse_preserved_fds(const Words& w) {
+    if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
+        throw Error("--preserve-fds: not supported yet");
+}
+
 std::string the_id(const Words& w, const std::string& command, std::size_t max_positional = 1) {
     if (w.positional.empty()) throw Error("\"" + command + "\" requires a container ID");
     if (w.positional.size() > max_positional) throw Error("\"" + command + "\": too many arguments");
@@ -104,8 +110,7 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "create") {
         const Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"},
                               {"no-pivot", "no-new-keyring"});
-        if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
-            throw Error("--preserve-fds: not supported yet");
+        refuse_preserved_fds(w);
         CreateOptions o;
         o.id = the_id(w, command);
         o.bundle = has_flag(w, "bundle") ? flag(w, "bundle") : flag(w, "b");
@@ -128,8 +133,7 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     if (command == "exec") {
         const Words w = split(argc, argv, i, {"process", "p", "pid-file", "console-socket", "preserve-fds"},
                               {"detach", "d", "tty", "t"});
-        if (!flag(w, "preserve-fds").empty() && flag(w, "preserve-fds") != "0")
-            throw Error("--preserve-fds: not supported yet");
+        refuse_preserved_fds(w);
         ExecOptions o;
         o.id = the_id(w, command);
         o.process_file = has_flag(w, "process") ? flag(w, "process") : flag(w, "p");
