@@ -14,8 +14,11 @@
 namespace aj::helper {
 namespace {
 
-// Seconds since the epoch at which pid started; nullopt when there is no such process.
-std::optional<double> process_start_epoch(pid_t pid) {
+// Seconds since the epoch at which pid started; nullopt when there is no such process or
+// it has exited. A zombie counts as gone: it can no longer use or remove its cgroup, and
+// an orphaned run process killed by its parent's death stays one for as long as the
+// process that adopted it leaves it unreaped (a container's PID 1 may never reap).
+std::optional<double> live_process_start_epoch(pid_t pid) {
     std::string stat;
     try {
         stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
@@ -25,7 +28,9 @@ std::optional<double> process_start_epoch(pid_t pid) {
     }
     // comm may contain spaces and ')': the fields resume after the last ')'.
     std::size_t pos = stat.rfind(')');
-    if (pos == std::string::npos) return std::nullopt;
+    if (pos == std::string::npos || pos + 2 >= stat.size()) return std::nullopt;
+    // Field 3, the state: Z (zombie) or X (dead).
+    if (stat[pos + 2] == 'Z' || stat[pos + 2] == 'X') return std::nullopt;
     // Field 22 (starttime) is the 20th field after comm.
     std::size_t field = 2;
     std::size_t i = pos + 1;
@@ -68,7 +73,7 @@ std::vector<std::string> sweep_stale_cgroups(const std::string& parent_dir, std:
         std::string dir = parent_dir + "/" + name;
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0) continue;  // removed meanwhile
-        std::optional<double> started = process_start_epoch(pid);
+        std::optional<double> started = live_process_start_epoch(pid);
         // A live owner that started after the directory was made is a reused pid. The
         // 2 s slack covers btime's one-second resolution; a pid reused that fast after
         // a crash only delays the sweep to a later start.

@@ -283,6 +283,31 @@ TEST_F(CgroupLimits, StaleSandboxCgroupsOfDeadOwnersAreSwept) {
     expect_removed(cg);
 }
 
+// A killed run process whose adopter has not reaped it yet (a container's PID 1 may never
+// reap) is a zombie: its cgroup is stale all the same, and the sweep must not wait for it.
+TEST_F(CgroupLimits, StaleSandboxCgroupsOfZombieOwnersAreSwept) {
+    Cgroup probe = Cgroup::create(CgroupRequest{});
+    if (probe.directories().empty()) GTEST_SKIP() << "no writable cgroup:" << notes(probe);
+    std::string parent = probe.directories().front();
+    parent.erase(parent.rfind('/'));
+    probe.remove();
+
+    pid_t zombie = ::fork();
+    if (zombie == 0) ::_exit(0);
+    siginfo_t info{};
+    // Exited, and left unreaped (WNOWAIT) until the sweep has run.
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0) << std::strerror(errno);
+    std::string stale = parent + "/aurora-jail-" + std::to_string(zombie) + "-deadbeef";
+    ASSERT_EQ(::mkdir(stale.c_str(), 0755), 0) << std::strerror(errno);
+
+    Cgroup cg = Cgroup::create(CgroupRequest{});
+    EXPECT_FALSE(exists(stale)) << "stale cgroup of zombie pid " << zombie << " survived";
+    ::rmdir(stale.c_str());
+    int st;
+    ::waitpid(zombie, &st, 0);
+    expect_removed(cg);
+}
+
 TEST_F(CgroupLimits, UnwritableHierarchiesAreReportedNotFatal) {
     CgroupRequest req;
     req.memory_bytes = 64u << 20;
