@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -57,9 +58,19 @@ void take_oom_score(const ExecPlan& plan) {
         throw_errno("writing oom_score_adj " + plan.oom_score_adj);
 }
 
-// Step 4b: inside the container's mount namespace, before the uid switch. The slave stays
-// the opener's (the container's root): chown to the process's uid failed with EPERM here.
+// Step 4b: inside the container's mount namespace, before the uid switch. devpts gives a
+// new slave the opener's fs ids, and this process is still the caller (host root for a
+// root caller), which the container's user namespace need not map: the slave would show
+// as the overflow id, and no fchown could change it (EPERM: its owner is unmapped). Taking
+// the process's ids as fs ids first makes the slave the process's from the start.
 void take_container_terminal(const ExecPlan& plan, int terminal_fd) {
+    // setfsuid/setfsgid report no error: the ids read back tell whether they were taken.
+    (void)::setfsgid(plan.gid);
+    (void)::setfsuid(plan.uid);
+    if (::setfsgid(static_cast<gid_t>(-1)) != static_cast<int>(plan.gid) ||
+        ::setfsuid(static_cast<uid_t>(-1)) != static_cast<int>(plan.uid))
+        throw Error("taking the process's ids " + std::to_string(plan.uid) + ":" + std::to_string(plan.gid) +
+                    " for its terminal (setfsuid/setfsgid)");
     helper::PtyPair pty = make_container_pty(*plan.terminal);
     if (!helper::send_fd_message(terminal_fd, helper::MessageKind::Terminal, pty.master.get()))
         throw_errno("sending the terminal's master to exec");

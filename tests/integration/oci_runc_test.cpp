@@ -2061,14 +2061,19 @@ TEST(OciRunc, NoHostTerminalReachesATerminalContainer) {
 
 // exec --tty --console-socket S (podman exec -it, ctr task exec -t): the exec'd process
 // runs on a new terminal of the container's own devpts, whose master reaches the engine's
-// socket; without --detach exec waits and exits with the process's status.
+// socket, and owns it; without --detach exec waits and exits with the process's status.
 TEST(OciRunc, ExecOnATerminalGivesItsMasterToTheConsoleSocket) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     ExecFixture f;
     give_a_devpts(f.b, false, json());
     ASSERT_GT(f.run("etty"), 0);
     ConsoleSocket console(f.b.dir() + "/console.sock");
-    const std::string process = f.process_file({"/bin/sh"}, json{{"consoleSize", {{"height", 21}, {"width", 77}}}});
+    // A root caller's container maps a block: ids other than the overflow id 65534, which
+    // is what a terminal the container does not map shows as.
+    const json user = running_as_root() ? json{{"uid", 7}, {"gid", 8}} : json{{"uid", 65534}, {"gid", 65534}};
+    const std::string owner = std::to_string(user["uid"].get<int>()) + " " + std::to_string(user["gid"].get<int>());
+    const std::string process =
+        f.process_file({"/bin/sh"}, json{{"consoleSize", {{"height", 21}, {"width", 77}}}, {"user", user}});
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     const int err = ::open((f.b.dir() + "/exec.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     std::fflush(nullptr);
@@ -2093,13 +2098,14 @@ TEST(OciRunc, ExecOnATerminalGivesItsMasterToTheConsoleSocket) {
     if (::stat("/dev/pts/ptmx", &hosts) == 0) {
         EXPECT_NE(ours.st_dev, hosts.st_dev) << "a terminal of the host's devpts";
     }
-    const std::string typed = "tty; stty size; exit 3\n";
+    const std::string typed = "tty; stty size; stat -c 'owner %u %g' $(tty); exit 3\n";
     ASSERT_EQ(::write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
     const std::string out = read_until_hangup(master);
     ::close(master);
     // PID 1 has no terminal: the exec'd process's is the instance's first.
     EXPECT_NE(out.find("/dev/pts/0\r\n"), std::string::npos) << out;
     EXPECT_NE(out.find("\n21 77\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\nowner " + owner + "\r\n"), std::string::npos) << "the terminal is not the process's: " << out;
     int status = 0;
     ASSERT_EQ(::waitpid(exec, &status, 0), exec);
     ASSERT_TRUE(WIFEXITED(status));
