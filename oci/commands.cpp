@@ -117,6 +117,8 @@ void wait_for_start(int fifo, int pid1_fd) {
         for (const auto& w : id_warnings) g.log->warning("container " + o.id + ": " + w);
         helper::LaunchRequest request{plan.policy, plan.argv};
         request.filesystems = plan.filesystems;
+        for (const auto& w : drop_unmapped_id_options(request.filesystems, ids, plan.process.uid, plan.process.gid))
+            g.log->warning("container " + o.id + ": " + w);
         request.sysctls = plan.sysctls;
         request.masked_paths = plan.masked_paths;
         request.readonly_paths = plan.readonly_paths;

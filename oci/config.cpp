@@ -15,6 +15,7 @@
 
 #include "helper/caps.hpp"
 #include "helper/mount_plan.hpp"
+#include "oci/container_ids.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/dir_list.hpp"
 #include "policy/error.hpp"
@@ -328,8 +329,9 @@ void map_process(const json& config, ContainerPlan& plan) {
 
 // One of the config's proc/tmpfs/devpts/mqueue/sysfs mounts. Mount flags become the
 // mount's attributes (nosuid and nodev always: asking for suid or dev gets a warning);
-// the rest are the file system's own options, given to it as they are, except uid=/gid=
-// naming an id the sandbox does not map (only 65534 exists inside).
+// the rest are the file system's own options, given to it as they are (a uid=/gid= naming
+// an id the container does not map is dropped at create, once its ids are leased:
+// drop_unmapped_id_options in container_ids.hpp).
 helper::FilesystemMount filesystem_mount(const std::string& type, const std::string& dest, const json& m,
                                          const std::vector<std::string>& options, ContainerPlan& plan) {
     helper::FilesystemMount f;
@@ -347,11 +349,8 @@ helper::FilesystemMount filesystem_mount(const std::string& type, const std::str
             plan.warnings.push_back("mounts " + dest + ": option " + o + " not applied (nosuid,nodev always)");
         } else if (fold_atime_option(o, f.atime) || accepted.contains(o)) {
             continue;  // an access-time option (folded into f.atime) or a flag the sandbox always has
-        } else if ((o.starts_with("uid=") && o.substr(4) != std::to_string(plan.process.uid)) ||
-                   (o.starts_with("gid=") && o.substr(4) != std::to_string(plan.process.gid))) {
-            plan.warnings.push_back("mounts " + dest + ": option " + o + " dropped (the sandbox maps only uid " +
-                                    std::to_string(plan.process.uid) + " and gid " +
-                                    std::to_string(plan.process.gid) + " inside)");
+        } else if ((o.starts_with("uid=") || o.starts_with("gid=")) && !id_option_value(o)) {
+            refuse("mounts " + dest, "option \"" + o + "\" needs a numeric id");
         } else if (o.find_first_of(",\0") != std::string::npos || o.empty() || o.front() == '=') {
             refuse("mounts " + dest, "option \"" + o + "\" is not a file system option");
         } else {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "helper/userns.hpp"
@@ -126,6 +127,39 @@ ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, c
     std::optional<helper::HostIdLease> lease = helper::lease_if_root(helper::NssCheck::Background);
     const helper::HostIds host = helper::sandbox_host_ids(lease);
     return ContainerIds{std::move(lease), std::nullopt, std::nullopt, host, {}};
+}
+
+std::optional<std::uint32_t> id_option_value(const std::string& option) {
+    const std::size_t eq = option.find('=');
+    if (eq == std::string::npos || eq + 1 == option.size()) return std::nullopt;
+    std::uint32_t id = 0;
+    const char* end = option.data() + option.size();
+    const auto [p, ec] = std::from_chars(option.data() + eq + 1, end, id);
+    if (ec != std::errc() || p != end) return std::nullopt;
+    return id;
+}
+
+std::vector<std::string> drop_unmapped_id_options(std::vector<helper::FilesystemMount>& mounts, const ContainerIds& ids,
+                                                  uid_t uid, gid_t gid) {
+    std::vector<std::string> warnings;
+    const auto mapped = [&](bool is_uid, std::uint32_t id) {
+        if (ids.maps) return helper::map_to_host(is_uid ? ids.maps->uid : ids.maps->gid, id).has_value();
+        return id == (is_uid ? uid : gid);
+    };
+    for (helper::FilesystemMount& m : mounts) {
+        std::erase_if(m.options, [&](const std::string& o) {
+            const bool is_uid = o.starts_with("uid=");
+            if (!is_uid && !o.starts_with("gid=")) return false;
+            const std::optional<std::uint32_t> id = id_option_value(o);
+            if (id && mapped(is_uid, *id)) return false;
+            warnings.push_back("mounts " + m.target + ": option " + o + " dropped (the container's user namespace " +
+                               (ids.maps ? std::string("does not map it")
+                                         : "maps only uid " + std::to_string(uid) + " and gid " + std::to_string(gid)) +
+                               ")");
+            return true;
+        });
+    }
+    return warnings;
 }
 
 }  // namespace aj::oci

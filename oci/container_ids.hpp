@@ -71,4 +71,14 @@ struct ContainerIds {
 ContainerIds lease_container_ids(const ContainerPlan& plan, IdMapping mapping, const IdContext& context,
                                  std::vector<std::string>& warnings);
 
+// The id a mount's "uid=N" or "gid=N" option names; nullopt when N is not a decimal id.
+std::optional<std::uint32_t> id_option_value(const std::string& option);
+
+// A config mount's uid=/gid= option (devpts's gid=5, a tmpfs's uid=) is interpreted in
+// the container's user namespace, which refuses the mount when it maps no such id. Once
+// the ids are leased: drops each option naming an id `ids` does not map (with only one
+// id mapped, any but the process's `uid`/`gid`), returning a warning for each.
+std::vector<std::string> drop_unmapped_id_options(std::vector<helper::FilesystemMount>& mounts, const ContainerIds& ids,
+                                                  uid_t uid, gid_t gid);
+
 }  // namespace aj::oci

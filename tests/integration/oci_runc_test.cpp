@@ -378,6 +378,29 @@ TEST(OciRunc, MountsAreMountedInTheConfigsOrder) {
     }
 }
 
+// A mount's uid=/gid= options name ids of the container's user namespace (devpts's
+// gid=5, a tmpfs's owner): kept when it maps them (a root caller's block of ids),
+// dropped with a warning when it does not (an ordinary caller's maps the process's only).
+TEST(OciRunc, MountIdOptionsNameTheContainersIds) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "stat -c '%u %g' /mnt/o > /out/owner"});
+    json config = json::parse(slurp(b.path() + "/config.json"));
+    config["mounts"].push_back({{"destination", "/mnt/o"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"uid=7", "gid=8", "mode=0750"}}});
+    std::ofstream(b.path() + "/config.json") << config.dump(2);
+    ASSERT_TRUE(run_to_end(b, "idopts")) << slurp(b.dir() + "/create.err");
+    const std::string err = slurp(b.dir() + "/create.err");
+    if (running_as_root()) {
+        EXPECT_EQ(slurp(b.out() + "/owner"), "7 8\n") << err;
+        EXPECT_EQ(err.find("dropped"), std::string::npos) << err;
+    } else {
+        EXPECT_EQ(slurp(b.out() + "/owner"), "65534 65534\n") << err;
+        EXPECT_NE(err.find("mounts /mnt/o: option uid=7 dropped"), std::string::npos) << err;
+    }
+}
+
 // runtime-tools' default mounts, then the test bundle's binds.
 json listed_mounts(const std::string& out) {
     json mounts = runtime_tools_default_mounts();

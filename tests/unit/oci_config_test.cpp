@@ -271,6 +271,9 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c = minimal();
     c["annotations"] = {{kPolicyAnnotation, "../etc/x"}};
     EXPECT_NE(refusal(c).find("not a stored policy name"), std::string::npos);
+    c = minimal();
+    c["mounts"] = {{{"destination", "/mnt"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"uid=tty"}}}};
+    EXPECT_NE(refusal(c).find("mounts /mnt: option \"uid=tty\" needs a numeric id"), std::string::npos) << refusal(c);
 }
 
 // linux.namespaces[].path (oci/namespace_join.hpp): net, ipc and uts are opened and
@@ -582,11 +585,10 @@ TEST_F(OciConfig, FileSystemsAreMountedAsTheConfigListsThem) {
     EXPECT_EQ(p.filesystems[3].source, "shm");
     EXPECT_TRUE(p.filesystems[3].noexec);
     EXPECT_TRUE(p.filesystems[5].read_only);
-    // gid=5 names a group the sandbox does not map: dropped, with a warning; the rest kept.
-    EXPECT_EQ(p.filesystems[2].options, (std::vector<std::string>{"newinstance", "ptmxmode=0666", "mode=0620"}));
-    std::string all;
-    for (const auto& w : p.warnings) all += w + "\n";
-    EXPECT_NE(all.find("gid=5 dropped"), std::string::npos) << all;
+    // The file system's own options as listed: gid=5 is kept until create knows what the
+    // container maps (drop_unmapped_id_options).
+    EXPECT_EQ(p.filesystems[2].options,
+              (std::vector<std::string>{"newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
     // The rootfs's own /sys is under the sysfs: not bound.
     for (const auto& b : p.binds) EXPECT_NE(b.inside, "/sys");
 

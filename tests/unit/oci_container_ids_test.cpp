@@ -123,5 +123,41 @@ TEST(ContainerIds, AnOrdinaryCallerKeepsOneIdWhatever) {
     EXPECT_NE(plan.warnings[1].find("additionalGids 5: not set"), std::string::npos);
 }
 
+// A mount's uid=/gid= option stays when the container maps that id (a block maps 0..65535,
+// a config its ranges), and is dropped with a warning otherwise: the kernel would refuse
+// the whole mount.
+TEST(ContainerIds, MountIdOptionsStayOnlyWhenTheContainerMapsTheirIds) {
+    const auto devpts = [] {
+        helper::FilesystemMount m;
+        m.type = "devpts";
+        m.target = "/dev/pts";
+        m.options = {"newinstance", "gid=5", "mode=0620", "uid=70000"};
+        return std::vector<helper::FilesystemMount>{m};
+    };
+    ContainerIds block{std::nullopt, std::nullopt, block_maps(helper::kDefaultBlockFirst), {}, {}};
+    std::vector<helper::FilesystemMount> mounts = devpts();
+    std::vector<std::string> warnings = drop_unmapped_id_options(mounts, block, 0, 0);
+    EXPECT_EQ(mounts[0].options, (std::vector<std::string>{"newinstance", "gid=5", "mode=0620"}));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("mounts /dev/pts: option uid=70000 dropped"), std::string::npos) << warnings[0];
+
+    ContainerIds one{};
+    mounts = devpts();
+    warnings = drop_unmapped_id_options(mounts, one, 1000, 5);
+    EXPECT_EQ(mounts[0].options, (std::vector<std::string>{"newinstance", "gid=5", "mode=0620"}));
+    mounts = devpts();
+    warnings = drop_unmapped_id_options(mounts, one, 0, 0);
+    EXPECT_EQ(mounts[0].options, (std::vector<std::string>{"newinstance", "mode=0620"}));
+    ASSERT_EQ(warnings.size(), 2u);
+    EXPECT_NE(warnings[0].find("option gid=5 dropped (the container's user namespace maps only uid 0 and gid 0)"),
+              std::string::npos)
+        << warnings[0];
+
+    EXPECT_EQ(id_option_value("gid=5"), 5u);
+    EXPECT_EQ(id_option_value("uid=4294967295"), 4294967295u);
+    for (const char* bad : {"gid=", "gid=x", "uid=5x", "uid=-1", "uid=4294967296", "gid= 5"})
+        EXPECT_EQ(id_option_value(bad), std::nullopt) << bad;
+}
+
 }  // namespace
 }  // namespace aj::oci
