@@ -1912,8 +1912,14 @@ void give_a_devpts(const Bundle& b, bool terminal, const json& console_size) {
     config["mounts"].push_back({{"destination", "/dev/pts"},
                                 {"type", "devpts"},
                                 {"source", "devpts"},
-                                {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}});
+                                {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}});
     std::ofstream(b.path() + "/config.json") << config.dump(2);
+}
+// The owner a terminal of give_a_devpts's devpts has, for a process with `uid` and `gid`:
+// the devpts's gid=5 (the tty group) where the container maps it (a root caller's block),
+// else the process's gid.
+std::string terminal_owner(int uid, int gid) {
+    return std::to_string(uid) + " " + std::to_string(running_as_root() ? 5 : gid);
 }
 void give_a_terminal(const Bundle& b, const json& console_size) { give_a_devpts(b, true, console_size); }
 
@@ -1937,13 +1943,14 @@ TEST(OciRunc, TheTerminalsMasterGoesToTheConsoleSocket) {
     }
     EXPECT_EQ(state(b, "tty").value("status", ""), "created");
     ASSERT_EQ(runc(b, {"start", "tty"}).exit_code, 0);
-    const std::string typed = "tty; stty size; exit 5\n";
+    const std::string typed = "tty; stty size; stat -c 'owner %u %g' $(tty); exit 5\n";
     ASSERT_EQ(::write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
     const std::string out = read_until_hangup(master);
     ::close(master);
     // Its own line, after the prompt or the echoed input (which never names it).
     EXPECT_NE(out.find("/dev/pts/0\r\n"), std::string::npos) << out;
     EXPECT_NE(out.find("\n33 111\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\nowner " + terminal_owner(65534, 65534) + "\r\n"), std::string::npos) << out;
     EXPECT_TRUE(wait_status(b, "tty", "stopped"));
     // The monitor records the status once PID 1 has reported (after the status turned stopped).
     EXPECT_TRUE(wait_file(b.state_root() + "/tty/exit.json"));
@@ -2094,7 +2101,7 @@ TEST(OciRunc, ExecOnATerminalGivesItsMasterToTheConsoleSocket) {
     // A root caller's container maps a block: ids other than the overflow id 65534, which
     // is what a terminal the container does not map shows as.
     const json user = running_as_root() ? json{{"uid", 7}, {"gid", 8}} : json{{"uid", 65534}, {"gid", 65534}};
-    const std::string owner = std::to_string(user["uid"].get<int>()) + " " + std::to_string(user["gid"].get<int>());
+    const std::string owner = terminal_owner(user["uid"].get<int>(), user["gid"].get<int>());
     const std::string process =
         f.process_file({"/bin/sh"}, json{{"consoleSize", {{"height", 21}, {"width", 77}}}, {"user", user}});
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
