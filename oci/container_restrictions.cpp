@@ -12,7 +12,8 @@ json to_json(const ContainerRestrictions& r) {
                 {"uid", r.uid},
                 {"gid", r.gid},
                 {"bounding", r.bounding},
-                {"no_new_privs", r.no_new_privs}};
+                {"no_new_privs", r.no_new_privs},
+                {"seccomp_profile", r.seccomp_profile}};
 }
 
 ContainerRestrictions container_restrictions_from_json(const json& j) {
@@ -23,6 +24,8 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         r.gid = j.at("gid").get<gid_t>();
         r.bounding = j.at("bounding").get<std::uint64_t>();
         r.no_new_privs = j.at("no_new_privs").get<bool>();
+        // Required: a record without it could be read as "no profile" when it had one.
+        r.seccomp_profile = j.at("seccomp_profile");
     } catch (const json::exception& e) {
         throw Error(std::string("the container's recorded restrictions: ") + e.what());
     }

@@ -922,7 +922,9 @@ TEST(OciExecPlan, ProcessIsMappedOverTheContainersPolicy) {
 TEST(OciExecPlan, ContainerRestrictionsRoundTrip) {
     ContainerRestrictions r{oci_default_policy(), 0, 5, (1ULL << 18) | (1ULL << 19), true};
     r.policy.limits.open_files = 333;
+    r.seccomp_profile = json{{"defaultAction", "SCMP_ACT_ALLOW"}};
     const ContainerRestrictions back = container_restrictions_from_json(json::parse(to_json(r).dump()));
+    EXPECT_EQ(back.seccomp_profile, r.seccomp_profile);
     EXPECT_EQ(back.policy, r.policy);
     EXPECT_EQ(back.uid, 0u);
     EXPECT_EQ(back.gid, 5u);
