@@ -1780,7 +1780,7 @@ TEST(OciRunc, TheConfigsSeccompProfileIsEnforcedOnTopOfThePolicy) {
         EXPECT_EQ(slurp(plain.out() + "/mkdir"), "0\n") << slurp(plain.out() + "/mkdir.err");
         EXPECT_EQ(slurp(plain.out() + "/chmod700"), "0\n") << slurp(plain.out() + "/chmod700.err");
     }
-    Bundle b(json{"/bin/sh", "-c", kMkdirAndChmod + std::string("; grep Seccomp: /proc/self/status > /out/status")},
+    Bundle b(json{"/bin/sh", "-c", kMkdirAndChmod + std::string("; grep ^Seccomp /proc/self/status > /out/status")},
              json{{"linux", {{"seccomp", mkdir_profile()}}}});
     ASSERT_TRUE(run_to_end(b, "profile")) << slurp(b.dir() + "/create.err");
     EXPECT_EQ(slurp(b.out() + "/mkdir"), "1\n");
