@@ -114,7 +114,7 @@ const std::map<std::string, unsigned>& supported_flags() {
 }
 
 // The verdict for an action name and its errnoRet (ERRNO and TRACE carry it; EPERM
-// when absent, as runc does).
+// when absent, as runc does; refused with any other action).
 std::uint32_t verdict(const std::string& name, const json* errno_ret, const std::string& field,
                       const std::string& errno_field) {
     if (name == "SCMP_ACT_NOTIFY")
@@ -122,9 +122,12 @@ std::uint32_t verdict(const std::string& name, const json* errno_ret, const std:
     const auto it = actions().find(name);
     if (it == actions().end()) refuse(field, name + " is not a known action");
     const bool carries_errno = name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE";
+    const bool errno_given = errno_ret && !errno_ret->is_null();
+    // The runtime-spec: an errno for an action that takes none is an error.
+    if (!carries_errno && errno_given) refuse(errno_field, "given, but " + name + " returns no errno");
     if (!carries_errno) return it->second;
     std::uint64_t value = EPERM;
-    if (errno_ret && !errno_ret->is_null()) {
+    if (errno_given) {
         value = unsigned_of(*errno_ret, errno_field);
         if (value > kMaxRetData) refuse(errno_field, std::to_string(value) + " is larger than seccomp can return");
     }

@@ -162,6 +162,11 @@ TEST(OciSeccompProfile, WhatCannotBeEnforcedIsRefusedByName) {
     EXPECT_NE(refusal(with("syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 70000}}}))
                   .find("syscalls[0].errnoRet: 70000"),
               std::string::npos);
+    EXPECT_NE(refusal(with("syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ALLOW"}, {"errnoRet", 1}}}))
+                  .find("syscalls[0].errnoRet: given, but SCMP_ACT_ALLOW returns no errno"),
+              std::string::npos);
+    EXPECT_NE(refusal(with("defaultErrnoRet", 1)).find("linux.seccomp.defaultErrnoRet: given, but SCMP_ACT_ALLOW"),
+              std::string::npos);
     EXPECT_NE(refusal(with("flags", {"SECCOMP_FILTER_FLAG_MAGIC"})).find("flags[0]: SECCOMP_FILTER_FLAG_MAGIC"),
               std::string::npos);
     EXPECT_NE(refusal(with("includes", json::object())).find("linux.seccomp.includes"), std::string::npos);
