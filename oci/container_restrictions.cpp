@@ -24,8 +24,9 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         r.gid = j.at("gid").get<gid_t>();
         r.bounding = j.at("bounding").get<std::uint64_t>();
         r.no_new_privs = j.at("no_new_privs").get<bool>();
-        // Required: a record without it could be read as "no profile" when it had one.
-        r.seccomp_profile = j.at("seccomp_profile");
+        // Absent from a record made before profiles were enforced: that container's own
+        // process runs without one, and so does what is exec'd into it.
+        r.seccomp_profile = j.value("seccomp_profile", json());
     } catch (const json::exception& e) {
         throw Error(std::string("the container's recorded restrictions: ") + e.what());
     }
