@@ -1860,6 +1860,24 @@ TEST(OciRunc, ASeccompProfileThatCannotBeEnforcedIsRefusedAtCreate) {
     }
 }
 
+// The profile is loaded after the policy's filter: a named policy refusing seccomp(2)
+// could not take it, and create says so before anything runs.
+TEST(OciRunc, APolicyRefusingSeccompCannotTakeTheConfigsProfile) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"}, json{{"annotations", {{"io.aurora-jail.policy", "noseccomp"}}},
+                                      {"linux", {{"seccomp", mkdir_profile()}}}});
+    const std::string policies = b.dir() + "/policies";
+    fs::create_directory(policies);
+    std::ofstream(policies + "/noseccomp.json") << json{{"blocked_syscalls", {"seccomp"}}}.dump();
+    ProcessResult r = run_process({"/usr/bin/env", "AURORA_JAIL_POLICY_DIR=" + policies, runc_bin(), "--root",
+                                   b.state_root(), "create", "--bundle", b.path(), "--pid-file", b.dir() + "/pid", "nosc"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("config.json: linux.seccomp: the container's aurora-jail policy refuses seccomp(2)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/nosc"));
+}
+
 TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     ExecFixture f;
