@@ -307,6 +307,7 @@ LaunchResult launch_rlimit_only(const LaunchRequest& request, const std::vector<
     if (request.argv_at_release) throw Error("rlimit-only mode cannot take its command late (a warm sandbox)");
     if (request.id_maps) throw Error("rlimit-only mode cannot map several ids (id_maps)");
     if (request.process) throw Error("rlimit-only mode cannot run the command as a chosen identity (ProcessIdentity)");
+    if (request.extra_seccomp) throw Error("rlimit-only mode cannot load a second seccomp program (extra_seccomp)");
     Plan plan = make_plan(request);
     plan.seccomp = seccomp_program_for(request.policy, policy::DenialDelivery::Kernel);
     if (plan.seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");

@@ -88,14 +88,22 @@ void wait_for_runner(int sync_read, char expected) {
     if (n != 1 || got != expected) ::_exit(kExitInternal);
 }
 
-// The second release: kPlacedInCgroup, the instruction count, the instructions, then the
-// command (its length, its words each ending in NUL). The command travels with the release,
+// The second release: kPlacedInCgroup, the policy's program and the extra one (each its
+// instruction count, its load flags, its instructions; the extra one's count 0 when
+// there is none), then the command (its length, its words each ending in NUL). The command travels with the release,
 // not with the clone: a warm sandbox is built before its request exists (argv_at_release).
-std::string second_release(const policy::SeccompProgram& program, const std::vector<std::string>& argv) {
+void append_program(std::string& msg, const policy::SeccompProgram& program) {
     const std::uint32_t count = static_cast<std::uint32_t>(program.instructions.size());
-    std::string msg(1, kPlacedInCgroup);
     msg.append(reinterpret_cast<const char*>(&count), sizeof count);
+    msg.append(reinterpret_cast<const char*>(&program.flags), sizeof program.flags);
     msg.append(reinterpret_cast<const char*>(program.instructions.data()), count * sizeof(sock_filter));
+}
+
+std::string second_release(const policy::SeccompProgram& program, const std::optional<policy::SeccompProgram>& extra,
+                           const std::vector<std::string>& argv) {
+    std::string msg(1, kPlacedInCgroup);
+    append_program(msg, program);
+    append_program(msg, extra.value_or(policy::SeccompProgram{}));
     std::string words;
     for (const std::string& word : argv) words.append(word).push_back('\0');
     const std::uint32_t size = static_cast<std::uint32_t>(words.size());
@@ -108,6 +116,7 @@ constexpr std::uint32_t kMaxReleasedCommandBytes = 64u << 20;
 
 struct Release {
     policy::SeccompProgram seccomp;
+    policy::SeccompProgram extra_seccomp;  // empty: none (LaunchRequest::extra_seccomp)
     std::vector<std::string> argv;
 };
 
@@ -118,18 +127,30 @@ std::string read_release_part(int sync_read, std::size_t size, const char* what)
     return bytes;
 }
 
+// One program of the second release (append_program); only the extra one may be empty.
+policy::SeccompProgram receive_program(int sync_read, bool may_be_empty) {
+    std::uint32_t count = 0;
+    std::memcpy(&count, read_release_part(sync_read, sizeof count, "reading the seccomp program's size").data(),
+                sizeof count);
+    if ((count == 0 && !may_be_empty) || count > BPF_MAXINSNS) ::_exit(kExitInternal);
+    policy::SeccompProgram program;
+    std::memcpy(&program.flags,
+                read_release_part(sync_read, sizeof program.flags, "reading the seccomp program's flags").data(),
+                sizeof program.flags);
+    if (count == 0) return program;
+    const std::string bytes = read_release_part(sync_read, count * sizeof(sock_filter), "reading the seccomp program");
+    program.instructions.resize(count);
+    std::memcpy(program.instructions.data(), bytes.data(), bytes.size());
+    return program;
+}
+
 // PID 1's side of second_release(). The runner is trusted, but a short or impossible
 // message still ends PID 1 rather than loading half a filter or running half a command.
 Release receive_second_release(int sync_read) {
     wait_for_runner(sync_read, kPlacedInCgroup);
-    std::uint32_t count = 0;
-    std::memcpy(&count, read_release_part(sync_read, sizeof count, "reading the seccomp program's size").data(),
-                sizeof count);
-    if (count == 0 || count > BPF_MAXINSNS) ::_exit(kExitInternal);
-    const std::string program = read_release_part(sync_read, count * sizeof(sock_filter), "reading the seccomp program");
     Release release;
-    release.seccomp.instructions.resize(count);
-    std::memcpy(release.seccomp.instructions.data(), program.data(), program.size());
+    release.seccomp = receive_program(sync_read, false);
+    release.extra_seccomp = receive_program(sync_read, true);
     std::uint32_t size = 0;
     std::memcpy(&size, read_release_part(sync_read, sizeof size, "reading the command's size").data(), sizeof size);
     if (size == 0 || size > kMaxReleasedCommandBytes) ::_exit(kExitInternal);
@@ -178,6 +199,9 @@ Release receive_second_release(int sync_read) {
         // in this user namespace: a ProcessIdentity command still holds it here (its
         // effective set is PID 1's until execve recomputes it from the sets kept above).
         *listener = load_seccomp(release.seccomp).release();
+        // The caller's second program on top (LaunchRequest::extra_seccomp): it needs no
+        // listener, and the policy's program lets seccomp(2) through.
+        if (!release.extra_seccomp.instructions.empty()) (void)load_seccomp(release.extra_seccomp);
         int err = exec_command(release.argv, p.env);
         send_message(report_fd, MessageKind::ExecError, err, release.argv.at(0));
         ::_exit(exit_code_for_exec_errno(err));
@@ -417,6 +441,13 @@ LaunchResult launch(const LaunchRequest& request) {
     // PID 1 builds the root meanwhile, and forks nothing until the second release.
     const policy::SeccompProgram seccomp = seccomp_program_for(policy, request.delivery);
     if (seccomp.instructions.empty()) throw Error("run: the compiled seccomp program is empty");
+    // Refused before anything untrusted runs: a program that needs a listener, or a policy
+    // refusing seccomp(2), whose refusal the command could not survive (a delivered call
+    // before the supervisor holds the listener would wait forever).
+    if (request.extra_seccomp &&
+        (request.extra_seccomp->instructions.empty() || policy::needs_listener(*request.extra_seccomp) ||
+         !policy::admits_syscall(policy::seccomp_inputs(policy, request.delivery), "seccomp")))
+        throw Error("run: the extra seccomp program is empty, needs a listener, or the policy refuses seccomp(2)");
     if (alive) {
         try {
             cgroup->place(child);
@@ -435,7 +466,7 @@ LaunchResult launch(const LaunchRequest& request) {
         if (argv.empty()) throw Error("run: no command given");
         started = Clock::now();  // a warm sandbox's wall time is its request's
     }
-    if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp, argv), "releasing the sandbox's command");
+    if (alive) sys::write_unless_reader_gone(sync.write.get(), second_release(seccomp, request.extra_seccomp, argv), "releasing the sandbox's command");
     // sync.write stays open until PID 1 is reaped: its EOF tells the child the runner died.
 
     // 4-6 run inside (sandbox_main); 7. supervise until PID 1 reports the sandbox over

@@ -275,6 +275,11 @@ struct LaunchRequest {
     // denials); `aurora-jail learn` passes DenialDelivery::Learn and its LearnSupervisor.
     policy::DenialDelivery delivery = policy::DenialDelivery::Supervisor;
     CallSupervisor* calls = nullptr;
+    // A second program (aurora-runc: the config's linux.seccomp profile), loaded after the
+    // policy's as the command's last step before execve: the kernel runs both and the
+    // stricter verdict wins. It must not need a listener, and the policy's program must
+    // let seccomp(2) through. Unset for every aurora-jail run. Namespaces mode only.
+    std::optional<policy::SeccompProgram> extra_seccomp = std::nullopt;
     // The caller's stdout and stderr are files kept for the sandbox (a --detach run's
     // logs): what is written to them counts against the disk budget (disk_budget.hpp).
     bool output_in_disk_budget = false;

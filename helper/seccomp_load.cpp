@@ -20,7 +20,8 @@ sys::UniqueFd load_seccomp(const policy::SeccompProgram& program) {
     // The kernel copies the program; it never writes through this pointer.
     prog.filter = const_cast<sock_filter*>(program.instructions.data());
     const bool listener = policy::needs_listener(program);
-    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+    const unsigned flags = program.flags | (listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0U);
+    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     if (rc < 0)
         throw_errno("loading seccomp filter (" + std::to_string(prog.len) + " instructions" +
                     (listener ? ", with a listener" : "") + ")");

@@ -27,6 +27,7 @@
 #include "oci/container_cgroup.hpp"
 #include "oci/container_ids.hpp"
 #include "oci/container_restrictions.hpp"
+#include "oci/seccomp_profile.hpp"
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/device_nodes.hpp"
@@ -143,6 +144,7 @@ void wait_for_start(int fifo, int pid1_fd) {
         // The master goes to the engine's socket before create returns (console.hpp).
         if (plan.terminal) request.terminal = container_terminal(*plan.terminal, o.console_socket);
         request.cwd = plan.cwd;
+        request.extra_seccomp = plan.seccomp_program;
         // Last before the clone: the monitor itself moves into the namespaces the config
         // names, which PID 1 then inherits (namespace_join.hpp). The bundle was captured in
         // the caller's namespaces above.
@@ -293,7 +295,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         sys::write_file_atomic(dir.get(), kRestrictionsFile,
                                to_json(ContainerRestrictions{plan.policy, plan.process.uid, plan.process.gid,
                                                              plan.process.capabilities.bounding,
-                                                             plan.process.no_new_privs})
+                                                             plan.process.no_new_privs, plan.seccomp_profile})
                                    .dump());
         dir.reset();
 
@@ -496,7 +498,13 @@ int cmd_features() {
          {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
           {"capabilities", json::array()},
           {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
-          {"seccomp", {{"enabled", false}}},
+          {"seccomp",
+           {{"enabled", true},
+            {"actions", seccomp_profile_actions()},
+            {"operators", seccomp_profile_operators()},
+            {"archs", seccomp_profile_archs()},
+            {"knownFlags", seccomp_profile_known_flags()},
+            {"supportedFlags", seccomp_profile_supported_flags()}}},
           {"apparmor", {{"enabled", false}}},
           {"selinux", {{"enabled", false}}}}},
         {"annotations", {{"io.aurora-jail.version", AJ_VERSION}}}};

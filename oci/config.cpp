@@ -16,6 +16,7 @@
 #include "helper/caps.hpp"
 #include "helper/mount_plan.hpp"
 #include "oci/container_ids.hpp"
+#include "oci/seccomp_profile.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/dir_list.hpp"
 #include "policy/error.hpp"
@@ -702,8 +703,12 @@ void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     plan.gid_mappings = parse_id_mappings(linux_, "gidMappings", plan.process.gid);
     if (plan.uid_mappings.empty() != plan.gid_mappings.empty())
         refuse("linux.uidMappings", "uidMappings and gidMappings must be given together");
-    if (linux_.contains("seccomp"))
-        plan.warnings.push_back("linux.seccomp: the aurora-jail policy's filter is used instead");
+    if (linux_.contains("seccomp") && !linux_.at("seccomp").is_null()) {
+        // Compiled now, so that a profile this build cannot enforce fails create.
+        plan.seccomp_program = compile_seccomp_profile(linux_.at("seccomp"));
+        check_policy_admits_profile(plan.policy);
+        plan.seccomp_profile = linux_.at("seccomp");
+    }
     if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath")))
         plan.cgroups_path = string_at(linux_.at("cgroupsPath"), "linux.cgroupsPath");
     if (linux_.contains("resources")) map_resources(linux_.at("resources"), linux_, plan);

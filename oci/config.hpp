@@ -18,6 +18,7 @@
 #include "oci/hooks.hpp"
 #include "oci/namespace_join.hpp"
 #include "policy/policy.hpp"
+#include "policy/seccomp_compile.hpp"
 #include "policy/sys.hpp"
 
 namespace aj::oci {
@@ -70,6 +71,10 @@ struct ContainerPlan {
     // process.terminal true: the process runs on a terminal of the container's own devpts
     // of this size (process.consoleSize), its master sent to --console-socket (console.hpp).
     std::optional<ConsoleSize> terminal;
+    // linux.seccomp as written (null when absent) and its compiled program, loaded on top
+    // of the policy's (seccomp_profile.hpp). exec compiles the recorded profile again.
+    nlohmann::json seccomp_profile;
+    std::optional<policy::SeccompProgram> seccomp_program;
     std::vector<std::string> warnings;     // one line each, for the log
 };
 

@@ -12,7 +12,8 @@ json to_json(const ContainerRestrictions& r) {
                 {"uid", r.uid},
                 {"gid", r.gid},
                 {"bounding", r.bounding},
-                {"no_new_privs", r.no_new_privs}};
+                {"no_new_privs", r.no_new_privs},
+                {"seccomp_profile", r.seccomp_profile}};
 }
 
 ContainerRestrictions container_restrictions_from_json(const json& j) {
@@ -23,6 +24,9 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         r.gid = j.at("gid").get<gid_t>();
         r.bounding = j.at("bounding").get<std::uint64_t>();
         r.no_new_privs = j.at("no_new_privs").get<bool>();
+        // Absent from a record made before profiles were enforced: that container's own
+        // process runs without one, and so does what is exec'd into it.
+        r.seccomp_profile = j.value("seccomp_profile", json());
     } catch (const json::exception& e) {
         throw Error(std::string("the container's recorded restrictions: ") + e.what());
     }

@@ -3,9 +3,10 @@
 // restrictions of the container's own (docs/oci.md, "exec"): the resolved policy (its
 // seccomp program and rlimits are compiled from it again, deterministically), the
 // process's uid and gid at create (exec checks ids against PID 1's maps), its capability
-// bounding set and its no_new_privs. Written before the monitor forks, in a directory only the caller's uid
-// may write (open_state_root), and read back as it was: never from the bundle or the
-// policy store again, which may have changed since create.
+// bounding set, its no_new_privs and the config's seccomp profile. Written before the
+// monitor forks, in a directory only the caller's uid may write (open_state_root), and
+// read back as it was: never from the bundle or the policy store again, which may have
+// changed since create.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +25,9 @@ struct ContainerRestrictions {
     gid_t gid = 0;
     std::uint64_t bounding = 0;  // its capability bounding set (one bit per capability)
     bool no_new_privs = false;
+    // The config's linux.seccomp as written (null: none), compiled again for every exec
+    // and loaded after the policy's program (seccomp_profile.hpp).
+    nlohmann::json seccomp_profile = nullptr;
 };
 
 nlohmann::json to_json(const ContainerRestrictions& r);

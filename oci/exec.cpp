@@ -27,6 +27,7 @@
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/exec_process.hpp"
+#include "oci/seccomp_profile.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
 #include "policy/json_text.hpp"
@@ -124,6 +125,7 @@ ExecPlan plan_exec(const Globals& g, const json& process, const ContainerRestric
     // The container's program, its refusals answered by the kernel with the same errno
     // (the container's own supervisor holds only its own filter's listener).
     plan.seccomp = helper::seccomp_program_for(r.policy, policy::DenialDelivery::Kernel);
+    if (!r.seccomp_profile.is_null()) plan.profile = compile_seccomp_profile(r.seccomp_profile);
     plan.terminal = p.terminal;
     return plan;
 }

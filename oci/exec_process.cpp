@@ -140,6 +140,8 @@ void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd, int termi
             report(error_fd, kExitInternal, "the container's seccomp program asked for a listener");
             ::_exit(kExitInternal);
         }
+        // The config's profile on top (it has no listener: SCMP_ACT_NOTIFY is refused).
+        if (plan.profile) (void)helper::load_seccomp(*plan.profile);
         const int err = helper::exec_command(plan.argv, plan.env);
         report(error_fd, helper::exit_code_for_exec_errno(err),
                "exec: \"" + plan.argv.at(0) + "\": " +

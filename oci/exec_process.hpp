@@ -21,7 +21,7 @@
 //  5. the container's one uid and gid, then the cwd (looked up as the process);
 //  6. the sandbox's rlimits, umask, the capability sets (process.json's, within the
 //     container's bounding set), no_new_privs (process.json's or the container's);
-//  7. the container's seccomp program last, then execve.
+//  7. the container's seccomp program, then the config's profile's, last, then execve.
 //
 // Landlock: the container's process has no Landlock domain in namespaces mode (the mount
 // plan is the wall: helper/landlock.hpp), so neither has this one; it sees exactly the
@@ -53,6 +53,8 @@ struct ExecPlan {
     bool no_new_privs = true;
     std::vector<helper::RlimitSetting> rlimits;
     policy::SeccompProgram seccomp;  // kernel-delivered refusals: no listener to hand over
+    // The config's linux.seccomp program, loaded after `seccomp` (seccomp_profile.hpp).
+    std::optional<policy::SeccompProgram> profile;
     // PID 1's cgroup directory in each hierarchy, and its /proc/PID/cgroup lines that the
     // process must read back as its own (named hierarchies without controllers left out).
     std::vector<std::string> cgroup_dirs;

@@ -320,7 +320,7 @@ constexpr std::uint32_t kSocketTypeMask = 0xf;
 constexpr int kFchmodat2 = 452, kSetxattrat = 463, kRemovexattrat = 466, kFileSetattr = 469;
 
 // libseccomp exports only to a file descriptor: use an anonymous memory file.
-std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_ctx, int),
+std::string export_to_memory(scmp_filter_ctx ctx, int (*exporter)(const scmp_filter_ctx, int),
                              const char* what) {
     int fd = memfd_create("aurora-jail-seccomp", MFD_CLOEXEC);
     if (fd < 0) throw_errno(std::string("compiling seccomp filter: memfd_create for ") + what);
@@ -328,7 +328,7 @@ std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_c
         int fd;
         ~Closer() { close(fd); }
     } closer{fd};
-    check_seccomp(exporter(ctx.get(), fd), std::string("exporting the ") + what);
+    check_seccomp(exporter(ctx, fd), std::string("exporting the ") + what);
     if (lseek(fd, 0, SEEK_SET) < 0) throw_errno(std::string("compiling seccomp filter: rewinding the ") + what);
     std::string out;
     char buf[16384];
@@ -342,15 +342,17 @@ std::string export_to_memory(const Ctx& ctx, int (*exporter)(const scmp_filter_c
     return out;
 }
 
-SeccompProgram to_program(const Ctx& ctx, ForeignAbi foreign) {
+std::string export_bpf(scmp_filter_ctx ctx) {
     std::string raw = export_to_memory(ctx, &seccomp_export_bpf, "BPF program");
     if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
         throw Error("compiling seccomp filter: libseccomp exported " + std::to_string(raw.size()) +
                     " bytes, not a whole number of instructions");
-    // The prefix jumps only forward within itself or to its end, and libseccomp's
-    // program makes no assumption about what ran before it: concatenation is safe.
+    return raw;
+}
+
+SeccompProgram with_prefix(std::vector<sock_filter> prefix_instructions, const std::string& raw) {
     SeccompProgram prog;
-    prog.instructions = unknown_number_prefix(foreign);
+    prog.instructions = std::move(prefix_instructions);
     const std::size_t prefix = prog.instructions.size();
     prog.instructions.resize(prefix + raw.size() / sizeof(sock_filter));
     if (prog.instructions.size() > kMaxInstructions)
@@ -360,7 +362,17 @@ SeccompProgram to_program(const Ctx& ctx, ForeignAbi foreign) {
     return prog;
 }
 
+SeccompProgram to_program(const Ctx& ctx, ForeignAbi foreign) {
+    // The prefix jumps only forward within itself or to its end, and libseccomp's
+    // program makes no assumption about what ran before it: concatenation is safe.
+    return with_prefix(unknown_number_prefix(foreign), export_bpf(ctx.get()));
+}
+
 }  // namespace
+
+SeccompProgram export_seccomp_filter(void* libseccomp_ctx) {
+    return with_prefix({}, export_bpf(libseccomp_ctx));
+}
 
 SeccompInputs seccomp_inputs(const Policy& policy, DenialDelivery delivery) {
     return SeccompInputs{policy.blocked_syscalls, policy.allowed_syscalls, policy.action, policy.default_deny,
@@ -370,6 +382,16 @@ SeccompInputs seccomp_inputs(const Policy& policy, DenialDelivery delivery) {
 SeccompProgram compile_seccomp(const Policy& policy, DenialDelivery delivery) {
     const SeccompInputs inputs = seccomp_inputs(policy, delivery);
     return to_program(build_filter(inputs), supervised(inputs) ? ForeignAbi::Notify : ForeignAbi::Kill);
+}
+
+bool admits_syscall(const SeccompInputs& inputs, std::string_view syscall) {
+    const int nr = resolve_syscall(syscall);
+    if (nr < 0) return false;
+    const Plan plan = plan_for(inputs);
+    const auto it = plan.rules.find(nr);
+    if (it == plan.rules.end()) return plan.default_action == SCMP_ACT_ALLOW || plan.default_action == SCMP_ACT_LOG;
+    return it->second.size() == 1 && it->second.front().any_of.empty() &&
+           (it->second.front().action == SCMP_ACT_ALLOW || it->second.front().action == SCMP_ACT_LOG);
 }
 
 bool needs_listener(const SeccompProgram& program) {
@@ -441,7 +463,7 @@ SeccompProgram compile_fallback_filter(const FallbackFilterInputs& inputs) {
 std::string seccomp_pseudo_code(const Policy& policy, DenialDelivery delivery) {
     const SeccompInputs inputs = seccomp_inputs(policy, delivery);
     Ctx ctx = build_filter(inputs);
-    std::string code = export_to_memory(ctx, &seccomp_export_pfc, "pseudo code");
+    std::string code = export_to_memory(ctx.get(), &seccomp_export_pfc, "pseudo code");
     // This libseccomp prints the notification action as a bare number.
     const std::string bare = "action 0x7fc00000;";
     for (std::size_t at = code.find(bare); at != std::string::npos; at = code.find(bare, at))

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/policy.hpp"
@@ -20,7 +21,14 @@ struct SeccompProgram {
     // True when taken from the program built in at build time (helper/seccomp_program.hpp)
     // rather than compiled for this run.
     bool precompiled = false;
+    // SECCOMP_FILTER_FLAG_* passed to seccomp(2) when loading (an OCI profile's LOG or
+    // SPEC_ALLOW); NEW_LISTENER is added by the loader when the program needs one.
+    unsigned flags = 0;
 };
+
+// A libseccomp filter context (scmp_filter_ctx) exported as it is, without the policy
+// program's prefix: for filters built elsewhere (an OCI config's profile, oci/).
+SeccompProgram export_seccomp_filter(void* libseccomp_ctx);
 
 // Who answers a call the policy refuses with an errno (blocked_action "errno").
 enum class DenialDelivery {
@@ -54,6 +62,11 @@ struct SeccompInputs {
 SeccompInputs seccomp_inputs(const Policy& policy, DenialDelivery delivery = DenialDelivery::Kernel);
 
 SeccompProgram compile_seccomp(const Policy& policy, DenialDelivery delivery = DenialDelivery::Kernel);
+
+// True when the program compiled from `inputs` lets the call named `syscall` through
+// whatever its arguments (allowed or logged, never delivered): a program loaded after it
+// needs seccomp(2) to pass.
+bool admits_syscall(const SeccompInputs& inputs, std::string_view syscall);
 
 // True when the program returns SECCOMP_RET_USER_NOTIF somewhere: it must be loaded
 // with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) that a supervisor reads.

@@ -37,6 +37,7 @@
 
 #include "helper/cgroup_discovery.hpp"
 #include "helper/id_pool.hpp"
+#include "policy/syscall_names.hpp"
 #include "policy/sys.hpp"
 #include "runner/fd_passing.hpp"
 #include "tests/support/oci_default_mounts.hpp"
@@ -1556,6 +1557,11 @@ TEST(OciRunc, JsonLogAndRuncWording) {
     EXPECT_EQ(features.value("ociVersionMin", ""), "1.0.0");
     EXPECT_TRUE(features["linux"]["namespaces"].is_array());
     EXPECT_EQ(features["hooks"], json({"prestart", "createRuntime", "poststart", "poststop"}));
+    const json& seccomp = features["linux"]["seccomp"];
+    EXPECT_EQ(seccomp.value("enabled", false), true) << seccomp.dump();
+    EXPECT_NE(std::find(seccomp["actions"].begin(), seccomp["actions"].end(), "SCMP_ACT_ERRNO"), seccomp["actions"].end());
+    EXPECT_EQ(std::find(seccomp["actions"].begin(), seccomp["actions"].end(), "SCMP_ACT_NOTIFY"), seccomp["actions"].end());
+    EXPECT_NE(std::find(seccomp["archs"].begin(), seccomp["archs"].end(), "SCMP_ARCH_X86_64"), seccomp["archs"].end());
     ProcessResult bad = run_process({runc_bin(), "--root", dir.path() + "/state", "kill", "nope", "NOSUCHSIG"});
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.err.find("unknown signal"), std::string::npos) << bad.err;
@@ -1768,6 +1774,131 @@ TEST(OciRunc, ADetachedExecEndsWithTheContainer) {
     for (int i = 0; i < 100 && ::kill(exec, 0) == 0 && process_state(exec) != "Z"; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_TRUE(::kill(exec, 0) != 0 || process_state(exec) == "Z") << "the exec'd process outlived its container";
+}
+
+// linux.seccomp (docs/oci.md, "Seccomp profiles"): mkdir and mkdirat refused with
+// EXDEV, an errno no other layer answers mkdir with, and fchmodat refused with ETXTBSY
+// only for the mode 0700 (an argument rule), on top of the policy's own filter.
+json mkdir_profile() {
+    return json{{"defaultAction", "SCMP_ACT_ALLOW"},
+                {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+                {"syscalls",
+                 {{{"names", {"mkdir", "mkdirat", "no_such_call_here"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", EXDEV}},
+                  {{"names", {"fchmodat", "fchmodat2"}},
+                   {"action", "SCMP_ACT_ERRNO"},
+                   {"errnoRet", ETXTBSY},
+                   {"args", {{{"index", 2}, {"value", 0700}, {"op", "SCMP_CMP_EQ"}}}}}}}};
+}
+
+constexpr const char* kMkdirAndChmod =
+    "mkdir /out/d 2> /out/mkdir.err; echo $? > /out/mkdir; : > /out/f; "
+    "chmod 700 /out/f 2> /out/chmod700.err; echo $? > /out/chmod700; chmod 755 /out/f; echo $? > /out/chmod755";
+
+TEST(OciRunc, TheConfigsSeccompProfileIsEnforcedOnTopOfThePolicy) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    {
+        // The control: the same container without the profile makes the directory.
+        Bundle plain(json{"/bin/sh", "-c", kMkdirAndChmod});
+        ASSERT_TRUE(run_to_end(plain, "noprofile")) << slurp(plain.dir() + "/create.err");
+        EXPECT_EQ(slurp(plain.out() + "/mkdir"), "0\n") << slurp(plain.out() + "/mkdir.err");
+        EXPECT_EQ(slurp(plain.out() + "/chmod700"), "0\n") << slurp(plain.out() + "/chmod700.err");
+    }
+    Bundle b(json{"/bin/sh", "-c", kMkdirAndChmod + std::string("; grep ^Seccomp /proc/self/status > /out/status")},
+             json{{"linux", {{"seccomp", mkdir_profile()}}}});
+    ASSERT_TRUE(run_to_end(b, "profile")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(slurp(b.out() + "/mkdir"), "1\n");
+    EXPECT_NE(slurp(b.out() + "/mkdir.err").find(std::strerror(EXDEV)), std::string::npos) << slurp(b.out() + "/mkdir.err");
+    EXPECT_FALSE(fs::exists(b.out() + "/d"));
+    EXPECT_EQ(slurp(b.out() + "/chmod700"), "1\n");
+    EXPECT_NE(slurp(b.out() + "/chmod700.err").find(std::strerror(ETXTBSY)), std::string::npos)
+        << slurp(b.out() + "/chmod700.err");
+    EXPECT_EQ(slurp(b.out() + "/chmod755"), "0\n") << "the argument rule refused another mode";
+    // Two filters: the policy's and the profile's.
+    EXPECT_EQ(slurp(b.out() + "/status"), "Seccomp:\t2\nSeccomp_filters:\t2\n");
+    // No warning says the profile is ignored any more.
+    EXPECT_EQ(slurp(b.dir() + "/create.err").find("linux.seccomp"), std::string::npos) << slurp(b.dir() + "/create.err");
+}
+
+// An allow-list like podman's default (defaultAction SCMP_ACT_ERRNO): every call this
+// libseccomp knows except mkdir and mkdirat, which get the default errno.
+TEST(OciRunc, AnAllowListProfileRunsAShellAndRefusesWhatItDoesNotList) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    json names = json::array();
+    for (const std::string& name : policy::native_syscall_names())
+        if (name != "mkdir" && name != "mkdirat") names.push_back(name);
+    const json profile{{"defaultAction", "SCMP_ACT_ERRNO"},
+                       {"defaultErrnoRet", ENOSYS},
+                       {"flags", {"SECCOMP_FILTER_FLAG_SPEC_ALLOW"}},
+                       {"syscalls", {{{"names", names}, {"action", "SCMP_ACT_ALLOW"}}}}};
+    Bundle b(json{"/bin/sh", "-c", "cat /etc/greeting > /out/greeting; mkdir /out/d 2> /out/mkdir.err; echo $? > /out/mkdir"},
+             json{{"linux", {{"seccomp", profile}}}});
+    ASSERT_TRUE(run_to_end(b, "allowlist")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(slurp(b.out() + "/greeting"), "from the rootfs\n");
+    EXPECT_EQ(slurp(b.out() + "/mkdir"), "1\n");
+    EXPECT_NE(slurp(b.out() + "/mkdir.err").find(std::strerror(ENOSYS)), std::string::npos) << slurp(b.out() + "/mkdir.err");
+}
+
+// exec compiles the recorded profile again: the exec'd process is held to it too.
+TEST(OciRunc, ExecIsHeldToTheConfigsSeccompProfile) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f(json{{"linux", {{"seccomp", mkdir_profile()}}}});
+    ASSERT_GT(f.run("exsc"), 0);
+    ProcessResult r = f.exec({"/bin/sh", "-c", "mkdir /out/e; echo $? >&2; grep Seccomp_filters: /proc/self/status"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(std::strerror(EXDEV)), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(f.b.out() + "/e"));
+    EXPECT_EQ(r.out, "Seccomp_filters:\t2\n");
+}
+
+// What the profile asks for and this build cannot enforce fails create, naming the field.
+TEST(OciRunc, ASeccompProfileThatCannotBeEnforcedIsRefusedAtCreate) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    const std::vector<std::pair<json, std::string>> cases = {
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"},
+              {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}},
+         "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported"},
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerPath", "/run/agent.sock"}},
+         "linux.seccomp.listenerPath: not supported"},
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"},
+              {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_EXPLODE"}}}}},
+         "linux.seccomp.syscalls[0].action: SCMP_ACT_EXPLODE is not a known action"},
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"},
+              {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"},
+                             {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_SORTOF"}}}}}}}},
+         "linux.seccomp.syscalls[0].args[0].op: SCMP_CMP_SORTOF is not a known operator"},
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {"SCMP_ARCH_VAX"}}},
+         "linux.seccomp.architectures[0]: SCMP_ARCH_VAX is not an architecture this build knows"},
+        {json{{"defaultAction", "SCMP_ACT_ALLOW"}, {"flags", {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}}},
+         "linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is for a listener"},
+    };
+    int n = 0;
+    for (const auto& [profile, message] : cases) {
+        Bundle b(json{"/bin/true"}, json{{"linux", {{"seccomp", profile}}}});
+        const std::string id = "sc" + std::to_string(++n);
+        ProcessResult r = create(b, id, b.dir() + "/pid");
+        EXPECT_EQ(r.exit_code, 1) << message;
+        EXPECT_NE(r.err.find("config.json: " + message), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/" + id));
+        EXPECT_FALSE(fs::exists(b.dir() + "/pid"));
+    }
+}
+
+// The profile is loaded after the policy's filter: a named policy refusing seccomp(2)
+// could not take it, and create says so before anything runs.
+TEST(OciRunc, APolicyRefusingSeccompCannotTakeTheConfigsProfile) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"}, json{{"annotations", {{"io.aurora-jail.policy", "noseccomp"}}},
+                                      {"linux", {{"seccomp", mkdir_profile()}}}});
+    const std::string policies = b.dir() + "/policies";
+    fs::create_directory(policies);
+    std::ofstream(policies + "/noseccomp.json") << json{{"blocked_syscalls", {"seccomp"}}}.dump();
+    ProcessResult r = run_process({"/usr/bin/env", "AURORA_JAIL_POLICY_DIR=" + policies, runc_bin(), "--root",
+                                   b.state_root(), "create", "--bundle", b.path(), "--pid-file", b.dir() + "/pid", "nosc"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("config.json: linux.seccomp: the container's aurora-jail policy refuses seccomp(2)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/nosc"));
 }
 
 TEST(OciRunc, ExecRefusesWhatIsNotRunningAndReportsAMissingCommand) {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # ctest oci.containerd: containerd 1.6's runc shim (io.containerd.runc.v2) runs a container
 # through aurora-runc: `ctr run --runc-binary AURORA_RUNC --rm`, its stdout and exit status,
-# then `ctr task exec` into and `ctr task kill` of a running one. A private containerd this script starts itself
-# (its own root, state, sockets and config under a temporary directory) and stops, by its
+# containerd's default seccomp profile (--seccomp), then `ctr task exec` into and
+# `ctr task kill` of a running one. A private containerd this script starts itself (its
+# own root, state, sockets and config under a temporary directory) and stops, by its
 # pid; the image is an OCI archive of a busybox root built here, loaded with
 # `ctr image import`. usage: containerd.sh AURORA_RUNC
 set -u
@@ -89,6 +90,12 @@ rc=$?
 [ "$rc" = 3 ] || fail "ctr run --rm: exit status $rc, not 3: $(cat "$tmp/err")"
 case "$out" in "hello from "?*) ;; *) fail "ctr run --rm: stdout \"$out\"" ;; esac
 
+# --seccomp: containerd's default profile (the one its CRI gives pods) is loaded on top of
+# the policy's filter: two filters (docs/oci.md, "Seccomp profiles").
+out=$(timeout -s KILL 60 "${C[@]}" run --rm --seccomp "${R[@]}" --cgroup "$base/aj-ctr-$$/sc" "$image" aj-sc \
+  grep Seccomp_filters /proc/self/status 2>"$tmp/err")
+[ "$out" = "Seccomp_filters:	2" ] || fail "ctr run --seccomp: \"$out\": $(cat "$tmp/err")"
+
 # ctr run -t: a terminal of the container's own devpts, its master through the shim's
 # console socket (ctr wants a terminal on its own stdin: script gives it one).
 run_t=$(printf '%q ' "${C[@]}" run --rm -t "${R[@]}" --cgroup "$base/aj-ctr-$$/tty" "$image" aj-tty sh -c 'tty; exit 4')
@@ -126,5 +133,5 @@ for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
 done
 
-[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run -t, task exec, task exec -t and task kill through containerd's runc shim and $runtime"
+[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run --seccomp, run -t, task exec, task exec -t and task kill through containerd's runc shim and $runtime"
 exit "$failed"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
-# (stdout and the exit status), --device, --ipc host, run -t and -it (the container's
+# (stdout and the exit status), seccomp profiles (podman's default, unconfined, one of
+# our own), --device, --ipc host, run -t and -it (the container's
 # terminal), logs, stop, exec, exec -it, kill, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
@@ -36,6 +37,20 @@ out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" aj-busybox sh -c 'echo hel
 rc=$?
 [ "$rc" = 3 ] || fail "run --rm: exit status $rc, not 3: $(cat "$tmp/err")"
 case "$out" in "hello from "?*) ;; *) fail "run --rm: stdout \"$out\"" ;; esac
+
+# linux.seccomp: podman's default profile (an allow-list) is passed with every container
+# and loaded on top of the policy's filter (two filters; one with seccomp=unconfined),
+# and a profile of our own refusing mkdir is enforced (docs/oci.md, "Seccomp profiles").
+out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" aj-busybox grep Seccomp_filters /proc/self/status 2>"$tmp/err")
+[ "$out" = "Seccomp_filters:	2" ] || fail "run with podman's default profile: \"$out\": $(cat "$tmp/err")"
+out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" --security-opt seccomp=unconfined aj-busybox \
+      grep Seccomp_filters /proc/self/status 2>"$tmp/err")
+[ "$out" = "Seccomp_filters:	1" ] || fail "run with seccomp=unconfined: \"$out\": $(cat "$tmp/err")"
+printf '%s' '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":18}]}' \
+  >"$tmp/no-mkdir.json"
+out=$(timeout -s KILL 60 "${P[@]}" run --rm "${R[@]}" --security-opt seccomp="$tmp/no-mkdir.json" aj-busybox \
+      sh -c 'mkdir /tmp/d 2>&1; echo $?' 2>"$tmp/err")
+case "$out" in *"cross-device link"*1) ;; *) fail "run with a profile refusing mkdir (EXDEV): \"$out\": $(cat "$tmp/err")" ;; esac
 
 # --device: podman lists the host node's numbers, mode and owner, and aurora-runc (as
 # root) makes that node in the container's /dev. --ipc host: no ipc namespace listed, so
@@ -100,5 +115,5 @@ status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, seccomp profiles, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, rm -f through $runtime"
 exit "$failed"

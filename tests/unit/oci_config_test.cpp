@@ -137,6 +137,27 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     EXPECT_EQ(named.policy.limits.pids, 64u);
 }
 
+// linux.seccomp is compiled at create (oci/seccomp_profile.hpp), not warned about and
+// ignored; null is no profile; one that cannot be enforced fails the plan.
+TEST_F(OciConfig, LinuxSeccompIsCompiledIntoASecondProgram) {
+    json c = minimal();
+    EXPECT_FALSE(plan(c).seccomp_program);
+    c["linux"]["seccomp"] = nullptr;
+    EXPECT_FALSE(plan(c).seccomp_program);
+    const json profile{{"defaultAction", "SCMP_ACT_ALLOW"},
+                       {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    c["linux"]["seccomp"] = profile;
+    const ContainerPlan p = plan(c);
+    ASSERT_TRUE(p.seccomp_program);
+    EXPECT_FALSE(p.seccomp_program->instructions.empty());
+    EXPECT_EQ(p.seccomp_profile, profile);
+    for (const auto& w : p.warnings) EXPECT_EQ(w.find("seccomp"), std::string::npos) << w;
+    c["linux"]["seccomp"]["syscalls"][0]["action"] = "SCMP_ACT_NOTIFY";
+    EXPECT_NE(refusal(c).find("config.json: linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported"),
+              std::string::npos)
+        << refusal(c);
+}
+
 TEST_F(OciConfig, CgroupsPathAndResourcesBecomeControlWrites) {
     json c = minimal();
     c["linux"]["resources"] = {{"cpu", {{"shares", 2048}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}}},
@@ -924,7 +945,9 @@ TEST(OciExecPlan, ProcessIsMappedOverTheContainersPolicy) {
 TEST(OciExecPlan, ContainerRestrictionsRoundTrip) {
     ContainerRestrictions r{oci_default_policy(), 0, 5, (1ULL << 18) | (1ULL << 19), true};
     r.policy.limits.open_files = 333;
+    r.seccomp_profile = json{{"defaultAction", "SCMP_ACT_ALLOW"}};
     const ContainerRestrictions back = container_restrictions_from_json(json::parse(to_json(r).dump()));
+    EXPECT_EQ(back.seccomp_profile, r.seccomp_profile);
     EXPECT_EQ(back.policy, r.policy);
     EXPECT_EQ(back.uid, 0u);
     EXPECT_EQ(back.gid, 5u);
