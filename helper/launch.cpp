@@ -185,6 +185,7 @@ Release receive_second_release(int sync_read) {
             // The caller's identity (ProcessIdentity): PID 1 kept its capabilities in the
             // sandbox's user namespace for us and drops them once we have exec'd.
             const ProcessIdentity& process = *p.request.process;
+            apply_requested_rlimits(process.rlimits);
             if (process.umask) ::umask(*process.umask);
             set_kept_capabilities(process.capabilities);
             if (process.no_new_privs) sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");

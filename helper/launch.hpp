@@ -17,6 +17,7 @@
 
 #include "helper/caps.hpp"
 #include "helper/fds.hpp"
+#include "helper/rlimits.hpp"
 #include "policy/policy.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/sys.hpp"
@@ -143,6 +144,9 @@ struct ProcessIdentity {
     CapabilitySets capabilities;  // none by default
     bool no_new_privs = true;
     std::optional<mode_t> umask = std::nullopt;
+    // Set after the policy's rlimits and the quota rlimits, each capped by the hard limit
+    // then in force: they only ever lower the sandbox's (an OCI config's process.rlimits).
+    std::vector<RlimitRequest> rlimits = {};
 };
 
 // One line of a uid_map or gid_map: `count` ids from `inside` onto ids from `outside`.

@@ -32,6 +32,12 @@ enum class RlimitScope {
     HostUserNamespace,
 };
 
+// The policy's limits as plan_rlimits asks for them, before the clamp to the hard limits
+// in force: a pure function of the policy (aurora-runc's ceiling for a config's
+// process.rlimits, decided at create).
+std::vector<RlimitSetting> policy_rlimits(const policy::Policy& policy, RlimitScope scope,
+                                          bool memory_in_cgroup = false);
+
 // Runner side: the limits to apply, clamped to the current hard limits (nobody inside can
 // raise a hard limit: CAP_SYS_RESOURCE in a user namespace does not count for rlimits).
 // With `memory_in_cgroup` max_memory_mb gets no RLIMIT_DATA (see plan_limits()).
@@ -40,6 +46,28 @@ std::vector<RlimitSetting> plan_rlimits(const policy::Policy& policy, RlimitScop
 
 // Child side: setrlimit for each entry; only ever lowers.
 void apply_rlimits(const std::vector<RlimitSetting>& settings);
+
+// A limit the caller asks for beyond the policy's (aurora-runc: an OCI config's
+// process.rlimits), soft and hard as given, in the kernel's unit. It only ever lowers what
+// is in force: the caller caps it by the policy's (cap_rlimit_request) and the child by
+// the hard limit it finds (apply_requested_rlimits).
+struct RlimitRequest {
+    int resource = 0;  // RLIMIT_*
+    std::string name;  // "RLIMIT_NOFILE", for messages
+    rlim_t soft = 0, hard = 0;
+    bool operator==(const RlimitRequest&) const = default;
+};
+
+// `request` under a ceiling: hard' = min(hard, ceiling_hard), soft' = min(soft,
+// ceiling_soft, hard'). A ceiling's soft below its hard (RLIMIT_CPU's SIGXCPU second)
+// stays the soft ceiling: a request never raises either.
+RlimitRequest cap_rlimit_request(const RlimitRequest& request, rlim_t ceiling_soft, rlim_t ceiling_hard);
+
+// Child side, after apply_rlimits and apply_quota_rlimits: each request capped by the
+// hard limit now in force (the policy's, or the one inherited from the caller, which is
+// only known here: capped without a word), then set. The soft limit may be raised up to
+// that hard limit, as any process may raise its own.
+void apply_requested_rlimits(const std::vector<RlimitRequest>& requests);
 
 // rlimit-only mode's max_pids. RLIMIT_NPROC counts every task of the real uid host-wide,
 // so the sandbox's limit is the tasks `uid` has now plus max_pids: the uid's other

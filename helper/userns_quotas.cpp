@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <string>
-#include <tuple>
 
 #include "policy/sys.hpp"
 
@@ -26,8 +25,7 @@ void limit_user_namespace_quotas() {
 }
 
 void apply_quota_rlimits() {
-    for (const auto& [resource, name, value] : {std::tuple{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", kMsgqueueBytes},
-                                                std::tuple{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", kSigpending}}) {
+    for (const auto& [resource, name, value] : kQuotaRlimits) {
         rlimit limit{};
         sys::check(::getrlimit(resource, &limit), std::string("getrlimit ") + name);
         limit = {std::min<rlim_t>(static_cast<rlim_t>(value), limit.rlim_cur),

@@ -4,6 +4,8 @@
 // further, inside its own namespace, whatever the host's per-user defaults are.
 #pragma once
 
+#include <sys/resource.h>
+
 namespace aj::helper {
 
 struct UserNsQuota {
@@ -19,9 +21,17 @@ inline constexpr UserNsQuota kUserNsQuotas[] = {
     {"max_inotify_watches", 8192}, {"max_fanotify_groups", 16},  {"max_fanotify_marks", 8192},
 };
 
-// POSIX message queue bytes (RLIMIT_MSGQUEUE) and queued signals (RLIMIT_SIGPENDING).
-inline constexpr long kMsgqueueBytes = 256 * 1024;
-inline constexpr long kSigpending = 1024;
+// POSIX message queue bytes (RLIMIT_MSGQUEUE) and queued signals (RLIMIT_SIGPENDING): both
+// are counted per host uid, so these bound what the sandbox takes of its uid's share.
+struct QuotaRlimit {
+    int resource;
+    const char* name;
+    long value;
+};
+inline constexpr QuotaRlimit kQuotaRlimits[] = {
+    {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 256 * 1024},
+    {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024},
+};
 
 // PID 1, inside its new user namespace and still holding CAP_SYS_RESOURCE there: writes
 // kUserNsQuotas into that namespace's /proc/sys/user (the kernel applies a write to the
@@ -29,7 +39,7 @@ inline constexpr long kSigpending = 1024;
 void limit_user_namespace_quotas();
 
 // The command (or rlimit-only mode's child): lowers RLIMIT_MSGQUEUE and RLIMIT_SIGPENDING
-// to the values above (never raises them: the current hard limit caps both).
+// to kQuotaRlimits (never raises them: the current hard limit caps both).
 void apply_quota_rlimits();
 
 }  // namespace aj::helper

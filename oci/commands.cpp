@@ -295,7 +295,8 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
         sys::write_file_atomic(dir.get(), kRestrictionsFile,
                                to_json(ContainerRestrictions{plan.policy, plan.process.uid, plan.process.gid,
                                                              plan.process.capabilities.bounding,
-                                                             plan.process.no_new_privs, plan.seccomp_profile})
+                                                             plan.process.no_new_privs, plan.seccomp_profile,
+                                                             plan.process.rlimits})
                                    .dump());
         dir.reset();
 

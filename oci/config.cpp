@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "helper/caps.hpp"
 #include "helper/mount_plan.hpp"
 #include "oci/container_ids.hpp"
+#include "oci/process_rlimits.hpp"
 #include "oci/seccomp_profile.hpp"
 #include "policy/default_policy.hpp"
 #include "policy/dir_list.hpp"
@@ -311,20 +313,16 @@ void map_process(const json& config, ContainerPlan& plan) {
     } else {
         plan.process.no_new_privs = false;  // the spec's default
     }
-    if (process.contains("rlimits")) {
-        if (!process.at("rlimits").is_array()) refuse("process.rlimits", "must be an array");
-        for (const auto& r : process.at("rlimits")) {
-            if (!r.is_object()) refuse("process.rlimits[]", "must be an object");
-            const std::string type = string_at(r.value("type", json()), "process.rlimits[].type");
-            // RLIMIT_NPROC: the policy's pids limit is the sandbox's RLIMIT_NPROC too (inside
-            // its own user namespace) and its cgroup's pids.max: the config narrows both.
-            if (type != "RLIMIT_NOFILE" && type != "RLIMIT_NPROC")
-                refuse("process.rlimits " + type, "only RLIMIT_NOFILE and RLIMIT_NPROC are supported yet");
-            if (!r.contains("hard") || !r.at("hard").is_number_integer() || r.at("hard").get<std::int64_t>() < 0)
-                refuse("process.rlimits " + type, "needs a numeric hard limit");
-            narrow(type == "RLIMIT_NOFILE" ? plan.policy.limits.open_files : plan.policy.limits.pids,
-                   r.at("hard").get<std::uint64_t>());
-        }
+    if (process.contains("rlimits") && !process.at("rlimits").is_null()) {
+        const std::vector<helper::RlimitRequest> asked = parse_process_rlimits(process.at("rlimits"));
+        // RLIMIT_NOFILE's and RLIMIT_NPROC's hard values narrow the policy's open_files and
+        // pids too: the pids limit is also the container's cgroup pids.max, and exec's
+        // ceiling is the recorded policy. An infinite one asks for no limit.
+        for (const helper::RlimitRequest& r : asked)
+            if ((r.resource == RLIMIT_NOFILE || r.resource == RLIMIT_NPROC) && r.hard != RLIM_INFINITY)
+                narrow(r.resource == RLIMIT_NOFILE ? plan.policy.limits.open_files : plan.policy.limits.pids,
+                       static_cast<std::uint64_t>(r.hard));
+        plan.process.rlimits = cap_by_policy(asked, plan.policy, plan.warnings);
     }
 }
 

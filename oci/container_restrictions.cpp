@@ -1,5 +1,6 @@
 #include "oci/container_restrictions.hpp"
 
+#include "oci/process_rlimits.hpp"
 #include "policy/error.hpp"
 #include "policy/parse.hpp"
 
@@ -13,7 +14,8 @@ json to_json(const ContainerRestrictions& r) {
                 {"gid", r.gid},
                 {"bounding", r.bounding},
                 {"no_new_privs", r.no_new_privs},
-                {"seccomp_profile", r.seccomp_profile}};
+                {"seccomp_profile", r.seccomp_profile},
+                {"rlimits", rlimits_to_json(r.rlimits)}};
 }
 
 ContainerRestrictions container_restrictions_from_json(const json& j) {
@@ -27,8 +29,11 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         // Absent from a record made before profiles were enforced: that container's own
         // process runs without one, and so does what is exec'd into it.
         r.seccomp_profile = j.value("seccomp_profile", json());
+        if (j.contains("rlimits")) r.rlimits = parse_process_rlimits(j.at("rlimits"));
     } catch (const json::exception& e) {
         throw Error(std::string("the container's recorded restrictions: ") + e.what());
+    } catch (const Error& e) {
+        throw e.wrap("the container's recorded restrictions");
     }
     return r;
 }

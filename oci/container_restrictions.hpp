@@ -3,7 +3,7 @@
 // restrictions of the container's own (docs/oci.md, "exec"): the resolved policy (its
 // seccomp program and rlimits are compiled from it again, deterministically), the
 // process's uid and gid at create (exec checks ids against PID 1's maps), its capability
-// bounding set, its no_new_privs and the config's seccomp profile. Written before the
+// bounding set, its no_new_privs, the config's seccomp profile and its process.rlimits. Written before the
 // monitor forks, in a directory only the caller's uid may write (open_state_root), and
 // read back as it was: never from the bundle or the policy store again, which may have
 // changed since create.
@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helper/rlimits.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::oci {
@@ -28,6 +29,10 @@ struct ContainerRestrictions {
     // The config's linux.seccomp as written (null: none), compiled again for every exec
     // and loaded after the policy's program (seccomp_profile.hpp).
     nlohmann::json seccomp_profile = nullptr;
+    // The config's process.rlimits as the container's process got them (capped by the
+    // policy): an exec whose process.json lists none gets these, as runc gives it the
+    // config's. Empty in a record made before they were applied.
+    std::vector<helper::RlimitRequest> rlimits = {};
 };
 
 nlohmann::json to_json(const ContainerRestrictions& r);

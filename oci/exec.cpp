@@ -122,6 +122,9 @@ ExecPlan plan_exec(const Globals& g, const json& process, const ContainerRestric
     while (!plan.oom_score_adj.empty() && plan.oom_score_adj.back() == '\n') plan.oom_score_adj.pop_back();
     plan.rlimits = helper::plan_rlimits(p.policy, helper::RlimitScope::OwnUserNamespace,
                                         p.policy.limits.memory_mb && memory_limited_by_cgroup(hierarchies));
+    // runc gives an exec whose process.json lists no rlimits the config's.
+    const bool own_rlimits = process.contains("rlimits") && !process.at("rlimits").is_null();
+    plan.requested_rlimits = own_rlimits ? p.process.rlimits : r.rlimits;
     // The container's program, its refusals answered by the kernel with the same errno
     // (the container's own supervisor holds only its own filter's listener).
     plan.seccomp = helper::seccomp_program_for(r.policy, policy::DenialDelivery::Kernel);

@@ -123,6 +123,7 @@ void run_exec_process(const ExecPlan& plan, int pid1_fd, int error_fd, int termi
         sys::check(::chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
         helper::apply_rlimits(plan.rlimits);
         helper::apply_quota_rlimits();
+        helper::apply_requested_rlimits(plan.requested_rlimits);
         if (plan.umask) ::umask(*plan.umask);
         helper::set_kept_capabilities(plan.capabilities);
         if (plan.no_new_privs) sys::check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");

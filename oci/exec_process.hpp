@@ -19,8 +19,9 @@
 //     (nothing of the caller's stdio is left) and, after setsid, the controlling
 //     terminal (the slave stays owned by the container's root, which opened it);
 //  5. the container's one uid and gid, then the cwd (looked up as the process);
-//  6. the sandbox's rlimits, umask, the capability sets (process.json's, within the
-//     container's bounding set), no_new_privs (process.json's or the container's);
+//  6. the sandbox's rlimits, then process.json's under them, umask, the capability sets
+//     (process.json's, within the container's bounding set), no_new_privs (process.json's
+//     or the container's);
 //  7. the container's seccomp program, then the config's profile's, last, then execve.
 //
 // Landlock: the container's process has no Landlock domain in namespaces mode (the mount
@@ -52,6 +53,10 @@ struct ExecPlan {
     helper::CapabilitySets capabilities;
     bool no_new_privs = true;
     std::vector<helper::RlimitSetting> rlimits;
+    // process.json's rlimits (or the container's config's), capped by the container's
+    // policy: set after `rlimits` and the quota rlimits, each capped by the hard limit then
+    // in force (helper::apply_requested_rlimits).
+    std::vector<helper::RlimitRequest> requested_rlimits;
     policy::SeccompProgram seccomp;  // kernel-delivered refusals: no listener to hand over
     // The config's linux.seccomp program, loaded after `seccomp` (seccomp_profile.hpp).
     std::optional<policy::SeccompProgram> profile;

@@ -22,6 +22,7 @@
 #include "oci/container_cgroup.hpp"
 #include "oci/container_restrictions.hpp"
 #include "oci/device_nodes.hpp"
+#include "oci/process_rlimits.hpp"
 #include "policy/error.hpp"
 #include "tests/support/oci_default_mounts.hpp"
 #include "tests/support/process.hpp"
@@ -127,6 +128,7 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     EXPECT_EQ(plan(c).policy.limits.memory_mb, 1u << 20);
     EXPECT_EQ(plan(c).policy.limits.pids, 1000u);
     c["process"]["rlimits"][1]["hard"] = 500;  // ... and RLIMIT_NPROC still narrows them
+    c["process"]["rlimits"][1]["soft"] = 500;
     EXPECT_EQ(plan(c).policy.limits.pids, 500u);
     // ... while a named policy's limits are ceilings a config never widens.
     std::ofstream(dir_.path() + "/capped.json")
@@ -270,8 +272,8 @@ TEST_F(OciConfig, WhatCannotBeEnforcedIsRefusedByName) {
     c["linux"]["personality"] = {{"domain", "LINUX32"}};
     EXPECT_NE(refusal(c).find("linux.personality"), std::string::npos);
     c = minimal();
-    c["process"]["rlimits"] = {{{"type", "RLIMIT_CORE"}, {"hard", 0}, {"soft", 0}}};
-    EXPECT_NE(refusal(c).find("RLIMIT_CORE"), std::string::npos);
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_CORES"}, {"hard", 0}, {"soft", 0}}};
+    EXPECT_NE(refusal(c).find("process.rlimits RLIMIT_CORES: not a runtime-spec rlimit type"), std::string::npos);
     c = minimal();
     c["process"]["terminal"] = true;
     EXPECT_NE(refusal(c).find("process.terminal: a terminal needs a devpts file system mounted at /dev/pts"),
@@ -954,6 +956,157 @@ TEST(OciExecPlan, ContainerRestrictionsRoundTrip) {
     EXPECT_EQ(back.bounding, r.bounding);
     EXPECT_TRUE(back.no_new_privs);
     EXPECT_THROW(container_restrictions_from_json(json{{"uid", 0}}), Error);
+}
+
+// process.rlimits: every runtime-spec type, soft and hard as written.
+TEST(OciProcessRlimits, EveryRuntimeSpecTypeIsReadWithItsSoftAndHard) {
+    const std::vector<std::pair<const char*, int>> types = {
+        {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},     {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},   {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK}};
+    json rlimits = json::array();
+    for (std::size_t i = 0; i < types.size(); ++i)
+        rlimits.push_back({{"type", types[i].first}, {"soft", 10 + i}, {"hard", 100 + i}});
+    // The largest value (RLIM_INFINITY) is a value like any other.
+    rlimits[0]["hard"] = json::parse("18446744073709551615");
+    const std::vector<helper::RlimitRequest> parsed = parse_process_rlimits(json::parse(rlimits.dump()));
+    ASSERT_EQ(parsed.size(), types.size());
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        EXPECT_EQ(parsed[i].name, types[i].first);
+        EXPECT_EQ(parsed[i].resource, types[i].second) << types[i].first;
+        EXPECT_EQ(parsed[i].soft, 10 + i) << types[i].first;
+        EXPECT_EQ(parsed[i].hard, i == 0 ? RLIM_INFINITY : 100 + i) << types[i].first;
+    }
+    EXPECT_EQ(parse_process_rlimits(rlimits_to_json(parsed)), parsed);
+}
+
+TEST(OciProcessRlimits, RefusalsNameTheField) {
+    const auto refusal = [](const json& rlimits) {
+        try {
+            parse_process_rlimits(rlimits);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    const json nofile{{"type", "RLIMIT_NOFILE"}, {"soft", 10}, {"hard", 20}};
+    EXPECT_EQ(refusal(json::array({nofile})), "(accepted)");
+    json soft_above = nofile;
+    soft_above["soft"] = 21;
+    EXPECT_NE(refusal(json::array({soft_above})).find("config.json: process.rlimits RLIMIT_NOFILE: soft 21/20: soft above hard"),
+              std::string::npos);
+    EXPECT_NE(refusal(json::array({nofile, nofile})).find("process.rlimits RLIMIT_NOFILE: listed twice"), std::string::npos);
+    json unknown = nofile;
+    unknown["type"] = "RLIMIT_NOFILES";
+    EXPECT_NE(refusal(json::array({unknown})).find("process.rlimits RLIMIT_NOFILES: not a runtime-spec rlimit type"),
+              std::string::npos);
+    for (const json& bad : {json(-1), json(1.5), json("10"), json::parse("18446744073709551616")}) {
+        json entry = nofile;
+        entry["hard"] = bad;
+        EXPECT_NE(refusal(json::array({entry})).find("process.rlimits RLIMIT_NOFILE hard: must be an integer"),
+                  std::string::npos)
+            << bad;
+    }
+    json no_soft = nofile;
+    no_soft.erase("soft");
+    EXPECT_NE(refusal(json::array({no_soft})).find("process.rlimits RLIMIT_NOFILE soft: missing"), std::string::npos);
+    json extra = nofile;
+    extra["max"] = 1;
+    EXPECT_NE(refusal(json::array({extra})).find("process.rlimits[].max"), std::string::npos);
+    EXPECT_NE(refusal(json::array({json{{"soft", 1}, {"hard", 1}}})).find("process.rlimits[].type"), std::string::npos);
+    EXPECT_NE(refusal(json::object()).find("process.rlimits: must be an array"), std::string::npos);
+}
+
+// The policy's limits are a ceiling: a config asks what it likes below them, and gets
+// them where it asks more, with a warning naming the type, what was asked and what applies.
+TEST_F(OciConfig, RlimitsApplyAsGivenUnderThePolicysLimits) {
+    std::ofstream(dir_.path() + "/cpu.json")
+        << R"({"max_cpu_sec": 10, "max_open_files": 500, "network": "none", "allow_fallback": false})";
+    json c = minimal();
+    c["annotations"] = {{kPolicyAnnotation, "cpu"}};
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_AS"}, {"soft", 1 << 30}, {"hard", 2LL << 30}},
+                               {{"type", "RLIMIT_NOFILE"}, {"soft", 100}, {"hard", 200}},
+                               {{"type", "RLIMIT_STACK"}, {"soft", 4 << 20}, {"hard", 8 << 20}},
+                               {{"type", "RLIMIT_CPU"}, {"soft", 5}, {"hard", 7}}};
+    const auto request = [](int resource, const char* name, rlim_t soft, rlim_t hard) {
+        return helper::RlimitRequest{resource, name, soft, hard};
+    };
+    ContainerPlan p = plan_container(c, dir_.path(), {dir_.path()});
+    EXPECT_EQ(p.process.rlimits, (std::vector<helper::RlimitRequest>{
+                                     request(RLIMIT_AS, "RLIMIT_AS", 1 << 30, 2ULL << 30),
+                                     request(RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200),
+                                     request(RLIMIT_STACK, "RLIMIT_STACK", 4 << 20, 8 << 20),
+                                     request(RLIMIT_CPU, "RLIMIT_CPU", 5, 7)}));
+    EXPECT_TRUE(p.warnings.empty()) << p.warnings.front();
+    EXPECT_EQ(p.policy.limits.open_files, 200u);  // the hard value narrows the policy's too
+
+    // Above the policy: its value, never raised (RLIMIT_CPU's soft stays the policy's,
+    // its hard one second later), and a warning for each.
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_CPU"}, {"soft", 20}, {"hard", 30}},
+                               {{"type", "RLIMIT_CORE"}, {"soft", 3LL << 30}, {"hard", 4LL << 30}},
+                               {{"type", "RLIMIT_NOFILE"}, {"soft", 300}, {"hard", 4000}},
+                               {{"type", "RLIMIT_MSGQUEUE"}, {"soft", 1 << 20}, {"hard", 1 << 20}},
+                               {{"type", "RLIMIT_SIGPENDING"}, {"soft", 100}, {"hard", 100000}}};
+    p = plan_container(c, dir_.path(), {dir_.path()});
+    EXPECT_EQ(p.process.rlimits, (std::vector<helper::RlimitRequest>{
+                                     request(RLIMIT_CPU, "RLIMIT_CPU", 10, 11),
+                                     request(RLIMIT_CORE, "RLIMIT_CORE", 0, 0),
+                                     request(RLIMIT_NOFILE, "RLIMIT_NOFILE", 300, 500),
+                                     request(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 256 * 1024, 256 * 1024),
+                                     request(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 100, 1024)}));
+    EXPECT_EQ(p.warnings, (std::vector<std::string>{
+                              "process.rlimits RLIMIT_CPU 20/30: 10/11 applies (the policy's cpu_sec 10; a config may "
+                              "only lower the sandbox's limits)",
+                              "process.rlimits RLIMIT_CORE 3221225472/4294967296: 0/0 applies (no core dumps from a "
+                              "sandbox; a config may only lower the sandbox's limits)",
+                              "process.rlimits RLIMIT_NOFILE 300/4000: 300/500 applies (the policy's open_files 500; a "
+                              "config may only lower the sandbox's limits)",
+                              "process.rlimits RLIMIT_MSGQUEUE 1048576/1048576: 262144/262144 applies (the sandbox's "
+                              "quota of its host uid's RLIMIT_MSGQUEUE; a config may only lower the sandbox's limits)",
+                              "process.rlimits RLIMIT_SIGPENDING 100/100000: 100/1024 applies (the sandbox's quota of "
+                              "its host uid's RLIMIT_SIGPENDING; a config may only lower the sandbox's limits)"}));
+    EXPECT_EQ(p.policy.limits.open_files, 500u);
+
+    // RLIMIT_DATA: the policy sets it only where no memory cgroup holds memory_mb, which
+    // launch decides: create passes the request on and says what may apply instead.
+    c = minimal();
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_DATA"}, {"soft", 5LL << 30}, {"hard", 6LL << 30}}};
+    p = plan(c);
+    EXPECT_EQ(p.process.rlimits,
+              (std::vector<helper::RlimitRequest>{request(RLIMIT_DATA, "RLIMIT_DATA", 5ULL << 30, 6ULL << 30)}));
+    EXPECT_EQ(p.warnings, (std::vector<std::string>{
+                              "process.rlimits RLIMIT_DATA 5368709120/6442450944: 536870912/536870912 applies where no "
+                              "memory cgroup holds the policy's memory_mb 512 (its RLIMIT_DATA backstop; a config may "
+                              "only lower it)"}));
+    c["process"]["rlimits"][0]["hard"] = 100 << 20;
+    c["process"]["rlimits"][0]["soft"] = 50 << 20;
+    EXPECT_TRUE(plan(c).warnings.empty());
+}
+
+// exec's process.json: its own rlimits under the container's recorded policy, or the
+// config's (recorded) when it lists none.
+TEST(OciExecPlan, ExecsRlimitsAreCappedByTheContainersPolicy) {
+    policy::Policy container = oci_default_policy();
+    container.limits.open_files = 1000;
+    const json process{{"args", {"true"}},
+                       {"cwd", "/"},
+                       {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 900}, {"hard", 5000}},
+                                    {{"type", "RLIMIT_STACK"}, {"soft", 1 << 20}, {"hard", 2 << 20}}}}};
+    const ContainerPlan p = plan_exec_process(process, container);
+    EXPECT_EQ(p.process.rlimits, (std::vector<helper::RlimitRequest>{{RLIMIT_NOFILE, "RLIMIT_NOFILE", 900, 1000},
+                                                                      {RLIMIT_STACK, "RLIMIT_STACK", 1 << 20, 2 << 20}}));
+    ASSERT_EQ(p.warnings.size(), 1u);
+    EXPECT_NE(p.warnings[0].find("process.rlimits RLIMIT_NOFILE 900/5000: 900/1000 applies"), std::string::npos);
+
+    ContainerRestrictions r{container, 0, 0, 0, true};
+    r.rlimits = p.process.rlimits;
+    EXPECT_EQ(container_restrictions_from_json(json::parse(to_json(r).dump())).rlimits, r.rlimits);
+    json old_record = to_json(r);
+    old_record.erase("rlimits");
+    EXPECT_TRUE(container_restrictions_from_json(old_record).rlimits.empty());
 }
 
 // process.terminal (oci/console.hpp): the size is kept, and the terminal must be one of
