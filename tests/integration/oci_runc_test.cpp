@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -1753,6 +1755,90 @@ TEST(OciRunc, ExecIsHeldToTheContainersRestrictions) {
     EXPECT_EQ(other.exit_code, 1);
     EXPECT_NE(other.err.find("process.user.uid 70000: the container does not map it"), std::string::npos)
         << other.err;
+}
+
+// /proc/self/limits as "soft/hard" by its label ("Max open files"), "unlimited" as the
+// kernel writes it.
+std::map<std::string, std::string> proc_limits(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.size() < 26 || line.starts_with("Limit ")) continue;
+        std::string label = line.substr(0, 25);
+        label.erase(label.find_last_not_of(' ') + 1);
+        std::istringstream values(line.substr(25));
+        std::string soft, hard;
+        values >> soft >> hard;
+        out[label] = soft + "/" + hard;
+    }
+    return out;
+}
+
+// What a request for soft/hard becomes under the hard limit aurora-runc inherits from
+// this test (the last ceiling, applied in the container's process), as /proc shows it.
+std::string under_inherited(int resource, rlim_t soft, rlim_t hard) {
+    rlimit own{};
+    EXPECT_EQ(::getrlimit(resource, &own), 0);
+    hard = std::min(hard, own.rlim_max);
+    soft = std::min(soft, hard);
+    auto text = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v); };
+    return text(soft) + "/" + text(hard);
+}
+
+// process.rlimits (docs/oci.md, "Resource limits"): every type applies as written, soft
+// and hard apart, below the policy's limits; above them (RLIMIT_CORE: 0 by policy;
+// RLIMIT_SIGPENDING: the sandbox's quota) the policy's applies and create says so.
+TEST(OciRunc, TheConfigsRlimitsApplyUnderThePolicysLimits) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const json rlimits = {{{"type", "RLIMIT_NOFILE"}, {"soft", 100}, {"hard", 200}},
+                          {{"type", "RLIMIT_NPROC"}, {"soft", 50}, {"hard", 100}},
+                          {{"type", "RLIMIT_AS"}, {"soft", 3LL << 30}, {"hard", 4LL << 30}},
+                          {{"type", "RLIMIT_STACK"}, {"soft", 1 << 20}, {"hard", 2 << 20}},
+                          {{"type", "RLIMIT_CPU"}, {"soft", 100}, {"hard", 200}},
+                          {{"type", "RLIMIT_MEMLOCK"}, {"soft", 32768}, {"hard", 65536}},
+                          {{"type", "RLIMIT_LOCKS"}, {"soft", 10}, {"hard", 20}},
+                          {{"type", "RLIMIT_CORE"}, {"soft", 1 << 20}, {"hard", 2 << 20}},
+                          {{"type", "RLIMIT_SIGPENDING"}, {"soft", 100}, {"hard", 5000}}};
+    Bundle b(json{"/bin/sh", "-c", "cat /proc/self/limits > /out/limits"}, json{{"process", {{"rlimits", rlimits}}}});
+    ASSERT_TRUE(run_to_end(b, "rlimits")) << slurp(b.dir() + "/create.err");
+    const std::map<std::string, std::string> limits = proc_limits(slurp(b.out() + "/limits"));
+    EXPECT_EQ(limits.at("Max open files"), "100/200");
+    EXPECT_EQ(limits.at("Max processes"), "50/100");
+    EXPECT_EQ(limits.at("Max address space"), under_inherited(RLIMIT_AS, 3ULL << 30, 4ULL << 30));
+    EXPECT_EQ(limits.at("Max stack size"), under_inherited(RLIMIT_STACK, 1 << 20, 2 << 20));
+    EXPECT_EQ(limits.at("Max cpu time"), under_inherited(RLIMIT_CPU, 100, 200));
+    EXPECT_EQ(limits.at("Max locked memory"), under_inherited(RLIMIT_MEMLOCK, 32768, 65536));
+    EXPECT_EQ(limits.at("Max file locks"), under_inherited(RLIMIT_LOCKS, 10, 20));
+    EXPECT_EQ(limits.at("Max core file size"), "0/0");
+    EXPECT_EQ(limits.at("Max pending signals"), under_inherited(RLIMIT_SIGPENDING, 100, 1024));
+    const std::string err = slurp(b.dir() + "/create.err");
+    EXPECT_NE(err.find("process.rlimits RLIMIT_CORE 1048576/2097152: 0/0 applies (no core dumps from a sandbox"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("process.rlimits RLIMIT_SIGPENDING 100/5000: 100/1024 applies"), std::string::npos) << err;
+    EXPECT_EQ(err.find("RLIMIT_NOFILE"), std::string::npos) << err;
+}
+
+// exec's process.json: its own rlimits under the container's limits (the config's
+// RLIMIT_NOFILE hard value narrowed the policy's), or the config's when it lists none.
+TEST(OciRunc, ExecsRlimitsApplyUnderTheContainersLimits) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    ExecFixture f(json{{"process", {{"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 300}, {"hard", 600}}}}}}});
+    ASSERT_GT(f.run("exrl"), 0);
+    ProcessResult own = f.exec({"cat", "/proc/self/limits"},
+                               json{{"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 100}, {"hard", 900}},
+                                                 {{"type", "RLIMIT_STACK"}, {"soft", 1 << 20}, {"hard", 2 << 20}},
+                                                 {{"type", "RLIMIT_CORE"}, {"soft", 1}, {"hard", 1}}}}});
+    ASSERT_EQ(own.exit_code, 0) << own.err;
+    std::map<std::string, std::string> limits = proc_limits(own.out);
+    EXPECT_EQ(limits.at("Max open files"), "100/600") << "above the container's hard limit";
+    EXPECT_EQ(limits.at("Max stack size"), under_inherited(RLIMIT_STACK, 1 << 20, 2 << 20));
+    EXPECT_EQ(limits.at("Max core file size"), "0/0");
+    EXPECT_NE(own.err.find("process.rlimits RLIMIT_NOFILE 100/900: 100/600 applies"), std::string::npos) << own.err;
+    EXPECT_NE(own.err.find("process.rlimits RLIMIT_CORE 1/1: 0/0 applies"), std::string::npos) << own.err;
+    ProcessResult inherited = f.exec({"cat", "/proc/self/limits"});
+    ASSERT_EQ(inherited.exit_code, 0) << inherited.err;
+    EXPECT_EQ(proc_limits(inherited.out).at("Max open files"), "300/600") << "not the config's";
 }
 
 // An exec'd process is of the container's pid namespace: it ends with the container.
