@@ -23,6 +23,7 @@
 #include "policy/dir_list.hpp"
 #include "policy/error.hpp"
 #include "policy/json_text.hpp"
+#include "policy/limits_table.hpp"
 #include "policy/store.hpp"
 #include "policy/sys.hpp"
 
@@ -317,11 +318,18 @@ void map_process(const json& config, ContainerPlan& plan) {
         const std::vector<helper::RlimitRequest> asked = parse_process_rlimits(process.at("rlimits"));
         // RLIMIT_NOFILE's and RLIMIT_NPROC's hard values narrow the policy's open_files and
         // pids too: the pids limit is also the container's cgroup pids.max, and exec's
-        // ceiling is the recorded policy. An infinite one asks for no limit.
-        for (const helper::RlimitRequest& r : asked)
-            if ((r.resource == RLIMIT_NOFILE || r.resource == RLIMIT_NPROC) && r.hard != RLIM_INFINITY)
-                narrow(r.resource == RLIMIT_NOFILE ? plan.policy.limits.open_files : plan.policy.limits.pids,
-                       static_cast<std::uint64_t>(r.hard));
+        // ceiling is the recorded policy. An infinite one asks for no limit. Within what a
+        // policy may hold (every exec parses the record again); the request itself still
+        // applies as written, 0 included.
+        for (const policy::IntegerLimit& field : policy::integer_limits()) {
+            const int resource = field.field == &policy::Limits::open_files ? RLIMIT_NOFILE
+                                 : field.field == &policy::Limits::pids     ? RLIMIT_NPROC
+                                                                            : -1;
+            for (const helper::RlimitRequest& r : asked)
+                if (r.resource == resource && r.hard != RLIM_INFINITY)
+                    narrow(plan.policy.limits.*field.field,
+                           std::clamp<std::uint64_t>(r.hard, field.minimum, field.maximum));
+        }
         plan.process.rlimits = cap_by_policy(asked, plan.policy, plan.warnings);
     }
 }

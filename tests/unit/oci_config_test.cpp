@@ -1086,6 +1086,30 @@ TEST_F(OciConfig, RlimitsApplyAsGivenUnderThePolicysLimits) {
     EXPECT_TRUE(plan(c).warnings.empty());
 }
 
+// RLIMIT_NOFILE/RLIMIT_NPROC narrow the policy's fields within what a policy may hold: the
+// recorded policy is parsed again by every exec (0 or 2^21 open files would be refused
+// there), while the request itself still applies as written.
+TEST_F(OciConfig, RlimitsNarrowThePolicyWithinItsBounds) {
+    json c = minimal();
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 0}, {"hard", 0}},
+                               {{"type", "RLIMIT_NPROC"}, {"soft", 0}, {"hard", 0}}};
+    ContainerPlan p = plan(c);
+    EXPECT_EQ(p.policy.limits.open_files, 1u);
+    EXPECT_EQ(p.policy.limits.pids, 1u);
+    EXPECT_EQ(p.process.rlimits[0], (helper::RlimitRequest{RLIMIT_NOFILE, "RLIMIT_NOFILE", 0, 0}));
+    EXPECT_EQ(container_restrictions_from_json(to_json(ContainerRestrictions{p.policy})).policy, p.policy);
+    // Without a limit of the policy's own, the largest a policy may hold.
+    p.policy = oci_default_policy();
+    p.policy.limits.open_files.reset();
+    p.policy.limits.pids.reset();
+    c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1 << 21}, {"hard", 1 << 21}},
+                               {{"type", "RLIMIT_NPROC"}, {"soft", 1 << 23}, {"hard", 1 << 23}}};
+    p = plan_exec_process(c["process"], p.policy);
+    EXPECT_EQ(p.policy.limits.open_files, 1u << 20);
+    EXPECT_EQ(p.policy.limits.pids, 4194304u);
+    EXPECT_EQ(container_restrictions_from_json(to_json(ContainerRestrictions{p.policy})).policy, p.policy);
+}
+
 // exec's process.json: its own rlimits under the container's recorded policy, or the
 // config's (recorded) when it lists none.
 TEST(OciExecPlan, ExecsRlimitsAreCappedByTheContainersPolicy) {
