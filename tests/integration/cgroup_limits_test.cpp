@@ -260,12 +260,24 @@ TEST_F(CgroupLimits, RemoveKillsWhatIsStillRunning) {
     expect_removed(cg);
 }
 
-TEST_F(CgroupLimits, StaleSandboxCgroupsOfDeadOwnersAreSwept) {
+// Where Cgroup::create makes a sandbox's cgroup (its first hierarchy), found by making
+// and removing one; "" with `why` set when no hierarchy is writable.
+std::string sandbox_cgroup_parent(std::string& why) {
     Cgroup probe = Cgroup::create(CgroupRequest{});
-    if (probe.directories().empty()) GTEST_SKIP() << "no writable cgroup:" << notes(probe);
+    if (probe.directories().empty()) {
+        why = "no writable cgroup:" + notes(probe);
+        return "";
+    }
     std::string parent = probe.directories().front();
     parent.erase(parent.rfind('/'));
     probe.remove();
+    return parent;
+}
+
+TEST_F(CgroupLimits, StaleSandboxCgroupsOfDeadOwnersAreSwept) {
+    std::string why;
+    const std::string parent = sandbox_cgroup_parent(why);
+    if (parent.empty()) GTEST_SKIP() << why;
 
     pid_t dead = ::fork();
     if (dead == 0) ::_exit(0);
@@ -286,11 +298,9 @@ TEST_F(CgroupLimits, StaleSandboxCgroupsOfDeadOwnersAreSwept) {
 // A killed run process whose adopter has not reaped it yet (a container's PID 1 may never
 // reap) is a zombie: its cgroup is stale all the same, and the sweep must not wait for it.
 TEST_F(CgroupLimits, StaleSandboxCgroupsOfZombieOwnersAreSwept) {
-    Cgroup probe = Cgroup::create(CgroupRequest{});
-    if (probe.directories().empty()) GTEST_SKIP() << "no writable cgroup:" << notes(probe);
-    std::string parent = probe.directories().front();
-    parent.erase(parent.rfind('/'));
-    probe.remove();
+    std::string why;
+    const std::string parent = sandbox_cgroup_parent(why);
+    if (parent.empty()) GTEST_SKIP() << why;
 
     pid_t zombie = ::fork();
     if (zombie == 0) ::_exit(0);

@@ -112,6 +112,33 @@ private:
     std::string bundle_, out_, state_;
 };
 
+// Starts argv with `in`, `out` and `err` as its stdin, stdout and stderr; its pid (-1 when
+// fork failed).
+pid_t spawn_with_stdio(const std::vector<std::string>& args, int in, int out, int err) {
+    std::fflush(nullptr);
+    const pid_t p = ::fork();
+    if (p == 0) {
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    return p;
+}
+
+// spawn_with_stdio, waited for: its exit status (128 when a signal ended it, -1 when it
+// could not be started or waited for).
+int run_with_stdio(const std::vector<std::string>& args, int in, int out, int err) {
+    const pid_t p = spawn_with_stdio(args, in, out, err);
+    int status = 0;
+    if (p < 0 || ::waitpid(p, &status, 0) != p) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 ProcessResult runc(const Bundle& b, const std::vector<std::string>& args) {
     std::vector<std::string> argv{runc_bin(), "--root", b.state_root()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -623,23 +650,8 @@ TEST(OciRunc, PidFileNamesWhatTheEngineReaps) {
         // The engine: a subreaper running create, then start, then reaping the pid file's
         // process. Exits with that process's status (or 100+ for a step that failed).
         ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        auto run = [&](std::vector<std::string> args) {
-            const pid_t p = ::fork();
-            if (p == 0) {
-                const int null = ::open("/dev/null", O_RDWR);
-                ::dup2(null, 0);
-                ::dup2(null, 1);
-                ::dup2(null, 2);
-                std::vector<char*> argv;
-                for (auto& a : args) argv.push_back(a.data());
-                argv.push_back(nullptr);
-                ::execv(argv[0], argv.data());
-                ::_exit(127);
-            }
-            int status = 0;
-            ::waitpid(p, &status, 0);
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-        };
+        const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        auto run = [null](const std::vector<std::string>& args) { return run_with_stdio(args, null, null, null); };
         if (run({runc_bin(), "--root", b.state_root(), "create", "--bundle", b.path(), "--pid-file", pid_file, "reap"}) != 0)
             ::_exit(101);
         const pid_t container = static_cast<pid_t>(std::strtol(slurp(pid_file).c_str(), nullptr, 10));
@@ -2068,25 +2080,6 @@ private:
     int fd_ = -1;
 };
 
-// Runs argv with `in`, `out` and `err` as its stdin, stdout and stderr; its exit status.
-int run_with_stdio(const std::vector<std::string>& args, int in, int out, int err) {
-    std::fflush(nullptr);
-    const pid_t p = ::fork();
-    if (p == 0) {
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    if (p < 0 || ::waitpid(p, &status, 0) != p) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 // create with --console-socket, stdin and stdout on /dev/null, stderr in DIR/create.err.
 int create_with_console(const Bundle& b, const std::string& id, const std::string& socket) {
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -2323,17 +2316,10 @@ TEST(OciRunc, ExecOnATerminalGivesItsMasterToTheConsoleSocket) {
         f.process_file({"/bin/sh"}, json{{"consoleSize", {{"height", 21}, {"width", 77}}}, {"user", user}});
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     const int err = ::open((f.b.dir() + "/exec.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    std::fflush(nullptr);
-    const pid_t exec = ::fork();
+    const pid_t exec = spawn_with_stdio({runc_bin(), "--root", f.b.state_root(), "exec", "--tty", "--console-socket",
+                                         console.path(), "--process", process, "etty"},
+                                        null, null, err);
     ASSERT_GE(exec, 0);
-    if (exec == 0) {
-        ::dup2(null, 0);
-        ::dup2(null, 1);
-        ::dup2(err, 2);
-        ::execl(runc_bin().c_str(), runc_bin().c_str(), "--root", f.b.state_root().c_str(), "exec", "--tty",
-                "--console-socket", console.path().c_str(), "--process", process.c_str(), "etty", nullptr);
-        ::_exit(127);
-    }
     ::close(null);
     ::close(err);
     std::string name;
