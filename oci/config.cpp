@@ -76,6 +76,12 @@ void narrow(std::optional<T>& limit, T value) {
     limit = limit ? std::min(*limit, value) : value;
 }
 
+// The sandbox's pids limit (its cgroup's pids.max, PID 1 included) for an RLIMIT_NPROC hard
+// value: the container's processes as runc would allow them, plus the sandbox's init, which
+// the config knows nothing of. A container whose limit is 0 or 1 still starts, its one
+// process unable to fork, as under runc (the rlimit itself applies as written).
+std::uint64_t pids_for_nproc(rlim_t hard) { return std::max<std::uint64_t>(hard, 1) + 1; }
+
 // The file systems a config may list (a new instance each: helper::FilesystemMount).
 const std::set<std::string>& filesystem_types() {
     static const std::set<std::string> types = {"proc", "tmpfs", "devpts", "mqueue", "sysfs"};
@@ -328,7 +334,8 @@ void map_process(const json& config, ContainerPlan& plan) {
             for (const helper::RlimitRequest& r : asked)
                 if (r.resource == resource && r.hard != RLIM_INFINITY)
                     narrow(plan.policy.limits.*field.field,
-                           std::clamp<std::uint64_t>(r.hard, field.minimum, field.maximum));
+                           std::clamp<std::uint64_t>(resource == RLIMIT_NPROC ? pids_for_nproc(r.hard) : r.hard,
+                                                     field.minimum, field.maximum));
         }
         plan.process.rlimits = cap_by_policy(asked, plan.policy, plan.warnings);
     }

@@ -8,7 +8,7 @@ const std::vector<IntegerLimit>& integer_limits() {
     static const std::vector<IntegerLimit> table = {
         {"max_memory_mb", &Limits::memory_mb, 1, 1u << 20, "a memory limit of 0 leaves nothing to run in"},
         {"max_cpu_sec", &Limits::cpu_sec, 1, std::uint64_t{7} * 24 * 3600, "0 seconds of CPU would kill the command at once"},
-        {"max_pids", &Limits::pids, 1, 4194304, "the command itself needs a pid"},
+        {"max_pids", &Limits::pids, 2, 4194304, "the sandbox's init (PID 1) and the command take one pid each"},
         {"max_open_files", &Limits::open_files, 1, 1048576, "0 open files cannot even load a program"},
         {"max_file_size_mb", &Limits::file_size_mb, 0, 1u << 20, ""},
         {"max_tmpfs_mb", &Limits::tmpfs_mb, 1, 1u << 20, "tmpfs reads size 0 as unlimited"},

@@ -1831,6 +1831,18 @@ TEST(OciRunc, TheConfigsRlimitsApplyUnderThePolicysLimits) {
     EXPECT_EQ(err.find("RLIMIT_NOFILE"), std::string::npos) << err;
 }
 
+// RLIMIT_NPROC 0 (or 1): the container starts, as under runc, and only its forks are
+// refused. Its hard value narrows the sandbox's pids limit, which counts the sandbox's
+// init too: narrowed to the value itself, PID 1 took the only pid and the command's start
+// failed (clone: EAGAIN).
+TEST(OciRunc, AnNprocLimitOfZeroStartsTheContainerAndRefusesItsForks) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo started > /out/nproc; /bin/true && echo forked >> /out/nproc; exit 0"},
+             json{{"process", {{"rlimits", {{{"type", "RLIMIT_NPROC"}, {"soft", 0}, {"hard", 0}}}}}}});
+    ASSERT_TRUE(run_to_end(b, "nproc0")) << slurp(b.dir() + "/create.err");
+    EXPECT_EQ(slurp(b.out() + "/nproc"), "started\n") << slurp(b.dir() + "/create.err");
+}
+
 // exec's process.json: its own rlimits under the container's limits (the config's
 // RLIMIT_NOFILE hard value narrowed the policy's), or the config's when it lists none.
 TEST(OciRunc, ExecsRlimitsApplyUnderTheContainersLimits) {

@@ -129,7 +129,7 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     EXPECT_EQ(plan(c).policy.limits.pids, 1000u);
     c["process"]["rlimits"][1]["hard"] = 500;  // ... and RLIMIT_NPROC still narrows them
     c["process"]["rlimits"][1]["soft"] = 500;
-    EXPECT_EQ(plan(c).policy.limits.pids, 500u);
+    EXPECT_EQ(plan(c).policy.limits.pids, 501u) << "500 of the container's and the sandbox's PID 1";
     // ... while a named policy's limits are ceilings a config never widens.
     std::ofstream(dir_.path() + "/capped.json")
         << R"({"max_memory_mb": 128, "max_pids": 64, "network": "host", "allow_fallback": false})";
@@ -935,7 +935,7 @@ TEST(OciExecPlan, ProcessIsMappedOverTheContainersPolicy) {
     EXPECT_TRUE(p.process.no_new_privs);
     EXPECT_EQ(p.process.capabilities.bounding, 1ULL << 5);
     EXPECT_EQ(p.policy.limits.open_files, 1000u) << "process.json raised the container's limit";
-    EXPECT_EQ(p.policy.limits.pids, 10u);
+    EXPECT_EQ(p.policy.limits.pids, 11u);
     // exec --tty: the terminal and its size are the process's (exec opens it in the container).
     const ContainerPlan tty = plan_exec_process(
         json{{"args", {"sh"}}, {"cwd", "/"}, {"terminal", true}, {"consoleSize", {{"height", 5}, {"width", 9}}}}, container);
@@ -1095,7 +1095,7 @@ TEST_F(OciConfig, RlimitsNarrowThePolicyWithinItsBounds) {
                                {{"type", "RLIMIT_NPROC"}, {"soft", 0}, {"hard", 0}}};
     ContainerPlan p = plan(c);
     EXPECT_EQ(p.policy.limits.open_files, 1u);
-    EXPECT_EQ(p.policy.limits.pids, 1u);
+    EXPECT_EQ(p.policy.limits.pids, 2u) << "PID 1 and the container's one process";
     EXPECT_EQ(p.process.rlimits[0], (helper::RlimitRequest{RLIMIT_NOFILE, "RLIMIT_NOFILE", 0, 0}));
     EXPECT_EQ(container_restrictions_from_json(to_json(ContainerRestrictions{p.policy})).policy, p.policy);
     // Without a limit of the policy's own, the largest a policy may hold.

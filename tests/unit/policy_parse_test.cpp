@@ -164,7 +164,11 @@ TEST(PolicyReject, ZeroWhereMeaningless) {
     EXPECT_EQ(error_of(R"({"max_tmpfs_mb": 0})"),
               "p.json: /max_tmpfs_mb: must be at least 1 (tmpfs reads size 0 as unlimited); use null for no limit");
     EXPECT_EQ(error_of(R"({"max_cpus": 0})"), "p.json: /max_cpus: expected a number of cores greater than 0, got 0");
-    EXPECT_NE(error_of(R"({"max_pids": 0})").find("/max_pids: must be at least 1"), std::string::npos);
+    EXPECT_NE(error_of(R"({"max_pids": 0})").find("/max_pids: must be at least 2"), std::string::npos);
+    // PID 1 counts in the sandbox's cgroup and user namespace: 1 would fail every run at
+    // the command's start (EAGAIN from clone) instead of at the policy's load.
+    EXPECT_NE(error_of(R"({"max_pids": 1})").find("/max_pids: must be at least 2 (the sandbox's init (PID 1)"),
+              std::string::npos);
     EXPECT_NE(error_of(R"({"max_disk_mb": 0})").find("/max_disk_mb: must be at least 1"), std::string::npos);
     EXPECT_NE(error_of(R"({"max_files": 0})").find("/max_files: must be at least 1"), std::string::npos);
 }
