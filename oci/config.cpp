@@ -535,6 +535,10 @@ void map_resource_limits(const json& config, ContainerPlan& plan, bool policy_na
             set_limit(plan.policy.limits.memory_mb, std::max<std::uint64_t>(1, bytes >> 20));
         } else if (key == "pids" && value.is_object() && value.contains("limit") &&
                    value.at("limit").is_number_integer() && value.at("limit").get<std::int64_t>() > 0) {
+            // The sandbox's init counts in the pids cgroup: with 1 the process could not start.
+            if (value.at("limit").get<std::int64_t>() < 2)
+                refuse("linux.resources.pids.limit", "1: the sandbox's init (PID 1) takes one pid itself, so the "
+                                                     "container's process could not start; at least 2");
             set_limit(plan.policy.limits.pids, value.at("limit").get<std::uint64_t>());
         }
     }

@@ -127,6 +127,11 @@ TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     c["linux"]["resources"]["pids"]["limit"] = 1000;
     EXPECT_EQ(plan(c).policy.limits.memory_mb, 1u << 20);
     EXPECT_EQ(plan(c).policy.limits.pids, 1000u);
+    c["linux"]["resources"]["pids"]["limit"] = 1;  // PID 1 alone would fill it: refused, not EAGAIN later
+    EXPECT_NE(refusal(c).find("linux.resources.pids.limit: 1: the sandbox's init (PID 1) takes one pid itself"),
+              std::string::npos)
+        << refusal(c);
+    c["linux"]["resources"]["pids"]["limit"] = 1000;
     c["process"]["rlimits"][1]["hard"] = 500;  // ... and RLIMIT_NPROC still narrows them
     c["process"]["rlimits"][1]["soft"] = 500;
     EXPECT_EQ(plan(c).policy.limits.pids, 501u) << "500 of the container's and the sandbox's PID 1";
