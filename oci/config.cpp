@@ -61,9 +61,18 @@ std::string in_bundle(const std::string& bundle, const std::string& path) {
 
 // Keys outside `known` are refused: a field this build does not understand may be a
 // restriction the caller relies on.
-void refuse_unknown(const json& object, const std::set<std::string>& known, const std::string& where) {
-    for (const auto& [key, value] : object.items())
-        if (!known.contains(key)) refuse(where + key, "not supported by aurora-runc yet (docs/oci.md)");
+// The runtime-spec's extensibility rule: a property the spec does not define is ignored,
+// and a warning names it (runc ignores it silently); one the spec defines that aurora-runc
+// does not carry out is refused, never dropped. `supported` and `unsupported` together are
+// the spec's properties of that object.
+void check_properties(const json& object, const std::set<std::string>& supported,
+                      const std::set<std::string>& unsupported, const std::string& where,
+                      std::vector<std::string>& warnings) {
+    for (const auto& [key, value] : object.items()) {
+        if (supported.contains(key)) continue;
+        if (unsupported.contains(key)) refuse(where + key, "not supported by aurora-runc yet (docs/oci.md)");
+        warnings.push_back(where + key + ": not a runtime-spec property: ignored");
+    }
 }
 
 bool empty_value(const json& v) {
@@ -142,7 +151,7 @@ bool new_ipc_namespace(const json& config) {
 void map_root(const json& config, const std::string& bundle, ContainerPlan& plan) {
     if (!config.contains("root")) refuse("root", "missing");
     const json& root = object_at(config, "root", "root");
-    refuse_unknown(root, {"path", "readonly"}, "root.");
+    check_properties(root, {"path", "readonly"}, {}, "root.", plan.warnings);
     if (!root.contains("path")) refuse("root.path", "missing");
     plan.rootfs = in_bundle(bundle, string_at(root.at("path"), "root.path"));
     const bool readonly = root.value("readonly", false);
@@ -195,7 +204,7 @@ void map_user(const json& process, ContainerPlan& plan) {
     plan.process.gid = 0;
     if (!process.contains("user")) return;
     const json& user = object_at(process, "user", "process.user");
-    refuse_unknown(user, {"uid", "gid", "umask", "additionalGids", "username"}, "process.user.");
+    check_properties(user, {"uid", "gid", "umask", "additionalGids", "username"}, {}, "process.user.", plan.warnings);
     if (user.contains("uid")) plan.process.uid = id_at(user.at("uid"), "process.user.uid");
     if (user.contains("gid")) plan.process.gid = id_at(user.at("gid"), "process.user.gid");
     if (user.contains("additionalGids") && !user.at("additionalGids").is_null()) {
@@ -218,7 +227,8 @@ void map_user(const json& process, ContainerPlan& plan) {
 // capability is refused; one the running kernel does not know is left out with a warning.
 helper::CapabilitySets capability_sets(const json& caps, ContainerPlan& plan) {
     if (!caps.is_object()) refuse("process.capabilities", "must be an object");
-    refuse_unknown(caps, {"bounding", "effective", "permitted", "inheritable", "ambient"}, "process.capabilities.");
+    check_properties(caps, {"bounding", "effective", "permitted", "inheritable", "ambient"}, {}, "process.capabilities.",
+                     plan.warnings);
     helper::CapabilitySets sets;
     const int last = helper::last_capability();
     for (const auto& [key, mask] : {std::pair{"bounding", &sets.bounding}, std::pair{"effective", &sets.effective},
@@ -261,7 +271,7 @@ void map_terminal(const json& process, ContainerPlan& plan) {
     if (process.contains("consoleSize") && !process.at("consoleSize").is_null()) {
         const json& c = process.at("consoleSize");
         if (!c.is_object()) refuse("process.consoleSize", "must be an object");
-        refuse_unknown(c, {"height", "width"}, "process.consoleSize.");
+        check_properties(c, {"height", "width"}, {}, "process.consoleSize.", plan.warnings);
         for (const auto& [key, field] : {std::pair{"height", &size.height}, std::pair{"width", &size.width}}) {
             if (!c.contains(key)) continue;
             const json& v = c.at(key);
@@ -276,10 +286,10 @@ void map_terminal(const json& process, ContainerPlan& plan) {
 void map_process(const json& config, ContainerPlan& plan) {
     if (!config.contains("process")) refuse("process", "missing (create needs the process to start)");
     const json& process = object_at(config, "process", "process");
-    refuse_unknown(process,
-                   {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
-                    "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"},
-                   "process.");
+    check_properties(process,
+                     {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
+                      "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"},
+                     {"commandLine", "scheduler", "ioPriority", "execCPUAffinity"}, "process.", plan.warnings);
     map_terminal(process, plan);
     if (process.contains("oomScoreAdj")) {
         const json& v = process.at("oomScoreAdj");
@@ -386,7 +396,8 @@ void map_mounts(const json& config, const std::string& bundle, ContainerPlan& pl
     const bool own_ipc = new_ipc_namespace(config);
     for (const auto& m : config.at("mounts")) {
         if (!m.is_object()) refuse("mounts[]", "must be an object");
-        refuse_unknown(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, "mounts[].");
+        check_properties(m, {"destination", "type", "source", "options", "uidMappings", "gidMappings"}, {}, "mounts[].",
+                         plan.warnings);
         const std::string dest = string_at(m.value("destination", json()), "mounts[].destination");
         if (!absolute(dest)) refuse("mounts " + dest, "destination is not an absolute path");
         const std::string type = m.contains("type") ? string_at(m.at("type"), "mounts " + dest + " type") : "";
@@ -467,7 +478,7 @@ void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) 
         if (!linux_.at("namespaces").is_array()) refuse("linux.namespaces", "must be an array");
         for (const auto& ns : linux_.at("namespaces")) {
             if (!ns.is_object()) refuse("linux.namespaces[]", "must be an object");
-            refuse_unknown(ns, {"type", "path"}, "linux.namespaces[].");
+            check_properties(ns, {"type", "path"}, {}, "linux.namespaces[].", plan.warnings);
             const std::string type = string_at(ns.value("type", json()), "linux.namespaces[].type");
             if (!std::set<std::string>{"pid", "network", "mount", "ipc", "uts", "user", "cgroup"}.contains(type))
                 refuse("linux.namespaces " + type, "not supported");
@@ -610,7 +621,8 @@ void map_sysctls(const json& sysctl, ContainerPlan& plan) {
 // linux.uidMappings / gidMappings, as written (what is honoured, and for whom:
 // container_ids.hpp). The process's id must lie in one of the ranges, as it must for any
 // runtime; a range must fit below 2^32-1 on both sides.
-std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char* key, std::uint32_t id) {
+std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char* key, std::uint32_t id,
+                                                  std::vector<std::string>& warnings) {
     std::vector<helper::IdMapRange> ranges;
     if (!linux_.contains(key) || linux_.at(key).is_null()) return ranges;
     const std::string field = std::string("linux.") + key;
@@ -619,7 +631,7 @@ std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char
     bool inside = false;
     for (const auto& m : linux_.at(key)) {
         if (!m.is_object()) refuse(field + "[]", "must be an object");
-        refuse_unknown(m, {"containerID", "hostID", "size"}, field + "[].");
+        check_properties(m, {"containerID", "hostID", "size"}, {}, field + "[].", warnings);
         if (!m.contains("containerID") || !m.contains("hostID") || !m.contains("size"))
             refuse(field + "[]", "needs containerID, hostID and size");
         const std::uint32_t first = id_at(m.at("containerID"), field + "[].containerID");
@@ -652,7 +664,8 @@ void map_devices(const json& devices, ContainerPlan& plan) {
     if (!devices.is_array()) refuse("linux.devices", "must be an array");
     for (const auto& d : devices) {
         if (!d.is_object()) refuse("linux.devices[]", "must be an object");
-        refuse_unknown(d, {"path", "type", "major", "minor", "fileMode", "uid", "gid"}, "linux.devices[].");
+        check_properties(d, {"path", "type", "major", "minor", "fileMode", "uid", "gid"}, {}, "linux.devices[].",
+                         plan.warnings);
         DeviceNode node;
         node.path = string_at(d.value("path", json()), "linux.devices[].path");
         const std::string field = "linux.devices " + node.path;
@@ -707,17 +720,18 @@ void map_devices(const json& devices, ContainerPlan& plan) {
 void map_linux(const json& config, ContainerPlan& plan, bool policy_named) {
     const json none = json::object();
     const json& linux_ = config.contains("linux") ? object_at(config, "linux", "linux") : none;
-    refuse_unknown(linux_,
-                   {"namespaces", "uidMappings", "gidMappings", "resources", "cgroupsPath", "seccomp", "maskedPaths",
-                    "readonlyPaths", "rootfsPropagation", "sysctl", "devices", "mountLabel"},
-                   "linux.");
+    check_properties(linux_,
+                     {"namespaces", "uidMappings", "gidMappings", "resources", "cgroupsPath", "seccomp", "maskedPaths",
+                      "readonlyPaths", "rootfsPropagation", "sysctl", "devices", "mountLabel"},
+                     {"timeOffsets", "netDevices", "unified", "intelRdt", "personality", "memoryPolicy"}, "linux.",
+                     plan.warnings);
     map_namespaces(linux_, plan, policy_named);
     if (linux_.contains("sysctl")) map_sysctls(linux_.at("sysctl"), plan);
     if (linux_.contains("devices") && !linux_.at("devices").is_null()) map_devices(linux_.at("devices"), plan);
     if (linux_.contains("mountLabel") && !empty_value(linux_.at("mountLabel")))
         refuse("linux.mountLabel", "not supported yet");
-    plan.uid_mappings = parse_id_mappings(linux_, "uidMappings", plan.process.uid);
-    plan.gid_mappings = parse_id_mappings(linux_, "gidMappings", plan.process.gid);
+    plan.uid_mappings = parse_id_mappings(linux_, "uidMappings", plan.process.uid, plan.warnings);
+    plan.gid_mappings = parse_id_mappings(linux_, "gidMappings", plan.process.gid, plan.warnings);
     if (plan.uid_mappings.empty() != plan.gid_mappings.empty())
         refuse("linux.uidMappings", "uidMappings and gidMappings must be given together");
     if (linux_.contains("seccomp") && !linux_.at("seccomp").is_null()) {
@@ -758,14 +772,15 @@ policy::Policy oci_default_policy() {
 ContainerPlan plan_container(const json& config, const std::string& bundle,
                              const std::vector<std::string>& policy_dirs) {
     if (!config.is_object()) refuse("(top)", "must be a JSON object");
-    refuse_unknown(config, {"ociVersion", "root", "process", "hostname", "domainname", "mounts", "linux", "annotations", "hooks"},
-                   "");
+    ContainerPlan plan;
+    check_properties(config,
+                     {"ociVersion", "root", "process", "hostname", "domainname", "mounts", "linux", "annotations", "hooks"},
+                     {"solaris", "windows", "vm", "zos"}, "", plan.warnings);
     const std::string version = string_at(config.value("ociVersion", json()), "ociVersion");
     if (!version.starts_with("1.")) refuse("ociVersion", version + " is not a 1.x runtime-spec version");
     if (config.contains("domainname") && !empty_value(config.at("domainname")))
         refuse("domainname", "not supported yet");
 
-    ContainerPlan plan;
     bool policy_named = false;
     plan.policy = oci_default_policy();
     if (config.contains("annotations")) {

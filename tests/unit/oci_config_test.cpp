@@ -107,6 +107,31 @@ TEST_F(OciConfig, AnAbsoluteRootfsSymlinkIsRecreatedNotFollowedOnTheHost) {
     EXPECT_TRUE(found) << helper::describe(mounts);
 }
 
+// The runtime-spec's extensibility rule: a property it does not define is ignored with a
+// warning; one it defines that aurora-runc does not carry out is refused, never dropped.
+TEST_F(OciConfig, UnknownPropertiesAreIgnoredWithAWarningAndUnsupportedOnesRefused) {
+    json c = minimal();
+    c["unknown"] = "unknown";
+    c["root"]["readOnly"] = true;
+    c["process"]["user"]["nickname"] = "x";
+    ContainerPlan p = plan(c);
+    EXPECT_NE(std::find(p.warnings.begin(), p.warnings.end(), "unknown: not a runtime-spec property: ignored"),
+              p.warnings.end());
+    EXPECT_NE(std::find(p.warnings.begin(), p.warnings.end(), "root.readOnly: not a runtime-spec property: ignored"),
+              p.warnings.end());
+    EXPECT_NE(std::find(p.warnings.begin(), p.warnings.end(),
+                        "process.user.nickname: not a runtime-spec property: ignored"),
+              p.warnings.end());
+    for (const auto& [where, key] : {std::pair{"", "windows"}, {"linux", "intelRdt"}, {"process", "scheduler"}}) {
+        json u = minimal();
+        (where[0] ? u[where] : u)[key] = json::object();
+        EXPECT_NE(refusal(u).find(std::string(where[0] ? std::string(where) + "." : "") + key +
+                                  ": not supported by aurora-runc yet"),
+                  std::string::npos)
+            << refusal(u);
+    }
+}
+
 TEST_F(OciConfig, NetworkAndLimitsFollowTheConfig) {
     json c = minimal();
     c["linux"]["namespaces"].erase(6);  // no network namespace: the host's network
