@@ -166,6 +166,39 @@ void map_cpu(const json& cpu, std::vector<ControlWrite>& out, std::vector<std::s
     }
 }
 
+// One rule of linux.resources.devices as v1 writes it: "TYPE MAJOR:MINOR ACCESS" to
+// devices.allow or devices.deny, "*" for an absent number.
+ControlWrite device_rule(const json& rule, std::size_t index) {
+    const std::string field = "linux.resources.devices[" + std::to_string(index) + "]";
+    if (!rule.is_object()) refuse(field, "must be an object");
+    for (const auto& [key, value] : rule.items())
+        if (key != "allow" && key != "type" && key != "major" && key != "minor" && key != "access")
+            refuse(field + "." + key, "not a device rule's field");
+    if (!rule.contains("allow") || !rule.at("allow").is_boolean()) refuse(field + ".allow", "must be true or false");
+    auto present = [&](const char* key) { return rule.contains(key) && !rule.at(key).is_null(); };
+    std::string type = "a";
+    if (present("type")) {
+        if (!rule.at("type").is_string()) refuse(field + ".type", "must be a string");
+        type = rule.at("type").get<std::string>();
+        if (type != "a" && type != "c" && type != "b") refuse(field + ".type", type + ": must be a, c or b");
+    }
+    auto number = [&](const char* key) -> std::string {
+        if (!present(key) || type == "a") return "*";
+        const std::int64_t n = int_at(rule, key, field + "." + key);
+        if (n < -1 || n > 0xFFFFFFFF) refuse(field + "." + key, std::to_string(n) + ": not a device number");
+        return n < 0 ? "*" : std::to_string(n);  // runc reads -1 as "any" too
+    };
+    std::string access = "rwm";
+    if (present("access")) {
+        if (!rule.at("access").is_string()) refuse(field + ".access", "must be a string");
+        access = rule.at("access").get<std::string>();
+        if (access.empty() || access.size() > 3 || access.find_first_not_of("rwm") != std::string::npos)
+            refuse(field + ".access", "\"" + access + "\": must be made of r, w and m");
+    }
+    const std::string value = type + " " + number("major") + ":" + number("minor") + " " + access;
+    return {"devices", rule.at("allow").get<bool>() ? "devices.allow" : "devices.deny", value, "", value};
+}
+
 }  // namespace
 
 std::string CgroupsPath::text() const {
@@ -232,10 +265,27 @@ std::vector<ControlWrite> resource_writes(const json& resources, std::vector<std
                 out.push_back({"pids", "pids.max", v, "pids.max", v});
             }
         } else if (key == "devices") {
-            continue;  // moot: the sandbox's /dev holds null, zero, full, random, urandom, tty
+            // In the listed order (the spec's), then the sandbox's own nodes: device_allows.
+            if (!value.is_array()) refuse("linux.resources.devices", "must be an array");
+            for (std::size_t i = 0; i < value.size(); ++i) out.push_back(device_rule(value[i], i));
         } else if (!(value.is_array() || value.is_object()) || !value.empty()) {
             warnings.push_back("linux.resources." + key + ": not applied");
         }
+    }
+    return out;
+}
+
+}  // namespace aj::oci
+
+namespace aj::oci {
+
+std::vector<ControlWrite> device_allows(const std::vector<DeviceNumber>& nodes) {
+    std::vector<ControlWrite> out;
+    for (const DeviceNumber& n : nodes) {
+        if (n.type != 'c' && n.type != 'b') continue;  // a fifo is no device to the cgroup
+        const std::string value = std::string(1, n.type) + " " + (n.major ? std::to_string(*n.major) : "*") + ":" +
+                                  (n.minor ? std::to_string(*n.minor) : "*") + " " + n.access;
+        out.push_back({"devices", "devices.allow", value, "", value});
     }
     return out;
 }

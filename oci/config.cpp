@@ -59,8 +59,6 @@ std::string in_bundle(const std::string& bundle, const std::string& path) {
     return absolute(path) ? path : bundle + "/" + path;
 }
 
-// Keys outside `known` are refused: a field this build does not understand may be a
-// restriction the caller relies on.
 // The runtime-spec's extensibility rule: a property the spec does not define is ignored,
 // and a warning names it (runc ignores it silently); one the spec defines that aurora-runc
 // does not carry out is refused, never dropped. `supported` and `unsupported` together are
@@ -79,6 +77,14 @@ bool empty_value(const json& v) {
     return v.is_null() || (v.is_string() && v.get<std::string>().empty()) || (v.is_array() && v.empty()) ||
            (v.is_object() && v.empty());
 }
+
+// The sandbox's own /dev nodes (helper/mount_plan.cpp binds them from the host).
+struct OwnDevice {
+    const char* path;
+    std::uint32_t major, minor;
+};
+constexpr OwnDevice kOwnDevices[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                                     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
 
 template <typename T>
 void narrow(std::optional<T>& limit, T value) {
@@ -556,16 +562,30 @@ void map_resource_limits(const json& config, ContainerPlan& plan, bool policy_na
 }
 
 // With linux.cgroupsPath every value goes to the container's cgroup as runc writes it
-// (oci/container_cgroup.hpp); without, what is not memory or pids gets a warning.
+// (oci/container_cgroup.hpp), device rules followed by the allows of the nodes the
+// container has (device_allows); without, what is not memory or pids gets a warning.
 void map_resources(const json& resources, const json& linux_, ContainerPlan& plan) {
     if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath"))) {
         plan.cgroup_writes = resource_writes(resources, plan.warnings);
+        if (std::none_of(plan.cgroup_writes.begin(), plan.cgroup_writes.end(),
+                         [](const ControlWrite& w) { return w.controller == "devices"; }))
+            return;
+        std::vector<DeviceNumber> nodes;
+        for (const OwnDevice& d : kOwnDevices) nodes.push_back({'c', d.major, d.minor, "rw"});
+        nodes.push_back({'c', 5, 2, "rw"});              // /dev/ptmx
+        nodes.push_back({'c', 136, std::nullopt, "rw"});  // /dev/pts/*, /dev/console on a terminal
+        for (const DeviceNode& d : plan.device_nodes) nodes.push_back({d.type, d.major, d.minor, "m"});
+        for (ControlWrite& w : device_allows(nodes)) plan.cgroup_writes.push_back(std::move(w));
         return;
     }
-    for (const auto& [key, value] : resources.items())
-        if (key != "memory" && key != "pids" && key != "devices" && !empty_value(value))
+    for (const auto& [key, value] : resources.items()) {
+        if (key == "devices" && !empty_value(value))
+            plan.warnings.push_back("linux.resources.devices: not applied without linux.cgroupsPath (the container's "
+                                    "/dev holds only the sandbox's own nodes and those of linux.devices)");
+        else if (key != "memory" && key != "pids" && !empty_value(value))
             plan.warnings.push_back("linux.resources." + key +
                                     ": not applied without linux.cgroupsPath (the policy's limits are)");
+    }
 }
 
 // Only sysctls of the container's own network namespace (when it has one of its own):
@@ -655,12 +675,6 @@ std::vector<helper::IdMapRange> parse_id_mappings(const json& linux_, const char
 // or ".." components; one of the sandbox's own nodes may be listed only with its own type
 // and numbers (it is then left out: the sandbox has it), never to replace it.
 void map_devices(const json& devices, ContainerPlan& plan) {
-    struct Own {
-        const char* path;
-        std::uint32_t major, minor;
-    };
-    static constexpr Own own[] = {{"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-                                  {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
     if (!devices.is_array()) refuse("linux.devices", "must be an array");
     for (const auto& d : devices) {
         if (!d.is_object()) refuse("linux.devices[]", "must be an object");
@@ -703,8 +717,9 @@ void map_devices(const json& devices, ContainerPlan& plan) {
         if (reserved.contains(node.path.substr(5, node.path.find('/', 5) - 5)))
             refuse(field, "the sandbox's own /dev/" + node.path.substr(5, node.path.find('/', 5) - 5) +
                               " is there");
-        const auto same_own = std::find_if(std::begin(own), std::end(own), [&](const Own& o) { return node.path == o.path; });
-        if (same_own != std::end(own)) {
+        const auto same_own = std::find_if(std::begin(kOwnDevices), std::end(kOwnDevices),
+                                           [&](const OwnDevice& o) { return node.path == o.path; });
+        if (same_own != std::end(kOwnDevices)) {
             if (node.type != 'c' || node.major != same_own->major || node.minor != same_own->minor)
                 refuse(field, "the sandbox's own " + node.path + " (char " + std::to_string(same_own->major) + ":" +
                                   std::to_string(same_own->minor) + ") cannot be replaced");

@@ -177,11 +177,22 @@ ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vect
                 }
             }
         }
-        for (std::size_t i = 0; i < writes.size(); ++i)
-            if (!done[i])
-                warnings.push_back("linux.resources: " + writes[i].v1_file + " " + writes[i].v1_value +
-                                   ": not applied, no cgroup hierarchy here has the " + writes[i].controller +
-                                   " controller");
+        std::size_t device_rules_left = 0;
+        for (std::size_t i = 0; i < writes.size(); ++i) {
+            if (done[i]) continue;
+            if (writes[i].controller == "devices") {
+                ++device_rules_left;  // one warning for them all (a v2 host leaves every rule)
+                continue;
+            }
+            warnings.push_back("linux.resources: " + writes[i].v1_file + " " + writes[i].v1_value +
+                               ": not applied, no cgroup hierarchy here has the " + writes[i].controller +
+                               " controller");
+        }
+        if (device_rules_left)
+            warnings.push_back("linux.resources.devices: " + std::to_string(device_rules_left) +
+                               " rules not applied: no cgroup v1 devices hierarchy here (cgroup v2 would need a "
+                               "device BPF program, not built); the container's /dev holds only the sandbox's own "
+                               "nodes and those of linux.devices");
     } catch (...) {
         try {
             remove_container_cgroups(made);

@@ -1417,6 +1417,52 @@ TEST(OciRunc, RootMakesTheListedNodesWithTheConfigsNumbersModeAndOwner) {
     EXPECT_EQ(mountinfo.find("nodev"), std::string::npos) << mountinfo;
 }
 
+// linux.resources.devices (docs/oci.md, "Device rules"): the container's v1 devices
+// cgroup holds the config's rules in order, then the sandbox's own nodes. A made node of
+// tun's numbers (10:200, which anyone may open: a read then fails with EBADFD) opens only
+// where a rule allows it; /dev/null opens whatever the rules say.
+TEST(OciRunc, DeviceRulesDecideWhichNodesTheContainerMayOpen) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::optional<std::string> base = own_cgroup_base();
+    if (!base) GTEST_SKIP() << "this process's cgroups are not one path in every hierarchy";
+    const std::string devices = mount_of("devices");
+    if (devices.empty()) GTEST_SKIP() << "needs a v1 devices hierarchy (cgroup v2 rules are not applied: docs/oci.md)";
+    if (slurp("/proc/misc").find("200 tun") == std::string::npos) GTEST_SKIP() << "this kernel has no tun device";
+    const json node = {{"path", "/dev/aj-tun"}, {"type", "c"}, {"major", 10}, {"minor", 200}, {"fileMode", 0666}};
+    const json deny_all = {{"allow", false}, {"access", "rwm"}};
+    const json allow_tun = {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 200}, {"access", "rw"}};
+    for (const bool allowed : {false, true}) {
+        const std::string id = allowed ? "dev-allowed" : "dev-denied";
+        const std::string path = *base + "/aj-oci-dev-" + std::to_string(::getpid()) + "-" + id;
+        Bundle b(json{"/bin/sh", "-c",
+                      "cat /dev/aj-tun 2> /out/tun; cat /dev/null && echo opened > /out/null"},
+                 json{{"linux",
+                       {{"cgroupsPath", path},
+                        {"devices", json::array({node})},
+                        {"resources", {{"devices", allowed ? json::array({deny_all, allow_tun})
+                                                           : json::array({deny_all})}}}}}});
+        ProcessResult c = create(b, id, b.dir() + "/pid");
+        ASSERT_EQ(c.exit_code, 0) << c.err;
+        // The rule's rw and the made node's m merge into one entry.
+        const std::string list = slurp(devices + path + "/devices.list");
+        EXPECT_TRUE(list.starts_with(allowed ? "c 10:200 rwm\nc 1:3 rw\n" : "c 1:3 rw\n")) << list;
+        if (!allowed) {
+            EXPECT_TRUE(list.ends_with("c 136:* rw\nc 10:200 m\n")) << list;
+        }
+        const std::string pid1 = std::to_string(state(b, id).value("pid", 0));
+        EXPECT_NE(slurp("/proc/" + pid1 + "/cgroup").find(":devices:" + path + "\n"), std::string::npos)
+            << slurp("/proc/" + pid1 + "/cgroup");
+        ASSERT_EQ(runc(b, {"start", id}).exit_code, 0);
+        EXPECT_TRUE(wait_status(b, id, "stopped"));
+        EXPECT_EQ(runc(b, {"delete", id}).exit_code, 0);
+        EXPECT_NE(slurp(b.out() + "/tun").find(allowed ? "File descriptor in bad state" : "Operation not permitted"),
+                  std::string::npos)
+            << id << ": " << slurp(b.out() + "/tun");
+        EXPECT_EQ(slurp(b.out() + "/null"), "opened\n") << id;
+        EXPECT_FALSE(fs::exists(devices + path)) << "delete left the devices cgroup";
+    }
+}
+
 // A node whose listed owner the container's user namespace does not map (70000: beyond
 // the 65536 ids of a leased block) stays host root's: nobody's inside, and its owner bits let the container in no more than any
 // other file of an unmapped owner (create warns).

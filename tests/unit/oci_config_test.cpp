@@ -214,6 +214,62 @@ TEST_F(OciConfig, CgroupsPathAndResourcesBecomeControlWrites) {
     EXPECT_NE(all.find("linux.resources.blockIO: not applied"), std::string::npos) << all;
 }
 
+// linux.resources.devices: v1 devices.allow/deny writes in the listed order; with a
+// cgroupsPath, followed by "rw" for the sandbox's own nodes and "m" for linux.devices.
+TEST_F(OciConfig, DeviceRulesAreWrittenInOrderThenTheSandboxsOwnNodes) {
+    json c = minimal();
+    c["linux"]["cgroupsPath"] = "/ctr/dev";
+    c["linux"]["devices"] = json::array({{{"path", "/dev/net/tun"}, {"type", "c"}, {"major", 10}, {"minor", 200}}});
+    c["linux"]["resources"] = {{"devices",
+                                {{{"allow", false}, {"access", "rwm"}},
+                                 {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rw"}},
+                                 {{"allow", false}, {"type", "b"}, {"major", 8}, {"access", "r"}},
+                                 {{"allow", true}, {"type", "c"}, {"major", -1}, {"minor", -1}, {"access", "m"}}}}};
+    const ContainerPlan p = plan(c);
+    std::vector<std::string> lines;
+    for (const ControlWrite& w : p.cgroup_writes) {
+        EXPECT_EQ(w.controller, "devices");
+        EXPECT_EQ(w.v2_file, "") << "cgroup v2 has no file for device rules";
+        lines.push_back(w.v1_file + " " + w.v1_value);
+    }
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "devices.deny a *:* rwm", "devices.allow c 10:229 rw", "devices.deny b 8:* r",
+                         "devices.allow c *:* m", "devices.allow c 1:3 rw", "devices.allow c 1:5 rw",
+                         "devices.allow c 1:7 rw", "devices.allow c 1:8 rw", "devices.allow c 1:9 rw",
+                         "devices.allow c 5:0 rw", "devices.allow c 5:2 rw", "devices.allow c 136:* rw",
+                         "devices.allow c 10:200 m"}));
+    // Without a cgroupsPath: nothing written, and a warning says so.
+    c["linux"].erase("cgroupsPath");
+    const ContainerPlan none = plan(c);
+    EXPECT_TRUE(none.cgroup_writes.empty());
+    EXPECT_NE(std::find(none.warnings.begin(), none.warnings.end(),
+                        "linux.resources.devices: not applied without linux.cgroupsPath (the container's /dev holds "
+                        "only the sandbox's own nodes and those of linux.devices)"),
+              none.warnings.end());
+}
+
+TEST(OciCgroupResources, MalformedDeviceRulesAreRefusedByField) {
+    auto refused = [](const json& rule) {
+        std::vector<std::string> warnings;
+        try {
+            resource_writes(json{{"devices", json::array({rule})}}, warnings);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_NE(refused(json{{"access", "rwm"}}).find("devices[0].allow: must be true or false"), std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"type", "p"}}).find("devices[0].type: p: must be a, c or b"),
+              std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"access", "rwx"}}).find("must be made of r, w and m"), std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"access", ""}}).find("must be made of r, w and m"), std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"type", "c"}, {"major", 1LL << 33}}).find("not a device number"),
+              std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"path", "/dev/x"}}).find("devices[0].path: not a device rule's field"),
+              std::string::npos);
+    EXPECT_NE(refused(json{{"allow", true}, {"type", "c"}, {"minor", "1"}}).find("devices[0].minor"), std::string::npos);
+}
+
 TEST(OciCgroupResources, MemoryAndPidsInV1AndV2) {
     std::vector<std::string> warnings;
     const std::vector<ControlWrite> w = resource_writes(
