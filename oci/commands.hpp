@@ -20,6 +20,9 @@ struct CreateOptions {
     std::string bundle;    // --bundle (default: the current directory)
     std::string pid_file;  // --pid-file
     std::string console_socket;  // --console-socket: where the terminal's master goes (oci/console.hpp)
+    // `run` without --detach: the container's stdio is the caller's, so process.terminal
+    // (runc's own terminal relay, not built) is refused before anything is made.
+    bool foreground = false;
 };
 
 int cmd_create(const Globals& g, const CreateOptions& o);

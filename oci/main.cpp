@@ -14,7 +14,9 @@
 #include "oci/commands.hpp"
 #include "oci/container_state.hpp"
 #include "oci/exec.hpp"
+#include "oci/list.hpp"
 #include "oci/log.hpp"
+#include "oci/run.hpp"
 #include "policy/error.hpp"
 
 namespace {
@@ -26,7 +28,8 @@ constexpr const char* kUsage =
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
-    "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
+    "          ps [--format table|json] ID | run --bundle B [--detach] [--keep] [create's options] ID |\n"
+    "          list [--format table|json] [--quiet] | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
 struct Words {
@@ -148,8 +151,26 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
         return cmd_ps(g, the_id(w, command), format);
     }
-    for (const char* planned : {"run", "pause", "resume", "update", "checkpoint", "restore", "events",
-                                "list", "spec"})
+    if (command == "run") {
+        const Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"},
+                              {"no-pivot", "no-new-keyring", "detach", "d", "keep"});
+        refuse_preserved_fds(w);
+        RunOptions o;
+        o.create.id = the_id(w, command);
+        o.create.bundle = has_flag(w, "bundle") ? flag(w, "bundle") : flag(w, "b");
+        o.create.pid_file = flag(w, "pid-file");
+        o.create.console_socket = flag(w, "console-socket");
+        o.detach = flag_on(w, "detach") || flag_on(w, "d");
+        o.keep = flag_on(w, "keep");
+        return cmd_run(g, o);
+    }
+    if (command == "list") {
+        const Words w = split(argc, argv, i, {"format", "f"}, {"quiet", "q"});
+        if (!w.positional.empty()) throw Error("\"list\": too many arguments");
+        const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
+        return cmd_list(g, format, flag_on(w, "quiet") || flag_on(w, "q"));
+    }
+    for (const char* planned : {"pause", "resume", "update", "checkpoint", "restore", "events", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
 }
