@@ -606,6 +606,8 @@ TEST(OciRunc, RunGivesTheCallersStdioAndExitsWithTheProcessStatus) {
     EXPECT_EQ(runc(b, {"delete", "kept"}).exit_code, 0);
 }
 
+std::string status_field(const std::string& status, const std::string& name);  // below
+
 // A signal to run in the foreground reaches the container's process (a SIGTERM ends a
 // sleep: 128+15), never run alone, which would leave the container behind.
 TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
@@ -613,12 +615,19 @@ TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
     Bundle b(json{"/bin/sh", "-c", "echo ready > /out/ready; exec sleep 100"});
     const sys::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
     ASSERT_TRUE(null);
-    const pid_t run = spawn_with_stdio({runc_bin(), "--root", b.state_root(), "run", "--bundle", b.path(), "sig"},
-                                       null.get(), null.get(), null.get());
+    const std::string pid_file = b.dir() + "/pid";
+    const pid_t run = spawn_with_stdio(
+        {runc_bin(), "--root", b.state_root(), "run", "--pid-file", pid_file, "--bundle", b.path(), "sig"},
+        null.get(), null.get(), null.get());
     ASSERT_GT(run, 0);
     ASSERT_TRUE(wait_file(b.out() + "/ready"));
     const pid_t pid1 = state(b, "sig").value("pid", 0);
     EXPECT_GT(pid1, 0);
+    // What run blocks to pass on is its own: the monitor (the pid file's) blocks no more
+    // than the launch's four while it runs the container (SIGUSR1 is not among them).
+    const std::string blocked = status_field(slurp("/proc/" + slurp(pid_file) + "/status"), "SigBlk");
+    ASSERT_NE(blocked, "(missing)");
+    EXPECT_EQ(std::stoull(blocked, nullptr, 16) & (1ULL << (SIGUSR1 - 1)), 0U) << "the monitor's SigBlk: " << blocked;
     ASSERT_EQ(::kill(run, SIGTERM), 0);
     int status = 0;
     pid_t waited = 0;
@@ -632,8 +641,9 @@ TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
     }
     ASSERT_TRUE(WIFEXITED(status)) << "run was killed by signal " << WTERMSIG(status) << " instead of passing it on";
     EXPECT_EQ(WEXITSTATUS(status), 143);
-    EXPECT_FALSE(fs::exists(b.state_root() + "/sig"));
     EXPECT_NE(::kill(pid1, 0), 0) << "the sandbox's PID 1 outlived run";
+    EXPECT_FALSE(fs::exists(b.state_root() + "/sig"));
+    if (fs::exists(b.state_root() + "/sig")) (void)runc(b, {"delete", "--force", "sig"});
 }
 
 TEST(OciRunc, RunDetachedLeavesTheContainerRunning) {
