@@ -3,7 +3,7 @@
 // run --bundle B [--pid-file P] [--console-socket S] [--detach] [--keep] ID creates the
 // container (cmd_create: the same checks, monitor and state) and starts it (cmd_start).
 // With --detach it returns then, as create + start would. Without, the container's stdio
-// is this command's own (the monitor passes it on, as create's does without a terminal),
+// is this command's own (relayed by the monitor, as create's is without a terminal),
 // the monitor is this command's child and its exit status the container's: run forwards
 // the signals it gets to the container's process as `kill ID SIG` would, waits for the
 // monitor, deletes the container (unless --keep), and exits with the process's status
