@@ -111,7 +111,7 @@ std::string the_id(const Words& w, const std::string& command, std::size_t max_p
 // create's words, which run takes too (with `more_booleans` of its own).
 Words split_create(int argc, char** argv, int i, std::vector<std::string> more_booleans = {}) {
     more_booleans.insert(more_booleans.end(), {"no-pivot", "no-new-keyring"});
-    const Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"}, more_booleans);
+    Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"}, more_booleans);
     refuse_preserved_fds(w);
     return w;
 }
