@@ -2389,6 +2389,24 @@ TEST(OciRunc, ATerminalAndAConsoleSocketComeTogether) {
     }
 }
 
+// run in the foreground relays no terminal of its own (runc's does): a terminal there is
+// refused by name before anything is made, and a console socket in runc's words.
+TEST(OciRunc, RunInTheForegroundRefusesATerminal) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"});
+    give_a_terminal(b, json());
+    ProcessResult r = runc(b, {"run", "--bundle", b.path(), "tty"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("process.terminal needs --detach and --console-socket"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/tty"));
+    ConsoleSocket console(b.dir() + "/console.sock");
+    ProcessResult socket = runc(b, {"run", "--console-socket", console.path(), "--bundle", b.path(), "tty"});
+    EXPECT_EQ(socket.exit_code, 1);
+    EXPECT_NE(socket.err.find("cannot use console socket if runc will not detach or allocate tty"), std::string::npos)
+        << socket.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/tty"));
+}
+
 // The host devpts's device number, and every fd of the container's processes (those in
 // PID 1's pid namespace) that is on it.
 std::vector<std::string> fds_on_device(pid_t pid1, dev_t device) {
