@@ -269,9 +269,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     // or a refusal naming why (device_nodes.hpp).
     if (!can_make_device_nodes()) plan.devices = host_device_binds(plan.device_nodes, plan.warnings);
     for (const auto& w : plan.warnings) g.log->warning(w);
-    if (o.foreground && plan.terminal)
-        throw Error("run: process.terminal needs --detach and --console-socket (a terminal relayed by "
-                    "aurora-runc in the foreground is not supported)");
+    if (plan.terminal && o.foreground_console) o.console_socket = o.foreground_console();
     check_console_options(plan.terminal.has_value(), o.console_socket);
     if (!o.console_socket.empty() && o.console_socket[0] != '/')
         o.console_socket = absolute_path(".", "the current directory") + "/" + o.console_socket;

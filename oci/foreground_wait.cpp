@@ -16,15 +16,17 @@ int exit_status(int status) {
     return 1;
 }
 
-int wait_forwarding(pid_t child, int signals, const std::function<void(int)>& forward) {
+int wait_forwarding(pid_t child, int signals, const std::function<void(int)>& forward, PollSide* side) {
     const sys::UniqueFd child_fd(sys::pidfd_open(child));
     if (!child_fd) throw_errno("watching process " + std::to_string(child));
     for (;;) {
-        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        std::vector<pollfd> fds{{child_fd.get(), POLLIN, 0}, {signals, POLLIN, 0}};
+        if (side) side->add_poll_fds(fds);
+        if (::poll(fds.data(), fds.size(), -1) < 0) {
             if (errno == EINTR) continue;
             throw_errno("waiting for process " + std::to_string(child));
         }
+        if (side) side->on_poll(fds, 2);
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info{};
             if (sys::retry_eintr([&] { return ::read(signals, &info, sizeof info); }) == sizeof info)

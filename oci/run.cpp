@@ -3,11 +3,13 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <optional>
 #include <string>
 
 #include "helper/init.hpp"
 #include "helper/supervisor.hpp"
 #include "oci/container_state.hpp"
+#include "oci/foreground_terminal.hpp"
 #include "oci/foreground_wait.hpp"
 #include "policy/error.hpp"
 #include "policy/sys.hpp"
@@ -16,12 +18,11 @@ namespace aj::oci {
 
 namespace {
 
-// What run passes on in the foreground: what the container's PID 1 passes on to the
-// process, less SIGWINCH (the size of a terminal the container does not have) and SIGURG,
-// which runc does not pass on either.
-sigset_t run_forwarded_signals() {
+// What run takes in the foreground: what the container's PID 1 passes on to the process,
+// less SIGURG, which runc does not pass on either. SIGWINCH is run's own (its terminal's
+// size), never passed on.
+sigset_t run_signals() {
     sigset_t set = helper::init_forwarded_signals();
-    sigdelset(&set, SIGWINCH);
     sigdelset(&set, SIGURG);
     return set;
 }
@@ -61,24 +62,38 @@ int cmd_run(const Globals& g, const RunOptions& o) {
     // Blocked before create: a signal from now on is queued and passed on once the
     // process runs, never the default action that would end this command and leave the
     // container behind.
-    const helper::BlockedSignals signals(run_forwarded_signals());
+    const helper::BlockedSignals signals(run_signals());
+    std::optional<ForegroundTerminal> terminal;
     CreateOptions create = o.create;
-    create.foreground = true;
+    create.foreground_console = [&] {
+        (void)open_state_root(g.root);  // made and checked: private to the caller
+        terminal.emplace(g.root);
+        return terminal->socket_path();
+    };
     cmd_create(g, create);
     pid_t monitor = -1;
     int status = 0;
     try {
         monitor = monitor_of(g, id);
+        if (terminal) terminal->take_master();
         cmd_start(g, id);
-        status = wait_forwarding(monitor, signals.fd(), [&](int sig) {
-            try {
-                cmd_kill(g, id, std::to_string(sig), false);
-            } catch (const Error& e) {
-                // The process ended meanwhile: the monitor's exit follows.
-                if (std::string(e.what()) != "container not running")
-                    g.log->warning("container " + id + ": passing on signal " + std::to_string(sig) + ": " + e.what());
-            }
-        });
+        status = wait_forwarding(
+            monitor, signals.fd(),
+            [&](int sig) {
+                if (sig == SIGWINCH) {
+                    if (terminal) terminal->resize();
+                    return;
+                }
+                try {
+                    cmd_kill(g, id, std::to_string(sig), false);
+                } catch (const Error& e) {
+                    // The process ended meanwhile: the monitor's exit follows.
+                    if (std::string(e.what()) != "container not running")
+                        g.log->warning("container " + id + ": passing on signal " + std::to_string(sig) + ": " + e.what());
+                }
+            },
+            terminal ? &*terminal : nullptr);
+        if (terminal) terminal->finish();
     } catch (...) {
         remove_after_failure(g, id, monitor);
         throw;

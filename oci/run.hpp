@@ -7,8 +7,9 @@
 // the monitor is this command's child and its exit status the container's: run forwards
 // the signals it gets to the container's process as `kill ID SIG` would, waits for the
 // monitor, deletes the container (unless --keep), and exits with the process's status
-// (128+N for signal N). A failure at any step deletes what was made. A terminal in the
-// foreground (runc relays its own) is refused: it needs --detach and --console-socket.
+// (128+N for signal N). A failure at any step deletes what was made. With process.terminal
+// in the foreground, run takes the terminal's master itself and relays it to its stdio,
+// as runc does (oci/foreground_terminal.hpp); --console-socket is for --detach only.
 #pragma once
 
 #include "oci/commands.hpp"

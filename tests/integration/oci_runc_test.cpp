@@ -2389,22 +2389,82 @@ TEST(OciRunc, ATerminalAndAConsoleSocketComeTogether) {
     }
 }
 
-// run in the foreground relays no terminal of its own (runc's does): a terminal there is
-// refused by name before anything is made, and a console socket in runc's words.
-TEST(OciRunc, RunInTheForegroundRefusesATerminal) {
+// run in the foreground keeps the terminal itself (runc's mode): a console socket there
+// is refused in runc's words, before anything is made.
+TEST(OciRunc, RunInTheForegroundTakesNoConsoleSocket) {
     if (const char* why = no_runc()) GTEST_SKIP() << why;
     Bundle b(json{"/bin/true"});
     give_a_terminal(b, json());
-    ProcessResult r = runc(b, {"run", "--bundle", b.path(), "tty"});
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.err.find("process.terminal needs --detach and --console-socket"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(b.state_root() + "/tty"));
     ConsoleSocket console(b.dir() + "/console.sock");
     ProcessResult socket = runc(b, {"run", "--console-socket", console.path(), "--bundle", b.path(), "tty"});
     EXPECT_EQ(socket.exit_code, 1);
     EXPECT_NE(socket.err.find("cannot use console socket if runc will not detach or allocate tty"), std::string::npos)
         << socket.err;
     EXPECT_FALSE(fs::exists(b.state_root() + "/tty"));
+}
+
+// What `fd` gives until `want` is in it (or `seconds` passed, or EOF/EIO).
+std::string read_until(int fd, const std::string& want, std::string& got, int seconds = 20) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (got.find(want) == std::string::npos && std::chrono::steady_clock::now() < until) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        char buf[512];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
+// run in the foreground with process.terminal (runc's own mode, no console socket): the
+// process runs on a terminal of the container's own devpts which run relays to its stdio
+// (here a host terminal): the caller's window size, keys typed reach the process, Ctrl-C
+// is the container's line discipline's SIGINT; the caller's terminal is raw meanwhile and
+// restored after, and nothing is left (the state, run's console socket).
+TEST(OciRunc, RunInTheForegroundRelaysTheContainersTerminal) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const sys::UniqueFd host_master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!host_master || ::grantpt(host_master.get()) != 0 || ::unlockpt(host_master.get()) != 0)
+        GTEST_SKIP() << "no host pseudo-terminal: " << std::strerror(errno);
+    const sys::UniqueFd host_slave(::open(::ptsname(host_master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(host_slave);
+    const winsize size{33, 99, 0, 0};
+    ASSERT_EQ(::ioctl(host_slave.get(), TIOCSWINSZ, &size), 0);
+    auto canonical = [&] {
+        termios t{};
+        return ::tcgetattr(host_slave.get(), &t) == 0 && (t.c_lflag & ICANON) != 0;
+    };
+    ASSERT_TRUE(canonical());
+
+    Bundle b(json{"/bin/sh", "-c", "tty; stty size; read x; echo got:$x; exec sleep 100"});
+    give_a_terminal(b, json());
+    const sys::UniqueFd err(::open((b.dir() + "/run.err").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(err);
+    const pid_t run = spawn_with_stdio({runc_bin(), "--root", b.state_root(), "run", "--bundle", b.path(), "tty"},
+                                       host_slave.get(), host_slave.get(), err.get());
+    ASSERT_GT(run, 0);
+    std::string out;
+    read_until(host_master.get(), "33 99", out);
+    EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out << slurp(b.dir() + "/run.err");
+    EXPECT_NE(out.find("33 99"), std::string::npos) << out << slurp(b.dir() + "/run.err");
+    EXPECT_FALSE(canonical()) << "run left its terminal in canonical mode";
+    ASSERT_EQ(::write(host_master.get(), "hello\r", 6), 6);
+    read_until(host_master.get(), "got:hello", out);
+    EXPECT_NE(out.find("got:hello"), std::string::npos) << out;
+    ASSERT_EQ(::write(host_master.get(), "\x03", 1), 1);  // Ctrl-C
+    int status = 0;
+    pid_t waited = 0;
+    for (int i = 0; i < 200 && (waited = ::waitpid(run, &status, WNOHANG)) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (waited == 0) {
+        (void)runc(b, {"delete", "--force", "tty"});
+        ::waitpid(run, &status, 0);
+        FAIL() << "Ctrl-C did not end the container's process: " << out;
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status << " " << slurp(b.dir() + "/run.err");
+    EXPECT_TRUE(canonical()) << "run did not restore its terminal";
+    EXPECT_EQ(fs::directory_iterator(b.state_root()), fs::directory_iterator()) << "run left something in --root";
 }
 
 // The host devpts's device number, and every fd of the container's processes (those in
