@@ -608,6 +608,21 @@ TEST(OciRunc, RunGivesTheCallersStdioAndExitsWithTheProcessStatus) {
 
 std::string status_field(const std::string& status, const std::string& name);  // below
 
+// The wait status of a foreground `run` (pid `run`, container `id`), or nothing when it
+// did not end within 20 s: the container is then deleted and run killed and reaped.
+std::optional<int> wait_run(pid_t run, const Bundle& b, const std::string& id) {
+    int status = 0;
+    for (int i = 0; i < 200; ++i) {
+        if (::waitpid(run, &status, WNOHANG) == run) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    (void)runc(b, {"delete", "--force", id});
+    ::kill(run, SIGKILL);
+    ::waitpid(run, &status, 0);
+    return std::nullopt;
+}
+
+
 // A signal to run in the foreground reaches the container's process (a SIGTERM ends a
 // sleep: 128+15), never run alone, which would leave the container behind.
 TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
@@ -629,16 +644,9 @@ TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
     ASSERT_NE(blocked, "(missing)");
     EXPECT_EQ(std::stoull(blocked, nullptr, 16) & (1ULL << (SIGUSR1 - 1)), 0U) << "the monitor's SigBlk: " << blocked;
     ASSERT_EQ(::kill(run, SIGTERM), 0);
-    int status = 0;
-    pid_t waited = 0;
-    for (int i = 0; i < 200 && (waited = ::waitpid(run, &status, WNOHANG)) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (waited == 0) {
-        (void)runc(b, {"delete", "--force", "sig"});
-        ::kill(run, SIGKILL);
-        ::waitpid(run, &status, 0);
-        FAIL() << "run did not end after SIGTERM: the signal did not reach the container's process";
-    }
+    const std::optional<int> ended = wait_run(run, b, "sig");
+    ASSERT_TRUE(ended) << "run did not end after SIGTERM: the signal did not reach the container's process";
+    const int status = *ended;
     ASSERT_TRUE(WIFEXITED(status)) << "run was killed by signal " << WTERMSIG(status) << " instead of passing it on";
     EXPECT_EQ(WEXITSTATUS(status), 143);
     EXPECT_NE(::kill(pid1, 0), 0) << "the sandbox's PID 1 outlived run";
@@ -2453,15 +2461,9 @@ TEST(OciRunc, RunInTheForegroundRelaysTheContainersTerminal) {
     read_until(host_master.get(), "got:hello", out);
     EXPECT_NE(out.find("got:hello"), std::string::npos) << out;
     ASSERT_EQ(::write(host_master.get(), "\x03", 1), 1);  // Ctrl-C
-    int status = 0;
-    pid_t waited = 0;
-    for (int i = 0; i < 200 && (waited = ::waitpid(run, &status, WNOHANG)) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (waited == 0) {
-        (void)runc(b, {"delete", "--force", "tty"});
-        ::waitpid(run, &status, 0);
-        FAIL() << "Ctrl-C did not end the container's process: " << out;
-    }
+    const std::optional<int> ended = wait_run(run, b, "tty");
+    ASSERT_TRUE(ended) << "Ctrl-C did not end the container's process: " << out;
+    const int status = *ended;
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status << " " << slurp(b.dir() + "/run.err");
     EXPECT_TRUE(canonical()) << "run did not restore its terminal";
     EXPECT_EQ(fs::directory_iterator(b.state_root()), fs::directory_iterator()) << "run left something in --root";
