@@ -97,6 +97,11 @@ void wait_for_start(int fifo, int pid1_fd) {
                               sys::UniqueFd ready) {
     int status = 1;
     try {
+        // `run` blocks the signals it forwards before it creates: the monitor, its hooks
+        // and the sandbox start from none blocked, as under an engine.
+        sigset_t none;
+        sigemptyset(&none);
+        sys::check(::sigprocmask(SIG_SETMASK, &none, nullptr), "unblocking signals");
         ::setsid();
         // A terminal container's stdio is its terminal: the monitor keeps nothing of
         // create's for the container's life (containerd's shim reads create's output to
@@ -264,6 +269,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
     // or a refusal naming why (device_nodes.hpp).
     if (!can_make_device_nodes()) plan.devices = host_device_binds(plan.device_nodes, plan.warnings);
     for (const auto& w : plan.warnings) g.log->warning(w);
+    if (plan.terminal && o.foreground_console) o.console_socket = o.foreground_console();
     check_console_options(plan.terminal.has_value(), o.console_socket);
     if (!o.console_socket.empty() && o.console_socket[0] != '/')
         o.console_socket = absolute_path(".", "the current directory") + "/" + o.console_socket;

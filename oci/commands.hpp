@@ -3,6 +3,7 @@
 #pragma once
 
 #include <csignal>
+#include <functional>
 #include <string>
 
 #include "oci/log.hpp"
@@ -20,6 +21,9 @@ struct CreateOptions {
     std::string bundle;    // --bundle (default: the current directory)
     std::string pid_file;  // --pid-file
     std::string console_socket;  // --console-socket: where the terminal's master goes (oci/console.hpp)
+    // `run` without --detach: called when the config asks for a terminal, before anything
+    // is made; returns the console socket run listens on itself (oci/foreground_terminal.hpp).
+    std::function<std::string()> foreground_console;
 };
 
 int cmd_create(const Globals& g, const CreateOptions& o);

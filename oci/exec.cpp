@@ -1,9 +1,7 @@
 #include "oci/exec.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "oci/container_signals.hpp"
 #include "oci/container_state.hpp"
 #include "oci/exec_process.hpp"
+#include "oci/foreground_wait.hpp"
 #include "oci/seccomp_profile.hpp"
 #include "policy/atomic_write.hpp"
 #include "policy/error.hpp"
@@ -157,37 +156,6 @@ sys::UniqueFd receive_terminal(int channel) {
     return std::move(fds[0]);
 }
 
-int exit_status(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return 1;
-}
-
-// Without --detach: passes on the signals this command gets (blocked into `signals`
-// before the fork) and returns the process's status.
-int wait_forwarding(pid_t child, int signals) {
-    const sys::UniqueFd child_fd(sys::pidfd_open(child));
-    if (!child_fd) throw_errno("watching the exec'd process");
-    for (;;) {
-        pollfd fds[2] = {{child_fd.get(), POLLIN, 0}, {signals, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("waiting for the exec'd process");
-        }
-        if (fds[1].revents & POLLIN) {
-            signalfd_siginfo info{};
-            if (sys::retry_eintr([&] { return ::read(signals, &info, sizeof info); }) == sizeof info)
-                (void)sys::pidfd_send_signal(child_fd.get(), static_cast<int>(info.ssi_signo));
-        }
-        if (fds[0].revents != 0) {
-            int status = 0;
-            sys::check(static_cast<int>(sys::retry_eintr([&] { return ::waitpid(child, &status, 0); })),
-                       "waiting for the exec'd process");
-            return exit_status(status);
-        }
-    }
-}
-
 }  // namespace
 
 int cmd_exec(const Globals& g, const ExecOptions& o) {
@@ -261,7 +229,10 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
         sys::write_file_atomic(pid_file, std::to_string(child), 0644);
     }
     if (o.detach) return 0;
-    return wait_forwarding(child, signals.fd());
+    return wait_forwarding(child, signals.fd(), [&child](int sig) {
+        // Our own unreaped child: the pid is still its.
+        (void)::kill(child, sig);
+    });
 }
 
 int cmd_ps(const Globals& g, const std::string& id, const std::string& format) {

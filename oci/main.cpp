@@ -14,7 +14,9 @@
 #include "oci/commands.hpp"
 #include "oci/container_state.hpp"
 #include "oci/exec.hpp"
+#include "oci/list.hpp"
 #include "oci/log.hpp"
+#include "oci/run.hpp"
 #include "policy/error.hpp"
 
 namespace {
@@ -26,7 +28,8 @@ constexpr const char* kUsage =
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
-    "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
+    "          ps [--format table|json] ID | run --bundle B [--detach] [--keep] [create's options] ID |\n"
+    "          list [--format table|json] [--quiet] | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
 struct Words {
@@ -105,19 +108,31 @@ std::string the_id(const Words& w, const std::string& command, std::size_t max_p
     return w.positional[0];
 }
 
+// create's words, which run takes too (with `more_booleans` of its own).
+Words split_create(int argc, char** argv, int i, std::vector<std::string> more_booleans = {}) {
+    more_booleans.insert(more_booleans.end(), {"no-pivot", "no-new-keyring"});
+    Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"}, more_booleans);
+    refuse_preserved_fds(w);
+    return w;
+}
+
+aj::oci::CreateOptions create_options(const Words& w, const std::string& command) {
+    aj::oci::CreateOptions o;
+    o.id = the_id(w, command);
+    o.bundle = has_flag(w, "bundle") ? flag(w, "bundle") : flag(w, "b");
+    o.pid_file = flag(w, "pid-file");
+    o.console_socket = flag(w, "console-socket");
+    return o;
+}
+
+// --format or -f (ps, list); table by default.
+std::string format_flag(const Words& w) {
+    return has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
+}
+
 int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, char** argv, int i) {
     using namespace aj::oci;
-    if (command == "create") {
-        const Words w = split(argc, argv, i, {"bundle", "b", "pid-file", "console-socket", "preserve-fds"},
-                              {"no-pivot", "no-new-keyring"});
-        refuse_preserved_fds(w);
-        CreateOptions o;
-        o.id = the_id(w, command);
-        o.bundle = has_flag(w, "bundle") ? flag(w, "bundle") : flag(w, "b");
-        o.pid_file = flag(w, "pid-file");
-        o.console_socket = flag(w, "console-socket");
-        return cmd_create(g, o);
-    }
+    if (command == "create") return cmd_create(g, create_options(split_create(argc, argv, i), command));
     if (command == "start") return cmd_start(g, the_id(split(argc, argv, i, {}, {}), command));
     if (command == "state") return cmd_state(g, the_id(split(argc, argv, i, {}, {}), command));
     if (command == "kill") {
@@ -145,11 +160,22 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
     }
     if (command == "ps") {
         const Words w = split(argc, argv, i, {"format", "f"}, {});
-        const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
-        return cmd_ps(g, the_id(w, command), format);
+        return cmd_ps(g, the_id(w, command), format_flag(w));
     }
-    for (const char* planned : {"run", "pause", "resume", "update", "checkpoint", "restore", "events",
-                                "list", "spec"})
+    if (command == "run") {
+        const Words w = split_create(argc, argv, i, {"detach", "d", "keep"});
+        RunOptions o;
+        o.create = create_options(w, command);
+        o.detach = flag_on(w, "detach") || flag_on(w, "d");
+        o.keep = flag_on(w, "keep");
+        return cmd_run(g, o);
+    }
+    if (command == "list") {
+        const Words w = split(argc, argv, i, {"format", "f"}, {"quiet", "q"});
+        if (!w.positional.empty()) throw Error("\"list\": too many arguments");
+        return cmd_list(g, format_flag(w), flag_on(w, "quiet") || flag_on(w, "q"));
+    }
+    for (const char* planned : {"pause", "resume", "update", "checkpoint", "restore", "events", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
 }

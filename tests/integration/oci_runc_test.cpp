@@ -28,6 +28,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -145,17 +146,22 @@ ProcessResult runc(const Bundle& b, const std::vector<std::string>& args) {
     return run_process(argv);
 }
 
-// create through a shell whose redirections give the container its stdout and stderr as
-// files: a captured pipe would stay open for as long as the container lives.
-ProcessResult create(const Bundle& b, const std::string& id, const std::string& pid_file) {
+// The runtime with `args` through a shell whose redirections give the container its
+// stdout and stderr as files: a captured pipe would stay open for as long as the
+// container lives (create, run --detach).
+ProcessResult detaching(const Bundle& b, const std::vector<std::string>& args) {
     const std::string log = b.dir() + "/create.err";
     auto quoted = [](const std::string& s) { return "'" + s + "'"; };
-    ProcessResult r = run_process({"/bin/sh", "-c",
-                                   quoted(runc_bin()) + " --root " + quoted(b.state_root()) + " create --bundle " +
-                                       quoted(b.path()) + " --pid-file " + quoted(pid_file) + " " + id + " >" +
-                                       quoted(b.dir() + "/stdout") + " 2>" + quoted(log) + " </dev/null"});
+    std::string line = quoted(runc_bin()) + " --root " + quoted(b.state_root());
+    for (const std::string& a : args) line += " " + quoted(a);
+    ProcessResult r = run_process(
+        {"/bin/sh", "-c", line + " >" + quoted(b.dir() + "/stdout") + " 2>" + quoted(log) + " </dev/null"});
     r.err = slurp(log);
     return r;
+}
+
+ProcessResult create(const Bundle& b, const std::string& id, const std::string& pid_file) {
+    return detaching(b, {"create", "--bundle", b.path(), "--pid-file", pid_file, id});
 }
 
 // A JSON file a hook wrote, or an empty object (missing or not JSON: the test's
@@ -582,6 +588,169 @@ bool wait_file(const std::string& path, int seconds = 20) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
+}
+
+// run in the foreground: the container's stdio is the caller's, run exits with the
+// process's status, and nothing of the container is left.
+TEST(OciRunc, RunGivesTheCallersStdioAndExitsWithTheProcessStatus) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo hi; exit 3"});
+    ProcessResult r = runc(b, {"run", "--bundle", b.path(), "fg"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(r.out, "hi\n");
+    EXPECT_FALSE(fs::exists(b.state_root() + "/fg")) << "run left the container's state";
+    // --keep leaves the stopped container for state and delete.
+    ProcessResult kept = runc(b, {"run", "--keep", "--bundle", b.path(), "kept"});
+    EXPECT_EQ(kept.exit_code, 3) << kept.err;
+    EXPECT_EQ(state(b, "kept").value("status", ""), "stopped");
+    EXPECT_EQ(runc(b, {"delete", "kept"}).exit_code, 0);
+}
+
+std::string status_field(const std::string& status, const std::string& name);  // below
+
+// The wait status of a foreground `run` (pid `run`, container `id`), or nothing when it
+// did not end within 20 s: the container is then deleted and run killed and reaped.
+std::optional<int> wait_run(pid_t run, const Bundle& b, const std::string& id) {
+    int status = 0;
+    for (int i = 0; i < 200; ++i) {
+        if (::waitpid(run, &status, WNOHANG) == run) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    (void)runc(b, {"delete", "--force", id});
+    ::kill(run, SIGKILL);
+    ::waitpid(run, &status, 0);
+    return std::nullopt;
+}
+
+
+// A signal to run in the foreground reaches the container's process (a SIGTERM ends a
+// sleep: 128+15), never run alone, which would leave the container behind.
+TEST(OciRunc, RunPassesSignalsOnToTheProcess) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo ready > /out/ready; exec sleep 100"});
+    const sys::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    ASSERT_TRUE(null);
+    const std::string pid_file = b.dir() + "/pid";
+    const pid_t run = spawn_with_stdio(
+        {runc_bin(), "--root", b.state_root(), "run", "--pid-file", pid_file, "--bundle", b.path(), "sig"},
+        null.get(), null.get(), null.get());
+    ASSERT_GT(run, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/ready"));
+    const pid_t pid1 = state(b, "sig").value("pid", 0);
+    EXPECT_GT(pid1, 0);
+    // What run blocks to pass on is its own: the monitor (the pid file's) blocks no more
+    // than the launch's four while it runs the container (SIGUSR1 is not among them).
+    const std::string blocked = status_field(slurp("/proc/" + slurp(pid_file) + "/status"), "SigBlk");
+    ASSERT_NE(blocked, "(missing)");
+    EXPECT_EQ(std::stoull(blocked, nullptr, 16) & (1ULL << (SIGUSR1 - 1)), 0U) << "the monitor's SigBlk: " << blocked;
+    ASSERT_EQ(::kill(run, SIGTERM), 0);
+    const std::optional<int> ended = wait_run(run, b, "sig");
+    ASSERT_TRUE(ended) << "run did not end after SIGTERM: the signal did not reach the container's process";
+    const int status = *ended;
+    ASSERT_TRUE(WIFEXITED(status)) << "run was killed by signal " << WTERMSIG(status) << " instead of passing it on";
+    EXPECT_EQ(WEXITSTATUS(status), 143);
+    EXPECT_NE(::kill(pid1, 0), 0) << "the sandbox's PID 1 outlived run";
+    EXPECT_FALSE(fs::exists(b.state_root() + "/sig"));
+    if (fs::exists(b.state_root() + "/sig")) (void)runc(b, {"delete", "--force", "sig"});
+}
+
+TEST(OciRunc, RunDetachedLeavesTheContainerRunning) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "echo started > /out/started; exec sleep 100"});
+    ProcessResult r = detaching(b, {"run", "-d", "--bundle", b.path(), "bg"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(state(b, "bg").value("status", ""), "running");
+    EXPECT_TRUE(wait_file(b.out() + "/started"));
+    EXPECT_EQ(runc(b, {"kill", "bg", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "bg", "stopped"));
+    EXPECT_EQ(runc(b, {"delete", "bg"}).exit_code, 0);
+    EXPECT_FALSE(fs::exists(b.state_root() + "/bg"));
+}
+
+// A bundle that cannot be created, or a process that cannot start, leaves no state.
+TEST(OciRunc, RunThatFailsLeavesNothing) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/no/such/program"});
+    fs::create_directories(b.dir() + "/empty");
+    ProcessResult no_config = runc(b, {"run", "--bundle", b.dir() + "/empty", "bad"});
+    EXPECT_EQ(no_config.exit_code, 1);
+    EXPECT_NE(no_config.err.find("config.json"), std::string::npos) << no_config.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/bad"));
+    ProcessResult missing = runc(b, {"run", "--bundle", b.path(), "missing"});
+    EXPECT_EQ(missing.exit_code, 127) << missing.err;
+    EXPECT_NE(missing.err.find("/no/such/program: not found"), std::string::npos) << missing.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/missing"));
+}
+
+// list: runc's columns and JSON, each container's status, and -q's ids.
+TEST(OciRunc, ListShowsEachContainersStatus) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", "exec sleep 100"});
+    ASSERT_EQ(create(b, "one", b.dir() + "/pid").exit_code, 0);
+    ProcessResult r = detaching(b, {"run", "--detach", "--bundle", b.path(), "two"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    ProcessResult table = runc(b, {"list"});
+    EXPECT_EQ(table.exit_code, 0) << table.err;
+    std::istringstream lines(table.out);
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        rows.emplace_back(std::istream_iterator<std::string>(words), std::istream_iterator<std::string>());
+    }
+    const std::string pid_one = std::to_string(state(b, "one").value("pid", 0));
+    const std::string pid_two = std::to_string(state(b, "two").value("pid", 0));
+    ASSERT_EQ(rows.size(), 3U) << table.out;
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}));
+    ASSERT_EQ(rows[1].size(), 6U) << table.out;
+    ASSERT_EQ(rows[2].size(), 6U) << table.out;
+    EXPECT_EQ((std::vector<std::string>(rows[1].begin(), rows[1].begin() + 4)),
+              (std::vector<std::string>{"one", pid_one, "created", b.path()}));
+    EXPECT_EQ((std::vector<std::string>(rows[2].begin(), rows[2].begin() + 4)),
+              (std::vector<std::string>{"two", pid_two, "running", b.path()}));
+    EXPECT_EQ(rows[1][5], running_as_root() ? "root" : ::getpwuid(::getuid())->pw_name);
+    // The columns line up: each cell starts where the header's does.
+    EXPECT_EQ(table.out.find("STATUS"), std::string(table.out, table.out.find('\n') + 1).find("created"));
+
+    ProcessResult listed = runc(b, {"list", "--format", "json"});
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    const json list = json::parse(listed.out, nullptr, false);
+    ASSERT_TRUE(list.is_array()) << listed.out;
+    ASSERT_EQ(list.size(), 2U) << listed.out;
+    EXPECT_EQ(list[0].value("id", ""), "one");
+    EXPECT_EQ(list[0].value("status", ""), "created");
+    EXPECT_EQ(list[1].value("id", ""), "two");
+    EXPECT_EQ(list[1].value("status", ""), "running");
+    EXPECT_EQ(list[1].value("pid", 0), std::stoi(pid_two));
+    EXPECT_EQ(list[1].value("bundle", ""), b.path());
+    EXPECT_EQ(list[1].value("rootfs", ""), b.path() + "/rootfs");
+    EXPECT_EQ(list[1].value("ociVersion", ""), "1.0.2");
+    EXPECT_EQ(list[1].value("owner", ""), rows[2][5]);
+    EXPECT_FALSE(list[1].value("created", "").empty());
+
+    ProcessResult quiet = runc(b, {"list", "-q"});
+    EXPECT_EQ(quiet.out, "one\ntwo\n") << quiet.err;
+
+    EXPECT_EQ(runc(b, {"delete", "--force", "one"}).exit_code, 0);
+    EXPECT_EQ(runc(b, {"delete", "--force", "two"}).exit_code, 0);
+    EXPECT_EQ(runc(b, {"list", "-q"}).out, "");
+}
+
+// An empty or missing root, as runc lists it: the header alone, or JSON null; a missing
+// root is not made.
+TEST(OciRunc, ListOfNoContainers) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    TempDir dir;
+    const std::string missing = dir.path() + "/no-root";
+    ProcessResult table = run_process({runc_bin(), "--root", missing, "list"});
+    EXPECT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_EQ(table.out, "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n");
+    ProcessResult as_json = run_process({runc_bin(), "--root", missing, "list", "--format=json"});
+    EXPECT_EQ(as_json.out, "null\n") << as_json.err;
+    EXPECT_FALSE(fs::exists(missing));
+    ProcessResult bad = run_process({runc_bin(), "--root", missing, "list", "--format", "yaml"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("invalid format option"), std::string::npos) << bad.err;
 }
 
 // SIGSTOP and SIGCONT reach the user's process, not PID 1; kill --all reaches every
@@ -2284,6 +2453,78 @@ TEST(OciRunc, ATerminalAndAConsoleSocketComeTogether) {
             << slurp(b.dir() + "/create.err");
         EXPECT_FALSE(fs::exists(b.state_root() + "/noterminal"));
     }
+}
+
+// run in the foreground keeps the terminal itself (runc's mode): a console socket there
+// is refused in runc's words, before anything is made.
+TEST(OciRunc, RunInTheForegroundTakesNoConsoleSocket) {
+    if (const char* why = no_runc()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/true"});
+    give_a_terminal(b, json());
+    ConsoleSocket console(b.dir() + "/console.sock");
+    ProcessResult socket = runc(b, {"run", "--console-socket", console.path(), "--bundle", b.path(), "tty"});
+    EXPECT_EQ(socket.exit_code, 1);
+    EXPECT_NE(socket.err.find("cannot use console socket if runc will not detach or allocate tty"), std::string::npos)
+        << socket.err;
+    EXPECT_FALSE(fs::exists(b.state_root() + "/tty"));
+}
+
+// What `fd` gives until `want` is in it (or `seconds` passed, or EOF/EIO).
+std::string read_until(int fd, const std::string& want, std::string& got, int seconds = 20) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (got.find(want) == std::string::npos && std::chrono::steady_clock::now() < until) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        char buf[512];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
+// run in the foreground with process.terminal (runc's own mode, no console socket): the
+// process runs on a terminal of the container's own devpts which run relays to its stdio
+// (here a host terminal): the caller's window size, keys typed reach the process, Ctrl-C
+// is the container's line discipline's SIGINT; the caller's terminal is raw meanwhile and
+// restored after, and nothing is left (the state, run's console socket).
+TEST(OciRunc, RunInTheForegroundRelaysTheContainersTerminal) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const sys::UniqueFd host_master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!host_master || ::grantpt(host_master.get()) != 0 || ::unlockpt(host_master.get()) != 0)
+        GTEST_SKIP() << "no host pseudo-terminal: " << std::strerror(errno);
+    const sys::UniqueFd host_slave(::open(::ptsname(host_master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(host_slave);
+    const winsize size{33, 99, 0, 0};
+    ASSERT_EQ(::ioctl(host_slave.get(), TIOCSWINSZ, &size), 0);
+    auto canonical = [&] {
+        termios t{};
+        return ::tcgetattr(host_slave.get(), &t) == 0 && (t.c_lflag & ICANON) != 0;
+    };
+    ASSERT_TRUE(canonical());
+
+    Bundle b(json{"/bin/sh", "-c", "tty; stty size; read x; echo got:$x; exec sleep 100"});
+    give_a_terminal(b, json());
+    const sys::UniqueFd err(::open((b.dir() + "/run.err").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(err);
+    const pid_t run = spawn_with_stdio({runc_bin(), "--root", b.state_root(), "run", "--bundle", b.path(), "tty"},
+                                       host_slave.get(), host_slave.get(), err.get());
+    ASSERT_GT(run, 0);
+    std::string out;
+    read_until(host_master.get(), "33 99", out);
+    EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out << slurp(b.dir() + "/run.err");
+    EXPECT_NE(out.find("33 99"), std::string::npos) << out << slurp(b.dir() + "/run.err");
+    EXPECT_FALSE(canonical()) << "run left its terminal in canonical mode";
+    ASSERT_EQ(::write(host_master.get(), "hello\r", 6), 6);
+    read_until(host_master.get(), "got:hello", out);
+    EXPECT_NE(out.find("got:hello"), std::string::npos) << out;
+    ASSERT_EQ(::write(host_master.get(), "\x03", 1), 1);  // Ctrl-C
+    const std::optional<int> ended = wait_run(run, b, "tty");
+    ASSERT_TRUE(ended) << "Ctrl-C did not end the container's process: " << out;
+    const int status = *ended;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status << " " << slurp(b.dir() + "/run.err");
+    EXPECT_TRUE(canonical()) << "run did not restore its terminal";
+    EXPECT_EQ(fs::directory_iterator(b.state_root()), fs::directory_iterator()) << "run left something in --root";
 }
 
 // The host devpts's device number, and every fd of the container's processes (those in
