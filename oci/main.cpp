@@ -26,7 +26,7 @@ constexpr const char* kUsage =
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
-    "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
+    "          ps [--format table|json] ID | pause ID | resume ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
 struct Words {
@@ -129,6 +129,8 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         const Words w = split(argc, argv, i, {}, {"force", "f"});
         return cmd_delete(g, the_id(w, command), flag_on(w, "force") || flag_on(w, "f"));
     }
+    if (command == "pause") return cmd_pause(g, the_id(split(argc, argv, i, {}, {}), command));
+    if (command == "resume") return cmd_resume(g, the_id(split(argc, argv, i, {}, {}), command));
     if (command == "features") return cmd_features();
     if (command == "exec") {
         const Words w = split(argc, argv, i, {"process", "p", "pid-file", "console-socket", "preserve-fds"},
@@ -148,7 +150,7 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
         return cmd_ps(g, the_id(w, command), format);
     }
-    for (const char* planned : {"run", "pause", "resume", "update", "checkpoint", "restore", "events",
+    for (const char* planned : {"run", "update", "checkpoint", "restore", "events",
                                 "list", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
