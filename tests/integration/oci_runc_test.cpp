@@ -804,6 +804,20 @@ bool counter_advances(const std::string& path, int seconds = 10) {
     return false;
 }
 
+// delete --force at the end of a test, however it ends: a failed assertion never leaves a
+// (paused) container and its cgroups behind.
+class DeletedAtEnd {
+public:
+    DeletedAtEnd(const Bundle& b, std::string id) : b_(b), id_(std::move(id)) {}
+    ~DeletedAtEnd() { (void)runc(b_, {"delete", "--force", id_}); }
+    DeletedAtEnd(const DeletedAtEnd&) = delete;
+    DeletedAtEnd& operator=(const DeletedAtEnd&) = delete;
+
+private:
+    const Bundle& b_;
+    std::string id_;
+};
+
 // The container's own cgroups as create recorded them (leaves), from its state directory.
 std::vector<std::string> recorded_cgroups(const Bundle& b, const std::string& id) {
     const json record = read_json(b.state_root() + "/" + id + "/cgroup.json");
@@ -817,6 +831,7 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     if (const char* why = no_sandbox()) GTEST_SKIP() << why;
     Bundle b(json{"/bin/sh", "-c", counting_loop("count")});
     ASSERT_EQ(create(b, "pz", b.dir() + "/pid").exit_code, 0);
+    const DeletedAtEnd cleanup(b, "pz");
     ProcessResult early = runc(b, {"pause", "pz"});
     EXPECT_EQ(early.exit_code, 1);
     EXPECT_NE(early.err.find("container not running"), std::string::npos) << early.err;
@@ -890,6 +905,7 @@ TEST(OciRunc, ForcedDeleteOfAPausedContainerLeavesNoCgroup) {
         Bundle b(json{"/bin/sh", "-c", counting_loop("count")},
                  with_path ? json{{"linux", {{"cgroupsPath", path}}}} : json::object());
         ASSERT_EQ(create(b, "pzf", b.dir() + "/pid").exit_code, 0);
+        const DeletedAtEnd cleanup(b, "pzf");
         ASSERT_EQ(runc(b, {"start", "pzf"}).exit_code, 0);
         ASSERT_TRUE(wait_file(b.out() + "/count"));
         const pid_t pid1 = state(b, "pzf").value("pid", 0);
