@@ -47,7 +47,7 @@ bool set_and_wait(const Freezer& f, bool frozen, std::chrono::milliseconds budge
     const auto start = std::chrono::steady_clock::now();
     auto asked = start;
     helper::cgroupfs::write_control(fd.get(), f.dir, file, request);
-    for (auto pause = 1ms;; pause = std::min(pause * 2, std::chrono::milliseconds(10))) {
+    for (auto nap = 1ms;; nap = std::min(nap * 2, std::chrono::milliseconds(10))) {
         if (kernel_state(fd.get(), f) == done) return true;
         const auto now = std::chrono::steady_clock::now();
         if (now - start >= budget) return false;
@@ -55,7 +55,7 @@ bool set_and_wait(const Freezer& f, bool frozen, std::chrono::milliseconds budge
             helper::cgroupfs::write_control(fd.get(), f.dir, file, request);
             asked = now;
         }
-        std::this_thread::sleep_for(pause);
+        std::this_thread::sleep_for(nap);
     }
 }
 
@@ -77,7 +77,7 @@ std::optional<Freezer> freezer_at(const std::string& dir) {
 std::optional<Freezer> find_freezer(const ContainerCgroups& cgroups) {
     std::optional<Freezer> v2;
     for (const std::string& dir : cgroups.leaves) {
-        const std::optional<Freezer> f = freezer_at(dir);
+        std::optional<Freezer> f = freezer_at(dir);
         if (f && !f->v2) return f;
         if (f && !v2) v2 = f;
     }

@@ -135,13 +135,19 @@ void freeze_and_thaw(const helper::CgroupHierarchy& h, bool v2) {
 
 TEST(OciFreezer, V1FreezerStopsAndResumesItsProcesses) {
     for (const auto& h : helper::discover_cgroup_hierarchies())
-        if (h.version == helper::CgroupVersion::V1 && h.controllers.contains("freezer")) return freeze_and_thaw(h, false);
+        if (h.version == helper::CgroupVersion::V1 && h.controllers.contains("freezer")) {
+            freeze_and_thaw(h, false);
+            return;
+        }
     GTEST_SKIP() << "this host has no v1 freezer hierarchy";
 }
 
 TEST(OciFreezer, V2CgroupFreezeStopsAndResumesItsProcesses) {
     for (const auto& h : helper::discover_cgroup_hierarchies())
-        if (h.version == helper::CgroupVersion::V2) return freeze_and_thaw(h, true);
+        if (h.version == helper::CgroupVersion::V2) {
+            freeze_and_thaw(h, true);
+            return;
+        }
     GTEST_SKIP() << "this host mounts no cgroup v2 hierarchy";
 }
 
