@@ -893,6 +893,33 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     for (const std::string& dir : cgroups) EXPECT_FALSE(fs::exists(dir)) << dir;
 }
 
+// A container create could give no freezer (no freezer hierarchy, no permission beneath
+// our cgroup: its record says why) is never "paused" some other way: pause fails naming
+// the reason, and the container runs on untouched.
+TEST(OciRunc, PauseWithoutAFreezerFailsNamingWhyAndStopsNothing) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", counting_loop("count")});
+    ASSERT_EQ(create(b, "nf", b.dir() + "/pid").exit_code, 0);
+    const DeletedAtEnd cleanup(b, "nf");
+    ASSERT_EQ(runc(b, {"start", "nf"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/count"));
+    // The record as create writes it when it could make no freezer; the real one is put
+    // back before delete, which removes what it names.
+    const std::string record = b.state_root() + "/nf/cgroup.json";
+    const std::string made = slurp(record);
+    std::ofstream(record) << json{{"leaves", json::array()}, {"created", json::array()},
+                                  {"no_freezer", "the test's reason"}}
+                                 .dump();
+    ProcessResult p = runc(b, {"pause", "nf"});
+    EXPECT_EQ(p.exit_code, 1);
+    EXPECT_NE(p.err.find("cannot pause container nf: no cgroup freezer: the test's reason"), std::string::npos) << p.err;
+    EXPECT_EQ(state(b, "nf").value("status", ""), "running");
+    EXPECT_TRUE(counter_advances(b.out() + "/count")) << "a pause that failed stopped the container";
+    const pid_t command = first_child(state(b, "nf").value("pid", 0));
+    EXPECT_NE(process_state(command), "T") << "pause stopped the process with a signal";
+    std::ofstream(record) << made;
+}
+
 // delete --force of a paused container ends it and leaves none of its cgroups; with
 // linux.cgroupsPath the freezer is the path's own directory in the freezer hierarchy.
 TEST(OciRunc, ForcedDeleteOfAPausedContainerLeavesNoCgroup) {
