@@ -25,6 +25,7 @@
 #include "oci/config.hpp"
 #include "oci/console.hpp"
 #include "oci/container_cgroup.hpp"
+#include "oci/container_freezer.hpp"
 #include "oci/container_ids.hpp"
 #include "oci/container_restrictions.hpp"
 #include "oci/seccomp_profile.hpp"
@@ -240,6 +241,39 @@ void signal_recorded(pid_t pid, unsigned long long start, int sig) {
         throw_errno("sending signal " + std::to_string(sig) + " to " + std::to_string(pid));
 }
 
+// kill's delivery to a started container (running or paused).
+void signal_started(const RecordedState& s, int sig, bool all) {
+    auto send = [&](const PinnedProcess& p) {
+        if (sys::pidfd_send_signal(p.pidfd.get(), sig) != 0 && errno != ESRCH)
+            throw_errno("sending signal " + std::to_string(sig) + " to " + std::to_string(p.pid));
+    };
+    if (all) {
+        // Every process of the container's pid namespace. PID 1 passes each catchable
+        // signal on to the user's process, which would then get it twice: PID 1 itself
+        // takes only STOP and CONT, and KILL once nothing else is left (killed along with
+        // the others, it could not report how the process ended).
+        const std::vector<PinnedProcess> members = pid_namespace_members(s.pid);
+        for (const PinnedProcess& p : members)
+            if (p.pid != s.pid || sig == SIGSTOP || sig == SIGCONT || (sig == SIGKILL && members.size() == 1)) send(p);
+        return;
+    }
+    if (sig == SIGSTOP || sig == SIGCONT || sig == SIGKILL) {
+        // SIGSTOP would stop PID 1 itself, which passes nothing on while stopped; SIGKILL
+        // would end PID 1 before it reports the process's end (the engine would see no
+        // exit status, where runc's gives 137). These go to the user's process, and CONT
+        // to PID 1 too (stopped by a kill --all STOP).
+        if (std::optional<PinnedProcess> command = container_command(s.pid)) {
+            send(*command);
+            if (sig != SIGCONT) return;
+        } else if (sig == SIGSTOP) {
+            return;
+        }
+    }
+    // PID 1 forwards every other signal to the process (helper::init_forwarded_signals);
+    // SIGKILL with no process left ends PID 1 and the whole pid namespace.
+    signal_recorded(s.pid, s.pid_start, sig);
+}
+
 }  // namespace
 
 int parse_signal(const std::string& text) {
@@ -291,9 +325,12 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
             std::vector<std::string> warnings;
             cgroups = make_container_cgroups(*cgroups_path, plan.cgroup_writes, warnings);
             for (const auto& w : warnings) g.log->warning(w);
-            // Recorded before anything joins it: delete removes what create made.
-            sys::write_file_atomic(dir.get(), kCgroupFile, to_json(*cgroups).dump());
+        } else {
+            // pause's freezer (container_freezer.hpp); none is no failure, only pause's.
+            cgroups = make_freezer_cgroup(o.id);
         }
+        // Recorded before anything joins it: delete removes what create made.
+        sys::write_file_atomic(dir.get(), kCgroupFile, to_json(*cgroups).dump());
         // start and delete run the poststart and poststop hooks from here, never from the
         // bundle again (which may have changed since).
         if (!plan.hooks.empty()) sys::write_file_atomic(dir.get(), kHooksFile, to_json(plan.hooks).dump());
@@ -378,6 +415,7 @@ int cmd_start(const Globals& g, const std::string& id) {
     switch (container.status()) {
         case Status::Stopped: throw Error("cannot start a container that has stopped");
         case Status::Running: throw Error("cannot start an already running container");
+        case Status::Paused: throw Error("cannot start a container in the paused state");
         case Status::Created: break;
     }
     // Without a reader (the monitor gone) open fails with ENXIO instead of blocking.
@@ -425,35 +463,11 @@ int cmd_kill(const Globals& g, const std::string& id, const std::string& signal_
         return 0;
     }
     if (!Container::same_live_process(s.pid, s.pid_start)) throw Error("container not running");
-    auto send = [&](const PinnedProcess& p) {
-        if (sys::pidfd_send_signal(p.pidfd.get(), sig) != 0 && errno != ESRCH)
-            throw_errno("sending signal " + std::to_string(sig) + " to " + std::to_string(p.pid));
-    };
-    if (all) {
-        // Every process of the container's pid namespace. PID 1 passes each catchable
-        // signal on to the user's process, which would then get it twice: PID 1 itself
-        // takes only STOP and CONT, and KILL once nothing else is left (killed along with
-        // the others, it could not report how the process ended).
-        const std::vector<PinnedProcess> members = pid_namespace_members(s.pid);
-        for (const PinnedProcess& p : members)
-            if (p.pid != s.pid || sig == SIGSTOP || sig == SIGCONT || (sig == SIGKILL && members.size() == 1)) send(p);
-        return 0;
-    }
-    if (sig == SIGSTOP || sig == SIGCONT || sig == SIGKILL) {
-        // SIGSTOP would stop PID 1 itself, which passes nothing on while stopped; SIGKILL
-        // would end PID 1 before it reports the process's end (the engine would see no
-        // exit status, where runc's gives 137). These go to the user's process, and CONT
-        // to PID 1 too (stopped by a kill --all STOP).
-        if (std::optional<PinnedProcess> command = container_command(s.pid)) {
-            send(*command);
-            if (sig != SIGCONT) return 0;
-        } else if (sig == SIGSTOP) {
-            return 0;
-        }
-    }
-    // PID 1 forwards every other signal to the process (helper::init_forwarded_signals);
-    // SIGKILL with no process left ends PID 1 and the whole pid namespace.
-    signal_recorded(s.pid, s.pid_start, sig);
+    signal_started(s, sig, all);
+    // A paused container's processes take a SIGKILL only once thawed (v1's freezer; on v2
+    // the killed process wakes, but PID 1, which reports its end, stays frozen): the kill
+    // ends it for real. Any other signal waits, pending, for resume.
+    if (status == Status::Paused && sig == SIGKILL) thaw_container_cgroups(container.cgroups().value_or(ContainerCgroups{}));
     return 0;
 }
 
@@ -476,13 +490,12 @@ int cmd_delete(const Globals& g, const std::string& id, bool force) {
         if (!force) throw Error("cannot delete container " + id + " that is not stopped: " + status_name(status));
         signal_recorded(s.pid, s.pid_start, SIGKILL);
     }
+    // The container's cgroups: what create made of them (container_cgroup.hpp).
+    const std::optional<ContainerCgroups> cgroups = container->cgroups();
+    // A paused container's PID 1 and monitor end only once thawed (kill, above).
+    if (cgroups) thaw_container_cgroups(*cgroups);
     wait_gone(s.monitor, s.monitor_start, 10);
-    // The container's cgroup: what create made of it (container_cgroup.hpp).
-    sys::UniqueFd cgroup_file(::openat(container->dir_fd(), kCgroupFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!cgroup_file && errno != ENOENT) throw_errno("opening the cgroup record of container " + id);
-    if (cgroup_file)
-        remove_container_cgroups(
-            container_cgroups_from_json(json::parse(sys::read_all(cgroup_file.get(), 1 << 20, "reading the cgroup record"))));
+    if (cgroups) remove_container_cgroups(*cgroups);
     // The container is gone: its poststop hooks run before its state is. A failing one is
     // logged; the delete goes on.
     try {

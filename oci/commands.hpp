@@ -32,6 +32,9 @@ int cmd_state(const Globals& g, const std::string& id);
 // `all`: every process of the container's pid namespace (kill --all).
 int cmd_kill(const Globals& g, const std::string& id, const std::string& signal, bool all);
 int cmd_delete(const Globals& g, const std::string& id, bool force);
+// Freeze and thaw every process of a running container (oci/container_freezer.hpp).
+int cmd_pause(const Globals& g, const std::string& id);
+int cmd_resume(const Globals& g, const std::string& id);
 int cmd_features();
 
 // "KILL", "SIGKILL", "9" -> 9; throws Error for anything else.

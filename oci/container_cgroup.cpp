@@ -116,12 +116,17 @@ void write_one(int fd, const std::string& dir, const std::string& file, const st
 
 }  // namespace
 
-json to_json(const ContainerCgroups& c) { return json{{"leaves", c.leaves}, {"created", c.created}}; }
+json to_json(const ContainerCgroups& c) {
+    json j{{"leaves", c.leaves}, {"created", c.created}};
+    if (!c.no_freezer.empty()) j["no_freezer"] = c.no_freezer;
+    return j;
+}
 
 ContainerCgroups container_cgroups_from_json(const json& j) {
     ContainerCgroups c;
     c.leaves = j.at("leaves").get<std::vector<std::string>>();
     c.created = j.at("created").get<std::vector<std::string>>();
+    c.no_freezer = j.value("no_freezer", "");
     // delete kills what these directories hold and removes them: each must still be a
     // cgroup below a hierarchy this process sees, whatever the record says.
     const std::vector<helper::CgroupHierarchy> hierarchies = helper::discover_cgroup_hierarchies();
@@ -201,6 +206,27 @@ ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vect
         }
         throw;
     }
+    return made;
+}
+
+ContainerCgroups make_own_child_cgroup(const helper::CgroupHierarchy& h, const std::string& name) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+        throw Error("cgroup name " + name + ": not one path component");
+    ContainerCgroups made;
+    std::string dir = h.own_dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    dir += "/" + name;
+    try {
+        (void)make_dirs(h, dir, {}, made.created);
+    } catch (...) {
+        try {
+            remove_container_cgroups(made);
+        } catch (const Error&) {
+            // The original error says more.
+        }
+        throw;
+    }
+    made.leaves.push_back(dir);
     return made;
 }
 

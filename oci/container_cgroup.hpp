@@ -18,6 +18,9 @@ namespace aj::oci {
 struct ContainerCgroups {
     std::vector<std::string> leaves;   // the container's directory in each hierarchy
     std::vector<std::string> created;  // the directories create made, parents before children
+    // Why the container has no freezer, when it has none (container_freezer.hpp): what
+    // pause then says.
+    std::string no_freezer;
 };
 
 nlohmann::json to_json(const ContainerCgroups& c);
@@ -33,6 +36,10 @@ ContainerCgroups container_cgroups_from_json(const nlohmann::json& j);
 // below the previous one without following links.
 ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vector<ControlWrite>& writes,
                                         std::vector<std::string>& warnings);
+
+// Makes `name` (one component) beneath this process's own cgroup in hierarchy `h`, as
+// make_container_cgroups makes its directories: the record's one leaf.
+ContainerCgroups make_own_child_cgroup(const helper::CgroupHierarchy& h, const std::string& name);
 
 // Moves `pid` into every leaf.
 void join_container_cgroups(const ContainerCgroups& cgroups, pid_t pid);

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "oci/container_freezer.hpp"
 #include "policy/error.hpp"
 #include "policy/json_text.hpp"
 #include "runner/run_registry.hpp"
@@ -102,6 +103,7 @@ std::string status_name(Status s) {
     switch (s) {
         case Status::Created: return "created";
         case Status::Running: return "running";
+        case Status::Paused: return "paused";
         case Status::Stopped: return "stopped";
     }
     return "stopped";
@@ -130,7 +132,11 @@ bool Container::same_live_process(pid_t pid, unsigned long long start) {
 
 Status Container::status() const {
     if (exists_at(dir_.get(), kExitFile) || !same_live_process(state_.pid, state_.pid_start)) return Status::Stopped;
-    return exists_at(dir_.get(), kStartedFile) ? Status::Running : Status::Created;
+    if (!exists_at(dir_.get(), kStartedFile)) return Status::Created;
+    // Asked of the kernel each time: a pause or resume that died half way is seen as it is.
+    const std::optional<ContainerCgroups> own = cgroups();
+    const std::optional<Freezer> freezer = own ? find_freezer(*own) : std::nullopt;
+    return freezer && is_frozen(*freezer) ? Status::Paused : Status::Running;
 }
 
 json Container::state_json() const { return state_document(state_, status()); }
@@ -138,6 +144,11 @@ json Container::state_json() const { return state_document(state_, status()); }
 Hooks Container::hooks() const {
     if (!exists_at(dir_.get(), kHooksFile)) return {};
     return parse_hooks(policy::read_json_text(read_at(dir_.get(), kHooksFile), kHooksFile));
+}
+
+std::optional<ContainerCgroups> Container::cgroups() const {
+    if (!exists_at(dir_.get(), kCgroupFile)) return std::nullopt;
+    return container_cgroups_from_json(policy::read_json_text(read_at(dir_.get(), kCgroupFile), kCgroupFile));
 }
 
 json state_document(const RecordedState& state_, Status s) {

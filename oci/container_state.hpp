@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "oci/container_cgroup.hpp"
 #include "oci/hooks.hpp"
 #include "policy/sys.hpp"
 
@@ -39,7 +41,8 @@ struct RecordedState {
 nlohmann::json to_json(const RecordedState& s);
 RecordedState recorded_state_from_json(const nlohmann::json& j);
 
-enum class Status { Created, Running, Stopped };
+// Paused: started, and held by the container's freezer (oci/container_freezer.hpp).
+enum class Status { Created, Running, Paused, Stopped };
 std::string status_name(Status s);
 
 // Names of the files in a container's directory.
@@ -70,6 +73,8 @@ public:
     nlohmann::json state_json() const;
     // The config's hooks as create kept them (kHooksFile; none when absent).
     Hooks hooks() const;
+    // The container's own cgroups as create recorded them (kCgroupFile; none when absent).
+    std::optional<ContainerCgroups> cgroups() const;
 
 private:
     sys::UniqueFd dir_;

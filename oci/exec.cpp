@@ -169,7 +169,10 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
     check_console_options(terminal_asked != process.end() && *terminal_asked == true, o.console_socket);
     sys::UniqueFd root = open_state_root(g.root);
     const Container container(root.get(), o.id);
-    if (container.status() != Status::Running) throw Error("container not running");
+    const Status status = container.status();
+    // Its process would join a frozen cgroup and hang there, and the engine with it.
+    if (status == Status::Paused) throw Error("cannot exec in a paused container");
+    if (status != Status::Running) throw Error("container not running");
     const RecordedState& s = container.recorded();
     // Pinned before it is checked: a pid reused since is never joined.
     const sys::UniqueFd pid1(sys::pidfd_open(s.pid));

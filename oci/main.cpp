@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
     "          ps [--format table|json] ID | run --bundle B [--detach] [--keep] [create's options] ID |\n"
-    "          list [--format table|json] [--quiet] | features | --version (docs/oci.md)\n";
+    "          list [--format table|json] [--quiet] | pause ID | resume ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
 struct Words {
@@ -144,6 +144,8 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         const Words w = split(argc, argv, i, {}, {"force", "f"});
         return cmd_delete(g, the_id(w, command), flag_on(w, "force") || flag_on(w, "f"));
     }
+    if (command == "pause") return cmd_pause(g, the_id(split(argc, argv, i, {}, {}), command));
+    if (command == "resume") return cmd_resume(g, the_id(split(argc, argv, i, {}, {}), command));
     if (command == "features") return cmd_features();
     if (command == "exec") {
         const Words w = split(argc, argv, i, {"process", "p", "pid-file", "console-socket", "preserve-fds"},
@@ -175,7 +177,7 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         if (!w.positional.empty()) throw Error("\"list\": too many arguments");
         return cmd_list(g, format_flag(w), flag_on(w, "quiet") || flag_on(w, "q"));
     }
-    for (const char* planned : {"pause", "resume", "update", "checkpoint", "restore", "events", "spec"})
+    for (const char* planned : {"update", "checkpoint", "restore", "events", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
 }

@@ -1,5 +1,6 @@
 # ctest vm.cgroup2: the cgroup v2 limit tests on Debian's kernel under qemu (tests/vm/),
-# as root and as an unprivileged user with a delegated subtree. Skipped (exit 77) when
+# as root and as an unprivileged user with a delegated subtree; aurora-runc's freezer
+# (pause) on a pure v2 host. Skipped (exit 77) when
 # qemu, a static busybox or the kernel image cannot be had.
 add_executable(aj_vm_runas ${CMAKE_CURRENT_SOURCE_DIR}/vm/runas.c)
 # Static, so it runs in the busybox guest; sanitizer runtimes cannot be linked statically.
@@ -10,7 +11,8 @@ add_test(NAME vm.cgroup2
     -r ${CMAKE_CURRENT_SOURCE_DIR}/vm/run-cgroup2.sh
     -b $<TARGET_FILE:aurora-jail> -b $<TARGET_FILE:cgroup_limits_test>
     -b $<TARGET_FILE:landlock_rules_test> -b $<TARGET_FILE:cgroup_run_test>
-    -b $<TARGET_FILE:fallback_mode_test> -b $<TARGET_FILE:aj_vm_runas>)
+    -b $<TARGET_FILE:fallback_mode_test> -b $<TARGET_FILE:aj_vm_runas>
+    -b $<TARGET_FILE:oci_freezer_test>)
 set_tests_properties(vm.cgroup2 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
 
 # ctest vm.systemd: Debian 12 booted with systemd as PID 1 (root file system built once

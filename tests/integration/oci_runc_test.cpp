@@ -955,6 +955,173 @@ TEST(OciRunc, CgroupsPathHoldsTheResourcesAndDeleteRemovesWhatCreateMade) {
     EXPECT_NE(refused.err.find("\"..\" is not allowed"), std::string::npos) << refused.err;
 }
 
+// pause and resume: the container's freezer (oci/container_freezer.hpp).
+// A loop in the container counting into /out/NAME, one step every 10 ms.
+std::string counting_loop(const std::string& name) {
+    return "i=0; while :; do i=$((i+1)); echo $i > /out/" + name + ".new; mv /out/" + name + ".new /out/" + name +
+           "; sleep 0.01; done";
+}
+
+// Whether /out's counter `path` moves within `seconds`.
+bool counter_advances(const std::string& path, int seconds = 10) {
+    const std::string before = slurp(path);
+    for (int i = 0; i < seconds * 50; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const std::string now = slurp(path);
+        if (!now.empty() && now != before) return true;
+    }
+    return false;
+}
+
+// delete --force at the end of a test, however it ends: a failed assertion never leaves a
+// (paused) container and its cgroups behind.
+class DeletedAtEnd {
+public:
+    DeletedAtEnd(const Bundle& b, std::string id) : b_(b), id_(std::move(id)) {}
+    ~DeletedAtEnd() { (void)runc(b_, {"delete", "--force", id_}); }
+    DeletedAtEnd(const DeletedAtEnd&) = delete;
+    DeletedAtEnd& operator=(const DeletedAtEnd&) = delete;
+
+private:
+    const Bundle& b_;
+    std::string id_;
+};
+
+// The container's own cgroups as create recorded them (leaves), from its state directory.
+std::vector<std::string> recorded_cgroups(const Bundle& b, const std::string& id) {
+    const json record = read_json(b.state_root() + "/" + id + "/cgroup.json");
+    return record.contains("leaves") ? record["leaves"].get<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// Every process of a paused container stops, an exec'd one too, until resume; state says
+// "paused" meanwhile and exec is refused; pause and resume in the wrong state get runc's
+// words; kill ends a paused container for real.
+TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", counting_loop("count")});
+    ASSERT_EQ(create(b, "pz", b.dir() + "/pid").exit_code, 0);
+    const DeletedAtEnd cleanup(b, "pz");
+    ProcessResult early = runc(b, {"pause", "pz"});
+    EXPECT_EQ(early.exit_code, 1);
+    EXPECT_NE(early.err.find("container not running"), std::string::npos) << early.err;
+    ProcessResult not_paused = runc(b, {"resume", "pz"});
+    EXPECT_EQ(not_paused.exit_code, 1);
+    EXPECT_NE(not_paused.err.find("container not paused"), std::string::npos) << not_paused.err;
+    ASSERT_EQ(runc(b, {"start", "pz"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/count"));
+    // A process exec added (left running in the background) is the container's too.
+    const std::string process = b.dir() + "/process.json";
+    std::ofstream(process) << json{{"args", {"/bin/sh", "-c", "(" + counting_loop("exec") + ") </dev/null >/dev/null 2>&1 &"}},
+                                   {"env", {"PATH=/usr/bin:/bin"}},
+                                   {"cwd", "/"},
+                                   {"user", {{"uid", 65534}, {"gid", 65534}}}}
+                                  .dump();
+    ProcessResult ex = runc(b, {"exec", "--process", process, "pz"});
+    ASSERT_EQ(ex.exit_code, 0) << ex.err;
+    ASSERT_TRUE(wait_file(b.out() + "/exec"));
+    EXPECT_TRUE(counter_advances(b.out() + "/count"));
+
+    ProcessResult p = runc(b, {"pause", "pz"});
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    EXPECT_EQ(state(b, "pz").value("status", ""), "paused");
+    const std::string count = slurp(b.out() + "/count"), exec_count = slurp(b.out() + "/exec");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(slurp(b.out() + "/count"), count) << "the container's process ran while paused";
+    EXPECT_EQ(slurp(b.out() + "/exec"), exec_count) << "the exec'd process ran while paused";
+    ProcessResult twice = runc(b, {"pause", "pz"});
+    EXPECT_EQ(twice.exit_code, 1);
+    EXPECT_NE(twice.err.find("container not running"), std::string::npos) << twice.err;
+    ProcessResult refused = runc(b, {"exec", "--process", process, "pz"});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("cannot exec in a paused container"), std::string::npos) << refused.err;
+    ProcessResult busy = runc(b, {"delete", "pz"});
+    EXPECT_NE(busy.err.find("that is not stopped: paused"), std::string::npos) << busy.err;
+
+    ProcessResult r = runc(b, {"resume", "pz"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(state(b, "pz").value("status", ""), "running");
+    EXPECT_TRUE(counter_advances(b.out() + "/count")) << "resume did not thaw the container's process";
+    EXPECT_TRUE(counter_advances(b.out() + "/exec")) << "resume did not thaw the exec'd process";
+    ProcessResult again = runc(b, {"resume", "pz"});
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("container not paused"), std::string::npos) << again.err;
+
+    // Killed while paused: it ends (a frozen task takes SIGKILL only once thawed on v1).
+    ASSERT_EQ(runc(b, {"pause", "pz"}).exit_code, 0);
+    const pid_t pid1 = state(b, "pz").value("pid", 0);
+    ProcessResult k = runc(b, {"kill", "pz", "KILL"});
+    EXPECT_EQ(k.exit_code, 0) << k.err;
+    EXPECT_TRUE(wait_status(b, "pz", "stopped", 10));
+    EXPECT_NE(::kill(pid1, 0), 0) << "the paused container's PID 1 outlived kill";
+    ProcessResult stopped = runc(b, {"pause", "pz"});
+    EXPECT_EQ(stopped.exit_code, 1);
+    EXPECT_NE(stopped.err.find("container not running"), std::string::npos) << stopped.err;
+    const std::vector<std::string> cgroups = recorded_cgroups(b, "pz");
+    EXPECT_FALSE(cgroups.empty()) << "create made the container no cgroup to freeze";
+    EXPECT_EQ(runc(b, {"delete", "pz"}).exit_code, 0);
+    for (const std::string& dir : cgroups) EXPECT_FALSE(fs::exists(dir)) << dir;
+}
+
+// A container create could give no freezer (no freezer hierarchy, no permission beneath
+// our cgroup: its record says why) is never "paused" some other way: pause fails naming
+// the reason, and the container runs on untouched.
+TEST(OciRunc, PauseWithoutAFreezerFailsNamingWhyAndStopsNothing) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    Bundle b(json{"/bin/sh", "-c", counting_loop("count")});
+    ASSERT_EQ(create(b, "nf", b.dir() + "/pid").exit_code, 0);
+    const DeletedAtEnd cleanup(b, "nf");
+    ASSERT_EQ(runc(b, {"start", "nf"}).exit_code, 0);
+    ASSERT_TRUE(wait_file(b.out() + "/count"));
+    // The record as create writes it when it could make no freezer; the real one is put
+    // back before delete, which removes what it names.
+    const std::string record = b.state_root() + "/nf/cgroup.json";
+    const std::string made = slurp(record);
+    std::ofstream(record) << json{{"leaves", json::array()}, {"created", json::array()},
+                                  {"no_freezer", "the test's reason"}}
+                                 .dump();
+    ProcessResult p = runc(b, {"pause", "nf"});
+    EXPECT_EQ(p.exit_code, 1);
+    EXPECT_NE(p.err.find("cannot pause container nf: no cgroup freezer: the test's reason"), std::string::npos) << p.err;
+    EXPECT_EQ(state(b, "nf").value("status", ""), "running");
+    EXPECT_TRUE(counter_advances(b.out() + "/count")) << "a pause that failed stopped the container";
+    const pid_t command = first_child(state(b, "nf").value("pid", 0));
+    EXPECT_NE(process_state(command), "T") << "pause stopped the process with a signal";
+    std::ofstream(record) << made;
+}
+
+// delete --force of a paused container ends it and leaves none of its cgroups; with
+// linux.cgroupsPath the freezer is the path's own directory in the freezer hierarchy.
+TEST(OciRunc, ForcedDeleteOfAPausedContainerLeavesNoCgroup) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::string freezer = own_dir_of("freezer");
+    if (freezer.empty()) GTEST_SKIP() << "needs a v1 freezer hierarchy (this host's kind)";
+    const std::string path = "aj-oci-pause-" + std::to_string(::getpid());
+    for (const bool with_path : {false, true}) {
+        SCOPED_TRACE(with_path ? "linux.cgroupsPath" : "the freezer's own cgroup");
+        Bundle b(json{"/bin/sh", "-c", counting_loop("count")},
+                 with_path ? json{{"linux", {{"cgroupsPath", path}}}} : json::object());
+        ASSERT_EQ(create(b, "pzf", b.dir() + "/pid").exit_code, 0);
+        const DeletedAtEnd cleanup(b, "pzf");
+        ASSERT_EQ(runc(b, {"start", "pzf"}).exit_code, 0);
+        ASSERT_TRUE(wait_file(b.out() + "/count"));
+        const pid_t pid1 = state(b, "pzf").value("pid", 0);
+        ASSERT_EQ(runc(b, {"pause", "pzf"}).exit_code, 0);
+        const std::vector<std::string> cgroups = recorded_cgroups(b, "pzf");
+        ASSERT_FALSE(cgroups.empty());
+        if (with_path) {
+            EXPECT_EQ(slurp(freezer + "/" + path + "/freezer.state"), "FROZEN\n");
+        } else {
+            ASSERT_EQ(cgroups.size(), 1U);
+            EXPECT_EQ(slurp(cgroups[0] + "/freezer.state"), "FROZEN\n");
+        }
+        ProcessResult d = runc(b, {"delete", "--force", "pzf"});
+        EXPECT_EQ(d.exit_code, 0) << d.err;
+        EXPECT_NE(::kill(pid1, 0), 0) << "the paused container's PID 1 outlived delete --force";
+        for (const std::string& dir : cgroups) EXPECT_FALSE(fs::exists(dir)) << dir;
+        EXPECT_FALSE(fs::exists(b.state_root() + "/pzf"));
+    }
+}
+
 // A tracer process (ptrace) running `argv`: the first child `argv` forks is traced
 // syscall by syscall and held, stopped, at its first pidfd_open(2) once `hold_after`
 // exists, until release(). Every other process they start is let go at once.

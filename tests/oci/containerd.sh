@@ -2,7 +2,7 @@
 # ctest oci.containerd: containerd 1.6's runc shim (io.containerd.runc.v2) runs a container
 # through aurora-runc: `ctr run --runc-binary AURORA_RUNC --rm`, its stdout and exit status,
 # containerd's default seccomp profile (--seccomp), then `ctr task exec` into and
-# `ctr task kill` of a running one. A private containerd this script starts itself (its
+# `ctr task kill` of a running one, `ctr task pause` and `resume`, a kill while paused. A private containerd this script starts itself (its
 # own root, state, sockets and config under a temporary directory) and stops, by its
 # pid; the image is an OCI archive of a busybox root built here, loaded with
 # `ctr image import`. usage: containerd.sh AURORA_RUNC
@@ -133,5 +133,27 @@ for h in /sys/fs/cgroup/*/; do
   [ -e "$h$base/aj-ctr-$$/two" ] && fail "the container's cgroup $h$base/aj-ctr-$$/two was left"
 done
 
-[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run --seccomp, run -t, task exec, task exec -t and task kill through containerd's runc shim and $runtime"
+# ctr task pause and resume (aurora-runc pause/resume: the container's cgroup freezer):
+# the shim reads "paused" from state; a task killed while paused stops, and its cgroup goes.
+task_status() { "${C[@]}" task ls 2>&1 | awk -v t="$1" '$1 == t { print $3 }'; }
+wait_task_status() {  # TASK STATUS: polls for 10 s
+  for _ in $(seq 100); do [ "$(task_status "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+"${C[@]}" run -d "${R[@]}" --cgroup "$base/aj-ctr-$$/pz" "$image" aj-pz sleep 1000 >/dev/null 2>"$tmp/err" ||
+  fail "ctr run -d (pause): $(cat "$tmp/err")"
+"${C[@]}" task pause aj-pz 2>"$tmp/err" || fail "ctr task pause: $(cat "$tmp/err")"
+wait_task_status aj-pz PAUSED || fail "ctr task pause: aj-pz is \"$(task_status aj-pz)\", not PAUSED"
+"${C[@]}" task resume aj-pz 2>"$tmp/err" || fail "ctr task resume: $(cat "$tmp/err")"
+wait_task_status aj-pz RUNNING || fail "ctr task resume: aj-pz is \"$(task_status aj-pz)\", not RUNNING"
+"${C[@]}" task pause aj-pz 2>"$tmp/err" || fail "ctr task pause (again): $(cat "$tmp/err")"
+"${C[@]}" task kill -s SIGKILL aj-pz 2>"$tmp/err" || fail "ctr task kill of a paused task: $(cat "$tmp/err")"
+wait_task_status aj-pz STOPPED || fail "ctr task kill of a paused task: aj-pz is \"$(task_status aj-pz)\", not STOPPED"
+"${C[@]}" task delete aj-pz >/dev/null 2>"$tmp/err" || fail "ctr task delete (paused, killed): $(cat "$tmp/err")"
+"${C[@]}" container delete aj-pz >/dev/null 2>"$tmp/err" || fail "ctr container delete aj-pz: $(cat "$tmp/err")"
+for h in /sys/fs/cgroup/*/; do
+  [ -e "$h$base/aj-ctr-$$/pz" ] && fail "the paused container's cgroup $h$base/aj-ctr-$$/pz was left"
+done
+
+[ "$failed" = 0 ] && echo "PASS: ctr run --rm, run --seccomp, run -t, task exec, task exec -t, task kill, task pause and resume through containerd's runc shim and $runtime"
 exit "$failed"

@@ -2,7 +2,7 @@
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
 # (stdout and the exit status), seccomp profiles (podman's default, unconfined, one of
 # our own), --device, --ipc host, run -t and -it (the container's
-# terminal), logs, stop, exec, exec -it, kill, rm -f. A private store (--root,
+# terminal), logs, stop, exec, exec -it, kill, pause and unpause, rm -f. A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -110,10 +110,32 @@ timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-exec >/dev/null 2>&1 || fail "rm -f o
 status=$(timeout -s KILL 30 "${P[@]}" wait aj-kill 2>&1)
 [ "$status" = 137 ] || fail "kill: wait says \"$status\", not 137"
 
+# pause and unpause (aurora-runc pause/resume: the container's cgroup freezer): paused,
+# the container's counter stands still and podman reads the state "paused"; unpaused, it
+# counts on; rm -f of a paused container ends it.
+mkdir -p "$tmp/count" && chmod 777 "$tmp/count"
+"${P[@]}" run -d --name aj-pause "${R[@]}" -v "$tmp/count:/out" aj-busybox \
+  sh -c 'i=0; while :; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; sleep 0.01; done' >/dev/null 2>"$tmp/err" ||
+  fail "run -d (pause): $(cat "$tmp/err")"
+for _ in $(seq 100); do [ -s "$tmp/count/n" ] && break; sleep 0.1; done
+timeout -s KILL 30 "${P[@]}" pause aj-pause >/dev/null 2>"$tmp/err" || fail "pause: $(cat "$tmp/err")"
+state=$("${P[@]}" inspect -f '{{.State.Status}}' aj-pause 2>&1)
+[ "$state" = paused ] || fail "pause: the container is \"$state\", not paused"
+a=$(cat "$tmp/count/n"); sleep 0.3; b=$(cat "$tmp/count/n")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "pause: the counter moved from \"$a\" to \"$b\" while paused"
+timeout -s KILL 30 "${P[@]}" unpause aj-pause >/dev/null 2>"$tmp/err" || fail "unpause: $(cat "$tmp/err")"
+state=$("${P[@]}" inspect -f '{{.State.Status}}' aj-pause 2>&1)
+[ "$state" = running ] || fail "unpause: the container is \"$state\", not running"
+for _ in $(seq 100); do [ "$(cat "$tmp/count/n")" != "$b" ] && break; sleep 0.05; done
+[ "$(cat "$tmp/count/n")" != "$b" ] || fail "unpause: the counter stands still at \"$b\""
+timeout -s KILL 30 "${P[@]}" pause aj-pause >/dev/null 2>"$tmp/err" || fail "pause (again): $(cat "$tmp/err")"
+timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-pause >/dev/null 2>"$tmp/err" || fail "rm -f of a paused container: $(cat "$tmp/err")"
+"${P[@]}" container exists aj-pause && fail "rm -f left the paused container"
+
 # rm -f of a running container.
 "${P[@]}" run -d --name aj-rm "${R[@]}" aj-busybox sleep 1000 >/dev/null 2>"$tmp/err" || fail "run -d: $(cat "$tmp/err")"
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, seccomp profiles, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, seccomp profiles, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, pause, unpause, rm -f through $runtime"
 exit "$failed"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Guest side of ctest vm.cgroup2 (PID 1 is tests/vm/init; cgroup2 is mounted with
-# memory, cpu and pids enabled). Runs the limit tests as root at the hierarchy root, then
+# memory, cpu and pids enabled). Runs the limit tests and aurora-runc's freezer test as root at the hierarchy root, then
 # as uid 1000 inside a subtree delegated to it, and prints one VM-PASS/VM-FAIL line each.
 export AJ_BIN=/vmtest/bin/aurora-jail TMPDIR=/tmp
 cd /tmp
@@ -22,6 +22,8 @@ cgroup_limits_test --gtest_brief=1; result root.cgroup_limits $?
 landlock_rules_test --gtest_brief=1; result root.landlock_rules $?
 cgroup_run_test --gtest_brief=1; result root.cgroup_run $?
 fallback_mode_test --gtest_brief=1; result root.fallback_mode $?
+# aurora-runc's pause: cgroup.freeze on a pure v2 host (this CI host is hybrid).
+oci_freezer_test --gtest_brief=1; result root.oci_freezer $?
 
 # Delegation as systemd does it: the subtree and its procs/subtree_control/threads files
 # belong to the user, memory/cpu/pids are enabled for it, and the user's processes live
@@ -44,6 +46,7 @@ export AURORA_JAIL_CGROUP_PARENT=/sys/fs/cgroup/deleg/jails
 as_user cgroup_run_test --gtest_brief=1; result user.cgroup_run $?
 unset AURORA_JAIL_CGROUP_PARENT
 as_user fallback_mode_test --gtest_brief=1; result user.fallback_mode $?
+as_user oci_freezer_test --gtest_brief=1; result user.oci_freezer $?
 
 # Only the supervisors' own leaves (aurora-jail-PID-supervisor, swept at the next start
 # once their owner is dead) may remain; every sandbox cgroup must be gone.
