@@ -3,12 +3,15 @@
 // get which values, for cgroup v1 and v2. Pure: nothing here touches the file system.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup_discovery.hpp"
+#include "policy/policy.hpp"
 
 namespace aj::oci {
 
@@ -49,5 +52,27 @@ struct ControlWrite {
 // rules are moot (the sandbox's /dev holds a fixed, harmless set). Malformed values are
 // refused (Error naming the field).
 std::vector<ControlWrite> resource_writes(const nlohmann::json& resources, std::vector<std::string>& warnings);
+
+// What the sandbox's own memory and pids limits (the policy's memory_mb and pids, its
+// cgroup below the container's) may never exceed, at create and at every update: a policy
+// named by io.aurora-jail.policy holds its own values as ceilings (nullopt: it sets none);
+// the OCI default policy holds none, its values being defaults the engine's replace
+// (docs/oci.md, "update").
+struct LimitCeiling {
+    std::optional<std::uint64_t> memory_mb, pids;
+    bool operator==(const LimitCeiling&) const = default;
+};
+
+// linux.resources' positive memory.limit (bytes, as MiB rounded down, at least 1) and
+// pids.limit set `limits.memory_mb` and `limits.pids`, each under its ceiling: a value
+// above it gets the ceiling, and a warning naming both. Anything else (absent, zero,
+// negative: no limit asked) leaves `limits` as it is.
+void apply_sandbox_limits(const nlohmann::json& resources, const LimitCeiling& ceiling, policy::Limits& limits,
+                          std::vector<std::string>& warnings);
+
+// The sandbox cgroup's memory and pids values for `policy` (helper::cgroup_request_for, as
+// the launch library writes them: memory+swap capped at the memory limit, no swap in v2),
+// for write_cgroup_resources.
+std::vector<ControlWrite> sandbox_limit_writes(const policy::Policy& policy);
 
 }  // namespace aj::oci

@@ -34,6 +34,14 @@ ContainerCgroups container_cgroups_from_json(const nlohmann::json& j);
 ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vector<ControlWrite>& writes,
                                         std::vector<std::string>& warnings);
 
+// Writes `writes` into existing cgroup directories, at most one per hierarchy (a container's
+// leaves, or the sandbox's own cgroup), as make_container_cgroups writes them at create:
+// each opened below its hierarchy's mount point without following links. `applied` gets
+// "DIR/FILE = VALUE" for each write that took, in order. The first write the kernel
+// refuses throws; what `applied` holds by then stays applied (the caller says so).
+void write_cgroup_resources(const std::vector<std::string>& dirs, const std::vector<ControlWrite>& writes,
+                            std::vector<std::string>& warnings, std::vector<std::string>& applied);
+
 // Moves `pid` into every leaf.
 void join_container_cgroups(const ContainerCgroups& cgroups, pid_t pid);
 

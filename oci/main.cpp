@@ -15,6 +15,7 @@
 #include "oci/container_state.hpp"
 #include "oci/exec.hpp"
 #include "oci/log.hpp"
+#include "oci/update.hpp"
 #include "policy/error.hpp"
 
 namespace {
@@ -148,7 +149,15 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         const std::string format = has_flag(w, "format") ? flag(w, "format") : has_flag(w, "f") ? flag(w, "f") : "table";
         return cmd_ps(g, the_id(w, command), format);
     }
-    for (const char* planned : {"run", "pause", "resume", "update", "checkpoint", "restore", "events",
+    if (command == "update") {
+        const Words w = split(argc, argv, i, update_flag_names(), {});
+        UpdateOptions o;
+        o.id = the_id(w, command);
+        o.resources_file = has_flag(w, "resources") ? flag(w, "resources") : flag(w, "r");
+        o.flags = w.flags;
+        return cmd_update(g, o);
+    }
+    for (const char* planned : {"run", "pause", "resume", "checkpoint", "restore", "events",
                                 "list", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
