@@ -50,23 +50,32 @@ std::int64_t memory_flag(const std::string& name, const std::string& value) {
     std::size_t i = 0;
     while (i < value.size() && (std::isdigit(static_cast<unsigned char>(value[i])) || value[i] == '.')) ++i;
     const std::string number = value.substr(0, i);
-    if (number.empty() || number.front() == '.' || number.back() == '.' ||
-        number.find('.') != number.rfind('.'))
+    const std::size_t dot = number.find('.');
+    if (number.empty() || dot == 0 || dot + 1 == number.size() || dot != number.rfind('.'))
         bad_flag(name, value, "not a size (bytes, or a number with k, m, g, t or p)");
     std::string unit;
     for (char c : value.substr(i)) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (unit.starts_with(" ")) unit.erase(0, 1);
     if (unit.ends_with("b")) unit.pop_back();
-    if (unit.ends_with("i") && unit.size() == 2) unit.pop_back();
-    double scale = 1;
+    if (unit.size() == 2 && unit.ends_with("i")) unit.pop_back();
     const std::string units = "kmgtp";
-    if (unit.size() == 1 && units.find(unit[0]) != std::string::npos) {
-        for (std::size_t k = 0; k <= units.find(unit[0]); ++k) scale *= 1024;
-    } else if (!unit.empty()) {
+    if (unit.size() > 1 || (unit.size() == 1 && units.find(unit[0]) == std::string::npos))
         bad_flag(name, value, "unknown unit (k, m, g, t or p)");
+    const std::size_t power = unit.empty() ? 0 : units.find(unit[0]) + 1;
+    // Whole bytes exactly; a fraction (of a unit) to the byte below.
+    const std::string whole = number.substr(0, dot);
+    const std::string fraction = dot == std::string::npos ? "" : number.substr(dot + 1);
+    if (whole.size() > 19) bad_flag(name, value, "out of range");
+    const unsigned __int128 scale = static_cast<unsigned __int128>(1) << (10 * power);
+    unsigned __int128 bytes = static_cast<unsigned __int128>(std::stoull(whole)) * scale;
+    unsigned __int128 denominator = 1;
+    unsigned __int128 numerator = 0;
+    for (char c : fraction.substr(0, 18)) {
+        numerator = numerator * 10 + static_cast<unsigned>(c - '0');
+        denominator *= 10;
     }
-    const double bytes = std::strtod(number.c_str(), nullptr) * scale;
-    if (bytes >= 9.2e18) bad_flag(name, value, "out of range");
+    bytes += numerator * scale / denominator;
+    if (bytes > static_cast<unsigned __int128>(INT64_MAX)) bad_flag(name, value, "out of range");
     return static_cast<std::int64_t>(bytes);
 }
 
