@@ -184,20 +184,22 @@ int cmd_update(const Globals& g, const UpdateOptions& o) {
         sys::read_all(restrictions_file.get(), 1 << 20, "reading the recorded restrictions"), kRestrictionsFile));
     policy::Policy updated = restrictions.policy;
     apply_sandbox_limits(resources, restrictions.limit_ceiling, updated.limits, warnings);
-    std::vector<ControlWrite> sandbox_writes;
-    for (const ControlWrite& w : sandbox_limit_writes(updated))
-        if ((w.controller == "memory" && updated.limits.memory_mb != restrictions.policy.limits.memory_mb) ||
-            (w.controller == "pids" && updated.limits.pids != restrictions.policy.limits.pids))
-            sandbox_writes.push_back(w);
-
     std::vector<std::string> applied;
     try {
         if (cgroups) write_cgroup_resources(cgroups->leaves, writes, warnings, applied);
-        if (!sandbox_writes.empty()) {
-            write_cgroup_resources(sandbox_cgroup_dirs(s), sandbox_writes, warnings, applied);
-            // exec's ceiling and the next update's starting point.
-            restrictions.policy.limits.memory_mb = updated.limits.memory_mb;
-            restrictions.policy.limits.pids = updated.limits.pids;
+        std::optional<std::vector<std::string>> sandbox_dirs;
+        // One limit at a time, each recorded once applied (exec derives a new process's
+        // limits from the record, the next update starts from it): a failure leaves the
+        // record true to the cgroup.
+        for (const auto& [controller, limit] :
+             {std::pair{"memory", &policy::Limits::memory_mb}, std::pair{"pids", &policy::Limits::pids}}) {
+            if (updated.limits.*limit == restrictions.policy.limits.*limit) continue;
+            std::vector<ControlWrite> sandbox_writes;
+            for (const ControlWrite& w : sandbox_limit_writes(updated))
+                if (w.controller == controller) sandbox_writes.push_back(w);
+            if (!sandbox_dirs) sandbox_dirs = sandbox_cgroup_dirs(s);
+            write_cgroup_resources(*sandbox_dirs, sandbox_writes, warnings, applied);
+            restrictions.policy.limits.*limit = updated.limits.*limit;
             sys::write_file_atomic(container.dir_fd(), kRestrictionsFile, to_json(restrictions).dump());
         }
     } catch (const Error& e) {

@@ -848,6 +848,25 @@ TEST(OciRunc, UpdateSetsTheContainersCgroupAndTheSandboxsLimits) {
         EXPECT_EQ(slurp(sandbox_memory + "/memory.memsw.limit_in_bytes"), std::to_string(96 << 20) + "\n");
     }
 
+    // A write the kernel refuses (a memory limit below what the container uses) fails the
+    // update, naming what was applied before it; what it does not name was not applied
+    // (the hierarchies' order decides whether cpu.shares came first).
+    if (const std::string cpu = mount_of("cpu"); !cpu.empty()) {
+        const std::string shares_before = slurp(cpu + path + "/cpu.shares");
+        u = run_process({runc_bin(), "--root", b.state_root(), "update", "-r", "-", "upd"},
+                        json{{"cpu", {{"shares", 256}}}, {"memory", {{"limit", 1}}}}.dump());
+        EXPECT_EQ(u.exit_code, 1);
+        EXPECT_NE(u.err.find("memory.limit_in_bytes = 1: EBUSY"), std::string::npos) << u.err;
+        const std::size_t listed = u.err.find("; applied before it: ");
+        ASSERT_NE(listed, std::string::npos) << u.err;
+        const bool shares_applied = u.err.find(cpu + path + "/cpu.shares = 256", listed) != std::string::npos;
+        EXPECT_EQ(slurp(cpu + path + "/cpu.shares"), shares_applied ? "256\n" : shares_before) << u.err;
+        EXPECT_NE(u.err.find(shares_applied ? "; nothing after it was applied" : "applied before it: nothing; "),
+                  std::string::npos)
+            << u.err;
+        EXPECT_EQ(slurp(memory + path + "/memory.limit_in_bytes"), std::to_string(96 << 20) + "\n");
+    }
+
     std::ofstream(b.out() + "/go") << "";
     EXPECT_TRUE(wait_status(b, "upd", "stopped", 60));
     // PID 1 and the shell count too: fewer than 30 sleepers, where 100 would have fit.
