@@ -86,15 +86,15 @@ std::string read_resources_text(const std::string& file) {
 
 // The sandbox's own cgroup directories (the launch library's aurora-jail-MONITOR-*, below
 // the container's cgroup), in each hierarchy PID 1 is in: read from PID 1's
-// /proc/PID/cgroup, cut at the component the monitor named (PID 1 itself might sit in a
-// child it made below).
+// /proc/PID/cgroup, cut after the deepest component the monitor named (a systemd scope
+// the library asked for on a v2 host, aurora-jail-MONITOR-*.scope, lies above it).
 std::vector<std::string> sandbox_cgroup_dirs(const RecordedState& s) {
     const std::string cgroups = sys::read_file("/proc/" + std::to_string(s.pid) + "/cgroup", 1 << 16);
     const std::string marker = "/" + std::string(helper::kCgroupPrefix) + std::to_string(s.monitor) + "-";
     std::vector<std::string> dirs;
     for (const helper::CgroupHierarchy& h :
          helper::parse_cgroup_hierarchies(cgroups, sys::read_file("/proc/self/mountinfo", 1 << 22))) {
-        const std::size_t at = h.own_dir.find(marker);
+        const std::size_t at = h.own_dir.rfind(marker);
         if (at == std::string::npos) continue;
         dirs.push_back(h.own_dir.substr(0, h.own_dir.find('/', at + 1)));
     }
