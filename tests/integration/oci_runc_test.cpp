@@ -870,7 +870,7 @@ TEST(OciRunc, UpdateSetsTheContainersCgroupAndTheSandboxsLimits) {
     std::ofstream(b.out() + "/go") << "";
     EXPECT_TRUE(wait_status(b, "upd", "stopped", 60));
     // PID 1 and the shell count too: fewer than 30 sleepers, where 100 would have fit.
-    const int forked = std::atoi(slurp(b.out() + "/forked").c_str());
+    const long forked = std::strtol(slurp(b.out() + "/forked").c_str(), nullptr, 10);
     EXPECT_GE(forked, 20);
     EXPECT_LT(forked, 30);
     EXPECT_EQ(runc(b, {"delete", "--force", "upd"}).exit_code, 0);
