@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
+    "          update [--resources F|-] [--memory M] [--pids-limit N] [--cpu-shares N] ... ID |\n"
     "          ps [--format table|json] ID | features | --version (docs/oci.md)\n";
 
 // The words of one command: flags taking a value, boolean flags, and the positionals.
