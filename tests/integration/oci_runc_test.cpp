@@ -896,13 +896,17 @@ TEST(OciRunc, UpdateNeverRaisesTheSandboxAboveItsPolicy) {
                                        b.state_root() + "' create --bundle '" + b.path() + "' capped </dev/null >'" +
                                        b.dir() + "/stdout' 2>'" + b.dir() + "/create.err'"});
     ASSERT_EQ(c.exit_code, 0) << slurp(b.dir() + "/create.err");
-    ASSERT_EQ(runc(b, {"start", "capped"}).exit_code, 0);
     const int pid1 = state(b, "capped").value("pid", 0);
     const std::string sandbox_pids = sandbox_dir_of(pid1, "pids"), sandbox_memory = sandbox_dir_of(pid1, "memory");
     EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "20\n");
     EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(128 << 20) + "\n");
+    // A created container takes an update too (its sandbox exists, waiting for start).
+    ProcessResult u = runc(b, {"update", "--pids-limit", "25", "capped"});
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "25\n");
+    ASSERT_EQ(runc(b, {"start", "capped"}).exit_code, 0);
 
-    ProcessResult u = runc(b, {"update", "--pids-limit", "1000", "--memory", "1g", "--cpu-shares", "512", "capped"});
+    u = runc(b, {"update", "--pids-limit", "1000", "--memory", "1g", "--cpu-shares", "512", "capped"});
     EXPECT_EQ(u.exit_code, 0) << u.err;
     EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "50\n");
     EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(128 << 20) + "\n");
@@ -915,6 +919,10 @@ TEST(OciRunc, UpdateNeverRaisesTheSandboxAboveItsPolicy) {
     EXPECT_EQ(u.exit_code, 0) << u.err;
     EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "10\n");
     EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+    // Recorded for exec (which derives a new process's limits from it) and the next update.
+    const json recorded = read_json(b.state_root() + "/capped/restrictions.json");
+    EXPECT_EQ(recorded.value("policy", json::object()).value("max_pids", 0), 10) << recorded.dump();
+    EXPECT_EQ(recorded.value("policy", json::object()).value("max_memory_mb", 0), 64) << recorded.dump();
     // Back up to the ceiling, not beyond: the record kept it.
     u = runc(b, {"update", "--pids-limit", "60", "capped"});
     EXPECT_EQ(u.exit_code, 0) << u.err;
