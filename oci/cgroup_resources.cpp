@@ -1,10 +1,13 @@
 // linux.cgroupsPath and linux.resources -> where and what (oci/cgroup_resources.hpp).
 #include "oci/cgroup_resources.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 
+#include "helper/cgroup.hpp"
 #include "policy/error.hpp"
+#include "policy/limits_table.hpp"
 
 namespace aj::oci {
 
@@ -12,7 +15,10 @@ using nlohmann::json;
 
 namespace {
 
+// linux.resources' fields are named without a source: create's come from config.json
+// (config.cpp says so), update's from --resources or its flags.
 [[noreturn]] void refuse(const std::string& field, const std::string& why) {
+    if (field.starts_with("linux.resources")) throw Error(field + ": " + why);
     throw Error("config.json: " + field + ": " + why);
 }
 
@@ -246,10 +252,18 @@ std::string cgroup_dir_in(const helper::CgroupHierarchy& h, const CgroupsPath& p
     return base;
 }
 
-std::vector<ControlWrite> resource_writes(const json& resources, std::vector<std::string>& warnings) {
+std::vector<ControlWrite> resource_writes(const json& resources, std::vector<std::string>& warnings,
+                                          UnknownResource unknown) {
     std::vector<ControlWrite> out;
     if (!resources.is_object()) refuse("linux.resources", "must be an object");
+    static const std::set<std::string> known = {"devices", "memory", "cpu",  "pids",   "blockIO",
+                                                "hugepageLimits", "network", "rdma", "unified"};
     for (const auto& [key, value] : resources.items()) {
+        if (!known.contains(key)) {
+            if (unknown == UnknownResource::Refuse) refuse("linux.resources." + key, "not a runtime-spec resource");
+            warnings.push_back("linux.resources." + key + ": not a runtime-spec property: ignored");
+            continue;
+        }
         if (value.is_null()) continue;
         if (key == "memory") {
             map_memory(value, out, warnings);
@@ -271,6 +285,50 @@ std::vector<ControlWrite> resource_writes(const json& resources, std::vector<std
         } else if (!(value.is_array() || value.is_object()) || !value.empty()) {
             warnings.push_back("linux.resources." + key + ": not applied");
         }
+    }
+    return out;
+}
+
+void apply_sandbox_limits(const json& resources, const LimitCeiling& ceiling, policy::Limits& limits,
+                          std::vector<std::string>& warnings) {
+    if (!resources.is_object()) return;
+    auto positive = [&](const char* key) -> std::optional<std::uint64_t> {
+        if (!resources.contains(key) || !resources.at(key).is_object() || !resources.at(key).contains("limit"))
+            return std::nullopt;
+        const json& v = resources.at(key).at("limit");
+        if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) return std::nullopt;
+        return v.get<std::uint64_t>();
+    };
+    auto set = [&](std::optional<std::uint64_t>& limit, std::uint64_t asked, const std::optional<std::uint64_t>& top,
+                   const std::string& field, const char* unit) {
+        // Within what a policy may hold: the record is parsed again by every exec and update.
+        for (const policy::IntegerLimit& l : policy::integer_limits())
+            if (&(limits.*l.field) == &limit) asked = std::clamp(asked, l.minimum, l.maximum);
+        limit = asked;
+        if (top && asked > *top) {
+            limit = *top;
+            warnings.push_back(field + ": " + std::to_string(asked) + unit +
+                               " is above the ceiling of the container's aurora-jail policy, which applies (" +
+                               std::to_string(*top) + unit + ")");
+        }
+    };
+    if (const auto bytes = positive("memory"))
+        set(limits.memory_mb, std::max<std::uint64_t>(1, *bytes >> 20), ceiling.memory_mb,
+            "linux.resources.memory.limit", " MiB");
+    if (const auto pids = positive("pids")) set(limits.pids, *pids, ceiling.pids, "linux.resources.pids.limit", "");
+}
+
+std::vector<ControlWrite> sandbox_limit_writes(const policy::Policy& policy) {
+    const helper::CgroupRequest request = helper::cgroup_request_for(policy);
+    std::vector<ControlWrite> out;
+    if (request.memory_bytes) {
+        const std::string bytes = std::to_string(*request.memory_bytes);
+        out.push_back({"memory", "memory.limit_in_bytes", bytes, "memory.max", bytes});
+        out.push_back({"memory", "memory.memsw.limit_in_bytes", bytes, "memory.swap.max", "0", true});
+    }
+    if (request.pids) {
+        const std::string pids = std::to_string(*request.pids);
+        out.push_back({"pids", "pids.max", pids, "pids.max", pids});
     }
     return out;
 }

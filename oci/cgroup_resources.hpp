@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/cgroup_discovery.hpp"
+#include "policy/policy.hpp"
 
 namespace aj::oci {
 
@@ -51,7 +52,12 @@ struct ControlWrite {
 // memory) gets a warning. Malformed values are refused (Error naming the field).
 // Device rules are v1 devices.allow/deny writes: cgroup v2 has no file for them (a BPF
 // program would be needed), so there they are not applied, with a warning.
-std::vector<ControlWrite> resource_writes(const nlohmann::json& resources, std::vector<std::string>& warnings);
+// A key that is no runtime-spec resource: in config.json ignored with a warning (the
+// spec's extensibility rule, as every unknown property there); in update's --resources,
+// the engine's command, refused.
+enum class UnknownResource { Ignore, Refuse };
+std::vector<ControlWrite> resource_writes(const nlohmann::json& resources, std::vector<std::string>& warnings,
+                                          UnknownResource unknown);
 
 // A device node the container has: its type ('c', 'b' or 'p'), numbers (absent: any) and
 // the access its rule grants.
@@ -67,5 +73,27 @@ struct DeviceNumber {
 // the container's cgroup, makes them; whether the container may read or write one is
 // the config's rules' call).
 std::vector<ControlWrite> device_allows(const std::vector<DeviceNumber>& nodes);
+
+// What the sandbox's own memory and pids limits (the policy's memory_mb and pids, its
+// cgroup below the container's) may never exceed, at create and at every update: a policy
+// named by io.aurora-jail.policy holds its own values as ceilings (nullopt: it sets none);
+// the OCI default policy holds none, its values being defaults the engine's replace
+// (docs/oci.md, "update").
+struct LimitCeiling {
+    std::optional<std::uint64_t> memory_mb, pids;
+    bool operator==(const LimitCeiling&) const = default;
+};
+
+// linux.resources' positive memory.limit (bytes, as MiB rounded down, at least 1) and
+// pids.limit set `limits.memory_mb` and `limits.pids`, each under its ceiling: a value
+// above it gets the ceiling, and a warning naming both. Anything else (absent, zero,
+// negative: no limit asked) leaves `limits` as it is.
+void apply_sandbox_limits(const nlohmann::json& resources, const LimitCeiling& ceiling, policy::Limits& limits,
+                          std::vector<std::string>& warnings);
+
+// The sandbox cgroup's memory and pids values for `policy` (helper::cgroup_request_for, as
+// the launch library writes them: memory+swap capped at the memory limit, no swap in v2),
+// for write_cgroup_resources.
+std::vector<ControlWrite> sandbox_limit_writes(const policy::Policy& policy);
 
 }  // namespace aj::oci

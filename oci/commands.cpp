@@ -339,7 +339,7 @@ int cmd_create(const Globals& g, const CreateOptions& o_in) {
                                to_json(ContainerRestrictions{plan.policy, plan.process.uid, plan.process.gid,
                                                              plan.process.capabilities.bounding,
                                                              plan.process.no_new_privs, plan.seccomp_profile,
-                                                             plan.process.rlimits})
+                                                             plan.process.rlimits, plan.limit_ceiling})
                                    .dump());
         dir.reset();
 

@@ -531,34 +531,22 @@ void map_namespaces(const json& linux_, ContainerPlan& plan, bool policy_named) 
 }
 
 // memory.limit and pids.limit set the sandbox's own limits (helper/cgroup.hpp, below the
-// container's cgroup): a named policy's are ceilings the config may only narrow; the OCI
-// default policy's are defaults the engine's values replace. Applied before
-// process.rlimits, whose RLIMIT_NPROC narrows the pids limit in both cases.
+// container's cgroup) under the policy's ceiling (LimitCeiling: a named policy's own
+// values; the OCI default policy's are defaults the engine's values replace), as every
+// later update does. Applied before process.rlimits, whose RLIMIT_NPROC narrows the pids
+// limit in both cases.
 void map_resource_limits(const json& config, ContainerPlan& plan, bool policy_named) {
+    if (policy_named) plan.limit_ceiling = LimitCeiling{plan.policy.limits.memory_mb, plan.policy.limits.pids};
     if (!config.contains("linux") || !config.at("linux").is_object() || !config.at("linux").contains("resources"))
         return;
     const json& resources = config.at("linux").at("resources");
     if (!resources.is_object()) refuse("linux.resources", "must be an object");
-    auto set_limit = [&](std::optional<std::uint64_t>& limit, std::uint64_t value) {
-        if (policy_named)
-            narrow(limit, value);
-        else
-            limit = value;
-    };
-    for (const auto& [key, value] : resources.items()) {
-        if (key == "memory" && value.is_object() && value.contains("limit") && value.at("limit").is_number_integer() &&
-            value.at("limit").get<std::int64_t>() > 0) {
-            const auto bytes = value.at("limit").get<std::uint64_t>();
-            set_limit(plan.policy.limits.memory_mb, std::max<std::uint64_t>(1, bytes >> 20));
-        } else if (key == "pids" && value.is_object() && value.contains("limit") &&
-                   value.at("limit").is_number_integer() && value.at("limit").get<std::int64_t>() > 0) {
-            // The sandbox's init counts in the pids cgroup: with 1 the process could not start.
-            if (value.at("limit").get<std::int64_t>() < 2)
-                refuse("linux.resources.pids.limit", "1: the sandbox's init (PID 1) takes one pid itself, so the "
-                                                     "container's process could not start; at least 2");
-            set_limit(plan.policy.limits.pids, value.at("limit").get<std::uint64_t>());
-        }
-    }
+    // The sandbox's init counts in the pids cgroup: with 1 the process could not start.
+    if (resources.contains("pids") && resources.at("pids").is_object() && resources.at("pids").contains("limit") &&
+        resources.at("pids").at("limit") == 1)
+        refuse("linux.resources.pids.limit", "1: the sandbox's init (PID 1) takes one pid itself, so the "
+                                             "container's process could not start; at least 2");
+    apply_sandbox_limits(resources, plan.limit_ceiling, plan.policy.limits, plan.warnings);
 }
 
 // With linux.cgroupsPath every value goes to the container's cgroup as runc writes it
@@ -566,7 +554,11 @@ void map_resource_limits(const json& config, ContainerPlan& plan, bool policy_na
 // container has (device_allows); without, what is not memory or pids gets a warning.
 void map_resources(const json& resources, const json& linux_, ContainerPlan& plan) {
     if (linux_.contains("cgroupsPath") && !empty_value(linux_.at("cgroupsPath"))) {
-        plan.cgroup_writes = resource_writes(resources, plan.warnings);
+        try {
+            plan.cgroup_writes = resource_writes(resources, plan.warnings, UnknownResource::Ignore);
+        } catch (const Error& e) {
+            throw e.wrap("config.json");
+        }
         if (std::none_of(plan.cgroup_writes.begin(), plan.cgroup_writes.end(),
                          [](const ControlWrite& w) { return w.controller == "devices"; }))
             return;

@@ -50,6 +50,8 @@ struct ContainerPlan {
     // form) and linux.resources' values for that cgroup (oci/container_cgroup.hpp).
     std::string cgroups_path;
     std::vector<ControlWrite> cgroup_writes;
+    // What the sandbox's memory and pids limits may never exceed (create and update).
+    LimitCeiling limit_ceiling;
     // process.user, capabilities, noNewPrivileges: who the process is inside its user
     // namespace (docs/oci.md, "Identity and capabilities").
     helper::ProcessIdentity process;

@@ -68,18 +68,21 @@ void enable_v2_controllers(int parent_fd, const std::set<std::string>& wanted) {
 
 // Makes (what is missing of) `dir` below the hierarchy's mount point, one component at a
 // time below an open directory; returns the leaf's fd. Appends what it made to `created`.
+// With `make` false, only opens what exists (the same walk: no link followed).
 sys::UniqueFd make_dirs(const helper::CgroupHierarchy& h, const std::string& dir, const std::set<std::string>& v2_wanted,
-                        std::vector<std::string>& created) {
+                        std::vector<std::string>& created, bool make = true) {
     sys::UniqueFd fd = open_hierarchy_root(h);
     std::string path = h.mount_point;
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     if (!dir.starts_with(path + "/")) throw Error("linux.cgroupsPath: " + dir + " is not below " + path);
     const bool cpuset_v1 = h.version == helper::CgroupVersion::V1 && h.controllers.contains("cpuset");
     for (const auto& c : components_below(path, dir)) {
-        if (h.version == helper::CgroupVersion::V2) enable_v2_controllers(fd.get(), v2_wanted);
+        if (make && h.version == helper::CgroupVersion::V2) enable_v2_controllers(fd.get(), v2_wanted);
         const std::string child = path + "/" + c;
         bool made = false;
-        if (::mkdirat(fd.get(), c.c_str(), 0755) == 0) {
+        if (!make) {
+            // opened below
+        } else if (::mkdirat(fd.get(), c.c_str(), 0755) == 0) {
             created.push_back(child);
             made = true;
         } else if (errno != EEXIST) {
@@ -114,11 +117,79 @@ void write_one(int fd, const std::string& dir, const std::string& file, const st
     throw_errno("linux.resources: writing " + dir + "/" + file + " = " + value, err);
 }
 
+// The controllers `dir` (open as `fd`) of hierarchy `h` carries.
+std::set<std::string> controllers_of(const helper::CgroupHierarchy& h, int fd, const std::string& dir) {
+    if (h.version == helper::CgroupVersion::V1) return h.controllers;
+    return words(helper::cgroupfs::read_control(fd, dir, "cgroup.controllers").value_or(""));
+}
+
+// Writes into `dir` (open as `fd`, of hierarchy `h`) each of `writes` not done yet whose
+// controller it carries, in order, and marks it done; `applied` gets "DIR/FILE = VALUE"
+// for each that took. v1 refuses a memory limit above the memory+swap limit: when a
+// memory+swap value follows in `writes`, it is written first then.
+void write_in(const helper::CgroupHierarchy& h, int fd, const std::string& dir, const std::vector<ControlWrite>& writes,
+              std::vector<bool>& done, std::vector<std::string>& warnings, std::vector<std::string>& applied) {
+    const std::set<std::string> has = controllers_of(h, fd, dir);
+    const bool v1 = h.version == helper::CgroupVersion::V1;
+    auto write = [&](std::size_t i) {
+        const ControlWrite& w = writes[i];
+        done[i] = true;
+        const std::string& file = v1 ? w.v1_file : w.v2_file;
+        const std::string& value = v1 ? w.v1_value : w.v2_value;
+        if (file.empty()) {
+            warnings.push_back("linux.resources: " + (w.v1_file.empty() ? w.v2_file : w.v1_file) + " " +
+                               (v1 ? w.v2_value : w.v1_value) + ": no cgroup v" + (v1 ? "1" : "2") +
+                               " equivalent, not applied");
+            return;
+        }
+        const std::size_t before = warnings.size();
+        write_one(fd, dir, file, value, w.optional, warnings);
+        if (warnings.size() == before) applied.push_back(dir + "/" + file + " = " + value);
+    };
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (done[i] || !has.contains(writes[i].controller)) continue;
+        if (v1 && writes[i].v1_file == "memory.limit_in_bytes") {
+            const int err = helper::cgroupfs::try_write_control(fd, "memory.limit_in_bytes", writes[i].v1_value);
+            if (err == 0) {
+                done[i] = true;
+                applied.push_back(dir + "/memory.limit_in_bytes = " + writes[i].v1_value);
+                continue;
+            }
+            if (err == EINVAL)
+                for (std::size_t j = i + 1; j < writes.size(); ++j)
+                    if (!done[j] && writes[j].v1_file == "memory.memsw.limit_in_bytes") write(j);
+        }
+        write(i);
+    }
+}
+
+// A warning for each of `writes` no hierarchy took; one for all device rules (a v2 host
+// leaves every one).
+void warn_undone(const std::vector<ControlWrite>& writes, const std::vector<bool>& done,
+                 std::vector<std::string>& warnings) {
+    std::size_t device_rules_left = 0;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (done[i]) continue;
+        if (writes[i].controller == "devices") {
+            ++device_rules_left;
+            continue;
+        }
+        warnings.push_back("linux.resources: " + writes[i].v1_file + " " + writes[i].v1_value +
+                           ": not applied, no cgroup hierarchy here has the " + writes[i].controller + " controller");
+    }
+    if (device_rules_left)
+        warnings.push_back("linux.resources.devices: " + std::to_string(device_rules_left) +
+                           " rules not applied: no cgroup v1 devices hierarchy here (cgroup v2 would need a "
+                           "device BPF program, not built); the container's /dev holds only the sandbox's own "
+                           "nodes and those of linux.devices");
+}
+
 }  // namespace
 
 json to_json(const ContainerCgroups& c) {
     json j{{"leaves", c.leaves}, {"created", c.created}};
     if (!c.no_freezer.empty()) j["no_freezer"] = c.no_freezer;
+    if (c.freezer_only) j["freezer_only"] = true;
     return j;
 }
 
@@ -127,6 +198,7 @@ ContainerCgroups container_cgroups_from_json(const json& j) {
     c.leaves = j.at("leaves").get<std::vector<std::string>>();
     c.created = j.at("created").get<std::vector<std::string>>();
     c.no_freezer = j.value("no_freezer", "");
+    c.freezer_only = j.value("freezer_only", false);
     // delete kills what these directories hold and removes them: each must still be a
     // cgroup below a hierarchy this process sees, whatever the record says.
     const std::vector<helper::CgroupHierarchy> hierarchies = helper::discover_cgroup_hierarchies();
@@ -150,6 +222,7 @@ ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vect
         const std::vector<helper::CgroupHierarchy> hierarchies = helper::discover_cgroup_hierarchies();
         if (hierarchies.empty()) throw Error("linux.cgroupsPath: this host mounts no cgroup hierarchy this process sees");
         std::vector<bool> done(writes.size(), false);
+        std::vector<std::string> applied;  // all of it is removed on a failure
         std::set<std::string> v1_controllers;
         for (const auto& h : hierarchies)
             if (h.version == helper::CgroupVersion::V1) v1_controllers.insert(h.controllers.begin(), h.controllers.end());
@@ -163,41 +236,10 @@ ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vect
                 const std::string dir = cgroup_dir_in(h, path);
                 sys::UniqueFd fd = make_dirs(h, dir, v2_wanted, made.created);
                 made.leaves.push_back(dir);
-                std::set<std::string> has = h.controllers;
-                if (version == helper::CgroupVersion::V2)
-                    has = words(helper::cgroupfs::read_control(fd.get(), dir, "cgroup.controllers").value_or(""));
-                for (std::size_t i = 0; i < writes.size(); ++i) {
-                    const ControlWrite& w = writes[i];
-                    if (done[i] || !has.contains(w.controller)) continue;
-                    done[i] = true;
-                    const bool v1 = version == helper::CgroupVersion::V1;
-                    const std::string& file = v1 ? w.v1_file : w.v2_file;
-                    if (file.empty()) {
-                        warnings.push_back("linux.resources: " + (w.v1_file.empty() ? w.v2_file : w.v1_file) + " " +
-                                           (v1 ? w.v2_value : w.v1_value) + ": no cgroup v" + (v1 ? "1" : "2") +
-                                           " equivalent, not applied");
-                        continue;
-                    }
-                    write_one(fd.get(), dir, file, v1 ? w.v1_value : w.v2_value, w.optional, warnings);
-                }
+                write_in(h, fd.get(), dir, writes, done, warnings, applied);
             }
         }
-        std::size_t device_rules_left = 0;
-        for (std::size_t i = 0; i < writes.size(); ++i) {
-            if (done[i]) continue;
-            if (writes[i].controller == "devices") {
-                ++device_rules_left;  // one warning for them all (a v2 host leaves every rule)
-                continue;
-            }
-            warnings.push_back("linux.resources: " + writes[i].v1_file + " " + writes[i].v1_value +
-                               ": not applied, no cgroup hierarchy here has the " + writes[i].controller +
-                               " controller");
-        }
-        if (device_rules_left)
-            warnings.push_back("linux.resources.devices: " + std::to_string(device_rules_left) +
-                               " rules not applied: no cgroup v1 devices hierarchy here (cgroup v2 would need a "
-                               "device BPF program, not built); the container's /dev holds only the sandbox's own "
-                               "nodes and those of linux.devices");
+        warn_undone(writes, done, warnings);
     } catch (...) {
         try {
             remove_container_cgroups(made);
@@ -228,6 +270,25 @@ ContainerCgroups make_own_child_cgroup(const helper::CgroupHierarchy& h, const s
     }
     made.leaves.push_back(dir);
     return made;
+}
+
+void write_cgroup_resources(const std::vector<std::string>& dirs, const std::vector<ControlWrite>& writes,
+                            std::vector<std::string>& warnings, std::vector<std::string>& applied) {
+    const std::vector<helper::CgroupHierarchy> hierarchies = helper::discover_cgroup_hierarchies();
+    std::vector<bool> done(writes.size(), false);
+    for (const auto version : {helper::CgroupVersion::V1, helper::CgroupVersion::V2}) {
+        for (const auto& h : hierarchies) {
+            if (h.version != version) continue;
+            for (const auto& dir : dirs) {
+                if (!dir.starts_with(h.mount_point + "/")) continue;
+                std::vector<std::string> none;
+                sys::UniqueFd fd = make_dirs(h, dir, {}, none, false);
+                write_in(h, fd.get(), dir, writes, done, warnings, applied);
+                break;
+            }
+        }
+    }
+    warn_undone(writes, done, warnings);
 }
 
 void join_container_cgroups(const ContainerCgroups& cgroups, pid_t pid) {

@@ -21,6 +21,9 @@ struct ContainerCgroups {
     // Why the container has no freezer, when it has none (container_freezer.hpp): what
     // pause then says.
     std::string no_freezer;
+    // No linux.cgroupsPath: the one leaf is the freezer's own cgroup (make_freezer_cgroup),
+    // no container cgroup to write linux.resources to.
+    bool freezer_only = false;
 };
 
 nlohmann::json to_json(const ContainerCgroups& c);
@@ -40,6 +43,14 @@ ContainerCgroups make_container_cgroups(const CgroupsPath& path, const std::vect
 // Makes `name` (one component) beneath this process's own cgroup in hierarchy `h`, as
 // make_container_cgroups makes its directories: the record's one leaf.
 ContainerCgroups make_own_child_cgroup(const helper::CgroupHierarchy& h, const std::string& name);
+
+// Writes `writes` into existing cgroup directories, at most one per hierarchy (a container's
+// leaves, or the sandbox's own cgroup), as make_container_cgroups writes them at create:
+// each opened below its hierarchy's mount point without following links. `applied` gets
+// "DIR/FILE = VALUE" for each write that took, in order. The first write the kernel
+// refuses throws; what `applied` holds by then stays applied (the caller says so).
+void write_cgroup_resources(const std::vector<std::string>& dirs, const std::vector<ControlWrite>& writes,
+                            std::vector<std::string>& warnings, std::vector<std::string>& applied);
 
 // Moves `pid` into every leaf.
 void join_container_cgroups(const ContainerCgroups& cgroups, pid_t pid);

@@ -93,6 +93,7 @@ ContainerCgroups make_freezer_cgroup(const std::string& id) {
         for (const auto& h : hierarchies)
             if (h.version == helper::CgroupVersion::V2) chosen = &h;
     ContainerCgroups none;
+    none.freezer_only = true;
     if (!chosen) {
         none.no_freezer = "this host has no cgroup freezer this process sees (no v1 freezer hierarchy, no cgroup v2)";
         return none;
@@ -100,7 +101,9 @@ ContainerCgroups make_freezer_cgroup(const std::string& id) {
     // A container id may be 1024 characters, a cgroup's name 255.
     const std::string name = "aurora-runc-" + id.substr(0, 64) + "-" + sys::random_hex(4);
     try {
-        return make_own_child_cgroup(*chosen, name);
+        ContainerCgroups made = make_own_child_cgroup(*chosen, name);
+        made.freezer_only = true;
+        return made;
     } catch (const Error& e) {
         none.no_freezer = std::string("create could not make its freezer cgroup: ") + e.what();
         return none;

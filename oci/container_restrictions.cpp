@@ -15,7 +15,10 @@ json to_json(const ContainerRestrictions& r) {
                 {"bounding", r.bounding},
                 {"no_new_privs", r.no_new_privs},
                 {"seccomp_profile", r.seccomp_profile},
-                {"rlimits", rlimits_to_json(r.rlimits)}};
+                {"rlimits", rlimits_to_json(r.rlimits)},
+                {"limit_ceiling",
+                 {{"memory_mb", r.limit_ceiling.memory_mb ? json(*r.limit_ceiling.memory_mb) : json()},
+                  {"pids", r.limit_ceiling.pids ? json(*r.limit_ceiling.pids) : json()}}}};
 }
 
 ContainerRestrictions container_restrictions_from_json(const json& j) {
@@ -30,6 +33,14 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         // process runs without one, and so does what is exec'd into it.
         r.seccomp_profile = j.value("seccomp_profile", json());
         if (j.contains("rlimits")) r.rlimits = parse_process_rlimits(j.at("rlimits"));
+        r.limit_ceiling = {r.policy.limits.memory_mb, r.policy.limits.pids};
+        if (j.contains("limit_ceiling")) {
+            const json& c = j.at("limit_ceiling");
+            auto value = [&](const char* key) {
+                return c.at(key).is_null() ? std::nullopt : std::optional<std::uint64_t>(c.at(key).get<std::uint64_t>());
+            };
+            r.limit_ceiling = {value("memory_mb"), value("pids")};
+        }
     } catch (const json::exception& e) {
         throw Error(std::string("the container's recorded restrictions: ") + e.what());
     } catch (const Error& e) {

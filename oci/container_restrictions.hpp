@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helper/rlimits.hpp"
+#include "oci/cgroup_resources.hpp"
 #include "policy/policy.hpp"
 
 namespace aj::oci {
@@ -33,6 +34,9 @@ struct ContainerRestrictions {
     // policy): an exec whose process.json lists none gets these, as runc gives it the
     // config's. Empty in a record made before they were applied.
     std::vector<helper::RlimitRequest> rlimits = {};
+    // What update may raise the policy's memory_mb and pids to (cgroup_resources.hpp). A
+    // record made before update existed holds none: its limits as recorded are the ceiling.
+    LimitCeiling limit_ceiling = {};
 };
 
 nlohmann::json to_json(const ContainerRestrictions& r);

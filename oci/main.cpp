@@ -17,6 +17,7 @@
 #include "oci/list.hpp"
 #include "oci/log.hpp"
 #include "oci/run.hpp"
+#include "oci/update.hpp"
 #include "policy/error.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ constexpr const char* kUsage =
     "commands: create --bundle B [--pid-file P] [--console-socket S] ID | start ID | state ID |\n"
     "          kill [--all] ID [SIGNAL] | delete [--force] ID | exec --process F [--detach] [--pid-file P]\n"
     "          [--tty --console-socket S] ID |\n"
+    "          update [--resources F|-] [--memory M] [--pids-limit N] [--cpu-shares N] ... ID |\n"
     "          ps [--format table|json] ID | run --bundle B [--detach] [--keep] [create's options] ID |\n"
     "          list [--format table|json] [--quiet] | pause ID | resume ID | features | --version (docs/oci.md)\n";
 
@@ -177,7 +179,15 @@ int dispatch(const aj::oci::Globals& g, const std::string& command, int argc, ch
         if (!w.positional.empty()) throw Error("\"list\": too many arguments");
         return cmd_list(g, format_flag(w), flag_on(w, "quiet") || flag_on(w, "q"));
     }
-    for (const char* planned : {"update", "checkpoint", "restore", "events", "spec"})
+    if (command == "update") {
+        const Words w = split(argc, argv, i, update_flag_names(), {});
+        UpdateOptions o;
+        o.id = the_id(w, command);
+        o.resources_file = has_flag(w, "resources") ? flag(w, "resources") : flag(w, "r");
+        o.flags = w.flags;
+        return cmd_update(g, o);
+    }
+    for (const char* planned : {"checkpoint", "restore", "events", "spec"})
         if (command == planned) throw Error(command + " is not implemented yet (docs/oci.md)");
     throw Error("no such command: " + command);
 }

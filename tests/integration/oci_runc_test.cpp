@@ -1122,6 +1122,171 @@ TEST(OciRunc, ForcedDeleteOfAPausedContainerLeavesNoCgroup) {
     }
 }
 
+// The sandbox's own cgroup (the launch library's, below the container's) in the v1
+// hierarchy of `controller`, from PID 1's /proc/PID/cgroup ("N:pids:/path").
+std::string sandbox_dir_of(int pid1, const std::string& controller) {
+    std::istringstream lines(slurp("/proc/" + std::to_string(pid1) + "/cgroup"));
+    for (std::string line; std::getline(lines, line);) {
+        const std::size_t first = line.find(':'), second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        std::istringstream names(line.substr(first + 1, second - first - 1));
+        for (std::string name; std::getline(names, name, ',');)
+            if (name == controller) return mount_of(controller) + line.substr(second + 1);
+    }
+    return "";
+}
+
+// update: new limits reach the container's cgroup and the sandbox's own below it, from
+// --resources - (containerd's shim, CRI-O), --resources FILE (podman) and runc's flags,
+// and the process inside lives under them: its forks fail past the new pids limit.
+TEST(OciRunc, UpdateSetsTheContainersCgroupAndTheSandboxsLimits) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::optional<std::string> base = own_cgroup_base();
+    if (!base) GTEST_SKIP() << "this process's cgroups are not one path in every hierarchy";
+    const std::string pids = mount_of("pids"), memory = mount_of("memory");
+    if (pids.empty() || memory.empty()) GTEST_SKIP() << "needs v1 pids and memory hierarchies (this host's kind)";
+    const std::string path = *base + "/aj-oci-update-" + std::to_string(::getpid()) + "/ctr";
+    // Forks sleepers once told to, until the pids limit refuses one (the shell then ends).
+    Bundle b(json{"/bin/sh", "-c",
+                  "while [ ! -e /out/go ]; do sleep 0.1; done; n=0; "
+                  "while [ $n -lt 200 ]; do sleep 60 & n=$((n+1)); echo $n > /out/forked; done"},
+             json{{"linux",
+                   {{"cgroupsPath", path},
+                    {"resources", {{"pids", {{"limit", 100}}}, {"memory", {{"limit", 256 << 20}}}}}}}});
+    ProcessResult c = create(b, "upd", b.dir() + "/pid");
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(runc(b, {"start", "upd"}).exit_code, 0);
+    const int pid1 = state(b, "upd").value("pid", 0);
+    const std::string sandbox_pids = sandbox_dir_of(pid1, "pids"), sandbox_memory = sandbox_dir_of(pid1, "memory");
+    ASSERT_NE(sandbox_pids.find(pids + path + "/aurora-jail-"), std::string::npos) << sandbox_pids;
+    ASSERT_NE(sandbox_memory.find(memory + path + "/aurora-jail-"), std::string::npos) << sandbox_memory;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "100\n");
+
+    ProcessResult u = run_process({runc_bin(), "--root", b.state_root(), "update", "--resources", "-", "upd"},
+                                  json{{"pids", {{"limit", 40}}}, {"memory", {{"limit", 64 << 20}}}}.dump());
+    ASSERT_EQ(u.exit_code, 0) << u.err;
+    for (const std::string& dir : {pids + path, sandbox_pids}) EXPECT_EQ(slurp(dir + "/pids.max"), "40\n") << dir;
+    for (const std::string& dir : {memory + path, sandbox_memory})
+        EXPECT_EQ(slurp(dir + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n") << dir;
+
+    std::ofstream(b.dir() + "/resources.json") << json{{"pids", {{"limit", 35}}}}.dump();
+    u = runc(b, {"update", "--resources", b.dir() + "/resources.json", "upd"});
+    ASSERT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "35\n");
+
+    // Raised above the sandbox's memory+swap cap (64 MiB): that cap is raised first.
+    u = runc(b, {"update", "--pids-limit", "30", "--memory", "96m", "upd"});
+    ASSERT_EQ(u.exit_code, 0) << u.err;
+    for (const std::string& dir : {pids + path, sandbox_pids}) EXPECT_EQ(slurp(dir + "/pids.max"), "30\n") << dir;
+    for (const std::string& dir : {memory + path, sandbox_memory})
+        EXPECT_EQ(slurp(dir + "/memory.limit_in_bytes"), std::to_string(96 << 20) + "\n") << dir;
+    if (fs::exists(sandbox_memory + "/memory.memsw.limit_in_bytes")) {
+        EXPECT_EQ(slurp(sandbox_memory + "/memory.memsw.limit_in_bytes"), std::to_string(96 << 20) + "\n");
+    }
+
+    // A write the kernel refuses (a memory limit below what the container uses) fails the
+    // update, naming what was applied before it; what it does not name was not applied
+    // (the hierarchies' order decides whether cpu.shares came first).
+    if (const std::string cpu = mount_of("cpu"); !cpu.empty()) {
+        const std::string shares_before = slurp(cpu + path + "/cpu.shares");
+        u = run_process({runc_bin(), "--root", b.state_root(), "update", "-r", "-", "upd"},
+                        json{{"cpu", {{"shares", 256}}}, {"memory", {{"limit", 1}}}}.dump());
+        EXPECT_EQ(u.exit_code, 1);
+        EXPECT_NE(u.err.find("memory.limit_in_bytes = 1: EBUSY"), std::string::npos) << u.err;
+        const std::size_t listed = u.err.find("; applied before it: ");
+        ASSERT_NE(listed, std::string::npos) << u.err;
+        const bool shares_applied = u.err.find(cpu + path + "/cpu.shares = 256", listed) != std::string::npos;
+        EXPECT_EQ(slurp(cpu + path + "/cpu.shares"), shares_applied ? "256\n" : shares_before) << u.err;
+        EXPECT_NE(u.err.find(shares_applied ? "; nothing after it was applied" : "applied before it: nothing; "),
+                  std::string::npos)
+            << u.err;
+        EXPECT_EQ(slurp(memory + path + "/memory.limit_in_bytes"), std::to_string(96 << 20) + "\n");
+    }
+
+    std::ofstream(b.out() + "/go") << "";
+    EXPECT_TRUE(wait_status(b, "upd", "stopped", 60));
+    // PID 1 and the shell count too: fewer than 30 sleepers, where 100 would have fit.
+    const long forked = std::strtol(slurp(b.out() + "/forked").c_str(), nullptr, 10);
+    EXPECT_GE(forked, 20);
+    EXPECT_LT(forked, 30);
+    EXPECT_EQ(runc(b, {"delete", "--force", "upd"}).exit_code, 0);
+    EXPECT_FALSE(fs::exists(pids + path));
+}
+
+// A named policy's limits are a ceiling no update raises (the sandbox's own cgroup keeps
+// them, with a warning); lower values apply. Without linux.cgroupsPath only memory and
+// pids exist to change. Bad values name the field; nothing is half-applied silently.
+TEST(OciRunc, UpdateNeverRaisesTheSandboxAboveItsPolicy) {
+    if (const char* why = no_sandbox()) GTEST_SKIP() << why;
+    const std::string pids = mount_of("pids"), memory = mount_of("memory");
+    if (pids.empty() || memory.empty()) GTEST_SKIP() << "needs v1 pids and memory hierarchies (this host's kind)";
+    Bundle b(json{"/bin/sh", "-c", "while :; do sleep 1; done"},
+             json{{"annotations", {{"io.aurora-jail.policy", "capped"}}},
+                  {"linux", {{"resources", {{"pids", {{"limit", 20}}}}}}}});
+    const std::string policies = b.dir() + "/policies";
+    fs::create_directory(policies);
+    std::ofstream(policies + "/capped.json") << json{{"max_pids", 50}, {"max_memory_mb", 128}}.dump();
+    // Its stdio as files: a captured pipe would stay open for as long as the container lives.
+    ProcessResult c = run_process({"/bin/sh", "-c",
+                                   "AURORA_JAIL_POLICY_DIR='" + policies + "' '" + runc_bin() + "' --root '" +
+                                       b.state_root() + "' create --bundle '" + b.path() + "' capped </dev/null >'" +
+                                       b.dir() + "/stdout' 2>'" + b.dir() + "/create.err'"});
+    ASSERT_EQ(c.exit_code, 0) << slurp(b.dir() + "/create.err");
+    const int pid1 = state(b, "capped").value("pid", 0);
+    const std::string sandbox_pids = sandbox_dir_of(pid1, "pids"), sandbox_memory = sandbox_dir_of(pid1, "memory");
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "20\n");
+    EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(128 << 20) + "\n");
+    // A created container takes an update too (its sandbox exists, waiting for start).
+    ProcessResult u = runc(b, {"update", "--pids-limit", "25", "capped"});
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "25\n");
+    ASSERT_EQ(runc(b, {"start", "capped"}).exit_code, 0);
+
+    u = runc(b, {"update", "--pids-limit", "1000", "--memory", "1g", "--cpu-shares", "512", "capped"});
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "50\n");
+    EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(128 << 20) + "\n");
+    EXPECT_NE(u.err.find("linux.resources.pids.limit: 1000 is above the ceiling of the container's aurora-jail "
+                         "policy, which applies (50)"),
+              std::string::npos)
+        << u.err;
+    EXPECT_NE(u.err.find("linux.resources.cpu: not applied without linux.cgroupsPath"), std::string::npos) << u.err;
+    u = runc(b, {"update", "--pids-limit", "10", "--memory", "64m", "capped"});
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "10\n");
+    EXPECT_EQ(slurp(sandbox_memory + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+    // Recorded for exec (which derives a new process's limits from it) and the next update.
+    const json recorded = read_json(b.state_root() + "/capped/restrictions.json");
+    EXPECT_EQ(recorded.value("policy", json::object()).value("max_pids", 0), 10) << recorded.dump();
+    EXPECT_EQ(recorded.value("policy", json::object()).value("max_memory_mb", 0), 64) << recorded.dump();
+    // Back up to the ceiling, not beyond: the record kept it.
+    u = runc(b, {"update", "--pids-limit", "60", "capped"});
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "50\n");
+
+    for (const auto& [input, want] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"pids":{"limit":"9"}})", "linux.resources.pids.limit: must be an integer"},
+             {R"({"pid":{"limit":9}})", "linux.resources.pid: not a runtime-spec resource"},
+             {R"({"memory":{"limit":1,"bogus":2}})", "linux.resources.memory.bogus"},
+             {R"({"pids":)", "--resources: not valid JSON"}}) {
+        u = run_process({runc_bin(), "--root", b.state_root(), "update", "-r", "-", "capped"}, input);
+        EXPECT_EQ(u.exit_code, 1) << input;
+        EXPECT_NE(u.err.find(want), std::string::npos) << input << ": " << u.err;
+    }
+    EXPECT_EQ(slurp(sandbox_pids + "/pids.max"), "50\n") << "a refused update wrote something";
+    u = runc(b, {"update", "--memory", "12q", "capped"});
+    EXPECT_NE(u.err.find("invalid value \"12q\" for flag --memory"), std::string::npos) << u.err;
+    u = runc(b, {"update", "--pids-limit", "5", "nothere"});
+    EXPECT_NE(u.err.find("container does not exist"), std::string::npos) << u.err;
+
+    ASSERT_EQ(runc(b, {"kill", "capped", "KILL"}).exit_code, 0);
+    EXPECT_TRUE(wait_status(b, "capped", "stopped"));
+    u = runc(b, {"update", "--pids-limit", "5", "capped"});
+    EXPECT_EQ(u.exit_code, 1);
+    EXPECT_NE(u.err.find("container not running"), std::string::npos) << u.err;
+    EXPECT_EQ(runc(b, {"delete", "capped"}).exit_code, 0);
+}
+
 // A tracer process (ptrace) running `argv`: the first child `argv` forks is traced
 // syscall by syscall and held, stopped, at its first pidfd_open(2) once `hold_after`
 // exists, until release(). Every other process they start is let go at once.

@@ -2,7 +2,8 @@
 # ctest oci.podman: podman 4.3 runs containers through aurora-runc (--runtime): run --rm
 # (stdout and the exit status), seccomp profiles (podman's default, unconfined, one of
 # our own), --device, --ipc host, run -t and -it (the container's
-# terminal), logs, stop, exec, exec -it, kill, pause and unpause, rm -f. A private store (--root,
+# terminal), logs, stop, exec, exec -it, update --memory, kill, pause and unpause, rm -f.
+# A private store (--root,
 # --runroot under a temporary directory, vfs), the image imported from a busybox tarball.
 # usage: podman.sh AURORA_RUNC
 set -u
@@ -102,6 +103,15 @@ rc=$?
 [ "$rc" = 7 ] || fail "exec -it: exit status $rc, not 7: $(cat "$tmp/err") $out"
 case "$out" in *typed-42*) ;; *) fail "exec -it: the shell's output \"$out\" lacks typed-42" ;; esac
 case "$out" in *"/dev/pts/0"*) ;; *) fail "exec -it: tty printed \"$out\", not /dev/pts/0" ;; esac
+# update (podman hands aurora-runc update the container's new LinuxResources): the memory
+# limit reaches the container's cgroup, and the sandbox's own below it (docs/oci.md, "update").
+timeout -s KILL 30 "${P[@]}" update --memory 64m aj-exec >/dev/null 2>"$tmp/err" || fail "update --memory: $(cat "$tmp/err")"
+monitor=$("${P[@]}" inspect -f '{{.State.Pid}}' aj-exec)
+cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$monitor/cgroup")
+for dir in "/sys/fs/cgroup/memory$cg" "/sys/fs/cgroup/memory$cg/aurora-jail-$monitor-"*; do
+  limit=$(cat "$dir/memory.limit_in_bytes" 2>&1)
+  [ "$limit" = 67108864 ] || fail "update --memory 64m: $dir/memory.limit_in_bytes is \"$limit\""
+done
 timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-exec >/dev/null 2>&1 || fail "rm -f of the exec container"
 
 # kill (SIGKILL), wait's status.
@@ -137,5 +147,5 @@ timeout -s KILL 30 "${P[@]}" rm -f -t 0 aj-pause >/dev/null 2>"$tmp/err" || fail
 timeout -s KILL 30 "${P[@]}" rm -f -t 2 aj-rm >/dev/null 2>"$tmp/err" || fail "rm -f: $(cat "$tmp/err")"
 "${P[@]}" container exists aj-rm && fail "rm -f left the container"
 
-[ "$failed" = 0 ] && echo "PASS: podman run --rm, seccomp profiles, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, kill, pause, unpause, rm -f through $runtime"
+[ "$failed" = 0 ] && echo "PASS: podman run --rm, seccomp profiles, --device, --ipc host, run -t, run -it, logs, stop, exec, exec -it, update, kill, pause, unpause, rm -f through $runtime"
 exit "$failed"

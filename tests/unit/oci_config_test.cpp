@@ -252,7 +252,7 @@ TEST(OciCgroupResources, MalformedDeviceRulesAreRefusedByField) {
     auto refused = [](const json& rule) {
         std::vector<std::string> warnings;
         try {
-            resource_writes(json{{"devices", json::array({rule})}}, warnings);
+            resource_writes(json{{"devices", json::array({rule})}}, warnings, UnknownResource::Refuse);
         } catch (const Error& e) {
             return std::string(e.what());
         }
@@ -275,7 +275,7 @@ TEST(OciCgroupResources, MemoryAndPidsInV1AndV2) {
     const std::vector<ControlWrite> w = resource_writes(
         json{{"memory", {{"limit", 1 << 30}, {"reservation", 1 << 29}, {"swap", 3LL << 29}, {"kernel", 1}}},
              {"pids", {{"limit", -1}}}},
-        warnings);
+        warnings, UnknownResource::Refuse);
     const std::vector<ControlWrite> want = {
         {"memory", "memory.limit_in_bytes", "1073741824", "memory.max", "1073741824"},
         {"memory", "memory.soft_limit_in_bytes", "536870912", "memory.low", "536870912"},
@@ -288,7 +288,7 @@ TEST(OciCgroupResources, MemoryAndPidsInV1AndV2) {
     auto refused = [](const json& r) {
         std::vector<std::string> ignored;
         try {
-            resource_writes(r, ignored);
+            resource_writes(r, ignored, UnknownResource::Refuse);
         } catch (const Error& e) {
             return std::string(e.what());
         }
@@ -298,6 +298,12 @@ TEST(OciCgroupResources, MemoryAndPidsInV1AndV2) {
     EXPECT_NE(refused(json{{"cpu", {{"shares", 1}}}}).find("linux.resources.cpu.shares"), std::string::npos);
     EXPECT_NE(refused(json{{"memory", {{"limit", 100}, {"swap", 50}}}}).find("memory.swap"), std::string::npos);
     EXPECT_NE(refused(json{{"pids", {{"limit", "9"}}}}).find("linux.resources.pids.limit"), std::string::npos);
+    // A key the spec does not define: update's input refuses it, config.json ignores it.
+    EXPECT_NE(refused(json{{"pid", {{"limit", 9}}}}).find("linux.resources.pid: not a runtime-spec resource"),
+              std::string::npos);
+    std::vector<std::string> warned;
+    EXPECT_TRUE(resource_writes(json{{"pid", {{"limit", 9}}}}, warned, UnknownResource::Ignore).empty());
+    EXPECT_EQ(warned, std::vector<std::string>{"linux.resources.pid: not a runtime-spec property: ignored"});
 }
 
 TEST(OciCgroupResources, CgroupsPathIsReadAsRuncReadsIt) {
