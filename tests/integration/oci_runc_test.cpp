@@ -1949,6 +1949,12 @@ TEST(OciRunc, DeviceRulesDecideWhichNodesTheContainerMayOpen) {
         EXPECT_TRUE(list.starts_with(allowed ? "c 10:200 rwm\nc 1:3 rw\n" : "c 1:3 rw\n")) << list;
         if (!allowed) {
             EXPECT_TRUE(list.ends_with("c 136:* rw\nc 10:200 m\n")) << list;
+            // update leaves create's rules: written again alone they would shut out /dev/null.
+            ProcessResult u = run_process({runc_bin(), "--root", b.state_root(), "update", "-r", "-", id},
+                                          R"({"devices":[{"allow":false,"access":"rwm"}],"pids":{"limit":90}})");
+            EXPECT_EQ(u.exit_code, 0) << u.err;
+            EXPECT_NE(u.err.find("linux.resources.devices: not changed by update"), std::string::npos) << u.err;
+            EXPECT_EQ(slurp(devices + path + "/devices.list"), list);
         }
         const std::string pid1 = std::to_string(state(b, id).value("pid", 0));
         EXPECT_NE(slurp("/proc/" + pid1 + "/cgroup").find(":devices:" + path + "\n"), std::string::npos)
