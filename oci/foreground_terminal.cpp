@@ -27,8 +27,8 @@ ForegroundTerminal::ForegroundTerminal(const std::string& state_root) {
     try {
         const sys::UniqueFd dir = sys::open_fd(dir_, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, "opening " + dir_);
         // Non-blocking: the one connection is queued before create returns; none then is an
-    // error, not a wait.
-    listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        // error, not a wait.
+        listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
         if (!listener_) throw_errno("creating run's console socket");
         // Bound through the directory's fd: a deep --root does not fit sun_path.
         const std::string address = "/proc/self/fd/" + std::to_string(dir.get()) + "/console.sock";
