@@ -186,6 +186,13 @@ UniqueFd capture_tree(int dirfd, const std::string& path, unsigned lookup, BindA
     if (noexec) attrs |= MOUNT_ATTR_NOEXEC;
     // AT_RECURSIVE: sub-mounts of a read-only path are read-only too.
     set_attrs(tree.get(), AT_RECURSIVE, attrs, "restricting bind " + what + " (mount_setattr)");
+    // Private, as every mount of a sandbox is: kernels before 6.15 put a clone of a shared
+    // mount (a systemd host's /) in its peer group, and pivot_root(2) refuses a shared
+    // new root (EINVAL); nothing may propagate between the host and the sandbox either way.
+    mount_attr priv{};
+    priv.propagation = MS_PRIVATE;
+    sys::check(::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof priv),
+               "making bind " + what + " private (mount_setattr)");
     if (atime.change || atime.nodiratime) {
         // The atime mode is one field: replacing it means clearing the old one.
         mount_attr attr{};
@@ -349,8 +356,22 @@ void park_caller_trees(const MountPlan& plan, int staging) {
     }
 }
 
+// Whether the mount `tree` is on is in this process's mount namespace (a detached tree's
+// is not: mountinfo lists only the namespace's mounts).
+bool is_attached(int tree) {
+    struct statx sx {};
+    if (::statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID)) return true;
+    const auto mounts = parse_mountinfo(sys::read_file("/proc/self/mountinfo", 16 << 20));
+    return std::any_of(mounts.begin(), mounts.end(), [&](const MountInfoEntry& m) { return m.id == sx.stx_mnt_id; });
+}
+
+// A clone of `tree` to attach in its place, or none: then the tree itself is attached.
+// Kernels before 6.15 clone no detached tree (open_tree EINVAL: Debian 12's 6.1 for a
+// bind captured in this process, not parked); they list mountinfo in the order mounts
+// join the namespace, so attaching the tree itself keeps the config's order there.
 UniqueFd clone_tree(int tree, const std::string& what) {
     UniqueFd fresh(::open_tree(tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+    if (!fresh && errno == EINVAL && !is_attached(tree)) return UniqueFd();
     if (!fresh) throw_errno("binding " + what + " (open_tree of its captured tree)");
     return fresh;
 }

@@ -113,6 +113,10 @@ void wait_for_start(int fifo, int pid1_fd) {
         // made below it (helper/cgroup.hpp: below the caller's own), and every process of
         // the container, PID 1 first, is inside it from its start.
         if (cgroups) join_container_cgroups(*cgroups, ::getpid());
+        // Without linux.cgroupsPath on cgroup v2: the sandbox's cgroup beneath the freezer's
+        // (container_freezer.hpp), never in a systemd scope of its own outside it.
+        if (const std::optional<std::string> parent = cgroups ? sandbox_parent_in_freezer(*cgroups) : std::nullopt)
+            sys::check(::setenv("AURORA_JAIL_CGROUP_PARENT", parent->c_str(), 1), "setenv AURORA_JAIL_CGROUP_PARENT");
         // Nothing the engine left open (its sync pipes, sockets) stays held for the
         // container's life, nor reaches the sandbox's PID 1.
         std::vector<int> keep{ready.get(), g.log->fd(), plan.rootfs_dir.get()};

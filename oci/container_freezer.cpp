@@ -2,8 +2,12 @@
 #include "oci/container_freezer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "helper/cgroup_discovery.hpp"
@@ -72,6 +76,39 @@ std::optional<Freezer> freezer_at(const std::string& dir) {
     return std::nullopt;
 }
 
+std::set<std::string> words(const std::string& text) {
+    std::istringstream in(text);
+    std::set<std::string> out;
+    for (std::string w; in >> w;) out.insert(w);
+    return out;
+}
+
+// cgroup v2's "no internal processes" rule: the sandbox's own cgroup below the freezer's
+// gets memory, pids and cpu only from a parent without member processes. When create is
+// alone in its cgroup (a delegated scope of its own, as `systemd-run --scope -p
+// Delegate=yes` gives it, where an engine or a user would run it), it steps into a leaf
+// beside the freezer's cgroup (recorded: delete removes it) and enables them for its
+// children. With other processes beside it nothing changes: the caller's cgroup stays theirs.
+void offer_controllers(const helper::CgroupHierarchy& h, const std::string& freezer_name, ContainerCgroups& made) {
+    if (h.own_is_root) return;  // the root may hold processes and hand out controllers
+    std::string own = h.own_dir;
+    while (own.size() > 1 && own.back() == '/') own.pop_back();
+    const sys::UniqueFd own_fd = helper::cgroupfs::open_dir(own, "opening our cgroup");
+    const std::vector<pid_t> members = helper::cgroupfs::read_procs(own_fd.get(), own);
+    if (members.size() != 1 || members.front() != ::getpid()) return;
+    const std::string leaf_name = freezer_name + "-create";
+    if (::mkdirat(own_fd.get(), leaf_name.c_str(), 0755) != 0) return;
+    const std::string leaf = own + "/" + leaf_name;
+    made.created.insert(made.created.begin(), leaf);
+    const sys::UniqueFd leaf_fd = helper::cgroupfs::open_dir(leaf, "opening create's own leaf");
+    if (helper::cgroupfs::try_write_control(leaf_fd.get(), "cgroup.procs", std::to_string(::getpid())) != 0) return;
+    const std::set<std::string> available =
+        words(helper::cgroupfs::read_control(own_fd.get(), own, "cgroup.controllers").value_or(""));
+    for (const char* c : {"memory", "pids", "cpu"})
+        if (available.contains(c))
+            (void)helper::cgroupfs::try_write_control(own_fd.get(), "cgroup.subtree_control", std::string("+") + c);
+}
+
 }  // namespace
 
 std::optional<Freezer> find_freezer(const ContainerCgroups& cgroups) {
@@ -103,11 +140,22 @@ ContainerCgroups make_freezer_cgroup(const std::string& id) {
     try {
         ContainerCgroups made = make_own_child_cgroup(*chosen, name);
         made.freezer_only = true;
+        if (chosen->version == helper::CgroupVersion::V2) offer_controllers(*chosen, name, made);
         return made;
     } catch (const Error& e) {
         none.no_freezer = std::string("create could not make its freezer cgroup: ") + e.what();
         return none;
     }
+}
+
+std::optional<std::string> sandbox_parent_in_freezer(const ContainerCgroups& cgroups) {
+    if (!cgroups.freezer_only) return std::nullopt;
+    const std::optional<Freezer> f = find_freezer(cgroups);
+    if (!f || !f->v2) return std::nullopt;
+    const sys::UniqueFd fd = helper::cgroupfs::open_dir(f->dir, "opening the container's freezer");
+    if (!words(helper::cgroupfs::read_control(fd.get(), f->dir, "cgroup.controllers").value_or("")).contains("memory"))
+        return std::nullopt;
+    return f->dir;
 }
 
 bool is_frozen(const Freezer& f) {

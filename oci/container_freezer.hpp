@@ -37,7 +37,17 @@ std::optional<Freezer> find_freezer(const ContainerCgroups& cgroups);
 // v1 freezer hierarchy, else the v2 one. When none can be made (no freezer on this host,
 // no permission beneath our cgroup), returns a record without leaves whose no_freezer says
 // why: the container runs all the same, and only pause fails, naming that reason.
+// On cgroup v2, when create is alone in its cgroup, it steps into a leaf beside the
+// freezer's (recorded with it) and enables memory, pids and cpu for its children, so that
+// the sandbox's own cgroup can be made below the freezer's with its limits.
 ContainerCgroups make_freezer_cgroup(const std::string& id);
+
+// The freezer-only v2 cgroup when it can hold the sandbox's cgroup with a memory limit
+// (its cgroup.controllers has memory), else nullopt. The monitor makes it the launch
+// library's cgroup parent: the sandbox then stays beneath the freezer, where otherwise the
+// launch library would ask systemd for a scope of its own and leave it (and pause would
+// freeze nothing of the container's processes).
+std::optional<std::string> sandbox_parent_in_freezer(const ContainerCgroups& cgroups);
 
 // Whether the freezer holds (or is taking) its processes: v1 FREEZING or FROZEN, v2
 // cgroup.freeze 1.

@@ -18,7 +18,9 @@ set_tests_properties(vm.cgroup2 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
 # ctest vm.systemd: Debian 12 booted with systemd as PID 1 (root file system built once
 # with mmdebstrap from Debian's registry, cached under vm-systemd/): the .deb installed,
 # aurora-jail-host.service enabled and answering requests with v2 limits in its delegated
-# subtree, and an ordinary user's run limited through a transient systemd scope.
+# subtree, an ordinary user's run limited through a transient systemd scope, and
+# aurora-runc on pure cgroup v2 (tests/vm/systemd/oci-v2: cgroupsPath resources, pause and
+# resume, update, device rules, a container without cgroupsPath).
 # Skipped (exit 77) without root, qemu, mmdebstrap or the registry.
 if(NOT AJ_SANITIZE AND NOT AJ_FUZZ)
   add_test(NAME vm.systemd COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vm/systemd-test.sh ${CMAKE_BINARY_DIR})

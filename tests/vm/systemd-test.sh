@@ -3,7 +3,8 @@
 # Usage: systemd-test.sh BUILD_DIR   (env: CMAKE_COMMAND; AJVM_* as for vmtest.sh)
 # Boots Debian 12 with systemd as PID 1 under qemu (Debian's kernel, the whole root file
 # system as the initramfs, copied onto a tmpfs by tests/vm/systemd/init) and runs
-# tests/vm/systemd/run in it as a system service. Exit 77 (skip) when qemu, mmdebstrap,
+# tests/vm/systemd/run in it as a system service (with tests/vm/systemd/oci-v2: aurora-runc
+# on cgroup v2). Exit 77 (skip) when qemu, mmdebstrap,
 # root or Debian's registry is unavailable.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +44,13 @@ mkdir -p "$stage/usr"
 cp -a "$modules/lib" "$stage/usr/"
 install -m 755 "$here/systemd/init" "$stage/init"
 install -m 755 "$here/systemd/run" "$stage/ajvm/run"
+install -m 755 "$here/systemd/oci-v2" "$stage/ajvm/oci-v2"
 install -m 644 "$deb" "$stage/ajvm/aurora-jail.deb"
+# aurora-runc's bundle is busybox static (tests/oci/common.sh's); without it the guest says
+# why those checks do not run.
+if file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+    install -m 755 /bin/busybox "$stage/ajvm/busybox"
+fi
 install -m 644 "$here/systemd/ajvm-test.service" "$stage/etc/systemd/system/ajvm-test.service"
 ln -s ../ajvm-test.service "$stage/etc/systemd/system/multi-user.target.wants/ajvm-test.service"
 # The console is the test's output: no login prompt on it.
