@@ -348,4 +348,17 @@ std::vector<ControlWrite> device_allows(const std::vector<DeviceNumber>& nodes) 
     return out;
 }
 
+void warn_not_applied_without_cgroups_path(const json& resources, std::vector<std::string>& warnings) {
+    for (const auto& [key, value] : resources.items()) {
+        if (key == "memory" || key == "pids" || value.is_null() || ((value.is_object() || value.is_array()) && value.empty()))
+            continue;
+        if (key == "devices")
+            warnings.push_back("linux.resources.devices: not applied without linux.cgroupsPath (the container's "
+                               "/dev holds only the sandbox's own nodes and those of linux.devices)");
+        else
+            warnings.push_back("linux.resources." + key +
+                               ": not applied without linux.cgroupsPath (the policy's limits are)");
+    }
+}
+
 }  // namespace aj::oci

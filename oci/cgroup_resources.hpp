@@ -59,6 +59,10 @@ enum class UnknownResource { Ignore, Refuse };
 std::vector<ControlWrite> resource_writes(const nlohmann::json& resources, std::vector<std::string>& warnings,
                                           UnknownResource unknown);
 
+// The warnings for what `resources` sets that applies only with a linux.cgroupsPath (all
+// but memory and pids, which the sandbox's own cgroup holds): create's and update's.
+void warn_not_applied_without_cgroups_path(const nlohmann::json& resources, std::vector<std::string>& warnings);
+
 // A device node the container has: its type ('c', 'b' or 'p'), numbers (absent: any) and
 // the access its rule grants.
 struct DeviceNumber {

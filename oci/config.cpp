@@ -570,14 +570,7 @@ void map_resources(const json& resources, const json& linux_, ContainerPlan& pla
         for (ControlWrite& w : device_allows(nodes)) plan.cgroup_writes.push_back(std::move(w));
         return;
     }
-    for (const auto& [key, value] : resources.items()) {
-        if (key == "devices" && !empty_value(value))
-            plan.warnings.push_back("linux.resources.devices: not applied without linux.cgroupsPath (the container's "
-                                    "/dev holds only the sandbox's own nodes and those of linux.devices)");
-        else if (key != "memory" && key != "pids" && !empty_value(value))
-            plan.warnings.push_back("linux.resources." + key +
-                                    ": not applied without linux.cgroupsPath (the policy's limits are)");
-    }
+    warn_not_applied_without_cgroups_path(resources, plan.warnings);
 }
 
 // Only sysctls of the container's own network namespace (when it has one of its own):

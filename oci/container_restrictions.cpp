@@ -1,8 +1,13 @@
 #include "oci/container_restrictions.hpp"
 
+#include <fcntl.h>
+
+#include "oci/container_state.hpp"
 #include "oci/process_rlimits.hpp"
 #include "policy/error.hpp"
+#include "policy/json_text.hpp"
 #include "policy/parse.hpp"
+#include "policy/sys.hpp"
 
 namespace aj::oci {
 
@@ -47,6 +52,17 @@ ContainerRestrictions container_restrictions_from_json(const json& j) {
         throw e.wrap("the container's recorded restrictions");
     }
     return r;
+}
+
+ContainerRestrictions read_container_restrictions(int dir_fd, const std::string& id) {
+    sys::UniqueFd fd(::openat(dir_fd, kRestrictionsFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT)
+            throw Error("container " + id + ": no recorded restrictions (created by an older aurora-runc)");
+        throw_errno("opening the restrictions of container " + id);
+    }
+    return container_restrictions_from_json(policy::read_json_text(
+        sys::read_all(fd.get(), 1 << 20, "reading the container's restrictions"), kRestrictionsFile));
 }
 
 }  // namespace aj::oci

@@ -43,4 +43,8 @@ nlohmann::json to_json(const ContainerRestrictions& r);
 // Throws aj::Error naming what is missing or malformed.
 ContainerRestrictions container_restrictions_from_json(const nlohmann::json& j);
 
+// The record in the container's state directory `dir_fd` (container `id`); an Error naming
+// the container when it has none (created by an older aurora-runc) or it cannot be read.
+ContainerRestrictions read_container_restrictions(int dir_fd, const std::string& id);
+
 }  // namespace aj::oci

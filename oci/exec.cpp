@@ -38,18 +38,6 @@ using nlohmann::json;
 
 namespace {
 
-ContainerRestrictions read_restrictions(const Container& container) {
-    sys::UniqueFd fd(::openat(container.dir_fd(), kRestrictionsFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT)
-            throw Error("container " + container.recorded().id +
-                        ": no recorded restrictions (created by an older aurora-runc): exec refused");
-        throw_errno("opening the restrictions of container " + container.recorded().id);
-    }
-    return container_restrictions_from_json(policy::read_json_text(
-        sys::read_all(fd.get(), 1 << 20, "reading the container's restrictions"), kRestrictionsFile));
-}
-
 // Whether the container's memory cgroup holds a limit: the sandbox's rlimits then leave
 // RLIMIT_DATA out, as launch() decided for the container's own process (plan_limits).
 bool memory_limited_by_cgroup(const std::vector<helper::CgroupHierarchy>& hierarchies) {
@@ -177,7 +165,7 @@ int cmd_exec(const Globals& g, const ExecOptions& o) {
     // Pinned before it is checked: a pid reused since is never joined.
     const sys::UniqueFd pid1(sys::pidfd_open(s.pid));
     if (!pid1 || !Container::same_live_process(s.pid, s.pid_start)) throw Error("container not running");
-    const ExecPlan plan = plan_exec(g, process, read_restrictions(container), s.pid);
+    const ExecPlan plan = plan_exec(g, process, read_container_restrictions(container.dir_fd(), s.id), s.pid);
 
     // The exec'd process is born in the container's pid namespace: this process's
     // children are, from the setns to the fork; then its own again (a setns to one's own

@@ -1,7 +1,6 @@
 // aurora-runc update (oci/update.hpp).
 #include "oci/update.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -163,31 +162,18 @@ int cmd_update(const Globals& g, const UpdateOptions& o) {
     std::vector<std::string> warnings;
     // Every value is checked, as create checks the config's, before anything is written.
     std::vector<ControlWrite> writes = resource_writes(resources, warnings, UnknownResource::Refuse);
-    // Device rules are create's, as runc's update leaves them: applied again without the
-    // sandbox's own allows after them they would shut the container out of /dev/null.
-    if (std::erase_if(writes, [](const ControlWrite& w) { return w.controller == "devices"; }) > 0)
-        warnings.push_back("linux.resources.devices: not changed by update (the rules create wrote stay)");
-    std::optional<ContainerCgroups> cgroups;
-    sys::UniqueFd cgroup_file(::openat(container.dir_fd(), kCgroupFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!cgroup_file && errno != ENOENT) throw_errno("opening the cgroup record of container " + o.id);
-    if (cgroup_file) {
-        cgroups = container_cgroups_from_json(
-            json::parse(sys::read_all(cgroup_file.get(), 1 << 20, "reading the cgroup record")));
-        if (cgroups->freezer_only) cgroups.reset();  // pause's cgroup, no container cgroup
-    }
+    std::optional<ContainerCgroups> cgroups = container.cgroups();
+    if (cgroups && cgroups->freezer_only) cgroups.reset();  // pause's cgroup, no container cgroup
     if (!cgroups) {
         // No container cgroup: only the sandbox's own limits exist to change (as at create).
-        for (const auto& [key, value] : resources.items())
-            if (key != "memory" && key != "pids" && key != "devices" && !value.is_null() &&
-                !((value.is_object() || value.is_array()) && value.empty()))
-                warnings.push_back("linux.resources." + key +
-                                   ": not applied without linux.cgroupsPath (the policy's limits are)");
+        warn_not_applied_without_cgroups_path(resources, warnings);
+    } else if (std::erase_if(writes, [](const ControlWrite& w) { return w.controller == "devices"; }) > 0) {
+        // Device rules are create's, as runc's update leaves them: applied again without
+        // the sandbox's own allows after them they would shut the container out of /dev/null.
+        warnings.push_back("linux.resources.devices: not changed by update (the rules create wrote stay)");
     }
 
-    sys::UniqueFd restrictions_file(::openat(container.dir_fd(), kRestrictionsFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!restrictions_file) throw_errno("opening the recorded restrictions of container " + o.id);
-    ContainerRestrictions restrictions = container_restrictions_from_json(policy::read_json_text(
-        sys::read_all(restrictions_file.get(), 1 << 20, "reading the recorded restrictions"), kRestrictionsFile));
+    ContainerRestrictions restrictions = read_container_restrictions(container.dir_fd(), o.id);
     policy::Policy updated = restrictions.policy;
     apply_sandbox_limits(resources, restrictions.limit_ceiling, updated.limits, warnings);
     std::vector<std::string> applied;

@@ -146,6 +146,13 @@ ProcessResult runc(const Bundle& b, const std::vector<std::string>& args) {
     return run_process(argv);
 }
 
+// Whether the runtime with `args` fails (exit 1) with `words` in its error.
+::testing::AssertionResult refuses(const Bundle& b, const std::vector<std::string>& args, const std::string& words) {
+    const ProcessResult r = runc(b, args);
+    if (r.exit_code == 1 && r.err.find(words) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "exit " << r.exit_code << ", wanted 1 with \"" << words << "\": " << r.err;
+}
+
 // The runtime with `args` through a shell whose redirections give the container its
 // stdout and stderr as files: a captured pipe would stay open for as long as the
 // container lives (create, run --detach).
@@ -1016,12 +1023,8 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     Bundle b(json{"/bin/sh", "-c", counting_loop("count")});
     ASSERT_EQ(create(b, "pz", b.dir() + "/pid").exit_code, 0);
     const DeletedAtEnd cleanup(b, "pz");
-    ProcessResult early = runc(b, {"pause", "pz"});
-    EXPECT_EQ(early.exit_code, 1);
-    EXPECT_NE(early.err.find("container not running"), std::string::npos) << early.err;
-    ProcessResult not_paused = runc(b, {"resume", "pz"});
-    EXPECT_EQ(not_paused.exit_code, 1);
-    EXPECT_NE(not_paused.err.find("container not paused"), std::string::npos) << not_paused.err;
+    EXPECT_TRUE(refuses(b, {"pause", "pz"}, "container not running"));
+    EXPECT_TRUE(refuses(b, {"resume", "pz"}, "container not paused"));
     ASSERT_EQ(runc(b, {"start", "pz"}).exit_code, 0);
     ASSERT_TRUE(wait_file(b.out() + "/count"));
     // A process exec added (left running in the background) is the container's too.
@@ -1043,12 +1046,8 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(slurp(b.out() + "/count"), count) << "the container's process ran while paused";
     EXPECT_EQ(slurp(b.out() + "/exec"), exec_count) << "the exec'd process ran while paused";
-    ProcessResult twice = runc(b, {"pause", "pz"});
-    EXPECT_EQ(twice.exit_code, 1);
-    EXPECT_NE(twice.err.find("container not running"), std::string::npos) << twice.err;
-    ProcessResult refused = runc(b, {"exec", "--process", process, "pz"});
-    EXPECT_EQ(refused.exit_code, 1);
-    EXPECT_NE(refused.err.find("cannot exec in a paused container"), std::string::npos) << refused.err;
+    EXPECT_TRUE(refuses(b, {"pause", "pz"}, "container not running"));
+    EXPECT_TRUE(refuses(b, {"exec", "--process", process, "pz"}, "cannot exec in a paused container"));
     ProcessResult busy = runc(b, {"delete", "pz"});
     EXPECT_NE(busy.err.find("that is not stopped: paused"), std::string::npos) << busy.err;
 
@@ -1057,9 +1056,7 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     EXPECT_EQ(state(b, "pz").value("status", ""), "running");
     EXPECT_TRUE(counter_advances(b.out() + "/count")) << "resume did not thaw the container's process";
     EXPECT_TRUE(counter_advances(b.out() + "/exec")) << "resume did not thaw the exec'd process";
-    ProcessResult again = runc(b, {"resume", "pz"});
-    EXPECT_EQ(again.exit_code, 1);
-    EXPECT_NE(again.err.find("container not paused"), std::string::npos) << again.err;
+    EXPECT_TRUE(refuses(b, {"resume", "pz"}, "container not paused"));
 
     // Killed while paused: it ends (a frozen task takes SIGKILL only once thawed on v1).
     ASSERT_EQ(runc(b, {"pause", "pz"}).exit_code, 0);
@@ -1068,9 +1065,7 @@ TEST(OciRunc, PauseFreezesEveryProcessUntilResumeAndKillEndsAPausedContainer) {
     EXPECT_EQ(k.exit_code, 0) << k.err;
     EXPECT_TRUE(wait_status(b, "pz", "stopped", 10));
     EXPECT_NE(::kill(pid1, 0), 0) << "the paused container's PID 1 outlived kill";
-    ProcessResult stopped = runc(b, {"pause", "pz"});
-    EXPECT_EQ(stopped.exit_code, 1);
-    EXPECT_NE(stopped.err.find("container not running"), std::string::npos) << stopped.err;
+    EXPECT_TRUE(refuses(b, {"pause", "pz"}, "container not running"));
     const std::vector<std::string> cgroups = recorded_cgroups(b, "pz");
     EXPECT_FALSE(cgroups.empty()) << "create made the container no cgroup to freeze";
     EXPECT_EQ(runc(b, {"delete", "pz"}).exit_code, 0);
